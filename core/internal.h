@@ -1,0 +1,206 @@
+/* internal.h: the layout of documents and values, and the brinep_ calls that
+ * core files share. Nothing here is exported from libbrine.
+ *
+ * A value slot (struct brine_value) is 16 bytes: a type tag and a payload.
+ * Scalars live in the slot; str, bytes, big ints and complex numbers point
+ * at an immutable arena block that records its document; containers point
+ * at a node (seq, dict, model) that records its document. Container nodes
+ * never move, so their address is their identity (used for sharing, cycle
+ * detection and anchors); their element arrays may move when they grow.
+ */
+#ifndef BRINE_INTERNAL_H
+#define BRINE_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "brine/brine.h"
+#include "brine/plugin.h"
+
+/* Int representations inside BRINE_INT: the payload field in use. */
+enum { BRINEP_INT_I64 = 0, BRINEP_INT_U64 = 1, BRINEP_INT_BIG = 2 };
+
+typedef struct brinep_blob {
+    brine_doc *doc;
+    size_t len;  /* bytes in data, not counting the NUL that follows */
+    char data[]; /* str: UTF-8; bytes; big int: minimal two's-complement LE */
+} brinep_blob;
+
+typedef struct brinep_complex {
+    brine_doc *doc;
+    double re, im;
+} brinep_complex;
+
+typedef struct brinep_seq {
+    brine_doc *doc;
+    size_t count;        /* elements in use */
+    size_t cap;          /* elements allocated in items */
+    brine_value *items;  /* arena memory */
+    uint64_t hash;       /* cached hash once used as a key (tuples), 0 = not yet */
+} brinep_seq;
+
+typedef struct brinep_entry brinep_entry;
+
+typedef struct brinep_dict {
+    brine_doc *doc;
+    size_t count;          /* live entries */
+    size_t used;           /* entries[0..used) in order, deleted ones included */
+    size_t cap;            /* entries allocated */
+    brinep_entry *entries; /* arena memory */
+    uint32_t *index;       /* open-addressing table of entry index + 1, 0 = empty; NULL while small */
+    size_t index_cap;      /* slots in index, a power of two */
+} brinep_dict;
+
+typedef struct brinep_model brinep_model;
+
+struct brine_value {
+    uint8_t type; /* brine_type */
+    uint8_t sub;  /* BRINEP_INT_* for ints */
+    uint8_t pad_[6];
+    union {
+        int b;
+        int64_t i;
+        uint64_t u;
+        double f;
+        brinep_blob *blob;       /* str, bytes, big int */
+        brinep_complex *cx;      /* complex */
+        brinep_seq *seq;         /* list, tuple */
+        brinep_dict *dict;
+        brinep_model *model;
+    } as;
+};
+
+struct brinep_model {
+    brine_doc *doc;
+    brinep_blob *name;  /* UTF-8 type name */
+    brine_value args;   /* a tuple slot */
+    brine_value state;  /* any value; null for none */
+};
+
+struct brinep_entry {
+    brine_value key;
+    brine_value val;
+    uint64_t hash; /* of key; entry deleted when key.type == BRINEP_DELETED */
+};
+
+#define BRINEP_DELETED 0xFF
+
+/* ---- arena (core/arena.c) -------------------------------------------- */
+
+typedef struct brinep_chunk brinep_chunk;
+
+struct brine_doc {
+    brinep_chunk *chunks; /* newest first; bump allocation in the newest */
+    unsigned char *top;   /* next free byte of the newest chunk */
+    unsigned char *limit; /* end of the newest chunk */
+    void *last;           /* the last block allocated, which may grow in place */
+    size_t memory;        /* bytes taken from the allocator */
+    size_t max_depth;
+    uint64_t seed;        /* hash seed, random per document */
+    brine_value root;
+};
+
+/* size bytes aligned to 16, or NULL when out of memory. */
+void *brinep_alloc(brine_doc *doc, size_t size);
+
+/* Grows a block from old_size to new_size bytes (in place when it is the
+ * last block), copying its contents; NULL when out of memory (the old block
+ * stays valid). */
+void *brinep_grow(brine_doc *doc, void *block, size_t old_size, size_t new_size);
+
+/* A blob of len bytes copied from p (p may be NULL to leave it unfilled),
+ * NUL-terminated. */
+brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t len);
+
+/* ---- values (core/value.c, core/dict.c) ------------------------------- */
+
+/* The container node a slot points at, or NULL for scalars. */
+static inline void *brinep_node(const brine_value *v)
+{
+    switch (v->type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE: return v->as.seq;
+    case BRINE_DICT: return v->as.dict;
+    case BRINE_MODEL: return v->as.model;
+    default: return NULL;
+    }
+}
+
+/* Slot constructors that write into caller storage (no allocation for
+ * scalars; containers are allocated in doc). */
+brinep_seq *brinep_seq_alloc(brine_doc *doc, size_t cap);
+brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap);
+brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len);
+
+/* Appends without the checks of the public calls (same document assumed). */
+int brinep_seq_push(brinep_seq *seq, const brine_value *item);
+
+/* Sets key to val in d (the Python semantics of brine_dict_set). */
+int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *val, size_t max_depth, brine_error *err);
+
+/* Hash of a hashable key; BRINE_E_KEY (or BRINE_E_DEPTH for absurdly
+ * nested tuples) when not hashable. */
+int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_depth, uint64_t *out, brine_error *err);
+
+/* A slot for a big int from minimal two's-complement LE bytes, normalised
+ * to I64/U64 when it fits. */
+int brinep_int_from_bytes(brine_doc *doc, const void *le, size_t len, brine_value *out);
+
+/* ---- shared utilities ------------------------------------------------- */
+
+/* An open-addressing map from nonzero uint64 keys to uint64 values
+ * (core/map.c): node addresses to counts or ids, anchor ids to nodes. */
+typedef struct brinep_map {
+    uint64_t *keys; /* 0 = empty */
+    uint64_t *vals;
+    size_t cap;     /* a power of two, or 0 */
+    size_t count;
+} brinep_map;
+
+void brinep_map_init(brinep_map *m);
+void brinep_map_destroy(brinep_map *m);
+/* Pointer to the value for key, inserting it with value 0 when absent
+ * (*added set to 1 then); NULL when out of memory. */
+uint64_t *brinep_map_upsert(brinep_map *m, uint64_t key, int *added);
+/* Pointer to the value for key, or NULL. */
+uint64_t *brinep_map_find(const brinep_map *m, uint64_t key);
+/* Removes key if present. */
+void brinep_map_remove(brinep_map *m, uint64_t key);
+
+/* A growable array of fixed-size frames on the heap (explicit traversal
+ * stacks). */
+typedef struct brinep_stack {
+    unsigned char *data;
+    size_t size; /* bytes per frame */
+    size_t count;
+    size_t cap;
+} brinep_stack;
+
+void brinep_stack_init(brinep_stack *s, size_t frame_size);
+void brinep_stack_destroy(brinep_stack *s);
+/* A new zeroed frame on top, or NULL when out of memory. */
+void *brinep_stack_push(brinep_stack *s);
+static inline void *brinep_stack_top(brinep_stack *s)
+{
+    return s->count ? s->data + (s->count - 1) * s->size : NULL;
+}
+static inline void *brinep_stack_at(brinep_stack *s, size_t i)
+{
+    return s->data + i * s->size;
+}
+static inline void brinep_stack_pop(brinep_stack *s)
+{
+    s->count--;
+}
+
+/* Path building (core/error.c): appends a path step to err->path. */
+void brinep_path_index(char *path, size_t cap, size_t index);
+void brinep_path_key(char *path, size_t cap, const brine_value *key);
+
+/* The message for depth errors, like Python's. */
+int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doing);
+
+/* Fills err with BRINE_E_NOMEM. */
+int brinep_nomem(brine_error *err);
+
+#endif /* BRINE_INTERNAL_H */
