@@ -303,9 +303,13 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
 
 /* Defines the entry point of a plugin. MODULE is the libtool module name
  * (the file name without extension), so that static builds can preload it. */
-#define BRINE_PLUGIN_DEFINE(MODULE, DESCRIPTOR)                                  \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);        \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void) { return &(DESCRIPTOR); }
+#define BRINE_PLUGIN_DEFINE(MODULE, DESCRIPTOR) BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)
+#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                 \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                        \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                         \
+    {                                                                                          \
+        return &(DESCRIPTOR);                                                                  \
+    }
 
 /* ------------------------------------------------------------------------
  * The graph ends of the event stream.

@@ -1,0 +1,288 @@
+/* build.c: the builder, a sink that turns events into a graph in a document.
+ * It owns the semantics every decoder shares: the depth limit, anchors and
+ * references (a REF may name a container that is still open: a cycle), the
+ * dict's Python rules (a repeated key keeps its first position and takes the
+ * last value), and the shape of models (args tuple, then state). */
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct build_frame {
+    brine_value slot; /* the open container */
+    brine_value key;  /* dict: the key waiting for its value */
+    size_t children;  /* children received (dict: keys and values) */
+} build_frame;
+
+typedef struct builder {
+    brine_sink sink;
+    brine_doc *doc;
+    size_t max_depth;
+    brinep_stack stack;
+    brinep_map anchors; /* anchor id -> node address | type (nodes are 16-byte aligned) */
+    brine_value *result;
+} builder;
+
+/* Initial room for a container whose count a decoder announced: trusted
+ * only up to a bound, since a plugin's count is a promise, not a fact. */
+#define RESERVE_MAX ((size_t)1 << 16)
+
+static void frames_path(builder *b, char *path, size_t cap)
+{
+    snprintf(path, cap, "$");
+    for (size_t i = 0; i < b->stack.count; i++) {
+        build_frame *f = brinep_stack_at(&b->stack, i);
+        switch (f->slot.type) {
+        case BRINE_LIST:
+        case BRINE_TUPLE: brinep_path_index(path, cap, f->slot.as.seq->count); break;
+        case BRINE_DICT:
+            if (f->children % 2)
+                brinep_path_key(path, cap, &f->key);
+            break;
+        case BRINE_MODEL: {
+            size_t used = strlen(path);
+            snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");
+            break;
+        }
+        }
+    }
+}
+
+static int fail(builder *b, int code, const char *fmt, const char *what)
+{
+    brine_error *err = b->sink.err;
+    brine_error_set(err, code, fmt, what);
+    if (err && err->path[0] == '\0')
+        frames_path(b, err->path, sizeof err->path);
+    return code;
+}
+
+/* Puts a finished value into the open container, or makes it the result. */
+static int attach(builder *b, const brine_value *v)
+{
+    build_frame *f = brinep_stack_top(&b->stack);
+    if (!f) {
+        if (b->result)
+            return fail(b, BRINE_E_INVALID, "%s", "the event stream holds more than one value");
+        b->result = brinep_alloc(b->doc, sizeof *b->result);
+        if (!b->result)
+            return brinep_nomem(b->sink.err);
+        *b->result = *v;
+        return BRINE_OK;
+    }
+    switch (f->slot.type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE:
+        if (brinep_seq_push(f->slot.as.seq, v))
+            return brinep_nomem(b->sink.err);
+        break;
+    case BRINE_DICT:
+        if (f->children % 2 == 0) {
+            f->key = *v;
+        } else {
+            int rc = brinep_dict_put(f->slot.as.dict, &f->key, v, b->max_depth, b->sink.err);
+            if (rc) {
+                brine_error *err = b->sink.err;
+                if (err && err->path[0] == '\0')
+                    frames_path(b, err->path, sizeof err->path);
+                return rc;
+            }
+        }
+        break;
+    case BRINE_MODEL:
+        if (f->children == 0) {
+            if (v->type != BRINE_TUPLE)
+                return fail(b, BRINE_E_INVALID, "a model's args must be a tuple, not %s",
+                            brine_type_name((brine_type)v->type));
+            f->slot.as.model->args = *v;
+        } else if (f->children == 1) {
+            f->slot.as.model->state = *v;
+        } else {
+            return fail(b, BRINE_E_INVALID, "%s", "a model has exactly two children: args and state");
+        }
+        break;
+    }
+    f->children++;
+    return BRINE_OK;
+}
+
+static int begin(builder *b, const brine_event *ev)
+{
+    if (b->stack.count >= b->max_depth) {
+        brinep_depth_error(b->sink.err, b->max_depth, "decoding");
+        brine_error *err = b->sink.err;
+        if (err && err->path[0] == '\0')
+            frames_path(b, err->path, sizeof err->path);
+        return BRINE_E_DEPTH;
+    }
+    brine_value slot = {0};
+    size_t reserve = ev->v.count == BRINE_COUNT_UNKNOWN ? 0 : ev->v.count;
+    if (reserve > RESERVE_MAX)
+        reserve = RESERVE_MAX;
+    void *node;
+    switch (ev->kind) {
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+        slot.type = ev->kind == BRINE_EV_LIST ? BRINE_LIST : BRINE_TUPLE;
+        node = slot.as.seq = brinep_seq_alloc(b->doc, reserve);
+        break;
+    case BRINE_EV_DICT:
+        slot.type = BRINE_DICT;
+        node = slot.as.dict = brinep_dict_alloc(b->doc, reserve);
+        break;
+    default:
+        if (brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len)
+            return fail(b, BRINE_E_UTF8, "%s", "a model's type name is not valid UTF-8");
+        slot.type = BRINE_MODEL;
+        node = slot.as.model = brinep_model_alloc(b->doc, ev->v.s.ptr, ev->v.s.len);
+        break;
+    }
+    if (!node)
+        return brinep_nomem(b->sink.err);
+    if (ev->anchor) {
+        int added;
+        uint64_t *a = brinep_map_upsert(&b->anchors, ev->anchor, &added);
+        if (!a)
+            return brinep_nomem(b->sink.err);
+        if (!added)
+            return fail(b, BRINE_E_REF, "%s", "an anchor id is defined twice");
+        *a = (uint64_t)(uintptr_t)node | slot.type;
+    }
+    build_frame *f = brinep_stack_push(&b->stack);
+    if (!f)
+        return brinep_nomem(b->sink.err);
+    f->slot = slot;
+    return BRINE_OK;
+}
+
+static int end(builder *b)
+{
+    build_frame *f = brinep_stack_top(&b->stack);
+    if (!f)
+        return fail(b, BRINE_E_INVALID, "%s", "an END event closes nothing");
+    if (f->slot.type == BRINE_DICT && f->children % 2)
+        return fail(b, BRINE_E_INVALID, "%s", "a dict key has no value");
+    if (f->slot.type == BRINE_MODEL && f->children != 2)
+        return fail(b, BRINE_E_INVALID, "%s", "a model needs its args and its state");
+    brine_value slot = f->slot;
+    brinep_stack_pop(&b->stack);
+    return attach(b, &slot);
+}
+
+static int ref(builder *b, uint64_t id)
+{
+    uint64_t *a = id ? brinep_map_find(&b->anchors, id) : NULL;
+    if (!a) {
+        char what[32];
+        snprintf(what, sizeof what, "%llu", (unsigned long long)id);
+        return fail(b, BRINE_E_REF, "a reference names anchor %s, which does not exist", what);
+    }
+    brine_value slot = {0};
+    slot.type = (uint8_t)(*a & 15);
+    void *node = (void *)(uintptr_t)(*a & ~(uint64_t)15);
+    switch (slot.type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE: slot.as.seq = node; break;
+    case BRINE_DICT: slot.as.dict = node; break;
+    default: slot.as.model = node; break;
+    }
+    return attach(b, &slot);
+}
+
+static int builder_event(brine_sink *sink, const brine_event *ev)
+{
+    builder *b = (builder *)sink;
+    brine_value v = {0};
+    switch (ev->kind) {
+    case BRINE_EV_NULL: v.type = BRINE_NULL; break;
+    case BRINE_EV_BOOL:
+        v.type = BRINE_BOOL;
+        v.as.b = ev->v.boolean != 0;
+        break;
+    case BRINE_EV_INT:
+        v.type = BRINE_INT;
+        v.as.i = ev->v.i;
+        break;
+    case BRINE_EV_UINT:
+        v.type = BRINE_INT;
+        v.sub = ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64;
+        v.as.u = ev->v.u;
+        break;
+    case BRINE_EV_BIGINT:
+        if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
+            return brinep_nomem(sink->err);
+        break;
+    case BRINE_EV_FLOAT:
+        v.type = BRINE_FLOAT;
+        v.as.f = ev->v.f;
+        break;
+    case BRINE_EV_COMPLEX:
+        v.type = BRINE_COMPLEX;
+        if (!(v.as.cx = brinep_alloc(b->doc, sizeof *v.as.cx)))
+            return brinep_nomem(sink->err);
+        v.as.cx->doc = b->doc;
+        v.as.cx->re = ev->v.c.re;
+        v.as.cx->im = ev->v.c.im;
+        break;
+    case BRINE_EV_STR:
+    case BRINE_EV_BYTES:
+        v.type = ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES;
+        if (!(v.as.blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len)))
+            return brinep_nomem(sink->err);
+        break;
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT:
+    case BRINE_EV_MODEL: return begin(b, ev);
+    case BRINE_EV_END: return end(b);
+    case BRINE_EV_REF: return ref(b, ev->v.ref);
+    default: return fail(b, BRINE_E_INVALID, "%s", "unknown event kind");
+    }
+    return attach(b, &v);
+}
+
+static int builder_finish(brine_sink *sink)
+{
+    builder *b = (builder *)sink;
+    if (!b->result || b->stack.count)
+        return fail(b, BRINE_E_TRUNCATED, "%s", "the input ended before the value was complete");
+    return BRINE_OK;
+}
+
+static void builder_destroy(brine_sink *sink)
+{
+    builder *b = (builder *)sink;
+    if (!b)
+        return;
+    brinep_stack_destroy(&b->stack);
+    brinep_map_destroy(&b->anchors);
+    brine_free(b);
+}
+
+brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err)
+{
+    if (!doc) {
+        brine_error_set(err, BRINE_E_INVALID, "brine_builder_new needs a document");
+        return NULL;
+    }
+    builder *b = brine_malloc(sizeof *b);
+    if (!b) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(b, 0, sizeof *b);
+    b->sink.event = builder_event;
+    b->sink.finish = builder_finish;
+    b->sink.destroy = builder_destroy;
+    b->sink.err = err;
+    b->doc = doc;
+    b->max_depth = max_depth ? max_depth : doc->max_depth;
+    brinep_stack_init(&b->stack, sizeof(build_frame));
+    brinep_map_init(&b->anchors);
+    return &b->sink;
+}
+
+brine_value *brine_builder_value(brine_sink *sink)
+{
+    builder *b = (builder *)sink;
+    return b && b->result && b->stack.count == 0 ? b->result : NULL;
+}

@@ -1,0 +1,281 @@
+/* codec.c: decoding, encoding and transcoding with a format plugin. Decoding
+ * is plugin decoder -> builder; encoding is walker -> plugin encoder; a
+ * transcode streams decoder -> checker -> encoder when no shared node can
+ * arrive that the encoder would have to expand, and goes through a graph
+ * otherwise. The checker gives streamed events the builder's guarantees:
+ * the depth limit, anchors before references, one complete value. */
+#include <string.h>
+
+#include "internal.h"
+#include "brine/format.h"
+
+/* The depth limit for decoding with fmt: the caller's, capped by the
+ * ceiling of the format's library. */
+static size_t decode_depth(const brine_plugin *fmt, const brine_options *opts)
+{
+    size_t depth = brine_options_max_depth(opts);
+    return fmt->depth_ceiling && depth > fmt->depth_ceiling ? fmt->depth_ceiling : depth;
+}
+
+/* Rewrites a depth error caused by the library's ceiling so it names it. */
+static void name_ceiling(const brine_plugin *fmt, const brine_options *opts, brine_error *err)
+{
+    if (err && err->code == BRINE_E_DEPTH && fmt->depth_ceiling && brine_options_max_depth(opts) > fmt->depth_ceiling)
+        snprintf(err->message, sizeof err->message,
+                 "maximum recursion depth exceeded while decoding: the %s format's library parses at most %u levels",
+                 fmt->name, (unsigned)fmt->depth_ceiling);
+}
+
+static void locate(brine_source *src, brine_error *err)
+{
+    if (err && err->code != BRINE_OK && err->offset == BRINE_NO_OFFSET)
+        err->offset = brine_source_offset(src);
+}
+
+static int check_plugin(const brine_plugin *fmt, int for_encode, brine_error *err)
+{
+    if (!fmt)
+        return brine_error_set(err, BRINE_E_INVALID, "no format given");
+    if (for_encode ? !fmt->encoder_new : !fmt->decode)
+        return brine_error_set(err, BRINE_E_UNSUPPORTED, "the %s format cannot %s", fmt->name,
+                               for_encode ? "encode" : "decode");
+    return BRINE_OK;
+}
+
+brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, brine_error *err)
+{
+    if (!src) {
+        brine_error_set(err, BRINE_E_INVALID, "no input given");
+        return NULL;
+    }
+    if (check_plugin(fmt, 0, err) || brine_options_check(fmt, opts, 0, err))
+        return NULL;
+    brine_doc *doc = brine_doc_new();
+    if (!doc) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
+    brine_sink *sink = brine_builder_new(doc, decode_depth(fmt, opts), err);
+    int rc = sink ? fmt->decode(src, sink, opts, err) : BRINE_E_NOMEM;
+    if (rc == BRINE_OK)
+        rc = sink->finish(sink);
+    if (rc == BRINE_OK)
+        rc = brine_doc_set_root(doc, brine_builder_value(sink), err);
+    if (sink)
+        sink->destroy(sink);
+    if (rc != BRINE_OK) {
+        if (err && err->code == BRINE_OK) /* a plugin that failed without saying why */
+            brine_error_set(err, rc, "the %s decoder failed: %s", fmt->name, brine_strerror(rc));
+        locate(src, err);
+        name_ceiling(fmt, opts, err);
+        brine_doc_free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
+                               brine_error *err)
+{
+    brine_source src;
+    brine_source_init_buffer(&src, data, len);
+    return brine_decode(fmt, &src, opts, err);
+}
+
+int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
+                 brine_error *err)
+{
+    if (!v || !out)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_encode needs a value and an output");
+    int rc = check_plugin(fmt, 1, err);
+    if (rc || (rc = brine_options_check(fmt, opts, 1, err)))
+        return rc;
+    brine_sink *sink = fmt->encoder_new(out, opts, err);
+    if (!sink)
+        return err && err->code ? err->code : BRINE_E_PLUGIN;
+    rc = brine_walk(v, sink, opts && opts->max_depth ? opts->max_depth : 0, err);
+    sink->destroy(sink);
+    if (rc == BRINE_OK)
+        rc = brine_output_flush(out, err);
+    if (rc != BRINE_OK && err && err->code == BRINE_OK)
+        brine_error_set(err, rc, "the %s encoder failed: %s", fmt->name, brine_strerror(rc));
+    return rc;
+}
+
+int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const brine_options *opts, void **data,
+                        size_t *len, brine_error *err)
+{
+    brine_output out;
+    if (!data)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_encode_buffer needs somewhere to put the bytes");
+    *data = NULL;
+    int rc = brine_output_init_buffer(&out, err);
+    if (rc == BRINE_OK)
+        rc = brine_encode(fmt, v, &out, opts, err);
+    if (rc == BRINE_OK && !(*data = brine_output_take(&out, len)))
+        rc = brinep_nomem(err);
+    brine_output_destroy(&out);
+    return rc;
+}
+
+int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts)
+{
+    if (fmt->caps & BRINE_CAP_REFS)
+        return 1;
+    return (fmt->caps & BRINE_CAP_REFS_OPTION) && brine_options_flag(opts, "refs");
+}
+
+/* ---- the streaming checker ---------------------------------------------- */
+
+typedef struct check_frame {
+    brine_event_kind kind;
+    size_t children;
+} check_frame;
+
+typedef struct checker {
+    brine_sink sink;
+    brine_sink *next; /* the encoder */
+    size_t max_depth;
+    brinep_stack stack;
+    brinep_map anchors;
+    int complete;
+} checker;
+
+static void checker_path(checker *c, char *path, size_t cap)
+{
+    snprintf(path, cap, "$");
+    for (size_t i = 0; i < c->stack.count; i++) {
+        check_frame *f = brinep_stack_at(&c->stack, i);
+        if (f->kind == BRINE_EV_DICT)
+            brinep_path_index(path, cap, f->children / 2); /* keys are not kept: the entry's position */
+        else if (f->kind == BRINE_EV_MODEL) {
+            size_t used = strlen(path);
+            snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");
+        } else
+            brinep_path_index(path, cap, f->children);
+    }
+}
+
+static int checker_fail(checker *c, int code, const char *what)
+{
+    brine_error *err = c->sink.err;
+    brine_error_set(err, code, "%s", what);
+    if (err && err->path[0] == '\0')
+        checker_path(c, err->path, sizeof err->path);
+    return code;
+}
+
+static int checker_event(brine_sink *sink, const brine_event *ev)
+{
+    checker *c = (checker *)sink;
+    if (c->complete)
+        return checker_fail(c, BRINE_E_INVALID, "the event stream holds more than one value");
+    switch (ev->kind) {
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT:
+    case BRINE_EV_MODEL: {
+        if (c->stack.count >= c->max_depth) {
+            brinep_depth_error(sink->err, c->max_depth, "decoding");
+            return checker_fail(c, BRINE_E_DEPTH, "");
+        }
+        if (ev->anchor) {
+            int added;
+            if (!brinep_map_upsert(&c->anchors, ev->anchor, &added))
+                return brinep_nomem(sink->err);
+            if (!added)
+                return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+        }
+        check_frame *f = brinep_stack_push(&c->stack);
+        if (!f)
+            return brinep_nomem(sink->err);
+        f->kind = ev->kind;
+        break;
+    }
+    case BRINE_EV_END:
+        if (!c->stack.count)
+            return checker_fail(c, BRINE_E_INVALID, "an END event closes nothing");
+        brinep_stack_pop(&c->stack);
+        break;
+    case BRINE_EV_REF:
+        if (!ev->v.ref || !brinep_map_find(&c->anchors, ev->v.ref))
+            return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
+        break;
+    default: break;
+    }
+    if (ev->kind != BRINE_EV_LIST && ev->kind != BRINE_EV_TUPLE && ev->kind != BRINE_EV_DICT &&
+        ev->kind != BRINE_EV_MODEL) {
+        check_frame *parent = brinep_stack_top(&c->stack);
+        if (parent)
+            parent->children++;
+        else
+            c->complete = 1;
+    }
+    return c->next->event(c->next, ev);
+}
+
+static int checker_finish(brine_sink *sink)
+{
+    checker *c = (checker *)sink;
+    if (!c->complete)
+        return checker_fail(c, BRINE_E_TRUNCATED, "the input ended before the value was complete");
+    return c->next->finish ? c->next->finish(c->next) : BRINE_OK;
+}
+
+static int transcode_stream(const brine_plugin *from, brine_source *src, const brine_options *from_opts,
+                            brine_sink *encoder, brine_error *err)
+{
+    checker c;
+    memset(&c, 0, sizeof c);
+    c.sink.event = checker_event;
+    c.sink.finish = checker_finish;
+    c.sink.flags = encoder->flags;
+    c.sink.err = err;
+    c.next = encoder;
+    c.max_depth = decode_depth(from, from_opts);
+    brinep_stack_init(&c.stack, sizeof(check_frame));
+    brinep_map_init(&c.anchors);
+    int rc = from->decode(src, &c.sink, from_opts, err);
+    if (rc == BRINE_OK)
+        rc = checker_finish(&c.sink);
+    brinep_stack_destroy(&c.stack);
+    brinep_map_destroy(&c.anchors);
+    return rc;
+}
+
+int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts,
+                    const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *streamed,
+                    brine_error *err)
+{
+    if (!src || !out)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_transcode needs an input and an output");
+    int rc;
+    if ((rc = check_plugin(from, 0, err)) || (rc = check_plugin(to, 1, err)) ||
+        (rc = brine_options_check(from, from_opts, 0, err)) || (rc = brine_options_check(to, to_opts, 1, err)))
+        return rc;
+    brine_sink *encoder = to->encoder_new(out, to_opts, err);
+    if (!encoder)
+        return err && err->code ? err->code : BRINE_E_PLUGIN;
+    int stream = !brine_decoder_refs(from, from_opts) || (encoder->flags & BRINE_SINK_REFS);
+    if (streamed)
+        *streamed = stream;
+    if (stream) {
+        rc = transcode_stream(from, src, from_opts, encoder, err);
+        if (rc) {
+            locate(src, err);
+            name_ceiling(from, from_opts, err);
+        }
+    } else {
+        brine_doc *doc = brine_decode(from, src, from_opts, err);
+        rc = doc ? brine_walk(brine_doc_root(doc), encoder, brine_options_max_depth(to_opts), err)
+                 : (err && err->code ? err->code : BRINE_E_INVALID);
+        brine_doc_free(doc);
+    }
+    encoder->destroy(encoder);
+    if (rc == BRINE_OK)
+        rc = brine_output_flush(out, err);
+    if (rc != BRINE_OK && err && err->code == BRINE_OK)
+        brine_error_set(err, rc, "converting from %s to %s failed: %s", from->name, to->name, brine_strerror(rc));
+    return rc;
+}

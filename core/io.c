@@ -1,0 +1,360 @@
+/* io.c: byte sources (a window [cur, end) over a buffer, FILE * or file
+ * descriptor, refilled on demand) and outputs (free space [cur, end) drained
+ * to memory, a FILE *, a descriptor or a callback). Decoders and encoders do
+ * plain pointer arithmetic; only window edges come here. A source's memory
+ * grows with the bytes that actually arrive, never with a declared length. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum { SOURCE_CHUNK = 64 * 1024, OUTPUT_CHUNK = 64 * 1024 };
+enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK };
+
+/* ---- sources ------------------------------------------------------------ */
+
+void brine_source_init_buffer(brine_source *src, const void *data, size_t len)
+{
+    memset(src, 0, sizeof *src);
+    src->start = src->cur = data;
+    src->end = src->cur + len;
+    src->fd_ = -1;
+    src->eof_ = 1;
+}
+
+static void source_init_stream(brine_source *src, FILE *fp, int fd)
+{
+    memset(src, 0, sizeof *src);
+    src->fp_ = fp;
+    src->fd_ = fd;
+}
+
+void brine_source_init_file(brine_source *src, FILE *fp)
+{
+    source_init_stream(src, fp, -1);
+}
+
+void brine_source_init_fd(brine_source *src, int fd)
+{
+    source_init_stream(src, NULL, fd);
+}
+
+void brine_source_destroy(brine_source *src)
+{
+    if (!src)
+        return;
+    brine_free(src->buf_);
+    src->buf_ = NULL;
+    src->cap_ = 0;
+}
+
+/* Reads what the stream has into [p, p+room): the count, 0 at end of input,
+ * or -1 on error. */
+static long source_read(brine_source *src, unsigned char *p, size_t room)
+{
+    if (src->fp_) {
+        size_t n = fread(p, 1, room, src->fp_);
+        if (n == 0 && ferror(src->fp_))
+            return -1;
+        return (long)n;
+    }
+    for (;;) {
+        ssize_t n = read(src->fd_, p, room);
+        if (n >= 0)
+            return (long)n;
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+/* Moves the unread bytes to the front of the window buffer. */
+static void source_compact(brine_source *src)
+{
+    size_t keep = (size_t)(src->end - src->cur);
+    src->base += (uint64_t)(src->cur - src->start);
+    if (keep && src->cur != src->buf_)
+        memmove(src->buf_, src->cur, keep);
+    src->start = src->cur = src->buf_;
+    src->end = src->buf_ + keep;
+}
+
+/* Reads until at least need bytes are available or the input ends. Grows
+ * the buffer only when it is full of bytes that arrived. */
+static int source_fill(brine_source *src, size_t need, int to_end, brine_error *err)
+{
+    if (!src->buf_ && !src->eof_) {
+        src->buf_ = brine_malloc(SOURCE_CHUNK);
+        if (!src->buf_)
+            return brinep_nomem(err);
+        src->cap_ = SOURCE_CHUNK;
+        src->start = src->cur = src->end = src->buf_;
+    }
+    if (src->buf_)
+        source_compact(src);
+    while (!src->eof_ && (to_end || (size_t)(src->end - src->cur) < need)) {
+        size_t used = (size_t)(src->end - src->buf_);
+        if (used == src->cap_) {
+            size_t cap = src->cap_ * 2;
+            unsigned char *buf;
+            if (cap < src->cap_ || !(buf = brine_realloc(src->buf_, cap)))
+                return brinep_nomem(err);
+            src->buf_ = buf;
+            src->cap_ = cap;
+            src->start = src->cur = buf;
+            src->end = buf + used;
+        }
+        long n = source_read(src, src->buf_ + used, src->cap_ - used);
+        if (n < 0)
+            return brine_error_set_at(err, BRINE_E_IO, brine_source_offset(src) + used, "read error: %s",
+                                      strerror(errno));
+        if (n == 0)
+            src->eof_ = 1;
+        src->end += n;
+    }
+    return BRINE_OK;
+}
+
+int brine_source_more(brine_source *src, size_t need, brine_error *err)
+{
+    if ((size_t)(src->end - src->cur) >= need)
+        return BRINE_OK;
+    if (!src->eof_) {
+        int rc = source_fill(src, need, 0, err);
+        if (rc)
+            return rc;
+        if ((size_t)(src->end - src->cur) >= need)
+            return BRINE_OK;
+    }
+    uint64_t at = src->base + (uint64_t)(src->end - src->start);
+    return brine_error_set_at(err, BRINE_E_TRUNCATED, at, "unexpected end of input at byte %llu",
+                              (unsigned long long)at);
+}
+
+int brine_source_read_all(brine_source *src, brine_error *err)
+{
+    return src->eof_ ? BRINE_OK : source_fill(src, 0, 1, err);
+}
+
+int brine_source_at_end(brine_source *src)
+{
+    if (src->cur < src->end)
+        return 0;
+    if (!src->eof_ && source_fill(src, 1, 0, NULL) != BRINE_OK)
+        return 0; /* a read error: let the caller's next read report it */
+    return src->cur == src->end;
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+static int output_init(brine_output *out, int kind, brine_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->kind_ = kind;
+    out->fd_ = -1;
+    out->buf_ = brine_malloc(OUTPUT_CHUNK);
+    if (!out->buf_) {
+        out->status_ = BRINE_E_NOMEM;
+        return brinep_nomem(err);
+    }
+    out->cap_ = OUTPUT_CHUNK;
+    out->cur = out->buf_;
+    out->end = out->buf_ + out->cap_;
+    return BRINE_OK;
+}
+
+int brine_output_init_buffer(brine_output *out, brine_error *err)
+{
+    return output_init(out, OUT_BUFFER, err);
+}
+
+int brine_output_init_file(brine_output *out, FILE *fp, brine_error *err)
+{
+    int rc = output_init(out, OUT_FILE, err);
+    out->fp_ = fp;
+    return rc;
+}
+
+int brine_output_init_fd(brine_output *out, int fd, brine_error *err)
+{
+    int rc = output_init(out, OUT_FD, err);
+    out->fd_ = fd;
+    return rc;
+}
+
+int brine_output_init_callback(brine_output *out, brine_write_fn write_fn, void *ctx, brine_error *err)
+{
+    int rc = output_init(out, OUT_CALLBACK, err);
+    out->write_ = write_fn;
+    out->ctx_ = ctx;
+    return rc;
+}
+
+static int output_fail(brine_output *out, int code, brine_error *err, const char *what)
+{
+    out->status_ = code;
+    /* Nothing more can be buffered: make every later put take the slow path. */
+    out->cur = out->end = out->buf_;
+    return brine_error_set(err, code, "%s", what);
+}
+
+/* Sends len bytes at p to a stream destination. */
+static int output_send(brine_output *out, const void *p, size_t len, brine_error *err)
+{
+    const unsigned char *b = p;
+    size_t total = len;
+    switch (out->kind_) {
+    case OUT_FILE:
+        if (len && fwrite(b, 1, len, out->fp_) != len) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "write error: %s", strerror(errno ? errno : EIO));
+            return output_fail(out, BRINE_E_IO, err, msg);
+        }
+        break;
+    case OUT_FD:
+        while (len) {
+            ssize_t n = write(out->fd_, b, len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "write error: %s", strerror(n < 0 ? errno : EIO));
+                return output_fail(out, BRINE_E_IO, err, msg);
+            }
+            b += n;
+            len -= (size_t)n;
+        }
+        break;
+    case OUT_CALLBACK:
+        if (len && out->write_(out->ctx_, b, len) != 0)
+            return output_fail(out, BRINE_E_IO, err, "write error: the output callback failed");
+        break;
+    }
+    out->flushed_ += total;
+    return BRINE_OK;
+}
+
+/* Sends the buffered bytes of a stream output. */
+static int output_drain(brine_output *out, brine_error *err)
+{
+    size_t used = (size_t)(out->cur - out->buf_);
+    out->cur = out->buf_;
+    return used ? output_send(out, out->buf_, used, err) : BRINE_OK;
+}
+
+static int output_grow(brine_output *out, size_t need, brine_error *err)
+{
+    size_t used = (size_t)(out->cur - out->buf_);
+    size_t cap = out->cap_;
+    while (cap - used < need) {
+        if (cap > SIZE_MAX / 2)
+            return output_fail(out, BRINE_E_NOMEM, err, "out of memory");
+        cap *= 2;
+    }
+    unsigned char *buf = brine_realloc(out->buf_, cap);
+    if (!buf)
+        return output_fail(out, BRINE_E_NOMEM, err, "out of memory");
+    out->buf_ = buf;
+    out->cap_ = cap;
+    out->cur = buf + used;
+    out->end = buf + cap;
+    return BRINE_OK;
+}
+
+static int output_status(brine_output *out, brine_error *err)
+{
+    if (!out->status_)
+        return BRINE_OK;
+    return brine_error_set(err, out->status_, "%s",
+                           out->status_ == BRINE_E_IO ? "write error (reported earlier)" : brine_strerror(out->status_));
+}
+
+int brine_output_reserve(brine_output *out, size_t need, brine_error *err)
+{
+    if (out->status_)
+        return output_status(out, err);
+    if ((size_t)(out->end - out->cur) >= need)
+        return BRINE_OK;
+    if (out->kind_ != OUT_BUFFER) {
+        int rc = output_drain(out, err);
+        if (rc)
+            return rc;
+        if (out->cap_ >= need)
+            return BRINE_OK;
+    }
+    return output_grow(out, need, err);
+}
+
+int brine_output_write(brine_output *out, const void *data, size_t len, brine_error *err)
+{
+    if (out->status_)
+        return output_status(out, err);
+    if ((size_t)(out->end - out->cur) >= len) {
+        memcpy(out->cur, data, len);
+        out->cur += len;
+        return BRINE_OK;
+    }
+    if (out->kind_ != OUT_BUFFER) {
+        /* A big write goes straight through instead of via the buffer. */
+        int rc = output_drain(out, err);
+        if (rc)
+            return rc;
+        if (len >= out->cap_)
+            return output_send(out, data, len, err);
+    } else {
+        int rc = output_grow(out, len, err);
+        if (rc)
+            return rc;
+    }
+    memcpy(out->cur, data, len);
+    out->cur += len;
+    return BRINE_OK;
+}
+
+int brine_output_flush(brine_output *out, brine_error *err)
+{
+    if (out->status_)
+        return output_status(out, err);
+    if (out->kind_ == OUT_BUFFER)
+        return BRINE_OK;
+    int rc = output_drain(out, err);
+    if (rc)
+        return rc;
+    if (out->kind_ == OUT_FILE && fflush(out->fp_) != 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "write error: %s", strerror(errno ? errno : EIO));
+        return output_fail(out, BRINE_E_IO, err, msg);
+    }
+    return BRINE_OK;
+}
+
+uint64_t brine_output_total(const brine_output *out)
+{
+    return out->flushed_ + (uint64_t)(out->cur - out->buf_);
+}
+
+void *brine_output_take(brine_output *out, size_t *len)
+{
+    if (out->kind_ != OUT_BUFFER || out->status_)
+        return NULL;
+    if (out->cur == out->end && output_grow(out, 1, NULL))
+        return NULL;
+    size_t used = (size_t)(out->cur - out->buf_);
+    void *data = out->buf_;
+    out->buf_[used] = '\0';
+    if (len)
+        *len = used;
+    out->buf_ = out->cur = out->end = NULL;
+    out->cap_ = 0;
+    out->status_ = BRINE_E_INVALID; /* the output is spent */
+    return data;
+}
+
+void brine_output_destroy(brine_output *out)
+{
+    if (!out)
+        return;
+    brine_free(out->buf_);
+    out->buf_ = out->cur = out->end = NULL;
+    out->cap_ = 0;
+}

@@ -1,0 +1,327 @@
+/* walk.c: the walker, which turns a graph into events for a sink, and the
+ * value statistics. Both traverse with an explicit heap stack, so a graph a
+ * million levels deep costs memory, not C stack.
+ *
+ * References: for a sink that stores them, a first pass counts how often each
+ * container is reached; only containers reached more than once get an anchor
+ * (ids 1, 2, ... in order of first visit) and are sent as REF afterwards.
+ * For other sinks, the containers on the current path are kept in a set: a
+ * container met again while still open is a cycle (BRINE_E_CYCLE), and a
+ * shared container met again after it closed is simply sent again. */
+#include <string.h>
+
+#include "internal.h"
+#include "brine/format.h"
+
+typedef struct walk_frame {
+    const brine_value *slot; /* the open container */
+    size_t index;            /* next child: element, dict half-entry (2 per entry) or model part */
+} walk_frame;
+
+/* The anchor map stores the count of visits during the counting pass, then
+ * (id | EMITTED) once the container has been sent. */
+#define EMITTED (UINT64_C(1) << 63)
+
+/* The child slot of frame f at f->index, or NULL when f is exhausted. Dict
+ * entries that were deleted are skipped. */
+static const brine_value *frame_next(walk_frame *f)
+{
+    const brine_value *c = f->slot;
+    switch (c->type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE:
+        return f->index < c->as.seq->count ? &c->as.seq->items[f->index++] : NULL;
+    case BRINE_DICT: {
+        const brinep_dict *d = c->as.dict;
+        while (f->index / 2 < d->used && d->entries[f->index / 2].key.type == BRINEP_DELETED)
+            f->index += 2;
+        if (f->index / 2 >= d->used)
+            return NULL;
+        const brinep_entry *e = &d->entries[f->index / 2];
+        return (f->index++ % 2) ? &e->val : &e->key;
+    }
+    case BRINE_MODEL:
+        if (f->index == 0)
+            return f->index++, &c->as.model->args;
+        if (f->index == 1)
+            return f->index++, &c->as.model->state;
+        return NULL;
+    default: return NULL;
+    }
+}
+
+/* Writes the path of the child most recently taken from each frame. */
+static void frames_path(brinep_stack *stack, char *path, size_t cap)
+{
+    snprintf(path, cap, "$");
+    for (size_t i = 0; i < stack->count; i++) {
+        walk_frame *f = brinep_stack_at(stack, i);
+        const brine_value *c = f->slot;
+        if (f->index == 0)
+            break;
+        switch (c->type) {
+        case BRINE_LIST:
+        case BRINE_TUPLE: brinep_path_index(path, cap, f->index - 1); break;
+        case BRINE_DICT: {
+            const brinep_entry *e = &c->as.dict->entries[(f->index - 1) / 2];
+            brinep_path_key(path, cap, &e->key);
+            break;
+        }
+        case BRINE_MODEL: {
+            size_t used = strlen(path);
+            snprintf(path + used, cap - used, "%s", f->index == 1 ? ".args" : ".state");
+            break;
+        }
+        }
+    }
+}
+
+static int path_error(brinep_stack *stack, brine_error *err)
+{
+    if (err && err->code != BRINE_OK && err->path[0] == '\0')
+        frames_path(stack, err->path, sizeof err->path);
+    return err ? err->code : BRINE_E_INVALID;
+}
+
+/* The counting pass: how often each container below root is reached. */
+static int count_refs(const brine_value *root, size_t max_depth, brinep_map *counts, brine_error *err)
+{
+    brinep_stack stack;
+    int rc = BRINE_OK;
+    brinep_stack_init(&stack, sizeof(walk_frame));
+    const brine_value *v = root;
+    for (;;) {
+        void *node = v ? brinep_node(v) : NULL;
+        if (node) {
+            int added;
+            uint64_t *n = brinep_map_upsert(counts, (uint64_t)(uintptr_t)node, &added);
+            if (!n) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            ++*n;
+            /* Past the depth limit the emitting pass fails anyway. */
+            if (added && stack.count < max_depth) {
+                walk_frame *f = brinep_stack_push(&stack);
+                if (!f) {
+                    rc = brinep_nomem(err);
+                    break;
+                }
+                f->slot = v;
+            }
+        }
+        v = NULL;
+        while (stack.count && !(v = frame_next(brinep_stack_top(&stack))))
+            brinep_stack_pop(&stack);
+        if (!v)
+            break;
+    }
+    brinep_stack_destroy(&stack);
+    return rc;
+}
+
+static void scalar_event(const brine_value *v, brine_event *ev)
+{
+    switch (v->type) {
+    case BRINE_NULL: ev->kind = BRINE_EV_NULL; break;
+    case BRINE_BOOL:
+        ev->kind = BRINE_EV_BOOL;
+        ev->v.boolean = v->as.b;
+        break;
+    case BRINE_INT:
+        if (v->sub == BRINEP_INT_I64) {
+            ev->kind = BRINE_EV_INT;
+            ev->v.i = v->as.i;
+        } else if (v->sub == BRINEP_INT_U64) {
+            ev->kind = BRINE_EV_UINT;
+            ev->v.u = v->as.u;
+        } else {
+            ev->kind = BRINE_EV_BIGINT;
+            ev->v.s.ptr = v->as.blob->data;
+            ev->v.s.len = v->as.blob->len;
+        }
+        break;
+    case BRINE_FLOAT:
+        ev->kind = BRINE_EV_FLOAT;
+        ev->v.f = v->as.f;
+        break;
+    case BRINE_COMPLEX:
+        ev->kind = BRINE_EV_COMPLEX;
+        ev->v.c.re = v->as.cx->re;
+        ev->v.c.im = v->as.cx->im;
+        break;
+    case BRINE_STR:
+    case BRINE_BYTES:
+        ev->kind = v->type == BRINE_STR ? BRINE_EV_STR : BRINE_EV_BYTES;
+        ev->v.s.ptr = v->as.blob->data;
+        ev->v.s.len = v->as.blob->len;
+        break;
+    }
+}
+
+static void begin_event(const brine_value *v, brine_event *ev)
+{
+    switch (v->type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE:
+        ev->kind = v->type == BRINE_LIST ? BRINE_EV_LIST : BRINE_EV_TUPLE;
+        ev->v.count = v->as.seq->count;
+        break;
+    case BRINE_DICT:
+        ev->kind = BRINE_EV_DICT;
+        ev->v.count = v->as.dict->count;
+        break;
+    case BRINE_MODEL:
+        ev->kind = BRINE_EV_MODEL;
+        ev->v.s.ptr = v->as.model->name->data;
+        ev->v.s.len = v->as.model->name->len;
+        break;
+    }
+}
+
+static size_t value_depth_limit(const brine_value *v, size_t max_depth)
+{
+    if (max_depth)
+        return max_depth;
+    brine_doc *doc = brine_value_doc(v);
+    return doc ? doc->max_depth : BRINE_DEFAULT_MAX_DEPTH;
+}
+
+int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brine_error *err)
+{
+    if (!root || !sink)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_walk needs a value and a sink");
+    max_depth = value_depth_limit(root, max_depth);
+    const int refs = (sink->flags & BRINE_SINK_REFS) != 0;
+    brinep_map seen; /* refs: visit counts then ids; else the open containers */
+    brinep_stack stack;
+    uint64_t next_id = 1;
+    int rc = BRINE_OK;
+    brinep_map_init(&seen);
+    brinep_stack_init(&stack, sizeof(walk_frame));
+    if (refs)
+        rc = count_refs(root, max_depth, &seen, err);
+
+    const brine_value *v = root;
+    while (rc == BRINE_OK) {
+        brine_event ev;
+        ev.anchor = 0;
+        void *node = brinep_node(v);
+        if (!node) {
+            scalar_event(v, &ev);
+        } else if (refs) {
+            uint64_t *mark = brinep_map_find(&seen, (uint64_t)(uintptr_t)node);
+            if (mark && (*mark & EMITTED)) {
+                ev.kind = BRINE_EV_REF;
+                ev.v.ref = *mark & ~EMITTED;
+                node = NULL;
+            } else if (mark && *mark > 1) {
+                ev.anchor = next_id++;
+                *mark = ev.anchor | EMITTED;
+            }
+        } else {
+            int added;
+            uint64_t *open = brinep_map_upsert(&seen, (uint64_t)(uintptr_t)node, &added);
+            if (!open) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            if (!added) {
+                brine_error_set(err, BRINE_E_CYCLE, "circular reference detected");
+                rc = path_error(&stack, err);
+                break;
+            }
+        }
+        if (node) {
+            if (stack.count >= max_depth) {
+                brinep_depth_error(err, max_depth, "encoding");
+                rc = path_error(&stack, err);
+                break;
+            }
+            walk_frame *f = brinep_stack_push(&stack);
+            if (!f) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            f->slot = v;
+            begin_event(v, &ev);
+        }
+        if ((rc = sink->event(sink, &ev)) != BRINE_OK) {
+            if (node)
+                brinep_stack_pop(&stack); /* the path ends at the container itself */
+            path_error(&stack, err);
+            break;
+        }
+        /* Close every exhausted container, then move to the next child. */
+        v = NULL;
+        while (stack.count && !(v = frame_next(brinep_stack_top(&stack)))) {
+            walk_frame *f = brinep_stack_top(&stack);
+            if (!refs)
+                brinep_map_remove(&seen, (uint64_t)(uintptr_t)brinep_node(f->slot));
+            brinep_stack_pop(&stack);
+            brine_event end = {.kind = BRINE_EV_END};
+            if ((rc = sink->event(sink, &end)) != BRINE_OK) {
+                path_error(&stack, err);
+                break;
+            }
+        }
+        if (rc || !v)
+            break;
+    }
+    if (rc == BRINE_OK && sink->finish)
+        rc = sink->finish(sink);
+    brinep_stack_destroy(&stack);
+    brinep_map_destroy(&seen);
+    return rc;
+}
+
+int brine_value_stats(const brine_value *root, size_t max_depth, size_t *count, size_t *depth, brine_error *err)
+{
+    if (!root)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_value_stats needs a value");
+    max_depth = value_depth_limit(root, max_depth);
+    brinep_map seen;
+    brinep_stack stack;
+    size_t values = 0, deepest = 0;
+    int rc = BRINE_OK;
+    brinep_map_init(&seen);
+    brinep_stack_init(&stack, sizeof(walk_frame));
+    const brine_value *v = root;
+    while (v) {
+        void *node = brinep_node(v);
+        int added = 1;
+        if (node && !brinep_map_upsert(&seen, (uint64_t)(uintptr_t)node, &added)) {
+            rc = brinep_nomem(err);
+            break;
+        }
+        if (added)
+            values++;
+        if (node && added) {
+            if (stack.count >= max_depth) {
+                brinep_depth_error(err, max_depth, "counting");
+                rc = path_error(&stack, err);
+                break;
+            }
+            walk_frame *f = brinep_stack_push(&stack);
+            if (!f) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            f->slot = v;
+            if (stack.count > deepest)
+                deepest = stack.count;
+        }
+        v = NULL;
+        while (stack.count && !(v = frame_next(brinep_stack_top(&stack))))
+            brinep_stack_pop(&stack);
+    }
+    brinep_stack_destroy(&stack);
+    brinep_map_destroy(&seen);
+    if (rc == BRINE_OK) {
+        if (count)
+            *count = values;
+        if (depth)
+            *depth = deepest;
+    }
+    return rc;
+}

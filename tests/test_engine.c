@@ -1,0 +1,556 @@
+/* test_engine.c: the walker, the builder, transcoding, byte sources and
+ * outputs, and options, through the test-only evtext (stores references)
+ * and evplain (does not) formats. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <brine/format.h>
+
+static brine_registry *reg;
+static const brine_plugin *evtext, *evplain;
+
+static void setup(void)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    reg = brine_registry_new(&err);
+    ck_assert_ptr_nonnull(reg);
+    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evtext.la", &err), BRINE_OK);
+    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evplain.la", &err), BRINE_OK);
+    evtext = brine_registry_find(reg, "evtext");
+    evplain = brine_registry_find(reg, "evplain");
+    ck_assert_ptr_nonnull(evtext);
+    ck_assert_ptr_nonnull(evplain);
+}
+
+static void teardown(void)
+{
+    brine_registry_free(reg);
+}
+
+/* Encodes v with fmt into a NUL-terminated string (caller frees), or NULL
+ * with err filled. */
+static char *encode(const brine_plugin *fmt, const brine_value *v, size_t max_depth, brine_error *err)
+{
+    brine_options opts = {.max_depth = max_depth};
+    void *data = NULL;
+    size_t len;
+    brine_error_clear(err);
+    if (brine_encode_buffer(fmt, v, &opts, &data, &len, err) != BRINE_OK)
+        return NULL;
+    return data;
+}
+
+static brine_doc *decode(const brine_plugin *fmt, const char *text, size_t max_depth, brine_error *err)
+{
+    brine_options opts = {.max_depth = max_depth};
+    brine_error_clear(err);
+    return brine_decode_buffer(fmt, text, strlen(text), &opts, err);
+}
+
+/* [x, x, 3] with one shared x = [1]. */
+static brine_value *shared_pair(brine_doc *doc)
+{
+    brine_value *outer = brine_list_new(doc, NULL), *x = brine_list_new(doc, NULL);
+    brine_seq_append(x, brine_int_new(doc, 1, NULL), NULL);
+    brine_seq_append(outer, x, NULL);
+    brine_seq_append(outer, x, NULL);
+    brine_seq_append(outer, brine_int_new(doc, 3, NULL), NULL);
+    return outer;
+}
+
+START_TEST(test_walker_anchors_only_shared_containers_when_the_sink_stores_refs)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    char *text = encode(evtext, shared_pair(doc), 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "[3 &1[1 i1 ] *1 i3 ] ");
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_walker_expands_shared_containers_for_a_sink_without_refs)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    char *text = encode(evplain, shared_pair(doc), 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "[3 [1 i1 ] [1 i1 ] i3 ] ");
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_walker_refuses_a_cycle_for_a_sink_without_refs_and_names_the_path)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    brine_value *d = brine_dict_new(doc, NULL), *l = brine_list_new(doc, NULL);
+    brine_seq_append(l, brine_int_new(doc, 7, NULL), NULL);
+    brine_seq_append(l, d, NULL);
+    brine_dict_set_str(d, "users", l, NULL);
+    ck_assert_ptr_null(encode(evplain, d, 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_CYCLE);
+    ck_assert_str_eq(err.message, "circular reference detected");
+    ck_assert_str_eq(err.path, "$.users[1]");
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_walker_writes_a_cycle_as_a_reference_for_a_sink_with_refs)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    brine_value *l = brine_list_new(doc, NULL);
+    brine_seq_append(l, l, NULL);
+    char *text = encode(evtext, l, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "&1[1 *1 ] ");
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_walker_sends_every_scalar_kind)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    brine_value *t = brine_tuple_new(doc, NULL);
+    brine_seq_append(t, brine_null_new(doc, NULL), NULL);
+    brine_seq_append(t, brine_bool_new(doc, 1, NULL), NULL);
+    brine_seq_append(t, brine_int_new(doc, INT64_MIN, NULL), NULL);
+    brine_seq_append(t, brine_uint_new(doc, UINT64_MAX, NULL), NULL);
+    brine_seq_append(t, brine_float_new(doc, -0.0, NULL), NULL);
+    brine_seq_append(t, brine_complex_new(doc, 1.0, 2.0, NULL), NULL);
+    brine_seq_append(t, brine_str_new(doc, "a\0b", 3, NULL), NULL);
+    brine_seq_append(t, brine_bytes_new(doc, "\xff", 1, NULL), NULL);
+    brine_value *m = brine_model_new(doc, "pkg.T", 5, NULL);
+    brine_model_set_state(m, brine_int_new(doc, 5, NULL), NULL);
+    brine_seq_append(t, m, NULL);
+    char *text = encode(evtext, t, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    const char expect[] = "(9 N T i-9223372036854775808 u18446744073709551615 f8000000000000000 "
+                          "c3ff0000000000000,4000000000000000 s3:a\0b y1:\xff M5:pkg.T (0 ] i5 ] ] ";
+    ck_assert_mem_eq(text, expect, sizeof expect - 1);
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_builder_restores_shared_identity)
+{
+    brine_error err;
+    brine_doc *doc = decode(evtext, "[3 &1[1 i1 ] *1 i3 ] ", 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    brine_value *root = brine_doc_root(doc);
+    ck_assert_uint_eq(brine_seq_count(root), 3);
+    /* Appending through a[0] shows through a[1]: the same list. */
+    ck_assert_int_eq(brine_seq_append(brine_seq_get(root, 0), brine_int_new(doc, 2, NULL), NULL), BRINE_OK);
+    ck_assert_uint_eq(brine_seq_count(brine_seq_get(root, 1)), 2);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_builder_restores_a_list_that_contains_itself)
+{
+    brine_error err;
+    brine_doc *doc = decode(evtext, "&1[1 *1 ] ", 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    brine_value *root = brine_doc_root(doc);
+    brine_value *inner = brine_seq_get(root, 0);
+    ck_assert_uint_eq(brine_seq_count(inner), 1);
+    brine_seq_append(inner, brine_null_new(doc, NULL), NULL);
+    ck_assert_uint_eq(brine_seq_count(root), 2);
+    char repr[32];
+    brine_value_repr(root, repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "[[...], None]");
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path)
+{
+    brine_error err;
+    ck_assert_ptr_null(decode(evtext, "[2 i1 *9 ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_REF);
+    ck_assert_str_eq(err.path, "$[1]");
+    ck_assert_uint_eq(err.offset, 8); /* just after the *9 token */
+}
+END_TEST
+
+START_TEST(test_builder_refuses_malformed_streams)
+{
+    brine_error err;
+    ck_assert_ptr_null(decode(evtext, "] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_INVALID);
+    ck_assert_str_eq(err.message, "an END event closes nothing");
+
+    ck_assert_ptr_null(decode(evtext, "M1:T i1 N ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_INVALID);
+    ck_assert_str_eq(err.message, "a model's args must be a tuple, not int");
+
+    ck_assert_ptr_null(decode(evtext, "{1 s1:k ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_INVALID);
+    ck_assert_str_eq(err.message, "a dict key has no value");
+
+    ck_assert_ptr_null(decode(evtext, "{1 [0 ] i1 ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_KEY);
+
+    ck_assert_ptr_null(decode(evtext, "[1 i1 ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
+}
+END_TEST
+
+START_TEST(test_builder_keeps_python_dict_semantics_for_repeated_keys)
+{
+    brine_error err;
+    brine_doc *doc = decode(evtext, "{3 s1:a i1 s1:b i2 s1:a i3 ] ", 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    char repr[64];
+    brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "{'a': 3, 'b': 2}");
+    brine_doc_free(doc);
+}
+END_TEST
+
+/* n nested lists around an int, as evtext tokens. */
+static char *nested_text(size_t n)
+{
+    char *text = malloc(n * 6 + 8), *p = text;
+    for (size_t i = 0; i < n; i++)
+        memcpy(p, "[1 ", 3), p += 3;
+    memcpy(p, "i0 ", 3), p += 3;
+    for (size_t i = 0; i < n; i++)
+        memcpy(p, "] ", 2), p += 2;
+    *p = '\0';
+    return text;
+}
+
+START_TEST(test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding)
+{
+    brine_error err;
+    char *ok = nested_text(1000), *deep = nested_text(1001);
+    brine_doc *doc = decode(evtext, ok, 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    brine_doc_free(doc);
+    ck_assert_ptr_null(decode(evtext, deep, 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
+    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while decoding (limit 1000)");
+    ck_assert_uint_eq(err.offset, 3002); /* just after the 1001st "[1" */
+    free(ok);
+    free(deep);
+}
+END_TEST
+
+START_TEST(test_depth_limit_refuses_1001_levels_when_encoding)
+{
+    brine_error err;
+    char *deep = nested_text(1001);
+    brine_doc *doc = decode(evtext, deep, 2000, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    char *text = encode(evplain, brine_doc_root(doc), 1000, &err);
+    ck_assert_ptr_null(text);
+    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
+    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while encoding (limit 1000)");
+    text = encode(evplain, brine_doc_root(doc), 1001, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, deep);
+    brine_free(text);
+    brine_doc_free(doc);
+    free(deep);
+}
+END_TEST
+
+START_TEST(test_a_million_levels_decode_encode_and_transcode_with_the_limit_raised)
+{
+    const size_t n = 1000000;
+    brine_error err;
+    char *deep = nested_text(n);
+    brine_doc *doc = decode(evtext, deep, n + 1, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    char *text = encode(evplain, brine_doc_root(doc), n + 1, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, deep);
+    brine_free(text);
+    brine_doc_free(doc);
+
+    brine_source src;
+    brine_output out;
+    brine_options opts = {.max_depth = n + 1};
+    int streamed = -1;
+    brine_source_init_buffer(&src, deep, strlen(deep));
+    ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+    ck_assert_int_eq(brine_transcode(evplain, &src, &opts, evtext, &out, &opts, &streamed, &err), BRINE_OK);
+    ck_assert_int_eq(streamed, 1);
+    ck_assert_uint_eq(brine_output_total(&out), strlen(deep));
+    brine_output_destroy(&out);
+    free(deep);
+}
+END_TEST
+
+START_TEST(test_transcode_streams_when_no_reference_can_arrive)
+{
+    brine_error err;
+    brine_source src;
+    brine_output out;
+    int streamed = -1;
+    const char *in = "[2 s2:hi {1 i1 F ] ] ";
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, in, strlen(in));
+    brine_output_init_buffer(&out, &err);
+    ck_assert_int_eq(brine_transcode(evplain, &src, NULL, evtext, &out, NULL, &streamed, &err), BRINE_OK);
+    ck_assert_int_eq(streamed, 1);
+    size_t len;
+    char *text = brine_output_take(&out, &len);
+    ck_assert_str_eq(text, in);
+    brine_free(text);
+    brine_output_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_transcode_goes_through_a_graph_to_expand_references)
+{
+    brine_error err;
+    brine_source src;
+    brine_output out;
+    int streamed = -1;
+    const char *in = "[3 &1[1 i1 ] *1 i3 ] ";
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, in, strlen(in));
+    brine_output_init_buffer(&out, &err);
+    ck_assert_int_eq(brine_transcode(evtext, &src, NULL, evplain, &out, NULL, &streamed, &err), BRINE_OK);
+    ck_assert_int_eq(streamed, 0);
+    char *text = brine_output_take(&out, NULL);
+    ck_assert_str_eq(text, "[3 [1 i1 ] [1 i1 ] i3 ] ");
+    brine_free(text);
+    brine_output_destroy(&out);
+
+    /* A cycle cannot be expanded. */
+    const char *cycle = "&1[1 *1 ] ";
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, cycle, strlen(cycle));
+    brine_output_init_buffer(&out, &err);
+    ck_assert_int_eq(brine_transcode(evtext, &src, NULL, evplain, &out, NULL, &streamed, &err), BRINE_E_CYCLE);
+    ck_assert_str_eq(err.path, "$[0]");
+    brine_output_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_streamed_transcode_keeps_the_depth_limit_and_reference_checks)
+{
+    brine_error err;
+    brine_source src;
+    brine_output out;
+    char *deep = nested_text(1001);
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, deep, strlen(deep));
+    brine_output_init_buffer(&out, &err);
+    ck_assert_int_eq(brine_transcode(evplain, &src, NULL, evtext, &out, NULL, NULL, &err), BRINE_E_DEPTH);
+    ck_assert_uint_eq(err.offset, 3002);
+    brine_output_destroy(&out);
+    free(deep);
+
+    const char *bad = "[1 *4 ] ";
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, bad, strlen(bad));
+    brine_output_init_buffer(&out, &err);
+    ck_assert_int_eq(brine_transcode(evtext, &src, NULL, evtext, &out, NULL, NULL, &err), BRINE_E_REF);
+    ck_assert_str_eq(err.path, "$[0]");
+    brine_output_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_decoding_from_a_pipe_in_chunks_equals_decoding_a_buffer)
+{
+    /* A long input so the source's 64 KiB window refills many times. */
+    size_t n = 50000;
+    brine_doc *doc = brine_doc_new();
+    brine_value *l = brine_list_new(doc, NULL);
+    for (size_t i = 0; i < n; i++)
+        brine_seq_append(l, brine_str_new_cstr(doc, "some text", NULL), NULL);
+    brine_error err;
+    char *text = encode(evtext, l, 0, &err);
+    ck_assert_ptr_nonnull(text);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t len = strlen(text), off = 0;
+        while (off < len) {
+            ssize_t w = write(fds[1], text + off, len - off > 1000 ? 1000 : len - off);
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    brine_source src;
+    brine_source_init_fd(&src, fds[0]);
+    brine_error_clear(&err);
+    brine_doc *piped = brine_decode(evtext, &src, NULL, &err);
+    brine_source_destroy(&src);
+    close(fds[0]);
+    ck_assert_msg(piped, "%s", err.message);
+    ck_assert_int_eq(brine_value_equal(l, brine_doc_root(piped), 0, NULL), 1);
+    brine_doc_free(piped);
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_a_source_reports_truncation_with_the_offset_where_input_ended)
+{
+    brine_source src;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, "abc", 3);
+    src.cur += 2;
+    ck_assert_int_eq(brine_source_need(&src, 1, &err), BRINE_OK);
+    ck_assert_int_eq(brine_source_need(&src, 4, &err), BRINE_E_TRUNCATED);
+    ck_assert_uint_eq(err.offset, 3);
+}
+END_TEST
+
+START_TEST(test_a_file_source_does_not_allocate_for_a_length_the_input_lacks)
+{
+    FILE *fp = tmpfile();
+    fputs("tiny", fp);
+    rewind(fp);
+    brine_source src;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_source_init_file(&src, fp);
+    ck_assert_int_eq(brine_source_more(&src, (size_t)1 << 40, &err), BRINE_E_TRUNCATED);
+    ck_assert_uint_eq(err.offset, 4);
+    brine_source_destroy(&src);
+    fclose(fp);
+}
+END_TEST
+
+START_TEST(test_writing_to_a_full_device_is_an_error)
+{
+    int fd = open("/dev/full", O_WRONLY);
+    if (fd < 0)
+        return; /* no /dev/full here */
+    brine_output out;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_output_init_fd(&out, fd, &err);
+    char big[100000];
+    memset(big, 'x', sizeof big);
+    int rc = brine_output_write(&out, big, sizeof big, &err);
+    if (rc == BRINE_OK)
+        rc = brine_output_flush(&out, &err);
+    ck_assert_int_eq(rc, BRINE_E_IO);
+    ck_assert_str_eq(err.message, "write error: No space left on device");
+    /* Sticky: later calls fail too. */
+    ck_assert_int_eq(brine_output_put(&out, "x", 1, NULL), BRINE_E_IO);
+    brine_output_destroy(&out);
+    close(fd);
+}
+END_TEST
+
+static int failing_write(void *ctx, const void *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    return ++*(int *)ctx > 1;
+}
+
+START_TEST(test_a_failing_callback_output_is_an_error)
+{
+    int calls = 0;
+    brine_output out;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_output_init_callback(&out, failing_write, &calls, &err);
+    ck_assert_int_eq(brine_output_write(&out, "a", 1, &err), BRINE_OK);
+    ck_assert_int_eq(brine_output_flush(&out, &err), BRINE_OK);
+    ck_assert_int_eq(brine_output_write(&out, "b", 1, &err), BRINE_OK);
+    ck_assert_int_eq(brine_output_flush(&out, &err), BRINE_E_IO);
+    ck_assert_uint_eq(brine_output_total(&out), 1);
+    brine_output_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_options_read_flags_values_and_the_last_occurrence)
+{
+    const char *items[] = {"pretty", "indent=2", "refs=no", "indent=4"};
+    brine_options opts = {.count = 4, .items = items};
+    ck_assert_str_eq(brine_options_get(&opts, "pretty"), "");
+    ck_assert_str_eq(brine_options_get(&opts, "indent"), "4");
+    ck_assert_ptr_null(brine_options_get(&opts, "ind"));
+    ck_assert_int_eq(brine_options_flag(&opts, "pretty"), 1);
+    ck_assert_int_eq(brine_options_flag(&opts, "refs"), 0);
+    ck_assert_int_eq(brine_options_flag(&opts, "absent"), 0);
+    ck_assert_uint_eq(brine_options_max_depth(&opts), 1000);
+    ck_assert_uint_eq(brine_options_max_depth(NULL), 1000);
+}
+END_TEST
+
+START_TEST(test_unknown_options_are_refused_naming_the_format)
+{
+    const char *items[] = {"refs", "pretty"};
+    brine_options opts = {.count = 2, .items = items};
+    brine_error err;
+    brine_error_clear(&err);
+    ck_assert_int_eq(brine_options_check(evtext, &opts, 1, &err), BRINE_E_OPTION);
+    ck_assert_str_eq(err.message, "the evtext format has no encoding option 'pretty'");
+    brine_doc *doc = brine_doc_new();
+    void *data = NULL;
+    size_t len;
+    brine_error_clear(&err);
+    ck_assert_int_eq(brine_encode_buffer(evtext, brine_doc_root(doc), &opts, &data, &len, &err), BRINE_E_OPTION);
+    ck_assert_ptr_null(data);
+    brine_doc_free(doc);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("engine");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_walker_anchors_only_shared_containers_when_the_sink_stores_refs);
+    tcase_add_test(tc, test_walker_expands_shared_containers_for_a_sink_without_refs);
+    tcase_add_test(tc, test_walker_refuses_a_cycle_for_a_sink_without_refs_and_names_the_path);
+    tcase_add_test(tc, test_walker_writes_a_cycle_as_a_reference_for_a_sink_with_refs);
+    tcase_add_test(tc, test_walker_sends_every_scalar_kind);
+    tcase_add_test(tc, test_builder_restores_shared_identity);
+    tcase_add_test(tc, test_builder_restores_a_list_that_contains_itself);
+    tcase_add_test(tc, test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path);
+    tcase_add_test(tc, test_builder_refuses_malformed_streams);
+    tcase_add_test(tc, test_builder_keeps_python_dict_semantics_for_repeated_keys);
+    tcase_add_test(tc, test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding);
+    tcase_add_test(tc, test_depth_limit_refuses_1001_levels_when_encoding);
+    tcase_add_test(tc, test_a_million_levels_decode_encode_and_transcode_with_the_limit_raised);
+    tcase_add_test(tc, test_transcode_streams_when_no_reference_can_arrive);
+    tcase_add_test(tc, test_transcode_goes_through_a_graph_to_expand_references);
+    tcase_add_test(tc, test_streamed_transcode_keeps_the_depth_limit_and_reference_checks);
+    tcase_add_test(tc, test_decoding_from_a_pipe_in_chunks_equals_decoding_a_buffer);
+    tcase_add_test(tc, test_a_source_reports_truncation_with_the_offset_where_input_ended);
+    tcase_add_test(tc, test_a_file_source_does_not_allocate_for_a_length_the_input_lacks);
+    tcase_add_test(tc, test_writing_to_a_full_device_is_an_error);
+    tcase_add_test(tc, test_a_failing_callback_output_is_an_error);
+    tcase_add_test(tc, test_options_read_flags_values_and_the_last_occurrence);
+    tcase_add_test(tc, test_unknown_options_are_refused_naming_the_format);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(engine_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
