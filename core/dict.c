@@ -1,0 +1,627 @@
+/* dict.c: insertion-ordered dicts with Python's rules (a replaced key keeps
+ * its first position, a deleted one leaves the others in order, a re-added
+ * one goes last), and the hashing and comparison of keys (brinep_key_hash). */
+#include <string.h>
+#include <xxhash.h>
+
+#include "internal.h"
+
+/* Layout (after CPython's compact dict): entries[0..used) in insertion order,
+ * deleted ones marked BRINEP_DELETED until the array is compacted, plus an
+ * open-addressing index of uint32 (entry position + 1, 0 = empty) with linear
+ * probing and a load of at most 1/2. Up to DICT_LINEAR_MAX entries there is
+ * no index: a linear scan over cached hashes is faster. Entries and index
+ * live in the document's arena.
+ *
+ * Keys compare by type and value (1, 1.0 and True are three keys; floats by
+ * their bits; tuples element by element), and are hashed with XXH3 seeded
+ * per document, so colliding keys cannot be prepared in advance. Tuples are
+ * hashed and compared with explicit stacks, bounded by the depth limit. */
+
+#define DICT_LINEAR_MAX 8
+#define ENTRY_SIZE sizeof(brinep_entry)
+#define NODE_SIZE(t) ((sizeof(t) + 15) & ~(size_t)15)
+/* Index slots hold position + 1 in a uint32. */
+#define DICT_MAX_ENTRIES ((size_t)UINT32_MAX - 1)
+/* Entries allocated together with their node. */
+#define DICT_INLINE_MAX 8
+
+/* ---- hashing ------------------------------------------------------------ */
+
+/* Per-type salts, so that e.g. 'a' and b'a' or 1 and 1.0 do not collide by
+ * construction. */
+enum { SALT_NULL = 1, SALT_BOOL, SALT_I64, SALT_U64, SALT_BIG, SALT_FLOAT, SALT_COMPLEX, SALT_STR, SALT_BYTES };
+
+static inline uint64_t salted(uint64_t seed, unsigned salt)
+{
+    return seed ^ ((uint64_t)salt * UINT64_C(0x9E3779B97F4A7C15));
+}
+
+static inline uint64_t hash_bytes(uint64_t seed, unsigned salt, const void *p, size_t len)
+{
+    return XXH3_64bits_withSeed(p, len, salted(seed, salt));
+}
+
+static inline uint64_t hash_u64(uint64_t seed, unsigned salt, uint64_t u)
+{
+    return XXH3_64bits_withSeed(&u, sizeof u, salted(seed, salt));
+}
+
+/* Hash of a scalar key; 0 with *unhashable set for containers. */
+static uint64_t scalar_hash(uint64_t seed, const brine_value *k)
+{
+    switch (k->type) {
+    case BRINE_NULL: return hash_u64(seed, SALT_NULL, 0);
+    case BRINE_BOOL: return hash_u64(seed, SALT_BOOL, (uint64_t)(k->as.b != 0));
+    case BRINE_INT:
+        if (k->sub == BRINEP_INT_BIG)
+            return hash_bytes(seed, SALT_BIG, k->as.blob->data, k->as.blob->len);
+        return hash_u64(seed, k->sub == BRINEP_INT_U64 ? SALT_U64 : SALT_I64, k->as.u);
+    case BRINE_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &k->as.f, sizeof bits);
+        return hash_u64(seed, SALT_FLOAT, bits);
+    }
+    case BRINE_COMPLEX: {
+        double parts[2] = {k->as.cx->re, k->as.cx->im};
+        return hash_bytes(seed, SALT_COMPLEX, parts, sizeof parts);
+    }
+    case BRINE_STR: return hash_bytes(seed, SALT_STR, k->as.blob->data, k->as.blob->len);
+    default: return hash_bytes(seed, SALT_BYTES, k->as.blob->data, k->as.blob->len);
+    }
+}
+
+static inline uint64_t combine(uint64_t acc, uint64_t h)
+{
+    acc ^= h + UINT64_C(0x9E3779B97F4A7C15) + (acc << 6) + (acc >> 2);
+    return acc * UINT64_C(0xff51afd7ed558ccd);
+}
+
+/* A small stack of frames in local storage that moves to the heap when it
+ * outgrows it: most keys are flat, so hashing them allocates nothing. */
+typedef struct key_frame {
+    const brinep_seq *a;
+    const brinep_seq *b; /* comparisons only */
+    size_t index;
+    uint64_t acc;
+} key_frame;
+
+typedef struct key_stack {
+    key_frame *frames;
+    size_t count, cap;
+    key_frame local[32];
+} key_stack;
+
+static void key_stack_init(key_stack *s)
+{
+    s->frames = s->local;
+    s->count = 0;
+    s->cap = sizeof s->local / sizeof s->local[0];
+}
+
+static void key_stack_destroy(key_stack *s)
+{
+    if (s->frames != s->local)
+        brine_free(s->frames);
+}
+
+static key_frame *key_stack_push(key_stack *s)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap * 2;
+        key_frame *f;
+        if (s->frames == s->local) {
+            f = brine_malloc(cap * sizeof *f);
+            if (f)
+                memcpy(f, s->local, sizeof s->local);
+        } else {
+            f = brine_realloc(s->frames, cap * sizeof *f);
+        }
+        if (!f)
+            return NULL;
+        s->frames = f;
+        s->cap = cap;
+    }
+    return &s->frames[s->count++];
+}
+
+static int unhashable(const brine_value *k, brine_error *err)
+{
+    return brine_error_set(err, BRINE_E_KEY, "unhashable type: '%s'", brine_type_name((brine_type)k->type));
+}
+
+/* Tuples that share sub-tuples form a DAG, which a plain walk visits once
+ * per path: t1 = (t0, t0), t2 = (t1, t1) ... t60 would take 2^60 steps. Past
+ * MEMO_AFTER tuples (so that ordinary keys allocate nothing), finished
+ * tuples are remembered by node, which makes the walk linear. */
+#define MEMO_AFTER 32
+
+int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_depth, uint64_t *out, brine_error *err)
+{
+    uint64_t seed = doc->seed;
+    if (key->type != BRINE_TUPLE) {
+        if (key->type == BRINE_LIST || key->type == BRINE_DICT || key->type == BRINE_MODEL)
+            return unhashable(key, err);
+        *out = scalar_hash(seed, key);
+        return BRINE_OK;
+    }
+    if (max_depth == 0)
+        max_depth = doc->max_depth;
+    key_stack st;
+    key_stack_init(&st);
+    brinep_map memo; /* tuple node -> its hash */
+    brinep_map_init(&memo);
+    size_t tuples = 0;
+    int rc = BRINE_OK;
+    const brine_value *v = key;
+    uint64_t h = 0;
+    for (;;) {
+        uint64_t *known = v->type == BRINE_TUPLE ? brinep_map_find(&memo, (uint64_t)(uintptr_t)v->as.seq) : NULL;
+        if (known) {
+            h = *known;
+            st.frames[st.count - 1].acc = combine(st.frames[st.count - 1].acc, h);
+        } else if (v->type == BRINE_TUPLE) {
+            if (st.count >= max_depth) {
+                rc = brinep_depth_error(err, max_depth, "hashing a dict key");
+                break;
+            }
+            key_frame *f = key_stack_push(&st);
+            if (!f) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            f->a = v->as.seq;
+            f->index = 0;
+            f->acc = salted(seed, 100) ^ (uint64_t)v->as.seq->count;
+            tuples++;
+        } else if (v->type == BRINE_LIST || v->type == BRINE_DICT || v->type == BRINE_MODEL) {
+            rc = unhashable(v, err);
+            break;
+        } else {
+            h = scalar_hash(seed, v);
+            key_frame *f = &st.frames[st.count - 1];
+            f->acc = combine(f->acc, h);
+        }
+        /* Close finished tuples, folding each into its parent. */
+        v = NULL;
+        while (st.count) {
+            key_frame *f = &st.frames[st.count - 1];
+            if (f->index < f->a->count) {
+                v = &f->a->items[f->index++];
+                break;
+            }
+            h = f->acc;
+            if (tuples > MEMO_AFTER && st.count > 1) {
+                uint64_t *slot = brinep_map_upsert(&memo, (uint64_t)(uintptr_t)f->a, NULL);
+                if (!slot) {
+                    rc = brinep_nomem(err);
+                    break;
+                }
+                *slot = h;
+            }
+            st.count--;
+            if (st.count)
+                st.frames[st.count - 1].acc = combine(st.frames[st.count - 1].acc, h);
+        }
+        if (!v || rc)
+            break;
+    }
+    key_stack_destroy(&st);
+    brinep_map_destroy(&memo);
+    if (rc == BRINE_OK)
+        *out = h;
+    return rc;
+}
+
+/* Scalars of one type, by value: ints by representation (it is canonical),
+ * floats and complexes by bits, str and bytes by content. */
+static int scalar_equal(const brine_value *a, const brine_value *b)
+{
+    switch (a->type) {
+    case BRINE_NULL: return 1;
+    case BRINE_BOOL: return (a->as.b != 0) == (b->as.b != 0);
+    case BRINE_INT:
+        if (a->sub != b->sub)
+            return 0;
+        if (a->sub != BRINEP_INT_BIG)
+            return a->as.u == b->as.u;
+        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
+    case BRINE_FLOAT: return !memcmp(&a->as.f, &b->as.f, sizeof(double));
+    case BRINE_COMPLEX:
+        return !memcmp(&a->as.cx->re, &b->as.cx->re, sizeof(double)) &&
+               !memcmp(&a->as.cx->im, &b->as.cx->im, sizeof(double));
+    case BRINE_STR:
+    case BRINE_BYTES:
+        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
+    default: return 0;
+    }
+}
+
+/* 1 if keys a and b are equal, 0 if not, -1 when out of memory. Both keys
+ * have been hashed, so they are finite trees (or DAGs) of tuples and
+ * scalars. Pairs of tuples found equal are remembered past MEMO_AFTER, as
+ * in hashing. */
+static int keys_equal(const brine_value *a, const brine_value *b)
+{
+    if (a->type != b->type)
+        return 0;
+    if (a->type != BRINE_TUPLE)
+        return scalar_equal(a, b);
+    key_stack st;
+    key_stack_init(&st);
+    brinep_map memo; /* a-side tuple node -> the b-side node it equals */
+    brinep_map_init(&memo);
+    size_t tuples = 0;
+    int result = 1;
+    for (;;) {
+        if (a->type != b->type) {
+            result = 0;
+            break;
+        }
+        if (a->type == BRINE_TUPLE) {
+            uint64_t *known = brinep_map_find(&memo, (uint64_t)(uintptr_t)a->as.seq);
+            if (a->as.seq != b->as.seq && !(known && *known == (uint64_t)(uintptr_t)b->as.seq)) {
+                if (a->as.seq->count != b->as.seq->count) {
+                    result = 0;
+                    break;
+                }
+                key_frame *f = key_stack_push(&st);
+                if (!f) {
+                    result = -1;
+                    break;
+                }
+                f->a = a->as.seq;
+                f->b = b->as.seq;
+                f->index = 0;
+                tuples++;
+            }
+        } else if (!scalar_equal(a, b)) {
+            result = 0;
+            break;
+        }
+        a = NULL;
+        while (st.count) {
+            key_frame *f = &st.frames[st.count - 1];
+            if (f->index < f->a->count) {
+                a = &f->a->items[f->index];
+                b = &f->b->items[f->index];
+                f->index++;
+                break;
+            }
+            if (tuples > MEMO_AFTER) {
+                uint64_t *slot = brinep_map_upsert(&memo, (uint64_t)(uintptr_t)f->a, NULL);
+                if (!slot) {
+                    result = -1;
+                    break;
+                }
+                *slot = (uint64_t)(uintptr_t)f->b;
+            }
+            st.count--;
+        }
+        if (!a || result < 0)
+            break;
+    }
+    key_stack_destroy(&st);
+    brinep_map_destroy(&memo);
+    return result;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
+{
+    if (cap > DICT_MAX_ENTRIES)
+        cap = DICT_MAX_ENTRIES;
+    int inline_entries = cap <= DICT_INLINE_MAX;
+    brinep_dict *d = brinep_alloc(doc, NODE_SIZE(brinep_dict) + (inline_entries ? cap * ENTRY_SIZE : 0));
+    if (!d)
+        return NULL;
+    memset(d, 0, sizeof *d);
+    d->doc = doc;
+    d->cap = cap;
+    if (!cap)
+        d->entries = NULL;
+    else if (inline_entries)
+        d->entries = (brinep_entry *)((char *)d + NODE_SIZE(brinep_dict));
+    else if (!(d->entries = brinep_alloc(doc, cap * ENTRY_SIZE)))
+        return NULL;
+    return d;
+}
+
+static int entry_matches(const brinep_entry *e, uint64_t h, const brine_value *key, const char *s, size_t len)
+{
+    if (e->hash != h || e->key.type == BRINEP_DELETED)
+        return 0;
+    if (key)
+        return keys_equal(&e->key, key);
+    return e->key.type == BRINE_STR && e->key.as.blob->len == len && !memcmp(e->key.as.blob->data, s, len);
+}
+
+/* Position of the entry for key (or, when key is NULL, for the str s[0..len)),
+ * -1 when absent, -2 when out of memory. */
+static ptrdiff_t dict_find(const brinep_dict *d, uint64_t h, const brine_value *key, const char *s, size_t len)
+{
+    if (!d->index) {
+        for (size_t i = 0; i < d->used; i++) {
+            int m = entry_matches(&d->entries[i], h, key, s, len);
+            if (m)
+                return m < 0 ? -2 : (ptrdiff_t)i;
+        }
+        return -1;
+    }
+    size_t mask = d->index_cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t slot = d->index[i];
+        if (!slot)
+            return -1;
+        int m = entry_matches(&d->entries[slot - 1], h, key, s, len);
+        if (m)
+            return m < 0 ? -2 : (ptrdiff_t)(slot - 1);
+    }
+}
+
+static void index_insert(brinep_dict *d, size_t pos)
+{
+    size_t mask = d->index_cap - 1;
+    size_t i = (size_t)d->entries[pos].hash & mask;
+    while (d->index[i])
+        i = (i + 1) & mask;
+    d->index[i] = (uint32_t)(pos + 1);
+}
+
+/* Rebuilds the index with cap slots from the live entries. */
+static int index_rebuild(brinep_dict *d, size_t cap)
+{
+    if (cap > SIZE_MAX / sizeof(uint32_t))
+        return -1;
+    uint32_t *index = d->index ? brinep_grow(d->doc, d->index, d->index_cap * sizeof(uint32_t), cap * sizeof(uint32_t))
+                               : brinep_alloc(d->doc, cap * sizeof(uint32_t));
+    if (!index)
+        return -1;
+    memset(index, 0, cap * sizeof(uint32_t));
+    d->index = index;
+    d->index_cap = cap;
+    for (size_t i = 0; i < d->used; i++)
+        if (d->entries[i].key.type != BRINEP_DELETED)
+            index_insert(d, i);
+    return 0;
+}
+
+/* Drops deleted entries, keeping the order of the others. */
+static void dict_compact(brinep_dict *d)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < d->used; i++)
+        if (d->entries[i].key.type != BRINEP_DELETED)
+            d->entries[j++] = d->entries[i];
+    d->used = j;
+    if (d->index) {
+        memset(d->index, 0, d->index_cap * sizeof(uint32_t));
+        for (size_t i = 0; i < d->used; i++)
+            index_insert(d, i);
+    }
+}
+
+/* Makes room for one more entry (entries and index). */
+static int dict_room(brinep_dict *d, brine_error *err)
+{
+    if (d->used == d->cap) {
+        if (d->used >= DICT_LINEAR_MAX && d->count <= d->used / 2) {
+            dict_compact(d); /* amortised: frees at least half the array */
+        } else {
+            if (d->cap >= DICT_MAX_ENTRIES)
+                return brine_error_set(err, BRINE_E_RANGE, "a dict holds at most %zu entries", DICT_MAX_ENTRIES);
+            size_t cap = d->cap < 4 ? 4 : d->cap * 2;
+            if (cap > DICT_MAX_ENTRIES)
+                cap = DICT_MAX_ENTRIES;
+            brinep_entry *e = brinep_grow(d->doc, d->entries, d->cap * ENTRY_SIZE, cap * ENTRY_SIZE);
+            if (!e)
+                return brinep_nomem(err);
+            d->entries = e;
+            d->cap = cap;
+        }
+    }
+    size_t need = d->used + 1;
+    if (need > DICT_LINEAR_MAX && (!d->index || need * 2 > d->index_cap)) {
+        size_t cap = d->index_cap ? d->index_cap : 32;
+        while (cap < need * 2 || cap < d->cap)
+            cap *= 2;
+        if (index_rebuild(d, cap))
+            return brinep_nomem(err);
+    }
+    return BRINE_OK;
+}
+
+static void dict_append(brinep_dict *d, uint64_t h, const brine_value *key, const brine_value *val)
+{
+    brinep_entry *e = &d->entries[d->used];
+    e->key = *key;
+    e->val = *val;
+    e->hash = h;
+    if (d->index)
+        index_insert(d, d->used);
+    d->used++;
+    d->count++;
+}
+
+int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *val, size_t max_depth, brine_error *err)
+{
+    /* key and val may point into d->entries, which may move. */
+    brine_value k = *key, v = *val;
+    uint64_t h;
+    int rc = brinep_key_hash(d->doc, &k, max_depth, &h, err);
+    if (rc)
+        return rc;
+    ptrdiff_t pos = dict_find(d, h, &k, NULL, 0);
+    if (pos == -2)
+        return brinep_nomem(err);
+    if (pos >= 0) {
+        d->entries[pos].val = v;
+        return BRINE_OK;
+    }
+    rc = dict_room(d, err);
+    if (rc)
+        return rc;
+    dict_append(d, h, &k, &v);
+    return BRINE_OK;
+}
+
+/* ---- the public calls --------------------------------------------------- */
+
+brine_value *brine_dict_new(brine_doc *doc, brine_error *err)
+{
+    if (!doc) {
+        brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
+        return NULL;
+    }
+    brine_value *v = brinep_alloc(doc, sizeof(brine_value) + NODE_SIZE(brinep_dict));
+    if (!v) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = BRINE_DICT;
+    brinep_dict *d = (brinep_dict *)((char *)v + sizeof(brine_value));
+    memset(d, 0, sizeof *d);
+    d->doc = doc;
+    v->as.dict = d;
+    return v;
+}
+
+static int is_dict(const brine_value *v)
+{
+    return v && v->type == BRINE_DICT;
+}
+
+static int not_dict(const brine_value *v, brine_error *err)
+{
+    return brine_error_set(err, v ? BRINE_E_TYPE : BRINE_E_INVALID, "a dict is needed, not %s",
+                           v ? brine_type_name((brine_type)v->type) : "NULL");
+}
+
+static int check_link(const brinep_dict *d, const brine_value *v, const char *what, brine_error *err)
+{
+    if (!v)
+        return brine_error_set(err, BRINE_E_INVALID, "the %s is NULL", what);
+    brine_doc *owner = brine_value_doc(v);
+    if (owner && owner != d->doc)
+        return brine_error_set(err, BRINE_E_INVALID,
+                               "a %s from another document cannot be stored here; copy it with brine_value_copy", what);
+    return BRINE_OK;
+}
+
+size_t brine_dict_count(const brine_value *dict)
+{
+    return is_dict(dict) ? dict->as.dict->count : 0;
+}
+
+int brine_dict_set(brine_value *dict, const brine_value *key, const brine_value *val, brine_error *err)
+{
+    if (!is_dict(dict))
+        return not_dict(dict, err);
+    brinep_dict *d = dict->as.dict;
+    int rc = check_link(d, key, "key", err);
+    if (!rc)
+        rc = check_link(d, val, "value", err);
+    if (!rc)
+        rc = brinep_dict_put(d, key, val, d->doc->max_depth, err);
+    return rc;
+}
+
+int brine_dict_set_str(brine_value *dict, const char *key, const brine_value *val, brine_error *err)
+{
+    if (!is_dict(dict))
+        return not_dict(dict, err);
+    if (!key)
+        return brine_error_set(err, BRINE_E_INVALID, "the key is NULL");
+    brinep_dict *d = dict->as.dict;
+    int rc = check_link(d, val, "value", err);
+    if (rc)
+        return rc;
+    brine_value v = *val;
+    size_t len = strlen(key);
+    size_t bad = brine_utf8_check(key, len);
+    if (bad != len)
+        return brine_error_set_at(err, BRINE_E_UTF8, bad, "invalid UTF-8 in a str at byte %zu", bad);
+    uint64_t h = hash_bytes(d->doc->seed, SALT_STR, key, len);
+    ptrdiff_t pos = dict_find(d, h, NULL, key, len);
+    if (pos >= 0) {
+        d->entries[pos].val = v;
+        return BRINE_OK;
+    }
+    /* The key blob first: if it fails, the dict is unchanged. */
+    brine_value k;
+    memset(&k, 0, sizeof k);
+    k.type = BRINE_STR;
+    if (!(k.as.blob = brinep_blob_new(d->doc, key, len)))
+        return brinep_nomem(err);
+    rc = dict_room(d, err);
+    if (rc)
+        return rc;
+    dict_append(d, h, &k, &v);
+    return BRINE_OK;
+}
+
+brine_value *brine_dict_get(const brine_value *dict, const brine_value *key)
+{
+    if (!is_dict(dict) || !key)
+        return NULL;
+    const brinep_dict *d = dict->as.dict;
+    uint64_t h;
+    if (!d->count || brinep_key_hash(d->doc, key, d->doc->max_depth, &h, NULL))
+        return NULL;
+    ptrdiff_t pos = dict_find(d, h, key, NULL, 0);
+    return pos >= 0 ? &d->entries[pos].val : NULL;
+}
+
+brine_value *brine_dict_get_str(const brine_value *dict, const char *key)
+{
+    if (!is_dict(dict) || !key || !dict->as.dict->count)
+        return NULL;
+    const brinep_dict *d = dict->as.dict;
+    size_t len = strlen(key);
+    ptrdiff_t pos = dict_find(d, hash_bytes(d->doc->seed, SALT_STR, key, len), NULL, key, len);
+    return pos >= 0 ? &d->entries[pos].val : NULL;
+}
+
+int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err)
+{
+    if (!is_dict(dict))
+        return not_dict(dict, err);
+    if (!key)
+        return brine_error_set(err, BRINE_E_INVALID, "the key is NULL");
+    brinep_dict *d = dict->as.dict;
+    uint64_t h;
+    int rc = brinep_key_hash(d->doc, key, d->doc->max_depth, &h, err);
+    if (rc)
+        return rc;
+    ptrdiff_t pos = dict_find(d, h, key, NULL, 0);
+    if (pos == -2)
+        return brinep_nomem(err);
+    if (pos < 0)
+        return brine_error_set(err, BRINE_E_NOTFOUND, "key not found");
+    /* The index keeps pointing at the dead entry, which probes skip. */
+    d->entries[pos].key.type = BRINEP_DELETED;
+    d->count--;
+    return BRINE_OK;
+}
+
+int brine_dict_next(const brine_value *dict, size_t *iter, brine_value **key, brine_value **val)
+{
+    if (!is_dict(dict) || !iter)
+        return 0;
+    const brinep_dict *d = dict->as.dict;
+    size_t i = *iter;
+    while (i < d->used && d->entries[i].key.type == BRINEP_DELETED)
+        i++;
+    if (i >= d->used) {
+        *iter = i;
+        return 0;
+    }
+    if (key)
+        *key = &d->entries[i].key;
+    if (val)
+        *val = &d->entries[i].val;
+    *iter = i + 1;
+    return 1;
+}

@@ -1,0 +1,169 @@
+/* map.c: the scratch structures of traversals: brinep_map, an open-addressing
+ * hash map from nonzero uint64 keys (node addresses, anchor ids) to uint64
+ * values, and brinep_stack, a growable array of fixed-size frames. Both live
+ * on the heap (brine_malloc), never in a document. */
+#include <string.h>
+
+#include "internal.h"
+
+/* The map probes linearly and deletes by backward shift, so it never holds
+ * tombstones: a walker that adds and removes every open container keeps
+ * finding its keys in a few probes however long it runs. */
+
+/* Keys are mostly 16-byte aligned addresses: mix all bits into the low ones
+ * (the finaliser of MurmurHash3). */
+static inline uint64_t map_mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= UINT64_C(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    k *= UINT64_C(0xc4ceb9fe1a85ec53);
+    k ^= k >> 33;
+    return k;
+}
+
+void brinep_map_init(brinep_map *m)
+{
+    m->keys = NULL;
+    m->vals = NULL;
+    m->cap = 0;
+    m->count = 0;
+}
+
+void brinep_map_destroy(brinep_map *m)
+{
+    brine_free(m->keys);
+    brine_free(m->vals);
+    brinep_map_init(m);
+}
+
+uint64_t *brinep_map_find(const brinep_map *m, uint64_t key)
+{
+    if (!m->count || !key)
+        return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)map_mix(key) & mask;; i = (i + 1) & mask) {
+        if (m->keys[i] == key)
+            return &m->vals[i];
+        if (m->keys[i] == 0)
+            return NULL;
+    }
+}
+
+/* Rehashes into a table of new_cap slots (a power of two). */
+static int map_resize(brinep_map *m, size_t new_cap)
+{
+    if (new_cap > SIZE_MAX / sizeof(uint64_t))
+        return -1;
+    uint64_t *keys = brine_malloc(new_cap * sizeof *keys);
+    uint64_t *vals = brine_malloc(new_cap * sizeof *vals);
+    if (!keys || !vals) {
+        brine_free(keys);
+        brine_free(vals);
+        return -1;
+    }
+    memset(keys, 0, new_cap * sizeof *keys);
+    size_t mask = new_cap - 1;
+    for (size_t j = 0; j < m->cap; j++) {
+        uint64_t k = m->keys[j];
+        if (!k)
+            continue;
+        size_t i = (size_t)map_mix(k) & mask;
+        while (keys[i])
+            i = (i + 1) & mask;
+        keys[i] = k;
+        vals[i] = m->vals[j];
+    }
+    brine_free(m->keys);
+    brine_free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = new_cap;
+    return 0;
+}
+
+uint64_t *brinep_map_upsert(brinep_map *m, uint64_t key, int *added)
+{
+    if (added)
+        *added = 0;
+    if (!key)
+        return NULL;
+    if (m->cap) {
+        size_t mask = m->cap - 1;
+        for (size_t i = (size_t)map_mix(key) & mask; m->keys[i]; i = (i + 1) & mask)
+            if (m->keys[i] == key)
+                return &m->vals[i];
+    }
+    /* Keep the load at most 1/2: linear probing slows down sharply above
+     * that, and traversals of a million nodes look up every node. */
+    if ((m->count + 1) * 2 > m->cap) {
+        if (map_resize(m, m->cap ? m->cap * 2 : 16))
+            return NULL;
+    }
+    size_t mask = m->cap - 1;
+    size_t i = (size_t)map_mix(key) & mask;
+    while (m->keys[i])
+        i = (i + 1) & mask;
+    m->keys[i] = key;
+    m->vals[i] = 0;
+    m->count++;
+    if (added)
+        *added = 1;
+    return &m->vals[i];
+}
+
+void brinep_map_remove(brinep_map *m, uint64_t key)
+{
+    uint64_t *v = brinep_map_find(m, key);
+    if (!v)
+        return;
+    size_t mask = m->cap - 1;
+    size_t hole = (size_t)(v - m->vals);
+    /* Backward shift: move later members of the probe run into the hole when
+     * their home slot does not lie strictly between the hole and them. */
+    for (size_t i = (hole + 1) & mask; m->keys[i]; i = (i + 1) & mask) {
+        size_t home = (size_t)map_mix(m->keys[i]) & mask;
+        int movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+        if (movable) {
+            m->keys[hole] = m->keys[i];
+            m->vals[hole] = m->vals[i];
+            hole = i;
+        }
+    }
+    m->keys[hole] = 0;
+    m->count--;
+}
+
+void brinep_stack_init(brinep_stack *s, size_t frame_size)
+{
+    s->data = NULL;
+    s->size = frame_size;
+    s->count = 0;
+    s->cap = 0;
+}
+
+void brinep_stack_destroy(brinep_stack *s)
+{
+    brine_free(s->data);
+    s->data = NULL;
+    s->count = 0;
+    s->cap = 0;
+}
+
+void *brinep_stack_push(brinep_stack *s)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        if (cap > SIZE_MAX / s->size)
+            return NULL;
+        unsigned char *data = brine_realloc(s->data, cap * s->size);
+        if (!data)
+            return NULL;
+        s->data = data;
+        s->cap = cap;
+    }
+    void *f = s->data + s->count * s->size;
+    memset(f, 0, s->size);
+    s->count++;
+    return f;
+}

@@ -1,0 +1,450 @@
+/* value.c: value slots, scalar constructors and getters, type names, lists
+ * and tuples (brine_seq_*) and models; ints are in int.c, dicts in dict.c.
+ * Links between documents are refused here (BRINE_E_INVALID): a container
+ * and everything stored in it share one arena and one lifetime. */
+#include <string.h>
+
+#include "internal.h"
+
+/* Every constructor returns a fresh 16-byte slot in the document's arena;
+ * str/bytes data and container nodes are allocated with it in one block. */
+
+#define SLOT_SIZE sizeof(brine_value)
+#define NODE_SIZE(t) ((sizeof(t) + 15) & ~(size_t)15)
+
+/* Up to this many items are allocated in the same block as their node. */
+#define SEQ_INLINE_MAX 32
+
+static const char *const type_names[] = {
+    [BRINE_NULL] = "null",       [BRINE_BOOL] = "bool", [BRINE_INT] = "int",     [BRINE_FLOAT] = "float",
+    [BRINE_COMPLEX] = "complex", [BRINE_STR] = "str",   [BRINE_BYTES] = "bytes", [BRINE_LIST] = "list",
+    [BRINE_TUPLE] = "tuple",     [BRINE_DICT] = "dict", [BRINE_MODEL] = "model",
+};
+
+const char *brine_type_name(brine_type t)
+{
+    if ((unsigned)t < sizeof type_names / sizeof type_names[0])
+        return type_names[t];
+    return "unknown";
+}
+
+brine_type brine_type_of(const brine_value *v)
+{
+    return v ? (brine_type)v->type : BRINE_NULL;
+}
+
+brine_doc *brine_value_doc(const brine_value *v)
+{
+    if (!v)
+        return NULL;
+    switch (v->type) {
+    case BRINE_INT: return v->sub == BRINEP_INT_BIG ? v->as.blob->doc : NULL;
+    case BRINE_COMPLEX: return v->as.cx->doc;
+    case BRINE_STR:
+    case BRINE_BYTES: return v->as.blob->doc;
+    case BRINE_LIST:
+    case BRINE_TUPLE: return v->as.seq->doc;
+    case BRINE_DICT: return v->as.dict->doc;
+    case BRINE_MODEL: return v->as.model->doc;
+    default: return NULL;
+    }
+}
+
+/* A zeroed slot of the given type, or NULL (err set). */
+static brine_value *slot_new(brine_doc *doc, brine_type type, brine_error *err)
+{
+    if (!doc) {
+        brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
+        return NULL;
+    }
+    brine_value *v = brinep_alloc(doc, SLOT_SIZE);
+    if (!v) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = (uint8_t)type;
+    return v;
+}
+
+brine_value *brine_null_new(brine_doc *doc, brine_error *err)
+{
+    return slot_new(doc, BRINE_NULL, err);
+}
+
+brine_value *brine_bool_new(brine_doc *doc, int b, brine_error *err)
+{
+    brine_value *v = slot_new(doc, BRINE_BOOL, err);
+    if (v)
+        v->as.b = b != 0;
+    return v;
+}
+
+brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err)
+{
+    brine_value *v = slot_new(doc, BRINE_FLOAT, err);
+    if (v)
+        v->as.f = f;
+    return v;
+}
+
+brine_value *brine_complex_new(brine_doc *doc, double re, double im, brine_error *err)
+{
+    if (!doc) {
+        brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
+        return NULL;
+    }
+    brine_value *v = brinep_alloc(doc, SLOT_SIZE + NODE_SIZE(brinep_complex));
+    if (!v) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = BRINE_COMPLEX;
+    v->as.cx = (brinep_complex *)((char *)v + SLOT_SIZE);
+    v->as.cx->doc = doc;
+    v->as.cx->re = re;
+    v->as.cx->im = im;
+    return v;
+}
+
+/* A slot and its blob in one block. */
+static brine_value *blob_slot(brine_doc *doc, brine_type type, const void *p, size_t len, brine_error *err)
+{
+    if (!doc || (!p && len)) {
+        brine_error_set(err, BRINE_E_INVALID, "a %s needs a document and data", brine_type_name(type));
+        return NULL;
+    }
+    if (len > SIZE_MAX - SLOT_SIZE - sizeof(brinep_blob) - 64) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    brine_value *v = brinep_alloc(doc, SLOT_SIZE + sizeof(brinep_blob) + len + 1);
+    if (!v) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = (uint8_t)type;
+    brinep_blob *b = (brinep_blob *)((char *)v + SLOT_SIZE);
+    b->doc = doc;
+    b->len = len;
+    if (len)
+        memcpy(b->data, p, len);
+    b->data[len] = '\0';
+    v->as.blob = b;
+    return v;
+}
+
+brine_value *brine_str_new(brine_doc *doc, const char *s, size_t len, brine_error *err)
+{
+    if (s) {
+        size_t bad = brine_utf8_check(s, len);
+        if (bad != len) {
+            brine_error_set_at(err, BRINE_E_UTF8, bad, "invalid UTF-8 in a str at byte %zu", bad);
+            return NULL;
+        }
+    }
+    return blob_slot(doc, BRINE_STR, s, len, err);
+}
+
+brine_value *brine_str_new_cstr(brine_doc *doc, const char *s, brine_error *err)
+{
+    if (!s) {
+        brine_error_set(err, BRINE_E_INVALID, "a str needs data");
+        return NULL;
+    }
+    return brine_str_new(doc, s, strlen(s), err);
+}
+
+brine_value *brine_bytes_new(brine_doc *doc, const void *p, size_t len, brine_error *err)
+{
+    return blob_slot(doc, BRINE_BYTES, p, len, err);
+}
+
+int brine_bool_get(const brine_value *v)
+{
+    return v && v->type == BRINE_BOOL ? v->as.b : 0;
+}
+
+double brine_float_get(const brine_value *v)
+{
+    return v && v->type == BRINE_FLOAT ? v->as.f : 0.0;
+}
+
+void brine_complex_get(const brine_value *v, double *re, double *im)
+{
+    int ok = v && v->type == BRINE_COMPLEX;
+    if (re)
+        *re = ok ? v->as.cx->re : 0.0;
+    if (im)
+        *im = ok ? v->as.cx->im : 0.0;
+}
+
+const char *brine_str_get(const brine_value *v, size_t *len)
+{
+    int ok = v && v->type == BRINE_STR;
+    if (len)
+        *len = ok ? v->as.blob->len : 0;
+    return ok ? v->as.blob->data : NULL;
+}
+
+const void *brine_bytes_get(const brine_value *v, size_t *len)
+{
+    int ok = v && v->type == BRINE_BYTES;
+    if (len)
+        *len = ok ? v->as.blob->len : 0;
+    return ok ? v->as.blob->data : NULL;
+}
+
+/* BRINE_OK if item may be stored in a container of doc. */
+static int check_link(const brine_doc *doc, const brine_value *item, brine_error *err)
+{
+    if (!item)
+        return brine_error_set(err, BRINE_E_INVALID, "the value to store is NULL");
+    brine_doc *owner = brine_value_doc(item);
+    if (owner && owner != doc)
+        return brine_error_set(err, BRINE_E_INVALID,
+                               "a %s from another document cannot be stored here; copy it with brine_value_copy",
+                               brine_type_name((brine_type)item->type));
+    return BRINE_OK;
+}
+
+/* ---- sequences ---------------------------------------------------------- */
+
+brinep_seq *brinep_seq_alloc(brine_doc *doc, size_t cap)
+{
+    if (cap > SIZE_MAX / SLOT_SIZE - NODE_SIZE(brinep_seq))
+        return NULL;
+    /* A few items share the node's block; the items move out when they
+     * grow, the node never moves. Larger arrays get a block of their own,
+     * which brinep_grow can extend in place. */
+    int inline_items = cap <= SEQ_INLINE_MAX;
+    brinep_seq *s = brinep_alloc(doc, NODE_SIZE(brinep_seq) + (inline_items ? cap * SLOT_SIZE : 0));
+    if (!s)
+        return NULL;
+    s->doc = doc;
+    s->count = 0;
+    s->cap = cap;
+    s->hash = 0;
+    if (!cap)
+        s->items = NULL;
+    else if (inline_items)
+        s->items = (brine_value *)((char *)s + NODE_SIZE(brinep_seq));
+    else if (!(s->items = brinep_alloc(doc, cap * SLOT_SIZE)))
+        return NULL;
+    return s;
+}
+
+/* Room for at least want elements. */
+static int seq_reserve(brinep_seq *s, size_t want)
+{
+    if (want <= s->cap)
+        return 0;
+    size_t cap = s->cap < 4 ? 4 : s->cap;
+    while (cap < want)
+        cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+    if (cap > SIZE_MAX / SLOT_SIZE)
+        return -1;
+    brine_value *items = brinep_grow(s->doc, s->items, s->cap * SLOT_SIZE, cap * SLOT_SIZE);
+    if (!items)
+        return -1;
+    s->items = items;
+    s->cap = cap;
+    return 0;
+}
+
+int brinep_seq_push(brinep_seq *s, const brine_value *item)
+{
+    brine_value copy = *item; /* item may point into s->items, which may move */
+    if (s->count == s->cap && seq_reserve(s, s->count + 1))
+        return BRINE_E_NOMEM;
+    s->items[s->count++] = copy;
+    return BRINE_OK;
+}
+
+static brine_value *seq_new(brine_doc *doc, brine_type type, brine_error *err)
+{
+    if (!doc) {
+        brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
+        return NULL;
+    }
+    brine_value *v = brinep_alloc(doc, SLOT_SIZE + NODE_SIZE(brinep_seq));
+    if (!v) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = (uint8_t)type;
+    brinep_seq *s = (brinep_seq *)((char *)v + SLOT_SIZE);
+    memset(s, 0, sizeof *s);
+    s->doc = doc;
+    v->as.seq = s;
+    return v;
+}
+
+brine_value *brine_list_new(brine_doc *doc, brine_error *err)
+{
+    return seq_new(doc, BRINE_LIST, err);
+}
+
+brine_value *brine_tuple_new(brine_doc *doc, brine_error *err)
+{
+    return seq_new(doc, BRINE_TUPLE, err);
+}
+
+static int is_seq(const brine_value *v)
+{
+    return v && (v->type == BRINE_LIST || v->type == BRINE_TUPLE);
+}
+
+size_t brine_seq_count(const brine_value *seq)
+{
+    return is_seq(seq) ? seq->as.seq->count : 0;
+}
+
+brine_value *brine_seq_get(const brine_value *seq, size_t i)
+{
+    if (!is_seq(seq) || i >= seq->as.seq->count)
+        return NULL;
+    return &seq->as.seq->items[i];
+}
+
+int brine_seq_append(brine_value *seq, const brine_value *item, brine_error *err)
+{
+    if (!is_seq(seq))
+        return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "append needs a list or a tuple, not %s",
+                               seq ? brine_type_name((brine_type)seq->type) : "NULL");
+    int rc = check_link(seq->as.seq->doc, item, err);
+    if (rc)
+        return rc;
+    if (brinep_seq_push(seq->as.seq, item))
+        return brinep_nomem(err);
+    return BRINE_OK;
+}
+
+int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_error *err)
+{
+    if (!is_seq(seq))
+        return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "set needs a list or a tuple, not %s",
+                               seq ? brine_type_name((brine_type)seq->type) : "NULL");
+    int rc = check_link(seq->as.seq->doc, item, err);
+    if (rc)
+        return rc;
+    if (i >= seq->as.seq->count)
+        return brine_error_set(err, BRINE_E_RANGE, "index %zu out of range for a %s of %zu elements", i,
+                               brine_type_name((brine_type)seq->type), seq->as.seq->count);
+    seq->as.seq->items[i] = *item;
+    return BRINE_OK;
+}
+
+int brine_seq_reserve(brine_value *seq, size_t count, brine_error *err)
+{
+    if (!is_seq(seq))
+        return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "reserve needs a list or a tuple, not %s",
+                               seq ? brine_type_name((brine_type)seq->type) : "NULL");
+    brinep_seq *s = seq->as.seq;
+    if (count <= s->cap)
+        return BRINE_OK;
+    if (count > SIZE_MAX / SLOT_SIZE)
+        return brinep_nomem(err);
+    brine_value *items = brinep_grow(s->doc, s->items, s->cap * SLOT_SIZE, count * SLOT_SIZE);
+    if (!items)
+        return brinep_nomem(err);
+    s->items = items;
+    s->cap = count;
+    return BRINE_OK;
+}
+
+/* ---- models ------------------------------------------------------------- */
+
+brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
+{
+    /* The node, its empty args tuple and its name in one block. */
+    size_t head = NODE_SIZE(brinep_model) + NODE_SIZE(brinep_seq);
+    if (len > SIZE_MAX - head - sizeof(brinep_blob) - 64 || (!name && len))
+        return NULL;
+    brinep_model *m = brinep_alloc(doc, head + sizeof(brinep_blob) + len + 1);
+    if (!m)
+        return NULL;
+    memset(m, 0, head);
+    m->doc = doc;
+    brinep_seq *args = (brinep_seq *)((char *)m + NODE_SIZE(brinep_model));
+    args->doc = doc;
+    m->args.type = BRINE_TUPLE;
+    m->args.as.seq = args;
+    m->state.type = BRINE_NULL;
+    brinep_blob *b = (brinep_blob *)((char *)m + head);
+    b->doc = doc;
+    b->len = len;
+    if (len)
+        memcpy(b->data, name, len);
+    b->data[len] = '\0';
+    m->name = b;
+    return m;
+}
+
+brine_value *brine_model_new(brine_doc *doc, const char *name, size_t len, brine_error *err)
+{
+    if (!doc || (!name && len)) {
+        brine_error_set(err, BRINE_E_INVALID, "a model needs a document and a name");
+        return NULL;
+    }
+    size_t bad = name ? brine_utf8_check(name, len) : 0;
+    if (bad != len) {
+        brine_error_set_at(err, BRINE_E_UTF8, bad, "invalid UTF-8 in a model name at byte %zu", bad);
+        return NULL;
+    }
+    brine_value *v = slot_new(doc, BRINE_MODEL, err);
+    if (!v)
+        return NULL;
+    v->as.model = brinep_model_alloc(doc, name, len);
+    if (!v->as.model) {
+        brinep_nomem(err);
+        return NULL;
+    }
+    return v;
+}
+
+const char *brine_model_name(const brine_value *model, size_t *len)
+{
+    int ok = model && model->type == BRINE_MODEL;
+    if (len)
+        *len = ok ? model->as.model->name->len : 0;
+    return ok ? model->as.model->name->data : NULL;
+}
+
+brine_value *brine_model_args(const brine_value *model)
+{
+    return model && model->type == BRINE_MODEL ? &model->as.model->args : NULL;
+}
+
+brine_value *brine_model_state(const brine_value *model)
+{
+    return model && model->type == BRINE_MODEL ? &model->as.model->state : NULL;
+}
+
+int brine_model_set_args(brine_value *model, const brine_value *args, brine_error *err)
+{
+    if (!model || model->type != BRINE_MODEL)
+        return brine_error_set(err, model ? BRINE_E_TYPE : BRINE_E_INVALID, "set_args needs a model");
+    if (!args || args->type != BRINE_TUPLE)
+        return brine_error_set(err, args ? BRINE_E_TYPE : BRINE_E_INVALID, "a model's args must be a tuple, not %s",
+                               args ? brine_type_name((brine_type)args->type) : "NULL");
+    int rc = check_link(model->as.model->doc, args, err);
+    if (rc)
+        return rc;
+    model->as.model->args = *args;
+    return BRINE_OK;
+}
+
+int brine_model_set_state(brine_value *model, const brine_value *state, brine_error *err)
+{
+    if (!model || model->type != BRINE_MODEL)
+        return brine_error_set(err, model ? BRINE_E_TYPE : BRINE_E_INVALID, "set_state needs a model");
+    int rc = check_link(model->as.model->doc, state, err);
+    if (rc)
+        return rc;
+    model->as.model->state = *state;
+    return BRINE_OK;
+}
