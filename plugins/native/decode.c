@@ -1,0 +1,645 @@
+/* decode.c: the native format reader (docs/native-format.md). One loop over
+ * the tags with an explicit stack of open containers; each value becomes one
+ * sink event, strings point straight into the source window, and the XXH3
+ * checksum is fed the window's bytes just before the window moves. Depth,
+ * memo tables and the graph are the sink's business.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the C stack */
+#include <xxhash.h>
+
+#include "native.h"
+
+/* Frame kinds. Open forms count their children down from NAT_OPEN_REM so
+ * that the same decrement serves both, and never reach zero. */
+enum {
+    NAT_K_TOP = 0,
+    NAT_K_LIST,
+    NAT_K_TUPLE,
+    NAT_K_DICT,
+    NAT_K_MODEL,
+    NAT_K_OPEN = 8, /* or'ed with LIST, TUPLE, DICT */
+};
+#define NAT_OPEN_REM UINT64_MAX
+#define NAT_INLINE_FRAMES 64
+
+typedef struct nat_frame {
+    uint64_t rem;  /* children still to read */
+    unsigned kind; /* NAT_K_* */
+} nat_frame;
+
+typedef struct nat_dec {
+    brine_source *src;
+    brine_error *err;
+    XXH3_state_t *xx;
+    const unsigned char *hashed; /* window bytes before this are in xx */
+    nat_frame *stack;            /* inline_stack, or brine_malloc'ed when deep */
+    size_t cap;                  /* frames in stack */
+    unsigned char *akind;        /* NAT_K_* of anchor id i + 1 (brine_malloc) */
+    size_t anchors;              /* anchors read so far */
+    size_t acap;
+    unsigned minor; /* the file's minor version */
+    nat_frame inline_stack[NAT_INLINE_FRAMES];
+} nat_dec;
+
+static uint64_t nat_off(const brine_source *src, const unsigned char *p)
+{
+    return src->base + (uint64_t)(p - src->start);
+}
+
+static int nat_fail(nat_dec *d, int code, uint64_t off, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int nat_fail(nat_dec *d, int code, uint64_t off, const char *fmt, ...)
+{
+    char msg[BRINE_ERROR_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return brine_error_set_at(d->err, code, off, "%s", msg);
+}
+
+/* Slow path of NEED: feeds the consumed bytes to the checksum (the window
+ * may move), then asks the source for more. `what` names the value being
+ * read, for the message when the input ends first. */
+static int nat_more(nat_dec *d, uint64_t need, const char *what, uint64_t vstart)
+{
+    brine_source *src = d->src;
+    brine_error local;
+    int rc;
+
+    XXH3_64bits_update(d->xx, d->hashed, (size_t)(src->cur - d->hashed));
+    brine_error_clear(&local);
+    /* A need beyond SIZE_MAX cannot be met either: ask for all there is. */
+    rc = brine_source_more(src, need > SIZE_MAX ? SIZE_MAX : (size_t)need, &local);
+    d->hashed = src->cur;
+    if (rc == BRINE_OK)
+        return BRINE_OK;
+    if (rc != BRINE_E_TRUNCATED) {
+        if (d->err && d->err->code == BRINE_OK)
+            *d->err = local;
+        return rc;
+    }
+    return nat_fail(d, rc, local.offset, "input ends at offset %llu inside %s that starts at offset %llu",
+                    (unsigned long long)local.offset, what, (unsigned long long)vstart);
+}
+
+/* Reads a varint byte by byte (the fast path of one byte below 0x80 is
+ * inline in the loop). */
+static int nat_varint_slow(nat_dec *d, uint64_t *out, const char *what, uint64_t vstart)
+{
+    brine_source *src = d->src;
+    uint64_t v = 0;
+    unsigned i;
+    int rc;
+
+    for (i = 0; i < NAT_VARINT_MAX; i++) {
+        unsigned b;
+        if (src->cur == src->end && (rc = nat_more(d, 1, what, vstart)) != BRINE_OK)
+            return rc;
+        b = *src->cur++;
+        if (i == NAT_VARINT_MAX - 1 && b > 1)
+            break;
+        v |= (uint64_t)(b & 0x7F) << (7 * i);
+        if (!(b & 0x80)) {
+            if (b == 0 && i > 0)
+                return nat_fail(d, BRINE_E_CORRUPT, vstart, "overlong varint in %s at offset %llu", what,
+                                (unsigned long long)vstart);
+            *out = v;
+            return BRINE_OK;
+        }
+    }
+    return nat_fail(d, BRINE_E_CORRUPT, vstart, "varint in %s at offset %llu overflows 64 bits", what,
+                    (unsigned long long)vstart);
+}
+
+/* The header: the magic number (with a diagnosis of the usual transfer
+ * damage) and the version. */
+static int nat_header(nat_dec *d)
+{
+    static const char crlf_to_lf[] = "\x89"
+                                     "BRN\n\x1a\n";
+    static const char lf_to_crlf[] = "\x89"
+                                     "BRN\r\r\n\x1a\r\n";
+    brine_source *src = d->src;
+    uint64_t off = brine_source_offset(src);
+    const unsigned char *p;
+    size_t avail;
+    brine_error local;
+    int rc = BRINE_OK;
+
+    brine_error_clear(&local);
+    if ((size_t)(src->end - src->cur) < NAT_HEADER_LEN) {
+        /* Nothing is consumed yet, so nothing needs hashing first. */
+        rc = brine_source_more(src, NAT_HEADER_LEN, &local);
+        d->hashed = src->cur;
+        if (rc != BRINE_OK && rc != BRINE_E_TRUNCATED) {
+            if (d->err && d->err->code == BRINE_OK)
+                *d->err = local;
+            return rc;
+        }
+    }
+    p = src->cur;
+    avail = (size_t)(src->end - p);
+    if (avail >= 7 && memcmp(p, crlf_to_lf, 7) == 0)
+        return nat_fail(d, BRINE_E_CORRUPT, off, "bad magic number: a text-mode transfer changed CRLF to LF");
+    if (avail >= 10 && memcmp(p, lf_to_crlf, 10) == 0)
+        return nat_fail(d, BRINE_E_CORRUPT, off, "bad magic number: a text-mode transfer changed LF to CRLF");
+    if (avail >= NAT_MAGIC_LEN && p[0] == 0x09 && memcmp(p + 1, &NAT_MAGIC[1], NAT_MAGIC_LEN - 1) == 0)
+        return nat_fail(d, BRINE_E_CORRUPT, off, "bad magic number: a 7-bit transfer stripped the high bit");
+    if (memcmp(p, NAT_MAGIC, avail < NAT_MAGIC_LEN ? avail : NAT_MAGIC_LEN) != 0)
+        return nat_fail(d, BRINE_E_SYNTAX, off, "not a native file: bad magic number");
+    if (rc != BRINE_OK) {
+        if (local.offset == off)
+            return nat_fail(d, rc, off, "empty input: not a native file");
+        return nat_fail(d, rc, local.offset, "input ends at offset %llu inside the header",
+                        (unsigned long long)local.offset);
+    }
+    if (p[8] > NAT_MAJOR)
+        return nat_fail(d, BRINE_E_VERSION, off + 8,
+                        "native format version %u.%u is newer than this reader supports (%d.%d)", p[8], p[9], NAT_MAJOR,
+                        NAT_MINOR);
+    if (p[8] == 0)
+        return nat_fail(d, BRINE_E_VERSION, off + 8, "native format version 0.%u is not supported", p[9]);
+    d->minor = p[9];
+    src->cur = p + NAT_HEADER_LEN;
+    return BRINE_OK;
+}
+
+/* Doubles the frame stack (the inline frames first move to the heap). */
+static int nat_grow(nat_dec *d)
+{
+    nat_frame *bigger;
+    size_t cap = d->cap * 2;
+
+    if (d->stack == d->inline_stack) {
+        bigger = brine_malloc(cap * sizeof *bigger);
+        if (bigger)
+            memcpy(bigger, d->stack, d->cap * sizeof *bigger);
+    } else {
+        bigger = brine_realloc(d->stack, cap * sizeof *bigger);
+    }
+    if (!bigger)
+        return brine_error_set(d->err, BRINE_E_NOMEM, "out of memory");
+    d->stack = bigger;
+    d->cap = cap;
+    return BRINE_OK;
+}
+
+static int nat_anchor_add(nat_dec *d, unsigned kind)
+{
+    if (d->anchors == d->acap) {
+        size_t cap = d->acap ? d->acap * 2 : 64;
+        unsigned char *bigger = brine_realloc(d->akind, cap);
+        if (!bigger)
+            return brine_error_set(d->err, BRINE_E_NOMEM, "out of memory");
+        d->akind = bigger;
+        d->acap = cap;
+    }
+    d->akind[d->anchors++] = (unsigned char)kind;
+    return BRINE_OK;
+}
+
+/* The frame kind a container tag opens, or NAT_K_TOP for other tags. */
+static unsigned nat_container_kind(unsigned tag)
+{
+    if (tag >= NAT_FIXLIST && tag <= NAT_FIXLIST + NAT_FIXLIST_MAX)
+        return NAT_K_LIST;
+    if (tag >= NAT_FIXDICT && tag <= NAT_FIXDICT + NAT_FIXDICT_MAX)
+        return NAT_K_DICT;
+    switch (tag) {
+    case NAT_LIST: return NAT_K_LIST;
+    case NAT_TUPLE: return NAT_K_TUPLE;
+    case NAT_DICT: return NAT_K_DICT;
+    case NAT_MODEL: return NAT_K_MODEL;
+    case NAT_LIST_OPEN: return NAT_K_LIST | NAT_K_OPEN;
+    case NAT_TUPLE_OPEN: return NAT_K_TUPLE | NAT_K_OPEN;
+    case NAT_DICT_OPEN: return NAT_K_DICT | NAT_K_OPEN;
+    default: return NAT_K_TOP;
+    }
+}
+
+/* A bigint payload must be minimal and outside int64 and uint64, so that
+ * each int has one encoding and consumers can trust BIGINT events. */
+static int nat_bigint_ok(const unsigned char *b, size_t len)
+{
+    unsigned last, prev;
+    if (len < 9)
+        return 0;
+    last = b[len - 1];
+    prev = b[len - 2];
+    if ((last == 0x00 && !(prev & 0x80)) || (last == 0xFF && (prev & 0x80)))
+        return 0;
+    /* Nine bytes ending in 00: a positive value below 2^64 fits uint64. */
+    return !(len == 9 && last == 0x00);
+}
+
+/* 1 if the n bytes at p are ASCII: short strings (most dict keys) skip
+ * the call to brine_utf8_check, which gives the final word on the rest. */
+static inline int nat_short_ascii(const unsigned char *p, size_t n)
+{
+    uint64_t acc;
+    if (n >= 8) {
+        /* Whole words, the last one overlapping the one before. */
+        size_t i;
+        acc = nat_load64(p + n - 8);
+        for (i = 0; i + 8 < n; i += 8)
+            acc |= nat_load64(p + i);
+    } else if (n >= 4) {
+        acc = nat_load32(p) | nat_load32(p + n - 4);
+    } else {
+        acc = n ? (uint64_t)(p[0] | p[n / 2] | p[n - 1]) : 0;
+    }
+    return !(acc & 0x8080808080808080u);
+}
+
+/* The offset of the value being read. vp points at it while the window
+ * holds it; before the window moves its offset is saved in vsaved. */
+#define VSTART (vp ? nat_off(src, vp) : vsaved)
+#define SAVE_VSTART()                                                                                                  \
+    do {                                                                                                               \
+        if (vp) {                                                                                                      \
+            vsaved = nat_off(src, vp);                                                                                 \
+            vp = NULL;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+/* Ensures n bytes at p, refilling the window (and reloading p and e). */
+#define NEED(n, what)                                                                                                  \
+    do {                                                                                                               \
+        if (NAT_UNLIKELY((uint64_t)(e - p) < (uint64_t)(n))) {                                                         \
+            src->cur = p;                                                                                              \
+            SAVE_VSTART();                                                                                             \
+            if ((rc = nat_more(&d, (n), what, vsaved)) != BRINE_OK)                                                    \
+                goto out;                                                                                              \
+            p = src->cur;                                                                                              \
+            e = src->end;                                                                                              \
+        }                                                                                                              \
+    } while (0)
+
+#define VARINT(dst, what)                                                                                              \
+    do {                                                                                                               \
+        if (NAT_LIKELY(p < e && *p < 0x80)) {                                                                          \
+            dst = *p++;                                                                                                \
+        } else {                                                                                                       \
+            src->cur = p;                                                                                              \
+            SAVE_VSTART();                                                                                             \
+            if ((rc = nat_varint_slow(&d, &dst, what, vsaved)) != BRINE_OK)                                            \
+                goto out;                                                                                              \
+            p = src->cur;                                                                                              \
+            e = src->end;                                                                                              \
+        }                                                                                                              \
+    } while (0)
+
+#define EMIT()                                                                                                         \
+    do {                                                                                                               \
+        if (NAT_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK))                                                   \
+            goto sink_failed;                                                                                          \
+    } while (0)
+
+/* Fails with a message; `off` and the message may use vstart, the offset
+ * of the value being read. */
+#define FAIL(code, off, ...)                                                                                           \
+    do {                                                                                                               \
+        src->cur = p;                                                                                                  \
+        vstart = VSTART;                                                                                               \
+        rc = nat_fail(&d, code, off, __VA_ARGS__);                                                                     \
+        goto out;                                                                                                      \
+    } while (0)
+
+/* Saves the innermost container's frame and makes a new one innermost. */
+#define PUSH(rem_, kind_)                                                                                              \
+    do {                                                                                                               \
+        if (NAT_UNLIKELY(depth == d.cap) && (rc = nat_grow(&d)) != BRINE_OK)                                           \
+            goto out;                                                                                                  \
+        d.stack[depth].rem = top_rem;                                                                                  \
+        d.stack[depth].kind = top_kind;                                                                                \
+        depth++;                                                                                                       \
+        top_rem = (rem_);                                                                                              \
+        top_kind = (kind_);                                                                                            \
+    } while (0)
+
+int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    XXH3_state_t xx;
+    nat_dec d;
+    const unsigned char *p, *e;
+    brine_event ev;
+    const unsigned char *vp = NULL; /* the value being read, see VSTART */
+    uint64_t vsaved = 0, vstart, count, u;
+    uint64_t top_rem = 1; /* children left in the innermost container */
+    unsigned top_kind = NAT_K_TOP;
+    size_t depth = 0; /* frames saved in d.stack below the innermost */
+    int args_ref = 0; /* a model's args are a ref: check its target */
+    unsigned tag, kind;
+    int rc;
+
+    (void)opts;
+    memset(&d, 0, offsetof(nat_dec, inline_stack));
+    d.src = src;
+    d.err = err;
+    d.xx = &xx;
+    d.stack = d.inline_stack;
+    d.cap = NAT_INLINE_FRAMES;
+    XXH3_INITSTATE(&xx);
+    XXH3_64bits_reset(&xx);
+    d.hashed = src->cur;
+
+    if ((rc = nat_header(&d)) != BRINE_OK)
+        goto out;
+    p = src->cur;
+    e = src->end;
+    ev.anchor = 0; /* set by an anchor tag, cleared once its container began */
+
+    for (;;) {
+        vp = p;
+        NEED(1, "a value");
+        tag = *p++;
+    dispatch:
+        /* One jump table over all 256 tags (GNU case ranges). */
+        switch (tag) {
+        case 0x00 ... NAT_FIXINT_MAX:
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = tag;
+            break;
+        case NAT_NEGFIXINT ... 0xFF:
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = (int64_t)tag - 256;
+            break;
+        case NAT_FIXSTR ... NAT_FIXSTR + NAT_FIXSTR_MAX: count = tag - NAT_FIXSTR; goto str;
+        case NAT_FIXLIST ... NAT_FIXLIST + NAT_FIXLIST_MAX:
+            count = tag - NAT_FIXLIST;
+            ev.kind = BRINE_EV_LIST;
+            kind = NAT_K_LIST;
+            goto seq;
+        case NAT_FIXDICT ... NAT_FIXDICT + NAT_FIXDICT_MAX: count = tag - NAT_FIXDICT; goto dict;
+        case NAT_NULL: ev.kind = BRINE_EV_NULL; break;
+        case NAT_FALSE:
+        case NAT_TRUE:
+            ev.kind = BRINE_EV_BOOL;
+            ev.v.boolean = tag == NAT_TRUE;
+            break;
+        case NAT_INT8:
+            NEED(1, "an int8");
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = (int8_t)p[0];
+            p += 1;
+            break;
+        case NAT_INT16:
+            NEED(2, "an int16");
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = (int16_t)nat_load16(p);
+            p += 2;
+            break;
+        case NAT_INT32:
+            NEED(4, "an int32");
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = (int32_t)nat_load32(p);
+            p += 4;
+            break;
+        case NAT_INT64:
+            NEED(8, "an int64");
+            ev.kind = BRINE_EV_INT;
+            ev.v.i = (int64_t)nat_load64(p);
+            p += 8;
+            break;
+        case NAT_UINT64:
+            NEED(8, "a uint64");
+            ev.kind = BRINE_EV_UINT;
+            ev.v.u = nat_load64(p);
+            p += 8;
+            break;
+        case NAT_FLOAT:
+            NEED(8, "a float");
+            ev.kind = BRINE_EV_FLOAT;
+            u = nat_load64(p);
+            memcpy(&ev.v.f, &u, 8);
+            p += 8;
+            break;
+        case NAT_COMPLEX:
+            NEED(16, "a complex");
+            ev.kind = BRINE_EV_COMPLEX;
+            u = nat_load64(p);
+            memcpy(&ev.v.c.re, &u, 8);
+            u = nat_load64(p + 8);
+            memcpy(&ev.v.c.im, &u, 8);
+            p += 16;
+            break;
+        case NAT_STR: VARINT(count, "a str"); goto str;
+        case NAT_BYTES:
+            VARINT(count, "a bytes");
+            NEED(count, "a bytes");
+            ev.kind = BRINE_EV_BYTES;
+            ev.v.s.ptr = (const char *)p;
+            ev.v.s.len = (size_t)count;
+            p += count;
+            break;
+        case NAT_BIGINT:
+            VARINT(count, "a bigint");
+            NEED(count, "a bigint");
+            if (!nat_bigint_ok(p, (size_t)count))
+                FAIL(BRINE_E_CORRUPT, vstart, "bigint at offset %llu is not in its minimal form",
+                     (unsigned long long)vstart);
+            ev.kind = BRINE_EV_BIGINT;
+            ev.v.s.ptr = (const char *)p;
+            ev.v.s.len = (size_t)count;
+            p += count;
+            break;
+        case NAT_LIST:
+            VARINT(count, "a list");
+            ev.kind = BRINE_EV_LIST;
+            kind = NAT_K_LIST;
+            goto seq;
+        case NAT_TUPLE:
+            VARINT(count, "a tuple");
+            ev.kind = BRINE_EV_TUPLE;
+            kind = NAT_K_TUPLE;
+            goto seq;
+        case NAT_DICT: VARINT(count, "a dict"); goto dict;
+        case NAT_MODEL: {
+            size_t bad;
+            unsigned args;
+            VARINT(count, "a model");
+            NEED(count, "a model");
+            bad = brine_utf8_check((const char *)p, (size_t)count);
+            if (bad != count)
+                FAIL(BRINE_E_UTF8, nat_off(src, p) + bad, "invalid UTF-8 in the model name at offset %llu",
+                     (unsigned long long)vstart);
+            ev.kind = BRINE_EV_MODEL;
+            ev.v.s.ptr = (const char *)p;
+            ev.v.s.len = (size_t)count;
+            p += count;
+            EMIT();
+            ev.anchor = 0;
+            PUSH(2, NAT_K_MODEL);
+            /* The args must be a tuple: look at their tag (past an anchor)
+             * now; a ref's target is checked once its id is read. */
+            vp = p;
+            NEED(1, "a model's args");
+            args = p[0];
+            if (args == NAT_ANCHOR) {
+                NEED(2, "a model's args");
+                args = p[1];
+            }
+            if (args == NAT_REF)
+                args_ref = 1;
+            else if (args != NAT_TUPLE && args != NAT_TUPLE_OPEN)
+                FAIL(BRINE_E_CORRUPT, vstart, "model args at offset %llu are not a tuple (tag 0x%02X)",
+                     (unsigned long long)vstart, args);
+            continue;
+        }
+        case NAT_ANCHOR:
+            NEED(1, "an anchor");
+            tag = *p++;
+            kind = nat_container_kind(tag);
+            if (kind == NAT_K_TOP)
+                FAIL(BRINE_E_CORRUPT, vstart, "anchor at offset %llu is not followed by a container (tag 0x%02X)",
+                     (unsigned long long)vstart, tag);
+            if ((rc = nat_anchor_add(&d, kind & ~(unsigned)NAT_K_OPEN)) != BRINE_OK)
+                goto out;
+            ev.anchor = d.anchors;
+            goto dispatch;
+        case NAT_REF:
+            VARINT(u, "a ref");
+            if (u == 0 || u > d.anchors)
+                FAIL(BRINE_E_REF, vstart, "ref at offset %llu names anchor %llu, but %zu anchors precede it",
+                     (unsigned long long)vstart, (unsigned long long)u, d.anchors);
+            if (NAT_UNLIKELY(args_ref)) {
+                if (d.akind[u - 1] != NAT_K_TUPLE)
+                    FAIL(BRINE_E_CORRUPT, vstart,
+                         "model args at offset %llu refer to anchor %llu, which is not a tuple",
+                         (unsigned long long)vstart, (unsigned long long)u);
+                args_ref = 0;
+            }
+            ev.kind = BRINE_EV_REF;
+            ev.v.ref = u;
+            break;
+        case NAT_LIST_OPEN:
+        case NAT_TUPLE_OPEN:
+        case NAT_DICT_OPEN:
+            ev.kind = tag == NAT_LIST_OPEN ? BRINE_EV_LIST : tag == NAT_TUPLE_OPEN ? BRINE_EV_TUPLE : BRINE_EV_DICT;
+            ev.v.count = BRINE_COUNT_UNKNOWN;
+            EMIT();
+            ev.anchor = 0;
+            PUSH(NAT_OPEN_REM, nat_container_kind(tag));
+            continue;
+        case NAT_END:
+            if (!(top_kind & NAT_K_OPEN))
+                FAIL(BRINE_E_CORRUPT, vstart, "end at offset %llu closes no open container",
+                     (unsigned long long)vstart);
+            if (top_kind == (NAT_K_DICT | NAT_K_OPEN) && ((NAT_OPEN_REM - top_rem) & 1))
+                FAIL(BRINE_E_CORRUPT, vstart, "end at offset %llu follows a dict key without its value",
+                     (unsigned long long)vstart);
+            ev.kind = BRINE_EV_END;
+            EMIT();
+            depth--;
+            top_rem = d.stack[depth].rem;
+            top_kind = d.stack[depth].kind;
+            goto value_done;
+        default:
+            if (d.minor > NAT_MINOR)
+                FAIL(BRINE_E_VERSION, vstart,
+                     "tag 0x%02X at offset %llu is not defined in native format %d.%d (the file is version %d.%u)", tag,
+                     (unsigned long long)vstart, NAT_MAJOR, NAT_MINOR, NAT_MAJOR, d.minor);
+            FAIL(BRINE_E_CORRUPT, vstart, "unknown tag 0x%02X at offset %llu", tag, (unsigned long long)vstart);
+        }
+        EMIT();
+        goto value_done;
+
+    str:
+        NEED(count, "a str");
+        if (count > 32 || !nat_short_ascii(p, (size_t)count)) {
+            size_t bad = brine_utf8_check((const char *)p, (size_t)count);
+            if (NAT_UNLIKELY(bad != count))
+                FAIL(BRINE_E_UTF8, nat_off(src, p) + bad, "invalid UTF-8 in the str at offset %llu",
+                     (unsigned long long)vstart);
+        }
+        ev.kind = BRINE_EV_STR;
+        ev.v.s.ptr = (const char *)p;
+        ev.v.s.len = (size_t)count;
+        p += count;
+        EMIT();
+        goto value_done;
+
+    dict:
+        /* Every entry takes at least two bytes: check the count against the
+         * input before the sink sizes anything by it. */
+        NEED(count > UINT64_MAX / 2 ? UINT64_MAX : count * 2, "a dict");
+        ev.kind = BRINE_EV_DICT;
+        kind = NAT_K_DICT;
+        ev.v.count = (size_t)count;
+        count *= 2;
+        goto begin;
+
+    seq:
+        NEED(count, kind == NAT_K_LIST ? "a list" : "a tuple");
+        ev.v.count = (size_t)count;
+
+    begin:
+        EMIT();
+        ev.anchor = 0;
+        if (count == 0) {
+            ev.kind = BRINE_EV_END;
+            EMIT();
+            goto value_done;
+        }
+        PUSH(count, kind);
+        continue;
+
+    value_done:
+        /* Close every container this value completes. */
+        while (--top_rem == 0) {
+            if (depth == 0)
+                goto trailer;
+            ev.kind = BRINE_EV_END;
+            EMIT();
+            depth--;
+            top_rem = d.stack[depth].rem;
+            top_kind = d.stack[depth].kind;
+        }
+    }
+
+trailer : {
+    uint64_t stored, computed;
+    XXH3_64bits_update(&xx, d.hashed, (size_t)(p - d.hashed));
+    d.hashed = p;
+    computed = XXH3_64bits_digest(&xx);
+    vp = p;
+    NEED(NAT_TRAILER_LEN, "the checksum trailer");
+    /* brine_source_at_end below may move the window: fix the offset now. */
+    SAVE_VSTART();
+    stored = nat_load64(p);
+    if (stored != computed)
+        FAIL(BRINE_E_CORRUPT, vstart,
+             "checksum mismatch: the file is corrupt (stored %016llx, computed %016llx over %llu bytes)",
+             (unsigned long long)stored, (unsigned long long)computed, (unsigned long long)vstart);
+    p += NAT_TRAILER_LEN;
+    src->cur = p;
+    d.hashed = p;
+    if (!brine_source_at_end(src))
+        FAIL(BRINE_E_CORRUPT, vstart + NAT_TRAILER_LEN, "unexpected bytes after the end of the document at offset %llu",
+             (unsigned long long)(vstart + NAT_TRAILER_LEN));
+    /* The caller calls sink->finish (brine_decode, brine_transcode). */
+    rc = BRINE_OK;
+    goto out;
+}
+
+sink_failed:
+    /* The sink knows the path but not where in the input we are. */
+    src->cur = p;
+    if (err && err->code == rc && err->offset == BRINE_NO_OFFSET)
+        err->offset = VSTART;
+
+out:
+    if (d.stack != d.inline_stack)
+        brine_free(d.stack);
+    brine_free(d.akind);
+    return rc;
+}
