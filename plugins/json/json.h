@@ -1,0 +1,192 @@
+/* json.h: what the files of the json plugin share: the decoder's state and
+ * its lexer (scan.c), the tag names of the lossless mode (tags.c), big
+ * integer and base64 text (bigint.c, tags.c), exact number conversion
+ * (number.c) and the two entry points (reader.c, writer.c). Internal to the
+ * plugin; docs/json.md describes the format itself.
+ */
+#ifndef BRINE_JSON_JSON_H
+#define BRINE_JSON_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <brine/plugin.h>
+
+/* ---- tags (tags.c) -------------------------------------------------------- */
+
+/* In the tagged mode an object whose FIRST key is one of these names is a
+ * tag standing for a value JSON lacks. */
+typedef enum js_tag {
+    JS_TAG_NONE = 0,
+    JS_TAG_TUPLE,   /* {"$tuple": [...]} */
+    JS_TAG_LIST,    /* {"$anchor": n, "$list": [...]} */
+    JS_TAG_DICT,    /* {"$anchor": n, "$dict": {...}} */
+    JS_TAG_BYTES,   /* {"$bytes": "base64"} */
+    JS_TAG_COMPLEX, /* {"$complex": [re, im]} */
+    JS_TAG_FLOAT,   /* {"$float": "nan" | "inf" | "-inf" | "0x<16 hex digits>"} */
+    JS_TAG_INT,     /* {"$int": "-0x<hex>"}: ints too long for decimal text */
+    JS_TAG_MODEL,   /* {"$model": "name", "args": [...], "state": v} */
+    JS_TAG_ANCHOR,  /* {"$anchor": n, "$list" | "$tuple" | "$dict" | "$model": ...} */
+    JS_TAG_ALIAS    /* {"$alias": n} */
+} js_tag;
+
+/* The key of each tag, "$tuple"..., indexed by js_tag. */
+extern const char *const js_tag_names[];
+
+/* The tag named by key s[0..len), or JS_TAG_NONE. */
+js_tag js_tag_find(const unsigned char *s, size_t len);
+
+/* ---- growable byte buffers ------------------------------------------------ */
+
+typedef struct js_buf {
+    unsigned char *data; /* brine_malloc'd */
+    size_t len;          /* bytes in use */
+    size_t cap;          /* bytes allocated */
+} js_buf;
+
+/* Makes room for extra more bytes; BRINE_E_NOMEM (err filled) on failure. */
+int js_buf_grow(js_buf *b, size_t extra, brine_error *err);
+int js_buf_put(js_buf *b, const void *p, size_t len, brine_error *err);
+void js_buf_free(js_buf *b);
+
+/* ---- base64 (RFC 4648, standard alphabet, padded) --------------------------- */
+
+static inline size_t js_b64_len(size_t len)
+{
+    return (len + 2) / 3 * 4;
+}
+void js_b64_encode(const unsigned char *in, size_t len, unsigned char *out);
+
+/* Decodes strictly (padding required, no whitespace) into out (at least
+ * len / 4 * 3 bytes). Returns 0 and sets *out_len, or -1 if invalid. */
+int js_b64_decode(const unsigned char *in, size_t len, unsigned char *out, size_t *out_len);
+
+/* ---- floats -------------------------------------------------------------- */
+
+/* The text of a $float tag for a non-finite d: "nan" (the default quiet
+ * NaN), "inf", "-inf", or "0x" and the 16 hex digits of any other NaN's bits.
+ * Returns the length. */
+size_t js_float_tag_text(double d, char buf[24]);
+
+/* Parses a $float tag's text (any double: finite values as JSON numbers are
+ * accepted too). 0 or -1. */
+int js_float_tag_parse(const unsigned char *s, size_t len, double *out);
+
+/* The double nearest to the valid JSON number token s[0..len),
+ * independent of the C locale. 0, or BRINE_E_NOMEM. */
+int js_number_to_double(const unsigned char *s, size_t len, double *out);
+
+/* ---- integers beyond 64 bits (bigint.c) ------------------------------------ */
+
+/* Python 3.11's limit for int <-> decimal text: longer tokens are refused
+ * (the conversion is quadratic). */
+#define JS_MAX_DIGITS 4300
+/* Ints whose two's complement takes at most this many bytes have at most
+ * 4299 decimal digits (2^14279 < 10^4299), so the writer prints them as
+ * digits; longer ones need the $int tag (hex, linear both ways). */
+#define JS_MAX_DEC_BYTES 1785
+
+/* Digits (no sign, count <= JS_MAX_DIGITS) or hex digits to minimal
+ * two's-complement little-endian bytes, replacing b's contents. */
+int js_dec_to_le(const unsigned char *digits, size_t count, int neg, js_buf *b, brine_error *err);
+int js_hex_to_le(const unsigned char *digits, size_t count, int neg, js_buf *b, brine_error *err);
+
+/* Appends the decimal ("-123") or tagged hex ("-0x7b") text of the
+ * two's-complement little-endian int le[0..len) to b. */
+int js_le_to_dec(const unsigned char *le, size_t len, js_buf *b, brine_error *err);
+int js_le_to_hex(const unsigned char *le, size_t len, js_buf *b, brine_error *err);
+
+/* Fills ev with INT, UINT or BIGINT (v.s pointing into le) for the minimal
+ * two's complement le[0..len). */
+void js_le_event(const unsigned char *le, size_t len, brine_event *ev);
+
+/* ---- the decoder (reader.c, scan.c) ----------------------------------------- */
+
+#define JS_R_TAGS 1u    /* tagged mode: tags and escaped keys are decoded */
+#define JS_R_REFS 2u    /* $anchor and $alias are allowed */
+#define JS_R_REPLACE 4u /* invalid UTF-8 and lone surrogates become U+FFFD */
+#define JS_R_KEY 8u     /* reading an escaped key's text: arrays are tuples, objects only tags */
+
+enum { JD_ARRAY, JD_OBJECT, JD_WRAP, JD_ARGS, JD_STATE };
+
+typedef struct js_dframe {
+    uint8_t kind; /* JD_* */
+    uint8_t tag;  /* JD_WRAP: the js_tag its object holds */
+    size_t index; /* JD_ARRAY: element index; JD_OBJECT: 1 + offset of the current key's quote, 0 before one */
+} js_dframe;
+
+typedef struct js_reader js_reader;
+struct js_reader {
+    const unsigned char *start; /* the whole input */
+    const unsigned char *end;
+    uint64_t base; /* input offset of start */
+    brine_sink *sink;
+    brine_error *err;
+    unsigned flags; /* JS_R_* */
+    js_dframe *stack;
+    size_t depth; /* frames in use */
+    size_t cap;
+    js_buf str; /* strings with escapes, decoded */
+    js_buf aux; /* base64 and big int bytes */
+    int status;        /* the first error of this reader, BRINE_OK while none */
+    size_t dry_limit;  /* a dry run's own depth limit (its sink checks none); 0 for none */
+    size_t max_depth;  /* the caller's depth limit, for dry runs */
+    /* A nested reader (the text of an escaped key) reports errors at the
+     * key in its outer reader. */
+    js_reader *outer;
+    const unsigned char *outer_at;
+};
+
+/* Reads one value at *pp (leading whitespace skipped), leaving *pp after it. */
+int js_read_value(js_reader *R, const unsigned char **pp);
+
+/* Fills err with code and "msg: line L column C (char N)" at `at`, with the
+ * path of the frames open; returns code. */
+int js_fail(js_reader *R, int code, const unsigned char *at, const char *msg, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* A syntax error at `at`: BRINE_E_TRUNCATED at the end of input, else BRINE_E_SYNTAX. */
+#define JS_SYNTAX(R, at) ((at) >= (R)->end ? BRINE_E_TRUNCATED : BRINE_E_SYNTAX)
+
+/* After the sink failed with st: gives its error the position `at`. */
+int js_sink_failed(js_reader *R, int st, const unsigned char *at);
+
+int js_nomem(js_reader *R);
+
+/* Skips whitespace: inline when there is none, else js_skip_ws_run, which
+ * takes runs of indentation 8 bytes at a time. */
+const unsigned char *js_skip_ws_run(const unsigned char *p, const unsigned char *end);
+
+static inline const unsigned char *js_skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    if (p < end && *p > ' ')
+        return p;
+    if (end - p >= 2 && *p == ' ' && p[1] > ' ') /* the space after a colon */
+        return p + 1;
+    return js_skip_ws_run(p, end);
+}
+
+/* p at an opening quote: scans the string to its closing quote. On success
+ * returns the byte after it and sets *s, *len to the string's UTF-8 bytes
+ * (in the input, or in R->str when it had escapes or replacements: valid
+ * until the next call). NULL on error (err filled). */
+const unsigned char *js_scan_string(js_reader *R, const unsigned char *p, const unsigned char **s, size_t *len);
+
+/* p at '-' or a digit: scans the longest valid number token (Python's
+ * rule: "1." is the number 1 followed by "."), fills ev (BIGINT bytes in
+ * R->aux). NULL on error. */
+const unsigned char *js_scan_number(js_reader *R, const unsigned char *p, brine_event *ev);
+
+/* The end of the longest valid number token at p, and whether it has a
+ * fraction or exponent; p itself when there is none. */
+const unsigned char *js_number_end(const unsigned char *p, const unsigned char *end, int *is_float);
+
+/* ---- entry points ----------------------------------------------------------- */
+
+int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
+
+#endif /* BRINE_JSON_JSON_H */

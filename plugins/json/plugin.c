@@ -1,0 +1,88 @@
+/* plugin.c: the json plugin's descriptor, its options and its sniffer. The
+ * decoder is reader.c (our own strict parser, not cJSON's: docs/json.md
+ * says why), the encoder writer.c.
+ */
+#include <string.h>
+
+#include "json.h"
+
+static const char *const js_extensions[] = {"json", NULL};
+
+static const brine_option_spec js_options[] = {
+    {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "no $ tags: tuple as array, bytes as base64, complex as [re, im], model as an object; NaN refused"},
+    {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "store shared and cyclic containers as $anchor/$alias tags and restore their identity"},
+    {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE, "JSON Lines: a top-level list is one value per line"},
+    {"pretty", BRINE_OPT_ENCODE, "indent by 2 spaces, like python -m json.tool --indent 2"},
+    {"sort_keys", BRINE_OPT_ENCODE, "write dict entries sorted by key"},
+    {"ascii", BRINE_OPT_ENCODE, "escape everything outside ASCII as \\u escapes"},
+    {"replace_invalid", BRINE_OPT_DECODE, "replace invalid UTF-8 and lone surrogates in strings with U+FFFD"},
+    {NULL, 0, NULL}};
+
+static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* How likely the first bytes are JSON: by the first non-space byte and,
+ * for containers, the byte after it. */
+static int js_sniff(const unsigned char *head, size_t len)
+{
+    const unsigned char *end = head + len, *p = skip_ws(head, end), *q;
+    if (p == end)
+        return 0;
+    switch (*p) {
+    case '{':
+        q = skip_ws(p + 1, end);
+        return q == end ? 60 : (*q == '"' || *q == '}') ? 95 : 5;
+    case '[':
+        q = skip_ws(p + 1, end);
+        if (q == end)
+            return 60;
+        return strchr("[{]\"-0123456789tfn", *q) && *q ? 90 : 5;
+    case '"':
+        for (q = p + 1; q < end && *q != '"'; q++)
+            if (*q < 0x20)
+                return 5;
+        return 60;
+    case 't':
+    case 'f':
+    case 'n': {
+        const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t n = strlen(word), have = (size_t)(end - p);
+        if (memcmp(p, word, have < n ? have : n) != 0)
+            return 0;
+        return have <= n || skip_ws(p + n, end) == end ? 60 : 10;
+    }
+    default:
+        if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            int is_float;
+            q = js_number_end(p, end, &is_float);
+            if (q == p)
+                return 0;
+            return skip_ws(q, end) == end ? 40 : 5;
+        }
+        return 0;
+    }
+}
+
+static const brine_plugin js_plugin = {
+    .abi = BRINE_PLUGIN_ABI,
+    .size = sizeof(brine_plugin),
+    .name = "json",
+    .description = "JSON (RFC 8259), exact and strict, with $ tags for what JSON lacks",
+    .version = "1.0.0",
+    .extensions = js_extensions,
+    .mime_type = "application/json",
+    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_TEXT | BRINE_CAP_REFS_OPTION,
+    .depth_ceiling = 0,
+    .options = js_options,
+    .sniff = js_sniff,
+    .decode = js_decode,
+    .encoder_new = js_encoder_new,
+};
+
+BRINE_PLUGIN_DEFINE(json, js_plugin)

@@ -1,0 +1,509 @@
+/* scan.c: the decoder's lexer: strings (escapes, surrogate pairs, \u0000,
+ * UTF-8 validation or replacement), number tokens (exact integers of any
+ * size, floats through number.c), and error reports in Python's words with
+ * line, column, offset and path. The structure is read in reader.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* Appends to path (cap bytes, NUL-terminated) while it fits. */
+static void path_add(char *path, size_t cap, const char *text, size_t len)
+{
+    size_t used = strlen(path);
+    if (used + len + 1 > cap) {
+        if (used + 4 <= cap && (used < 3 || strcmp(path + used - 3, "...") != 0))
+            memcpy(path + used, "...", 4);
+        return;
+    }
+    memcpy(path + used, text, len);
+    path[used + len] = '\0';
+}
+
+/* The path step for an object key: .name when identifier-like, else ["..."]. */
+static void path_key(char *path, size_t cap, const unsigned char *k, size_t len)
+{
+    int ident = len > 0 && !(k[0] >= '0' && k[0] <= '9');
+    for (size_t i = 0; i < len && ident; i++)
+        ident = (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+                k[i] == '_';
+    char step[BRINE_ERROR_PATH];
+    size_t n = 0;
+    if (ident) {
+        step[n++] = '.';
+        for (size_t i = 0; i < len && n < sizeof step - 1; i++)
+            step[n++] = (char)k[i];
+    } else {
+        step[n++] = '[';
+        step[n++] = '"';
+        for (size_t i = 0; i < len && n < sizeof step - 8; i++) {
+            if (k[i] == '"' || k[i] == '\\') {
+                step[n++] = '\\';
+                step[n++] = (char)k[i];
+            } else if (k[i] < 0x20) {
+                n += (size_t)snprintf(step + n, sizeof step - n, "\\u%04x", k[i]);
+            } else
+                step[n++] = (char)k[i];
+        }
+        step[n++] = '"';
+        step[n++] = ']';
+    }
+    path_add(path, cap, step, n);
+}
+
+/* The path of the value being read, from the open frames. */
+static void reader_path(js_reader *R, char *path, size_t cap)
+{
+    snprintf(path, cap, "$");
+    for (size_t i = 0; i < R->depth; i++) {
+        js_dframe *f = &R->stack[i];
+        char step[32];
+        if (f->kind == JD_ARRAY) {
+            int n = snprintf(step, sizeof step, "[%zu]", f->index);
+            path_add(path, cap, step, (size_t)n);
+        } else if (f->kind == JD_ARGS || f->kind == JD_STATE) {
+            path_add(path, cap, f->kind == JD_ARGS ? ".args" : ".state", f->kind == JD_ARGS ? 5 : 6);
+        } else if (f->kind == JD_OBJECT && f->index) {
+            /* Scan the key again, in a scratch reader: errors are impossible
+             * (it was read once) but memory may run out. */
+            js_reader tmp;
+            memset(&tmp, 0, sizeof tmp);
+            tmp.start = R->start;
+            tmp.end = R->end;
+            tmp.flags = R->flags & JS_R_REPLACE;
+            const unsigned char *k;
+            size_t len;
+            if (js_scan_string(&tmp, R->start + f->index - 1, &k, &len))
+                path_key(path, cap, k, len);
+            js_buf_free(&tmp.str);
+        }
+    }
+}
+
+/* Line, column (in characters, like Python) and character index of at. */
+static void position(const unsigned char *start, const unsigned char *at, uint64_t *line, uint64_t *column,
+                     uint64_t *chars)
+{
+    uint64_t l = 1, c = 0, n = 0;
+    for (const unsigned char *p = start; p < at; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue; /* a UTF-8 continuation byte: not a new character */
+        n++;
+        c++;
+        if (*p == '\n') {
+            l++;
+            c = 0;
+        }
+    }
+    *line = l;
+    *column = c + 1;
+    *chars = n;
+}
+
+int js_fail(js_reader *R, int code, const unsigned char *at, const char *fmt, ...)
+{
+    R->status = code;
+    while (R->outer) { /* inside an escaped key: report at the key */
+        at = R->outer_at;
+        R = R->outer;
+    }
+    brine_error *err = R->err;
+    if (!err || err->code != BRINE_OK)
+        return code;
+    char msg[BRINE_ERROR_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    uint64_t line, column, chars;
+    position(R->start, at, &line, &column, &chars);
+    brine_error_set_at(err, code, R->base + (uint64_t)(at - R->start), "%s: line %llu column %llu (char %llu)", msg,
+                       (unsigned long long)line, (unsigned long long)column,
+                       (unsigned long long)chars);
+    err->line = line;
+    err->column = column;
+    reader_path(R, err->path, sizeof err->path);
+    return code;
+}
+
+int js_sink_failed(js_reader *R, int st, const unsigned char *at)
+{
+    R->status = st;
+    while (R->outer) {
+        at = R->outer_at;
+        R = R->outer;
+    }
+    brine_error *err = R->err, *serr = R->sink->err;
+    if (err && serr && serr != err && err->code == BRINE_OK && serr->code != BRINE_OK)
+        *err = *serr;
+    if (err && err->code == BRINE_OK)
+        brine_error_set(err, st, "%s", brine_strerror(st));
+    if (err && err->offset == BRINE_NO_OFFSET) {
+        uint64_t chars;
+        err->offset = R->base + (uint64_t)(at - R->start);
+        position(R->start, at, &err->line, &err->column, &chars);
+    }
+    return st;
+}
+
+int js_nomem(js_reader *R)
+{
+    R->status = BRINE_E_NOMEM;
+    while (R->outer)
+        R = R->outer;
+    return brine_error_set(R->err, BRINE_E_NOMEM, "out of memory");
+}
+
+/* ---- whitespace --------------------------------------------------------------- */
+
+const unsigned char *js_skip_ws_run(const unsigned char *p, const unsigned char *end)
+{
+    for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            w ^= 0x2020202020202020ull; /* spaces become zero bytes */
+            if (w) {
+                p += __builtin_ctzll(w) >> 3;
+                break;
+            }
+            p += 8;
+        }
+#endif
+        if (p == end)
+            return p;
+        unsigned c = *p;
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            return p;
+        p++;
+    }
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (*p >= 0x80), or 0 if invalid. */
+static inline size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n = (size_t)(end - p);
+    if (c < 0xc2)
+        return 0;
+    if (c < 0xe0)
+        return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c < 0xf0) {
+        if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+            return 0; /* overlong, or a surrogate */
+        return 3;
+    }
+    if (c < 0xf5) {
+        if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+            return 0; /* overlong, or above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+/* Bytes of the maximal subpart of the invalid sequence at p (Unicode's
+ * "U+FFFD substitution of maximal subparts", as Python's errors="replace"). */
+static size_t utf8_bad_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t need;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0;
+        if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90;
+        if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 1;
+    size_t n = 1;
+    while (n <= need && p + n < end && p[n] >= lo && p[n] <= hi) {
+        n++;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return n;
+}
+
+static inline int hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
+{
+    if (end - p < 4)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+static inline size_t utf8_put(unsigned char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* The first byte in [p, end) that is '"', '\\', a control character or
+ * non-ASCII: 8 bytes at a time where the byte order allows. */
+static inline const unsigned char *find_special(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b) | (w - ones * 0x20) | w) & highs;
+        /* (w - 0x20..) has its high bit set for bytes < 0x20 (and >= 0xa0,
+         * which w itself flags anyway); a borrow only disturbs bytes above
+         * the first hit, so the lowest flagged byte is exact. */
+        if (t)
+            return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
+        p++;
+    return p;
+}
+
+/* The slow path, from the first escape or replaced byte at p: decodes the
+ * rest of the string into R->str, which already holds [s0, p). */
+static const unsigned char *scan_string_slow(js_reader *R, const unsigned char *quote, const unsigned char *p,
+                                             const unsigned char **s, size_t *len)
+{
+    const unsigned char *end = R->end;
+    js_buf *b = &R->str;
+    for (;;) {
+        const unsigned char *run = p;
+        p = find_special(p, end);
+        if (js_buf_put(b, run, (size_t)(p - run), NULL))
+            return js_nomem(R), NULL;
+        if (p == end) {
+            js_fail(R, BRINE_E_TRUNCATED, quote, "Unterminated string starting at");
+            return NULL;
+        }
+        unsigned c = *p;
+        if (c == '"') {
+            *s = b->data;
+            *len = b->len;
+            return p + 1;
+        }
+        if (b->cap - b->len < 8 && js_buf_grow(b, 8, NULL))
+            return js_nomem(R), NULL;
+        unsigned char *o = b->data + b->len;
+        if (c >= 0x80) {
+            const unsigned char *text = p;
+            size_t n;
+            while ((n = utf8_seq(p, end)) != 0) {
+                p += n;
+                if (p == end || *p < 0x80)
+                    break;
+            }
+            if (p > text) {
+                if (js_buf_put(b, text, (size_t)(p - text), NULL))
+                    return js_nomem(R), NULL;
+                continue;
+            }
+            if (!(R->flags & JS_R_REPLACE)) {
+                js_fail(R, BRINE_E_UTF8, p, "Invalid UTF-8 byte 0x%02x in string", c);
+                return NULL;
+            }
+            b->len += utf8_put(o, 0xfffd);
+            p += utf8_bad_len(p, end);
+            continue;
+        }
+        if (c < 0x20) {
+            js_fail(R, JS_SYNTAX(R, p), p, "Invalid control character at");
+            return NULL;
+        }
+        /* A backslash. */
+        const unsigned char *bs = p;
+        if (end - p < 2) {
+            js_fail(R, BRINE_E_TRUNCATED, quote, "Unterminated string starting at");
+            return NULL;
+        }
+        unsigned e = p[1], cp;
+        p += 2;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/': *o = (unsigned char)e; break;
+        case 'b': *o = '\b'; break;
+        case 'f': *o = '\f'; break;
+        case 'n': *o = '\n'; break;
+        case 'r': *o = '\r'; break;
+        case 't': *o = '\t'; break;
+        case 'u':
+            if (hex4(p, end, &cp)) {
+                const unsigned char *h = p;
+                while (h < end && h < p + 4 && ((*h >= '0' && *h <= '9') || ((*h | 0x20) >= 'a' && (*h | 0x20) <= 'f')))
+                    h++;
+                js_fail(R, h == end ? BRINE_E_TRUNCATED : BRINE_E_SYNTAX, bs + 1, "Invalid \\uXXXX escape");
+                return NULL;
+            }
+            p += 4;
+            if (cp >= 0xd800 && cp <= 0xdfff) {
+                unsigned lo;
+                if (cp <= 0xdbff && end - p >= 6 && p[0] == '\\' && p[1] == 'u' && !hex4(p + 2, end, &lo) &&
+                    lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    p += 6;
+                } else if (R->flags & JS_R_REPLACE) {
+                    cp = 0xfffd;
+                } else {
+                    js_fail(R, BRINE_E_UTF8, bs, "Lone surrogate \\u%04x in string", cp);
+                    return NULL;
+                }
+            }
+            b->len += utf8_put(o, cp);
+            continue;
+        default: js_fail(R, JS_SYNTAX(R, p), bs, "Invalid \\escape"); return NULL;
+        }
+        b->len++;
+    }
+}
+
+const unsigned char *js_scan_string(js_reader *R, const unsigned char *p, const unsigned char **s, size_t *len)
+{
+    const unsigned char *quote = p, *end = R->end;
+    const unsigned char *s0 = ++p;
+    for (;;) {
+        p = find_special(p, end);
+        if (p == end) {
+            js_fail(R, BRINE_E_TRUNCATED, quote, "Unterminated string starting at");
+            return NULL;
+        }
+        unsigned c = *p;
+        if (c == '"') {
+            *s = s0;
+            *len = (size_t)(p - s0);
+            return p + 1;
+        }
+        if (c >= 0x80) {
+            /* A run of non-ASCII text (CJK, say) is validated in one go. */
+            size_t n;
+            while ((n = utf8_seq(p, end)) != 0) {
+                p += n;
+                if (p == end || *p < 0x80)
+                    break;
+            }
+            if (n)
+                continue;
+            if (!(R->flags & JS_R_REPLACE)) {
+                js_fail(R, BRINE_E_UTF8, p, "Invalid UTF-8 byte 0x%02x in string", c);
+                return NULL;
+            }
+        } else if (c < 0x20) {
+            js_fail(R, JS_SYNTAX(R, p), p, "Invalid control character at");
+            return NULL;
+        }
+        /* An escape or a byte to replace: decode from here into R->str. */
+        R->str.len = 0;
+        if (js_buf_put(&R->str, s0, (size_t)(p - s0), NULL))
+            return js_nomem(R), NULL;
+        return scan_string_slow(R, quote, p, s, len);
+    }
+}
+
+/* ---- numbers ------------------------------------------------------------------ */
+
+const unsigned char *js_scan_number(js_reader *R, const unsigned char *p, brine_event *ev)
+{
+    int is_float;
+    const unsigned char *e = js_number_end(p, R->end, &is_float);
+    if (e == p) {
+        js_fail(R, JS_SYNTAX(R, p + 1), p, "Expecting value");
+        return NULL;
+    }
+    if (is_float) {
+        ev->kind = BRINE_EV_FLOAT;
+        if (js_number_to_double(p, (size_t)(e - p), &ev->v.f))
+            return js_nomem(R), NULL;
+        return e;
+    }
+    int neg = *p == '-';
+    const unsigned char *d = p + neg;
+    size_t count = (size_t)(e - d);
+    if (count <= 20) {
+        uint64_t m = 0;
+        int over = 0;
+        for (const unsigned char *q = d; q < e; q++) {
+            unsigned digit = (unsigned)(*q - '0');
+            if (m > (UINT64_MAX - digit) / 10)
+                over = 1;
+            m = m * 10 + digit;
+        }
+        if (!over) {
+            if (!neg && m <= (uint64_t)INT64_MAX) {
+                ev->kind = BRINE_EV_INT;
+                ev->v.i = (int64_t)m;
+                return e;
+            }
+            if (!neg) {
+                ev->kind = BRINE_EV_UINT;
+                ev->v.u = m;
+                return e;
+            }
+            if (m <= (uint64_t)INT64_MAX + 1) {
+                ev->kind = BRINE_EV_INT;
+                ev->v.i = m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m;
+                return e;
+            }
+        }
+    }
+    if (count > JS_MAX_DIGITS) {
+        js_fail(R, BRINE_E_RANGE, p,
+                "Exceeds the limit (%d digits) for integer string conversion: value has %zu digits", JS_MAX_DIGITS,
+                count);
+        return NULL;
+    }
+    if (js_dec_to_le(d, count, neg, &R->aux, NULL))
+        return js_nomem(R), NULL;
+    js_le_event(R->aux.data, R->aux.len, ev);
+    return e;
+}

@@ -1,0 +1,908 @@
+/* writer.c: the json encoder, a sink that writes events as JSON text:
+ * compact by default, or pretty (2-space indent, like python -m json.tool),
+ * with sorted keys or ASCII-only text on request. Values JSON lacks become
+ * tags (tags.c, docs/json.md) or, with `plain`, their nearest plain form.
+ * Text goes straight into the output's buffer; a sorted dict, or a non-str
+ * key (written as "$" + its JSON), is rendered into a side buffer first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+#define W_PLAIN 1u
+#define W_PRETTY 2u
+#define W_SORT 4u
+#define W_ASCII 8u
+#define W_REFS 16u
+#define W_LINES 32u
+
+enum { JW_ARRAY, JW_OBJECT, JW_MODEL, JW_LINES };
+enum { T_OUT, T_SORT, T_KEY }; /* where text goes */
+
+typedef struct js_wframe {
+    uint8_t kind;       /* JW_* */
+    uint8_t closers;    /* '}' of tag wrappers to write after the bracket */
+    uint8_t expect_key; /* objects: the next child is a key */
+    uint8_t stage;      /* models: children seen */
+    uint8_t sorted;     /* objects: entries are buffered and sorted at the end */
+    size_t level;       /* pretty: indentation of the children's lines */
+    size_t count;       /* children written (dicts: entries) */
+    size_t first_entry; /* sorted: this dict's first entry in w->entries */
+    size_t body;        /* sorted: offset in w->sort where the entries begin */
+} js_wframe;
+
+/* A sorted dict's entry: its text in w->sort, its key text in w->raw. */
+typedef struct js_entry {
+    size_t start;
+    size_t key_off, key_len;
+} js_entry;
+
+typedef struct js_writer {
+    brine_sink sink;
+    brine_output *out;
+    unsigned char *cur, *end; /* free space of the current target */
+    int target;               /* T_* */
+    unsigned opts;            /* W_* */
+    int status;               /* sticky: the first error */
+    int done;                 /* a whole value was written */
+    js_buf sort;              /* text of the open sorted dicts */
+    js_buf key;               /* a non-str key being captured */
+    js_buf raw;               /* sorted entries' key texts */
+    js_buf tmp;               /* scratch: big int digits, sorted assembly */
+    js_entry *entries;
+    size_t entry_count, entry_cap;
+    js_wframe *stack;
+    size_t depth, cap;
+    size_t key_frame;  /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
+    size_t sorted_open; /* sorted dicts open */
+} js_writer;
+
+static int fail(js_writer *w, int code, const char *msg)
+{
+    return brine_error_set(w->sink.err, code, "%s", msg);
+}
+
+/* ---- targets ------------------------------------------------------------------ */
+
+static js_buf *target_buf(js_writer *w)
+{
+    return w->target == T_SORT ? &w->sort : &w->key;
+}
+
+static void save_target(js_writer *w)
+{
+    if (w->target == T_OUT)
+        w->out->cur = w->cur;
+    else
+        target_buf(w)->len = (size_t)(w->cur - target_buf(w)->data);
+}
+
+static int set_target(js_writer *w, int t)
+{
+    save_target(w);
+    w->target = t;
+    if (t == T_OUT) {
+        w->cur = w->out->cur;
+        w->end = w->out->end;
+        return BRINE_OK;
+    }
+    js_buf *b = target_buf(w);
+    if (js_buf_grow(b, 256, w->sink.err))
+        return BRINE_E_NOMEM;
+    w->cur = b->data + b->len;
+    w->end = b->data + b->cap;
+    return BRINE_OK;
+}
+
+static int reserve_slow(js_writer *w, size_t n)
+{
+    int rc;
+    if (w->target == T_OUT) {
+        w->out->cur = w->cur;
+        rc = brine_output_reserve(w->out, n, w->sink.err);
+        w->cur = w->out->cur;
+        w->end = w->out->end;
+        return rc;
+    }
+    js_buf *b = target_buf(w);
+    b->len = (size_t)(w->cur - b->data);
+    if ((rc = js_buf_grow(b, n, w->sink.err)))
+        return rc;
+    w->cur = b->data + b->len;
+    w->end = b->data + b->cap;
+    return BRINE_OK;
+}
+
+#define JS_INLINE static inline __attribute__((always_inline))
+
+JS_INLINE int reserve(js_writer *w, size_t n)
+{
+    return (size_t)(w->end - w->cur) >= n ? BRINE_OK : reserve_slow(w, n);
+}
+
+JS_INLINE int put(js_writer *w, const void *p, size_t n)
+{
+    int rc = reserve(w, n);
+    if (rc == BRINE_OK) {
+        memcpy(w->cur, p, n);
+        w->cur += n;
+    }
+    return rc;
+}
+
+#define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+JS_INLINE int pretty(const js_writer *w)
+{
+    return (w->opts & W_PRETTY) && !w->key_frame;
+}
+
+/* A new line at an indentation level, when pretty. */
+static int nl(js_writer *w, size_t level)
+{
+    if (!pretty(w))
+        return BRINE_OK;
+    size_t n = 1 + 2 * level;
+    int rc = reserve(w, n);
+    if (rc == BRINE_OK) {
+        *w->cur = '\n';
+        memset(w->cur + 1, ' ', n - 1);
+        w->cur += n;
+    }
+    return rc;
+}
+
+JS_INLINE int colon(js_writer *w)
+{
+    return pretty(w) ? PUTS(w, ": ") : PUTS(w, ":");
+}
+
+/* ---- scalars ----------------------------------------------------------------- */
+
+static char *u64_text(uint64_t v, char *end)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    char *p = end;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    }
+    if (v >= 10) {
+        *--p = pairs[v * 2 + 1];
+        *--p = pairs[v * 2];
+    } else
+        *--p = (char)('0' + v);
+    return p;
+}
+
+static int write_int(js_writer *w, int neg, uint64_t mag)
+{
+    char buf[24], *end = buf + sizeof buf, *p = u64_text(mag, end);
+    if (neg)
+        *--p = '-';
+    return put(w, p, (size_t)(end - p));
+}
+
+/* Does byte c need an escape? 1: always; 2: in ascii mode (0x7f and up). */
+static const unsigned char esc_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* The first byte in [p, end) that needs an escape outside ascii mode. */
+static inline const unsigned char *find_escape(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *start = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs;
+        if (t)
+            return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+    if (p > start && p < end) { /* the last 0..7 bytes: the 8 ending at end, the checked ones shifted out */
+        size_t shift = (size_t)(8 - (end - p)) * 8;
+        uint64_t v;
+        memcpy(&v, end - 8, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t t = ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) >> shift;
+        return t ? p + (__builtin_ctzll(t) >> 3) : end;
+    }
+#endif
+    while (p < end && esc_class[*p] != 1)
+        p++;
+    return p;
+}
+
+static int write_escape(js_writer *w, unsigned cp)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = reserve(w, 12);
+    if (rc)
+        return rc;
+    unsigned char *o = w->cur;
+    *o++ = '\\';
+    switch (cp) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+        if (cp >= 0x10000) { /* a surrogate pair, as Python's ensure_ascii */
+            unsigned hi = 0xd800 + ((cp - 0x10000) >> 10), lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+            *o++ = 'u';
+            for (int s = 12; s >= 0; s -= 4)
+                *o++ = (unsigned char)hex[(hi >> s) & 15];
+            *o++ = '\\';
+            cp = lo;
+        }
+        *o++ = 'u';
+        for (int s = 12; s >= 0; s -= 4)
+            *o++ = (unsigned char)hex[(cp >> s) & 15];
+    }
+    w->cur = o;
+    return BRINE_OK;
+}
+
+/* The code point of the UTF-8 sequence at p, advancing *pp; -1 if invalid. */
+static long utf8_next(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    unsigned c = *p;
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (n == 0 || (size_t)(end - p) < n)
+        return -1;
+    long cp = c & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return -1;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const long min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    *pp = p + n;
+    return cp;
+}
+
+/* A JSON string: prefix (ASCII, not escaped) then s[0..len). */
+static int write_str(js_writer *w, const char *prefix, size_t plen, const unsigned char *s, size_t len)
+{
+    const unsigned char *end = s + len;
+    int ascii = (w->opts & W_ASCII) != 0;
+    int rc = reserve(w, plen + 2 + (ascii || len > 65536 ? 0 : len));
+    if (rc)
+        return rc;
+    *w->cur++ = '"';
+    memcpy(w->cur, prefix, plen);
+    w->cur += plen;
+    if (!ascii && len <= 65536) { /* the usual case: nothing to escape, room reserved */
+        const unsigned char *q = find_escape(s, end);
+        memcpy(w->cur, s, (size_t)(q - s));
+        w->cur += q - s;
+        if (q == end) {
+            *w->cur++ = '"';
+            return BRINE_OK;
+        }
+        s = q;
+    }
+    while (s < end) {
+        const unsigned char *run = s;
+        if (ascii)
+            while (s < end && !esc_class[*s])
+                s++;
+        else
+            s = find_escape(s, end);
+        if (s > run && (rc = put(w, run, (size_t)(s - run))))
+            return rc;
+        if (s == end)
+            break;
+        long cp = *s;
+        if (cp >= 0x80) {
+            if ((cp = utf8_next(&s, end)) < 0)
+                return fail(w, BRINE_E_UTF8, "invalid UTF-8 in a str");
+        } else
+            s++;
+        if ((rc = write_escape(w, (unsigned)cp)))
+            return rc;
+    }
+    rc = reserve(w, 1);
+    if (rc == BRINE_OK)
+        *w->cur++ = '"';
+    return rc;
+}
+
+static int out_of_range(js_writer *w)
+{
+    return fail(w, BRINE_E_UNSUPPORTED, "Out of range float values are not JSON compliant");
+}
+
+/* {"name": ... with the tag's value to follow, for a value on a line at level. */
+static int tag_open(js_writer *w, size_t level, js_tag tag)
+{
+    const char *name = js_tag_names[tag];
+    int rc;
+    if ((rc = PUTS(w, "{")) || (rc = nl(w, level + 1)) || (rc = put(w, "\"", 1)) || (rc = put(w, name, strlen(name))) ||
+        (rc = put(w, "\"", 1)))
+        return rc;
+    return colon(w);
+}
+
+static int tag_close(js_writer *w, size_t level)
+{
+    int rc = nl(w, level);
+    return rc ? rc : PUTS(w, "}");
+}
+
+static int write_float(js_writer *w, double d, size_t level)
+{
+    int rc;
+    if (d - d == 0) { /* finite */
+        if ((rc = reserve(w, BRINE_DTOA_SIZE)))
+            return rc;
+        w->cur += brine_dtoa(d, (char *)w->cur);
+        return BRINE_OK;
+    }
+    if (w->opts & W_PLAIN)
+        return out_of_range(w);
+    char text[24];
+    size_t n = js_float_tag_text(d, text);
+    if ((rc = tag_open(w, level, JS_TAG_FLOAT)) || (rc = write_str(w, "", 0, (unsigned char *)text, n)))
+        return rc;
+    return tag_close(w, level);
+}
+
+static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_t level, int as_key_text)
+{
+    int rc;
+    w->tmp.len = 0;
+    if (len <= JS_MAX_DEC_BYTES) {
+        if ((rc = js_le_to_dec(le, len, &w->tmp, w->sink.err)))
+            return rc;
+        return as_key_text ? write_str(w, "", 0, w->tmp.data, w->tmp.len) : put(w, w->tmp.data, w->tmp.len);
+    }
+    if ((w->opts & W_PLAIN) || as_key_text)
+        return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
+    if ((rc = js_le_to_hex(le, len, &w->tmp, w->sink.err)) || (rc = tag_open(w, level, JS_TAG_INT)) ||
+        (rc = write_str(w, "", 0, w->tmp.data, w->tmp.len)))
+        return rc;
+    return tag_close(w, level);
+}
+
+static int write_bytes(js_writer *w, const unsigned char *p, size_t len, size_t level)
+{
+    int rc;
+    int tagged = !(w->opts & W_PLAIN);
+    if (tagged && (rc = tag_open(w, level, JS_TAG_BYTES)))
+        return rc;
+    if ((rc = reserve(w, js_b64_len(len) + 2)))
+        return rc;
+    *w->cur++ = '"';
+    js_b64_encode(p, len, w->cur);
+    w->cur += js_b64_len(len);
+    *w->cur++ = '"';
+    return tagged ? tag_close(w, level) : BRINE_OK;
+}
+
+static int write_complex(js_writer *w, double re, double im, size_t level)
+{
+    int rc, tagged = !(w->opts & W_PLAIN);
+    size_t inner = tagged ? level + 1 : level;
+    if (tagged && (rc = tag_open(w, level, JS_TAG_COMPLEX)))
+        return rc;
+    if ((rc = PUTS(w, "[")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, re, inner + 1)) ||
+        (rc = PUTS(w, ",")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, im, inner + 1)) ||
+        (rc = nl(w, inner)) || (rc = PUTS(w, "]")))
+        return rc;
+    return tagged ? tag_close(w, level) : BRINE_OK;
+}
+
+static int write_alias(js_writer *w, uint64_t id, size_t level)
+{
+    int rc;
+    if (!(w->opts & W_REFS))
+        return fail(w, BRINE_E_UNSUPPORTED, "a shared or cyclic value needs the refs option");
+    if ((rc = tag_open(w, level, JS_TAG_ALIAS)) || (rc = write_int(w, 0, id)))
+        return rc;
+    return tag_close(w, level);
+}
+
+/* ---- containers --------------------------------------------------------------- */
+
+static js_wframe *push(js_writer *w, int kind, size_t level, int closers)
+{
+    if (w->depth == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        js_wframe *s = cap < SIZE_MAX / sizeof *s ? brine_realloc(w->stack, cap * sizeof *s) : NULL;
+        if (!s) {
+            fail(w, BRINE_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        w->stack = s;
+        w->cap = cap;
+    }
+    js_wframe *f = &w->stack[w->depth++];
+    memset(f, 0, sizeof *f);
+    f->kind = (uint8_t)kind;
+    f->level = level;
+    f->closers = (uint8_t)closers;
+    f->expect_key = 1;
+    return f;
+}
+
+/* {"$anchor": id, "<tag>": */
+static int anchor_open(js_writer *w, uint64_t id, size_t level, js_tag tag)
+{
+    int rc;
+    if ((rc = tag_open(w, level, JS_TAG_ANCHOR)) || (rc = write_int(w, 0, id)) || (rc = PUTS(w, ",")) ||
+        (rc = nl(w, level + 1)) || (rc = put(w, "\"", 1)) ||
+        (rc = put(w, js_tag_names[tag], strlen(js_tag_names[tag]))) || (rc = put(w, "\"", 1)))
+        return rc;
+    return colon(w);
+}
+
+static int begin_container(js_writer *w, const brine_event *ev, size_t level, int as_array)
+{
+    int tagged = !(w->opts & W_PLAIN), rc;
+    uint64_t anchor = (w->opts & W_REFS) ? ev->anchor : 0;
+    if (w->key_frame && (ev->kind == BRINE_EV_LIST || ev->kind == BRINE_EV_DICT || ev->kind == BRINE_EV_MODEL))
+        return fail(w, BRINE_E_KEY, "unhashable dict key");
+    js_wframe *f;
+    switch (ev->kind) {
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE: {
+        js_tag tag = ev->kind == BRINE_EV_LIST ? JS_TAG_LIST : JS_TAG_TUPLE;
+        int wrap = anchor || (tag == JS_TAG_TUPLE && tagged && !as_array && !w->key_frame);
+        if (anchor)
+            rc = anchor_open(w, anchor, level, tag);
+        else if (wrap)
+            rc = tag_open(w, level, tag);
+        else
+            rc = BRINE_OK;
+        if (rc || (rc = PUTS(w, "[")))
+            return rc;
+        return push(w, JW_ARRAY, level + 1 + (size_t)wrap, wrap) ? BRINE_OK : BRINE_E_NOMEM;
+    }
+    case BRINE_EV_DICT: {
+        if (anchor && (rc = anchor_open(w, anchor, level, JS_TAG_DICT)))
+            return rc;
+        if ((w->opts & W_SORT) && w->sorted_open++ == 0) {
+            w->sort.len = 0;
+            if ((rc = set_target(w, T_SORT)))
+                return rc;
+        }
+        if ((rc = PUTS(w, "{")))
+            return rc;
+        if (!(f = push(w, JW_OBJECT, level + 1 + (anchor != 0), anchor != 0)))
+            return BRINE_E_NOMEM;
+        if (w->opts & W_SORT) {
+            f->sorted = 1;
+            f->first_entry = w->entry_count;
+            f->body = (size_t)(w->cur - w->sort.data);
+        }
+        return BRINE_OK;
+    }
+    case BRINE_EV_MODEL:
+        if (anchor)
+            rc = anchor_open(w, anchor, level, JS_TAG_MODEL);
+        else if (tagged)
+            rc = tag_open(w, level, JS_TAG_MODEL);
+        else if (!(rc = PUTS(w, "{")) && !(rc = nl(w, level + 1)) && !(rc = PUTS(w, "\"type\"")))
+            rc = colon(w);
+        if (rc || (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)) ||
+            (rc = PUTS(w, ",")) || (rc = nl(w, level + 1)) || (rc = PUTS(w, "\"args\"")) || (rc = colon(w)))
+            return rc;
+        return push(w, JW_MODEL, level + 1, 0) ? BRINE_OK : BRINE_E_NOMEM;
+    default: return fail(w, BRINE_E_INVALID, "not a container event");
+    }
+}
+
+/* Sorts the entries of the sorted dict f by key text and rewrites its body. */
+static int sort_entries(js_writer *w, js_wframe *f)
+{
+    size_t n = w->entry_count - f->first_entry, len = (size_t)(w->cur - w->sort.data);
+    js_entry *e = w->entries + f->first_entry;
+    if (n == 0)
+        return BRINE_OK;
+    /* A stable merge sort of entry indexes by key text (UTF-8 byte order is
+     * code point order, as Python sorts str keys). */
+    size_t *order = brine_malloc(n * sizeof *order);
+    if (!order)
+        return fail(w, BRINE_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    size_t *scratch = brine_malloc(n * sizeof *scratch);
+    if (!scratch) {
+        brine_free(order);
+        return fail(w, BRINE_E_NOMEM, "out of memory");
+    }
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                const js_entry *a = &e[order[i]], *b = &e[order[j]];
+                size_t m = a->key_len < b->key_len ? a->key_len : b->key_len;
+                int c = memcmp(w->raw.data + a->key_off, w->raw.data + b->key_off, m);
+                if (c == 0)
+                    c = a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+                scratch[k++] = c <= 0 ? order[i++] : order[j++];
+            }
+            while (i < mid)
+                scratch[k++] = order[i++];
+            while (j < hi)
+                scratch[k++] = order[j++];
+        }
+        memcpy(order, scratch, n * sizeof *order);
+    }
+    brine_free(scratch);
+    w->tmp.len = 0;
+    int rc = BRINE_OK;
+    for (size_t i = 0; i < n && rc == BRINE_OK; i++) {
+        size_t k = order[i], start = e[k].start, stop = k + 1 < n ? e[k + 1].start : len;
+        if (i && (rc = js_buf_put(&w->tmp, ",", 1, w->sink.err)))
+            break;
+        if (w->opts & W_PRETTY) {
+            if ((rc = js_buf_grow(&w->tmp, 1 + 2 * f->level, w->sink.err)))
+                break;
+            w->tmp.data[w->tmp.len] = '\n';
+            memset(w->tmp.data + w->tmp.len + 1, ' ', 2 * f->level);
+            w->tmp.len += 1 + 2 * f->level;
+        }
+        rc = js_buf_put(&w->tmp, w->sort.data + start, stop - start, w->sink.err);
+    }
+    brine_free(order);
+    if (rc)
+        return rc;
+    w->cur = w->sort.data + f->body;
+    if ((rc = put(w, w->tmp.data, w->tmp.len)))
+        return rc;
+    w->raw.len = e[0].key_off;
+    w->entry_count = f->first_entry;
+    return BRINE_OK;
+}
+
+static int finish_key(js_writer *w);
+
+static int end_container(js_writer *w)
+{
+    if (!w->depth)
+        return fail(w, BRINE_E_INVALID, "an END event closes nothing");
+    js_wframe *f = &w->stack[w->depth - 1];
+    int rc = BRINE_OK;
+    if ((f->kind == JW_OBJECT && !f->expect_key) || (f->kind == JW_MODEL && f->stage != 2))
+        return fail(w, BRINE_E_INVALID, "a container ends in the middle of an entry");
+    if (f->kind == JW_LINES) {
+        if (f->count)
+            rc = PUTS(w, "\n");
+    } else {
+        if (f->sorted && (rc = sort_entries(w, f)))
+            return rc;
+        if (f->count && (rc = nl(w, f->level - 1)))
+            return rc;
+        rc = put(w, f->kind == JW_ARRAY ? "]" : "}", 1);
+        for (size_t j = 1; j <= f->closers && rc == BRINE_OK; j++)
+            if (!(rc = nl(w, f->level - 1 - j)))
+                rc = PUTS(w, "}");
+    }
+    if (rc)
+        return rc;
+    int sorted = f->sorted;
+    w->depth--;
+    if (sorted && --w->sorted_open == 0) { /* the outermost sorted dict: to the output */
+        if ((rc = set_target(w, T_OUT)) || (rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err)))
+            return rc;
+        w->cur = w->out->cur;
+        w->end = w->out->end;
+    }
+    if (w->depth == 0)
+        w->done = 1;
+    else if (w->key_frame && w->depth == w->key_frame)
+        return finish_key(w);
+    return BRINE_OK;
+}
+
+/* ---- keys --------------------------------------------------------------------- */
+
+/* Starts entry bookkeeping for a key of dict f: separators, or a sorted entry. */
+static int key_prefix(js_writer *w, js_wframe *f)
+{
+    int rc;
+    if (f->sorted) {
+        if (w->entry_count == w->entry_cap) {
+            size_t cap = w->entry_cap ? w->entry_cap * 2 : 32;
+            js_entry *e = cap < SIZE_MAX / sizeof *e ? brine_realloc(w->entries, cap * sizeof *e) : NULL;
+            if (!e)
+                return fail(w, BRINE_E_NOMEM, "out of memory");
+            w->entries = e;
+            w->entry_cap = cap;
+        }
+        js_entry *e = &w->entries[w->entry_count++];
+        e->start = (size_t)(w->cur - w->sort.data);
+        e->key_off = w->raw.len;
+        e->key_len = 0;
+        f->count++;
+        return BRINE_OK;
+    }
+    if (f->count++ && (rc = PUTS(w, ",")))
+        return rc;
+    return nl(w, f->level);
+}
+
+/* The key text prefix + s, with its colon; recorded for sorting. */
+static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t plen, const unsigned char *s,
+                          size_t len)
+{
+    int rc;
+    if (f->sorted) {
+        js_entry *e = &w->entries[w->entry_count - 1];
+        if ((rc = js_buf_put(&w->raw, prefix, plen, w->sink.err)) || (rc = js_buf_put(&w->raw, s, len, w->sink.err)))
+            return rc;
+        e->key_len = plen + len;
+    }
+    if ((rc = write_str(w, prefix, plen, s, len)))
+        return rc;
+    return colon(w);
+}
+
+/* A captured non-str key is complete: write it as "$" + its JSON text. */
+static int finish_key(js_writer *w)
+{
+    js_wframe *f = &w->stack[w->key_frame - 1];
+    save_target(w);
+    w->key_frame = 0;
+    int rc = set_target(w, w->sorted_open ? T_SORT : T_OUT);
+    return rc ? rc : write_key_text(w, f, "$", 1, w->key.data, w->key.len);
+}
+
+static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
+{
+    char buf[BRINE_DTOA_SIZE + 24], *end = buf + sizeof buf, *p;
+    switch (ev->kind) {
+    case BRINE_EV_NULL: return write_key_text(w, f, "", 0, (const unsigned char *)"null", 4);
+    case BRINE_EV_BOOL:
+        return write_key_text(w, f, "", 0, (const unsigned char *)(ev->v.boolean ? "true" : "false"),
+                              ev->v.boolean ? 4 : 5);
+    case BRINE_EV_INT:
+    case BRINE_EV_UINT: {
+        int neg = ev->kind == BRINE_EV_INT && ev->v.i < 0;
+        uint64_t mag = ev->kind == BRINE_EV_UINT ? ev->v.u : neg ? 0 - (uint64_t)ev->v.i : (uint64_t)ev->v.i;
+        p = u64_text(mag, end);
+        if (neg)
+            *--p = '-';
+        return write_key_text(w, f, "", 0, (unsigned char *)p, (size_t)(end - p));
+    }
+    case BRINE_EV_BIGINT: {
+        if (ev->v.s.len > JS_MAX_DEC_BYTES)
+            return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
+        w->tmp.len = 0;
+        int rc = js_le_to_dec((const unsigned char *)ev->v.s.ptr, ev->v.s.len, &w->tmp, w->sink.err);
+        return rc ? rc : write_key_text(w, f, "", 0, w->tmp.data, w->tmp.len);
+    }
+    case BRINE_EV_FLOAT:
+        if (ev->v.f - ev->v.f != 0)
+            return out_of_range(w);
+        return write_key_text(w, f, "", 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
+    default: {
+        static const char *const names[] = {"?",     "null",  "bool",  "int",  "int",  "int",   "float", "complex",
+                                            "str",   "bytes", "list",  "tuple", "dict", "model", "?",    "?"};
+        char msg[96];
+        snprintf(msg, sizeof msg, "keys must be str, int, float, bool or None, not %s",
+                 names[(unsigned)ev->kind < 16 ? (unsigned)ev->kind : 0]);
+        return fail(w, BRINE_E_UNSUPPORTED, msg);
+    }
+    }
+}
+
+/* The key event of dict frame f (depth index fi). */
+static int write_key(js_writer *w, size_t fi, const brine_event *ev)
+{
+    js_wframe *f = &w->stack[fi];
+    int rc = key_prefix(w, f);
+    if (rc)
+        return rc;
+    if (ev->kind == BRINE_EV_STR) {
+        const unsigned char *s = (const unsigned char *)ev->v.s.ptr;
+        int escape = !(w->opts & W_PLAIN) && ev->v.s.len && s[0] == '$';
+        return write_key_text(w, f, "$", escape, s, ev->v.s.len);
+    }
+    if (w->opts & W_PLAIN)
+        return write_plain_key(w, f, ev);
+    if (ev->kind == BRINE_EV_END)
+        return fail(w, BRINE_E_INVALID, "an END event where a key was due");
+    /* Capture the key's JSON text, then write it as a string. */
+    w->key_frame = fi + 1;
+    w->key.len = 0;
+    return set_target(w, T_KEY);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static int write_value(js_writer *w, const brine_event *ev, size_t level, int as_array)
+{
+    switch (ev->kind) {
+    case BRINE_EV_NULL: return PUTS(w, "null");
+    case BRINE_EV_BOOL: return ev->v.boolean ? PUTS(w, "true") : PUTS(w, "false");
+    case BRINE_EV_INT: return write_int(w, ev->v.i < 0, ev->v.i < 0 ? 0 - (uint64_t)ev->v.i : (uint64_t)ev->v.i);
+    case BRINE_EV_UINT: return write_int(w, 0, ev->v.u);
+    case BRINE_EV_BIGINT: return write_bigint(w, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, level, 0);
+    case BRINE_EV_FLOAT: return write_float(w, ev->v.f, level);
+    case BRINE_EV_COMPLEX: return write_complex(w, ev->v.c.re, ev->v.c.im, level);
+    case BRINE_EV_STR: return write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len);
+    case BRINE_EV_BYTES: return write_bytes(w, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, level);
+    case BRINE_EV_REF: return write_alias(w, ev->v.ref, level);
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT:
+    case BRINE_EV_MODEL: return begin_container(w, ev, level, as_array);
+    default: return fail(w, BRINE_E_INVALID, "unknown event kind");
+    }
+}
+
+/* After a value event: a scalar completes the document or a captured key. */
+static int after_scalar(js_writer *w, const brine_event *ev)
+{
+    if (ev->kind >= BRINE_EV_LIST && ev->kind <= BRINE_EV_MODEL)
+        return BRINE_OK;
+    if (w->depth == 0)
+        w->done = 1;
+    else if (w->key_frame && w->depth == w->key_frame)
+        return finish_key(w);
+    return BRINE_OK;
+}
+
+static int write_captured(js_writer *w, const brine_event *ev)
+{
+    int rc = write_value(w, ev, 0, 1);
+    return rc ? rc : after_scalar(w, ev);
+}
+
+static int write_event(js_writer *w, const brine_event *ev)
+{
+    if (ev->kind == BRINE_EV_END)
+        return end_container(w);
+    if (w->done)
+        return fail(w, BRINE_E_INVALID, "the event stream holds more than one value");
+    size_t level = 0;
+    int as_array = 0, rc = BRINE_OK;
+    if (w->depth == 0) {
+        if (w->opts & W_LINES) {
+            if (ev->kind != BRINE_EV_LIST && ev->kind != BRINE_EV_TUPLE)
+                return fail(w, BRINE_E_UNSUPPORTED, "the lines option writes a list, one element per line");
+            if (ev->anchor && (w->opts & W_REFS))
+                return fail(w, BRINE_E_UNSUPPORTED, "the lines option cannot write a list that contains itself");
+            return push(w, JW_LINES, 0, 0) ? BRINE_OK : BRINE_E_NOMEM;
+        }
+    } else {
+        js_wframe *f = &w->stack[w->depth - 1];
+        switch (f->kind) {
+        case JW_ARRAY:
+            if (f->count++ && (rc = PUTS(w, ",")))
+                return rc;
+            rc = nl(w, f->level);
+            break;
+        case JW_LINES:
+            if (f->count++)
+                rc = PUTS(w, "\n");
+            break;
+        case JW_OBJECT:
+            if (f->expect_key) {
+                f->expect_key = 0;
+                if ((rc = write_key(w, w->depth - 1, ev)) || !w->key_frame)
+                    return rc;
+                /* A non-str key: its value is written into the key buffer. */
+                return write_captured(w, ev);
+            }
+            f->expect_key = 1;
+            break;
+        case JW_MODEL:
+            if (f->stage == 0)
+                as_array = 1; /* the args tuple */
+            else if (f->stage == 1) {
+                if (!(rc = PUTS(w, ",")) && !(rc = nl(w, f->level)) && !(rc = PUTS(w, "\"state\"")))
+                    rc = colon(w);
+            } else
+                return fail(w, BRINE_E_INVALID, "a model has more than two children");
+            f->stage++;
+            f->count++;
+            break;
+        }
+        level = f->kind == JW_LINES ? 0 : f->level;
+    }
+    if (rc || (rc = write_value(w, ev, level, as_array)))
+        return rc;
+    return after_scalar(w, ev);
+}
+
+static int enc_event(brine_sink *sink, const brine_event *ev)
+{
+    js_writer *w = (js_writer *)sink;
+    if (w->status)
+        return w->status;
+    int rc = write_event(w, ev);
+    if (rc)
+        w->status = rc;
+    return rc;
+}
+
+static int enc_finish(brine_sink *sink)
+{
+    js_writer *w = (js_writer *)sink;
+    if (w->status)
+        return w->status;
+    if (!w->done)
+        return w->status = fail(w, BRINE_E_INVALID, "the event stream ended inside a value");
+    int rc = (w->opts & W_PRETTY) && !(w->opts & W_LINES) ? PUTS(w, "\n") : BRINE_OK;
+    save_target(w);
+    return w->status = rc;
+}
+
+static void enc_destroy(brine_sink *sink)
+{
+    js_writer *w = (js_writer *)sink;
+    if (w->target == T_OUT)
+        w->out->cur = w->cur;
+    js_buf_free(&w->sort);
+    js_buf_free(&w->key);
+    js_buf_free(&w->raw);
+    js_buf_free(&w->tmp);
+    brine_free(w->entries);
+    brine_free(w->stack);
+    brine_free(w);
+}
+
+brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
+{
+    unsigned o = 0;
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } flags[] = {{"plain", W_PLAIN}, {"pretty", W_PRETTY}, {"sort_keys", W_SORT},
+                 {"ascii", W_ASCII}, {"refs", W_REFS},     {"lines", W_LINES}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (brine_options_flag(opts, flags[i].name))
+            o |= flags[i].bit;
+    if ((o & W_PLAIN) && (o & W_REFS)) {
+        brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
+        return NULL;
+    }
+    if ((o & W_PRETTY) && (o & W_LINES)) {
+        brine_error_set(err, BRINE_E_OPTION, "the json options pretty and lines cannot be combined");
+        return NULL;
+    }
+    js_writer *w = brine_malloc(sizeof *w);
+    if (!w) {
+        brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    memset(w, 0, sizeof *w);
+    w->sink.event = enc_event;
+    w->sink.finish = enc_finish;
+    w->sink.destroy = enc_destroy;
+    w->sink.flags = (o & W_REFS) ? BRINE_SINK_REFS : 0;
+    w->sink.err = err;
+    w->out = out;
+    w->opts = o;
+    w->target = T_OUT;
+    w->cur = out->cur;
+    w->end = out->end;
+    return &w->sink;
+}
