@@ -1,0 +1,377 @@
+#!/bin/bash
+# test_cli.sh: the brine command from the outside: every subcommand and exit
+# status, format inference (extension, sniffing), pipes, atomic output, write
+# errors (closed pipe, /dev/full), option routing, several inputs into a
+# directory, progress. Run by make check with $BRINE and $BRINE_TEST_DATA set.
+set -u
+
+: "${BRINE:?BRINE must name the built brine command}"
+: "${BRINE_TEST_DATA:?BRINE_TEST_DATA must name the data directory}"
+PYTHON3=${PYTHON3:-python3}
+# A sanitizer report must not pass for an expected exit status 1.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
+unset BRINE_PLUGIN_PATH
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/brine-cli.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+SAMPLE=$BRINE_TEST_DATA/cli/sample.json
+passed=0
+failed=0
+
+pass() {
+    passed=$((passed + 1))
+    echo "ok - $1"
+}
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL - $1"
+    shift
+    for line in "$@"; do echo "    $line"; done
+}
+
+# run STATUS CMD...: runs CMD with stdout in $T/out, stderr in $T/err and
+# checks its exit status and that no sanitizer spoke. Sets $status.
+run() {
+    local want=$1
+    shift
+    "$@" >"$T/out" 2>"$T/err"
+    status=$?
+    if grep -q -e 'Sanitizer' -e 'runtime error:' "$T/err"; then
+        RUN_OK=0
+        RUN_WHY="sanitizer report: $(head -c 600 "$T/err")"
+    elif [ "$status" -ne "$want" ]; then
+        RUN_OK=0
+        RUN_WHY="exit status $status, wanted $want; stderr: $(head -c 600 "$T/err")"
+    else
+        RUN_OK=1
+        RUN_WHY=
+    fi
+}
+
+# check DESC STATUS CMD... [-- TESTS...]: run, then every extra test (a
+# shell snippet) must hold.
+check() {
+    local desc=$1 want=$2
+    shift 2
+    local cmd=() tests=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        cmd+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    tests=("$@")
+    run "$want" "${cmd[@]}"
+    if [ "$RUN_OK" != 1 ]; then
+        fail "$desc" "$RUN_WHY"
+        return
+    fi
+    for t in "${tests[@]}"; do
+        if ! eval "$t"; then
+            fail "$desc" "does not hold: $t" "stdout: $(head -c 400 "$T/out")" "stderr: $(head -c 400 "$T/err")"
+            return
+        fi
+    done
+    pass "$desc"
+}
+
+has_out() { grep -q -F -e "$1" "$T/out"; }
+has_err() { grep -q -F -e "$1" "$T/err"; }
+err_matches() { grep -q -E -e "$1" "$T/err"; }
+no_temp_in() { [ -z "$(find "$1" -name '.*.??????' -print)" ]; }
+
+# ---- help, version, usage errors -------------------------------------------
+
+check "--version names the command and library versions" 0 "$BRINE" --version -- \
+    'grep -q -E "^brine [0-9]+\.[0-9]+\.[0-9]+ \(libbrine [0-9]+\.[0-9]+\.[0-9]+\)$" "$T/out"'
+check "--help shows the usage and the commands" 0 "$BRINE" --help -- \
+    'has_out "Usage: brine"' 'has_out "convert"' 'has_out "formats"' 'has_out "show"' 'has_out "check"' \
+    'has_out "Exit status"'
+for cmd in convert formats show check; do
+    check "$cmd --help shows the $cmd usage" 0 "$BRINE" "$cmd" --help -- "has_out 'Usage: brine $cmd'"
+    "$BRINE" help "$cmd" >"$T/help2" 2>&1
+    if cmp -s "$T/out" "$T/help2"; then pass "help $cmd equals $cmd --help"; else fail "help $cmd equals $cmd --help"; fi
+done
+check "no command is a usage error" 2 "$BRINE" -- 'has_err "no command given"' 'has_err "Try '"'"'brine --help'"'"'"'
+check "an unknown command is a usage error" 2 "$BRINE" frobnicate -- 'has_err "unknown command '"'"'frobnicate'"'"'"'
+check "an unknown long option is a usage error" 2 "$BRINE" convert --frobnicate -- \
+    'has_err "unknown option '"'"'--frobnicate'"'"'"' 'has_err "Try '"'"'brine convert --help'"'"'"'
+check "an unknown short option is a usage error" 2 "$BRINE" show -Z -- 'has_err "unknown option '"'"'-Z'"'"'"'
+check "an option of another command is a usage error" 2 "$BRINE" formats -t json -- 'has_err "does not apply"'
+check "an option without its value is a usage error" 2 "$BRINE" convert -t -- 'has_err "needs a value"'
+check "--max-depth refuses a non-number" 2 "$BRINE" show --max-depth abc "$SAMPLE" -- 'has_err "positive integer"'
+check "--max-depth refuses zero" 2 "$BRINE" show --max-depth 0 "$SAMPLE" -- 'has_err "positive integer"'
+check "show takes one input" 2 "$BRINE" show "$SAMPLE" "$SAMPLE" -- 'has_err "one input"'
+check "check wants an input" 2 "$BRINE" check -- 'has_err "name the files"'
+
+# ---- formats -----------------------------------------------------------------
+
+check "formats lists the three built-in formats with their files" 0 "$BRINE" formats -- \
+    'grep -q "^json " "$T/out"' 'grep -q "^msgpack " "$T/out"' 'grep -q "^native " "$T/out"' \
+    'has_out ".json"' 'has_out "application/json"' 'has_out "decode, encode"' \
+    '[ "$(grep -c -E "^  file: +(/.*/json\.(so|la)|preloaded \(json\))$" "$T/out")" = 1 ]'
+check "formats --names prints one name per line" 0 "$BRINE" formats --names -- \
+    '[ "$(sort "$T/out" | tr "\n" " ")" = "json msgpack native " ]'
+check "formats --json is valid JSON naming each loaded file" 0 "$BRINE" formats --json -- \
+    '"$PYTHON3" -c "
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+names = sorted(f[\"name\"] for f in d[\"formats\"])
+assert names == [\"json\", \"msgpack\", \"native\"], names
+for f in d[\"formats\"]:
+    # A static build (--disable-shared) preloads the built-in formats.
+    assert os.path.isfile(f[\"file\"]) or f[\"file\"] == \"preloaded (%s)\" % f[\"name\"], f[\"file\"]
+    assert f[\"decode\"] and f[\"encode\"]
+assert d[\"failures\"] == []
+" "$T/out"'
+check "formats --json and --names do not go together" 2 "$BRINE" formats --json --names
+mkdir -p "$T/plugins"
+echo "not a library" >"$T/plugins/junk.so"
+check "formats lists a plugin file that failed to load (--plugin-path)" 0 "$BRINE" --plugin-path "$T/plugins" formats -- \
+    'has_out "could not be loaded"' 'has_out "$T/plugins/junk.so: "' 'grep -q "^json " "$T/out"'
+check "formats lists a plugin file that failed to load (BRINE_PLUGIN_PATH)" 0 \
+    env BRINE_PLUGIN_PATH="$T/plugins" "$BRINE" formats --json -- \
+    '"$PYTHON3" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [f[\"file\"] for f in d[\"failures\"]] == [sys.argv[2]], d[\"failures\"]
+assert d[\"failures\"][0][\"reason\"]
+" "$T/out" "$T/plugins/junk.so"'
+
+# ---- convert: inference, round trips, pipes ---------------------------------
+
+"$BRINE" show "$SAMPLE" >"$T/sample.repr" 2>"$T/err"
+"$PYTHON3" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))))' "$SAMPLE" >"$T/sample.pyrepr"
+if cmp -s "$T/sample.repr" "$T/sample.pyrepr"; then
+    pass "show prints the sample as Python's repr does"
+else
+    fail "show prints the sample as Python's repr does" "brine:  $(cat "$T/sample.repr" "$T/err")" \
+        "python: $(cat "$T/sample.pyrepr")"
+fi
+same_value() { # same_value FILE...: every file shows as the sample does
+    local f
+    for f in "$@"; do
+        "$BRINE" show "$f" >"$T/cmp.repr" 2>&1 && cmp -s "$T/cmp.repr" "$T/sample.repr" || return 1
+    done
+}
+
+check "convert json to msgpack by the output's extension" 0 "$BRINE" convert "$SAMPLE" -o "$T/s.msgpack" -- \
+    '[ -s "$T/s.msgpack" ]' '[ ! -s "$T/out" ]' 'same_value "$T/s.msgpack"'
+check "convert msgpack to native by both extensions" 0 "$BRINE" convert "$T/s.msgpack" -o "$T/s.brn" -- \
+    'same_value "$T/s.brn"'
+check "convert native back to json is lossless" 0 "$BRINE" convert "$T/s.brn" -o "$T/s.json" -- \
+    'same_value "$T/s.json"'
+cp "$T/s.msgpack" "$T/mystery.data"
+cp "$T/s.brn" "$T/mystery2"
+cp "$SAMPLE" "$T/mystery3.txt"
+check "the input format is sniffed when the extension says nothing (msgpack)" 0 \
+    "$BRINE" convert -t json "$T/mystery.data" -o "$T/m1.json" -- 'same_value "$T/m1.json"'
+check "the input format is sniffed when there is no extension (native)" 0 \
+    "$BRINE" convert -t json "$T/mystery2" -o "$T/m2.json" -- 'same_value "$T/m2.json"'
+check "the input format is sniffed from a .txt name (json)" 0 \
+    "$BRINE" convert -t msgpack "$T/mystery3.txt" -o "$T/m3.mpk" -- 'same_value "$T/m3.mpk"'
+cp "$SAMPLE" "$T/lying.msgpack"
+check "-f overrides the input's extension" 0 "$BRINE" convert -f json -t native "$T/lying.msgpack" -o "$T/l.brn" -- \
+    'same_value "$T/l.brn"'
+check "-t overrides the output's extension" 0 "$BRINE" convert -t json "$T/s.msgpack" -o "$T/x.msgpack" -- \
+    'head -c1 "$T/x.msgpack" | grep -q "{"'
+
+"$BRINE" convert -t msgpack <"$SAMPLE" 2>"$T/err" | "$BRINE" convert -t json >"$T/piped.json" 2>>"$T/err"
+st=("${PIPESTATUS[@]}")
+if [ "${st[0]}" = 0 ] && [ "${st[1]}" = 0 ] && [ ! -s "$T/err" ] && same_value "$T/piped.json"; then
+    pass "stdin to stdout through a pipe, formats sniffed"
+else
+    fail "stdin to stdout through a pipe, formats sniffed" "status ${st[*]}" "$(cat "$T/err")"
+fi
+check "'-' names stdin and stdout" 0 sh -c '"$1" convert -t native -o - - <"$2" | "$1" show -f native -' sh "$BRINE" "$SAMPLE" -- \
+    'cmp -s "$T/out" "$T/sample.repr"'
+
+printf '[1, "two", 3.5, null, true, {"k": [[], {}]}, [1, [2, [3]]]]' >"$T/small.json"
+check "show prints Python-repr style" 0 "$BRINE" show "$T/small.json" -- \
+    '[ "$(cat "$T/out")" = "[1, '"'"'two'"'"', 3.5, None, True, {'"'"'k'"'"': [[], {}]}, [1, [2, [3]]]]" ]'
+check "-O pretty reaches the json encoder" 0 "$BRINE" convert -t json -O pretty "$T/s.msgpack" -- \
+    '[ "$(wc -l <"$T/out")" -gt 20 ]' 'grep -q "^  \"name\": \"brine sample\"" "$T/out"'
+check "an option neither format declares is a usage error naming both" 2 \
+    "$BRINE" convert -t msgpack -O frobnicate=1 "$SAMPLE" -o "$T/never.msgpack" -- \
+    'has_err "unknown format option '"'"'frobnicate'"'"'"' 'has_err "json"' 'has_err "msgpack"' '[ ! -e "$T/never.msgpack" ]'
+check "an encoding-only option given to show is a usage error" 2 "$BRINE" show -O pretty "$SAMPLE" -- \
+    'has_err "unknown format option '"'"'pretty'"'"'"'
+
+# ---- convert: usage errors -----------------------------------------------------
+
+check "an unknown output format is a usage error listing the formats" 2 "$BRINE" convert -t nosuch "$SAMPLE" -- \
+    'has_err "unknown output format '"'"'nosuch'"'"'"' 'has_err "json"' 'has_err "native"'
+check "an unknown input format is a usage error" 2 "$BRINE" convert -f nosuch -t json "$SAMPLE" -- \
+    'has_err "unknown input format '"'"'nosuch'"'"'"'
+check "no output format is a usage error that says how to choose" 2 "$BRINE" convert "$SAMPLE" -- \
+    'has_err "give -t FORMAT"'
+check "an output name with an unknown extension is a usage error" 2 "$BRINE" convert "$SAMPLE" -o "$T/out.xyz" -- \
+    'has_err "cannot tell the output format"' '[ ! -e "$T/out.xyz" ]'
+: >"$T/empty"
+check "an input nothing recognises is a usage error asking for -f" 2 "$BRINE" convert -t json "$T/empty" -- \
+    'has_err "cannot tell the format"' 'has_err "-f FORMAT"'
+check "several inputs without a directory are a usage error" 2 "$BRINE" convert -t json "$SAMPLE" "$SAMPLE" -- \
+    'has_err "-o DIR/"'
+
+# ---- data errors: exit 1 and where ----------------------------------------------
+
+printf '{"a": [1, 2,\n  3, }\n' >"$T/bad.json"
+check "a JSON syntax error is reported as FILE:LINE:COL" 1 "$BRINE" convert -t msgpack "$T/bad.json" -o "$T/bad.msgpack" -- \
+    'err_matches "^brine: .*/bad\.json:2:[0-9]+: ."' '[ ! -e "$T/bad.msgpack" ]' 'no_temp_in "$T"'
+head -c 40 "$T/s.msgpack" >"$T/trunc.msgpack"
+check "a truncated msgpack file is reported with its byte offset" 1 "$BRINE" convert -t json "$T/trunc.msgpack" -- \
+    'err_matches "^brine: .*/trunc\.msgpack: offset [0-9]+: ."'
+check "a missing input is exit 1" 1 "$BRINE" convert -t json "$T/nonexistent.json" -- \
+    'has_err "nonexistent.json: No such file or directory"'
+check "a directory as input is exit 1" 1 "$BRINE" convert -t json -f json "$T" -- 'has_err "Is a directory"'
+awk 'BEGIN { for (i = 0; i < 1001; i++) printf "["; for (i = 0; i < 1001; i++) printf "]" }' >"$T/deep1001.json"
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "["; for (i = 0; i < 1000; i++) printf "]" }' >"$T/deep1000.json"
+check "1000 nested lists convert" 0 "$BRINE" convert -t msgpack "$T/deep1000.json" -o "$T/deep.msgpack"
+check "1001 nested lists exceed the default depth: exit 1" 1 "$BRINE" convert -t msgpack "$T/deep1001.json" -- \
+    'has_err "maximum recursion depth exceeded"'
+check "--max-depth raises the limit" 0 "$BRINE" convert --max-depth 1001 -t msgpack "$T/deep1001.json" -o "$T/d.msgpack"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "["; for (i = 0; i < 100000; i++) printf "]" }' >"$T/deep1e5.json"
+check "100,000 nested lists go json -> native -> json with --max-depth 1000000" 0 \
+    sh -c '"$1" convert --max-depth 1000000 -t native "$2" | "$1" convert --max-depth 1000000 -t json' \
+    sh "$BRINE" "$T/deep1e5.json" -- 'cmp -s "$T/out" "$T/deep1e5.json"'
+
+# ---- atomic output -------------------------------------------------------------
+
+# About 10 MB of JSON, valid, and the same with an error near its end.
+awk 'BEGIN { printf "["; for (i = 0; i < 150000; i++) printf "%s{\"id\": %d, \"name\": \"item %d\", \"tags\": [\"a\", \"b\"], \"v\": %d.5}", (i ? ", " : ""), i, i, i; printf "]\n" }' >"$T/big.json"
+sed 's/]$/, {"broken": }]/' "$T/big.json" >"$T/bigbad.json"
+mkdir -p "$T/atomic"
+printf 'old contents\n' >"$T/atomic/out.msgpack"
+cp "$T/atomic/out.msgpack" "$T/atomic.orig"
+check "a conversion failing near the end of a big input leaves OUT byte-identical" 1 \
+    "$BRINE" convert "$T/bigbad.json" -o "$T/atomic/out.msgpack" -- \
+    'cmp -s "$T/atomic/out.msgpack" "$T/atomic.orig"' '[ "$(ls -A "$T/atomic")" = "out.msgpack" ]' \
+    'err_matches "bigbad\.json:1:[0-9]+: "'
+check "a successful conversion replaces OUT and leaves no temporary file" 0 \
+    "$BRINE" convert "$T/big.json" -o "$T/atomic/out.msgpack" -- \
+    '! cmp -s "$T/atomic/out.msgpack" "$T/atomic.orig"' '[ "$(ls -A "$T/atomic")" = "out.msgpack" ]'
+chmod 640 "$T/atomic/out.msgpack"
+check "a replaced OUT keeps its permissions" 0 "$BRINE" convert "$SAMPLE" -o "$T/atomic/out.msgpack" -- \
+    '[ "$(stat -c %a "$T/atomic/out.msgpack")" = 640 ]' 'same_value "$T/atomic/out.msgpack"'
+ln -s out.msgpack "$T/atomic/link.msgpack"
+check "writing through a symlink replaces its target and keeps the link" 0 \
+    "$BRINE" convert "$T/small.json" -o "$T/atomic/link.msgpack" -- \
+    '[ -L "$T/atomic/link.msgpack" ]' '"$BRINE" show "$T/atomic/out.msgpack" | grep -q "^\[1, '"'"'two'"'"'"'
+check "an output directory that does not exist is exit 1" 1 "$BRINE" convert "$SAMPLE" -o "$T/no/such/dir/x.json" -- \
+    'has_err "cannot create a temporary file"'
+
+# ---- write errors ------------------------------------------------------------------
+
+"$BRINE" convert -t json "$T/big.json" 2>"$T/err" | head -c1 >/dev/null
+st=("${PIPESTATUS[@]}")
+if [ "${st[0]}" = 1 ] && grep -q "write error: Broken pipe" "$T/err" && ! grep -q Sanitizer "$T/err"; then
+    pass "a closed stdout (| head -c1) is exit 1 with EPIPE reported, not a signal"
+else
+    fail "a closed stdout (| head -c1) is exit 1 with EPIPE reported, not a signal" "status ${st[*]}" "$(cat "$T/err")"
+fi
+"$BRINE" formats --json 2>"$T/err" | head -c1 >/dev/null
+st=("${PIPESTATUS[@]}")
+# formats' output may fit the pipe before head exits: either it is all
+# written (0) or the loss is reported (1); never a signal.
+if [ "${st[0]}" = 0 ] || { [ "${st[0]}" = 1 ] && grep -q "write error" "$T/err"; }; then
+    pass "formats into a closed pipe never dies of SIGPIPE"
+else
+    fail "formats into a closed pipe never dies of SIGPIPE" "status ${st[*]}"
+fi
+if [ -w /dev/full ]; then
+    check "-o /dev/full is exit 1: no space left" 1 "$BRINE" convert "$SAMPLE" -t json -o /dev/full -- \
+        'has_err "/dev/full: write error: No space left on device"'
+    check "stdout on /dev/full is exit 1" 1 sh -c '"$1" convert -t json "$2" >/dev/full' sh "$BRINE" "$SAMPLE" -- \
+        'has_err "write error: No space left on device"'
+    check "formats on /dev/full is exit 1" 1 sh -c '"$1" formats >/dev/full' sh "$BRINE" -- \
+        'has_err "write error"'
+else
+    echo "skip - /dev/full is not writable here"
+fi
+check "a closed stdout descriptor is exit 1" 1 sh -c '"$1" convert -t json "$2" >&-' sh "$BRINE" "$SAMPLE" -- \
+    'has_err "write error"'
+check "-o /dev/null writes the device, not a temporary file in /dev" 0 "$BRINE" convert "$SAMPLE" -t json -o /dev/null -- \
+    '[ -c /dev/null ]'
+
+# ---- several inputs --------------------------------------------------------------
+
+mkdir -p "$T/in" "$T/outdir"
+cp "$SAMPLE" "$T/in/a.json"
+cp "$T/s.msgpack" "$T/in/b.msgpack"
+cp "$T/s.brn" "$T/in/c"
+check "several inputs go into an existing directory with the new extension" 0 \
+    "$BRINE" convert -t native -o "$T/outdir" "$T/in/a.json" "$T/in/b.msgpack" "$T/in/c" -- \
+    '[ "$(ls "$T/outdir" | tr "\n" " ")" = "a.brn b.brn c.brn " ]' \
+    'same_value "$T/outdir/a.brn" "$T/outdir/b.brn" "$T/outdir/c.brn"'
+check "a directory named with a trailing slash takes a single input" 0 \
+    "$BRINE" convert -t json -o "$T/outdir/" "$T/in/b.msgpack" -- 'same_value "$T/outdir/b.json"'
+check "a directory needs -t" 2 "$BRINE" convert -o "$T/outdir/" "$T/in/a.json" -- 'has_err "give -t FORMAT"'
+check "two inputs with one output name are a usage error" 2 \
+    "$BRINE" convert -t json -o "$T/outdir/" "$T/in/a.json" "$T/a.json" -- 'has_err "both be written to"'
+check "stdin cannot go into a directory" 2 "$BRINE" convert -t json -o "$T/outdir/" - -- 'has_err "standard input"'
+rm -f "$T/outdir"/*
+check "one bad input among several is exit 1 and the others are converted" 1 \
+    "$BRINE" convert -t msgpack -o "$T/outdir/" "$T/in/a.json" "$T/bad.json" "$T/in/c" -- \
+    '[ "$(ls -A "$T/outdir" | tr "\n" " ")" = "a.msgpack c.msgpack " ]' 'has_err "bad.json:2:"'
+
+# ---- check ---------------------------------------------------------------------------
+
+printf '{"a": [1, 2, {"b": null}]}' >"$T/stats.json"
+check "check prints ok with the format, value count and depth" 0 "$BRINE" check "$T/stats.json" "$T/s.msgpack" -- \
+    'grep -q -x ".*/stats\.json: ok (json, 8 values, depth 3)" "$T/out"' \
+    'grep -q -x ".*/s\.msgpack: ok (msgpack, 63 values, depth 5)" "$T/out"'
+check "check counts a scalar as one value at depth 0" 0 sh -c 'printf 42 | "$1" check -f json -' sh "$BRINE" -- \
+    'grep -q -x "<stdin>: ok (json, 1 value, depth 0)" "$T/out"'
+check "check reports each bad file with its location and exits 1" 1 \
+    "$BRINE" check "$T/stats.json" "$T/bad.json" "$T/trunc.msgpack" "$T/nonexistent.json" -- \
+    'grep -q "stats\.json: ok" "$T/out"' 'grep -q -E "bad\.json: error: 2:[0-9]+: ." "$T/out"' \
+    'grep -q -E "trunc\.msgpack: error: offset [0-9]+: ." "$T/out"' \
+    'grep -q "nonexistent\.json: error: No such file or directory" "$T/out"' '[ "$(wc -l <"$T/out")" = 4 ]'
+check "check -q prints only the failures" 1 "$BRINE" check -q "$T/stats.json" "$T/bad.json" -- \
+    '[ "$(wc -l <"$T/out")" = 1 ]' 'grep -q "bad\.json: error" "$T/out"'
+check "check reads stdin" 0 sh -c '"$1" check - <"$2"' sh "$BRINE" "$T/s.msgpack" -- 'has_out "<stdin>: ok (msgpack"'
+check "check with an unknown -f is a usage error" 2 "$BRINE" check -f nosuch "$SAMPLE"
+check "check -f decodes with the named format" 1 "$BRINE" check -f msgpack "$SAMPLE" -- 'has_out "error"'
+
+# ---- show ------------------------------------------------------------------------------
+
+check "show reads stdin and sniffs it" 0 sh -c '"$1" show <"$2"' sh "$BRINE" "$T/s.brn" -- \
+    'cmp -s "$T/out" "$T/sample.repr"'
+check "show of bad data is exit 1 with the location" 1 "$BRINE" show "$T/bad.json" -- \
+    'err_matches "bad\.json:2:[0-9]+: "' '[ ! -s "$T/out" ]'
+check "show of a too deep value is exit 1" 1 "$BRINE" show "$T/deep1001.json" -- 'has_err "maximum recursion depth"'
+
+# ---- progress ------------------------------------------------------------------------------
+
+check "--progress shows bytes read and written" 0 "$BRINE" convert --progress "$SAMPLE" -o "$T/p.msgpack" -- \
+    'grep -q -E "^brine: .*sample\.json: read [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B \(100%\), wrote [0-9.]+ [KMG]?i?B" "$T/err"'
+check "-q silences --progress" 0 "$BRINE" convert -q --progress "$SAMPLE" -o "$T/p.msgpack" -- '[ ! -s "$T/err" ]'
+check "no progress by default when stderr is not a terminal" 0 "$BRINE" convert "$T/big.json" -o "$T/p.msgpack" -- \
+    '[ ! -s "$T/err" ]'
+
+# ---- signals -----------------------------------------------------------------------------------
+
+mkfifo "$T/fifo"
+mkdir -p "$T/sig"
+"$BRINE" convert -f json -t msgpack -o "$T/sig/out.msgpack" <"$T/fifo" 2>"$T/err" &
+pid=$!
+exec 3>"$T/fifo"
+# More than the bytes peeked for sniffing, so the output file gets opened.
+printf '[%s' "$(seq -s ', ' 100)," >&3
+for _ in $(seq 50); do
+    [ -n "$(ls -A "$T/sig")" ] && break
+    sleep 0.1
+done
+had_temp=$(ls -A "$T/sig")
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+exec 3>&-
+if [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = 143 ]; then
+    pass "SIGTERM during a conversion removes the temporary file"
+else
+    fail "SIGTERM during a conversion removes the temporary file" "temp: '$had_temp' left: '$(ls -A "$T/sig")' status $st"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

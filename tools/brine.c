@@ -1,0 +1,320 @@
+/* brine.c: the brine command's entry point: global options, the subcommand
+ * dispatch, the shared option parser, help texts and the registry set-up.
+ * The subcommands live in convert.c, formats.c and inspect.c; this file
+ * knows nothing about any format.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { LONG_DEPTH = 256, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH };
+
+static const struct option long_options[] = {
+    {"from", required_argument, NULL, 'f'},
+    {"to", required_argument, NULL, 't'},
+    {"output", required_argument, NULL, 'o'},
+    {"option", required_argument, NULL, 'O'},
+    {"max-depth", required_argument, NULL, LONG_DEPTH},
+    {"progress", no_argument, NULL, LONG_PROGRESS},
+    {"json", no_argument, NULL, LONG_JSON},
+    {"names", no_argument, NULL, LONG_NAMES},
+    {"plugin-path", required_argument, NULL, LONG_PLUGIN_PATH},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char main_help[] = "Usage: brine [--plugin-path DIR]... [-q] COMMAND [OPTIONS] [ARGS]\n"
+                                "\n"
+                                "Converts data between formats and looks inside it. Every format is a\n"
+                                "plugin; 'brine formats' lists the ones found.\n"
+                                "\n"
+                                "Commands:\n"
+                                "  convert   convert IN from one format to another\n"
+                                "  formats   list the formats and the plugins that failed to load\n"
+                                "  show      print the decoded value in Python-repr style\n"
+                                "  check     decode files and report ok, or the first error and where it is\n"
+                                "  help      show help for a command\n"
+                                "\n"
+                                "Options for every command:\n"
+                                "      --plugin-path DIR  look for format plugins in DIR first (repeatable;\n"
+                                "                         then $BRINE_PLUGIN_PATH, then the installed ones)\n"
+                                "  -q, --quiet            print nothing but errors\n"
+                                "  -h, --help             show help ('brine COMMAND --help' for a command)\n"
+                                "  -V, --version          show the version\n"
+                                "\n"
+                                "Exit status: 0 success; 1 the data could not be read, converted or\n"
+                                "written; 2 a usage error (unknown option, format or command).\n";
+
+static const char convert_help[] = "Usage: brine convert [-f FROM] [-t TO] [-o OUT] [-O KEY[=VALUE]]... [IN...]\n"
+                                   "\n"
+                                   "Converts IN (default: standard input, also named '-') from format FROM to\n"
+                                   "format TO and writes OUT (default: standard output, also named '-').\n"
+                                   "FROM is -f, else IN's extension, else recognised from IN's first bytes.\n"
+                                   "TO is -t, else OUT's extension.\n"
+                                   "\n"
+                                   "OUT is written atomically: into a temporary file in its directory, renamed\n"
+                                   "over OUT only when the whole conversion succeeded. With several inputs OUT\n"
+                                   "must be a directory (an existing one, or a path ending in /): each IN is\n"
+                                   "written there under its own name with TO's extension.\n"
+                                   "\n"
+                                   "  -f, --from FORMAT        the input format\n"
+                                   "  -t, --to FORMAT          the output format\n"
+                                   "  -o, --output OUT         the output file or directory\n"
+                                   "  -O, --option KEY[=VALUE] a format option (pretty, plain, refs, ...), given\n"
+                                   "                           to whichever of the two formats declares it;\n"
+                                   "                           'brine formats' lists each format's options\n"
+                                   "      --max-depth N        nesting limit (default 1000)\n"
+                                   "      --progress           show progress on stderr even for small inputs\n"
+                                   "  -q, --quiet              never show progress\n"
+                                   "      --plugin-path DIR    look for format plugins in DIR first\n"
+                                   "\n"
+                                   "Progress (bytes read and written, and the rate) is shown on stderr when it\n"
+                                   "is a terminal and the input is over 64 MiB.\n";
+
+static const char formats_help[] = "Usage: brine formats [--json | --names]\n"
+                                   "\n"
+                                   "Lists every format found: name, version, description, extensions, MIME\n"
+                                   "type, what it can do (decode, encode, text or binary, references), its\n"
+                                   "options and the file it was loaded from; then the plugin files that\n"
+                                   "could not be loaded, with the reason.\n"
+                                   "\n"
+                                   "      --json               the same as one JSON object\n"
+                                   "      --names              only the names, one per line\n"
+                                   "      --plugin-path DIR    look for format plugins in DIR first\n";
+
+static const char show_help[] = "Usage: brine show [-f FROM] [-O KEY[=VALUE]]... [--max-depth N] [IN]\n"
+                                "\n"
+                                "Decodes IN (default: standard input) and prints its value in the style of\n"
+                                "Python's repr(): [1, 2.5, 'x', (1,), {'a': b'\\x00'}], models as\n"
+                                "Type(args..., state=...), and a container met again inside itself as [...].\n"
+                                "\n"
+                                "  -f, --from FORMAT        the input format (default: by extension, else\n"
+                                "                           recognised from the first bytes)\n"
+                                "  -O, --option KEY[=VALUE] a decoding option of the format\n"
+                                "      --max-depth N        nesting limit (default 1000)\n"
+                                "      --plugin-path DIR    look for format plugins in DIR first\n";
+
+static const char check_help[] = "Usage: brine check [-f FROM] [-O KEY[=VALUE]]... [--max-depth N] IN...\n"
+                                 "\n"
+                                 "Decodes each IN and prints one line for it on standard output:\n"
+                                 "  IN: ok (FORMAT, N values, depth D)\n"
+                                 "  IN: error: LINE:COLUMN: MESSAGE      (text formats)\n"
+                                 "  IN: error: offset N: MESSAGE         (binary formats)\n"
+                                 "The exit status is 1 if any input failed.\n"
+                                 "\n"
+                                 "  -f, --from FORMAT        the input format (default: by extension, else\n"
+                                 "                           recognised from the first bytes)\n"
+                                 "  -O, --option KEY[=VALUE] a decoding option of the format\n"
+                                 "      --max-depth N        nesting limit (default 1000)\n"
+                                 "  -q, --quiet              print only the inputs that failed\n"
+                                 "      --plugin-path DIR    look for format plugins in DIR first\n";
+
+int cli_help(const char *command)
+{
+    const char *text = main_help;
+    if (command && strcmp(command, "convert") == 0)
+        text = convert_help;
+    else if (command && strcmp(command, "formats") == 0)
+        text = formats_help;
+    else if (command && strcmp(command, "show") == 0)
+        text = show_help;
+    else if (command && strcmp(command, "check") == 0)
+        text = check_help;
+    fputs(text, stdout);
+    return CLI_OK;
+}
+
+static int print_version(void)
+{
+    printf("brine %s (libbrine %s)\n", BRINE_VERSION_STRING, brine_version());
+    return CLI_OK;
+}
+
+/* Appends p to a growing array of strings; 0 or -1 when out of memory. */
+static int push(const char ***list, size_t *count, const char *p)
+{
+    const char **grown = realloc(*list, (*count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    grown[(*count)++] = p;
+    *list = grown;
+    return 0;
+}
+
+static int parse_depth(cli *c, const char *text)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end || errno || n == 0 || n > SIZE_MAX)
+        return cli_usage(c, "--max-depth wants a positive integer, not '%s'", text);
+    c->max_depth = (size_t)n;
+    return -1;
+}
+
+/* How the user wrote option opt: "-f", or "--json" for a long option. */
+static const char *option_text(int opt, int index)
+{
+    static char buf[64];
+    if (index >= 0)
+        snprintf(buf, sizeof buf, "--%s", long_options[index].name);
+    else
+        snprintf(buf, sizeof buf, "-%c", opt);
+    return buf;
+}
+
+static unsigned option_mask(int opt)
+{
+    switch (opt) {
+    case 'f': return OPT_FROM;
+    case 't': return OPT_TO;
+    case 'o': return OPT_OUT;
+    case 'O': return OPT_FMT;
+    case LONG_DEPTH: return OPT_DEPTH;
+    case LONG_PROGRESS: return OPT_PROGRESS;
+    case LONG_JSON: return OPT_JSON;
+    case LONG_NAMES: return OPT_NAMES;
+    default: return OPT_GLOBAL;
+    }
+}
+
+/* Parses argv[1..] (argv[0] is the command's name). Returns -1 to go on,
+ * or the exit status when the command is done (help, version, usage error).
+ * The subcommands' own options are refused unless accept has them. Before
+ * the command word, parsing stops at the first operand. */
+int cli_parse(cli *c, int argc, char **argv, unsigned accept)
+{
+    const char *shortopts = c->command ? ":f:t:o:O:qhV" : "+:qhV";
+    int opt, index;
+    opterr = 0;
+    optind = 0; /* GNU: start afresh on this argv */
+    while (index = -1, (opt = getopt_long(argc, argv, shortopts, long_options, &index)) != -1) {
+        if (opt == '?') {
+            if (optopt)
+                return cli_usage(c, "unknown option '-%c'", optopt);
+            return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (opt == ':')
+            return cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
+        if (!(option_mask(opt) & (accept | OPT_GLOBAL)))
+            return cli_usage(c, "option '%s' does not apply here", option_text(opt, index));
+        switch (opt) {
+        case 'f': c->from_name = optarg; break;
+        case 't': c->to_name = optarg; break;
+        case 'o': c->out_path = optarg; break;
+        case 'O':
+            if (!optarg[0] || optarg[0] == '=')
+                return cli_usage(c, "-O wants KEY or KEY=VALUE, not '%s'", optarg);
+            if (push(&c->fmt_opts, &c->fmt_opt_count, optarg))
+                return cli_oom(), CLI_FAIL;
+            break;
+        case LONG_DEPTH: {
+            int rc = parse_depth(c, optarg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case LONG_PROGRESS: c->progress = 1; break;
+        case LONG_JSON: c->json = 1; break;
+        case LONG_NAMES: c->names = 1; break;
+        case LONG_PLUGIN_PATH:
+            if (push(&c->plugin_paths, &c->plugin_path_count, optarg))
+                return cli_oom(), CLI_FAIL;
+            break;
+        case 'q': c->quiet = 1; break;
+        case 'h': return cli_help(c->command);
+        case 'V': return print_version();
+        default: return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    c->args = argv + optind;
+    c->arg_count = argc - optind;
+    return -1;
+}
+
+int cli_load_registry(cli *c)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    c->reg = brine_registry_new(&err);
+    if (!c->reg) {
+        cli_msg("cannot set up the plugin registry: %s", err.message);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < c->plugin_path_count; i++) {
+        if (brine_registry_add_dir(c->reg, c->plugin_paths[i], &err) != BRINE_OK) {
+            cli_msg("--plugin-path %s: %s", c->plugin_paths[i], err.message);
+            return CLI_FAIL;
+        }
+    }
+    if (brine_registry_load(c->reg, &err) != BRINE_OK) {
+        cli_msg("cannot load the format plugins: %s", err.message);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void cli_free(cli *c)
+{
+    brine_registry_free(c->reg);
+    free(c->plugin_paths);
+    free(c->fmt_opts);
+}
+
+static int dispatch(cli *c, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(cli *, int, char **);
+    } commands[] = {
+        {"convert", cmd_convert},
+        {"formats", cmd_formats},
+        {"show", cmd_show},
+        {"check", cmd_check},
+    };
+    const char *name = argv[0];
+    if (strcmp(name, "help") == 0) {
+        if (argc > 2)
+            return cli_usage(c, "'brine help' takes one command name");
+        if (argc == 2 && strcmp(argv[1], "help") != 0) {
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                    return cli_help(argv[1]);
+            return cli_usage(c, "unknown command '%s'", argv[1]);
+        }
+        return cli_help(NULL);
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            c->command = commands[i].name;
+            return commands[i].run(c, argc, argv);
+        }
+    }
+    return cli_usage(c, "unknown command '%s' (commands: convert, formats, show, check, help)", name);
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    cli_output_setup();
+
+    int status = cli_parse(&c, argc, argv, 0);
+    if (status < 0) {
+        if (c.arg_count == 0)
+            status = cli_usage(&c, "no command given (commands: convert, formats, show, check, help)");
+        else
+            status = dispatch(&c, c.arg_count, c.args);
+    }
+    int closed = cli_close_stdout();
+    if (closed != CLI_OK && status == CLI_OK)
+        status = closed;
+    cli_free(&c);
+    return status;
+}

@@ -1,0 +1,134 @@
+/* cli.h: what the files of the brine command share: the parsed command line,
+ * inputs (peeked for sniffing, then streamed through a counting reader),
+ * atomic outputs, the progress line and diagnostics. The command knows no
+ * format itself: everything format-specific comes from the plugin registry.
+ */
+#ifndef BRINE_CLI_H
+#define BRINE_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <brine/format.h>
+
+/* Exit statuses (see brine(1)). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Bytes peeked from each input for sniffing before decoding starts. */
+#define CLI_HEAD 64
+
+/* Inputs larger than this show a progress line when stderr is a terminal. */
+#define CLI_PROGRESS_MIN ((uint64_t)64 << 20)
+
+/* Options each subcommand may accept (cli_parse's mask). */
+enum {
+    OPT_FROM = 1u << 0,     /* -f FORMAT */
+    OPT_TO = 1u << 1,       /* -t FORMAT */
+    OPT_OUT = 1u << 2,      /* -o OUT */
+    OPT_FMT = 1u << 3,      /* -O key[=value] */
+    OPT_DEPTH = 1u << 4,    /* --max-depth N */
+    OPT_PROGRESS = 1u << 5, /* --progress */
+    OPT_JSON = 1u << 6,     /* --json */
+    OPT_NAMES = 1u << 7,    /* --names */
+    OPT_GLOBAL = 1u << 8    /* --plugin-path, -q, --help, --version: always accepted */
+};
+
+typedef struct cli {
+    const char *command; /* subcommand name, for "Try 'brine convert --help'" */
+    const char **plugin_paths;
+    size_t plugin_path_count;
+    const char **fmt_opts; /* -O items, in order */
+    size_t fmt_opt_count;
+    const char *from_name, *to_name, *out_path;
+    size_t max_depth; /* 0: the library default */
+    int quiet, progress, json, names;
+    char **args; /* operands after the options */
+    int arg_count;
+    brine_registry *reg;
+} cli;
+
+/* brine.c */
+int cli_parse(cli *c, int argc, char **argv, unsigned accept);
+int cli_load_registry(cli *c);
+void cli_free(cli *c);
+int cli_help(const char *command);
+
+/* diag.c: every message goes to stderr as "brine: ...". */
+void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *cli_display_name(const char *path);
+void cli_format_location(char *buf, size_t cap, const brine_plugin *fmt, const brine_error *err);
+void cli_report(const char *name, const brine_plugin *fmt, const brine_error *err);
+void cli_oom(void);
+
+/* formats.c */
+int cmd_formats(cli *c, int argc, char **argv);
+const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap, const char *role);
+const brine_plugin *cli_format_for_name(cli *c, const char *path, unsigned need_cap);
+void cli_format_list(cli *c, unsigned need_cap, char *buf, size_t cap);
+int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, const char ***from_items,
+                      size_t *from_count, const char ***to_items, size_t *to_count);
+int cli_can(const brine_plugin *fmt, unsigned cap);
+
+/* progress.c */
+typedef struct cli_progress {
+    int mode; /* 0 off, 1 automatic (tty and large), 2 forced */
+    int tty;  /* stderr is a terminal: redraw one line in place */
+    int active;
+    const char *name;
+    uint64_t in_bytes, out_bytes;
+    uint64_t in_total; /* 0 when unknown (a pipe) */
+    struct timespec start, last;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const cli *c, const char *name, uint64_t in_total);
+void cli_progress_tick(cli_progress *p);
+void cli_progress_done(cli_progress *p);
+
+/* input.c */
+typedef struct cli_input {
+    const char *path; /* as given; "-" is stdin */
+    const char *name; /* for messages */
+    int fd;
+    int own_fd;
+    unsigned char head[CLI_HEAD];
+    size_t head_len, head_pos;
+    uint64_t size; /* for regular files; 0 otherwise */
+    int read_errno;
+    char why[256]; /* why cli_input_open failed */
+    FILE *fp;      /* the counting reader the source reads through */
+    brine_source src;
+    cli_progress *progress;
+} cli_input;
+
+int cli_input_open(cli_input *in, const char *path);
+const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status);
+int cli_input_start(cli_input *in, cli_progress *progress);
+void cli_input_close(cli_input *in);
+
+/* output.c */
+typedef struct cli_output {
+    const char *name; /* for messages */
+    char *target;     /* file renamed over on success; NULL for stdout or direct */
+    char *tmp;        /* the temporary file, while it exists */
+    int fd;
+    int own_fd;
+    int write_errno;
+    brine_output out;
+    int out_ready;
+    cli_progress *progress;
+} cli_output;
+
+void cli_output_setup(void);
+int cli_output_open(cli_output *o, const char *path, cli_progress *progress);
+int cli_output_commit(cli_output *o);
+void cli_output_abort(cli_output *o);
+int cli_close_stdout(void);
+
+/* convert.c, inspect.c */
+int cmd_convert(cli *c, int argc, char **argv);
+int cmd_show(cli *c, int argc, char **argv);
+int cmd_check(cli *c, int argc, char **argv);
+
+#endif /* BRINE_CLI_H */

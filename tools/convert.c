@@ -1,0 +1,200 @@
+/* convert.c: the convert subcommand. Chooses the output format (-t, else
+ * OUT's extension) and, per input, the input format (-f, extension, sniff),
+ * splits -O options between the two plugins, and runs brine_transcode from
+ * a streaming source into an atomic output. Several inputs go into a
+ * directory, each under its own name with the output format's extension.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* DIR/NAME.EXT for input path: its file name without its last extension. */
+static char *path_in_directory(const char *dir, const char *input, const brine_plugin *to)
+{
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    const char *ext = to->extensions && to->extensions[0] ? to->extensions[0] : to->name;
+    size_t dir_len = strlen(dir);
+    int slash = dir_len && dir[dir_len - 1] != '/';
+    char *path = malloc(dir_len + 1 + stem + 1 + strlen(ext) + 1);
+    if (path)
+        sprintf(path, "%s%s%.*s.%s", dir, slash ? "/" : "", (int)stem, base, ext);
+    return path;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A usage error if two inputs would be written to the same file. */
+static int check_distinct(cli *c, char **paths, size_t count)
+{
+    char **sorted = malloc(count * sizeof *sorted);
+    if (!sorted) {
+        cli_oom();
+        return CLI_FAIL;
+    }
+    memcpy(sorted, paths, count * sizeof *sorted);
+    qsort(sorted, count, sizeof *sorted, compare_strings);
+    for (size_t i = 1; i < count; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            int rc = cli_usage(c, "two inputs would both be written to %s", sorted[i]);
+            free(sorted);
+            return rc;
+        }
+    }
+    free(sorted);
+    return CLI_OK;
+}
+
+static int report_failure(const cli_input *in, const cli_output *out, const brine_plugin *from, const brine_error *err)
+{
+    if (out->write_errno)
+        cli_msg("%s: write error: %s", out->name, strerror(out->write_errno));
+    else if (in->read_errno)
+        cli_msg("%s: read error: %s", in->name, strerror(in->read_errno));
+    else
+        cli_report(in->name, from, err);
+    return CLI_FAIL;
+}
+
+static int convert_one(cli *c, const char *in_path, const char *out_path, const brine_plugin *to)
+{
+    cli_input in;
+    cli_output out;
+    cli_progress progress;
+    const char **from_items, **to_items;
+    size_t from_count, to_count;
+    int status;
+
+    if (cli_input_open(&in, in_path) != CLI_OK) {
+        cli_msg("%s: %s", in.name, in.why);
+        return CLI_FAIL;
+    }
+    const brine_plugin *from = cli_input_format(c, &in, &status);
+    if (!from) {
+        if (status < 0) {
+            char list[512];
+            cli_format_list(c, BRINE_CAP_DECODE, list, sizeof list);
+            status = cli_usage(c, "cannot tell the format of %s: give -f FORMAT (formats: %s)", in.name, list);
+        }
+        cli_input_close(&in);
+        return status;
+    }
+    status = cli_route_options(c, from, to, &from_items, &from_count, &to_items, &to_count);
+    if (status >= 0)
+        goto done;
+    brine_options from_opts = {c->max_depth, from_count, from_items};
+    brine_options to_opts = {c->max_depth, to_count, to_items};
+
+    cli_progress_init(&progress, c, in.name, in.size);
+    if ((status = cli_output_open(&out, out_path, &progress)) != CLI_OK)
+        goto done;
+    if ((status = cli_input_start(&in, &progress)) != CLI_OK) {
+        cli_output_abort(&out);
+        goto done;
+    }
+    brine_error err;
+    brine_error_clear(&err);
+    int streamed = 0;
+    int rc = brine_transcode(from, &in.src, &from_opts, to, &out.out, &to_opts, &streamed, &err);
+    cli_progress_done(&progress);
+    if (rc != BRINE_OK) {
+        status = report_failure(&in, &out, from, &err);
+        cli_output_abort(&out);
+    } else {
+        status = cli_output_commit(&out);
+    }
+done:
+    free(from_items);
+    free(to_items);
+    cli_input_close(&in);
+    return status;
+}
+
+int cmd_convert(cli *c, int argc, char **argv)
+{
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_DEPTH | OPT_PROGRESS);
+    if (rc >= 0)
+        return rc;
+    static char *stdin_only[] = {"-"};
+    char **inputs = c->arg_count ? c->args : stdin_only;
+    size_t count = c->arg_count > 0 ? (size_t)c->arg_count : 1;
+    const char *out = c->out_path && strcmp(c->out_path, "-") != 0 ? c->out_path : NULL;
+    char list[512];
+
+    if (c->out_path && !c->out_path[0])
+        return cli_usage(c, "-o wants a file or directory name");
+    int to_dir = out && (out[strlen(out) - 1] == '/' || is_directory(out));
+    if (count > 1 && !to_dir)
+        return cli_usage(c, "several inputs need -o DIR/ (a directory to write them into)");
+    if ((rc = cli_load_registry(c)) != CLI_OK)
+        return rc;
+    if (c->from_name && !cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input"))
+        return CLI_USAGE;
+
+    const brine_plugin *to = NULL;
+    if (c->to_name) {
+        if (!(to = cli_format_named(c, c->to_name, BRINE_CAP_ENCODE, "output")))
+            return CLI_USAGE;
+    } else if (out && !to_dir) {
+        to = cli_format_for_name(c, out, BRINE_CAP_ENCODE);
+    }
+    if (!to) {
+        cli_format_list(c, BRINE_CAP_ENCODE, list, sizeof list);
+        if (to_dir)
+            return cli_usage(c, "give -t FORMAT to write into a directory (formats: %s)", list);
+        if (out)
+            return cli_usage(c, "cannot tell the output format from the name %s: give -t FORMAT (formats: %s)", out,
+                             list);
+        return cli_usage(c, "give -t FORMAT, or -o FILE with the format's extension (formats: %s)", list);
+    }
+
+    if (!to_dir)
+        return convert_one(c, inputs[0], out, to);
+
+    if (!is_directory(out)) {
+        cli_msg("%s: %s", out, strerror(ENOENT));
+        return CLI_FAIL;
+    }
+    char **outputs = calloc(count, sizeof *outputs);
+    if (!outputs) {
+        cli_oom();
+        return CLI_FAIL;
+    }
+    int status = CLI_OK, failed = 0;
+    for (size_t i = 0; i < count && status == CLI_OK; i++) {
+        if (strcmp(inputs[i], "-") == 0)
+            status = cli_usage(c, "standard input has no name to write into a directory: use -o FILE");
+        else if (!(outputs[i] = path_in_directory(out, inputs[i], to)))
+            cli_oom(), status = CLI_FAIL;
+    }
+    if (status == CLI_OK)
+        status = check_distinct(c, outputs, count);
+    /* Go on after a failed input, like cp: the others still get converted. */
+    for (size_t i = 0; i < count && status == CLI_OK; i++) {
+        int one = convert_one(c, inputs[i], outputs[i], to);
+        if (one == CLI_USAGE)
+            status = one;
+        else if (one != CLI_OK)
+            failed = 1;
+    }
+    if (status == CLI_OK && failed)
+        status = CLI_FAIL;
+    for (size_t i = 0; i < count; i++)
+        free(outputs[i]);
+    free(outputs);
+    return status;
+}

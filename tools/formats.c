@@ -1,0 +1,291 @@
+/* formats.c: the formats subcommand (as text, JSON or bare names) and the
+ * format questions the other subcommands ask the registry: a format by
+ * name or by a file's extension, and which format each -O option belongs
+ * to (the one whose options table declares it for that direction).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_can(const brine_plugin *fmt, unsigned cap)
+{
+    if (cap == BRINE_CAP_DECODE)
+        return (fmt->caps & BRINE_CAP_DECODE) && fmt->decode;
+    if (cap == BRINE_CAP_ENCODE)
+        return (fmt->caps & BRINE_CAP_ENCODE) && fmt->encoder_new;
+    return (fmt->caps & cap) != 0;
+}
+
+/* "json, msgpack, native": the formats that can do need_cap (0: all). */
+void cli_format_list(cli *c, unsigned need_cap, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < brine_registry_count(c->reg); i++) {
+        const brine_plugin *fmt = brine_registry_get(c->reg, i);
+        if (need_cap && !cli_can(fmt, need_cap))
+            continue;
+        int n = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", fmt->name);
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(buf, cap, "none found");
+}
+
+static const char *role_verb(unsigned need_cap)
+{
+    return need_cap == BRINE_CAP_ENCODE ? "encode" : "decode";
+}
+
+/* The format called name that can do need_cap; NULL after a usage message. */
+const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap, const char *role)
+{
+    char list[512];
+    const brine_plugin *fmt = brine_registry_find(c->reg, name);
+    cli_format_list(c, need_cap, list, sizeof list);
+    if (!fmt) {
+        size_t failed = brine_registry_failure_count(c->reg);
+        if (failed)
+            cli_usage(c, "unknown %s format '%s' (formats: %s; %zu plugin file%s failed to load: see 'brine formats')",
+                      role, name, list, failed, failed == 1 ? "" : "s");
+        else
+            cli_usage(c, "unknown %s format '%s' (formats: %s)", role, name, list);
+        return NULL;
+    }
+    if (!cli_can(fmt, need_cap)) {
+        cli_usage(c, "format '%s' cannot %s (formats that can: %s)", name, role_verb(need_cap), list);
+        return NULL;
+    }
+    return fmt;
+}
+
+/* The format registered for path's extension, if it can do need_cap. */
+const brine_plugin *cli_format_for_name(cli *c, const char *path, unsigned need_cap)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return NULL;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base || !dot[1])
+        return NULL;
+    const brine_plugin *fmt = brine_registry_find_extension(c->reg, dot);
+    return fmt && cli_can(fmt, need_cap) ? fmt : NULL;
+}
+
+static const brine_option_spec *declared(const brine_plugin *fmt, const char *name, size_t len, unsigned flag)
+{
+    for (const brine_option_spec *o = fmt ? fmt->options : NULL; o && o->name; o++)
+        if ((o->flags & flag) && strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+/* "pretty, sort_keys" or "none". */
+static void option_names(const brine_plugin *fmt, unsigned flag, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (const brine_option_spec *o = fmt->options; o && o->name; o++) {
+        if (!(o->flags & flag))
+            continue;
+        int n = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", o->name);
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(buf, cap, "none");
+}
+
+/* Splits the -O items between the decoder (from) and the encoder (to; NULL
+ * for show and check). An item both declare goes to both. Returns -1 when
+ * done (the caller frees the two arrays), else an exit status. */
+int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, const char ***from_items,
+                      size_t *from_count, const char ***to_items, size_t *to_count)
+{
+    *from_items = *to_items = NULL;
+    *from_count = *to_count = 0;
+    if (!c->fmt_opt_count)
+        return -1;
+    *from_items = calloc(c->fmt_opt_count, sizeof **from_items);
+    *to_items = calloc(c->fmt_opt_count, sizeof **to_items);
+    if (!*from_items || !*to_items) {
+        cli_oom();
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < c->fmt_opt_count; i++) {
+        const char *item = c->fmt_opts[i];
+        size_t len = strcspn(item, "=");
+        int used = 0;
+        if (declared(from, item, len, BRINE_OPT_DECODE)) {
+            (*from_items)[(*from_count)++] = item;
+            used = 1;
+        }
+        if (to && declared(to, item, len, BRINE_OPT_ENCODE)) {
+            (*to_items)[(*to_count)++] = item;
+            used = 1;
+        }
+        if (used)
+            continue;
+        char dec[256], enc[256];
+        option_names(from, BRINE_OPT_DECODE, dec, sizeof dec);
+        if (to) {
+            option_names(to, BRINE_OPT_ENCODE, enc, sizeof enc);
+            return cli_usage(c, "unknown format option '%.*s': decoding %s takes %s; encoding %s takes %s", (int)len,
+                             item, from->name, dec, to->name, enc);
+        }
+        return cli_usage(c, "unknown format option '%.*s': decoding %s takes %s", (int)len, item, from->name, dec);
+    }
+    return -1;
+}
+
+/* ---- the formats subcommand --------------------------------------------- */
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", stdout);
+        else if (*p == '\t')
+            fputs("\\t", stdout);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static const char *refs_kind(const brine_plugin *fmt)
+{
+    if (fmt->caps & BRINE_CAP_REFS)
+        return "always";
+    if (fmt->caps & BRINE_CAP_REFS_OPTION)
+        return "option";
+    return "none";
+}
+
+static void list_json(cli *c)
+{
+    printf("{\"formats\": [");
+    for (size_t i = 0; i < brine_registry_count(c->reg); i++) {
+        const brine_plugin *fmt = brine_registry_get(c->reg, i);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_string(fmt->name);
+        printf(", \"version\": ");
+        json_string(fmt->version);
+        printf(", \"description\": ");
+        json_string(fmt->description);
+        printf(", \"extensions\": [");
+        for (size_t j = 0; fmt->extensions && fmt->extensions[j]; j++) {
+            printf("%s", j ? ", " : "");
+            json_string(fmt->extensions[j]);
+        }
+        printf("], \"mime_type\": ");
+        json_string(fmt->mime_type);
+        printf(", \"decode\": %s, \"encode\": %s, \"kind\": \"%s\", \"references\": \"%s\"",
+               cli_can(fmt, BRINE_CAP_DECODE) ? "true" : "false", cli_can(fmt, BRINE_CAP_ENCODE) ? "true" : "false",
+               fmt->caps & BRINE_CAP_TEXT     ? "text"
+               : fmt->caps & BRINE_CAP_BINARY ? "binary"
+                                              : "unknown",
+               refs_kind(fmt));
+        printf(", \"depth_ceiling\": %lu, \"options\": [", (unsigned long)fmt->depth_ceiling);
+        for (const brine_option_spec *o = fmt->options; o && o->name; o++) {
+            printf("%s{\"name\": ", o == fmt->options ? "" : ", ");
+            json_string(o->name);
+            printf(", \"decode\": %s, \"encode\": %s, \"help\": ", o->flags & BRINE_OPT_DECODE ? "true" : "false",
+                   o->flags & BRINE_OPT_ENCODE ? "true" : "false");
+            json_string(o->help);
+            putchar('}');
+        }
+        printf("], \"file\": ");
+        json_string(brine_registry_origin(c->reg, i));
+        putchar('}');
+    }
+    printf("%s],\n \"failures\": [", brine_registry_count(c->reg) ? "\n" : "");
+    for (size_t i = 0; i < brine_registry_failure_count(c->reg); i++) {
+        const char *file = NULL;
+        const char *reason = brine_registry_failure(c->reg, i, &file);
+        printf("%s\n  {\"file\": ", i ? "," : "");
+        json_string(file);
+        printf(", \"reason\": ");
+        json_string(reason);
+        putchar('}');
+    }
+    printf("%s]}\n", brine_registry_failure_count(c->reg) ? "\n" : "");
+}
+
+static void list_text(cli *c)
+{
+    size_t count = brine_registry_count(c->reg);
+    if (!count)
+        printf("No formats found.\n");
+    for (size_t i = 0; i < count; i++) {
+        const brine_plugin *fmt = brine_registry_get(c->reg, i);
+        printf("%s%s %s: %s\n", i ? "\n" : "", fmt->name, fmt->version ? fmt->version : "?",
+               fmt->description ? fmt->description : "");
+        printf("  extensions:  ");
+        for (size_t j = 0; fmt->extensions && fmt->extensions[j]; j++)
+            printf("%s.%s", j ? " " : "", fmt->extensions[j]);
+        printf("%s\n", fmt->extensions && fmt->extensions[0] ? "" : "none");
+        printf("  mime type:   %s\n", fmt->mime_type ? fmt->mime_type : "none");
+        int dec = cli_can(fmt, BRINE_CAP_DECODE), enc = cli_can(fmt, BRINE_CAP_ENCODE);
+        printf("  can:         %s%s%s", dec ? "decode" : "", dec && enc ? ", " : "", enc ? "encode" : "");
+        if (fmt->caps & (BRINE_CAP_TEXT | BRINE_CAP_BINARY))
+            printf("; %s", fmt->caps & BRINE_CAP_TEXT ? "text" : "binary");
+        if (fmt->caps & BRINE_CAP_REFS)
+            printf("; stores shared and cyclic values");
+        else if (fmt->caps & BRINE_CAP_REFS_OPTION)
+            printf("; stores shared and cyclic values with -O refs");
+        if (fmt->depth_ceiling)
+            printf("; at most %lu levels deep", (unsigned long)fmt->depth_ceiling);
+        printf("\n");
+        const char *label = "  options:     ";
+        for (const brine_option_spec *o = fmt->options; o && o->name; o++) {
+            unsigned both = BRINE_OPT_DECODE | BRINE_OPT_ENCODE;
+            const char *dir = (o->flags & both) == both       ? "decode, encode"
+                              : (o->flags & BRINE_OPT_ENCODE) ? "encode"
+                                                              : "decode";
+            printf("%s-O %-14s (%s) %s\n", label, o->name, dir, o->help ? o->help : "");
+            label = "               ";
+        }
+        printf("  file:        %s\n", brine_registry_origin(c->reg, i));
+    }
+    size_t failed = brine_registry_failure_count(c->reg);
+    if (failed)
+        printf("\nPlugin files that could not be loaded:\n");
+    for (size_t i = 0; i < failed; i++) {
+        const char *file = NULL;
+        const char *reason = brine_registry_failure(c->reg, i, &file);
+        printf("  %s: %s\n", file ? file : "?", reason ? reason : "?");
+    }
+}
+
+int cmd_formats(cli *c, int argc, char **argv)
+{
+    int rc = cli_parse(c, argc, argv, OPT_JSON | OPT_NAMES);
+    if (rc >= 0)
+        return rc;
+    if (c->arg_count)
+        return cli_usage(c, "unexpected argument '%s'", c->args[0]);
+    if (c->json && c->names)
+        return cli_usage(c, "--json and --names do not go together");
+    if ((rc = cli_load_registry(c)) != CLI_OK)
+        return rc;
+    if (c->names) {
+        for (size_t i = 0; i < brine_registry_count(c->reg); i++)
+            printf("%s\n", brine_registry_get(c->reg, i)->name);
+    } else if (c->json) {
+        list_json(c);
+    } else {
+        list_text(c);
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,131 @@
+/* input.c: opening an input (a file or stdin), peeking its first bytes so a
+ * format can be recognised without seeking (pipes cannot), then handing the
+ * decoder a brine_source that reads through a counting stream: it replays
+ * the peeked bytes, then reads the descriptor, and feeds the progress line.
+ * So stdin streams like a file and offsets count from the first byte.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Opens path ("-": stdin) and peeks at its first bytes. CLI_FAIL with the
+ * reason in in->why (for the caller to word) if it cannot. */
+int cli_input_open(cli_input *in, const char *path)
+{
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    in->name = cli_display_name(path);
+    in->fd = 0;
+    if (strcmp(path, "-") != 0) {
+        in->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (in->fd < 0) {
+            snprintf(in->why, sizeof in->why, "%s", strerror(errno));
+            return CLI_FAIL;
+        }
+        in->own_fd = 1;
+    }
+    struct stat st;
+    if (fstat(in->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(in->why, sizeof in->why, "%s", strerror(EISDIR));
+            cli_input_close(in);
+            return CLI_FAIL;
+        }
+        if (S_ISREG(st.st_mode))
+            in->size = (uint64_t)st.st_size;
+    }
+    while (in->head_len < CLI_HEAD) {
+        ssize_t n = read(in->fd, in->head + in->head_len, CLI_HEAD - in->head_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(in->why, sizeof in->why, "read error: %s", strerror(errno));
+            cli_input_close(in);
+            return CLI_FAIL;
+        }
+        if (n == 0)
+            break;
+        in->head_len += (size_t)n;
+    }
+    return CLI_OK;
+}
+
+/* The input format: -f, else the file's extension, else recognised from the
+ * peeked bytes. NULL with *status CLI_USAGE after a message (an unknown or
+ * unsuitable -f), or -1 when nothing tells (the caller words that). */
+const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status)
+{
+    const brine_plugin *fmt;
+    if (c->from_name) {
+        fmt = cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input");
+        *status = fmt ? CLI_OK : CLI_USAGE;
+        return fmt;
+    }
+    fmt = cli_format_for_name(c, in->path, BRINE_CAP_DECODE);
+    if (!fmt) {
+        fmt = brine_registry_sniff(c->reg, in->head, in->head_len);
+        if (fmt && !cli_can(fmt, BRINE_CAP_DECODE))
+            fmt = NULL;
+    }
+    *status = fmt ? CLI_OK : -1;
+    return fmt;
+}
+
+static ssize_t counting_read(void *cookie, char *buf, size_t size)
+{
+    cli_input *in = cookie;
+    ssize_t n;
+    if (in->head_pos < in->head_len) {
+        size_t left = in->head_len - in->head_pos;
+        n = (ssize_t)(left < size ? left : size);
+        memcpy(buf, in->head + in->head_pos, (size_t)n);
+        in->head_pos += (size_t)n;
+    } else {
+        do
+            n = read(in->fd, buf, size);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            in->read_errno = errno;
+            return -1;
+        }
+    }
+    if (in->progress) {
+        in->progress->in_bytes += (uint64_t)n;
+        cli_progress_tick(in->progress);
+    }
+    return n;
+}
+
+int cli_input_start(cli_input *in, cli_progress *progress)
+{
+    static const cookie_io_functions_t io = {.read = counting_read};
+    in->progress = progress;
+    in->fp = fopencookie(in, "r", io);
+    if (!in->fp) {
+        cli_oom();
+        return CLI_FAIL;
+    }
+    /* Unbuffered: the source's own window is the buffer, so each of its
+     * reads becomes one read(2) of the size it asks for, not 8 KiB ones. */
+    setvbuf(in->fp, NULL, _IONBF, 0);
+    brine_source_init_file(&in->src, in->fp);
+    return CLI_OK;
+}
+
+void cli_input_close(cli_input *in)
+{
+    if (in->fp) {
+        brine_source_destroy(&in->src);
+        fclose(in->fp);
+        in->fp = NULL;
+    }
+    if (in->own_fd && in->fd >= 0)
+        close(in->fd);
+    in->own_fd = 0;
+    in->fd = -1;
+}

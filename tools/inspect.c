@@ -1,0 +1,153 @@
+/* inspect.c: the show and check subcommands, which decode into a graph and
+ * look at it: show prints it with the core's Python-repr printer, check
+ * reports one line per input (format, value count and depth from
+ * brine_value_stats, or the error and where it is).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct decoded {
+    cli_input in;
+    const brine_plugin *fmt;
+    brine_doc *doc;
+    brine_error err;
+    char why[320];      /* a failure that is not the data's (open, format) */
+    int unknown_format; /* why says no format recognised the input */
+} decoded;
+
+/* Opens and decodes path. CLI_OK with d->doc; CLI_USAGE after a message;
+ * CLI_FAIL with d->why set, or with d->err for a decoding error. */
+static int decode_input(cli *c, const char *path, cli_progress *progress, decoded *d)
+{
+    const char **items, **unused;
+    size_t count, unused_count;
+    int status;
+
+    memset(d, 0, sizeof *d);
+    brine_error_clear(&d->err);
+    if (cli_input_open(&d->in, path) != CLI_OK) {
+        snprintf(d->why, sizeof d->why, "%s", d->in.why);
+        return CLI_FAIL;
+    }
+    d->fmt = cli_input_format(c, &d->in, &status);
+    if (!d->fmt) {
+        if (status < 0) {
+            char list[256];
+            cli_format_list(c, BRINE_CAP_DECODE, list, sizeof list);
+            snprintf(d->why, sizeof d->why, "cannot tell the format: give -f FORMAT (formats: %s)", list);
+            d->unknown_format = 1;
+            status = CLI_FAIL;
+        }
+        return status;
+    }
+    status = cli_route_options(c, d->fmt, NULL, &items, &count, &unused, &unused_count);
+    free(unused);
+    if (status >= 0) {
+        free(items);
+        return status;
+    }
+    brine_options opts = {c->max_depth, count, items};
+    if (progress)
+        cli_progress_init(progress, c, d->in.name, d->in.size);
+    if ((status = cli_input_start(&d->in, progress)) == CLI_OK) {
+        d->doc = brine_decode(d->fmt, &d->in.src, &opts, &d->err);
+        if (progress)
+            cli_progress_done(progress);
+        if (!d->doc) {
+            status = CLI_FAIL;
+            if (d->in.read_errno)
+                snprintf(d->why, sizeof d->why, "read error: %s", strerror(d->in.read_errno));
+        }
+    }
+    free(items);
+    return status;
+}
+
+static void decoded_free(decoded *d)
+{
+    brine_doc_free(d->doc);
+    cli_input_close(&d->in);
+}
+
+int cmd_show(cli *c, int argc, char **argv)
+{
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH);
+    if (rc >= 0)
+        return rc;
+    if (c->arg_count > 1)
+        return cli_usage(c, "one input at a time (got %d)", c->arg_count);
+    if ((rc = cli_load_registry(c)) != CLI_OK)
+        return rc;
+
+    decoded d;
+    rc = decode_input(c, c->arg_count ? c->args[0] : "-", NULL, &d);
+    if (rc == CLI_OK) {
+        brine_error err;
+        brine_error_clear(&err);
+        if (brine_value_print(brine_doc_root(d.doc), stdout, c->max_depth, &err) != BRINE_OK) {
+            /* A write error is reported once, when stdout is closed. */
+            if (!ferror(stdout)) {
+                fflush(stdout);
+                cli_report(d.in.name, NULL, &err);
+            }
+            rc = CLI_FAIL;
+        } else {
+            putchar('\n');
+        }
+    } else if (rc == CLI_FAIL && d.unknown_format) {
+        rc = cli_usage(c, "%s: %s", d.in.name, d.why);
+    } else if (rc == CLI_FAIL && d.why[0]) {
+        cli_msg("%s: %s", d.in.name, d.why);
+    } else if (rc == CLI_FAIL) {
+        cli_report(d.in.name, d.fmt, &d.err);
+    }
+    decoded_free(&d);
+    return rc;
+}
+
+int cmd_check(cli *c, int argc, char **argv)
+{
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH);
+    if (rc >= 0)
+        return rc;
+    if (c->arg_count == 0)
+        return cli_usage(c, "name the files to check ('-' for standard input)");
+    if ((rc = cli_load_registry(c)) != CLI_OK)
+        return rc;
+    if (c->from_name && !cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input"))
+        return CLI_USAGE;
+
+    int status = CLI_OK;
+    for (int i = 0; i < c->arg_count; i++) {
+        decoded d;
+        cli_progress progress;
+        rc = decode_input(c, c->args[i], &progress, &d);
+        size_t count = 0, depth = 0;
+        if (rc == CLI_OK && brine_value_stats(brine_doc_root(d.doc), c->max_depth, &count, &depth, &d.err) != BRINE_OK)
+            rc = CLI_FAIL;
+        if (rc == CLI_OK) {
+            if (!c->quiet)
+                printf("%s: ok (%s, %zu value%s, depth %zu)\n", d.in.name, d.fmt->name, count, count == 1 ? "" : "s",
+                       depth);
+        } else if (rc == CLI_FAIL && d.why[0]) {
+            printf("%s: error: %s\n", d.in.name, d.why);
+        } else if (rc == CLI_FAIL) {
+            char where[64];
+            cli_format_location(where, sizeof where, d.fmt, &d.err);
+            int path = d.err.path[0] && strcmp(d.err.path, "$") != 0;
+            printf("%s: error: %s%s%s%s\n", d.in.name, where,
+                   d.err.message[0] ? d.err.message : brine_strerror(d.err.code), path ? " at " : "",
+                   path ? d.err.path : "");
+        }
+        decoded_free(&d);
+        if (rc == CLI_USAGE)
+            return rc;
+        if (rc != CLI_OK)
+            status = CLI_FAIL;
+        /* Each line as it is known, even when the output is a pipe. */
+        fflush(stdout);
+    }
+    return status;
+}

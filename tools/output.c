@@ -1,0 +1,273 @@
+/* output.c: where converted bytes go, without losing any. A file OUT is
+ * written to a temporary file beside it (mkstemp, same directory so rename
+ * is atomic), fsync'ed and renamed over OUT only on success; on failure or
+ * on SIGINT/SIGTERM/SIGHUP the temporary file is removed. Standard output
+ * and existing non-regular files (/dev/full, a FIFO) are written directly,
+ * and every write error (ENOSPC, EPIPE with SIGPIPE ignored) is reported.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static mode_t saved_umask;
+
+/* The temporary file to remove if a signal ends the process. */
+static char cleanup_path[PATH_MAX];
+static volatile sig_atomic_t cleanup_armed;
+
+static void on_signal(int sig)
+{
+    if (cleanup_armed)
+        unlink(cleanup_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void arm_cleanup(const char *path)
+{
+    cleanup_armed = 0;
+    if (strlen(path) < sizeof cleanup_path) {
+        strcpy(cleanup_path, path);
+        cleanup_armed = 1;
+    }
+}
+
+/* Makes sure descriptors 0, 1 and 2 are open, so that no file opened later
+ * takes their place: a closed stdout becomes a read-only descriptor, so
+ * writing to it fails (EBADF) instead of succeeding into nowhere. */
+static void keep_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int got = open("/dev/null", fd == 1 ? O_RDONLY : O_WRONLY);
+        if (got >= 0 && got != fd) {
+            dup2(got, fd);
+            close(got);
+        }
+    }
+}
+
+void cli_output_setup(void)
+{
+    keep_standard_fds();
+    /* A closed pipe is an error we report (EPIPE), not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+    saved_umask = umask(0);
+    umask(saved_umask);
+}
+
+static int write_all(void *ctx, const void *data, size_t len)
+{
+    cli_output *o = ctx;
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(o->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            o->write_errno = n < 0 ? errno : EIO;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+        if (o->progress) {
+            o->progress->out_bytes += (uint64_t)n;
+            cli_progress_tick(o->progress);
+        }
+    }
+    return 0;
+}
+
+/* Creates the temporary file for target (a regular file or a new name):
+ * ".NAME.XXXXXX" in target's directory, with target's permissions if it
+ * exists, else the ones a new file would get. */
+static int open_temporary(cli_output *o)
+{
+    const char *slash = strrchr(o->target, '/');
+    size_t dir_len = slash ? (size_t)(slash - o->target) + 1 : 0;
+    const char *base = o->target + dir_len;
+    o->tmp = malloc(dir_len + strlen(base) + 9);
+    if (!o->tmp) {
+        cli_oom();
+        return CLI_FAIL;
+    }
+    sprintf(o->tmp, "%.*s.%s.XXXXXX", (int)dir_len, o->target, base);
+    o->fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (o->fd < 0) {
+        int e = errno;
+        cli_msg("%s: cannot create a temporary file in %.*s: %s", o->name, dir_len ? (int)dir_len : 1,
+                dir_len ? o->target : ".", strerror(e));
+        free(o->tmp);
+        o->tmp = NULL;
+        return CLI_FAIL;
+    }
+    o->own_fd = 1;
+    arm_cleanup(o->tmp);
+    struct stat st;
+    if (stat(o->target, &st) == 0) {
+        if (fchown(o->fd, st.st_uid, st.st_gid) != 0) {
+            /* Not the owner: the new file is ours, like any rewrite. */
+        }
+        fchmod(o->fd, st.st_mode & 07777);
+    } else {
+        fchmod(o->fd, 0666 & ~saved_umask);
+    }
+    return CLI_OK;
+}
+
+int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
+{
+    brine_error err;
+    memset(o, 0, sizeof *o);
+    o->progress = progress;
+    o->fd = 1;
+    o->name = "<stdout>";
+    if (path && strcmp(path, "-") != 0) {
+        struct stat st;
+        o->name = path;
+        /* Write through a symlink to its target, not over the link. */
+        char *real = realpath(path, NULL);
+        o->target = real ? real : strdup(path);
+        if (!o->target) {
+            cli_oom();
+            return CLI_FAIL;
+        }
+        if (stat(o->target, &st) == 0 && !S_ISREG(st.st_mode)) {
+            /* A device or FIFO cannot be replaced by a rename: write it. */
+            if (S_ISDIR(st.st_mode)) {
+                cli_msg("%s: %s", o->name, strerror(EISDIR));
+                cli_output_abort(o);
+                return CLI_FAIL;
+            }
+            o->fd = open(o->target, O_WRONLY | O_TRUNC | O_CLOEXEC);
+            if (o->fd < 0) {
+                cli_msg("%s: %s", o->name, strerror(errno));
+                cli_output_abort(o);
+                return CLI_FAIL;
+            }
+            o->own_fd = 1;
+            free(o->target);
+            o->target = NULL;
+        } else if (open_temporary(o) != CLI_OK) {
+            cli_output_abort(o);
+            return CLI_FAIL;
+        }
+    }
+    brine_error_clear(&err);
+    if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
+        cli_oom();
+        cli_output_abort(o);
+        return CLI_FAIL;
+    }
+    o->out_ready = 1;
+    return CLI_OK;
+}
+
+static void sync_directory(const char *target)
+{
+    const char *slash = strrchr(target, '/');
+    char *dir = slash ? strndup(target, (size_t)(slash - target) + 1) : strdup(".");
+    if (!dir)
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems refuse it */
+        close(fd);
+    }
+    free(dir);
+}
+
+int cli_output_commit(cli_output *o)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    if (brine_output_flush(&o->out, &err) != BRINE_OK) {
+        cli_msg("%s: write error: %s", o->name, o->write_errno ? strerror(o->write_errno) : err.message);
+        cli_output_abort(o);
+        return CLI_FAIL;
+    }
+    brine_output_destroy(&o->out);
+    o->out_ready = 0;
+    if (o->tmp && fsync(o->fd) != 0) {
+        cli_msg("%s: cannot sync to disk: %s", o->name, strerror(errno));
+        cli_output_abort(o);
+        return CLI_FAIL;
+    }
+    if (o->own_fd) {
+        int rc = close(o->fd);
+        o->own_fd = 0;
+        if (rc != 0) {
+            cli_msg("%s: write error: %s", o->name, strerror(errno));
+            cli_output_abort(o);
+            return CLI_FAIL;
+        }
+    }
+    if (o->tmp) {
+        if (rename(o->tmp, o->target) != 0) {
+            cli_msg("%s: cannot replace it: %s", o->name, strerror(errno));
+            cli_output_abort(o);
+            return CLI_FAIL;
+        }
+        cleanup_armed = 0;
+        free(o->tmp);
+        o->tmp = NULL;
+        sync_directory(o->target);
+    }
+    free(o->target);
+    o->target = NULL;
+    return CLI_OK;
+}
+
+void cli_output_abort(cli_output *o)
+{
+    if (o->out_ready)
+        brine_output_destroy(&o->out);
+    o->out_ready = 0;
+    if (o->own_fd)
+        close(o->fd);
+    o->own_fd = 0;
+    if (o->tmp) {
+        unlink(o->tmp);
+        cleanup_armed = 0;
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    free(o->target);
+    o->target = NULL;
+}
+
+/* Flushes and closes stdout: output lost there (a full disk, a closed pipe)
+ * is an error too. */
+int cli_close_stdout(void)
+{
+    int failed = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        e = errno;
+    }
+    if (failed) {
+        cli_msg("<stdout>: write error: %s", strerror(e));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
