@@ -289,6 +289,8 @@ int brine_output_write(brine_output *out, const void *data, size_t len, brine_er
 {
     if (out->status_)
         return output_status(out, err);
+    if (!len)
+        return BRINE_OK;
     if ((size_t)(out->end - out->cur) >= len) {
         memcpy(out->cur, data, len);
         out->cur += len;

@@ -210,7 +210,8 @@ static inline int brine_output_put(brine_output *out, const void *data, size_t l
 {
     if ((size_t)(out->end - out->cur) < len)
         return brine_output_write(out, data, len, err);
-    memcpy(out->cur, data, len);
+    if (len) /* data may be NULL for an empty write */
+        memcpy(out->cur, data, len);
     out->cur += len;
     return BRINE_OK;
 }
