@@ -96,7 +96,8 @@ int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doi
 static void path_append(char *path, size_t cap, const char *text, size_t len)
 {
     size_t used = strlen(path);
-    if (used + len + 1 <= cap) {
+    /* Keep room for "..." so a cut path always says it was cut. */
+    if (used + len + 4 <= cap) {
         memcpy(path + used, text, len);
         path[used + len] = '\0';
     } else if (used + 4 <= cap && (used < 3 || strcmp(path + used - 3, "...") != 0)) {

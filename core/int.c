@@ -20,7 +20,6 @@
 #define CHUNK_BASE 1000000000u /* 9 decimal digits per step */
 
 /* Defined here, used by repr.c; belongs in internal.h. */
-int brinep_int_decimal(const brine_value *v, char **out, size_t *len);
 
 /* ---- representations ---------------------------------------------------- */
 

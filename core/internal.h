@@ -36,7 +36,6 @@ typedef struct brinep_seq {
     size_t count;        /* elements in use */
     size_t cap;          /* elements allocated in items */
     brine_value *items;  /* arena memory */
-    uint64_t hash;       /* cached hash once used as a key (tuples), 0 = not yet */
 } brinep_seq;
 
 typedef struct brinep_entry brinep_entry;
@@ -105,7 +104,9 @@ void *brinep_alloc(brine_doc *doc, size_t size);
 
 /* Grows a block from old_size to new_size bytes (in place when it is the
  * last block), copying its contents; NULL when out of memory (the old block
- * stays valid). */
+ * stays valid). old_size must be exactly the size the block was allocated
+ * or last grown with: large blocks live in chunks of their own and are
+ * resized with brine_realloc. */
 void *brinep_grow(brine_doc *doc, void *block, size_t old_size, size_t new_size);
 
 /* A blob of len bytes copied from p (p may be NULL to leave it unfilled),
@@ -145,6 +146,11 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
 /* A slot for a big int from minimal two's-complement LE bytes, normalised
  * to I64/U64 when it fits. */
 int brinep_int_from_bytes(brine_doc *doc, const void *le, size_t len, brine_value *out);
+
+/* Decimal text of an int (brine_malloc'd, NUL-terminated, its length in
+ * *len if len is not NULL): BRINE_OK, BRINE_E_RANGE past 4300 digits, or
+ * BRINE_E_NOMEM. */
+int brinep_int_decimal(const brine_value *v, char **out, size_t *len);
 
 /* ---- shared utilities ------------------------------------------------- */
 

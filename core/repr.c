@@ -14,7 +14,6 @@
  * beyond the decimal limit of int.c print in hex (0x...). */
 
 /* Defined in int.c; belongs in internal.h. */
-int brinep_int_decimal(const brine_value *v, char **out, size_t *len);
 
 /* Code points >= U+0080 that Python's repr() escapes (str.isprintable() is
  * False: controls, format characters, separators other than the space,

@@ -226,7 +226,6 @@ brinep_seq *brinep_seq_alloc(brine_doc *doc, size_t cap)
     s->doc = doc;
     s->count = 0;
     s->cap = cap;
-    s->hash = 0;
     if (!cap)
         s->items = NULL;
     else if (inline_items)

@@ -233,6 +233,13 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     brinep_stack_init(&stack, sizeof(walk_frame));
     if (refs)
         rc = count_refs(root, max_depth, &seen, err);
+    /* Written out again each time it is met, a chain of shared containers
+     * grows exponentially (a 300-byte file can stand for 2^64 lists). A
+     * graph without sharing sends at most two events per 16-byte slot of its
+     * document, so past this budget the output can only come from
+     * repetition, and the walk stops instead of running for ever. */
+    brine_doc *doc = brine_value_doc(root);
+    uint64_t budget = refs ? UINT64_MAX : (doc ? doc->memory / 8 : 0) + 1000000, sent = 0;
 
     const brine_value *v = root;
     while (rc == BRINE_OK) {
@@ -265,6 +272,14 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
             }
             f->slot = v;
             begin_event(v, &ev);
+        }
+        if (++sent > budget) {
+            rc = brine_error_set(err, BRINE_E_RANGE,
+                                 "writing shared containers out again each time would produce more than %llu "
+                                 "values; use a format option that keeps references (refs)",
+                                 (unsigned long long)budget);
+            path_error(&stack, err);
+            break;
         }
         if ((rc = sink->event(sink, &ev)) != BRINE_OK) {
             if (node)

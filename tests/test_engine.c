@@ -143,6 +143,30 @@ START_TEST(test_walker_sends_every_scalar_kind)
 }
 END_TEST
 
+START_TEST(test_exponential_expansion_of_shared_containers_stops_with_an_error)
+{
+    /* l[i+1] = [l[i], l[i]]: 64 levels stand for 2^64 lists without refs. */
+    brine_doc *doc = brine_doc_new();
+    brine_value *l = brine_list_new(doc, NULL);
+    for (int i = 0; i < 64; i++) {
+        brine_value *up = brine_list_new(doc, NULL);
+        brine_seq_append(up, l, NULL);
+        brine_seq_append(up, l, NULL);
+        l = up;
+    }
+    brine_error err;
+    ck_assert_ptr_null(encode(evplain, l, 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(err.message, "use a format option that keeps references (refs)"));
+    /* With references it is 65 small lists. */
+    char *text = encode(evtext, l, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_uint_lt(strlen(text), 2000);
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
 START_TEST(test_builder_restores_shared_identity)
 {
     brine_error err;
@@ -524,6 +548,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_walker_refuses_a_cycle_for_a_sink_without_refs_and_names_the_path);
     tcase_add_test(tc, test_walker_writes_a_cycle_as_a_reference_for_a_sink_with_refs);
     tcase_add_test(tc, test_walker_sends_every_scalar_kind);
+    tcase_add_test(tc, test_exponential_expansion_of_shared_containers_stops_with_an_error);
     tcase_add_test(tc, test_builder_restores_shared_identity);
     tcase_add_test(tc, test_builder_restores_a_list_that_contains_itself);
     tcase_add_test(tc, test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path);

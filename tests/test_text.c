@@ -626,6 +626,7 @@ static Suite *text_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dtoa");
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dtoa_matches_python_repr_for_a_table_of_values);
     tcase_add_test(tc, test_dtoa_writes_nan_and_infinities_like_python);
     tcase_add_test(tc, test_dtoa_writes_every_power_of_ten_as_python_does);

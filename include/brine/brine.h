@@ -175,6 +175,8 @@ BRINE_API int brine_doc_set_root(brine_doc *doc, const brine_value *v, brine_err
 
 /* The depth limit that traversals of this document use (see DEPTH above). */
 BRINE_API size_t brine_doc_max_depth(const brine_doc *doc);
+
+/* 0 restores the default. */
 BRINE_API void brine_doc_set_max_depth(brine_doc *doc, size_t max_depth);
 
 /* Bytes the document has taken from the allocator, for statistics. */
@@ -224,7 +226,11 @@ BRINE_API brine_value *brine_uint_new(brine_doc *doc, uint64_t u, brine_error *e
 BRINE_API brine_value *brine_int_new_bytes(brine_doc *doc, const void *le, size_t len, brine_error *err);
 
 /* An integer of any size from decimal text: an optional '-' then digits.
- * BRINE_E_SYNTAX for anything else. */
+ * BRINE_E_SYNTAX, with err->offset at the first bad byte, for anything
+ * else. Text of more than 4300 digits (the sign not counted) is refused
+ * with BRINE_E_RANGE, like Python 3.11's int_max_str_digits, because
+ * decimal conversion is quadratic; use brine_int_new_bytes for larger
+ * ints. */
 BRINE_API brine_value *brine_int_new_decimal(brine_doc *doc, const char *text, size_t len, brine_error *err);
 
 BRINE_API brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err);
@@ -248,11 +254,13 @@ BRINE_API int brine_int_get_u64(const brine_value *v, uint64_t *out);
 BRINE_API int brine_int_sign(const brine_value *v);
 
 /* The int's minimal two's-complement little-endian bytes: writes up to cap
- * bytes to out and returns the number needed (call with cap 0 to size). */
+ * bytes to out and returns the number needed (call with cap 0 to size).
+ * 0 has no bytes (returns 0). */
 BRINE_API size_t brine_int_to_bytes(const brine_value *v, void *out, size_t cap);
 
 /* Decimal text of the int, NUL-terminated, allocated with brine_malloc (the
- * caller frees it with brine_free); NULL when out of memory. */
+ * caller frees it with brine_free); NULL when out of memory or when the int
+ * has more than 4300 digits (brine_int_to_bytes has no limit). */
 BRINE_API char *brine_int_to_decimal(const brine_value *v);
 
 BRINE_API double brine_float_get(const brine_value *v);
@@ -318,7 +326,8 @@ BRINE_API int brine_dict_del(brine_value *dict, const brine_value *key, brine_er
 /* Iterates in insertion order. Start with *iter = 0; returns 1 and sets *key
  * and *val (either may be NULL) while entries remain, then 0.
  *     size_t it = 0; brine_value *k, *v;
- *     while (brine_dict_next(d, &it, &k, &v)) ...   */
+ *     while (brine_dict_next(d, &it, &k, &v)) ...
+ * Deleting entries while iterating is safe; setting them is not. */
 BRINE_API int brine_dict_next(const brine_value *dict, size_t *iter, brine_value **key, brine_value **val);
 
 /* ------------------------------------------------------------------------
@@ -360,7 +369,11 @@ BRINE_API brine_value *brine_value_copy(brine_doc *doc, const brine_value *v, si
 
 /* Writes a Python-repr style rendering of v: [1, 2.5, 'x', (1,), {'a':
  * b'\x00'}], models as Type(args..., state=...), a container met again while
- * it is being printed as [...], (...), {...} or Type(...). Writes at most cap
+ * it is being printed as [...], (...), {...} or Type(...). Ints of more than
+ * 4300 digits print in hex (0x..., -0x...). A shared container prints in
+ * full each time it is met, as in Python; printing fails with BRINE_E_RANGE
+ * when that would repeat beyond 16 times the document's slots plus
+ * 1,000,000 values (a small hostile file can stand for 2^64 lists). Writes at most cap
  * bytes including the NUL to out (when cap > 0) and returns the full length
  * the rendering needs, or (size_t)-1 on error. */
 BRINE_API size_t brine_value_repr(const brine_value *v, char *out, size_t cap, size_t max_depth, brine_error *err);
