@@ -44,6 +44,7 @@ static int check_plugin(const brine_plugin *fmt, int for_encode, brine_error *er
 
 brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!src) {
         brine_error_set(err, BRINE_E_INVALID, "no input given");
         return NULL;
@@ -86,6 +87,7 @@ brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t
 int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
                  brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!v || !out)
         return brine_error_set(err, BRINE_E_INVALID, "brine_encode needs a value and an output");
     int rc = check_plugin(fmt, 1, err);
@@ -106,6 +108,7 @@ int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *ou
 int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const brine_options *opts, void **data,
                         size_t *len, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     brine_output out;
     if (!data)
         return brine_error_set(err, BRINE_E_INVALID, "brine_encode_buffer needs somewhere to put the bytes");
@@ -248,6 +251,7 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
                     const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *streamed,
                     brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!src || !out)
         return brine_error_set(err, BRINE_E_INVALID, "brine_transcode needs an input and an output");
     int rc;

@@ -212,6 +212,7 @@ static int step(copier *c)
 
 brine_value *brine_value_copy(brine_doc *doc, const brine_value *v, size_t max_depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!doc || !v) {
         brine_error_set(err, BRINE_E_INVALID, "brine_value_copy needs a document and a value");
         return NULL;

@@ -109,6 +109,7 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
 
 int brine_value_equal(const brine_value *a, const brine_value *b, size_t max_depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!a || !b) {
         brine_error_set(err, BRINE_E_INVALID, "brine_value_equal needs two values");
         return -BRINE_E_INVALID;

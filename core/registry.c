@@ -73,6 +73,7 @@ static int grow(void **array, size_t *cap, size_t count, size_t elem)
 
 brine_registry *brine_registry_new(brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     brine_registry *reg = brine_malloc(sizeof *reg);
     if (!reg) {
         brinep_nomem(err);
@@ -204,6 +205,7 @@ static int add_plugin(brine_registry *reg, const brine_plugin *p, const char *or
 
 int brine_registry_add(brine_registry *reg, const brine_plugin *plugin, const char *origin, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!reg)
         return brine_error_set(err, BRINE_E_INVALID, "brine_registry_add needs a registry");
     return add_plugin(reg, plugin, origin ? origin : "added by the program", NULL, err);
@@ -237,6 +239,7 @@ static int adopt_module(brine_registry *reg, lt_dlhandle h, const char *origin, 
 
 int brine_registry_load_file(brine_registry *reg, const char *path, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!reg || !path)
         return brine_error_set(err, BRINE_E_INVALID, "brine_registry_load_file needs a registry and a path");
     int rc = start_ltdl(reg, err);
@@ -386,6 +389,7 @@ const char *brine_plugin_dir(void)
 
 int brine_registry_load(brine_registry *reg, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!reg)
         return brine_error_set(err, BRINE_E_INVALID, "brine_registry_load needs a registry");
     int rc = start_ltdl(reg, err);

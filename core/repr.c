@@ -684,6 +684,7 @@ static int render(const brine_value *v, out *o, size_t max_depth, brine_error *e
 
 size_t brine_value_repr(const brine_value *v, char *buf, size_t cap, size_t max_depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     out o;
     memset(&o, 0, offsetof(out, tmp));
     o.buf = buf;
@@ -696,6 +697,7 @@ size_t brine_value_repr(const brine_value *v, char *buf, size_t cap, size_t max_
 
 int brine_value_print(const brine_value *v, FILE *fp, size_t max_depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!fp)
         return brine_error_set(err, BRINE_E_INVALID, "brine_value_print needs a stream");
     out *o = brine_malloc(sizeof *o);

@@ -221,6 +221,7 @@ static int depth_or_cycle(brinep_stack *stack, const brine_value *pending, size_
 
 int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!root || !sink)
         return brine_error_set(err, BRINE_E_INVALID, "brine_walk needs a value and a sink");
     max_depth = value_depth_limit(root, max_depth);
@@ -309,6 +310,7 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
 
 int brine_value_stats(const brine_value *root, size_t max_depth, size_t *count, size_t *depth, brine_error *err)
 {
+    brine_error_clear(err); /* an operation: err reports this call only */
     if (!root)
         return brine_error_set(err, BRINE_E_INVALID, "brine_value_stats needs a value");
     max_depth = value_depth_limit(root, max_depth);

@@ -29,7 +29,12 @@
  *
  * ERRORS. Calls that can fail return a brine_status (BRINE_OK is 0) or NULL,
  * and fill an optional brine_error * (NULL is allowed). Nothing in libbrine
- * prints, exits or aborts on bad input.
+ * prints, exits or aborts on bad input. Operations (decoding, encoding,
+ * transcoding, loading plugins, equal, copy, print, walk) clear err when
+ * they start, so it reports that call alone. Building calls (constructors,
+ * appends, dict and model setters) keep the first error: start from
+ * `brine_error err = {0};` or brine_error_clear(&err), make a batch of calls,
+ * and check once; later failures do not overwrite the first.
  *
  * DEPTH. Every traversal (equality, copy, print, hashing of tuple keys,
  * encoding and decoding) is iterative, uses an explicit stack and stops with
