@@ -328,9 +328,13 @@ brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
     return d;
 }
 
-static int entry_matches(const brinep_entry *e, uint64_t h, const brine_value *key, const char *s, size_t len)
+/* Without an index (small dicts) entries carry no hash: keys are compared
+ * directly, which for a handful of keys is cheaper than hashing each one.
+ * Hashes are computed when the index is built. */
+static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key,
+                         const char *s, size_t len)
 {
-    if (e->hash != h || e->key.type == BRINEP_DELETED)
+    if ((d->index && e->hash != h) || e->key.type == BRINEP_DELETED)
         return 0;
     if (key)
         return keys_equal(&e->key, key);
@@ -343,7 +347,7 @@ static ptrdiff_t dict_find(const brinep_dict *d, uint64_t h, const brine_value *
 {
     if (!d->index) {
         for (size_t i = 0; i < d->used; i++) {
-            int m = entry_matches(&d->entries[i], h, key, s, len);
+            int m = entry_matches(d, &d->entries[i], h, key, s, len);
             if (m)
                 return m < 0 ? -2 : (ptrdiff_t)i;
         }
@@ -354,7 +358,7 @@ static ptrdiff_t dict_find(const brinep_dict *d, uint64_t h, const brine_value *
         uint32_t slot = d->index[i];
         if (!slot)
             return -1;
-        int m = entry_matches(&d->entries[slot - 1], h, key, s, len);
+        int m = entry_matches(d, &d->entries[slot - 1], h, key, s, len);
         if (m)
             return m < 0 ? -2 : (ptrdiff_t)(slot - 1);
     }
@@ -378,6 +382,11 @@ static int index_rebuild(brinep_dict *d, size_t cap)
                                : brinep_alloc(d->doc, cap * sizeof(uint32_t));
     if (!index)
         return -1;
+    if (!d->index) /* leaving the linear mode: the entries need their hashes now */
+        for (size_t i = 0; i < d->used; i++)
+            if (d->entries[i].key.type != BRINEP_DELETED &&
+                brinep_key_hash(d->doc, &d->entries[i].key, SIZE_MAX, &d->entries[i].hash, NULL))
+                return -1;
     memset(index, 0, cap * sizeof(uint32_t));
     d->index = index;
     d->index_cap = cap;
@@ -448,10 +457,12 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
 {
     /* key and val may point into d->entries, which may move. */
     brine_value k = *key, v = *val;
-    uint64_t h;
-    int rc = brinep_key_hash(d->doc, &k, max_depth, &h, err);
-    if (rc)
-        return rc;
+    uint64_t h = 0;
+    int rc;
+    if (d->index || d->used >= DICT_LINEAR_MAX || k.type == BRINE_TUPLE || brinep_node(&k)) {
+        if ((rc = brinep_key_hash(d->doc, &k, max_depth, &h, err)))
+            return rc;
+    }
     ptrdiff_t pos = dict_find(d, h, &k, NULL, 0);
     if (pos == -2)
         return brinep_nomem(err);
