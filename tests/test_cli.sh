@@ -129,6 +129,9 @@ mkdir -p "$T/plugins"
 echo "not a library" >"$T/plugins/junk.so"
 check "formats lists a plugin file that failed to load (--plugin-path)" 0 "$BRINE" --plugin-path "$T/plugins" formats -- \
     'has_out "could not be loaded"' 'has_out "$T/plugins/junk.so: "' 'grep -q "^json " "$T/out"'
+check "a --plugin-path that is not a directory is a warning, not a failure" 0 \
+    "$BRINE" formats --names --plugin-path "$T/nonexistent" -- \
+    'has_err "warning: --plugin-path $T/nonexistent: No such file or directory"' 'has_out json'
 check "formats lists a plugin file that failed to load (BRINE_PLUGIN_PATH)" 0 \
     env BRINE_PLUGIN_PATH="$T/plugins" "$BRINE" formats --json -- \
     '"$PYTHON3" -c "
@@ -196,6 +199,25 @@ check "an option neither format declares is a usage error naming both" 2 \
     'has_err "unknown format option '"'"'frobnicate'"'"'"' 'has_err "json"' 'has_err "msgpack"' '[ ! -e "$T/never.msgpack" ]'
 check "an encoding-only option given to show is a usage error" 2 "$BRINE" show -O pretty "$SAMPLE" -- \
     'has_err "unknown format option '"'"'pretty'"'"'"'
+
+printf '\241\377' >"$T/badutf.msgpack"
+check "a str that is not UTF-8 fails msgpack decoding, with its offset" 1 "$BRINE" show "$T/badutf.msgpack" -- \
+    'err_matches "^brine: .*/badutf\.msgpack: offset [0-9]+: ."'
+check "-O KEY=VALUE reaches the msgpack decoder" 0 "$BRINE" show -O invalid_utf8=bytes "$T/badutf.msgpack" -- \
+    '[ "$(cat "$T/out")" = "b'"'"'\\xff'"'"'" ]'
+printf '{"$anchor": 1, "$list": [1, {"$alias": 1}]}' >"$T/cycle.json"
+check "-O refs goes to both formats: a cycle survives json -> msgpack" 0 \
+    "$BRINE" convert -O refs "$T/cycle.json" -o "$T/cycle.msgpack" -- \
+    '[ "$("$BRINE" show -O refs "$T/cycle.msgpack")" = "[1, [...]]" ]'
+check "a cycle converts to native, which always stores references" 0 \
+    "$BRINE" convert -O refs "$T/cycle.json" -o "$T/cycle.brn" -- '[ "$("$BRINE" show "$T/cycle.brn")" = "[1, [...]]" ]'
+check "a cycle into a format without references is exit 1 naming the path" 1 \
+    "$BRINE" convert -t json "$T/cycle.brn" -o "$T/cycle-out.json" -- \
+    'err_matches "^brine: .*/cycle\.brn: circular reference detected at \\\$\\[1\\]$"' '[ ! -e "$T/cycle-out.json" ]'
+check "an encoder error names the input location and the path" 1 \
+    "$BRINE" convert -t msgpack -O plain "$SAMPLE" -o "$T/plain.msgpack" -- \
+    'err_matches "^brine: .*/sample\.json:[0-9]+:[0-9]+: .* at \\\$\\[\"big integer\"\\]$"' \
+    '[ ! -e "$T/plain.msgpack" ]' 'no_temp_in "$T"'
 
 # ---- convert: usage errors -----------------------------------------------------
 
@@ -358,7 +380,7 @@ pid=$!
 exec 3>"$T/fifo"
 # More than the bytes peeked for sniffing, so the output file gets opened.
 printf '[%s' "$(seq -s ', ' 100)," >&3
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     [ -n "$(ls -A "$T/sig")" ] && break
     sleep 0.1
 done

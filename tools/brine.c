@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -248,6 +249,11 @@ int cli_load_registry(cli *c)
         return CLI_FAIL;
     }
     for (size_t i = 0; i < c->plugin_path_count; i++) {
+        struct stat st;
+        /* Not fatal (the other formats still work), but likely a typo. */
+        int found = stat(c->plugin_paths[i], &st) == 0;
+        if (!c->quiet && (!found || !S_ISDIR(st.st_mode)))
+            cli_msg("warning: --plugin-path %s: %s", c->plugin_paths[i], strerror(found ? ENOTDIR : errno));
         if (brine_registry_add_dir(c->reg, c->plugin_paths[i], &err) != BRINE_OK) {
             cli_msg("--plugin-path %s: %s", c->plugin_paths[i], err.message);
             return CLI_FAIL;

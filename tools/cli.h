@@ -18,6 +18,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 /* Bytes peeked from each input for sniffing before decoding starts. */
 #define CLI_HEAD 64
 
+/* The counting reader's buffer: the size of each read(2). */
+#define CLI_READ_BUFFER (256 * 1024)
+
 /* Inputs larger than this show a progress line when stderr is a terminal. */
 #define CLI_PROGRESS_MIN ((uint64_t)64 << 20)
 
@@ -98,6 +101,7 @@ typedef struct cli_input {
     int read_errno;
     char why[256]; /* why cli_input_open failed */
     FILE *fp;      /* the counting reader the source reads through */
+    char *buffer;  /* fp's buffer, CLI_READ_BUFFER bytes */
     brine_source src;
     cli_progress *progress;
 } cli_input;

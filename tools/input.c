@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,9 +111,12 @@ int cli_input_start(cli_input *in, cli_progress *progress)
         cli_oom();
         return CLI_FAIL;
     }
-    /* Unbuffered: the source's own window is the buffer, so each of its
-     * reads becomes one read(2) of the size it asks for, not 8 KiB ones. */
-    setvbuf(in->fp, NULL, _IONBF, 0);
+    /* glibc's cookie streams read through their buffer whatever the
+     * request: make it large so each read(2) fetches a lot (unbuffered
+     * would mean one byte per call). */
+    in->buffer = malloc(CLI_READ_BUFFER);
+    if (in->buffer)
+        setvbuf(in->fp, in->buffer, _IOFBF, CLI_READ_BUFFER);
     brine_source_init_file(&in->src, in->fp);
     return CLI_OK;
 }
@@ -124,6 +128,8 @@ void cli_input_close(cli_input *in)
         fclose(in->fp);
         in->fp = NULL;
     }
+    free(in->buffer);
+    in->buffer = NULL;
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
     in->own_fd = 0;
