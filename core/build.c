@@ -93,9 +93,12 @@ static int attach(builder *b, const brine_value *v)
             if (v->type != BRINE_TUPLE)
                 return fail(b, BRINE_E_INVALID, "a model's args must be a tuple, not %s",
                             brine_type_name((brine_type)v->type));
+            brinep_link(&f->slot.as.model->args, -1);
             f->slot.as.model->args = *v;
+            brinep_link(v, 1);
         } else if (f->children == 1) {
             f->slot.as.model->state = *v;
+            brinep_link(v, 1);
         } else {
             return fail(b, BRINE_E_INVALID, "%s", "a model has exactly two children: args and state");
         }

@@ -204,7 +204,9 @@ static int step(copier *c)
         f->cursor++;
         if ((rc = copy_slot(c, child, &v, &pushed)))
             return rc;
+        brinep_link(target, -1);
         *target = v;
+        brinep_link(&v, 1);
         return BRINE_OK;
     }
     }

@@ -447,6 +447,8 @@ static void dict_append(brinep_dict *d, uint64_t h, const brine_value *key, cons
     e->key = *key;
     e->val = *val;
     e->hash = h;
+    brinep_link(key, 1);
+    brinep_link(val, 1);
     if (d->index)
         index_insert(d, d->used);
     d->used++;
@@ -467,6 +469,8 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
     if (pos == -2)
         return brinep_nomem(err);
     if (pos >= 0) {
+        brinep_link(&v, 1);
+        brinep_link(&d->entries[pos].val, -1);
         d->entries[pos].val = v;
         return BRINE_OK;
     }
@@ -557,6 +561,8 @@ int brine_dict_set_str(brine_value *dict, const char *key, const brine_value *va
     uint64_t h = hash_bytes(d->doc->seed, SALT_STR, key, len);
     ptrdiff_t pos = dict_find(d, h, NULL, key, len);
     if (pos >= 0) {
+        brinep_link(&v, 1);
+        brinep_link(&d->entries[pos].val, -1);
         d->entries[pos].val = v;
         return BRINE_OK;
     }
@@ -612,6 +618,8 @@ int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err)
     if (pos < 0)
         return brine_error_set(err, BRINE_E_NOTFOUND, "key not found");
     /* The index keeps pointing at the dead entry, which probes skip. */
+    brinep_link(&d->entries[pos].key, -1);
+    brinep_link(&d->entries[pos].val, -1);
     d->entries[pos].key.type = BRINEP_DELETED;
     d->count--;
     return BRINE_OK;

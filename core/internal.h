@@ -31,8 +31,18 @@ typedef struct brinep_complex {
     double re, im;
 } brinep_complex;
 
+/* Every container node starts with its document and its link count: how
+ * many slots point at it (its in-degree in the document). Each call that
+ * stores, replaces or removes a slot keeps it, so the walker knows the
+ * shared containers without a counting pass or a table lookup per node. */
+typedef struct brinep_node_head {
+    brine_doc *doc;
+    size_t links;
+} brinep_node_head;
+
 typedef struct brinep_seq {
     brine_doc *doc;
+    size_t links;        /* slots pointing here */
     size_t count;        /* elements in use */
     size_t cap;          /* elements allocated in items */
     brine_value *items;  /* arena memory */
@@ -42,6 +52,7 @@ typedef struct brinep_entry brinep_entry;
 
 typedef struct brinep_dict {
     brine_doc *doc;
+    size_t links;          /* slots pointing here */
     size_t count;          /* live entries */
     size_t used;           /* entries[0..used) in order, deleted ones included */
     size_t cap;            /* entries allocated */
@@ -71,6 +82,7 @@ struct brine_value {
 
 struct brinep_model {
     brine_doc *doc;
+    size_t links;       /* slots pointing here */
     brinep_blob *name;  /* UTF-8 type name */
     brine_value args;   /* a tuple slot */
     brine_value state;  /* any value; null for none */
@@ -125,6 +137,16 @@ static inline void *brinep_node(const brine_value *v)
     case BRINE_MODEL: return v->as.model;
     default: return NULL;
     }
+}
+
+/* Adds delta to the link count of the container v points at (no-op for
+ * scalars). Called whenever a slot inside a document starts or stops
+ * pointing at a container. */
+static inline void brinep_link(const brine_value *v, int delta)
+{
+    brinep_node_head *n = brinep_node(v);
+    if (n)
+        n->links += (size_t)(ptrdiff_t)delta;
 }
 
 /* Slot constructors that write into caller storage (no allocation for

@@ -224,6 +224,7 @@ brinep_seq *brinep_seq_alloc(brine_doc *doc, size_t cap)
     if (!s)
         return NULL;
     s->doc = doc;
+    s->links = 0;
     s->count = 0;
     s->cap = cap;
     if (!cap)
@@ -259,6 +260,7 @@ int brinep_seq_push(brinep_seq *s, const brine_value *item)
     if (s->count == s->cap && seq_reserve(s, s->count + 1))
         return BRINE_E_NOMEM;
     s->items[s->count++] = copy;
+    brinep_link(&copy, 1);
     return BRINE_OK;
 }
 
@@ -333,6 +335,8 @@ int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_err
     if (i >= seq->as.seq->count)
         return brine_error_set(err, BRINE_E_RANGE, "index %zu out of range for a %s of %zu elements", i,
                                brine_type_name((brine_type)seq->type), seq->as.seq->count);
+    brinep_link(item, 1);
+    brinep_link(&seq->as.seq->items[i], -1);
     seq->as.seq->items[i] = *item;
     return BRINE_OK;
 }
@@ -372,6 +376,7 @@ brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
     args->doc = doc;
     m->args.type = BRINE_TUPLE;
     m->args.as.seq = args;
+    args->links = 1;
     m->state.type = BRINE_NULL;
     brinep_blob *b = (brinep_blob *)((char *)m + head);
     b->doc = doc;
@@ -433,6 +438,8 @@ int brine_model_set_args(brine_value *model, const brine_value *args, brine_erro
     int rc = check_link(model->as.model->doc, args, err);
     if (rc)
         return rc;
+    brinep_link(args, 1);
+    brinep_link(&model->as.model->args, -1);
     model->as.model->args = *args;
     return BRINE_OK;
 }
@@ -444,6 +451,8 @@ int brine_model_set_state(brine_value *model, const brine_value *state, brine_er
     int rc = check_link(model->as.model->doc, state, err);
     if (rc)
         return rc;
+    brinep_link(state, 1);
+    brinep_link(&model->as.model->state, -1);
     model->as.model->state = *state;
     return BRINE_OK;
 }

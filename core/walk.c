@@ -2,9 +2,12 @@
  * value statistics. Both traverse with an explicit heap stack, so a graph a
  * million levels deep costs memory, not C stack.
  *
- * References: for a sink that stores them, a first pass counts how often each
- * container is reached; only containers reached more than once get an anchor
- * (ids 1, 2, ... in order of first visit) and are sent as REF afterwards.
+ * References: for a sink that stores them, only containers that more than
+ * one slot points at (the link count every store keeps, internal.h) get an
+ * anchor, ids 1, 2, ... in order of first visit, and are sent as REF when
+ * met again. Unshared containers cost no lookup; only shared ones have an
+ * entry in the table of ids. (A container linked from outside the walked
+ * value too may get an anchor no REF uses: harmless, and deterministic.)
  * For other sinks a shared container is simply sent again each time it is
  * met, and a cycle is found where it must end up: a walk around a cycle
  * never ends, so it reaches the depth limit, and only then is the path
@@ -21,10 +24,6 @@ typedef struct walk_frame {
     const brine_value *slot; /* the open container */
     size_t index;            /* next child: element, dict half-entry (2 per entry) or model part */
 } walk_frame;
-
-/* The anchor map stores the count of visits during the counting pass, then
- * (id | EMITTED) once the container has been sent. */
-#define EMITTED (UINT64_C(1) << 63)
 
 /* The child slot of frame f at f->index, or NULL when f is exhausted. Dict
  * entries that were deleted are skipped. */
@@ -85,43 +84,6 @@ static int path_error(brinep_stack *stack, brine_error *err)
     if (err && err->code != BRINE_OK && err->path[0] == '\0')
         frames_path(stack, err->path, sizeof err->path);
     return err ? err->code : BRINE_E_INVALID;
-}
-
-/* The counting pass: how often each container below root is reached. */
-static int count_refs(const brine_value *root, size_t max_depth, brinep_map *counts, brine_error *err)
-{
-    brinep_stack stack;
-    int rc = BRINE_OK;
-    brinep_stack_init(&stack, sizeof(walk_frame));
-    const brine_value *v = root;
-    for (;;) {
-        void *node = v ? brinep_node(v) : NULL;
-        if (node) {
-            int added;
-            uint64_t *n = brinep_map_upsert(counts, (uint64_t)(uintptr_t)node, &added);
-            if (!n) {
-                rc = brinep_nomem(err);
-                break;
-            }
-            ++*n;
-            /* Past the depth limit the emitting pass fails anyway. */
-            if (added && stack.count < max_depth) {
-                walk_frame *f = brinep_stack_push(&stack);
-                if (!f) {
-                    rc = brinep_nomem(err);
-                    break;
-                }
-                f->slot = v;
-            }
-        }
-        v = NULL;
-        while (stack.count && !(v = frame_next(brinep_stack_top(&stack))))
-            brinep_stack_pop(&stack);
-        if (!v)
-            break;
-    }
-    brinep_stack_destroy(&stack);
-    return rc;
 }
 
 static void scalar_event(const brine_value *v, brine_event *ev)
@@ -226,14 +188,12 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         return brine_error_set(err, BRINE_E_INVALID, "brine_walk needs a value and a sink");
     max_depth = value_depth_limit(root, max_depth);
     const int refs = (sink->flags & BRINE_SINK_REFS) != 0;
-    brinep_map seen; /* refs: visit counts, then ids */
+    brinep_map seen; /* refs: shared container -> its anchor id */
     brinep_stack stack;
     uint64_t next_id = 1;
     int rc = BRINE_OK;
     brinep_map_init(&seen);
     brinep_stack_init(&stack, sizeof(walk_frame));
-    if (refs)
-        rc = count_refs(root, max_depth, &seen, err);
     /* Written out again each time it is met, a chain of shared containers
      * grows exponentially (a 300-byte file can stand for 2^64 lists). A
      * graph without sharing sends at most two events per 16-byte slot of its
@@ -242,6 +202,8 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     brine_doc *doc = brine_value_doc(root);
     uint64_t budget = refs ? UINT64_MAX : (doc ? doc->memory / 8 : 0) + 1000000, sent = 0;
 
+    /* The walk itself reaches the root once more than its links say. */
+    const void *root_node = brinep_node(root);
     const brine_value *v = root;
     while (rc == BRINE_OK) {
         brine_event ev;
@@ -249,15 +211,19 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         void *node = brinep_node(v);
         if (!node) {
             scalar_event(v, &ev);
-        } else if (refs) {
-            uint64_t *mark = brinep_map_find(&seen, (uint64_t)(uintptr_t)node);
-            if (mark && (*mark & EMITTED)) {
+        } else if (refs && ((brinep_node_head *)node)->links + (node == root_node) > 1) {
+            int added;
+            uint64_t *id = brinep_map_upsert(&seen, (uint64_t)(uintptr_t)node, &added);
+            if (!id) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            if (added) {
+                ev.anchor = *id = next_id++;
+            } else {
                 ev.kind = BRINE_EV_REF;
-                ev.v.ref = *mark & ~EMITTED;
+                ev.v.ref = *id;
                 node = NULL;
-            } else if (mark && *mark > 1) {
-                ev.anchor = next_id++;
-                *mark = ev.anchor | EMITTED;
             }
         }
         if (node) {
