@@ -84,16 +84,16 @@ static inline char *enc(const brine_value *v, const char *opts, brine_error *err
 }
 
 /* Asserts that text decodes (with dopts), then encodes (with eopts) to want. */
-#define ck_assert_reencodes(text, dopts, eopts, want)                                                                \
-    do {                                                                                                             \
-        brine_error e_;                                                                                              \
-        brine_doc *d_ = dec((text), (dopts), &e_);                                                                   \
-        ck_assert_msg(d_ != NULL, "decoding %s: %s", (text), e_.message);                                            \
-        char *s_ = enc(brine_doc_root(d_), (eopts), &e_);                                                            \
-        ck_assert_msg(s_ != NULL, "encoding %s: %s", (text), e_.message);                                            \
-        ck_assert_str_eq(s_, (want));                                                                                \
-        brine_free(s_);                                                                                              \
-        brine_doc_free(d_);                                                                                          \
+#define ck_assert_reencodes(text, dopts, eopts, want)                                                                  \
+    do {                                                                                                               \
+        brine_error e_;                                                                                                \
+        brine_doc *d_ = dec((text), (dopts), &e_);                                                                     \
+        ck_assert_msg(d_ != NULL, "decoding %s: %s", (text), e_.message);                                              \
+        char *s_ = enc(brine_doc_root(d_), (eopts), &e_);                                                              \
+        ck_assert_msg(s_ != NULL, "encoding %s: %s", (text), e_.message);                                              \
+        ck_assert_str_eq(s_, (want));                                                                                  \
+        brine_free(s_);                                                                                                \
+        brine_doc_free(d_);                                                                                            \
     } while (0)
 
 /* A whole file, NUL-terminated, or NULL if it cannot be read. */

@@ -90,9 +90,9 @@ START_TEST(test_every_type_json_lacks_is_written_as_its_tag_and_read_back)
     brine_value *keys = brine_dict_new(d, NULL);
     brine_value *one = brine_str_new_cstr(d, "x", NULL);
     ck_assert_int_eq(brine_dict_set(keys, brine_int_new(d, 1, NULL), one, NULL), BRINE_OK);
-    ck_assert_int_eq(brine_dict_set(keys, tuple2(d, brine_int_new(d, 1, NULL), brine_str_new_cstr(d, "a", NULL)), one,
-                                    NULL),
-                     BRINE_OK);
+    ck_assert_int_eq(
+        brine_dict_set(keys, tuple2(d, brine_int_new(d, 1, NULL), brine_str_new_cstr(d, "a", NULL)), one, NULL),
+        BRINE_OK);
     ck_assert_int_eq(brine_dict_set(keys, brine_bytes_new(d, "k", 1, NULL), one, NULL), BRINE_OK);
     ck_assert_int_eq(brine_dict_set(keys, brine_float_new(d, 2.5, NULL), one, NULL), BRINE_OK);
     ck_assert_int_eq(brine_dict_set(keys, brine_null_new(d, NULL), one, NULL), BRINE_OK);
@@ -239,7 +239,8 @@ START_TEST(test_plain_refuses_nan_infinities_and_unconvertible_keys_with_the_pat
     const char *nan_msg = "Out of range float values are not JSON compliant";
     assert_encode_fails("{\"a\":[1,{\"$float\":\"nan\"}]}", "plain", BRINE_E_UNSUPPORTED, "$.a[1]", nan_msg);
     assert_encode_fails("[{\"$float\":\"-inf\"}]", "plain", BRINE_E_UNSUPPORTED, "$[0]", nan_msg);
-    assert_encode_fails("{\"x\":{\"$complex\":[1,{\"$float\":\"inf\"}]}}", "plain", BRINE_E_UNSUPPORTED, "$.x", nan_msg);
+    assert_encode_fails("{\"x\":{\"$complex\":[1,{\"$float\":\"inf\"}]}}", "plain", BRINE_E_UNSUPPORTED, "$.x",
+                        nan_msg);
     assert_encode_fails("{\"k\":{\"${\\\"$float\\\":\\\"nan\\\"}\":1}}", "plain", BRINE_E_UNSUPPORTED, "$.k[nan]",
                         nan_msg);
     assert_encode_fails("{\"k\":{\"a\":1,\"$[1,2]\":1}}", "plain", BRINE_E_UNSUPPORTED, "$.k[(1, 2)]",
@@ -311,6 +312,46 @@ START_TEST(test_integer_tokens_beyond_4300_digits_are_refused)
 }
 END_TEST
 
+/* An int from its two's-complement little-endian bytes: len bytes of fill,
+ * then top. */
+static brine_value *int_of(brine_doc *d, size_t len, unsigned char fill, unsigned char top)
+{
+    unsigned char *le = malloc(len);
+    memset(le, fill, len - 1);
+    le[len - 1] = top;
+    brine_value *v = brine_int_new_bytes(d, le, len, NULL);
+    free(le);
+    return v;
+}
+
+START_TEST(test_ints_up_to_4299_digits_are_digits_and_longer_ones_the_int_tag)
+{
+    brine_doc *d = brine_doc_new();
+    brine_value *l = brine_list_new(d, NULL);
+    append(l, int_of(d, 1785, 0xff, 0x7f)); /* 2**14279 - 1: 4299 digits */
+    append(l, int_of(d, 1785, 0x00, 0x80)); /* -2**14279 */
+    append(l, int_of(d, 1786, 0x00, 0x00)); /* 0, normalised: the smallest int */
+    append(l, pow2(d, 14279));              /* 1786 bytes: the tag */
+    append(l, int_of(d, 1786, 0x00, 0xff)); /* -2**14280 */
+    brine_error err;
+    size_t len;
+    char *text = enc_d(l, NULL, 0, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err.message);
+    char *second = strchr(text, ','), *third = strchr(second + 1, ',');
+    ck_assert_uint_eq((size_t)(second - text), 1 + 4299);
+    ck_assert_uint_eq((size_t)(third - second), 1 + 1 + 4299);
+    const char *tag = ",0,{\"$int\":\"0x8000";
+    ck_assert_int_eq(strncmp(third, tag, strlen(tag)), 0);
+    ck_assert_ptr_nonnull(strstr(third, "{\"$int\":\"-0x1"));
+    assert_decodes_to(text, NULL, l);
+    brine_free(text);
+    ck_assert_ptr_null(enc(l, "plain", &err));
+    ck_assert_int_eq(err.code, BRINE_E_RANGE);
+    ck_assert_str_eq(err.path, "$[3]");
+    brine_doc_free(d);
+}
+END_TEST
+
 START_TEST(test_floats_print_shortest_and_read_back_bit_exact)
 {
     ck_assert_reencodes("[1.1, 0.1, 1e16, 1E-5, 5e-324, 1.7976931348623157e308, -0.0, 100.0, 1e400, -1e400, 2.5e-3]",
@@ -377,7 +418,8 @@ START_TEST(test_surrogate_pairs_decode_to_their_code_point)
     ck_assert_str_eq(text, "[\"\\ud83d\\ude00\",\"\\ud83d\\ude00x\",\"\\u00e9\\u65e5\",\"\\udbff\\udfff\"]");
     brine_free(text);
     text = enc(r, NULL, &err);
-    ck_assert_str_eq(text, "[\"\xf0\x9f\x98\x80\",\"\xf0\x9f\x98\x80x\",\"\xc3\xa9\xe6\x97\xa5\",\"\xf4\x8f\xbf\xbf\"]");
+    ck_assert_str_eq(text,
+                     "[\"\xf0\x9f\x98\x80\",\"\xf0\x9f\x98\x80x\",\"\xc3\xa9\xe6\x97\xa5\",\"\xf4\x8f\xbf\xbf\"]");
     brine_free(text);
     brine_doc_free(d);
 }
@@ -407,9 +449,9 @@ END_TEST
 
 static int status_of(const char *name)
 {
-    static const char *const names[] = {"OK",     "NOMEM",     "INVALID", "TYPE",    "RANGE",       "UTF8",
-                                        "DEPTH",  "CYCLE",     "SYNTAX",  "TRUNCATED", "CORRUPT",   "VERSION",
-                                        "UNSUPPORTED", "IO",   "PLUGIN",  "NOTFOUND", "KEY",        "REF"};
+    static const char *const names[] = {"OK",          "NOMEM", "INVALID", "TYPE",      "RANGE",   "UTF8",
+                                        "DEPTH",       "CYCLE", "SYNTAX",  "TRUNCATED", "CORRUPT", "VERSION",
+                                        "UNSUPPORTED", "IO",    "PLUGIN",  "NOTFOUND",  "KEY",     "REF"};
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(names[i], name) == 0)
             return i;
@@ -584,9 +626,10 @@ START_TEST(test_refs_write_anchors_and_aliases_and_restore_identity)
     brine_error err;
     char *text = enc(root, "refs", &err);
     ck_assert_msg(text != NULL, "%s", err.message);
-    ck_assert_str_eq(text, "[{\"$anchor\":1,\"$list\":[1]},{\"$alias\":1},{\"$anchor\":2,\"$dict\":{\"me\":{\"$alias\":2}}},"
-                           "{\"$model\":\"P\",\"args\":{\"$anchor\":3,\"$tuple\":[1,2]},\"state\":null},"
-                           "{\"$model\":\"P\",\"args\":{\"$alias\":3},\"state\":null}]");
+    ck_assert_str_eq(text,
+                     "[{\"$anchor\":1,\"$list\":[1]},{\"$alias\":1},{\"$anchor\":2,\"$dict\":{\"me\":{\"$alias\":2}}},"
+                     "{\"$model\":\"P\",\"args\":{\"$anchor\":3,\"$tuple\":[1,2]},\"state\":null},"
+                     "{\"$model\":\"P\",\"args\":{\"$alias\":3},\"state\":null}]");
     assert_decodes_to(text, "refs", root);
     /* Pretty output reads back the same. */
     brine_free(text);
@@ -696,10 +739,11 @@ START_TEST(test_ascii_and_sort_keys_match_python_json_dumps)
 {
     /* json.dumps(d, sort_keys=True, separators=(',', ':')) with and
      * without ensure_ascii. */
-    ck_assert_reencodes(sample, NULL, "sort_keys,ascii",
-                        "{\"big\":123456789012345678901234567890,\"empty\":{},\"name\":\"brine\",\"nested\":{\"a\":"
-                        "[1,2.5,-0.0,1e+16,1e-05,null,true,false],\"b\":{\"c\":\"q\\\"uote\\\\ \\n\\t\\u0001 \\u007f "
-                        "\\u00e9 \\ud83d\\ude00\"}},\"none\":[],\"tags\":[\"fast\",\"exact\",\"\\u65e5\\u672c\\u8a9e\"]}");
+    ck_assert_reencodes(
+        sample, NULL, "sort_keys,ascii",
+        "{\"big\":123456789012345678901234567890,\"empty\":{},\"name\":\"brine\",\"nested\":{\"a\":"
+        "[1,2.5,-0.0,1e+16,1e-05,null,true,false],\"b\":{\"c\":\"q\\\"uote\\\\ \\n\\t\\u0001 \\u007f "
+        "\\u00e9 \\ud83d\\ude00\"}},\"none\":[],\"tags\":[\"fast\",\"exact\",\"\\u65e5\\u672c\\u8a9e\"]}");
     ck_assert_reencodes(sample, NULL, "sort_keys",
                         "{\"big\":123456789012345678901234567890,\"empty\":{},\"name\":\"brine\",\"nested\":{\"a\":"
                         "[1,2.5,-0.0,1e+16,1e-05,null,true,false],\"b\":{\"c\":\"q\\\"uote\\\\ \\n\\t\\u0001 \x7f "
@@ -707,8 +751,12 @@ START_TEST(test_ascii_and_sort_keys_match_python_json_dumps)
                         "\xac\xe8\xaa\x9e\"]}");
     /* Keys sort by code point, not by their escaped text. */
     ck_assert_reencodes("{\"b\":1,\"\\n\":2,\"\xc3\xa9\":3,\" \":4,\"a\":{\"z\":1,\"y\":[{\"d\":1,\"c\":2}]}}", NULL,
-                        "sort_keys", "{\"\\n\":2,\" \":4,\"a\":{\"y\":[{\"c\":2,\"d\":1}],\"z\":1},\"b\":1,\"\xc3\xa9\":3}");
+                        "sort_keys",
+                        "{\"\\n\":2,\" \":4,\"a\":{\"y\":[{\"c\":2,\"d\":1}],\"z\":1},\"b\":1,\"\xc3\xa9\":3}");
     ck_assert_reencodes("{\"b\":1,\"a\":2}", NULL, "sort_keys,pretty", "{\n  \"a\": 2,\n  \"b\": 1\n}\n");
+    /* Escaped keys sort by their written text. */
+    ck_assert_reencodes("{\"$2\":\"a\",\"$1\":\"b\",\"$$x\":1,\"a\":2,\"$[1]\":{\"$(\":0,\"$\\\"b\\\"\":1}}", NULL,
+                        "sort_keys", "{\"$$x\":1,\"$1\":\"b\",\"$2\":\"a\",\"$[1]\":{\"$$(\":0,\"b\":1},\"a\":2}");
 }
 END_TEST
 
@@ -723,9 +771,16 @@ START_TEST(test_the_plugin_describes_itself_and_sniffs_json)
     static const struct {
         const char *head;
         int min, max;
-    } cases[] = {{"  {\"a\": 1}", 90, 100}, {"\n[1, 2]", 90, 100}, {"\"text\"", 50, 70}, {"-12.5", 30, 50},
-                 {"true", 50, 70},         {"nul", 50, 70},     {"", 0, 0},             {"\x93NUMPY", 0, 0},
-                 {"{x", 0, 10},            {"hello", 0, 0}};
+    } cases[] = {{"  {\"a\": 1}", 90, 100},
+                 {"\n[1, 2]", 90, 100},
+                 {"\"text\"", 50, 70},
+                 {"-12.5", 30, 50},
+                 {"true", 50, 70},
+                 {"nul", 50, 70},
+                 {"", 0, 0},
+                 {"\x93NUMPY", 0, 0},
+                 {"{x", 0, 10},
+                 {"hello", 0, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int c = js->sniff((const unsigned char *)cases[i].head, strlen(cases[i].head));
         ck_assert_msg(c >= cases[i].min && c <= cases[i].max, "'%s': %d", cases[i].head, c);
@@ -823,6 +878,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_plain_refuses_nan_infinities_and_unconvertible_keys_with_the_path);
     tcase_add_test(tc, test_integers_are_exact_at_every_size);
     tcase_add_test(tc, test_integer_tokens_beyond_4300_digits_are_refused);
+    tcase_add_test(tc, test_ints_up_to_4299_digits_are_digits_and_longer_ones_the_int_tag);
     tcase_add_test(tc, test_floats_print_shortest_and_read_back_bit_exact);
     tcase_add_test(tc, test_nul_survives_in_strings_and_keys);
     tcase_add_test(tc, test_surrogate_pairs_decode_to_their_code_point);

@@ -80,7 +80,8 @@ static void differential(const char *text, size_t len, const char *where)
 START_TEST(test_values_agree_with_cjson_on_valid_documents)
 {
     static const char *const docs[] = {
-        "[0.1, 1e-7, 1E+2, -0, 0.0, 123456789, 9007199254740993, 123456789012345678901234, -1.5e-300, 2.2250738585072011e-308,"
+        "[0.1, 1e-7, 1E+2, -0, 0.0, 123456789, 9007199254740993, 123456789012345678901234, -1.5e-300, "
+        "2.2250738585072011e-308,"
         " 4.9406564584124654e-324, 1.7976931348623157e308, 0.30000000000000004, 3.141592653589793238462643383279]",
         "{\"a\": \"\\u00e9\\u65e5\\ud83d\\ude00\\t\\\"\\\\\\/\", \"b\": [true, false, null, {}, []], \"c\": \"\"}",
         "  [ [ [ 1 ] , { \"x\" : { \"y\" : [ ] } } ] ]  ",
@@ -108,7 +109,7 @@ START_TEST(test_corpus_files_round_trip_through_json_semantically)
         return;
     }
     /* Encoding options, and the decoding options that go with them. */
-    static const char *const forms[][2] = {{NULL, NULL}, {"pretty", NULL}, {"ascii", NULL},
+    static const char *const forms[][2] = {{NULL, NULL},     {"pretty", NULL},   {"ascii", NULL},
                                            {"refs", "refs"}, {"plain", "plain"}, {"sort_keys", NULL}};
     for (size_t i = 0; i < 3; i++) {
         char path[512];

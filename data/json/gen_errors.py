@@ -92,4 +92,4 @@ with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'errors.tsv')
             continue
         b, code, off, line, col, path, msg = row
         f.write('\t'.join([esc(b), code, str(off), str(line), str(col), path, msg]) + '\n')
-print(len(rows) - 1, 'rows')
+print(sum(1 for r in rows if r), 'rows')

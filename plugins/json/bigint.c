@@ -22,7 +22,8 @@ static size_t twos_minimal(unsigned char *mag, size_t len, int neg)
             carry = v >> 8;
         }
     }
-    while (len > 1 && ((mag[len - 1] == 0 && !(mag[len - 2] & 0x80)) || (mag[len - 1] == 0xff && (mag[len - 2] & 0x80))))
+    while (len > 1 &&
+           ((mag[len - 1] == 0 && !(mag[len - 2] & 0x80)) || (mag[len - 1] == 0xff && (mag[len - 2] & 0x80))))
         len--;
     return len;
 }
@@ -123,7 +124,8 @@ int js_le_to_dec(const unsigned char *le, size_t len, js_buf *b, brine_error *er
     if (!limbs)
         return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
     /* Groups of 9 digits, least significant first. */
-    uint32_t *groups = brine_malloc((len * 10 / 9 / 4 + 2) * sizeof *groups);
+    /* len bytes hold at most 2.41 * len + 1 digits: 0.27 * len + 1.2 groups. */
+    uint32_t *groups = brine_malloc((len * 3 / 10 + 2) * sizeof *groups);
     if (!groups) {
         brine_free(limbs);
         return brine_error_set(err, BRINE_E_NOMEM, "out of memory");

@@ -126,11 +126,11 @@ struct js_reader {
     js_dframe *stack;
     size_t depth; /* frames in use */
     size_t cap;
-    js_buf str; /* strings with escapes, decoded */
-    js_buf aux; /* base64 and big int bytes */
-    int status;        /* the first error of this reader, BRINE_OK while none */
-    size_t dry_limit;  /* a dry run's own depth limit (its sink checks none); 0 for none */
-    size_t max_depth;  /* the caller's depth limit, for dry runs */
+    js_buf str;       /* strings with escapes, decoded */
+    js_buf aux;       /* base64 and big int bytes */
+    int status;       /* the first error of this reader, BRINE_OK while none */
+    size_t dry_limit; /* a dry run's own depth limit (its sink checks none); 0 for none */
+    size_t max_depth; /* the caller's depth limit, for dry runs */
     /* A nested reader (the text of an escaped key) reports errors at the
      * key in its outer reader. */
     js_reader *outer;
@@ -162,7 +162,7 @@ const unsigned char *js_skip_ws_run(const unsigned char *p, const unsigned char 
 
 static inline const unsigned char *js_skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    if (p < end && *p > ' ')
+    if (p<end && * p> ' ')
         return p;
     if (end - p >= 2 && *p == ' ' && p[1] > ' ') /* the space after a colon */
         return p + 1;

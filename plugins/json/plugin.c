@@ -35,9 +35,7 @@ static int js_sniff(const unsigned char *head, size_t len)
     if (p == end)
         return 0;
     switch (*p) {
-    case '{':
-        q = skip_ws(p + 1, end);
-        return q == end ? 60 : (*q == '"' || *q == '}') ? 95 : 5;
+    case '{': q = skip_ws(p + 1, end); return q == end ? 60 : (*q == '"' || *q == '}') ? 95 : 5;
     case '[':
         q = skip_ws(p + 1, end);
         if (q == end)

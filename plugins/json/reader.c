@@ -260,7 +260,8 @@ static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char 
             return R->status;
         tag = js_tag_find(s, len);
         if (tag != JS_TAG_LIST && tag != JS_TAG_TUPLE && tag != JS_TAG_DICT && tag != JS_TAG_MODEL)
-            return js_fail(R, BRINE_E_SYNTAX, sq, "Expecting \"$list\", \"$tuple\", \"$dict\" or \"$model\" after \"$anchor\"");
+            return js_fail(R, BRINE_E_SYNTAX, sq,
+                           "Expecting \"$list\", \"$tuple\", \"$dict\" or \"$model\" after \"$anchor\"");
         p = js_skip_ws(p, end);
         if (p == end || *p != ':')
             return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -269,7 +270,10 @@ static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char 
         unsigned want = tag == JS_TAG_MODEL ? '"' : tag == JS_TAG_DICT ? '{' : '[';
         if (c != want)
             return js_fail(R, JS_SYNTAX(R, p), p, "Expecting %s after \"%s\"",
-                           want == '"' ? "a string" : want == '{' ? "an object" : "an array", js_tag_names[tag]);
+                           want == '"'   ? "a string"
+                           : want == '{' ? "an object"
+                                         : "an array",
+                           js_tag_names[tag]);
     }
     if (in_args && tag != JS_TAG_TUPLE)
         return JS_PLAIN; /* the caller refuses it */
@@ -427,8 +431,8 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
         if (in_args || (R->flags & JS_R_KEY))
             goto refuse;
     }
-    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) || (rc = push(R, JD_OBJECT, 0, (size_t)(kq - R->start) + 1, open)) ||
-        (rc = emit_key(R, k, len, kq)))
+    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) ||
+        (rc = push(R, JD_OBJECT, 0, (size_t)(kq - R->start) + 1, open)) || (rc = emit_key(R, k, len, kq)))
         return rc;
     *pp = p;
     return JS_MORE;

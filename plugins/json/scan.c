@@ -29,8 +29,8 @@ static void path_key(char *path, size_t cap, const unsigned char *k, size_t len)
 {
     int ident = len > 0 && !(k[0] >= '0' && k[0] <= '9');
     for (size_t i = 0; i < len && ident; i++)
-        ident = (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
-                k[i] == '_';
+        ident =
+            (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_';
     char step[BRINE_ERROR_PATH];
     size_t n = 0;
     if (ident) {
@@ -122,8 +122,7 @@ int js_fail(js_reader *R, int code, const unsigned char *at, const char *fmt, ..
     uint64_t line, column, chars;
     position(R->start, at, &line, &column, &chars);
     brine_error_set_at(err, code, R->base + (uint64_t)(at - R->start), "%s: line %llu column %llu (char %llu)", msg,
-                       (unsigned long long)line, (unsigned long long)column,
-                       (unsigned long long)chars);
+                       (unsigned long long)line, (unsigned long long)column, (unsigned long long)chars);
     err->line = line;
     err->column = column;
     reader_path(R, err->path, sizeof err->path);

@@ -54,7 +54,7 @@ typedef struct js_writer {
     size_t entry_count, entry_cap;
     js_wframe *stack;
     size_t depth, cap;
-    size_t key_frame;  /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
+    size_t key_frame;   /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
     size_t sorted_open; /* sorted dicts open */
 } js_writer;
 
@@ -190,14 +190,13 @@ static int write_int(js_writer *w, int neg, uint64_t mag)
 
 /* Does byte c need an escape? 1: always; 2: in ascii mode (0x7f and up). */
 static const unsigned char esc_class[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
 /* The first byte in [p, end) that needs an escape outside ascii mode. */
@@ -370,16 +369,16 @@ static int write_float(js_writer *w, double d, size_t level)
     return tag_close(w, level);
 }
 
-static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_t level, int as_key_text)
+static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_t level)
 {
     int rc;
     w->tmp.len = 0;
     if (len <= JS_MAX_DEC_BYTES) {
         if ((rc = js_le_to_dec(le, len, &w->tmp, w->sink.err)))
             return rc;
-        return as_key_text ? write_str(w, "", 0, w->tmp.data, w->tmp.len) : put(w, w->tmp.data, w->tmp.len);
+        return put(w, w->tmp.data, w->tmp.len);
     }
-    if ((w->opts & W_PLAIN) || as_key_text)
+    if (w->opts & W_PLAIN)
         return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
     if ((rc = js_le_to_hex(le, len, &w->tmp, w->sink.err)) || (rc = tag_open(w, level, JS_TAG_INT)) ||
         (rc = write_str(w, "", 0, w->tmp.data, w->tmp.len)))
@@ -408,9 +407,8 @@ static int write_complex(js_writer *w, double re, double im, size_t level)
     size_t inner = tagged ? level + 1 : level;
     if (tagged && (rc = tag_open(w, level, JS_TAG_COMPLEX)))
         return rc;
-    if ((rc = PUTS(w, "[")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, re, inner + 1)) ||
-        (rc = PUTS(w, ",")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, im, inner + 1)) ||
-        (rc = nl(w, inner)) || (rc = PUTS(w, "]")))
+    if ((rc = PUTS(w, "[")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, re, inner + 1)) || (rc = PUTS(w, ",")) ||
+        (rc = nl(w, inner + 1)) || (rc = write_float(w, im, inner + 1)) || (rc = nl(w, inner)) || (rc = PUTS(w, "]")))
         return rc;
     return tagged ? tag_close(w, level) : BRINE_OK;
 }
@@ -507,8 +505,8 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
             rc = tag_open(w, level, JS_TAG_MODEL);
         else if (!(rc = PUTS(w, "{")) && !(rc = nl(w, level + 1)) && !(rc = PUTS(w, "\"type\"")))
             rc = colon(w);
-        if (rc || (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)) ||
-            (rc = PUTS(w, ",")) || (rc = nl(w, level + 1)) || (rc = PUTS(w, "\"args\"")) || (rc = colon(w)))
+        if (rc || (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)) || (rc = PUTS(w, ",")) ||
+            (rc = nl(w, level + 1)) || (rc = PUTS(w, "\"args\"")) || (rc = colon(w)))
             return rc;
         return push(w, JW_MODEL, level + 1, 0) ? BRINE_OK : BRINE_E_NOMEM;
     default: return fail(w, BRINE_E_INVALID, "not a container event");
@@ -519,9 +517,9 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
 static int sort_entries(js_writer *w, js_wframe *f)
 {
     size_t n = w->entry_count - f->first_entry, len = (size_t)(w->cur - w->sort.data);
-    js_entry *e = w->entries + f->first_entry;
     if (n == 0)
         return BRINE_OK;
+    js_entry *e = w->entries + f->first_entry;
     /* A stable merge sort of entry indexes by key text (UTF-8 byte order is
      * code point order, as Python sorts str keys). */
     size_t *order = brine_malloc(n * sizeof *order);
@@ -702,8 +700,8 @@ static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
             return out_of_range(w);
         return write_key_text(w, f, "", 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
     default: {
-        static const char *const names[] = {"?",     "null",  "bool",  "int",  "int",  "int",   "float", "complex",
-                                            "str",   "bytes", "list",  "tuple", "dict", "model", "?",    "?"};
+        static const char *const names[] = {"?",   "null",  "bool", "int",   "int",  "int",   "float", "complex",
+                                            "str", "bytes", "list", "tuple", "dict", "model", "?",     "?"};
         char msg[96];
         snprintf(msg, sizeof msg, "keys must be str, int, float, bool or None, not %s",
                  names[(unsigned)ev->kind < 16 ? (unsigned)ev->kind : 0]);
@@ -743,7 +741,7 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
     case BRINE_EV_BOOL: return ev->v.boolean ? PUTS(w, "true") : PUTS(w, "false");
     case BRINE_EV_INT: return write_int(w, ev->v.i < 0, ev->v.i < 0 ? 0 - (uint64_t)ev->v.i : (uint64_t)ev->v.i);
     case BRINE_EV_UINT: return write_int(w, 0, ev->v.u);
-    case BRINE_EV_BIGINT: return write_bigint(w, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, level, 0);
+    case BRINE_EV_BIGINT: return write_bigint(w, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, level);
     case BRINE_EV_FLOAT: return write_float(w, ev->v.f, level);
     case BRINE_EV_COMPLEX: return write_complex(w, ev->v.c.re, ev->v.c.im, level);
     case BRINE_EV_STR: return write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len);
