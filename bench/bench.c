@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <brine/format.h>
 
 #include "bench.h"
@@ -200,6 +204,7 @@ static void progress(const char *what)
 
 static bench_config config = {0.3, 15, 1.0, 3, 100000};
 static const char *only; /* --only: run just the cells whose label has this */
+static int no_trim;      /* --no-trim: malloc keeps freed memory */
 
 static int find_row(const table *t, const char *label)
 {
@@ -589,7 +594,10 @@ static void print_header(void)
                load > 0.5 * (double)sysconf(_SC_NPROCESSORS_ONLN) ? " (BUSY: figures are inflated)" : "");
     if (fp)
         fclose(fp);
-    printf("\nbuild: brine %s, %s; compiler %s, CFLAGS %s%s\n", brine_version(), libs, __VERSION__, BENCH_CFLAGS,
+    printf("\nmalloc: %s\n", no_trim ? "--no-trim: freed memory stays in the process (M_TRIM_THRESHOLD 1 GiB, "
+                                       "M_MMAP_THRESHOLD 32 MiB)"
+                                     : "the C library's defaults");
+    printf("build: brine %s, %s; compiler %s, CFLAGS %s%s\n", brine_version(), libs, __VERSION__, BENCH_CFLAGS,
 #ifdef __OPTIMIZE__
            ""
 #else
@@ -655,6 +663,8 @@ int main(int argc, char **argv)
             config.min_reps = (size_t)atol(argv[++i]);
         } else if (strcmp(a, "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(a, "--no-trim") == 0) {
+            no_trim = 1;
         } else if (strcmp(a, "--no-model") == 0) {
             model = 0;
         } else if (strcmp(a, "--corpus") == 0 && i + 1 < argc) {
@@ -672,6 +682,16 @@ int main(int argc, char **argv)
         }
     }
 
+#ifdef __GLIBC__
+    /* glibc gives freed memory back to the kernel once the free top of the
+     * heap passes a threshold, so a program that decodes, frees and decodes
+     * again may fault every page in each time. --no-trim measures without
+     * that, for every cell alike. */
+    if (no_trim) {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    }
+#endif
     /* The counting allocator must be in place before any document exists. */
     brine_set_allocator(bench_mem_malloc, bench_mem_realloc, bench_mem_free);
 
