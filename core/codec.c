@@ -134,6 +134,7 @@ int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts)
 typedef struct check_frame {
     brine_event_kind kind;
     size_t children;
+    int in_key; /* this container is (inside) a dict key: only tuples may nest */
 } check_frame;
 
 typedef struct checker {
@@ -169,6 +170,23 @@ static int checker_fail(checker *c, int code, const char *what)
     return code;
 }
 
+/* 1 if the next value is a dict key or part of one. */
+static int checker_in_key(checker *c)
+{
+    check_frame *f = brinep_stack_top(&c->stack);
+    return f && (f->in_key || (f->kind == BRINE_EV_DICT && f->children % 2 == 0));
+}
+
+/* A graph could not hold such a key; a streamed conversion must not write
+ * one either, or it would produce a file brine cannot read back. */
+static int checker_unhashable(checker *c, brine_event_kind kind)
+{
+    const char *name = kind == BRINE_EV_LIST ? "list" : kind == BRINE_EV_DICT ? "dict" : "model";
+    char what[64];
+    snprintf(what, sizeof what, "unhashable type: '%s'", name);
+    return checker_fail(c, BRINE_E_KEY, what);
+}
+
 static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
@@ -179,21 +197,27 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
     case BRINE_EV_MODEL: {
+        int in_key = checker_in_key(c);
+        if (in_key && ev->kind != BRINE_EV_TUPLE)
+            return checker_unhashable(c, ev->kind);
         if (c->stack.count >= c->max_depth) {
             brinep_depth_error(sink->err, c->max_depth, "decoding");
             return checker_fail(c, BRINE_E_DEPTH, "");
         }
         if (ev->anchor) {
             int added;
-            if (!brinep_map_upsert(&c->anchors, ev->anchor, &added))
+            uint64_t *kind = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+            if (!kind)
                 return brinep_nomem(sink->err);
             if (!added)
                 return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+            *kind = (uint64_t)ev->kind;
         }
         check_frame *f = brinep_stack_push(&c->stack);
         if (!f)
             return brinep_nomem(sink->err);
         f->kind = ev->kind;
+        f->in_key = in_key;
         break;
     }
     case BRINE_EV_END:
@@ -201,10 +225,14 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
             return checker_fail(c, BRINE_E_INVALID, "an END event closes nothing");
         brinep_stack_pop(&c->stack);
         break;
-    case BRINE_EV_REF:
-        if (!ev->v.ref || !brinep_map_find(&c->anchors, ev->v.ref))
+    case BRINE_EV_REF: {
+        uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+        if (!kind)
             return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
+        if (*kind != BRINE_EV_TUPLE && checker_in_key(c))
+            return checker_unhashable(c, (brine_event_kind)*kind);
         break;
+    }
     default: break;
     }
     if (ev->kind != BRINE_EV_LIST && ev->kind != BRINE_EV_TUPLE && ev->kind != BRINE_EV_DICT &&

@@ -390,6 +390,24 @@ START_TEST(test_streamed_transcode_keeps_the_depth_limit_and_reference_checks)
 }
 END_TEST
 
+START_TEST(test_streamed_transcode_refuses_keys_a_graph_could_not_hold)
+{
+    const char *bad[] = {"{1 [0 ] i1 ] ", "{1 (1 {0 ] ] i1 ] "};
+    for (size_t i = 0; i < 2; i++) {
+        brine_error err;
+        brine_source src;
+        brine_output out;
+        int streamed = -1;
+        brine_source_init_buffer(&src, bad[i], strlen(bad[i]));
+        brine_output_init_buffer(&out, &err);
+        ck_assert_int_eq(brine_transcode(evplain, &src, NULL, evtext, &out, NULL, &streamed, &err), BRINE_E_KEY);
+        ck_assert_int_eq(streamed, 1);
+        ck_assert_str_eq(err.message, i ? "unhashable type: 'dict'" : "unhashable type: 'list'");
+        brine_output_destroy(&out);
+    }
+}
+END_TEST
+
 START_TEST(test_decoding_from_a_pipe_in_chunks_equals_decoding_a_buffer)
 {
     /* A long input so the source's 64 KiB window refills many times. */
@@ -560,6 +578,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_transcode_streams_when_no_reference_can_arrive);
     tcase_add_test(tc, test_transcode_goes_through_a_graph_to_expand_references);
     tcase_add_test(tc, test_streamed_transcode_keeps_the_depth_limit_and_reference_checks);
+    tcase_add_test(tc, test_streamed_transcode_refuses_keys_a_graph_could_not_hold);
     tcase_add_test(tc, test_decoding_from_a_pipe_in_chunks_equals_decoding_a_buffer);
     tcase_add_test(tc, test_a_source_reports_truncation_with_the_offset_where_input_ended);
     tcase_add_test(tc, test_a_file_source_does_not_allocate_for_a_length_the_input_lacks);
