@@ -91,7 +91,8 @@ static int attach(builder *b, const brine_value *v)
     case BRINE_MODEL:
         if (f->children == 0) {
             if (v->type != BRINE_TUPLE)
-                return fail(b, BRINE_E_INVALID, "a model's args must be a tuple, not %s",
+                /* Data can say this (a reference to a list in args position). */
+                return fail(b, BRINE_E_CORRUPT, "a model's args must be a tuple, not %s",
                             brine_type_name((brine_type)v->type));
             brinep_link(&f->slot.as.model->args, -1);
             f->slot.as.model->args = *v;

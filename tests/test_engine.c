@@ -216,7 +216,7 @@ START_TEST(test_builder_refuses_malformed_streams)
     ck_assert_str_eq(err.message, "an END event closes nothing");
 
     ck_assert_ptr_null(decode(evtext, "M1:T i1 N ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_INVALID);
+    ck_assert_int_eq(err.code, BRINE_E_CORRUPT);
     ck_assert_str_eq(err.message, "a model's args must be a tuple, not int");
 
     ck_assert_ptr_null(decode(evtext, "{1 s1:k ] ", 0, &err));
