@@ -1,0 +1,78 @@
+#!/bin/sh
+# fuzz/build.sh: builds the libFuzzer harnesses and their seed corpora (what
+# `make fuzz` runs). libbrine and the plugins are configured afresh with clang
+# and -fsanitize=fuzzer-no-link,address,undefined in OUTDIR/lib, statically
+# (the harnesses link every format in, no dlopen), from a copy of the tree
+# in OUTDIR/src when needed (srccopy.sh). Usage:
+#     fuzz/build.sh [SRCDIR [OUTDIR]]     (defaults: this tree, ./_build-fuzz)
+# Then fuzz/run.sh OUTDIR runs the harnesses. Needs clang and its sanitizer
+# and libFuzzer runtimes: apt-get install clang libclang-rt-14-dev.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "${1:-$here/..}" && pwd)
+outdir=${2:-$PWD/_build-fuzz}
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+CC=${FUZZ_CC:-clang}
+jobs=${FUZZ_JOBS:-2}
+# -fno-sanitize-recover: a UBSan report must stop the run like a crash.
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $san"
+
+say() { echo "fuzz/build.sh: $*"; }
+
+# A compiler without libFuzzer fails here, not halfway through.
+probe=$outdir/probe.c
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n); int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n ? d[0] == 1 : 0; }' >"$probe"
+if ! "$CC" -fsanitize=fuzzer $san -o "$outdir/probe" "$probe" >/dev/null 2>&1; then
+    say "$CC cannot build libFuzzer programs; on Debian: apt-get install clang libclang-rt-14-dev" >&2
+    exit 1
+fi
+rm -f "$probe" "$outdir/probe"
+
+say "sources"
+src=$(sh "$here/srccopy.sh" "$srcdir" "$outdir/src")
+mkdir -p "$outdir/lib" "$outdir/bin"
+if [ ! -f "$outdir/lib/config.status" ]; then
+    say "configuring libbrine with $CC and the fuzzer instrumentation"
+    (cd "$outdir/lib" && "$src/configure" -q --disable-shared CC="$CC" CFLAGS="$CFLAGS" LDFLAGS="$san")
+fi
+say "building libbrine and the plugins"
+make -s -C "$outdir/lib/core" -j"$jobs" >/dev/null
+make -s -C "$outdir/lib/plugins" -j"$jobs" >/dev/null
+
+# Link flags of the libraries, as configure found them.
+var() { sed -n "s/^$1 = //p" "$outdir/lib/Makefile"; }
+libs="$outdir/lib/plugins/native/.libs/native.a $outdir/lib/plugins/msgpack/.libs/msgpack.a"
+libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/core/.libs/libbrine.a"
+libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var LIBLTDL) -lm"
+cflags="$CFLAGS -I$src/include -I$here"
+
+# The bencode example plugin is compiled into every harness as a fourth format.
+obj=$outdir/bin/obj
+mkdir -p "$obj"
+$CC $cflags -fvisibility=hidden -c "$src/examples/plugin/bencode.c" -o "$obj/bencode.o"
+
+build() { # NAME SOURCE [CFLAGS...]
+    name=$1 source=$2
+    shift 2
+    $CC $cflags "$@" -c "$here/$source" -o "$obj/$name.o"
+    $CC -fsanitize=fuzzer $san -o "$outdir/bin/$name" "$obj/$name.o" "$obj/bencode.o" $libs
+}
+say "linking the harnesses into $outdir/bin"
+for f in native msgpack json bencode; do
+    build "decode_$f" decode.c -DFZ_FORMAT="\"$f\""
+    build "roundtrip_$f" roundtrip.c -DFZ_FORMAT="\"$f\""
+done
+build sniff sniff.c
+build transcode transcode.c
+
+# The seed generator links the same objects but has its own main.
+$CC $cflags -c "$here/seedgen.c" -o "$obj/seedgen.o"
+$CC -fsanitize=fuzzer-no-link $san -o "$obj/seedgen" "$obj/seedgen.o" "$obj/bencode.o" $libs
+rm -rf "$outdir/seeds"
+corpus=$srcdir/../shared/corpus
+[ -d "$corpus" ] || corpus=
+ASAN_OPTIONS=detect_leaks=1 "$obj/seedgen" "$srcdir/data" "$outdir" $corpus
+say "done: $(ls "$outdir/bin" | grep -vc obj) harnesses; run them with $here/run.sh $outdir"

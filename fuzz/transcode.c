@@ -1,0 +1,87 @@
+/* transcode.c: the libFuzzer harness for brine_transcode. The first byte
+ * picks the source format, the target format and their option sets; the
+ * rest is the input. Whichever route brine_transcode takes (streaming
+ * decoder -> encoder, or through a graph), it must succeed exactly when
+ * decoding and then encoding succeed, and its output must decode to a graph
+ * equal to the one that route writes. */
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Decodes bytes written by the target format, or aborts. */
+static brine_doc *read_back(const brine_plugin *to, const void *bytes, size_t len, const brine_options *opts,
+                            const char *route)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    brine_doc *doc = brine_decode_buffer(to, bytes, len, opts, &err);
+    if (!doc)
+        FZ_FAIL("%s cannot read what the %s route wrote (%s): %s", to->name, route, brine_strerror(err.code),
+                err.message);
+    return doc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    unsigned pick = data[0];
+    const fz_format *ff = &fz_formats[pick % FZ_COUNT(fz_formats)];
+    const fz_format *tf = &fz_formats[(pick / 4) % FZ_COUNT(fz_formats)];
+    const fz_optset *fset = &ff->sets[(pick / 16) % ff->set_count];
+    const fz_optset *tset = &tf->sets[(pick / 64) % tf->set_count];
+    const brine_plugin *from = fz_plugin(ff->name), *to = fz_plugin(tf->name);
+    data++;
+    size--;
+
+    brine_options fopts, topts, tdopts;
+    fz_options(&fopts, fset->max_depth, fset->decode);
+    fz_options(&topts, fset->max_depth, tset->encode);
+    fz_options(&tdopts, 0, tset->decode);
+
+    /* The streaming (or internal graph) route. */
+    brine_source src;
+    brine_output out;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_source_init_buffer(&src, data, size);
+    if (brine_output_init_buffer(&out, &err) != BRINE_OK)
+        FZ_FAIL("out of memory");
+    int streamed = -1;
+    int rc = brine_transcode(from, &src, &fopts, to, &out, &topts, &streamed, &err);
+    brine_source_destroy(&src);
+    size_t tlen = 0;
+    void *tbytes = rc == BRINE_OK ? brine_output_take(&out, &tlen) : NULL;
+    brine_output_destroy(&out);
+    if (rc != BRINE_OK)
+        fz_check_error("transcoding", &err, size);
+    else if (!tbytes)
+        FZ_FAIL("out of memory");
+
+    /* The route through a graph the caller decodes and encodes. */
+    brine_error gerr;
+    brine_error_clear(&gerr);
+    void *gbytes = NULL;
+    size_t glen = 0;
+    brine_doc *doc = brine_decode_buffer(from, data, size, &fopts, &gerr);
+    int grc = doc ? brine_encode_buffer(to, brine_doc_root(doc), &topts, &gbytes, &glen, &gerr) : gerr.code;
+    brine_doc_free(doc);
+
+    if ((rc == BRINE_OK) != (grc == BRINE_OK))
+        FZ_FAIL("%s -> %s: transcode (%s route) says %s, decode + encode says %s: %s / %s", from->name, to->name,
+                streamed ? "streamed" : "graph", brine_strerror(rc), brine_strerror(grc), err.message, gerr.message);
+    if (rc == BRINE_OK) {
+        brine_doc *a = read_back(to, tbytes, tlen, &tdopts, "transcode");
+        brine_doc *b = read_back(to, gbytes, glen, &tdopts, "graph");
+        brine_error_clear(&err);
+        int eq = brine_value_equal(brine_doc_root(a), brine_doc_root(b), 0, &err);
+        if (eq != 1)
+            FZ_FAIL("%s -> %s: transcode (%s route) and decode + encode wrote different graphs (%d: %s)", from->name,
+                    to->name, streamed ? "streamed" : "graph", eq, err.message);
+        brine_doc_free(a);
+        brine_doc_free(b);
+    }
+    brine_free(tbytes);
+    brine_free(gbytes);
+    return 0;
+}
