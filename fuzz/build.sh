@@ -6,7 +6,8 @@
 # in OUTDIR/src when needed (srccopy.sh). Usage:
 #     fuzz/build.sh [SRCDIR [OUTDIR]]     (defaults: this tree, ./_build-fuzz)
 # Then fuzz/run.sh OUTDIR runs the harnesses. Needs clang and its sanitizer
-# and libFuzzer runtimes: apt-get install clang libclang-rt-14-dev.
+# and libFuzzer runtimes: apt-get install clang libclang-rt-14-dev. Corpus
+# snippets come from FUZZ_CORPUS (default: ../shared/corpus of the tree).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,7 +73,7 @@ build transcode transcode.c
 $CC $cflags -c "$here/seedgen.c" -o "$obj/seedgen.o"
 $CC -fsanitize=fuzzer-no-link $san -o "$obj/seedgen" "$obj/seedgen.o" "$obj/bencode.o" $libs
 rm -rf "$outdir/seeds"
-corpus=$srcdir/../shared/corpus
+corpus=${FUZZ_CORPUS:-$srcdir/../shared/corpus}
 [ -d "$corpus" ] || corpus=
 ASAN_OPTIONS=detect_leaks=1 "$obj/seedgen" "$srcdir/data" "$outdir" $corpus
 say "done: $(ls "$outdir/bin" | grep -vc obj) harnesses; run them with $here/run.sh $outdir"

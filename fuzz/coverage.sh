@@ -51,9 +51,11 @@ echo "== branch coverage"
 report --branches --sort-percentage
 for area in core plugins; do
     echo "== $area/"
-    report --filter "$src/$area/" --print-summary -o /dev/null
+    # Never -o /dev/null: gcovr replaces its output file, and as root that
+    # turned /dev/null into a regular file for the whole machine.
+    report --filter "$src/$area/" --print-summary -o "$outdir/$area.txt"
 done
 echo "== core/ and plugins/"
-report --print-summary -o /dev/null
+report --print-summary -o "$outdir/all.txt"
 say "line-by-line report: $outdir/html/index.html"
 exit $status

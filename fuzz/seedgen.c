@@ -1,12 +1,8 @@
-/* seedgen.c: writes the seed corpora the harnesses start from, one
- * directory per harness under OUTDIR/seeds. Sources: the test data in
- * data/ (native golden files, msgpack vectors, JSON error cases, the CLI
- * sample, checked-in crash inputs under data/fuzz/), graphs built here to
- * cover every type, sharing, cycles, models and deep nesting, encoded by
- * every format under every option set of fuzz.h, and small snippets of the
- * JSON corpus when its directory is given. Usage:
- *     seedgen DATADIR OUTDIR [CORPUSDIR]
- * Built and run by fuzz/build.sh; deterministic. */
+/* seedgen.c: writes the seed corpora, OUTDIR/seeds/<harness>/, from the test
+ * data of data/ (and data/fuzz/), from graphs of every type, sharing, cycles,
+ * models and deep nesting encoded by every format under every option set of
+ * fuzz.h, and from snippets of the JSON corpus. Deterministic. Usage (run by
+ * fuzz/build.sh): seedgen DATADIR OUTDIR [CORPUSDIR] */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>

@@ -1,12 +1,8 @@
-/* test_alloc.c: out-of-memory paths, the SQLite way. For a representative
- * graph in each format (native, msgpack, json) and for decoding, encoding,
- * transcoding, the whole-graph operations and loading the registry, the
- * allocator installed through brine_set_allocator fails allocation number
- * k, for every k from 1 until the operation no longer reaches a k-th
- * allocation: once (later allocations succeed) and persistently (all from
- * k on fail). Each time the call must fail with BRINE_E_NOMEM or succeed
- * with the same result as without failures, and every block it allocated
- * must be freed again (counted here; LeakSanitizer sees the rest). */
+/* test_alloc.c: out-of-memory paths, the SQLite way: decoding, encoding and
+ * transcoding a representative graph in native, msgpack and json, the graph
+ * operations and registry loading, with allocation k failing (once, then from
+ * k on) for every k the operation reaches. Each call must return
+ * BRINE_E_NOMEM or the same result as without failures, and free all it took. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
