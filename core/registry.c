@@ -120,20 +120,21 @@ int brine_registry_add_dir(brine_registry *reg, const char *dir, brine_error *er
     return BRINE_OK;
 }
 
-/* Records a failure; returns BRINE_E_PLUGIN with the same reason in err. */
+/* Records a failure; returns BRINE_E_PLUGIN with the same reason in err,
+ * or BRINE_E_NOMEM when the failure cannot even be recorded. */
 static int add_failure(brine_registry *reg, const char *file, const char *reason, brine_error *err)
 {
-    if (grow((void **)&reg->failures, &reg->failure_cap, reg->failure_count, sizeof *reg->failures) == 0) {
-        reg_failure *f = &reg->failures[reg->failure_count];
-        f->file = dup_str(file);
-        f->reason = dup_str(reason);
-        if (f->file && f->reason)
-            reg->failure_count++;
-        else {
-            brine_free(f->file);
-            brine_free(f->reason);
-        }
+    if (grow((void **)&reg->failures, &reg->failure_cap, reg->failure_count, sizeof *reg->failures))
+        return brinep_nomem(err);
+    reg_failure *f = &reg->failures[reg->failure_count];
+    f->file = dup_str(file);
+    f->reason = dup_str(reason);
+    if (!f->file || !f->reason) {
+        brine_free(f->file);
+        brine_free(f->reason);
+        return brinep_nomem(err);
     }
+    reg->failure_count++;
     return brine_error_set(err, BRINE_E_PLUGIN, "%s: %s", file, reason);
 }
 
@@ -263,7 +264,7 @@ int brine_registry_load_file(brine_registry *reg, const char *path, brine_error 
 /* Registers the plugins of a static build: libtool's -dlpreopen lists each
  * module's exported symbols in lt_preloaded_symbols, and a plugin's entry
  * point is there under its <module>_LTX_brine_plugin_entry name. */
-static void load_preloaded(brine_registry *reg)
+static int load_preloaded(brine_registry *reg, brine_error *err)
 {
     static const char suffix[] = "_LTX_brine_plugin_entry";
     const size_t slen = sizeof suffix - 1;
@@ -274,8 +275,12 @@ static void load_preloaded(brine_registry *reg)
         char origin[128];
         snprintf(origin, sizeof origin, "preloaded (%.*s)", (int)(len - slen), s->name);
         brine_plugin_entry_fn entry = (brine_plugin_entry_fn)(uintptr_t)s->address;
-        add_plugin(reg, entry(), origin, NULL, NULL);
+        /* A refused plugin is recorded as a failure; running out of memory
+         * is the caller's error, never a silently smaller registry. */
+        if (add_plugin(reg, entry(), origin, NULL, NULL) == BRINE_E_NOMEM)
+            return brinep_nomem(err);
     }
+    return BRINE_OK;
 }
 
 static int has_library_suffix(const char *name)
@@ -395,8 +400,8 @@ int brine_registry_load(brine_registry *reg, brine_error *err)
     int rc = start_ltdl(reg, err);
     if (rc)
         return rc;
-    if (lt_preloaded_symbols)
-        load_preloaded(reg);
+    if (lt_preloaded_symbols && (rc = load_preloaded(reg, err)))
+        return rc;
     for (size_t i = 0; i < reg->dir_count && rc == BRINE_OK; i++)
         rc = load_dir(reg, reg->dirs[i], err);
     if (rc == BRINE_OK)
