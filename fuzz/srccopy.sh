@@ -13,10 +13,23 @@ srcdir=$1 dest=$2
 if [ -n "${FUZZ_NO_COPY:-}" ] && [ -x "$dest/configure" ]; then
     echo "$dest"
 elif [ -d "$srcdir/.git" ] && command -v git >/dev/null 2>&1; then
-    mkdir -p "$dest"
+    # Only files whose content changed are copied, and they get the time of
+    # the copy: make then rebuilds exactly what changed, even when a file
+    # goes back to an older version (which tar would restore with its older
+    # time, leaving stale objects behind).
+    stage=$dest.new
+    rm -rf "$stage"
+    mkdir -p "$stage" "$dest"
     (cd "$srcdir" && git ls-files -z -co --exclude-standard |
         xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done; true' sh |
-        tar --null -T - -cf -) | (cd "$dest" && tar -xf -)
+        tar --null -T - -cf -) | (cd "$stage" && tar -xf -)
+    (cd "$stage" && find . -type f) | while IFS= read -r f; do
+        if ! cmp -s "$stage/$f" "$dest/$f"; then
+            mkdir -p "$(dirname "$dest/$f")"
+            cp "$stage/$f" "$dest/$f"
+        fi
+    done
+    rm -rf "$stage"
     if [ ! -x "$dest/configure" ] || [ "$dest/configure.ac" -nt "$dest/configure" ]; then
         (cd "$dest" && autoreconf -fi >/dev/null 2>&1) || {
             echo "fuzz/srccopy.sh: autoreconf failed in $dest" >&2

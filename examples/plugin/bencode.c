@@ -593,7 +593,7 @@ static int bc_sorted_cmp(const void *a, const void *b)
 static int bc_close_dict(bc_enc *e, const bc_open *dict)
 {
     size_t count = e->entry_count - dict->first;
-    bc_entry *ents = e->entries + dict->first;
+    bc_entry *ents = e->entries ? e->entries + dict->first : NULL; /* {} has no entries array */
     int in_order = 1;
     char q[200];
     for (size_t k = 1; k < count && in_order; k++)
