@@ -215,28 +215,6 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
 
 /* Scalars of one type, by value: ints by representation (it is canonical),
  * floats and complexes by bits, str and bytes by content. */
-static int scalar_equal(const brine_value *a, const brine_value *b)
-{
-    switch (a->type) {
-    case BRINE_NULL: return 1;
-    case BRINE_BOOL: return (a->as.b != 0) == (b->as.b != 0);
-    case BRINE_INT:
-        if (a->sub != b->sub)
-            return 0;
-        if (a->sub != BRINEP_INT_BIG)
-            return a->as.u == b->as.u;
-        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
-    case BRINE_FLOAT: return !memcmp(&a->as.f, &b->as.f, sizeof(double));
-    case BRINE_COMPLEX:
-        return !memcmp(&a->as.cx->re, &b->as.cx->re, sizeof(double)) &&
-               !memcmp(&a->as.cx->im, &b->as.cx->im, sizeof(double));
-    case BRINE_STR:
-    case BRINE_BYTES:
-        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
-    default: return 0;
-    }
-}
-
 /* 1 if keys a and b are equal, 0 if not, -1 when out of memory. Both keys
  * have been hashed, so they are finite trees (or DAGs) of tuples and
  * scalars. Pairs of tuples found equal are remembered past MEMO_AFTER, as
@@ -246,7 +224,7 @@ static int keys_equal(const brine_value *a, const brine_value *b)
     if (a->type != b->type)
         return 0;
     if (a->type != BRINE_TUPLE)
-        return scalar_equal(a, b);
+        return brinep_scalar_equal(a, b);
     key_stack st;
     key_stack_init(&st);
     brinep_map memo; /* a-side tuple node -> the b-side node it equals */
@@ -275,7 +253,7 @@ static int keys_equal(const brine_value *a, const brine_value *b)
                 f->index = 0;
                 tuples++;
             }
-        } else if (!scalar_equal(a, b)) {
+        } else if (!brinep_scalar_equal(a, b)) {
             result = 0;
             break;
         }

@@ -46,7 +46,10 @@ static const brine_value *next_child(uint8_t type, const void *node, size_t *cur
     }
 }
 
-static int scalar_equal(const brine_value *a, const brine_value *b)
+/* Scalars of the same type: ints by value, floats by bits (NaN equals the
+ * same NaN, -0.0 differs from 0.0), str and bytes by content. Shared by
+ * deep equality and dict keys. */
+int brinep_scalar_equal(const brine_value *a, const brine_value *b)
 {
     switch (a->type) {
     case BRINE_NULL: return 1;
@@ -135,7 +138,7 @@ int brine_value_equal(const brine_value *a, const brine_value *b, size_t max_dep
         }
         const void *na = brinep_node(a), *nb = brinep_node(b);
         if (!na) {
-            if (!scalar_equal(a, b)) {
+            if (!brinep_scalar_equal(a, b)) {
                 result = 0;
                 break;
             }

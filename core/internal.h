@@ -174,6 +174,9 @@ int brinep_int_from_bytes(brine_doc *doc, const void *le, size_t len, brine_valu
  * BRINE_E_NOMEM. */
 int brinep_int_decimal(const brine_value *v, char **out, size_t *len);
 
+/* Two scalars of the same type are equal (core/equal.c). */
+int brinep_scalar_equal(const brine_value *a, const brine_value *b);
+
 /* ---- shared utilities ------------------------------------------------- */
 
 /* An open-addressing map from nonzero uint64 keys to uint64 values
