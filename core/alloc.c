@@ -11,6 +11,8 @@ static brine_free_fn alloc_free = free;
 
 void brine_set_allocator(brine_malloc_fn m, brine_realloc_fn r, brine_free_fn f)
 {
+    /* Cached document chunks belong to the allocator being replaced. */
+    brine_release_memory();
     alloc_malloc = m ? m : malloc;
     alloc_realloc = r ? r : realloc;
     alloc_free = f ? f : free;

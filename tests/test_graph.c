@@ -833,6 +833,43 @@ out:
     return rc;
 }
 
+/* A document of about 1 MiB of strings (chunks of the largest size). */
+static void fill_and_free(void)
+{
+    brine_error e;
+    brine_error_clear(&e);
+    brine_doc *big = brine_doc_new();
+    ck_assert_ptr_nonnull(big);
+    brine_value *list = brine_list_new(big, &e);
+    static const char text[1000] = "x";
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(brine_seq_append(list, brine_str_new(big, text, sizeof text, &e), &e), BRINE_OK);
+    brine_doc_free(big);
+}
+
+START_TEST(test_freed_documents_leave_memory_for_reuse_until_released)
+{
+    brine_release_memory();
+    alloc_calls = 0;
+    alloc_fail_at = 0;
+    alloc_live = 0;
+    brine_set_allocator(failing_malloc, failing_realloc, counting_free);
+    fill_and_free();
+    long first = alloc_calls, cached = alloc_live;
+    ck_assert_msg(cached > 0 && cached <= 64, "%ld chunks cached (at most 64)", cached);
+    /* The second document takes its large chunks from the cache. */
+    alloc_calls = 0;
+    fill_and_free();
+    ck_assert_msg(alloc_calls + cached <= first, "%ld allocations the second time, %ld the first, %ld cached",
+                  alloc_calls, first, cached);
+    ck_assert_int_eq(alloc_live, cached);
+    ck_assert_uint_gt(brine_release_memory(), 0);
+    ck_assert_int_eq(alloc_live, 0);
+    ck_assert_uint_eq(brine_release_memory(), 0);
+    brine_set_allocator(NULL, NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_every_allocation_failure_is_reported_and_leaks_nothing)
 {
     static char expect[4096], text[4096];
@@ -844,6 +881,7 @@ START_TEST(test_every_allocation_failure_is_reported_and_leaks_nothing)
         alloc_fail_at = k;
         alloc_live = 0;
         int rc = workload(text, sizeof text);
+        brine_release_memory(); /* freed documents' cached chunks count as live */
         ck_assert_msg(alloc_live == 0, "allocation %ld failing leaked %ld blocks", k, alloc_live);
         if (alloc_calls < k) {
             /* No failure was injected: the whole workload ran. */
@@ -916,6 +954,7 @@ static Suite *graph_suite(void)
     tc = tcase_create("nomem");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_every_allocation_failure_is_reported_and_leaks_nothing);
+    tcase_add_test(tc, test_freed_documents_leave_memory_for_reuse_until_released);
     suite_add_tcase(s, tc);
     return s;
 }

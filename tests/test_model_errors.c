@@ -414,6 +414,7 @@ START_TEST(test_every_allocation_failure_is_reported_and_leaks_nothing)
         alloc_fail_at = k;
         alloc_live = 0;
         int rc = workload();
+        brine_release_memory(); /* freed documents' cached chunks count as live */
         ck_assert_msg(alloc_live == 0, "allocation %ld failing leaked %ld blocks", k, alloc_live);
         if (alloc_calls < k) {
             ck_assert_int_eq(rc, BRINE_OK);

@@ -151,6 +151,13 @@ typedef void (*brine_free_fn)(void *ptr);
  * not thread-safe. A NULL return is reported as BRINE_E_NOMEM, never a crash. */
 BRINE_API void brine_set_allocator(brine_malloc_fn m, brine_realloc_fn r, brine_free_fn f);
 
+/* Freed documents leave up to 4 MiB of their memory in a cache of the
+ * calling thread, for the next document to reuse (this spares the page
+ * faults of asking the kernel again; the cache is emptied when the thread
+ * exits and by brine_set_allocator). This returns that memory to the
+ * allocator now and gives the number of bytes released. */
+BRINE_API size_t brine_release_memory(void);
+
 /* The installed allocator, for plugins and for buffers libbrine hands over
  * (brine_encode_buffer's result is freed with brine_free). */
 BRINE_API void *brine_malloc(size_t size);
