@@ -56,10 +56,27 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
     return code;
 }
 
-/* Puts a finished value into the open container, or makes it the result. */
-static int attach(builder *b, const brine_value *v)
+static int attach_slow(builder *b, build_frame *f, const brine_value *v);
+
+/* Puts a finished value into the open container, or makes it the result.
+ * The common case, a list or tuple with room, is inlined into every event. */
+static inline int attach(builder *b, const brine_value *v)
 {
     build_frame *f = brinep_stack_top(&b->stack);
+    if (f && (f->slot.type == BRINE_LIST || f->slot.type == BRINE_TUPLE)) {
+        brinep_seq *s = f->slot.as.seq;
+        if (s->count < s->cap) {
+            s->items[s->count++] = *v;
+            brinep_link(v, 1);
+            f->children++;
+            return BRINE_OK;
+        }
+    }
+    return attach_slow(b, f, v);
+}
+
+static int attach_slow(builder *b, build_frame *f, const brine_value *v)
+{
     if (!f) {
         if (b->result)
             return fail(b, BRINE_E_INVALID, "%s", "the event stream holds more than one value");

@@ -23,18 +23,32 @@
 typedef struct walk_frame {
     const brine_value *slot; /* the open container */
     size_t index;            /* next child: element, dict half-entry (2 per entry) or model part */
+    /* Lists and tuples: their items and count, read once at the open, so
+     * that taking the next child is one comparison (it was a third of the
+     * walk's time with the slot and node re-read for every child). */
+    const brine_value *items;
+    size_t count;
 } walk_frame;
 
-/* The child slot of frame f at f->index, or NULL when f is exhausted. Dict
- * entries that were deleted are skipped. */
-static const brine_value *frame_next(walk_frame *f)
+static void frame_open(walk_frame *f, const brine_value *v)
+{
+    f->slot = v;
+    f->index = 0;
+    if (v->type == BRINE_LIST || v->type == BRINE_TUPLE) {
+        f->items = v->as.seq->items;
+        f->count = v->as.seq->count;
+    } else {
+        f->items = NULL;
+        f->count = 0;
+    }
+}
+
+/* Dicts and models: the child at f->index, or NULL when f is exhausted.
+ * Dict entries that were deleted are skipped. */
+static const brine_value *frame_next_other(walk_frame *f)
 {
     const brine_value *c = f->slot;
-    switch (c->type) {
-    case BRINE_LIST:
-    case BRINE_TUPLE:
-        return f->index < c->as.seq->count ? &c->as.seq->items[f->index++] : NULL;
-    case BRINE_DICT: {
+    if (c->type == BRINE_DICT) {
         const brinep_dict *d = c->as.dict;
         while (f->index / 2 < d->used && d->entries[f->index / 2].key.type == BRINEP_DELETED)
             f->index += 2;
@@ -43,14 +57,21 @@ static const brine_value *frame_next(walk_frame *f)
         const brinep_entry *e = &d->entries[f->index / 2];
         return (f->index++ % 2) ? &e->val : &e->key;
     }
-    case BRINE_MODEL:
+    if (c->type == BRINE_MODEL) {
         if (f->index == 0)
             return f->index++, &c->as.model->args;
         if (f->index == 1)
             return f->index++, &c->as.model->state;
-        return NULL;
-    default: return NULL;
     }
+    return NULL;
+}
+
+/* The child slot of frame f at f->index, or NULL when f is exhausted. */
+static inline const brine_value *frame_next(walk_frame *f)
+{
+    if (f->items)
+        return f->index < f->count ? &f->items[f->index++] : NULL;
+    return frame_next_other(f);
 }
 
 /* Writes the path of the child most recently taken from each frame. */
@@ -237,7 +258,7 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
                 rc = brinep_nomem(err);
                 break;
             }
-            f->slot = v;
+            frame_open(f, v);
             begin_event(v, &ev);
         }
         if (++sent > budget) {
@@ -307,7 +328,7 @@ int brine_value_stats(const brine_value *root, size_t max_depth, size_t *count, 
                 rc = brinep_nomem(err);
                 break;
             }
-            f->slot = v;
+            frame_open(f, v);
             if (stack.count > deepest)
                 deepest = stack.count;
         }
