@@ -294,6 +294,7 @@ brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err
     b->sink.event = builder_event;
     b->sink.finish = builder_finish;
     b->sink.destroy = builder_destroy;
+    b->sink.flags = BRINE_SINK_REFS; /* it restores anchors and references */
     b->sink.err = err;
     b->doc = doc;
     b->max_depth = max_depth ? max_depth : doc->max_depth;
