@@ -1,0 +1,860 @@
+/* reader.c: the pickle decoder, a port of CPython's _Unpickler stack machine
+ * that never imports or calls anything: globals become names, calls become
+ * models (docs/pickle.md has the table). Pickle mutates containers after
+ * they are referenced, so the value is built in a private document with the
+ * value API and then walked into the sink. The values opcodes make are
+ * objects.c's, text arguments text.c's.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reader.h"
+
+/* ------------------------------------------------------------------------
+ * Errors and memory
+ * ------------------------------------------------------------------------ */
+
+int pk_fail(pk_dec *d, int code, const char *fmt, ...)
+{
+    char msg[BRINE_ERROR_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return brine_error_set_at(d->err, code, d->op_off, "%s", msg);
+}
+
+static int pk_nomem(pk_dec *d)
+{
+    return pk_fail(d, BRINE_E_NOMEM, "out of memory");
+}
+
+/* The error of a value-API call made for the opcode at op_off. */
+int pk_api_fail(pk_dec *d, const brine_error *e)
+{
+    return brine_error_set_at(d->err, e->code ? e->code : BRINE_E_NOMEM, d->op_off, "%s at offset %llu",
+                              e->code ? e->message : "out of memory", (unsigned long long)d->op_off);
+}
+
+/* An error a helper reported in e, with its offset. */
+static int pk_forward(pk_dec *d, const brine_error *e)
+{
+    int code = e->code ? e->code : BRINE_E_NOMEM;
+    if (d->err && d->err->code == BRINE_OK) {
+        *d->err = *e;
+        d->err->code = code;
+    }
+    return code;
+}
+
+int pk_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t n = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap)
+        return BRINE_OK;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / elem)
+            return BRINE_E_NOMEM;
+        n *= 2;
+    }
+    q = brine_realloc(*p, n * elem);
+    if (!q)
+        return BRINE_E_NOMEM;
+    *p = q;
+    *cap = n;
+    return BRINE_OK;
+}
+
+int pk_depth_fail(pk_dec *d)
+{
+    return pk_fail(d, BRINE_E_DEPTH, "maximum recursion depth exceeded while decoding (limit %zu)", d->max_depth);
+}
+
+/* ------------------------------------------------------------------------
+ * Nodes, stack, marks
+ * ------------------------------------------------------------------------ */
+
+/* A slot for a new value; containers get a node of height 1. */
+int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out)
+{
+    brine_type t = brine_type_of(v);
+    out->v = v;
+    out->node = 0;
+    if (t == BRINE_LIST || t == BRINE_TUPLE || t == BRINE_DICT || t == BRINE_MODEL) {
+        if (d->node_count == 0)
+            d->node_count = 1;
+        if (pk_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
+            return pk_nomem(d);
+        out->node = d->node_count++;
+        d->nodes[out->node].height = 1;
+        d->nodes[out->node].flags = 0;
+    }
+    return BRINE_OK;
+}
+
+size_t pk_height(const pk_dec *d, const pk_slot *s)
+{
+    return s->node ? d->nodes[s->node].height : 0;
+}
+
+/* Records that a value of height h now sits `levels` below container c. */
+int pk_nest(pk_dec *d, const pk_slot *c, size_t h, size_t levels)
+{
+    pk_node *n;
+    if (!c->node)
+        return BRINE_OK;
+    n = &d->nodes[c->node];
+    if (h + levels > n->height) {
+        n->height = h + levels;
+        if (n->height > d->max_depth)
+            return pk_depth_fail(d);
+    }
+    return BRINE_OK;
+}
+
+int pk_push_slot(pk_dec *d, pk_slot s)
+{
+    if (d->count == d->cap && pk_grow((void **)&d->stack, &d->cap, d->count + 1, sizeof *d->stack))
+        return pk_nomem(d);
+    d->stack[d->count++] = s;
+    return BRINE_OK;
+}
+
+/* Pushes a value just made; NULL means the constructor failed with e. */
+int pk_push(pk_dec *d, brine_value *v, const brine_error *e)
+{
+    pk_slot s;
+    int rc;
+    if (!v)
+        return pk_api_fail(d, e);
+    if ((rc = pk_slot_make(d, v, &s)) != BRINE_OK)
+        return rc;
+    return pk_push_slot(d, s);
+}
+
+/* The bottom of the values above the innermost MARK, which opcodes other
+ * than the MARK ones may not reach below (Python's metastack). */
+static size_t pk_fence(const pk_dec *d)
+{
+    return d->mark_count ? d->marks[d->mark_count - 1] : 0;
+}
+
+/* Checks that n values are available above the fence. */
+static int pk_need(pk_dec *d, size_t n)
+{
+    if (d->count - pk_fence(d) < n)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: %s", pk_opname(d->start[d->op_off - d->base]),
+                       (unsigned long long)d->op_off,
+                       d->count >= n ? "reaches below a MARK (the stack above it is too short)"
+                                     : "unpickling stack underflow");
+    return BRINE_OK;
+}
+
+/* Pops the values above the innermost MARK: they are stack[*first ..
+ * d->count) until the next push, which may overwrite them. */
+static int pk_pop_mark(pk_dec *d, size_t *first)
+{
+    if (!d->mark_count)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: could not find MARK",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    *first = d->marks[--d->mark_count];
+    return BRINE_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Memo: a sparse table, since PUT may name any key.
+ * ------------------------------------------------------------------------ */
+
+static uint64_t pk_hash(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= UINT64_C(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    return k;
+}
+
+static pk_memo_entry *pk_memo_find(const pk_dec *d, uint64_t key)
+{
+    size_t i;
+    if (!d->memo_cap)
+        return NULL;
+    for (i = pk_hash(key) & (d->memo_cap - 1); d->memo[i].used; i = (i + 1) & (d->memo_cap - 1))
+        if (d->memo[i].key == key)
+            return &d->memo[i];
+    return NULL;
+}
+
+static int pk_memo_put(pk_dec *d, uint64_t key, pk_slot s)
+{
+    pk_memo_entry *e = pk_memo_find(d, key);
+    size_t i;
+    if (e) {
+        e->slot = s;
+        return BRINE_OK;
+    }
+    if ((d->memo_count + 1) * 2 > d->memo_cap) {
+        size_t cap = d->memo_cap ? d->memo_cap * 2 : 64, j;
+        pk_memo_entry *old = d->memo, *n;
+        if (cap > SIZE_MAX / sizeof *n || !(n = brine_malloc(cap * sizeof *n)))
+            return pk_nomem(d);
+        memset(n, 0, cap * sizeof *n);
+        for (j = 0; j < d->memo_cap; j++)
+            if (old[j].used) {
+                for (i = pk_hash(old[j].key) & (cap - 1); n[i].used; i = (i + 1) & (cap - 1))
+                    ;
+                n[i] = old[j];
+            }
+        brine_free(old);
+        d->memo = n;
+        d->memo_cap = cap;
+    }
+    for (i = pk_hash(key) & (d->memo_cap - 1); d->memo[i].used; i = (i + 1) & (d->memo_cap - 1))
+        ;
+    d->memo[i].used = 1;
+    d->memo[i].key = key;
+    d->memo[i].slot = s;
+    d->memo_count++;
+    return BRINE_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading arguments
+ * ------------------------------------------------------------------------ */
+
+/* Makes n argument bytes available at d->p. A frame's opcodes lie wholly
+ * inside it (CPython's _Unframer refuses a read past the frame's end). */
+static int pk_arg(pk_dec *d, uint64_t n)
+{
+    const unsigned char *lim = d->frame_end ? d->frame_end : d->end;
+    if ((uint64_t)(lim - d->p) >= n)
+        return BRINE_OK;
+    if (d->frame_end && (uint64_t)(d->end - d->p) >= n)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu runs past the end of its frame",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    return pk_fail(d, BRINE_E_TRUNCATED, "%s at offset %llu needs %llu bytes but the input has %llu left",
+                   pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, (unsigned long long)n,
+                   (unsigned long long)(d->end - d->p));
+}
+
+static uint64_t pk_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    while (n--)
+        v = (v << 8) | p[n];
+    return v;
+}
+
+/* Reads n bytes of little-endian unsigned integer. */
+static int pk_uint(pk_dec *d, int n, uint64_t *out)
+{
+    int rc = pk_arg(d, (uint64_t)n);
+    if (rc)
+        return rc;
+    *out = pk_le(d->p, n);
+    d->p += n;
+    return BRINE_OK;
+}
+
+/* A line: the bytes up to the next newline, which is consumed. */
+static int pk_line(pk_dec *d, const unsigned char **s, size_t *len)
+{
+    const unsigned char *lim = d->frame_end ? d->frame_end : d->end;
+    const unsigned char *nl = memchr(d->p, '\n', (size_t)(lim - d->p));
+    if (!nl) {
+        if (d->frame_end && memchr(d->p, '\n', (size_t)(d->end - d->p)))
+            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu runs past the end of its frame",
+                           pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+        return pk_fail(d, BRINE_E_TRUNCATED, "%s at offset %llu: the input ends before the newline of its argument",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    }
+    *s = d->p;
+    *len = (size_t)(nl - d->p);
+    d->p = nl + 1;
+    return BRINE_OK;
+}
+
+/* A length-prefixed payload: checked against the input before anything is
+ * allocated, so a hostile length costs nothing. */
+static int pk_payload(pk_dec *d, int width, int is_signed, const unsigned char **s, size_t *len)
+{
+    uint64_t n;
+    int rc = pk_uint(d, width, &n);
+    if (rc)
+        return rc;
+    if (is_signed && width == 4 && (n & 0x80000000u))
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu has a negative byte count",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    if ((rc = pk_arg(d, n)) != BRINE_OK)
+        return rc;
+    *s = d->p;
+    *len = (size_t)n;
+    d->p += n;
+    return BRINE_OK;
+}
+
+/* A memo key from a text GET or PUT line: a non-negative decimal. */
+static int pk_text_key(pk_dec *d, const unsigned char *s, size_t len, uint64_t *key)
+{
+    size_t i = 0;
+    uint64_t k = 0;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\r'))
+        len--;
+    while (i < len && s[i] == ' ')
+        i++;
+    if (i < len && s[i] == '-')
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: negative memo key",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    if (i < len && s[i] == '+')
+        i++;
+    if (i == len)
+        return pk_fail(d, BRINE_E_SYNTAX, "%s at offset %llu: the memo key is not a number",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return pk_fail(d, BRINE_E_SYNTAX, "%s at offset %llu: the memo key is not a number",
+                           pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+        if (k > (UINT64_C(1) << 62) / 5)
+            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: memo key out of range (above 2**63)",
+                           pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+        k = k * 10 + (uint64_t)(s[i] - '0');
+    }
+    *key = k;
+    return BRINE_OK;
+}
+
+static int pk_get(pk_dec *d, uint64_t key)
+{
+    pk_memo_entry *m = pk_memo_find(d, key);
+    if (!m)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: memo value not found at index %llu",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off,
+                       (unsigned long long)key);
+    return pk_push_slot(d, m->slot);
+}
+
+static int pk_put(pk_dec *d, uint64_t key)
+{
+    int rc = pk_need(d, 1);
+    return rc ? rc : pk_memo_put(d, key, d->stack[d->count - 1]);
+}
+
+static int pk_int64(pk_dec *d, int64_t i)
+{
+    brine_error e = {0};
+    return pk_push(d, brine_int_new(d->doc, i, &e), &e);
+}
+
+/* One model around an args tuple of the values above the last MARK (INST, OBJ). */
+static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n, size_t replace_from)
+{
+    brine_error e = {0};
+    size_t h, th;
+    pk_slot args;
+    brine_value *t = pk_tuple_of(d, first, n, &th, &e), *v;
+    if (!t)
+        return pk_api_fail(d, &e);
+    args.v = t;
+    args.node = 0;
+    if (pk_slot_make(d, t, &args))
+        return BRINE_E_NOMEM;
+    d->nodes[args.node].height = th;
+    v = pk_call(d, cls, &args, &h, &e);
+    return pk_replace(d, replace_from, v, h, &e);
+}
+
+/* Runs one opcode at d->p. Returns BRINE_OK, an error, or -1 after STOP. */
+static int pk_step(pk_dec *d)
+{
+    brine_error e = {0};
+    const unsigned char *s;
+    size_t len, first, h = 0;
+    uint64_t u;
+    unsigned op;
+    int rc;
+    brine_value *v;
+
+    if (d->frame_end && d->p >= d->frame_end)
+        d->frame_end = NULL; /* the frame is used up */
+    d->op_off = d->base + (uint64_t)(d->p - d->start);
+    if (d->p == d->end)
+        return pk_fail(d, BRINE_E_TRUNCATED, "the pickle ends at offset %llu without a STOP opcode",
+                       (unsigned long long)d->op_off);
+    op = *d->p++;
+    switch (op) {
+    case PKOP_PROTO:
+        if ((rc = pk_uint(d, 1, &u)) != BRINE_OK)
+            return rc;
+        if (u > PK_HIGHEST_PROTOCOL)
+            return pk_fail(d, BRINE_E_VERSION, "unsupported pickle protocol: %d (at offset %llu)", (int)u,
+                           (unsigned long long)d->op_off);
+        d->proto = (int)u;
+        return BRINE_OK;
+    case PKOP_FRAME:
+        if ((rc = pk_uint(d, 8, &u)) != BRINE_OK)
+            return rc;
+        if (d->frame_end)
+            return pk_fail(d, BRINE_E_CORRUPT,
+                           "FRAME at offset %llu: a new frame begins before the end of the current one",
+                           (unsigned long long)d->op_off);
+        if (u > (uint64_t)(d->end - d->p))
+            return pk_fail(d, BRINE_E_TRUNCATED, "FRAME at offset %llu declares %llu bytes but the input has %llu left",
+                           (unsigned long long)d->op_off, (unsigned long long)u, (unsigned long long)(d->end - d->p));
+        d->frame_end = u ? d->p + u : NULL;
+        return BRINE_OK;
+    case PKOP_STOP:
+        if (d->mark_count)
+            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu inside a MARK", (unsigned long long)d->op_off);
+        if (d->count != 1)
+            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu with %zu values on the stack (1 expected)",
+                           (unsigned long long)d->op_off, d->count);
+        return -1;
+
+    /* The stack machine. */
+    case PKOP_MARK:
+        if (d->mark_count >= d->max_depth)
+            return pk_depth_fail(d); /* each open MARK is a container being built */
+        if (pk_grow((void **)&d->marks, &d->mark_cap, d->mark_count + 1, sizeof *d->marks))
+            return pk_nomem(d);
+        d->marks[d->mark_count++] = d->count;
+        return BRINE_OK;
+    case PKOP_POP:
+        if (d->count > pk_fence(d)) {
+            d->dirty |= d->stack[--d->count].node != 0;
+            return BRINE_OK;
+        }
+        /* fall through - Python's POP of an empty stack pops the mark */
+    case PKOP_POP_MARK:
+        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+            return rc;
+        d->dirty |= d->count > first;
+        d->count = first;
+        return BRINE_OK;
+    case PKOP_DUP:
+        if ((rc = pk_need(d, 1)) != BRINE_OK)
+            return rc;
+        return pk_push_slot(d, d->stack[d->count - 1]);
+
+    /* The memo. */
+    case PKOP_MEMOIZE: return pk_put(d, d->memo_count);
+    case PKOP_PUT:
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK || (rc = pk_text_key(d, s, len, &u)) != BRINE_OK)
+            return rc;
+        return pk_put(d, u);
+    case PKOP_BINPUT:
+    case PKOP_LONG_BINPUT:
+        if ((rc = pk_uint(d, op == PKOP_BINPUT ? 1 : 4, &u)) != BRINE_OK)
+            return rc;
+        return pk_put(d, u);
+    case PKOP_GET:
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK || (rc = pk_text_key(d, s, len, &u)) != BRINE_OK)
+            return rc;
+        return pk_get(d, u);
+    case PKOP_BINGET:
+    case PKOP_LONG_BINGET:
+        if ((rc = pk_uint(d, op == PKOP_BINGET ? 1 : 4, &u)) != BRINE_OK)
+            return rc;
+        return pk_get(d, u);
+
+    /* Scalars. */
+    case PKOP_NONE: return pk_push(d, brine_null_new(d->doc, &e), &e);
+    case PKOP_NEWTRUE:
+    case PKOP_NEWFALSE: return pk_push(d, brine_bool_new(d->doc, op == PKOP_NEWTRUE, &e), &e);
+    case PKOP_INT:
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        if (len == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
+            return pk_push(d, brine_bool_new(d->doc, s[1] == '1', &e), &e); /* Python 2.2's bools */
+        v = pk_text_int(d->doc, s, len, d->op_off, &e);
+        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
+    case PKOP_LONG:
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        if (len && s[len - 1] == 'L')
+            len--;
+        v = pk_text_int(d->doc, s, len, d->op_off, &e);
+        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
+    case PKOP_BININT:
+        if ((rc = pk_uint(d, 4, &u)) != BRINE_OK)
+            return rc;
+        return pk_int64(d, (int64_t)(int32_t)(uint32_t)u);
+    case PKOP_BININT1:
+    case PKOP_BININT2:
+        if ((rc = pk_uint(d, op == PKOP_BININT1 ? 1 : 2, &u)) != BRINE_OK)
+            return rc;
+        return pk_int64(d, (int64_t)u);
+    case PKOP_LONG1:
+    case PKOP_LONG4:
+        if ((rc = pk_payload(d, op == PKOP_LONG1 ? 1 : 4, 1, &s, &len)) != BRINE_OK)
+            return rc;
+        return pk_push(d, brine_int_new_bytes(d->doc, s, len, &e), &e);
+    case PKOP_FLOAT:
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        v = pk_text_float(d->doc, s, len, d->op_off, &e);
+        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
+    case PKOP_BINFLOAT: {
+        double f;
+        uint64_t bits = 0;
+        int i;
+        if ((rc = pk_arg(d, 8)) != BRINE_OK)
+            return rc;
+        for (i = 0; i < 8; i++) /* big-endian */
+            bits = (bits << 8) | d->p[i];
+        d->p += 8;
+        memcpy(&f, &bits, sizeof f);
+        return pk_push(d, brine_float_new(d->doc, f, &e), &e);
+    }
+    case PKOP_SHORT_BINUNICODE:
+    case PKOP_BINUNICODE:
+    case PKOP_BINUNICODE8:
+        if ((rc = pk_payload(d, op == PKOP_SHORT_BINUNICODE ? 1 : op == PKOP_BINUNICODE ? 4 : 8, 0, &s, &len)))
+            return rc;
+        return pk_push_str(d, s, len, 1);
+    case PKOP_UNICODE: {
+        size_t bad = 0;
+        const char *why = "";
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        rc = pk_raw_unicode_decode(s, len, &d->buf, &bad, &why);
+        if (rc == BRINE_E_NOMEM)
+            return pk_nomem(d);
+        if (rc)
+            return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + bad - d->start),
+                                      "UNICODE at offset %llu: %s", (unsigned long long)d->op_off, why);
+        return pk_push_str(d, d->buf.p, d->buf.len, 0);
+    }
+    case PKOP_SHORT_BINBYTES:
+    case PKOP_BINBYTES:
+    case PKOP_BINBYTES8:
+        if ((rc = pk_payload(d, op == PKOP_SHORT_BINBYTES ? 1 : op == PKOP_BINBYTES ? 4 : 8, 0, &s, &len)))
+            return rc;
+        return pk_push(d, brine_bytes_new(d->doc, s, len, &e), &e);
+    case PKOP_SHORT_BINSTRING:
+    case PKOP_BINSTRING:
+        if ((rc = pk_payload(d, op == PKOP_SHORT_BINSTRING ? 1 : 4, 1, &s, &len)) != BRINE_OK)
+            return rc;
+        return pk_push_str2(d, s, len);
+    case PKOP_STRING: {
+        size_t bad = 0;
+        const char *why = "";
+        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\r'))
+            len--; /* Python 2 pickles written on Windows */
+        if (len < 2 || s[0] != s[len - 1] || (s[0] != '\'' && s[0] != '"'))
+            return pk_fail(d, BRINE_E_SYNTAX, "STRING at offset %llu: the argument must be quoted",
+                           (unsigned long long)d->op_off);
+        rc = pk_escape_decode(s + 1, len - 2, &d->buf, &bad, &why);
+        if (rc == BRINE_E_NOMEM)
+            return pk_nomem(d);
+        if (rc)
+            return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + 1 + bad - d->start),
+                                      "STRING at offset %llu: %s", (unsigned long long)d->op_off, why);
+        return pk_push_str2(d, d->buf.p ? d->buf.p : (const unsigned char *)"", d->buf.len);
+    }
+    case PKOP_BYTEARRAY8: {
+        brine_value *b, *t;
+        if ((rc = pk_payload(d, 8, 0, &s, &len)) != BRINE_OK)
+            return rc;
+        b = brine_bytes_new(d->doc, s, len, &e);
+        t = brine_tuple_new(d->doc, &e);
+        if (e.code == BRINE_OK)
+            brine_seq_append(t, b, &e);
+        v = e.code ? NULL : pk_model(d, "builtins.bytearray", 18, t, &e);
+        return pk_replace(d, d->count, v, 2, &e);
+    }
+    case PKOP_NEXT_BUFFER:
+        return pk_fail(d, BRINE_E_UNSUPPORTED, "out-of-band buffer (NEXT_BUFFER) at offset %llu",
+                       (unsigned long long)d->op_off);
+    case PKOP_READONLY_BUFFER: return pk_need(d, 1);
+
+    /* Containers. */
+    case PKOP_EMPTY_LIST: return pk_push(d, brine_list_new(d->doc, &e), &e);
+    case PKOP_EMPTY_DICT: return pk_push(d, brine_dict_new(d->doc, &e), &e);
+    case PKOP_EMPTY_TUPLE: return pk_push(d, brine_tuple_new(d->doc, &e), &e);
+    case PKOP_EMPTY_SET:
+        v = pk_set_model(d, "builtins.set", d->count, 0, &h, &e);
+        return pk_replace(d, d->count, v, h, &e);
+    case PKOP_TUPLE1:
+    case PKOP_TUPLE2:
+    case PKOP_TUPLE3:
+        len = op - PKOP_TUPLE1 + 1;
+        if ((rc = pk_need(d, len)) != BRINE_OK)
+            return rc;
+        first = d->count - len;
+        v = pk_tuple_of(d, first, len, &h, &e);
+        return pk_replace(d, first, v, h, &e);
+    case PKOP_TUPLE:
+    case PKOP_LIST:
+    case PKOP_FROZENSET:
+    case PKOP_DICT:
+        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+            return rc;
+        len = d->count - first;
+        if (op == PKOP_TUPLE) {
+            v = pk_tuple_of(d, first, len, &h, &e);
+        } else if (op == PKOP_FROZENSET) {
+            v = pk_set_model(d, "builtins.frozenset", first, len, &h, &e);
+        } else {
+            /* LIST and DICT: an empty container filled like APPENDS and SETITEMS. */
+            pk_slot c;
+            v = op == PKOP_LIST ? brine_list_new(d->doc, &e) : brine_dict_new(d->doc, &e);
+            if (!v)
+                return pk_api_fail(d, &e);
+            if ((rc = pk_slot_make(d, v, &c)) != BRINE_OK)
+                return rc;
+            rc = op == PKOP_LIST ? pk_append(d, &c, first, len) : pk_setitems(d, &c, first, len);
+            if (rc)
+                return rc;
+            d->count = first;
+            return pk_push_slot(d, c);
+        }
+        return pk_replace(d, first, v, h, &e);
+    case PKOP_APPEND:
+        if ((rc = pk_need(d, 2)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_append(d, &d->stack[d->count - 2], d->count - 1, 1)) != BRINE_OK)
+            return rc;
+        d->count--;
+        return BRINE_OK;
+    case PKOP_SETITEM:
+        if ((rc = pk_need(d, 3)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_setitems(d, &d->stack[d->count - 3], d->count - 2, 2)) != BRINE_OK)
+            return rc;
+        d->count -= 2;
+        return BRINE_OK;
+    case PKOP_APPENDS:
+    case PKOP_SETITEMS:
+    case PKOP_ADDITEMS:
+        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+            return rc;
+        if (first <= pk_fence(d))
+            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: no %s below the MARK", pk_opname(op),
+                           (unsigned long long)d->op_off,
+                           op == PKOP_APPENDS    ? "list"
+                           : op == PKOP_SETITEMS ? "dict"
+                                                 : "set");
+        len = d->count - first;
+        rc = op == PKOP_APPENDS    ? pk_append(d, &d->stack[first - 1], first, len)
+             : op == PKOP_SETITEMS ? pk_setitems(d, &d->stack[first - 1], first, len)
+                                   : pk_additems(d, &d->stack[first - 1], first, len);
+        if (rc)
+            return rc;
+        d->count = first;
+        return BRINE_OK;
+
+    /* Names, calls and objects. */
+    case PKOP_GLOBAL:
+    case PKOP_INST: {
+        const unsigned char *mod;
+        size_t mod_len;
+        if ((rc = pk_line(d, &mod, &mod_len)) != BRINE_OK || (rc = pk_line(d, &s, &len)) != BRINE_OK)
+            return rc;
+        if (op == PKOP_INST && (!pk_is_ascii(mod, mod_len) || !pk_is_ascii(s, len)))
+            return pk_fail(d, BRINE_E_SYNTAX, "INST at offset %llu: the module and name must be ASCII",
+                           (unsigned long long)d->op_off);
+        if (op == PKOP_INST && !d->mark_count)
+            return pk_pop_mark(d, &first); /* fails: no MARK */
+        if ((rc = pk_push_global(d, (const char *)mod, mod_len, (const char *)s, len)) != BRINE_OK)
+            return rc;
+        if (op == PKOP_GLOBAL)
+            return BRINE_OK;
+        /* INST: the class just pushed sits above the MARK's args. */
+        {
+            pk_slot cls = d->stack[--d->count];
+            pk_pop_mark(d, &first);
+            return pk_instantiate(d, &cls, first, d->count - first, first);
+        }
+    }
+    case PKOP_STACK_GLOBAL: {
+        const brine_value *m, *n;
+        const char *ms, *ns;
+        size_t ml, nl;
+        if ((rc = pk_need(d, 2)) != BRINE_OK)
+            return rc;
+        m = d->stack[d->count - 2].v;
+        n = d->stack[d->count - 1].v;
+        if (brine_type_of(m) != BRINE_STR || brine_type_of(n) != BRINE_STR)
+            return pk_fail(d, BRINE_E_CORRUPT, "STACK_GLOBAL at offset %llu requires str",
+                           (unsigned long long)d->op_off);
+        ms = brine_str_get(m, &ml);
+        ns = brine_str_get(n, &nl);
+        d->count -= 2;
+        return pk_push_global(d, ms, ml, ns, nl);
+    }
+    case PKOP_OBJ: {
+        pk_slot cls;
+        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+            return rc;
+        if (d->count == first)
+            return pk_fail(d, BRINE_E_CORRUPT, "OBJ at offset %llu: no class after the MARK",
+                           (unsigned long long)d->op_off);
+        cls = d->stack[first];
+        return pk_instantiate(d, &cls, first + 1, d->count - first - 1, first);
+    }
+    case PKOP_REDUCE:
+    case PKOP_NEWOBJ:
+    case PKOP_NEWOBJ_EX: {
+        size_t n = op == PKOP_NEWOBJ_EX ? 3 : 2;
+        const pk_slot *base;
+        if ((rc = pk_need(d, n)) != BRINE_OK)
+            return rc;
+        base = &d->stack[d->count - n];
+        if (brine_type_of(base[1].v) != BRINE_TUPLE)
+            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: the arguments are a %s, not a tuple", pk_opname(op),
+                           (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[1].v)));
+        if (op == PKOP_NEWOBJ_EX && brine_type_of(base[2].v) != BRINE_DICT)
+            return pk_fail(d, BRINE_E_CORRUPT, "NEWOBJ_EX at offset %llu: the keyword arguments are a %s, not a dict",
+                           (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[2].v)));
+        v = op == PKOP_REDUCE ? pk_call(d, &base[0], &base[1], &h, &e)
+                              : pk_newobj(d, &base[0], &base[1], op == PKOP_NEWOBJ_EX ? &base[2] : NULL, &h, &e);
+        return pk_replace(d, d->count - n, v, h, &e);
+    }
+    case PKOP_BUILD:
+        if ((rc = pk_need(d, 2)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK)
+            return rc;
+        d->count--;
+        return BRINE_OK;
+    case PKOP_PERSID:
+    case PKOP_BINPERSID: {
+        brine_value *t;
+        if (op == PKOP_PERSID) {
+            if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+                return rc;
+            if (!pk_is_ascii(s, len))
+                return pk_fail(d, BRINE_E_SYNTAX,
+                               "PERSID at offset %llu: persistent IDs in protocol 0 must be ASCII strings",
+                               (unsigned long long)d->op_off);
+            if ((rc = pk_push_str(d, s, len, 1)) != BRINE_OK)
+                return rc;
+        } else if ((rc = pk_need(d, 1)) != BRINE_OK) {
+            return rc;
+        }
+        v = pk_tuple_of(d, d->count - 1, 1, &h, &e);
+        t = v;
+        v = v ? pk_model(d, "pickle.persistent_id", 20, t, &e) : NULL;
+        return pk_replace(d, d->count - 1, v, h + 1, &e);
+    }
+    case PKOP_EXT1:
+    case PKOP_EXT2:
+    case PKOP_EXT4: {
+        brine_value *t, *c;
+        int64_t code;
+        if ((rc = pk_uint(d, op == PKOP_EXT1 ? 1 : op == PKOP_EXT2 ? 2 : 4, &u)) != BRINE_OK)
+            return rc;
+        code = op == PKOP_EXT4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+        if (code <= 0)
+            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu specifies code <= 0", pk_opname(op),
+                           (unsigned long long)d->op_off);
+        t = brine_tuple_new(d->doc, &e);
+        c = brine_int_new(d->doc, code, &e);
+        if (e.code == BRINE_OK)
+            brine_seq_append(t, c, &e);
+        v = e.code ? NULL : pk_model(d, "pickle.ext", 10, t, &e);
+        return pk_replace(d, d->count, v, 2, &e);
+    }
+    default:
+        return pk_fail(d, BRINE_E_SYNTAX, "invalid load key, '\\x%02x' (unknown opcode) at offset %llu", op,
+                       (unsigned long long)d->op_off);
+    }
+}
+
+static void pk_dec_free(pk_dec *d)
+{
+    brine_free(d->stack);
+    brine_free(d->marks);
+    brine_free(d->memo);
+    brine_free(d->nodes);
+    brine_free(d->buf.p);
+    brine_free(d->name);
+    brine_doc_free(d->doc);
+}
+
+/* The sink the walk goes through: pickle always stores references, so the
+ * decoder sends anchors and REFs whatever the sink's flags say (the core
+ * gives a decoder with BRINE_CAP_REFS a sink that takes them: the builder,
+ * or an encoder that stores them), and the caller, not the walk, finishes
+ * the sink. */
+typedef struct pk_fwd {
+    brine_sink sink;
+    brine_sink *next;
+} pk_fwd;
+
+static int pk_fwd_event(brine_sink *self, const brine_event *ev)
+{
+    brine_sink *next = ((pk_fwd *)self)->next;
+    return next->event(next, ev);
+}
+
+static int pk_fwd_finish(brine_sink *self)
+{
+    (void)self;
+    return BRINE_OK;
+}
+
+int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    pk_dec d;
+    pk_fwd fwd;
+    brine_doc *copy = NULL;
+    brine_value *root;
+    int rc;
+    uint64_t stop_off;
+    memset(&d, 0, sizeof d);
+    d.err = err;
+    d.max_depth = brine_options_max_depth(opts);
+    if ((rc = brine_source_read_all(src, err)) != BRINE_OK)
+        return rc;
+    d.start = src->cur;
+    d.p = src->cur;
+    d.end = src->end;
+    d.base = brine_source_offset(src);
+    d.doc = brine_doc_new();
+    if (!d.doc)
+        return brine_error_set_at(err, BRINE_E_NOMEM, d.base, "out of memory");
+    brine_doc_set_max_depth(d.doc, d.max_depth);
+    while ((rc = pk_step(&d)) == BRINE_OK)
+        ;
+    if (rc != -1) {
+        pk_dec_free(&d);
+        return rc;
+    }
+    stop_off = d.op_off;
+    src->cur = d.p; /* bytes after STOP are left unread, as pickle.loads ignores them */
+    root = d.stack[0].v;
+    if (d.dirty) {
+        /* The walker anchors containers by their link count, and a dropped
+         * container (a NEWOBJ args tuple, a popped list) still links what
+         * it held: a copy of what is reachable has exact counts. */
+        copy = brine_doc_new();
+        if (!copy) {
+            pk_dec_free(&d);
+            return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
+        }
+        brine_doc_set_max_depth(copy, d.max_depth);
+        root = brine_value_copy(copy, root, d.max_depth, err);
+    }
+    memset(&fwd, 0, sizeof fwd);
+    fwd.sink.event = pk_fwd_event;
+    fwd.sink.finish = pk_fwd_finish;
+    fwd.sink.flags = BRINE_SINK_REFS;
+    fwd.sink.err = sink->err;
+    fwd.next = sink;
+    rc = root ? brine_walk(root, &fwd.sink, d.max_depth, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
+    if (rc != BRINE_OK && err) {
+        /* The walker words its depth error for encoding; this is a decode. */
+        if (rc == BRINE_E_DEPTH)
+            snprintf(err->message, sizeof err->message, "maximum recursion depth exceeded while decoding (limit %zu)",
+                     d.max_depth);
+        if (err->offset == BRINE_NO_OFFSET)
+            err->offset = stop_off;
+    }
+    brine_doc_free(copy);
+    pk_dec_free(&d);
+    return rc;
+}

@@ -1,0 +1,135 @@
+/* reader.h: what the pickle reader's files share: the decoder's state (the
+ * value stack, the marks, the memo and the nesting heights of the containers
+ * it made) and the helpers between reader.c (the opcode machine) and
+ * objects.c (the values calls, globals and items become).
+ */
+#ifndef BRINE_PICKLE_READER_H
+#define BRINE_PICKLE_READER_H
+
+#include "pickle.h"
+
+/* Node flags: what the reader knows about a container it made. */
+#define PKN_ITEMS 1u /* a model whose state is a pickle.reduce_state wrapper */
+
+/* A stack or memo slot: a value and, for containers, its node index (0 for
+ * scalars) into pk_dec.nodes, where its nesting height is tracked. */
+typedef struct pk_slot {
+    brine_value *v;
+    size_t node;
+} pk_slot;
+
+typedef struct pk_node {
+    size_t height; /* nesting depth of the container's contents, a lower bound */
+    unsigned flags;
+} pk_node;
+
+typedef struct pk_memo_entry {
+    uint64_t key;
+    pk_slot slot;
+    int used;
+} pk_memo_entry;
+
+typedef struct pk_dec {
+    brine_doc *doc;
+    brine_error *err;
+    size_t max_depth;
+    const unsigned char *start, *p, *end;
+    const unsigned char *frame_end; /* NULL outside a frame */
+    uint64_t base;                  /* input offset of start */
+    uint64_t op_off;                /* input offset of the opcode being run */
+    int proto;
+    int dirty; /* a container was dropped that may hold links (see pk_decode) */
+    pk_slot *stack;
+    size_t count, cap;
+    size_t *marks; /* stack counts at each MARK */
+    size_t mark_count, mark_cap;
+    pk_memo_entry *memo; /* open addressing, cap a power of two */
+    size_t memo_count, memo_cap;
+    pk_node *nodes; /* [0] unused: scalars */
+    size_t node_count, node_cap;
+    pk_buf buf;
+    char *name; /* scratch for "module.qualname" */
+    size_t name_cap;
+} pk_dec;
+
+/* Fills the error for the opcode at d->op_off; returns code. */
+int pk_fail(pk_dec *d, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The error of a value-API call made for the opcode at op_off. */
+int pk_api_fail(pk_dec *d, const brine_error *e);
+
+/* Grows *p (of *cap elements of elem bytes) to hold need; BRINE_E_NOMEM. */
+int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* BRINE_E_DEPTH, in the words of every decoder. */
+int pk_depth_fail(pk_dec *d);
+
+/* A slot for a new value; containers get a node of height 1. */
+int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out);
+
+/* The nesting height of a slot's container (0 for a scalar). */
+size_t pk_height(const pk_dec *d, const pk_slot *s);
+
+/* Records that a value of height h now sits `levels` below container c. */
+int pk_nest(pk_dec *d, const pk_slot *c, size_t h, size_t levels);
+
+/* Pushes a slot already made (a memo entry, a DUP). */
+int pk_push_slot(pk_dec *d, pk_slot s);
+
+/* Pushes a value just made; NULL means the constructor failed with e. */
+int pk_push(pk_dec *d, brine_value *v, const brine_error *e);
+
+/* 1 if every byte is below 0x80. */
+int pk_is_ascii(const unsigned char *s, size_t len);
+
+/* A str from UTF-8 at s (an offset into the input when from_input). */
+int pk_push_str(pk_dec *d, const unsigned char *s, size_t len, int from_input);
+
+/* Python 2 str: str if ASCII (pickle.loads' default encoding), else bytes. */
+int pk_push_str2(pk_dec *d, const unsigned char *s, size_t len);
+
+/* GLOBAL, STACK_GLOBAL: a pickle.global(module, qualname) model, with the
+ * Python 2 renames Python 3 applies to protocols 0-2. */
+int pk_push_global(pk_dec *d, const char *mod, size_t mod_len, const char *name, size_t name_len);
+
+/* A tuple of the values first .. first+n-1 of the stack. */
+brine_value *pk_tuple_of(pk_dec *d, size_t first, size_t n, size_t *height, brine_error *e);
+
+/* Replaces stack[first..count) with one new container of the given height. */
+int pk_replace(pk_dec *d, size_t first, brine_value *v, size_t height, const brine_error *e);
+
+/* A model name args: models a call whose callable and args tuple are known. */
+brine_value *pk_model(pk_dec *d, const char *name, size_t len, brine_value *args, brine_error *e);
+
+/* ([items],): the args of a set or frozenset model. */
+brine_value *pk_set_model(pk_dec *d, const char *name, size_t first, size_t n, size_t *height, brine_error *e);
+
+/* The value of calling callable (a stack slot) with the args tuple: a
+ * model, or one of the exact builtin forms of docs/pickle.md. */
+brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, size_t *height, brine_error *e);
+
+/* NEWOBJ and NEWOBJ_EX: cls.__new__(cls, *args, **kwargs). */
+brine_value *pk_newobj(pk_dec *d, const pk_slot *cls, const pk_slot *args, const pk_slot *kwargs, size_t *height,
+                       brine_error *e);
+
+/* APPEND(S): items first..first+n-1 of the stack into the list or model at
+ * target. */
+int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n);
+
+/* SETITEM(S): n/2 key, value pairs from first into the dict or model. */
+int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n);
+
+/* BUILD: the state of the model on top. */
+int pk_build(pk_dec *d, const pk_slot *target, const pk_slot *state);
+
+/* ADDITEMS: into a set model's list. */
+int pk_additems(pk_dec *d, const pk_slot *target, size_t first, size_t n);
+
+/* pickletools' name of an opcode, for messages ("opcode" if unknown). */
+const char *pk_opname(unsigned op);
+
+#endif /* BRINE_PICKLE_READER_H */

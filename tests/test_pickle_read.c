@@ -1,0 +1,849 @@
+/* test_pickle_read.c: the pickle reader against docs/pickle.md: hand-written
+ * byte strings for every opcode family, identity through the memo, the
+ * models calls become (nothing is ever called), every hostile case with its
+ * code and offset, and the golden files of data/pickle (expected.tsv beside
+ * them), each of whose truncations must fail cleanly. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <brine/format.h>
+
+static brine_registry *reg;
+static const brine_plugin *pk;
+
+static void setup(void)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    reg = brine_registry_new(&err);
+    ck_assert_ptr_nonnull(reg);
+    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
+    pk = brine_registry_find(reg, "pickle");
+    ck_assert_msg(pk != NULL, "the pickle plugin was not found");
+}
+
+static void teardown(void)
+{
+    brine_registry_free(reg);
+    reg = NULL;
+}
+
+/* A string literal and its length, NULs included. */
+#define B(s) (s), (sizeof(s) - 1)
+
+static brine_doc *dec_depth(const void *data, size_t len, size_t max_depth, brine_error *err)
+{
+    brine_options o;
+    memset(&o, 0, sizeof o);
+    o.max_depth = max_depth;
+    brine_error_clear(err);
+    return brine_decode_buffer(pk, data, len, &o, err);
+}
+
+static brine_doc *dec(const void *data, size_t len, brine_error *err)
+{
+    return dec_depth(data, len, 0, err);
+}
+
+/* Decodes data and checks the repr of the value. */
+static void expect_repr_at(const void *data, size_t len, const char *want, int line)
+{
+    brine_error err;
+    char buf[4096];
+    brine_doc *doc = dec(data, len, &err);
+    ck_assert_msg(doc != NULL, "line %d: decode failed: %s (code %d, offset %llu)", line, err.message, err.code,
+                  (unsigned long long)err.offset);
+    ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
+    ck_assert_msg(strcmp(buf, want) == 0, "line %d: got %s, want %s", line, buf, want);
+    brine_doc_free(doc);
+}
+#define expect_repr(...) expect_repr_at(__VA_ARGS__, __LINE__) /* (data, len, want) */
+
+/* Decoding fails with code at offset; the path is that of the walk ("" for
+ * errors of the stack machine, which knows no path yet). */
+static void expect_error_at(const void *data, size_t len, size_t max_depth, int code, uint64_t offset, const char *path,
+                            int line)
+{
+    brine_error err;
+    brine_doc *doc = dec_depth(data, len, max_depth, &err);
+    ck_assert_msg(doc == NULL, "line %d: decoding succeeded", line);
+    ck_assert_msg(err.code == code, "line %d: code %d (%s), want %d", line, err.code, err.message, code);
+    ck_assert_msg(err.offset == offset, "line %d: offset %llu (%s), want %llu", line, (unsigned long long)err.offset,
+                  err.message, (unsigned long long)offset);
+    ck_assert_msg(strcmp(err.path, path) == 0, "line %d: path '%s', want '%s'", line, err.path, path);
+    ck_assert_msg(err.message[0] != 0, "line %d: no message", line);
+}
+static void expect_error_line(const void *data, size_t len, int code, uint64_t offset, int line)
+{
+    expect_error_at(data, len, 0, code, offset, "", line);
+}
+#define expect_error(...) expect_error_line(__VA_ARGS__, __LINE__) /* (data, len, code, offset) */
+
+/* ---- the descriptor ------------------------------------------------------ */
+
+START_TEST(test_descriptor_names_extensions_mime_and_caps)
+{
+    ck_assert_str_eq(pk->name, "pickle");
+    ck_assert_str_eq(pk->mime_type, "application/x-python-pickle");
+    ck_assert_str_eq(pk->extensions[0], "pkl");
+    ck_assert_str_eq(pk->extensions[1], "pickle");
+    ck_assert_ptr_null(pk->extensions[2]);
+    ck_assert_uint_eq(pk->caps, BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS);
+    ck_assert_ptr_eq(brine_registry_find_extension(reg, "model.pkl"), pk);
+    ck_assert_ptr_eq(brine_registry_find_mime(reg, "application/x-python-pickle"), pk);
+}
+END_TEST
+
+START_TEST(test_sniff_is_certain_of_protocols_2_to_5_and_guesses_text_pickles)
+{
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"\x80\x02]q\x00.", 6), 100);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"\x80\x05\x95", 3), 100);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"\x80\x06", 2), 0);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"\x80\x01", 2), 30);
+    ck_assert_int_gt(pk->sniff((const unsigned char *)"(dp0\nS'a'\n", 10), 0);
+    ck_assert_int_le(pk->sniff((const unsigned char *)"(dp0\nS'a'\n", 10), 10);
+    ck_assert_int_gt(pk->sniff((const unsigned char *)"ccopy_reg\n_reconstructor\n", 25), 0);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"{\"a\": 1}", 8), 0);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"[1, 2]", 6), 0);
+    ck_assert_int_eq(pk->sniff((const unsigned char *)"hello", 5), 0);
+    ck_assert_ptr_eq(brine_registry_sniff(reg, "\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00N.", 13), pk);
+}
+END_TEST
+
+/* ---- scalars ------------------------------------------------------------- */
+
+START_TEST(test_none_and_bools_in_every_form)
+{
+    expect_repr(B("N."), "None");
+    expect_repr(B("\x80\x02\x88."), "True");
+    expect_repr(B("\x80\x02\x89."), "False");
+    expect_repr(B("I01\n."), "True");
+    expect_repr(B("I00\n."), "False");
+}
+END_TEST
+
+START_TEST(test_text_ints_with_and_without_the_L_suffix)
+{
+    expect_repr(B("I42\n."), "42");
+    expect_repr(B("I-7\n."), "-7");
+    expect_repr(B("I+7\n."), "7");
+    expect_repr(B("I 12 \n."), "12");
+    expect_repr(B("I010\n."), "10");
+    expect_repr(B("I18446744073709551616\n."), "18446744073709551616");
+    expect_repr(B("L123L\n."), "123");
+    expect_repr(B("L-1606938044258990275541962092341162602522202993782792835301376L\n."),
+                "-1606938044258990275541962092341162602522202993782792835301376");
+    expect_repr(B("L5\n."), "5");
+    expect_error(B("I4x\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("N0I\n."), BRINE_E_SYNTAX, 2);
+    expect_error(B("L12LL\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("I0x10\n."), BRINE_E_SYNTAX, 0);
+}
+END_TEST
+
+START_TEST(test_binary_ints_of_every_width)
+{
+    expect_repr(B("\x80\x02K\xff."), "255");
+    expect_repr(B("\x80\x02M\xff\xff."), "65535");
+    expect_repr(B("\x80\x02J\xff\xff\xff\xff."), "-1");
+    expect_repr(B("\x80\x02J\x00\x00\x00\x80."), "-2147483648");
+    expect_repr(B("\x80\x02\x8a\x00."), "0");
+    expect_repr(B("\x80\x02\x8a\x01\xff."), "-1");
+    expect_repr(B("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."), "18446744073709551616");
+    expect_repr(B("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xff."), "-18446744073709551616");
+    expect_repr(B("\x80\x02\x8b\x02\x00\x00\x00\x00\x80."), "-32768");
+}
+END_TEST
+
+START_TEST(test_floats_text_and_binary_bit_for_bit)
+{
+    brine_error err;
+    brine_doc *doc;
+    double f;
+    uint64_t bits;
+    expect_repr(B("F1.5\n."), "1.5");
+    expect_repr(B("F-0.0\n."), "-0.0");
+    expect_repr(B("F1e+300\n."), "1e+300");
+    expect_repr(B("Finf\n."), "inf");
+    expect_repr(B("F-inf\n."), "-inf");
+    expect_repr(B("Fnan\n."), "nan");
+    expect_repr(B("G?\xf8\x00\x00\x00\x00\x00\x00."), "1.5");
+    expect_repr(B("G\x80\x00\x00\x00\x00\x00\x00\x00."), "-0.0");
+    /* A NaN payload survives. */
+    doc = dec(B("\x80\x02G\x7f\xf4\x00\x00\x00\x00\x00\x01."), &err);
+    ck_assert_ptr_nonnull(doc);
+    f = brine_float_get(brine_doc_root(doc));
+    memcpy(&bits, &f, 8);
+    ck_assert_uint_eq(bits, UINT64_C(0x7ff4000000000001));
+    brine_doc_free(doc);
+    expect_error(B("F0x1p3\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("F1.5.\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("F\n."), BRINE_E_SYNTAX, 0);
+}
+END_TEST
+
+/* ---- strings and bytes --------------------------------------------------- */
+
+START_TEST(test_python2_strings_are_str_if_ascii_else_bytes)
+{
+    expect_repr(B("S'abc'\n."), "'abc'");
+    expect_repr(B("S\"a'b\"\n."), "\"a'b\"");
+    expect_repr(B("S'a\\nb\\x41\\101\\\\\\''\n."), "\"a\\nbAA\\\\'\"");
+    expect_repr(B("S'\\q'\n."), "'\\\\q'");
+    expect_repr(B("S'\\xff'\n."), "b'\\xff'");
+    expect_repr(B("U\x03\x61\x62\x63."), "'abc'");
+    expect_repr(B("U\x01\xe9."), "b'\\xe9'");
+    expect_repr(B("T\x02\x00\x00\x00hi."), "'hi'");
+    expect_error(B("S'abc\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("Sabc\n."), BRINE_E_SYNTAX, 0);
+    expect_error(B("S'a\\x4'\n."), BRINE_E_SYNTAX, 3);
+    expect_error(B("S'a\\'\n."), BRINE_E_SYNTAX, 3); /* quotes stripped first: a trailing backslash */
+    expect_error(B("T\xff\xff\xff\xffhi."), BRINE_E_CORRUPT, 0);
+}
+END_TEST
+
+START_TEST(test_unicode_text_is_raw_unicode_escape)
+{
+    expect_repr(B("Vh\\u00e9\\U0001f600\n."), "'h\xc3\xa9\xf0\x9f\x98\x80'");
+    expect_repr(B("V\xe9\n."), "'\xc3\xa9'"); /* a raw byte is a latin-1 code point */
+    expect_repr(B("Va\\u005cb\n."), "'a\\\\b'");
+    expect_repr(B("V\\\\u0041\n."), "'\\\\\\\\u0041'"); /* an even run of backslashes escapes nothing */
+    expect_repr(B("V\\\\\\u0041\n."), "'\\\\\\\\A'");
+    expect_repr(B("V\\ud83d\\ude00\n."), "'\xf0\x9f\x98\x80'"); /* a pair of escapes is one code point */
+    expect_repr(B("V\\x\n."), "'\\\\x'");
+    expect_error(B("Vab\\ud800\n."), BRINE_E_UTF8, 3);
+    expect_error(B("Vab\\u00e\n."), BRINE_E_SYNTAX, 3);
+    expect_error(B("V\\U00110000\n."), BRINE_E_SYNTAX, 1);
+}
+END_TEST
+
+START_TEST(test_binary_unicode_and_bytes_of_every_width)
+{
+    expect_repr(B("\x80\x04\x8c\x02\xc3\xa9."), "'\xc3\xa9'");
+    expect_repr(B("X\x03\x00\x00\x00"
+                  "abc."),
+                "'abc'");
+    expect_repr(B("\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00z."), "'z'");
+    expect_repr(B("\x80\x03"
+                  "C\x02\x00\xff."),
+                "b'\\x00\\xff'");
+    expect_repr(B("\x80\x03"
+                  "B\x01\x00\x00\x00x."),
+                "b'x'");
+    expect_repr(B("\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x00."), "b''");
+    /* A surrogate (Python's surrogatepass) and bad UTF-8: refused at the byte. */
+    expect_error(B("X\x05\x00\x00\x00"
+                   "ab\xed\xa0\x80."),
+                 BRINE_E_UTF8, 7);
+    expect_error(B("\x8c\x02\xc3(."), BRINE_E_UTF8, 2);
+}
+END_TEST
+
+/* ---- containers ---------------------------------------------------------- */
+
+START_TEST(test_tuples_lists_and_dicts_in_every_form)
+{
+    expect_repr(B(")."), "()");
+    expect_repr(B("\x80\x02K\x01\x85."), "(1,)");
+    expect_repr(B("\x80\x02K\x01K\x02\x86."), "(1, 2)");
+    expect_repr(B("\x80\x02K\x01K\x02K\x03\x87."), "(1, 2, 3)");
+    expect_repr(B("(I1\nI2\nt."), "(1, 2)");
+    expect_repr(B("(I1\nI2\nl."), "[1, 2]");
+    expect_repr(B("(lp0\nI1\naI2\na."), "[1, 2]");
+    expect_repr(B("](K\x01K\x02"
+                  "e."),
+                "[1, 2]");
+    expect_repr(B("(S'a'\nI1\nS'b'\nI2\nd."), "{'a': 1, 'b': 2}");
+    expect_repr(B("}U\x01\x61K\x01s."), "{'a': 1}");
+    expect_repr(B("}(U\x01\x61K\x01U\x01\x62K\x02U\x01\x61K\x03u."), "{'a': 3, 'b': 2}");
+    expect_repr(B("}(K\x01K\x02)K\x03u."), "{1: 2, (): 3}");
+}
+END_TEST
+
+START_TEST(test_sets_frozensets_and_bytearrays_are_models)
+{
+    expect_repr(B("\x80\x04\x8f(K\x01K\x02\x90."), "builtins.set([1, 2])");
+    expect_repr(B("\x80\x04\x8f."), "builtins.set([])");
+    expect_repr(B("\x80\x04(K\x01\x91."), "builtins.frozenset([1])");
+    expect_repr(B("\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00"
+                  "ab."),
+                "builtins.bytearray(b'ab')");
+    /* Protocols 0-3: the same through REDUCE, Python 2 names mapped. */
+    expect_repr(B("c__builtin__\nset\n((lI1\natR."), "builtins.set([1])");
+    expect_repr(B("\x80\x02"
+                  "c__builtin__\nbytearray\n)R."),
+                "builtins.bytearray(b'')");
+    expect_repr(B("\x80\x02"
+                  "c__builtin__\nbytearray\nX\x02\x00\x00\x00\xc3\xbfX\x07\x00\x00\x00latin-1\x86R."),
+                "builtins.bytearray(b'\\xff')");
+    expect_repr(B("\x80\x03"
+                  "cbuiltins\nbytearray\nC\x01x\x85R."),
+                "builtins.bytearray(b'x')");
+}
+END_TEST
+
+START_TEST(test_protocol_2_bytes_and_complex_read_as_their_types)
+{
+    expect_repr(B("c_codecs\nencode\n(V\xff\nVlatin1\ntR."), "b'\\xff'");
+    expect_repr(B("\x80\x02"
+                  "c_codecs\nencode\nX\x02\x00\x00\x00"
+                  "abX\x07\x00\x00\x00latin-1\x86R."),
+                "b'ab'");
+    expect_repr(B("\x80\x02"
+                  "c__builtin__\nbytes\n)R."),
+                "b''");
+    expect_repr(B("c__builtin__\ncomplex\n(F1.0\nF-2.0\ntR."), "(1-2j)");
+    /* Other shapes stay models. */
+    expect_repr(B("\x80\x02"
+                  "c_codecs\nencode\nX\x02\x00\x00\x00"
+                  "abX\x05\x00\x00\x00utf-8\x86R."),
+                "_codecs.encode('ab', 'utf-8')");
+    expect_repr(B("\x80\x02"
+                  "c__builtin__\ncomplex\nK\x01K\x02\x86R."),
+                "builtins.complex(1, 2)");
+    expect_repr(B("c_codecs\nencode\n(V\\u0100\nVlatin1\ntR."), "_codecs.encode('\xc4\x80', 'latin1')");
+}
+END_TEST
+
+/* ---- the machine: stack, marks, memo, frames ---------------------------- */
+
+START_TEST(test_pop_pop_mark_and_dup)
+{
+    expect_repr(B("K\x01K\x02"
+                  "0."),
+                "1");
+    expect_repr(B("K\x01(K\x02K\x03"
+                  "1."),
+                "1");
+    expect_repr(B("K\x01(0."), "1"); /* POP of an empty stack above a MARK pops the MARK */
+    expect_repr(B("]2\x86."), "([], [])");
+}
+END_TEST
+
+START_TEST(test_memo_put_and_get_in_every_form)
+{
+    expect_repr(B("(lp0\nI1\nag0\na."), "[1, [...]]");
+    expect_repr(B("]q\x05K\x07h\x05\x87."), "([], 7, [])");
+    expect_repr(B("]r\x00\x00\x01\x00j\x00\x00\x01\x00\x86."), "([], [])");
+    expect_repr(B("\x80\x04(K\x09\x94]\x94h\x00h\x01t."), "(9, [], 9, [])");
+    expect_repr(B("K\x01p99999999999999\n0g99999999999999\n."), "1");
+}
+END_TEST
+
+START_TEST(test_a_list_that_contains_itself_is_one_node)
+{
+    brine_error err;
+    brine_doc *doc = dec(B("\x80\x02]q\x00h\x00"
+                           "a."),
+                         &err);
+    brine_value *root, *inner;
+    ck_assert_ptr_nonnull(doc);
+    root = brine_doc_root(doc);
+    inner = brine_seq_get(root, 0);
+    ck_assert_int_eq(brine_type_of(inner), BRINE_LIST);
+    ck_assert_uint_eq(brine_seq_count(inner), 1);
+    /* Identity: what is appended through one handle shows through the other. */
+    ck_assert_int_eq(brine_seq_append(inner, brine_int_new(doc, 5, &err), &err), BRINE_OK);
+    ck_assert_uint_eq(brine_seq_count(root), 2);
+    ck_assert_int_eq(brine_type_of(brine_seq_get(brine_seq_get(brine_seq_get(root, 0), 0), 1)), BRINE_INT);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_a_shared_list_in_two_places_is_one_node_and_scalars_are_copies)
+{
+    brine_error err;
+    brine_doc *doc = dec(B("\x80\x02(]q\x00K\x01"
+                           "ah\x00X\x01\x00\x00\x00sq\x01h\x01t."),
+                         &err);
+    brine_value *root, *a, *b;
+    ck_assert_ptr_nonnull(doc);
+    root = brine_doc_root(doc);
+    a = brine_seq_get(root, 0);
+    b = brine_seq_get(root, 1);
+    ck_assert_ptr_ne(a, b);
+    ck_assert_int_eq(brine_seq_append(a, brine_int_new(doc, 2, &err), &err), BRINE_OK);
+    ck_assert_uint_eq(brine_seq_count(b), 2);
+    ck_assert_int_eq(brine_type_of(brine_seq_get(root, 2)), BRINE_STR);
+    ck_assert_int_eq(brine_type_of(brine_seq_get(root, 3)), BRINE_STR);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_a_tuple_reached_again_through_a_list_is_the_same_tuple)
+{
+    /* t = ([],); t[0].append(t), as CPython writes it: POP_MARK then GET. */
+    brine_error err;
+    char buf[256];
+    brine_doc *doc = dec(B("\x80\x02]q\x00h\x00\x85q\x01"
+                           "a0h\x01."),
+                         &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
+    ck_assert_str_eq(buf, "([(...)],)");
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_frames_are_checked_and_skipped)
+{
+    expect_repr(B("\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.\x80"), "1");
+    expect_repr(B("\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00K\x01\x95\x01\x00\x00\x00\x00\x00\x00\x00."), "1");
+    /* An opcode that runs past its frame's end, a frame inside a frame, a
+     * frame longer than the input. */
+    expect_error(B("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01."), BRINE_E_CORRUPT, 11);
+    expect_error(B("\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00."),
+                 BRINE_E_CORRUPT, 11);
+    expect_error(B("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N."), BRINE_E_TRUNCATED, 2);
+}
+END_TEST
+
+START_TEST(test_bytes_after_stop_are_ignored_like_pickle_loads)
+{
+    expect_repr(B("N.garbage"), "None");
+}
+END_TEST
+
+/* ---- names, calls and objects: nothing is ever called -------------------- */
+
+START_TEST(test_os_system_reads_as_a_harmless_model)
+{
+    expect_repr(B("cposix\nsystem\n(S'ls'\ntR."), "posix.system('ls')");
+    expect_repr(B("\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x8c\x06system\x93\x8c\x02ls\x85R."),
+                "posix.system('ls')");
+}
+END_TEST
+
+START_TEST(test_globals_as_values_and_the_python2_renames)
+{
+    expect_repr(B("cbuiltins\nint\n."), "pickle.global('builtins', 'int')");
+    expect_repr(B("c__builtin__\nxrange\n."), "pickle.global('builtins', 'range')");
+    expect_repr(B("ccopy_reg\n_reconstructor\n."), "pickle.global('copyreg', '_reconstructor')");
+    /* Protocol 3 and up: names as written. */
+    expect_repr(B("\x80\x03"
+                  "c__builtin__\nset\n."),
+                "pickle.global('__builtin__', 'set')");
+    expect_repr(B("\x80\x04\x8c\x01m\x8c\x03"
+                  "A.B\x93."),
+                "pickle.global('m', 'A.B')");
+    expect_error(B("\x80\x04K\x01\x8c\x01x\x93."), BRINE_E_CORRUPT, 7);
+}
+END_TEST
+
+START_TEST(test_instances_read_as_models_with_their_state)
+{
+    /* Protocol 0 _reconstructor(cls, object, None) + BUILD. */
+    expect_repr(B("ccopy_reg\n_reconstructor\n(c__main__\nA\nc__builtin__\nobject\nNtR(dVx\nI1\nsb."),
+                "__main__.A(state={'x': 1})");
+    /* _reconstructor with another base stays what it is. */
+    expect_repr(B("ccopy_reg\n_reconstructor\n(c__main__\nL\nc__builtin__\nlist\n(ltR."),
+                "copyreg._reconstructor(pickle.global('__main__', 'L'), pickle.global('builtins', 'list'), [])");
+    /* NEWOBJ without args; with args (a namedtuple); NEWOBJ_EX. */
+    expect_repr(B("\x80\x02"
+                  "c__main__\nA\n)\x81}X\x01\x00\x00\x00xK\x01sb."),
+                "__main__.A(state={'x': 1})");
+    expect_repr(B("\x80\x02"
+                  "c__main__\nP\nK\x01K\x02\x86\x81."),
+                "copyreg.__newobj__(pickle.global('__main__', 'P'), 1, 2)");
+    expect_repr(B("\x80\x04\x8c\x01m\x8c\x01"
+                  "C\x93)}\x92."),
+                "m.C()");
+    expect_repr(B("\x80\x04\x8c\x01m\x8c\x01"
+                  "C\x93K\x01\x85}\x8c\x01kK\x02s\x92."),
+                "copyreg.__newobj_ex__(pickle.global('m', 'C'), (1,), {'k': 2})");
+    /* OBJ and INST. */
+    expect_repr(B("(cm\nC\nK\x01o."), "m.C(1)");
+    expect_repr(B("(K\x01K\x02im\nC\n."), "m.C(1, 2)");
+    /* BUILD with a (dict, slots) state. */
+    expect_repr(B("\x80\x02"
+                  "cm\nS\n)\x81N}U\x01"
+                  "aK\x01s\x86"
+                  "b."),
+                "m.S(state=(None, {'a': 1}))");
+}
+END_TEST
+
+START_TEST(test_items_given_to_a_model_go_to_pickle_reduce_state)
+{
+    expect_repr(B("\x80\x02"
+                  "ccollections\nOrderedDict\n)R(U\x01"
+                  "aK\x01U\x01"
+                  "bK\x02u."),
+                "collections.OrderedDict(state=pickle.reduce_state(None, None, [('a', 1), ('b', 2)]))");
+    expect_repr(B("\x80\x02"
+                  "cm\nL\n)\x81(K\x01K\x02"
+                  "eK\x03"
+                  "a}U\x01xK\x01sb."),
+                "m.L(state=pickle.reduce_state({'x': 1}, [1, 2, 3], None))");
+    expect_repr(B("\x80\x02"
+                  "cm\nD\n)\x81}U\x01xK\x01sbU\x01kK\x02s."),
+                "m.D(state=pickle.reduce_state({'x': 1}, None, [('k', 2)]))");
+}
+END_TEST
+
+START_TEST(test_calls_of_non_globals_persistent_ids_and_extensions)
+{
+    expect_repr(B("\x80\x02"
+                  "cm\nf\n)RK\x01\x85R."),
+                "pickle.call(m.f(), (1,))");
+    expect_repr(B("Pkey1\n."), "pickle.persistent_id('key1')");
+    expect_repr(B("\x80\x02K\x07Q."), "pickle.persistent_id(7)");
+    expect_repr(B("\x80\x02\x82\x05."), "pickle.ext(5)");
+    expect_repr(B("\x80\x02\x83\x00\x01."), "pickle.ext(256)");
+    expect_repr(B("\x80\x02\x84\xff\xff\xff\x7f."), "pickle.ext(2147483647)");
+    expect_repr(B("\x80\x05"
+                  "C\x01x\x98."),
+                "b'x'");
+    expect_error(B("\x80\x02\x82\x00."), BRINE_E_CORRUPT, 2);
+    expect_error(B("\x80\x02\x84\xff\xff\xff\xff."), BRINE_E_CORRUPT, 2);
+    expect_error(B("\x80\x05\x97."), BRINE_E_UNSUPPORTED, 2);
+}
+END_TEST
+
+/* ---- hostile input ------------------------------------------------------- */
+
+START_TEST(test_truncated_streams_fail_at_the_opcode)
+{
+    expect_error(B(""), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x80\x02"), BRINE_E_TRUNCATED, 2);
+    expect_error(B("\x80"), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x80\x02J\x01\x00"), BRINE_E_TRUNCATED, 2);
+    expect_error(B("I12"), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x80\x02K\x01"), BRINE_E_TRUNCATED, 4);
+}
+END_TEST
+
+START_TEST(test_huge_declared_lengths_fail_before_allocating)
+{
+    /* A 10-byte file that claims 4 GiB, 2^63 and 2 GiB. */
+    expect_error(B("X\xff\xff\xff\xff"
+                   "abcd."),
+                 BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x8d\x00\x00\x00\x00\x00\x00\x00\x80."), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x8e\xff\xff\xff\xff\xff\xff\xff\xff."), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x96\xff\xff\xff\xff\xff\xff\xff\x7f."), BRINE_E_TRUNCATED, 0);
+    expect_error(B("\x80\x02\x8b\xff\xff\xff\x7f\x01."), BRINE_E_TRUNCATED, 2);
+    expect_error(B("\x80\x02\x8b\xff\xff\xff\xff\x01."), BRINE_E_CORRUPT, 2);
+}
+END_TEST
+
+START_TEST(test_stack_underflow_and_mark_misuse_are_corrupt)
+{
+    expect_error(B("a."), BRINE_E_CORRUPT, 0);
+    expect_error(B("\x80\x02\x85."), BRINE_E_CORRUPT, 2);
+    expect_error(B("]0."), BRINE_E_CORRUPT, 2);     /* nothing left for STOP */
+    expect_error(B("K\x01t."), BRINE_E_CORRUPT, 2); /* TUPLE without MARK */
+    expect_error(B("](K\x01"
+                   "a."),
+                 BRINE_E_CORRUPT, 4);                   /* APPEND reaches below the MARK */
+    expect_error(B("K\x01(."), BRINE_E_CORRUPT, 3);     /* STOP inside a MARK */
+    expect_error(B("K\x01K\x02."), BRINE_E_CORRUPT, 4); /* two values left at STOP */
+    expect_error(B("1."), BRINE_E_CORRUPT, 0);          /* POP_MARK without MARK */
+    expect_error(B("(K\x01"
+                   "e."),
+                 BRINE_E_CORRUPT, 3);                     /* APPENDS with nothing below its MARK */
+    expect_error(B("(im\nC\nN."), BRINE_E_CORRUPT, 7);    /* INST ok, then two values at STOP */
+    expect_error(B("K\x01im\nC\n."), BRINE_E_CORRUPT, 2); /* INST without MARK */
+    expect_error(B("(o."), BRINE_E_CORRUPT, 1);           /* OBJ without a class */
+    expect_error(B("2."), BRINE_E_CORRUPT, 0);            /* DUP of nothing */
+    expect_error(B("(p0\n."), BRINE_E_CORRUPT, 1);        /* PUT right after a MARK */
+}
+END_TEST
+
+START_TEST(test_memo_errors_name_the_key)
+{
+    brine_error err;
+    expect_error(B("\x80\x02h\x03."), BRINE_E_CORRUPT, 2);
+    ck_assert_ptr_null(dec(B("\x80\x02j\x00\x00\x00\x01."), &err));
+    ck_assert_ptr_nonnull(strstr(err.message, "16777216"));
+    expect_error(B("g7\n."), BRINE_E_CORRUPT, 0);
+    expect_error(B("N\x80\x02q\x01g1\n."), BRINE_E_CORRUPT, 8); /* 1 exists: two values at STOP */
+    expect_error(B("Np-1\n."), BRINE_E_CORRUPT, 1);
+    expect_error(B("Np99999999999999999999\n."), BRINE_E_CORRUPT, 1);
+    expect_error(B("Npx\n."), BRINE_E_SYNTAX, 1);
+}
+END_TEST
+
+START_TEST(test_objects_that_take_no_state_or_items_are_refused)
+{
+    expect_error(B("]}b."), BRINE_E_CORRUPT, 2); /* BUILD on a list */
+    expect_error(B("K\x01K\x02"
+                   "a."),
+                 BRINE_E_CORRUPT, 4);                          /* APPEND to an int */
+    expect_error(B(")K\x01K\x02s."), BRINE_E_CORRUPT, 5);      /* SETITEM on a tuple */
+    expect_error(B("}(K\x01u."), BRINE_E_CORRUPT, 4);          /* SETITEMS with a key alone */
+    expect_error(B("](K\x01\x90."), BRINE_E_UNSUPPORTED, 4);   /* ADDITEMS to a list */
+    expect_error(B("cm\nf\nK\x01R."), BRINE_E_CORRUPT, 7);     /* REDUCE with args not a tuple */
+    expect_error(B("cm\nf\n)K\x01\x92."), BRINE_E_CORRUPT, 8); /* NEWOBJ_EX kwargs not a dict */
+    expect_error(B("}]K\x01s."), BRINE_E_KEY, 4);              /* a list as a dict key */
+}
+END_TEST
+
+START_TEST(test_unknown_opcodes_and_protocols_are_refused)
+{
+    expect_error(B("\x80\x02\xff."), BRINE_E_SYNTAX, 2);
+    expect_error(B("\x80\x06N."), BRINE_E_VERSION, 0);
+    expect_error(B("N\x80\x09."), BRINE_E_VERSION, 1);
+}
+END_TEST
+
+/* n nested lists: EMPTY_LIST n times, then APPEND n-1 times. */
+static unsigned char *nested_lists(size_t n, size_t *len)
+{
+    unsigned char *p = malloc(2 * n + 1);
+    size_t i;
+    ck_assert_ptr_nonnull(p);
+    for (i = 0; i < n; i++)
+        p[i] = ']';
+    for (i = 0; i + 1 < n; i++)
+        p[n + i] = 'a';
+    p[2 * n - 1] = '.';
+    *len = 2 * n;
+    return p;
+}
+
+START_TEST(test_deep_nesting_fails_with_depth_unless_the_limit_is_raised)
+{
+    brine_error err;
+    size_t len;
+    unsigned char *p = nested_lists(1000, &len);
+    brine_doc *doc = dec(p, len, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message); /* 1000 levels are fine */
+    brine_doc_free(doc);
+    free(p);
+    p = nested_lists(1001, &len);
+    expect_error_at(p, len, 0, BRINE_E_DEPTH, 2000, "", __LINE__); /* the last APPEND */
+    ck_assert_ptr_null(dec(p, len, &err));
+    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while decoding (limit 1000)");
+    free(p);
+    p = nested_lists(1000000, &len);
+    expect_error_at(p, len, 0, BRINE_E_DEPTH, 1000000 + 999, "", __LINE__);
+    doc = dec_depth(p, len, 1000000, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_doc_free(doc);
+    free(p);
+    /* MARKs nest like the containers they build. */
+    p = malloc(1002);
+    memset(p, '(', 1001);
+    p[1001] = '.';
+    expect_error_at(p, 1002, 0, BRINE_E_DEPTH, 1000, "", __LINE__);
+    free(p);
+}
+END_TEST
+
+/* n lists nested top down: each new list goes into the previous one
+ * (kept in memo 1) after that one was itself nested, so only the walk of
+ * the finished graph sees the depth: root = memo 0 = memo 1; then n times
+ * GET 1, EMPTY_LIST, PUT 2, APPEND, POP, GET 2, PUT 1, POP. */
+static unsigned char *top_down_lists(size_t n, size_t *len)
+{
+    static const unsigned char step[] = {'h', 1, ']', 'q', 2, 'a', '0', 'h', 2, 'q', 1, '0'};
+    unsigned char *p = malloc(5 + n * sizeof step + 1);
+    size_t i, k = 0;
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "]q\x00q\x01", 5);
+    k = 5;
+    for (i = 0; i < n; i++, k += sizeof step)
+        memcpy(p + k, step, sizeof step);
+    p[k++] = '.';
+    *len = k;
+    return p;
+}
+
+START_TEST(test_depth_built_top_down_is_caught_by_the_walk)
+{
+    brine_error err;
+    size_t len;
+    unsigned char *p = top_down_lists(999, &len);
+    brine_doc *doc = dec(p, len, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message); /* 1000 levels */
+    brine_doc_free(doc);
+    free(p);
+    p = top_down_lists(1000, &len);
+    ck_assert_ptr_null(dec(p, len, &err));
+    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
+    ck_assert_uint_eq(err.offset, len - 1); /* STOP */
+    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while decoding (limit 1000)");
+    ck_assert_int_eq(strncmp(err.path, "$[0][0][0]", 10), 0);
+    free(p);
+}
+END_TEST
+
+/* ---- golden files -------------------------------------------------------- */
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *p;
+    long n;
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    p = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(fread(p, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    *len = (size_t)n;
+    return p;
+}
+
+/* data/pickle/expected.tsv: file, then "ok" and the repr, or "error", the
+ * code and the offset. Every truncation of a good file fails cleanly. */
+START_TEST(test_golden_files_read_as_expected_and_every_truncation_fails)
+{
+    char path[1024], line[8192];
+    FILE *fp;
+    int rows = 0;
+    snprintf(path, sizeof path, "%s/pickle/expected.tsv", BRINE_TEST_DATA);
+    fp = fopen(path, "r");
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    while (fgets(line, sizeof line, fp)) {
+        char *file = strtok(line, "\t\n"), *kind = strtok(NULL, "\t\n"), *rest = strtok(NULL, "\n");
+        unsigned char *data;
+        size_t len, cut;
+        brine_error err;
+        brine_doc *doc;
+        if (!file || file[0] == '#')
+            continue;
+        ck_assert_ptr_nonnull(kind);
+        snprintf(path, sizeof path, "%s/pickle/%s", BRINE_TEST_DATA, file);
+        data = read_file(path, &len);
+        doc = dec(data, len, &err);
+        if (strcmp(kind, "ok") == 0) {
+            char *buf = malloc(1 << 16);
+            ck_assert_msg(doc != NULL, "%s: %s", file, err.message);
+            ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, 1 << 16, 0, &err), 1 << 16);
+            ck_assert_msg(strcmp(buf, rest ? rest : "") == 0, "%s: got %s, want %s", file, buf, rest);
+            free(buf);
+            brine_doc_free(doc);
+            for (cut = 0; cut < len; cut++) {
+                /* Python may ignore a cut-off tail only after STOP. */
+                doc = dec(data, cut, &err);
+                ck_assert_msg(doc == NULL, "%s cut at %zu decoded", file, cut);
+                ck_assert_int_ne(err.code, BRINE_OK);
+            }
+        } else {
+            int code = 0;
+            unsigned long long off = 0;
+            ck_assert_str_eq(kind, "error");
+            ck_assert_int_eq(sscanf(rest, "%d\t%llu", &code, &off), 2);
+            ck_assert_msg(doc == NULL, "%s decoded", file);
+            ck_assert_msg(err.code == code && err.offset == off, "%s: code %d offset %llu (%s), want %d at %llu", file,
+                          err.code, (unsigned long long)err.offset, err.message, code, off);
+        }
+        free(data);
+        rows++;
+    }
+    fclose(fp);
+    ck_assert_int_ge(rows, 10);
+}
+END_TEST
+
+/* Deterministic mutations of the good golden files (a byte changed, a
+ * length byte made huge, a range cut out): each decodes or fails with an
+ * error and a message, never a crash or a leak (run under ASan). */
+START_TEST(test_mutated_golden_files_decode_or_fail_cleanly)
+{
+    static const char *const files[] = {"scalars-p0.pkl",   "containers-p1.pkl",  "recursive-p2.pkl",
+                                        "instance-p4.pkl",  "ordereddict-p4.pkl", "scalars-p5.pkl",
+                                        "namedtuple-p2.pkl"};
+    uint32_t rng = 12345;
+    size_t f, round, ok = 0, failed = 0;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[1024];
+        size_t len;
+        unsigned char *orig, *buf;
+        snprintf(path, sizeof path, "%s/pickle/%s", BRINE_TEST_DATA, files[f]);
+        orig = read_file(path, &len);
+        buf = malloc(len);
+        ck_assert_ptr_nonnull(buf);
+        for (round = 0; round < 400; round++) {
+            brine_error err;
+            brine_doc *doc;
+            size_t n = len, at, k;
+            memcpy(buf, orig, len);
+            for (k = 0; k < 1 + round % 3; k++) {
+                rng = rng * 1103515245u + 12345u;
+                at = (rng >> 8) % n;
+                switch ((rng >> 4) % 4) {
+                case 0: buf[at] = (unsigned char)(rng >> 16); break;
+                case 1: buf[at] = 0xff; break;
+                case 2: buf[at] ^= 0x80; break;
+                default: /* cut a range out */ memmove(buf + at, buf + at + 1, n - at - 1); n--;
+                }
+            }
+            doc = dec(buf, n, &err);
+            if (doc) {
+                ok++;
+                brine_doc_free(doc);
+            } else {
+                failed++;
+                ck_assert_int_ne(err.code, BRINE_OK);
+                ck_assert_msg(err.message[0] != 0, "%s round %zu: no message", files[f], round);
+            }
+        }
+        free(buf);
+        free(orig);
+    }
+    ck_assert_uint_gt(failed, 0);
+    ck_assert_uint_gt(ok, 0);
+}
+END_TEST
+
+static Suite *pickle_suite(void)
+{
+    Suite *s = suite_create("pickle_read");
+    TCase *tc = tcase_create("reader");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_descriptor_names_extensions_mime_and_caps);
+    tcase_add_test(tc, test_sniff_is_certain_of_protocols_2_to_5_and_guesses_text_pickles);
+    tcase_add_test(tc, test_none_and_bools_in_every_form);
+    tcase_add_test(tc, test_text_ints_with_and_without_the_L_suffix);
+    tcase_add_test(tc, test_binary_ints_of_every_width);
+    tcase_add_test(tc, test_floats_text_and_binary_bit_for_bit);
+    tcase_add_test(tc, test_python2_strings_are_str_if_ascii_else_bytes);
+    tcase_add_test(tc, test_unicode_text_is_raw_unicode_escape);
+    tcase_add_test(tc, test_binary_unicode_and_bytes_of_every_width);
+    tcase_add_test(tc, test_tuples_lists_and_dicts_in_every_form);
+    tcase_add_test(tc, test_sets_frozensets_and_bytearrays_are_models);
+    tcase_add_test(tc, test_protocol_2_bytes_and_complex_read_as_their_types);
+    tcase_add_test(tc, test_pop_pop_mark_and_dup);
+    tcase_add_test(tc, test_memo_put_and_get_in_every_form);
+    tcase_add_test(tc, test_a_list_that_contains_itself_is_one_node);
+    tcase_add_test(tc, test_a_shared_list_in_two_places_is_one_node_and_scalars_are_copies);
+    tcase_add_test(tc, test_a_tuple_reached_again_through_a_list_is_the_same_tuple);
+    tcase_add_test(tc, test_frames_are_checked_and_skipped);
+    tcase_add_test(tc, test_bytes_after_stop_are_ignored_like_pickle_loads);
+    tcase_add_test(tc, test_os_system_reads_as_a_harmless_model);
+    tcase_add_test(tc, test_globals_as_values_and_the_python2_renames);
+    tcase_add_test(tc, test_instances_read_as_models_with_their_state);
+    tcase_add_test(tc, test_items_given_to_a_model_go_to_pickle_reduce_state);
+    tcase_add_test(tc, test_calls_of_non_globals_persistent_ids_and_extensions);
+    tcase_add_test(tc, test_truncated_streams_fail_at_the_opcode);
+    tcase_add_test(tc, test_huge_declared_lengths_fail_before_allocating);
+    tcase_add_test(tc, test_stack_underflow_and_mark_misuse_are_corrupt);
+    tcase_add_test(tc, test_memo_errors_name_the_key);
+    tcase_add_test(tc, test_objects_that_take_no_state_or_items_are_refused);
+    tcase_add_test(tc, test_unknown_opcodes_and_protocols_are_refused);
+    tcase_add_test(tc, test_deep_nesting_fails_with_depth_unless_the_limit_is_raised);
+    tcase_add_test(tc, test_depth_built_top_down_is_caught_by_the_walk);
+    tcase_add_test(tc, test_golden_files_read_as_expected_and_every_truncation_fails);
+    tcase_add_test(tc, test_mutated_golden_files_decode_or_fail_cleanly);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int failed;
+    SRunner *sr = srunner_create(pickle_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
