@@ -17,6 +17,7 @@ const brine_plugin *native_LTX_brine_plugin_entry(void);
 const brine_plugin *msgpack_LTX_brine_plugin_entry(void);
 const brine_plugin *json_LTX_brine_plugin_entry(void);
 const brine_plugin *bencode_LTX_brine_plugin_entry(void);
+const brine_plugin *pickle_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -64,6 +65,11 @@ static const fz_optset fz_bencode_sets[] = {
     {0, {"max_digits=30"}, {"max_digits=30"}},
 };
 
+static const fz_optset fz_pickle_sets[] = {
+    {0, {NULL}, {NULL}},
+    {8, {NULL}, {"protocol=2"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
@@ -71,6 +77,7 @@ static const fz_format fz_formats[] = {
     {"msgpack", fz_msgpack_sets, FZ_COUNT(fz_msgpack_sets)},
     {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},
     {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
+    {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -93,7 +100,8 @@ static inline brine_registry *fz_registry(void)
     if (!reg || brine_registry_add(reg, native_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, msgpack_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, json_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }
