@@ -134,4 +134,8 @@ int pk_escape_decode(const unsigned char *s, size_t len, pk_buf *out, size_t *ba
  * *bad the index in s. */
 int pk_raw_unicode_decode(const unsigned char *s, size_t len, pk_buf *out, size_t *bad, const char **why);
 
+/* Grows *p (of *cap elements of elem bytes) to hold need; BRINE_E_NOMEM.
+ * Shared by the reader and the writer (defined in reader.c). */
+int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 #endif /* BRINE_PICKLE_H */

@@ -62,9 +62,6 @@ int pk_fail(pk_dec *d, int code, const char *fmt, ...)
 /* The error of a value-API call made for the opcode at op_off. */
 int pk_api_fail(pk_dec *d, const brine_error *e);
 
-/* Grows *p (of *cap elements of elem bytes) to hold need; BRINE_E_NOMEM. */
-int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
-
 /* BRINE_E_DEPTH, in the words of every decoder. */
 int pk_depth_fail(pk_dec *d);
 
