@@ -379,8 +379,7 @@ static int pk_step(pk_dec *d)
         d->frame_end = NULL; /* the frame is used up */
     d->op_off = d->base + (uint64_t)(d->p - d->start);
     if (d->p == d->end)
-        return pk_fail(d, BRINE_E_TRUNCATED, "the pickle ends at offset %llu without a STOP opcode",
-                       (unsigned long long)d->op_off);
+        return pk_fail(d, BRINE_E_TRUNCATED, "the pickle ends without a STOP opcode"); /* offset: op_off */
     op = *d->p++;
     switch (op) {
     case PKOP_PROTO:
