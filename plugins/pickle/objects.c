@@ -107,8 +107,11 @@ int pk_push_global(pk_dec *d, const char *mod, size_t mod_len, const char *name,
         }
     }
     if ((bad = brine_utf8_check(mod, mod_len)) != mod_len || (bad = brine_utf8_check(name, name_len)) != name_len)
-        return pk_fail(d, BRINE_E_UTF8, "%s at offset %llu: the module or name is not UTF-8",
-                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
+        return pk_fail(d, BRINE_E_UTF8, "%s: the module or name is not UTF-8",
+                       pk_opname(d->start[d->op_off - d->base]));
+    /* Python cannot import it either, and a model needs both halves. */
+    if (mod_len == 0 || name_len == 0)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s: the module or name is empty", pk_opname(d->start[d->op_off - d->base]));
     g = brine_model_new(d->doc, "pickle.global", 13, &e);
     args = brine_tuple_new(d->doc, &e);
     a = brine_str_new(d->doc, mod, mod_len, &e);

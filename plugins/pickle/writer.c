@@ -330,13 +330,17 @@ int pkw_global(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t
  * colon, else split at the last dot. */
 int pkw_model_global(pk_enc *e, const char *name, size_t len)
 {
-    const char *colon = memchr(name, ':', len);
+    /* The reader writes module:qualname only when the qualname has a dot, so
+     * a colon counts only with a dot after it; else the last dot splits.
+     * Either way every name the reader makes splits back into the same. */
     size_t m;
-    if (colon) {
-        m = (size_t)(colon - name);
-        if (m == 0 || m + 1 == len)
+    for (m = 0; m < len; m++)
+        if (name[m] == ':' && memchr(name + m + 1, '.', len - m - 1))
+            break;
+    if (m < len) {
+        if (m == 0)
             goto bad;
-        return pkw_global(e, name, m, colon + 1, len - m - 1);
+        return pkw_global(e, name, m, name + m + 1, len - m - 1);
     }
     for (m = len; m > 0 && name[m - 1] != '.'; m--)
         ;
