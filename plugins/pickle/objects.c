@@ -90,6 +90,24 @@ static size_t pk_global_name(pk_dec *d, const brine_value *v)
     return ml + 1 + ql;
 }
 
+/* Nonempty dot-separated parts, none empty, without a colon or a newline. */
+static int pk_dotted_name(const char *s, size_t len)
+{
+    size_t part = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == ':' || s[i] == '\n')
+            return 0;
+        if (s[i] == '.') {
+            if (part == 0)
+                return 0;
+            part = 0;
+        } else {
+            part++;
+        }
+    }
+    return part > 0;
+}
+
 /* GLOBAL, STACK_GLOBAL: a pickle.global(module, qualname) model, with the
  * Python 2 renames Python 3 applies to protocols 0-2. */
 int pk_push_global(pk_dec *d, const char *mod, size_t mod_len, const char *name, size_t name_len)
@@ -109,9 +127,12 @@ int pk_push_global(pk_dec *d, const char *mod, size_t mod_len, const char *name,
     if ((bad = brine_utf8_check(mod, mod_len)) != mod_len || (bad = brine_utf8_check(name, name_len)) != name_len)
         return pk_fail(d, BRINE_E_UTF8, "%s: the module or name is not UTF-8",
                        pk_opname(d->start[d->op_off - d->base]));
-    /* Python cannot import it either, and a model needs both halves. */
-    if (mod_len == 0 || name_len == 0)
-        return pk_fail(d, BRINE_E_CORRUPT, "%s: the module or name is empty", pk_opname(d->start[d->op_off - d->base]));
+    /* Names Python could never import are refused, so that every model name
+     * the reader makes splits back into its module and name (writer.c). */
+    if (!pk_dotted_name(mod, mod_len) || !pk_dotted_name(name, name_len))
+        return pk_fail(d, BRINE_E_CORRUPT, "%s: '%.*s' '%.*s' is not a module and a name Python could import",
+                       pk_opname(d->start[d->op_off - d->base]), (int)(mod_len > 60 ? 60 : mod_len), mod,
+                       (int)(name_len > 60 ? 60 : name_len), name);
     g = brine_model_new(d->doc, "pickle.global", 13, &e);
     args = brine_tuple_new(d->doc, &e);
     a = brine_str_new(d->doc, mod, mod_len, &e);
