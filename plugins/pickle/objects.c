@@ -389,6 +389,8 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     brine_type t = brine_type_of(target->v);
     brine_value *list = target->v;
     size_t i, h = 0, levels = 1;
+    if (n == 0)
+        return BRINE_OK; /* as Python: nothing to append, whatever the target */
     if (t == BRINE_MODEL) {
         brine_value *args = pk_items_args(d, target, &e);
         list = args ? pk_items_list(d, args, 1, &e) : NULL;
@@ -417,6 +419,8 @@ int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     brine_type t = brine_type_of(target->v);
     brine_value *list = NULL;
     size_t i, h = 0;
+    if (n == 0)
+        return BRINE_OK; /* as Python: nothing to set, whatever the target */
     if (n % 2)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: an odd number of items (a key without a value)",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off);
@@ -476,6 +480,8 @@ int pk_additems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     brine_value *args = brine_type_of(target->v) == BRINE_MODEL ? brine_model_args(target->v) : NULL;
     brine_value *list = args && brine_seq_count(args) == 1 ? brine_seq_get(args, 0) : NULL;
     size_t i, h = 0;
+    if (n == 0)
+        return BRINE_OK; /* as Python: nothing to add, whatever the target */
     if (!list || !pk_name_is(target->v, "builtins.set") || brine_type_of(list) != BRINE_LIST)
         return pk_fail(d, BRINE_E_UNSUPPORTED, "ADDITEMS at offset %llu: the target is not a set",
                        (unsigned long long)d->op_off);
