@@ -409,9 +409,10 @@ static int pk_gstep(pk_enc *e)
             if (g->form == FORM_NEWOBJ && g->i++ == 1 && e->rec[args].count - 1 > 3 &&
                 (rc = pkw_op(e, PKOP_MARK)) != BRINE_OK)
                 return rc;
-            rc = pk_gsave(e, g->slot);
-            g->slot = pk_next_slot(e, g->slot);
-            return rc;
+            /* pk_gsave may move e->gs, and g with it: step first. */
+            size_t slot = g->slot;
+            g->slot = pk_next_slot(e, slot);
+            return pk_gsave(e, slot);
         }
         end = e->rec[node + 2].end; /* set and frozenset: the list's END */
     }
