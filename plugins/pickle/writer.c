@@ -596,7 +596,7 @@ static int pk_record(pk_enc *e, const brine_event *ev)
     if (ev->kind == BRINE_EV_BIGINT || ev->kind == BRINE_EV_STR || ev->kind == BRINE_EV_BYTES ||
         ev->kind == BRINE_EV_MODEL) {
         size_t len = ev->v.s.len;
-        if (len + 1 > e->bytes_cap - e->bytes_len &&
+        if (len >= e->bytes_cap - e->bytes_len &&
             (len >= SIZE_MAX - e->bytes_len ||
              pk_grow((void **)&e->bytes, &e->bytes_cap, e->bytes_len + len + 1, 1) != BRINE_OK))
             return pkw_nomem(e);
