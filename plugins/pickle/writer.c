@@ -268,24 +268,32 @@ static int pk_float(pk_enc *e, double f)
     return pkw_put(e, b, 9);
 }
 
-static int pk_str(pk_enc *e, const char *s, size_t len)
+/* A str or bytes payload with the smallest of its three length prefixes:
+ * ops = the 1-byte, 4-byte and 8-byte length opcodes. */
+static int pk_sized(pk_enc *e, int short_ok, const unsigned char ops[3], const char *what, const void *p, size_t len)
 {
     unsigned char hdr[9];
-    if (len < 256 && e->proto >= 4) {
-        hdr[0] = PKOP_SHORT_BINUNICODE;
+    if (len < 256 && short_ok) {
+        hdr[0] = ops[0];
         hdr[1] = (unsigned char)len;
-        return pkw_payload(e, hdr, 2, s, len);
+        return pkw_payload(e, hdr, 2, p, len);
     }
     if (len <= 0xffffffffu) {
-        hdr[0] = PKOP_BINUNICODE;
+        hdr[0] = ops[1];
         pkw_le(hdr + 1, len, 4);
-        return pkw_payload(e, hdr, 5, s, len);
+        return pkw_payload(e, hdr, 5, p, len);
     }
     if (e->proto < 4)
-        return pkw_fail(e, BRINE_E_UNSUPPORTED, "a str of %zu bytes needs protocol 4", len);
-    hdr[0] = PKOP_BINUNICODE8;
+        return pkw_fail(e, BRINE_E_UNSUPPORTED, "%s of %zu bytes needs protocol 4", what, len);
+    hdr[0] = ops[2];
     pkw_le(hdr + 1, len, 8);
-    return pkw_payload(e, hdr, 9, s, len);
+    return pkw_payload(e, hdr, 9, p, len);
+}
+
+static int pk_str(pk_enc *e, const char *s, size_t len)
+{
+    static const unsigned char ops[3] = {PKOP_SHORT_BINUNICODE, PKOP_BINUNICODE, PKOP_BINUNICODE8};
+    return pk_sized(e, e->proto >= 4, ops, "a str", s, len);
 }
 
 /* The global module.qualname: STACK_GLOBAL from protocol 4, else GLOBAL
@@ -354,26 +362,12 @@ bad:
 
 static int pk_bytes(pk_enc *e, const unsigned char *p, size_t len)
 {
-    unsigned char hdr[9];
     unsigned char *u;
     size_t n = 0;
     int rc;
     if (e->proto >= 3) {
-        if (len < 256) {
-            hdr[0] = PKOP_SHORT_BINBYTES;
-            hdr[1] = (unsigned char)len;
-            return pkw_payload(e, hdr, 2, p, len);
-        }
-        if (len <= 0xffffffffu) {
-            hdr[0] = PKOP_BINBYTES;
-            pkw_le(hdr + 1, len, 4);
-            return pkw_payload(e, hdr, 5, p, len);
-        }
-        if (e->proto < 4)
-            return pkw_fail(e, BRINE_E_UNSUPPORTED, "bytes of %zu bytes need protocol 4", len);
-        hdr[0] = PKOP_BINBYTES8;
-        pkw_le(hdr + 1, len, 8);
-        return pkw_payload(e, hdr, 9, p, len);
+        static const unsigned char ops[3] = {PKOP_SHORT_BINBYTES, PKOP_BINBYTES, PKOP_BINBYTES8};
+        return pk_sized(e, 1, ops, "a bytes value", p, len);
     }
     /* Protocol 2 has no bytes: _codecs.encode(latin-1 text, 'latin1'), as
      * CPython writes it (also for b'', which CPython writes as bytes()). */
