@@ -23,55 +23,72 @@
 typedef struct walk_frame {
     const brine_value *slot; /* the open container */
     size_t index;            /* next child: element, dict half-entry (2 per entry) or model part */
-    /* Lists and tuples: their items and count, read once at the open, so
-     * that taking the next child is one comparison (it was a third of the
-     * walk's time with the slot and node re-read for every child). */
-    const brine_value *items;
+    /* Read once at the open, so that taking the next child touches only the
+     * frame and the child (re-reading the slot and node for every child was
+     * a third of the walk's time). Lists and tuples: items and count; dicts:
+     * entries and 2 * used; models: count 2. */
+    const void *items;
     size_t count;
+    int type; /* the container's brine_type */
 } walk_frame;
 
 static void frame_open(walk_frame *f, const brine_value *v)
 {
     f->slot = v;
     f->index = 0;
-    if (v->type == BRINE_LIST || v->type == BRINE_TUPLE) {
+    f->type = v->type;
+    switch (v->type) {
+    case BRINE_LIST:
+    case BRINE_TUPLE:
         f->items = v->as.seq->items;
         f->count = v->as.seq->count;
-    } else {
+        break;
+    case BRINE_DICT:
+        f->items = v->as.dict->entries;
+        f->count = 2 * v->as.dict->used;
+        break;
+    default:
         f->items = NULL;
-        f->count = 0;
+        f->count = 2;
+        break;
     }
 }
 
-/* Dicts and models: the child at f->index, or NULL when f is exhausted.
- * Dict entries that were deleted are skipped. */
-static const brine_value *frame_next_other(walk_frame *f)
+/* A new top frame (frame_open fills it), or NULL when out of memory. */
+static inline walk_frame *frame_push(brinep_stack *stack)
 {
-    const brine_value *c = f->slot;
-    if (c->type == BRINE_DICT) {
-        const brinep_dict *d = c->as.dict;
-        while (f->index / 2 < d->used && d->entries[f->index / 2].key.type == BRINEP_DELETED)
-            f->index += 2;
-        if (f->index / 2 >= d->used)
-            return NULL;
-        const brinep_entry *e = &d->entries[f->index / 2];
-        return (f->index++ % 2) ? &e->val : &e->key;
-    }
-    if (c->type == BRINE_MODEL) {
-        if (f->index == 0)
-            return f->index++, &c->as.model->args;
-        if (f->index == 1)
-            return f->index++, &c->as.model->state;
-    }
-    return NULL;
+    if (stack->count < stack->cap)
+        return (walk_frame *)stack->data + stack->count++;
+    return brinep_stack_push(stack);
 }
 
-/* The child slot of frame f at f->index, or NULL when f is exhausted. */
+/* The child slot of frame f at f->index, or NULL when f is exhausted. Dict
+ * entries that were deleted are skipped. */
 static inline const brine_value *frame_next(walk_frame *f)
 {
-    if (f->items)
-        return f->index < f->count ? &f->items[f->index++] : NULL;
-    return frame_next_other(f);
+    for (;;) {
+        size_t i = f->index;
+        if (i >= f->count)
+            return NULL;
+        switch (f->type) {
+        case BRINE_LIST:
+        case BRINE_TUPLE: f->index = i + 1; return (const brine_value *)f->items + i;
+        case BRINE_DICT: {
+            const brinep_entry *e = (const brinep_entry *)f->items + i / 2;
+            if (i % 2) {
+                f->index = i + 1;
+                return &e->val;
+            }
+            if (e->key.type == BRINEP_DELETED) {
+                f->index = i + 2;
+                continue;
+            }
+            f->index = i + 1;
+            return &e->key;
+        }
+        default: f->index = i + 1; return i == 0 ? &f->slot->as.model->args : &f->slot->as.model->state;
+        }
+    }
 }
 
 /* Writes the path of the child most recently taken from each frame. */
@@ -226,6 +243,7 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     /* The walk itself reaches the root once more than its links say. */
     const void *root_node = brinep_node(root);
     const brine_value *v = root;
+    walk_frame *top = NULL; /* kept in a register: the stack's own fields are reloaded after every call */
     while (rc == BRINE_OK) {
         brine_event ev;
         ev.anchor = 0;
@@ -253,12 +271,11 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
                           : depth_or_cycle(&stack, v, max_depth, err);
                 break;
             }
-            walk_frame *f = brinep_stack_push(&stack);
-            if (!f) {
+            if (!(top = frame_push(&stack))) {
                 rc = brinep_nomem(err);
                 break;
             }
-            frame_open(f, v);
+            frame_open(top, v);
             begin_event(v, &ev);
         }
         if (++sent > budget) {
@@ -277,8 +294,9 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         }
         /* Close every exhausted container, then move to the next child. */
         v = NULL;
-        while (stack.count && !(v = frame_next(brinep_stack_top(&stack)))) {
+        while (top && !(v = frame_next(top))) {
             brinep_stack_pop(&stack);
+            top = stack.count ? top - 1 : NULL;
             brine_event end = {.kind = BRINE_EV_END};
             if ((rc = sink->event(sink, &end)) != BRINE_OK) {
                 path_error(&stack, err);
