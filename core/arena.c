@@ -56,7 +56,7 @@ struct brinep_chunk {
  * fresh mmap, and only checks whether to trim its heap when it frees a
  * block of 64 KiB or more. */
 #define CHUNK_MAX (((size_t)64 << 10) - 32)
-#define DEDICATED_MIN ((size_t)16 << 10)
+#define DEDICATED_MIN BRINEP_DEDICATED_MIN
 
 static inline unsigned char *chunk_data(brinep_chunk *c)
 {
@@ -258,7 +258,7 @@ static void *alloc_dedicated(brine_doc *doc, size_t size)
     return chunk_data(c);
 }
 
-void *brinep_alloc(brine_doc *doc, size_t size)
+void *brinep_alloc_slow(brine_doc *doc, size_t size)
 {
     if (size > SIZE_MAX - 64)
         return NULL;
@@ -330,17 +330,3 @@ void *brinep_grow(brine_doc *doc, void *block, size_t old_size, size_t new_size)
     return p;
 }
 
-brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t len)
-{
-    if (len > SIZE_MAX - sizeof(brinep_blob) - 64)
-        return NULL;
-    brinep_blob *b = brinep_alloc(doc, sizeof(brinep_blob) + len + 1);
-    if (!b)
-        return NULL;
-    b->doc = doc;
-    b->len = len;
-    if (p && len)
-        memcpy(b->data, p, len);
-    b->data[len] = '\0';
-    return b;
-}

@@ -2,7 +2,8 @@
  * It owns the semantics every decoder shares: the depth limit, anchors and
  * references (a REF may name a container that is still open: a cycle), the
  * dict's Python rules (a repeated key keeps its first position and takes the
- * last value), and the shape of models (args tuple, then state). */
+ * last value: checked once per dict, at its end), and the shape of models
+ * (args tuple, then state). */
 #include <string.h>
 
 #include "internal.h"
@@ -18,6 +19,7 @@ typedef struct builder {
     brine_doc *doc;
     size_t max_depth;
     brinep_stack stack;
+    build_frame *top; /* the innermost open container, or NULL */
     brinep_map anchors; /* anchor id -> node address | type (nodes are 16-byte aligned) */
     brine_value *result;
 } builder;
@@ -56,27 +58,31 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
     return code;
 }
 
-static int attach_slow(builder *b, build_frame *f, const brine_value *v);
+static int attach_slow(builder *b, build_frame *f, brine_value slot);
 
 /* Puts a finished value into the open container, or makes it the result.
- * The common case, a list or tuple with room, is inlined into every event. */
-static inline int attach(builder *b, const brine_value *v)
+ * The common case, a list or tuple with room, is inlined into every event.
+ * The slot travels by value, in registers: built in memory with narrow
+ * stores and copied with a wide load, it stalled on store forwarding (a
+ * quarter of the builder's time). */
+static inline int attach(builder *b, brine_value slot)
 {
-    build_frame *f = brinep_stack_top(&b->stack);
+    build_frame *f = b->top;
     if (f && (f->slot.type == BRINE_LIST || f->slot.type == BRINE_TUPLE)) {
         brinep_seq *s = f->slot.as.seq;
         if (s->count < s->cap) {
-            s->items[s->count++] = *v;
-            brinep_link(v, 1);
+            s->items[s->count++] = slot;
+            brinep_link(&slot, 1);
             f->children++;
             return BRINE_OK;
         }
     }
-    return attach_slow(b, f, v);
+    return attach_slow(b, f, slot);
 }
 
-static int attach_slow(builder *b, build_frame *f, const brine_value *v)
+static int attach_slow(builder *b, build_frame *f, brine_value slot)
 {
+    const brine_value *v = &slot;
     if (!f) {
         if (b->result)
             return fail(b, BRINE_E_INVALID, "%s", "the event stream holds more than one value");
@@ -93,16 +99,18 @@ static int attach_slow(builder *b, build_frame *f, const brine_value *v)
             return brinep_nomem(b->sink.err);
         break;
     case BRINE_DICT:
+        /* Checked and indexed in one pass at the end (seal_dict). */
         if (f->children % 2 == 0) {
             f->key = *v;
         } else {
-            int rc = brinep_dict_put(f->slot.as.dict, &f->key, v, b->max_depth, b->sink.err);
-            if (rc) {
-                brine_error *err = b->sink.err;
-                if (err && err->path[0] == '\0')
-                    frames_path(b, err->path, sizeof err->path);
-                return rc;
-            }
+            /* Caught here, not at the seal, so that the error's offset is the key's. */
+            if (f->key.type != BRINE_TUPLE && brinep_node(&f->key))
+                return fail(b, BRINE_E_KEY, "unhashable type: '%s'", brine_type_name((brine_type)f->key.type));
+            int rc = brinep_dict_append_raw(f->slot.as.dict, &f->key, v);
+            if (rc == BRINE_E_NOMEM)
+                return brinep_nomem(b->sink.err);
+            if (rc)
+                return fail(b, rc, "%s", "a dict holds at most 2^32 - 2 entries");
         }
         break;
     case BRINE_MODEL:
@@ -172,21 +180,37 @@ static int begin(builder *b, const brine_event *ev)
     if (!f)
         return brinep_nomem(b->sink.err);
     f->slot = slot;
+    b->top = f;
     return BRINE_OK;
 }
 
 static int end(builder *b)
 {
-    build_frame *f = brinep_stack_top(&b->stack);
+    build_frame *f = b->top;
     if (!f)
         return fail(b, BRINE_E_INVALID, "%s", "an END event closes nothing");
     if (f->slot.type == BRINE_DICT && f->children % 2)
         return fail(b, BRINE_E_INVALID, "%s", "a dict key has no value");
     if (f->slot.type == BRINE_MODEL && f->children != 2)
         return fail(b, BRINE_E_INVALID, "%s", "a model needs its args and its state");
+    if (f->slot.type == BRINE_DICT) {
+        brine_value bad;
+        memset(&bad, 0, sizeof bad);
+        int rc = brinep_dict_seal(f->slot.as.dict, b->max_depth, &bad, b->sink.err);
+        if (rc) {
+            brine_error *err = b->sink.err;
+            if (err && err->path[0] == '\0') {
+                f->key = bad; /* the path names the key at fault */
+                f->children = 1;
+                frames_path(b, err->path, sizeof err->path);
+            }
+            return rc;
+        }
+    }
     brine_value slot = f->slot;
     brinep_stack_pop(&b->stack);
-    return attach(b, &slot);
+    b->top = brinep_stack_top(&b->stack);
+    return attach(b, slot);
 }
 
 static int ref(builder *b, uint64_t id)
@@ -206,50 +230,69 @@ static int ref(builder *b, uint64_t id)
     case BRINE_DICT: slot.as.dict = node; break;
     default: slot.as.model = node; break;
     }
-    return attach(b, &slot);
+    return attach(b, slot);
+}
+
+/* A scalar slot, built in registers (see attach). */
+static inline brine_value scalar_slot(int type, int sub, uint64_t bits)
+{
+    brine_value v;
+    memset(&v, 0, sizeof v);
+    v.type = (uint8_t)type;
+    v.sub = (uint8_t)sub;
+    v.as.u = bits;
+    return v;
+}
+
+static inline brine_value pointer_slot(int type, void *p)
+{
+    brine_value v;
+    memset(&v, 0, sizeof v);
+    v.type = (uint8_t)type;
+    v.as.blob = p;
+    return v;
 }
 
 static int builder_event(brine_sink *sink, const brine_event *ev)
 {
     builder *b = (builder *)sink;
-    brine_value v = {0};
     switch (ev->kind) {
-    case BRINE_EV_NULL: v.type = BRINE_NULL; break;
-    case BRINE_EV_BOOL:
-        v.type = BRINE_BOOL;
+    case BRINE_EV_NULL: return attach(b, scalar_slot(BRINE_NULL, 0, 0));
+    case BRINE_EV_BOOL: {
+        brine_value v = scalar_slot(BRINE_BOOL, 0, 0);
         v.as.b = ev->v.boolean != 0;
-        break;
-    case BRINE_EV_INT:
-        v.type = BRINE_INT;
-        v.as.i = ev->v.i;
-        break;
+        return attach(b, v);
+    }
+    case BRINE_EV_INT: return attach(b, scalar_slot(BRINE_INT, BRINEP_INT_I64, (uint64_t)ev->v.i));
     case BRINE_EV_UINT:
-        v.type = BRINE_INT;
-        v.sub = ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64;
-        v.as.u = ev->v.u;
-        break;
-    case BRINE_EV_BIGINT:
+        return attach(b, scalar_slot(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64, ev->v.u));
+    case BRINE_EV_BIGINT: {
+        brine_value v;
         if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
             return brinep_nomem(sink->err);
-        break;
-    case BRINE_EV_FLOAT:
-        v.type = BRINE_FLOAT;
-        v.as.f = ev->v.f;
-        break;
-    case BRINE_EV_COMPLEX:
-        v.type = BRINE_COMPLEX;
-        if (!(v.as.cx = brinep_alloc(b->doc, sizeof *v.as.cx)))
+        return attach(b, v);
+    }
+    case BRINE_EV_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &ev->v.f, sizeof bits);
+        return attach(b, scalar_slot(BRINE_FLOAT, 0, bits));
+    }
+    case BRINE_EV_COMPLEX: {
+        brinep_complex *cx = brinep_alloc(b->doc, sizeof *cx);
+        if (!cx)
             return brinep_nomem(sink->err);
-        v.as.cx->doc = b->doc;
-        v.as.cx->re = ev->v.c.re;
-        v.as.cx->im = ev->v.c.im;
-        break;
+        cx->doc = b->doc;
+        cx->re = ev->v.c.re;
+        cx->im = ev->v.c.im;
+        return attach(b, pointer_slot(BRINE_COMPLEX, cx));
+    }
     case BRINE_EV_STR:
-    case BRINE_EV_BYTES:
-        v.type = ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES;
-        if (!(v.as.blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len)))
+    case BRINE_EV_BYTES: {
+        brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
+        if (!blob)
             return brinep_nomem(sink->err);
-        break;
+        return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
+    }
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
@@ -258,7 +301,6 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_REF: return ref(b, ev->v.ref);
     default: return fail(b, BRINE_E_INVALID, "%s", "unknown event kind");
     }
-    return attach(b, &v);
 }
 
 static int builder_finish(brine_sink *sink)

@@ -459,6 +459,118 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
     return BRINE_OK;
 }
 
+/* ---- building in bulk (the builder) -------------------------------------- */
+
+int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val)
+{
+    if (d->used == d->cap) {
+        if (d->cap >= DICT_MAX_ENTRIES)
+            return BRINE_E_RANGE;
+        size_t cap = d->cap < 4 ? 4 : d->cap * 2;
+        if (cap > DICT_MAX_ENTRIES)
+            cap = DICT_MAX_ENTRIES;
+        brinep_entry *e = brinep_grow(d->doc, d->entries, d->cap * ENTRY_SIZE, cap * ENTRY_SIZE);
+        if (!e)
+            return BRINE_E_NOMEM;
+        d->entries = e;
+        d->cap = cap;
+    }
+    brinep_entry *e = &d->entries[d->used++];
+    e->key = *key;
+    e->val = *val;
+    e->hash = 0;
+    brinep_link(key, 1);
+    brinep_link(val, 1);
+    d->count++;
+    return BRINE_OK;
+}
+
+/* Equal str keys, the common case, compared inline. */
+static inline int keys_same(const brine_value *a, const brine_value *b)
+{
+    if (a->type == BRINE_STR && b->type == BRINE_STR)
+        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
+    return keys_equal(a, b);
+}
+
+/* The entries of d again through brinep_dict_put, for a dict that holds a
+ * repeated key: the Python rules then decide (rare, so not fast). */
+static int dict_replay(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
+{
+    size_t n = d->used;
+    brinep_entry *copy = brine_malloc(n * ENTRY_SIZE);
+    if (!copy)
+        return brinep_nomem(err);
+    memcpy(copy, d->entries, n * ENTRY_SIZE);
+    for (size_t i = 0; i < n; i++) {
+        brinep_link(&copy[i].key, -1);
+        brinep_link(&copy[i].val, -1);
+    }
+    d->used = d->count = 0;
+    d->index = NULL; /* its arena block is simply left behind */
+    d->index_cap = 0;
+    int rc = BRINE_OK;
+    for (size_t i = 0; i < n && rc == BRINE_OK; i++)
+        if ((rc = brinep_dict_put(d, &copy[i].key, &copy[i].val, max_depth, err)))
+            *bad = copy[i].key;
+    brine_free(copy);
+    return rc;
+}
+
+int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
+{
+    size_t n = d->used;
+    int rc;
+    /* Every key hashable; tuples (and every key of an indexed dict) hashed. */
+    int indexed = n > DICT_LINEAR_MAX;
+    for (size_t i = 0; i < n; i++) {
+        brinep_entry *e = &d->entries[i];
+        if (e->key.type == BRINE_STR && indexed) {
+            e->hash = hash_bytes(d->doc->seed, SALT_STR, e->key.as.blob->data, e->key.as.blob->len);
+        } else if (indexed || e->key.type == BRINE_TUPLE || brinep_node(&e->key)) {
+            if ((rc = brinep_key_hash(d->doc, &e->key, max_depth, &e->hash, err))) {
+                *bad = e->key;
+                return rc;
+            }
+        }
+    }
+    if (!indexed) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++) {
+                int m = keys_same(&d->entries[j].key, &d->entries[i].key);
+                if (m < 0)
+                    return brinep_nomem(err);
+                if (m)
+                    return dict_replay(d, max_depth, bad, err);
+            }
+        return BRINE_OK;
+    }
+    size_t cap = 32;
+    while (cap < n * 2 || cap < d->cap)
+        cap *= 2;
+    if (cap > SIZE_MAX / sizeof(uint32_t) || !(d->index = brinep_alloc(d->doc, cap * sizeof(uint32_t))))
+        return brinep_nomem(err);
+    memset(d->index, 0, cap * sizeof(uint32_t));
+    d->index_cap = cap;
+    size_t mask = cap - 1;
+    for (size_t pos = 0; pos < n; pos++) {
+        const brinep_entry *e = &d->entries[pos];
+        size_t i = (size_t)e->hash & mask;
+        for (; d->index[i]; i = (i + 1) & mask) {
+            const brinep_entry *o = &d->entries[d->index[i] - 1];
+            if (o->hash != e->hash)
+                continue;
+            int m = keys_same(&o->key, &e->key);
+            if (m < 0)
+                return brinep_nomem(err);
+            if (m)
+                return dict_replay(d, max_depth, bad, err);
+        }
+        d->index[i] = (uint32_t)(pos + 1);
+    }
+    return BRINE_OK;
+}
+
 /* ---- the public calls --------------------------------------------------- */
 
 brine_value *brine_dict_new(brine_doc *doc, brine_error *err)

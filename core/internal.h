@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "brine/brine.h"
 #include "brine/plugin.h"
@@ -111,8 +112,24 @@ struct brine_doc {
     brine_value root;
 };
 
-/* size bytes aligned to 16, or NULL when out of memory. */
-void *brinep_alloc(brine_doc *doc, size_t size);
+/* Blocks above this many bytes get a chunk of their own. */
+#define BRINEP_DEDICATED_MIN ((size_t)16 << 10)
+
+void *brinep_alloc_slow(brine_doc *doc, size_t size);
+
+/* size bytes aligned to 16, or NULL when out of memory. The bump is inline:
+ * decoders allocate once per string or container. */
+static inline void *brinep_alloc(brine_doc *doc, size_t size)
+{
+    size_t aligned = (size + 15) & ~(size_t)15;
+    if (size - 1 < BRINEP_DEDICATED_MIN && (size_t)(doc->limit - doc->top) >= aligned) {
+        void *p = doc->top;
+        doc->top += aligned;
+        doc->last = p;
+        return p;
+    }
+    return brinep_alloc_slow(doc, size); /* a new chunk, a dedicated block, 0 or absurd sizes */
+}
 
 /* Grows a block from old_size to new_size bytes (in place when it is the
  * last block), copying its contents; NULL when out of memory (the old block
@@ -123,7 +140,20 @@ void *brinep_grow(brine_doc *doc, void *block, size_t old_size, size_t new_size)
 
 /* A blob of len bytes copied from p (p may be NULL to leave it unfilled),
  * NUL-terminated. */
-brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t len);
+static inline brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t len)
+{
+    if (len > SIZE_MAX - sizeof(brinep_blob) - 64)
+        return NULL;
+    brinep_blob *b = brinep_alloc(doc, sizeof(brinep_blob) + len + 1);
+    if (!b)
+        return NULL;
+    b->doc = doc;
+    b->len = len;
+    if (p && len)
+        memcpy(b->data, p, len);
+    b->data[len] = '\0';
+    return b;
+}
 
 /* ---- values (core/value.c, core/dict.c) ------------------------------- */
 
@@ -160,6 +190,14 @@ int brinep_seq_push(brinep_seq *seq, const brine_value *item);
 
 /* Sets key to val in d (the Python semantics of brine_dict_set). */
 int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *val, size_t max_depth, brine_error *err);
+
+/* Building a dict in bulk (the builder): entries are appended as they come,
+ * unchecked (BRINE_E_NOMEM or BRINE_E_RANGE), and nothing may look the dict
+ * up until brinep_dict_seal has checked that every key is hashable, applied
+ * the rules for repeated keys and built the index in one pass. On failure
+ * *bad is the key at fault. */
+int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val);
+int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err);
 
 /* Hash of a hashable key; BRINE_E_KEY (or BRINE_E_DEPTH for absurdly
  * nested tuples) when not hashable. */
