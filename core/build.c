@@ -68,11 +68,30 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot);
 static inline int attach(builder *b, brine_value slot)
 {
     build_frame *f = b->top;
-    if (f && (f->slot.type == BRINE_LIST || f->slot.type == BRINE_TUPLE)) {
+    if (!f)
+        return attach_slow(b, f, slot);
+    if (f->slot.type == BRINE_LIST || f->slot.type == BRINE_TUPLE) {
         brinep_seq *s = f->slot.as.seq;
         if (s->count < s->cap) {
             s->items[s->count++] = slot;
             brinep_link(&slot, 1);
+            f->children++;
+            return BRINE_OK;
+        }
+    } else if (f->slot.type == BRINE_DICT) {
+        brinep_dict *d = f->slot.as.dict;
+        if (f->children % 2 == 0) {
+            f->key = slot;
+            f->children++;
+            return BRINE_OK;
+        }
+        if (d->used < d->cap && !brinep_node(&f->key)) {
+            brinep_entry *e = &d->entries[d->used++];
+            e->key = f->key;
+            e->val = slot;
+            e->hash = 0;
+            brinep_link(&slot, 1);
+            d->count++;
             f->children++;
             return BRINE_OK;
         }

@@ -31,7 +31,7 @@ size_t brine_utf8_check(const char *s, size_t len)
             i++;
         if (i == len)
             return len;
-
+    multibyte:;
         unsigned b0 = u[i];
         size_t rem = len - i;
         if (b0 < 0xC2) {
@@ -59,5 +59,9 @@ size_t brine_utf8_check(const char *s, size_t len)
             /* F5..FF would start code points above U+10FFFF or are never used. */
             return i;
         }
+        /* Text that is not ASCII tends to stay so (CJK, Cyrillic...): no
+         * word test between two such sequences. */
+        if (i < len && u[i] >= 0x80)
+            goto multibyte;
     }
 }
