@@ -58,14 +58,12 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
     return code;
 }
 
-static int attach_slow(builder *b, build_frame *f, brine_value slot);
+static BRINEP_NOINLINE int attach_slow(builder *b, build_frame *f, brine_value slot);
 
 /* Puts a finished value into the open container, or makes it the result.
  * The common case, a list or tuple with room, is inlined into every event.
- * The slot travels by value, in registers: built in memory with narrow
- * stores and copied with a wide load, it stalled on store forwarding (a
- * quarter of the builder's time). */
-static inline int attach(builder *b, brine_value slot)
+ * The slot travels by value, in registers (brinep_slot). */
+static BRINEP_INLINE int attach(builder *b, brine_value slot)
 {
     build_frame *f = b->top;
     if (!f)
@@ -153,7 +151,7 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
     return BRINE_OK;
 }
 
-static int begin(builder *b, const brine_event *ev)
+static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
 {
     if (b->stack.count >= b->max_depth) {
         brinep_depth_error(b->sink.err, b->max_depth, "decoding");
@@ -195,15 +193,17 @@ static int begin(builder *b, const brine_event *ev)
             return fail(b, BRINE_E_REF, "%s", "an anchor id is defined twice");
         *a = (uint64_t)(uintptr_t)node | slot.type;
     }
-    build_frame *f = brinep_stack_push(&b->stack);
+    brinep_stack *st = &b->stack;
+    build_frame *f = st->count < st->cap ? (build_frame *)st->data + st->count++ : brinep_stack_push(st);
     if (!f)
         return brinep_nomem(b->sink.err);
     f->slot = slot;
+    f->children = 0; /* f->key is read only once a key has been stored */
     b->top = f;
     return BRINE_OK;
 }
 
-static int end(builder *b)
+static BRINEP_NOINLINE int end(builder *b)
 {
     build_frame *f = b->top;
     if (!f)
@@ -232,7 +232,7 @@ static int end(builder *b)
     return attach(b, slot);
 }
 
-static int ref(builder *b, uint64_t id)
+static BRINEP_NOINLINE int ref(builder *b, uint64_t id)
 {
     uint64_t *a = id ? brinep_map_find(&b->anchors, id) : NULL;
     if (!a) {
@@ -252,66 +252,64 @@ static int ref(builder *b, uint64_t id)
     return attach(b, slot);
 }
 
-/* A scalar slot, built in registers (see attach). */
-static inline brine_value scalar_slot(int type, int sub, uint64_t bits)
+static BRINEP_INLINE brine_value pointer_slot(int type, void *p)
 {
     brine_value v;
-    memset(&v, 0, sizeof v);
-    v.type = (uint8_t)type;
-    v.sub = (uint8_t)sub;
-    v.as.u = bits;
+    v.head = BRINEP_HEAD(type, 0);
+    v.as.blob = p;
     return v;
 }
 
-static inline brine_value pointer_slot(int type, void *p)
+/* Out of builder_event, whose scalar path then calls nothing and saves no
+ * registers (the copy needs them). */
+static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
+{
+    brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
+    if (!blob)
+        return brinep_nomem(b->sink.err);
+    return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
+}
+
+/* Big ints and complex numbers: rare, so out of the event loop's way. */
+static BRINEP_NOINLINE int boxed(builder *b, const brine_event *ev)
 {
     brine_value v;
-    memset(&v, 0, sizeof v);
-    v.type = (uint8_t)type;
-    v.as.blob = p;
-    return v;
+    if (ev->kind == BRINE_EV_BIGINT) {
+        if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
+            return brinep_nomem(b->sink.err);
+        return attach(b, v);
+    }
+    brinep_complex *cx = brinep_alloc(b->doc, sizeof *cx);
+    if (!cx)
+        return brinep_nomem(b->sink.err);
+    cx->doc = b->doc;
+    cx->re = ev->v.c.re;
+    cx->im = ev->v.c.im;
+    return attach(b, pointer_slot(BRINE_COMPLEX, cx));
 }
 
 static int builder_event(brine_sink *sink, const brine_event *ev)
 {
     builder *b = (builder *)sink;
     switch (ev->kind) {
-    case BRINE_EV_NULL: return attach(b, scalar_slot(BRINE_NULL, 0, 0));
+    case BRINE_EV_NULL: return attach(b, brinep_slot(BRINE_NULL, 0, 0));
     case BRINE_EV_BOOL: {
-        brine_value v = scalar_slot(BRINE_BOOL, 0, 0);
+        brine_value v = brinep_slot(BRINE_BOOL, 0, 0);
         v.as.b = ev->v.boolean != 0;
         return attach(b, v);
     }
-    case BRINE_EV_INT: return attach(b, scalar_slot(BRINE_INT, BRINEP_INT_I64, (uint64_t)ev->v.i));
+    case BRINE_EV_INT: return attach(b, brinep_slot(BRINE_INT, BRINEP_INT_I64, (uint64_t)ev->v.i));
     case BRINE_EV_UINT:
-        return attach(b, scalar_slot(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64, ev->v.u));
-    case BRINE_EV_BIGINT: {
-        brine_value v;
-        if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
-            return brinep_nomem(sink->err);
-        return attach(b, v);
-    }
+        return attach(b, brinep_slot(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64, ev->v.u));
+    case BRINE_EV_BIGINT:
+    case BRINE_EV_COMPLEX: return boxed(b, ev);
     case BRINE_EV_FLOAT: {
         uint64_t bits;
         memcpy(&bits, &ev->v.f, sizeof bits);
-        return attach(b, scalar_slot(BRINE_FLOAT, 0, bits));
-    }
-    case BRINE_EV_COMPLEX: {
-        brinep_complex *cx = brinep_alloc(b->doc, sizeof *cx);
-        if (!cx)
-            return brinep_nomem(sink->err);
-        cx->doc = b->doc;
-        cx->re = ev->v.c.re;
-        cx->im = ev->v.c.im;
-        return attach(b, pointer_slot(BRINE_COMPLEX, cx));
+        return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
     }
     case BRINE_EV_STR:
-    case BRINE_EV_BYTES: {
-        brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
-        if (!blob)
-            return brinep_nomem(sink->err);
-        return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
-    }
+    case BRINE_EV_BYTES: return blob(b, ev);
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:

@@ -20,7 +20,7 @@
 
 #define DICT_LINEAR_MAX 8
 #define ENTRY_SIZE sizeof(brinep_entry)
-#define NODE_SIZE(t) ((sizeof(t) + 15) & ~(size_t)15)
+#define NODE_SIZE(t) BRINEP_NODE_SIZE(t)
 /* Index slots hold position + 1 in a uint32. */
 #define DICT_MAX_ENTRIES ((size_t)UINT32_MAX - 1)
 /* Entries allocated together with their node. */

@@ -10,10 +10,7 @@
  * str/bytes data and container nodes are allocated with it in one block. */
 
 #define SLOT_SIZE sizeof(brine_value)
-#define NODE_SIZE(t) ((sizeof(t) + 15) & ~(size_t)15)
-
-/* Up to this many items are allocated in the same block as their node. */
-#define SEQ_INLINE_MAX 32
+#define NODE_SIZE(t) BRINEP_NODE_SIZE(t)
 
 static const char *const type_names[] = {
     [BRINE_NULL] = "null",       [BRINE_BOOL] = "bool", [BRINE_INT] = "int",     [BRINE_FLOAT] = "float",
@@ -212,29 +209,6 @@ static int check_link(const brine_doc *doc, const brine_value *item, brine_error
 
 /* ---- sequences ---------------------------------------------------------- */
 
-brinep_seq *brinep_seq_alloc(brine_doc *doc, size_t cap)
-{
-    if (cap > SIZE_MAX / SLOT_SIZE - NODE_SIZE(brinep_seq))
-        return NULL;
-    /* A few items share the node's block; the items move out when they
-     * grow, the node never moves. Larger arrays get a block of their own,
-     * which brinep_grow can extend in place. */
-    int inline_items = cap <= SEQ_INLINE_MAX;
-    brinep_seq *s = brinep_alloc(doc, NODE_SIZE(brinep_seq) + (inline_items ? cap * SLOT_SIZE : 0));
-    if (!s)
-        return NULL;
-    s->doc = doc;
-    s->links = 0;
-    s->count = 0;
-    s->cap = cap;
-    if (!cap)
-        s->items = NULL;
-    else if (inline_items)
-        s->items = (brine_value *)((char *)s + NODE_SIZE(brinep_seq));
-    else if (!(s->items = brinep_alloc(doc, cap * SLOT_SIZE)))
-        return NULL;
-    return s;
-}
 
 /* Room for at least want elements. */
 static int seq_reserve(brinep_seq *s, size_t want)
