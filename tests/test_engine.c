@@ -3,6 +3,7 @@
  * and evplain (does not) formats. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,96 @@ START_TEST(test_builder_keeps_python_dict_semantics_for_repeated_keys)
     brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
     ck_assert_str_eq(repr, "{'a': 3, 'b': 2}");
     brine_doc_free(doc);
+}
+END_TEST
+
+/* A dict of n str keys k0, k1, ... as evtext tokens, with the key at
+ * position `dup` replaced by k3 and value 99 when dup < n. */
+static char *str_dict_text(size_t n, size_t dup)
+{
+    char *text = malloc(n * 24 + 16), *p = text;
+    p += sprintf(p, "{%zu ", n);
+    for (size_t i = 0; i < n; i++) {
+        char key[16];
+        int len = sprintf(key, "k%zu", i == dup ? (size_t)3 : i);
+        p += sprintf(p, "s%d:%s i%zu ", len, key, i == dup ? (size_t)99 : i);
+    }
+    strcpy(p, "] ");
+    return text;
+}
+
+START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
+{
+    /* Past 8 entries a dict is indexed; the builder checks all its keys at
+     * its end, so the rules must hold there too, and lookups must work. */
+    brine_error err;
+    char *text = str_dict_text(12, 10);
+    brine_doc *doc = decode(evtext, text, 0, &err);
+    free(text);
+    ck_assert_msg(doc, "%s", err.message);
+    brine_value *d = brine_doc_root(doc);
+    char repr[256];
+    brine_value_repr(d, repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "{'k0': 0, 'k1': 1, 'k2': 2, 'k3': 99, 'k4': 4, 'k5': 5, 'k6': 6, 'k7': 7, 'k8': 8, "
+                           "'k9': 9, 'k11': 11}");
+    ck_assert_uint_eq(brine_dict_count(d), 11);
+    for (int i = 0; i < 12; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%d", i);
+        brine_value *v = brine_dict_get_str(d, key);
+        if (i == 10) {
+            ck_assert_ptr_null(v);
+            continue;
+        }
+        ck_assert_ptr_nonnull(v);
+        int64_t n = -1;
+        ck_assert_int_eq(brine_int_get_i64(v, &n), BRINE_OK);
+        ck_assert_int_eq(n, i == 3 ? 99 : i);
+    }
+    /* The decoded dict takes new keys and replaces old ones as any other. */
+    ck_assert_int_eq(brine_dict_set_str(d, "k10", brine_int_new(doc, 10, NULL), &err), BRINE_OK);
+    ck_assert_int_eq(brine_dict_set_str(d, "k0", brine_int_new(doc, -1, NULL), &err), BRINE_OK);
+    ck_assert_uint_eq(brine_dict_count(d), 12);
+    int64_t n = 0;
+    ck_assert_int_eq(brine_int_get_i64(brine_dict_get_str(d, "k10"), &n), BRINE_OK);
+    ck_assert_int_eq(n, 10);
+    ck_assert_int_eq(brine_int_get_i64(brine_dict_get_str(d, "k0"), &n), BRINE_OK);
+    ck_assert_int_eq(n, -1);
+    brine_doc_free(doc);
+
+    /* Repeated tuple keys, small and indexed. */
+    doc = decode(evtext, "{3 (2 i1 i2 ] i1 s1:x i2 (2 i1 i2 ] i3 ] ", 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "{(1, 2): 3, 'x': 2}");
+    brine_doc_free(doc);
+    doc = decode(evtext, "{10 (1 i0 ] i0 (1 i1 ] i1 (1 i2 ] i2 (1 i3 ] i3 (1 i4 ] i4 (1 i5 ] i5 (1 i6 ] i6 "
+                         "(1 i7 ] i7 (1 i8 ] i8 (1 i3 ] i9 ] ", 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    ck_assert_uint_eq(brine_dict_count(brine_doc_root(doc)), 9);
+    brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "{(0,): 0, (1,): 1, (2,): 2, (3,): 9, (4,): 4, (5,): 5, (6,): 6, (7,): 7, (8,): 8}");
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path)
+{
+    brine_error err;
+    /* Found at the dict's end, in a small and in an indexed dict. */
+    ck_assert_ptr_null(decode(evtext, "[1 {2 s1:a i1 (2 i1 [0 ] ] i2 ] ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_KEY);
+    ck_assert_str_eq(err.message, "unhashable type: 'list'");
+    ck_assert_str_eq(err.path, "$[0][(1, [])]");
+    char *text = str_dict_text(12, 99), *p = strstr(text, "s2:k9 i9 ");
+    ck_assert_ptr_nonnull(p);
+    char *bad = malloc(strlen(text) + 16);
+    sprintf(bad, "%.*s(2 i1 [0 ] ] i9 %s", (int)(p - text), text, p + strlen("s2:k9 i9 "));
+    free(text);
+    ck_assert_ptr_null(decode(evtext, bad, 0, &err));
+    free(bad);
+    ck_assert_int_eq(err.code, BRINE_E_KEY);
+    ck_assert_str_eq(err.path, "$[(1, [])]");
 }
 END_TEST
 
@@ -572,6 +663,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path);
     tcase_add_test(tc, test_builder_refuses_malformed_streams);
     tcase_add_test(tc, test_builder_keeps_python_dict_semantics_for_repeated_keys);
+    tcase_add_test(tc, test_builder_keeps_python_dict_semantics_in_indexed_dicts);
+    tcase_add_test(tc, test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path);
     tcase_add_test(tc, test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding);
     tcase_add_test(tc, test_depth_limit_refuses_1001_levels_when_encoding);
     tcase_add_test(tc, test_a_million_levels_decode_encode_and_transcode_with_the_limit_raised);
