@@ -61,8 +61,9 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
 static BRINEP_NOINLINE int attach_slow(builder *b, build_frame *f, brine_value slot);
 
 /* Puts a finished value into the open container, or makes it the result.
- * The common case, a list or tuple with room, is inlined into every event.
- * The slot travels by value, in registers (brinep_slot). */
+ * The common cases, a list or tuple with room and a dict's scalar key and
+ * its value, are inlined into every event. The slot travels by value, in
+ * registers (brinep_slot). */
 static BRINEP_INLINE int attach(builder *b, brine_value slot)
 {
     build_frame *f = b->top;
@@ -116,7 +117,8 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
             return brinep_nomem(b->sink.err);
         break;
     case BRINE_DICT:
-        /* Checked and indexed in one pass at the end (seal_dict). */
+        /* Appended unchecked: end() checks and indexes the dict in one pass
+         * (brinep_dict_seal). */
         if (f->children % 2 == 0) {
             f->key = *v;
         } else {

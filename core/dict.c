@@ -389,6 +389,23 @@ static void dict_compact(brinep_dict *d)
     }
 }
 
+/* Doubles the entry array: BRINE_OK, BRINE_E_RANGE past DICT_MAX_ENTRIES or
+ * BRINE_E_NOMEM (without filling an error). */
+static int entries_grow(brinep_dict *d)
+{
+    if (d->cap >= DICT_MAX_ENTRIES)
+        return BRINE_E_RANGE;
+    size_t cap = d->cap < 4 ? 4 : d->cap * 2;
+    if (cap > DICT_MAX_ENTRIES)
+        cap = DICT_MAX_ENTRIES;
+    brinep_entry *e = brinep_grow(d->doc, d->entries, d->cap * ENTRY_SIZE, cap * ENTRY_SIZE);
+    if (!e)
+        return BRINE_E_NOMEM;
+    d->entries = e;
+    d->cap = cap;
+    return BRINE_OK;
+}
+
 /* Makes room for one more entry (entries and index). */
 static int dict_room(brinep_dict *d, brine_error *err)
 {
@@ -396,16 +413,11 @@ static int dict_room(brinep_dict *d, brine_error *err)
         if (d->used >= DICT_LINEAR_MAX && d->count <= d->used / 2) {
             dict_compact(d); /* amortised: frees at least half the array */
         } else {
-            if (d->cap >= DICT_MAX_ENTRIES)
+            int rc = entries_grow(d);
+            if (rc == BRINE_E_RANGE)
                 return brine_error_set(err, BRINE_E_RANGE, "a dict holds at most %zu entries", DICT_MAX_ENTRIES);
-            size_t cap = d->cap < 4 ? 4 : d->cap * 2;
-            if (cap > DICT_MAX_ENTRIES)
-                cap = DICT_MAX_ENTRIES;
-            brinep_entry *e = brinep_grow(d->doc, d->entries, d->cap * ENTRY_SIZE, cap * ENTRY_SIZE);
-            if (!e)
+            if (rc)
                 return brinep_nomem(err);
-            d->entries = e;
-            d->cap = cap;
         }
     }
     size_t need = d->used + 1;
@@ -463,18 +475,9 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
 
 int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val)
 {
-    if (d->used == d->cap) {
-        if (d->cap >= DICT_MAX_ENTRIES)
-            return BRINE_E_RANGE;
-        size_t cap = d->cap < 4 ? 4 : d->cap * 2;
-        if (cap > DICT_MAX_ENTRIES)
-            cap = DICT_MAX_ENTRIES;
-        brinep_entry *e = brinep_grow(d->doc, d->entries, d->cap * ENTRY_SIZE, cap * ENTRY_SIZE);
-        if (!e)
-            return BRINE_E_NOMEM;
-        d->entries = e;
-        d->cap = cap;
-    }
+    int rc;
+    if (d->used == d->cap && (rc = entries_grow(d)))
+        return rc;
     brinep_entry *e = &d->entries[d->used++];
     e->key = *key;
     e->val = *val;
