@@ -122,10 +122,21 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
         if (f->children % 2 == 0) {
             f->key = *v;
         } else {
-            /* Caught here, not at the seal, so that the error's offset is the key's. */
-            if (f->key.type != BRINE_TUPLE && brinep_node(&f->key))
+            /* Container keys are checked here, not at the seal, so that an
+             * error names the first bad key and its offset. */
+            uint64_t hash = 0;
+            if (f->key.type == BRINE_TUPLE) {
+                int rc = brinep_key_hash(b->doc, &f->key, b->max_depth, &hash, b->sink.err);
+                if (rc) {
+                    brine_error *err = b->sink.err;
+                    if (err && err->path[0] == '\0')
+                        frames_path(b, err->path, sizeof err->path);
+                    return rc;
+                }
+            } else if (brinep_node(&f->key)) {
                 return fail(b, BRINE_E_KEY, "unhashable type: '%s'", brine_type_name((brine_type)f->key.type));
-            int rc = brinep_dict_append_raw(f->slot.as.dict, &f->key, v);
+            }
+            int rc = brinep_dict_append_raw(f->slot.as.dict, &f->key, v, hash);
             if (rc == BRINE_E_NOMEM)
                 return brinep_nomem(b->sink.err);
             if (rc)

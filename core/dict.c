@@ -473,7 +473,7 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
 
 /* ---- building in bulk (the builder) -------------------------------------- */
 
-int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val)
+int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val, uint64_t hash)
 {
     int rc;
     if (d->used == d->cap && (rc = entries_grow(d)))
@@ -481,7 +481,7 @@ int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_v
     brinep_entry *e = &d->entries[d->used++];
     e->key = *key;
     e->val = *val;
-    e->hash = 0;
+    e->hash = hash;
     brinep_link(key, 1);
     brinep_link(val, 1);
     d->count++;
@@ -524,13 +524,13 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
 {
     size_t n = d->used;
     int rc;
-    /* Every key hashable; tuples (and every key of an indexed dict) hashed. */
+    /* Every key of an indexed dict hashed (tuples were, when appended). */
     int indexed = n > DICT_LINEAR_MAX;
     for (size_t i = 0; i < n; i++) {
         brinep_entry *e = &d->entries[i];
         if (e->key.type == BRINE_STR && indexed) {
             e->hash = hash_bytes(d->doc->seed, SALT_STR, e->key.as.blob->data, e->key.as.blob->len);
-        } else if (indexed || e->key.type == BRINE_TUPLE || brinep_node(&e->key)) {
+        } else if (e->key.type != BRINE_TUPLE && (indexed || brinep_node(&e->key))) {
             if ((rc = brinep_key_hash(d->doc, &e->key, max_depth, &e->hash, err))) {
                 *bad = e->key;
                 return rc;

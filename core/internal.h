@@ -250,12 +250,13 @@ int brinep_seq_push(brinep_seq *seq, const brine_value *item);
 /* Sets key to val in d (the Python semantics of brine_dict_set). */
 int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *val, size_t max_depth, brine_error *err);
 
-/* Building a dict in bulk (the builder): entries are appended as they come,
- * unchecked (BRINE_E_NOMEM or BRINE_E_RANGE), and nothing may look the dict
- * up until brinep_dict_seal has checked that every key is hashable, applied
- * the rules for repeated keys and built the index in one pass. On failure
- * *bad is the key at fault. */
-int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val);
+/* Building a dict in bulk (the builder): entries are appended as they come
+ * (BRINE_E_NOMEM or BRINE_E_RANGE), scalar keys unchecked, tuple keys with
+ * their hash from brinep_key_hash (which checked them), and nothing may look
+ * the dict up until brinep_dict_seal has checked the other keys, applied the
+ * rules for repeated keys and built the index in one pass. On failure *bad
+ * is the key at fault. */
+int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_value *val, uint64_t hash);
 int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err);
 
 /* Hash of a hashable key; BRINE_E_KEY (or BRINE_E_DEPTH for absurdly

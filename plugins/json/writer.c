@@ -872,12 +872,50 @@ static int write_event(js_writer *w, const brine_event *ev)
     return after_scalar(w, ev);
 }
 
+/* Compact output's most common events, without write_event's general path
+ * (which they would take to the same bytes): a str key that needs no
+ * escaping, and a str, int, bool or null inside a list or dict. -1 for
+ * anything else. */
+static int write_common(js_writer *w, const brine_event *ev)
+{
+    if ((w->opts & (W_PRETTY | W_SORT | W_ASCII | W_LINES)) || !w->depth || w->key_frame)
+        return -1;
+    js_wframe *f = &w->stack[w->depth - 1];
+    int rc;
+    if (f->kind == JW_OBJECT && f->expect_key) {
+        if (ev->kind != BRINE_EV_STR || (ev->v.s.len && ev->v.s.ptr[0] == '$'))
+            return -1;
+        f->expect_key = 0;
+        if ((f->count++ && (rc = PUTS(w, ","))) ||
+            (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)))
+            return rc;
+        return PUTS(w, ":");
+    }
+    if (f->kind != JW_ARRAY && f->kind != JW_OBJECT)
+        return -1;
+    switch (ev->kind) {
+    case BRINE_EV_STR:
+    case BRINE_EV_INT:
+    case BRINE_EV_UINT:
+    case BRINE_EV_BOOL:
+    case BRINE_EV_NULL: break;
+    default: return -1;
+    }
+    if (f->kind == JW_OBJECT)
+        f->expect_key = 1;
+    else if (f->count++ && (rc = PUTS(w, ",")))
+        return rc;
+    return write_value(w, ev, 0, 0);
+}
+
 static int enc_event(brine_sink *sink, const brine_event *ev)
 {
     js_writer *w = (js_writer *)sink;
     if (w->status)
         return w->status;
-    int rc = write_event(w, ev);
+    int rc = write_common(w, ev);
+    if (rc < 0)
+        rc = write_event(w, ev);
     if (rc)
         w->status = rc;
     return rc;
