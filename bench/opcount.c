@@ -1,0 +1,134 @@
+/* opcount.c: repeats one of the benchmark's operations N times, so that
+ * bench/instructions.sh can count the instructions one run executes under
+ * valgrind. Unlike time, that count does not move with the machine's load,
+ * so it can compare two builds (or brine and a raw library) on a busy
+ * machine. It says nothing about cache misses or stalls: read it next to
+ * `make bench`, not instead of it.
+ *
+ *     opcount FILE.json OP N
+ *
+ * OP is decode-FMT or encode-FMT (FMT: native, msgpack, json), or one of the
+ * raw libraries' operations: raw-unpack, raw-pack (msgpack-c), raw-parse,
+ * raw-print (cJSON). The data are prepared as brine-bench prepares them: the
+ * graph decoded from FILE with the json plugin, each format's bytes encoded
+ * from it, json decode reading FILE itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <brine/format.h>
+
+#include "bench.h"
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    char *text = NULL;
+    long size;
+    if (fp && fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, fp) == (size_t)size) {
+        text[size] = '\0';
+        *len = (size_t)size;
+    } else {
+        free(text);
+        text = NULL;
+    }
+    if (fp)
+        fclose(fp);
+    return text;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: opcount FILE.json OP N\n"
+                    "OP: decode-FMT, encode-FMT (FMT: native, msgpack, json), raw-unpack, raw-pack, raw-parse, "
+                    "raw-print\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4)
+        return usage();
+    const char *op = argv[2];
+    long n = strtol(argv[3], NULL, 10);
+    size_t text_len;
+    char *text = read_file(argv[1], &text_len);
+    if (!text) {
+        fprintf(stderr, "opcount: cannot read %s\n", argv[1]);
+        return 1;
+    }
+    brine_error err;
+    brine_registry *reg = brine_registry_new(&err);
+    if (!reg || brine_registry_load(reg, &err) != BRINE_OK) {
+        fprintf(stderr, "opcount: %s\n", err.message);
+        return 1;
+    }
+    const brine_plugin *json = brine_registry_find(reg, "json"), *msgpack = brine_registry_find(reg, "msgpack");
+    brine_doc *doc = json ? brine_decode_buffer(json, text, text_len, NULL, &err) : NULL;
+    void *mp_bytes = NULL;
+    size_t mp_len = 0;
+    if (!doc || !msgpack || brine_encode_buffer(msgpack, brine_doc_root(doc), NULL, &mp_bytes, &mp_len, &err)) {
+        fprintf(stderr, "opcount: preparing %s: %s\n", argv[1], doc ? err.message : "no json or msgpack plugin");
+        return 1;
+    }
+
+    int rc = 0;
+    if (!strncmp(op, "decode-", 7) || !strncmp(op, "encode-", 7)) {
+        const brine_plugin *fmt = brine_registry_find(reg, op + 7);
+        if (!fmt)
+            return usage();
+        void *bytes = text;
+        size_t len = text_len;
+        if (strcmp(op + 7, "json") != 0 &&
+            brine_encode_buffer(fmt, brine_doc_root(doc), NULL, &bytes, &len, &err) != BRINE_OK) {
+            fprintf(stderr, "opcount: %s\n", err.message);
+            return 1;
+        }
+        for (long i = 0; i < n && rc == 0; i++) {
+            if (op[0] == 'd') {
+                brine_doc *d = brine_decode_buffer(fmt, bytes, len, NULL, &err);
+                rc = d == NULL;
+                brine_doc_free(d);
+            } else {
+                void *out;
+                size_t out_len;
+                rc = brine_encode_buffer(fmt, brine_doc_root(doc), NULL, &out, &out_len, &err) != BRINE_OK;
+                if (!rc)
+                    brine_free(out);
+            }
+        }
+        if (bytes != text)
+            brine_free(bytes);
+    } else if (!strcmp(op, "raw-unpack")) {
+        for (long i = 0; i < n && rc == 0; i++)
+            rc = raw_mp_unpack(mp_bytes, mp_len);
+    } else if (!strcmp(op, "raw-pack")) {
+        raw_mp_tree *t = raw_mp_tree_new(mp_bytes, mp_len);
+        size_t out_len;
+        for (long i = 0; t && i < n && rc == 0; i++)
+            rc = raw_mp_pack(t, &out_len);
+        rc |= t == NULL;
+        raw_mp_tree_free(t);
+    } else if (!strcmp(op, "raw-parse")) {
+        for (long i = 0; i < n && rc == 0; i++)
+            rc = raw_cj_parse(text);
+    } else if (!strcmp(op, "raw-print")) {
+        raw_cj_tree *t = raw_cj_tree_new(text);
+        size_t out_len;
+        for (long i = 0; t && i < n && rc == 0; i++)
+            rc = raw_cj_print(t, &out_len);
+        rc |= t == NULL;
+        raw_cj_tree_free(t);
+    } else {
+        return usage();
+    }
+    if (rc)
+        fprintf(stderr, "opcount: %s failed: %s\n", op, err.message);
+    brine_free(mp_bytes);
+    brine_doc_free(doc);
+    brine_registry_free(reg);
+    free(text);
+    return rc;
+}
