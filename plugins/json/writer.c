@@ -874,8 +874,8 @@ static int write_event(js_writer *w, const brine_event *ev)
 
 /* Compact output's most common events, without write_event's general path
  * (which they would take to the same bytes): a str key that needs no
- * escaping, and a str, int, bool or null inside a list or dict. -1 for
- * anything else. */
+ * escaping, and a str, int, float, bool or null inside a list or dict. -1
+ * for anything else. */
 static int write_common(js_writer *w, const brine_event *ev)
 {
     if ((w->opts & (W_PRETTY | W_SORT | W_ASCII | W_LINES)) || !w->depth || w->key_frame)
@@ -898,7 +898,8 @@ static int write_common(js_writer *w, const brine_event *ev)
     case BRINE_EV_INT:
     case BRINE_EV_UINT:
     case BRINE_EV_BOOL:
-    case BRINE_EV_NULL: break;
+    case BRINE_EV_NULL:
+    case BRINE_EV_FLOAT: break; /* NaN and the infinities too: write_value tags them */
     default: return -1;
     }
     if (f->kind == JW_OBJECT)
