@@ -12,6 +12,7 @@ typedef struct build_frame {
     brine_value slot; /* the open container */
     brine_value key;  /* dict: the key waiting for its value */
     size_t children;  /* children received (dict: keys and values) */
+    size_t folded;    /* dict: its entries after the last fold of repeated keys */
 } build_frame;
 
 typedef struct builder {
@@ -27,6 +28,9 @@ typedef struct builder {
 /* Initial room for a container whose count a decoder announced: trusted
  * only up to a bound, since a plugin's count is a promise, not a fact. */
 #define RESERVE_MAX ((size_t)1 << 16)
+
+/* Dicts this large fold repeated keys whenever their entries fill up. */
+#define DICT_FOLD_MIN 64
 
 static void frames_path(builder *b, char *path, size_t cap)
 {
@@ -59,6 +63,7 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
 }
 
 static BRINEP_NOINLINE int attach_slow(builder *b, build_frame *f, brine_value slot);
+static int seal(builder *b, build_frame *f);
 
 /* Puts a finished value into the open container, or makes it the result.
  * The common cases, a list or tuple with room and a dict's scalar key and
@@ -122,8 +127,9 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
         if (f->children % 2 == 0) {
             f->key = *v;
         } else {
-            /* Container keys are checked here, not at the seal, so that an
-             * error names the first bad key and its offset. */
+            /* Container keys are checked here, when their value arrives, not at
+             * the seal: an error then names the first bad key, with the offset
+             * where its value ends. */
             uint64_t hash = 0;
             if (f->key.type == BRINE_TUPLE) {
                 int rc = brinep_key_hash(b->doc, &f->key, b->max_depth, &hash, b->sink.err);
@@ -136,7 +142,18 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
             } else if (brinep_node(&f->key)) {
                 return fail(b, BRINE_E_KEY, "unhashable type: '%s'", brine_type_name((brine_type)f->key.type));
             }
-            int rc = brinep_dict_append_raw(f->slot.as.dict, &f->key, v, hash);
+            /* A dict that repeats its keys would hold every repetition until
+             * its end: fold them when the entries fill up and at least half
+             * of them came since the last fold (so each fold is paid for by
+             * as many appends as it checks; else the array just grows). */
+            brinep_dict *d = f->slot.as.dict;
+            if (d->used == d->cap && d->used >= DICT_FOLD_MIN && d->used >= 2 * f->folded) {
+                int rc = seal(b, f);
+                if (rc)
+                    return rc;
+                f->folded = d->used;
+            }
+            int rc = brinep_dict_append_raw(d, &f->key, v, hash);
             if (rc == BRINE_E_NOMEM)
                 return brinep_nomem(b->sink.err);
             if (rc)
@@ -212,8 +229,27 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
         return brinep_nomem(b->sink.err);
     f->slot = slot;
     f->children = 0; /* f->key is read only once a key has been stored */
+    f->folded = 0;
     b->top = f;
     return BRINE_OK;
+}
+
+/* Checks and indexes the dict of frame f (brinep_dict_seal). */
+static int seal(builder *b, build_frame *f)
+{
+    brine_value bad;
+    memset(&bad, 0, sizeof bad);
+    bad.type = BRINEP_DELETED; /* no key at fault (out of memory) */
+    int rc = brinep_dict_seal(f->slot.as.dict, b->max_depth, &bad, b->sink.err);
+    brine_error *err = b->sink.err;
+    if (rc && err && err->path[0] == '\0') {
+        if (bad.type != BRINEP_DELETED) {
+            f->key = bad; /* the path names the key at fault */
+            f->children |= 1;
+        }
+        frames_path(b, err->path, sizeof err->path);
+    }
+    return rc;
 }
 
 static BRINEP_NOINLINE int end(builder *b)
@@ -225,20 +261,9 @@ static BRINEP_NOINLINE int end(builder *b)
         return fail(b, BRINE_E_INVALID, "%s", "a dict key has no value");
     if (f->slot.type == BRINE_MODEL && f->children != 2)
         return fail(b, BRINE_E_INVALID, "%s", "a model needs its args and its state");
-    if (f->slot.type == BRINE_DICT) {
-        brine_value bad;
-        memset(&bad, 0, sizeof bad);
-        int rc = brinep_dict_seal(f->slot.as.dict, b->max_depth, &bad, b->sink.err);
-        if (rc) {
-            brine_error *err = b->sink.err;
-            if (err && err->path[0] == '\0') {
-                f->key = bad; /* the path names the key at fault */
-                f->children = 1;
-                frames_path(b, err->path, sizeof err->path);
-            }
-            return rc;
-        }
-    }
+    int rc;
+    if (f->slot.type == BRINE_DICT && (rc = seal(b, f)))
+        return rc;
     brine_value slot = f->slot;
     brinep_stack_pop(&b->stack);
     b->top = brinep_stack_top(&b->stack);

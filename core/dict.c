@@ -496,81 +496,97 @@ static inline int keys_same(const brine_value *a, const brine_value *b)
     return keys_equal(a, b);
 }
 
-/* The entries of d again through brinep_dict_put, for a dict that holds a
- * repeated key: the Python rules then decide (rare, so not fast). */
-static int dict_replay(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
+/* Entry e repeats the key of the kept entry k: Python's rule, the first
+ * position with the last value. e's value keeps the link counted when it
+ * was appended; e's key is dropped. */
+static void fold_repeat(brinep_entry *k, const brinep_entry *e)
 {
-    size_t n = d->used;
-    brinep_entry *copy = brine_malloc(n * ENTRY_SIZE);
-    if (!copy)
-        return brinep_nomem(err);
-    memcpy(copy, d->entries, n * ENTRY_SIZE);
-    for (size_t i = 0; i < n; i++) {
-        brinep_link(&copy[i].key, -1);
-        brinep_link(&copy[i].val, -1);
-    }
-    d->used = d->count = 0;
-    d->index = NULL; /* its arena block is simply left behind */
+    brinep_link(&k->val, -1);
+    k->val = e->val;
+    brinep_link(&e->key, -1);
+}
+
+/* Out of memory comparing tuple keys at entry pos, with kept entries
+ * folded: the rest moves down so that the dict stays whole (unindexed, which
+ * dict_find handles) for whoever frees it. */
+static int fold_nomem(brinep_dict *d, size_t kept, size_t pos, brine_error *err)
+{
+    memmove(&d->entries[kept], &d->entries[pos], (d->used - pos) * ENTRY_SIZE);
+    d->used = d->count = kept + (d->used - pos);
+    d->index = NULL;
     d->index_cap = 0;
-    int rc = BRINE_OK;
-    for (size_t i = 0; i < n && rc == BRINE_OK; i++)
-        if ((rc = brinep_dict_put(d, &copy[i].key, &copy[i].val, max_depth, err)))
-            *bad = copy[i].key;
-    brine_free(copy);
-    return rc;
+    return brinep_nomem(err);
 }
 
 int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
 {
-    size_t n = d->used;
+    size_t n = d->used, kept = 0;
     int rc;
-    /* Every key of an indexed dict hashed (tuples were, when appended). */
+    /* Every key of an indexed dict hashed: tuples were when appended, and a
+     * nonzero hash is one an earlier seal computed (0 means none yet; a key
+     * whose hash is 0 is merely hashed again). */
     int indexed = n > DICT_LINEAR_MAX;
     for (size_t i = 0; i < n; i++) {
         brinep_entry *e = &d->entries[i];
-        if (e->key.type == BRINE_STR && indexed) {
+        if (e->key.type == BRINE_TUPLE || (indexed ? e->hash != 0 : !brinep_node(&e->key)))
+            continue;
+        if (e->key.type == BRINE_STR) {
             e->hash = hash_bytes(d->doc->seed, SALT_STR, e->key.as.blob->data, e->key.as.blob->len);
-        } else if (e->key.type != BRINE_TUPLE && (indexed || brinep_node(&e->key))) {
-            if ((rc = brinep_key_hash(d->doc, &e->key, max_depth, &e->hash, err))) {
-                *bad = e->key;
-                return rc;
-            }
+        } else if ((rc = brinep_key_hash(d->doc, &e->key, max_depth, &e->hash, err))) {
+            *bad = e->key; /* a list, dict or model: not hashable */
+            return rc;
         }
     }
+    /* One pass keeps each key's first entry, folds the repeats into it and
+     * moves the kept entries down over the folded ones. */
     if (!indexed) {
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = 0; j < i; j++) {
-                int m = keys_same(&d->entries[j].key, &d->entries[i].key);
-                if (m < 0)
-                    return brinep_nomem(err);
-                if (m)
-                    return dict_replay(d, max_depth, bad, err);
-            }
+        d->index = NULL; /* an earlier fold's index, of entries since folded away */
+        d->index_cap = 0;
+        for (size_t pos = 0; pos < n; pos++) {
+            brinep_entry *e = &d->entries[pos];
+            int m = 0;
+            size_t j;
+            for (j = 0; j < kept && !m; j++)
+                m = keys_same(&d->entries[j].key, &e->key);
+            if (m < 0)
+                return fold_nomem(d, kept, pos, err);
+            if (m)
+                fold_repeat(&d->entries[j - 1], e);
+            else
+                d->entries[kept++] = *e;
+        }
+        d->used = d->count = kept;
         return BRINE_OK;
     }
     size_t cap = 32;
     while (cap < n * 2 || cap < d->cap)
         cap *= 2;
-    if (cap > SIZE_MAX / sizeof(uint32_t) || !(d->index = brinep_alloc(d->doc, cap * sizeof(uint32_t))))
-        return brinep_nomem(err);
-    memset(d->index, 0, cap * sizeof(uint32_t));
-    d->index_cap = cap;
-    size_t mask = cap - 1;
-    for (size_t pos = 0; pos < n; pos++) {
-        const brinep_entry *e = &d->entries[pos];
-        size_t i = (size_t)e->hash & mask;
-        for (; d->index[i]; i = (i + 1) & mask) {
-            const brinep_entry *o = &d->entries[d->index[i] - 1];
-            if (o->hash != e->hash)
-                continue;
-            int m = keys_same(&o->key, &e->key);
-            if (m < 0)
-                return brinep_nomem(err);
-            if (m)
-                return dict_replay(d, max_depth, bad, err);
-        }
-        d->index[i] = (uint32_t)(pos + 1);
+    if (!d->index || d->index_cap < cap) { /* else an earlier seal's index serves again */
+        if (cap > SIZE_MAX / sizeof(uint32_t) || !(d->index = brinep_alloc(d->doc, cap * sizeof(uint32_t))))
+            return brinep_nomem(err);
+        d->index_cap = cap;
     }
+    memset(d->index, 0, d->index_cap * sizeof(uint32_t));
+    size_t mask = d->index_cap - 1;
+    for (size_t pos = 0; pos < n; pos++) {
+        brinep_entry *e = &d->entries[pos];
+        size_t i = (size_t)e->hash & mask;
+        int m = 0;
+        for (; d->index[i]; i = (i + 1) & mask) {
+            brinep_entry *o = &d->entries[d->index[i] - 1];
+            if (o->hash == e->hash && (m = keys_same(&o->key, &e->key)) != 0)
+                break;
+        }
+        if (m < 0)
+            return fold_nomem(d, kept, pos, err);
+        if (m) {
+            fold_repeat(&d->entries[d->index[i] - 1], e);
+        } else {
+            d->entries[kept] = *e;
+            d->index[i] = (uint32_t)(++kept);
+        }
+    }
+    d->used = d->count = kept;
     return BRINE_OK;
 }
 

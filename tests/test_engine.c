@@ -251,7 +251,7 @@ static char *str_dict_text(size_t n, size_t dup)
     char *text = malloc(n * 24 + 16), *p = text;
     p += sprintf(p, "{%zu ", n);
     for (size_t i = 0; i < n; i++) {
-        char key[16];
+        char key[32];
         int len = sprintf(key, "k%zu", i == dup ? (size_t)3 : i);
         p += sprintf(p, "s%d:%s i%zu ", len, key, i == dup ? (size_t)99 : i);
     }
@@ -275,7 +275,7 @@ START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
                            "'k9': 9, 'k11': 11}");
     ck_assert_uint_eq(brine_dict_count(d), 11);
     for (int i = 0; i < 12; i++) {
-        char key[8];
+        char key[32];
         snprintf(key, sizeof key, "k%d", i);
         brine_value *v = brine_dict_get_str(d, key);
         if (i == 10) {
@@ -311,6 +311,67 @@ START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
     brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
     ck_assert_str_eq(repr, "{(0,): 0, (1,): 1, (2,): 2, (3,): 9, (4,): 4, (5,): 5, (6,): 6, (7,): 7, (8,): 8}");
     brine_doc_free(doc);
+}
+END_TEST
+
+/* A dict of n entries whose keys cycle through `distinct` str keys k0, k1,
+ * ..., entry i holding the int i, as evtext tokens. */
+static char *cycling_dict_text(size_t n, size_t distinct)
+{
+    char *text = malloc(n * 24 + 16), *p = text;
+    p += sprintf(p, "{%zu ", n);
+    for (size_t i = 0; i < n; i++) {
+        char key[32];
+        int len = sprintf(key, "k%zu", i % distinct);
+        p += sprintf(p, "s%d:%s i%zu ", len, key, i);
+    }
+    strcpy(p, "] ");
+    return text;
+}
+
+START_TEST(test_builder_folds_repeated_keys_while_a_dict_grows)
+{
+    /* Large dicts fold their repeats as their entries fill up; the result
+     * must be Python's whatever the number of folds, also when the folds
+     * leave a small dict. */
+    static const size_t shapes[][2] = {{200, 10}, {5000, 3}, {70, 1}, {300, 300}, {4096, 100}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        size_t n = shapes[t][0], distinct = shapes[t][1];
+        brine_error err;
+        char *text = cycling_dict_text(n, distinct);
+        brine_doc *doc = decode(evtext, text, 0, &err);
+        free(text);
+        ck_assert_msg(doc, "%s", err.message);
+        brine_value *d = brine_doc_root(doc);
+        ck_assert_uint_eq(brine_dict_count(d), distinct);
+        size_t iter = 0, i = 0;
+        brine_value *key, *val;
+        while (brine_dict_next(d, &iter, &key, &val)) {
+            char want[32];
+            snprintf(want, sizeof want, "k%zu", i);
+            const char *got = brine_str_get(key, NULL);
+            ck_assert_str_eq(got, want); /* first positions */
+            int64_t v = -1;
+            ck_assert_int_eq(brine_int_get_i64(val, &v), BRINE_OK);
+            ck_assert_int_eq(v, (int64_t)(n - 1 - (n - 1 - i) % distinct)); /* last values */
+            ck_assert_ptr_eq(brine_dict_get_str(d, want), val); /* and found by lookup */
+            i++;
+        }
+        ck_assert_uint_eq(i, distinct);
+        /* New keys past the small-dict size still index correctly. */
+        for (size_t j = 0; j < 12; j++) {
+            char key_text[32];
+            snprintf(key_text, sizeof key_text, "new%zu", j);
+            ck_assert_int_eq(brine_dict_set_str(d, key_text, brine_int_new(doc, (int64_t)j, NULL), &err), BRINE_OK);
+        }
+        ck_assert_uint_eq(brine_dict_count(d), distinct + 12);
+        for (size_t j = 0; j < distinct; j++) {
+            char want[32];
+            snprintf(want, sizeof want, "k%zu", j);
+            ck_assert_ptr_nonnull(brine_dict_get_str(d, want));
+        }
+        brine_doc_free(doc);
+    }
 }
 END_TEST
 
@@ -664,6 +725,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_builder_refuses_malformed_streams);
     tcase_add_test(tc, test_builder_keeps_python_dict_semantics_for_repeated_keys);
     tcase_add_test(tc, test_builder_keeps_python_dict_semantics_in_indexed_dicts);
+    tcase_add_test(tc, test_builder_folds_repeated_keys_while_a_dict_grows);
     tcase_add_test(tc, test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path);
     tcase_add_test(tc, test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding);
     tcase_add_test(tc, test_depth_limit_refuses_1001_levels_when_encoding);
