@@ -552,8 +552,8 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
                 return fold_nomem(d, kept, pos, err);
             if (m)
                 fold_repeat(&d->entries[j - 1], e);
-            else
-                d->entries[kept++] = *e;
+            else if (kept++ != pos) /* entries move only after a fold */
+                d->entries[kept - 1] = *e;
         }
         d->used = d->count = kept;
         return BRINE_OK;
@@ -582,7 +582,8 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
         if (m) {
             fold_repeat(&d->entries[d->index[i] - 1], e);
         } else {
-            d->entries[kept] = *e;
+            if (kept != pos)
+                d->entries[kept] = *e;
             d->index[i] = (uint32_t)(++kept);
         }
     }
