@@ -53,13 +53,20 @@ static void frames_path(builder *b, char *path, size_t cap)
     }
 }
 
-static int fail(builder *b, int code, const char *fmt, const char *what)
+/* Gives an error that a callee filled (code rc) the builder's path, unless
+ * it has one already; returns rc. */
+static int with_path(builder *b, int rc)
 {
     brine_error *err = b->sink.err;
-    brine_error_set(err, code, fmt, what);
     if (err && err->path[0] == '\0')
         frames_path(b, err->path, sizeof err->path);
-    return code;
+    return rc;
+}
+
+static int fail(builder *b, int code, const char *fmt, const char *what)
+{
+    brine_error_set(b->sink.err, code, fmt, what);
+    return with_path(b, code);
 }
 
 static BRINEP_NOINLINE int attach_slow(builder *b, build_frame *f, brine_value slot);
@@ -133,12 +140,8 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
             uint64_t hash = 0;
             if (f->key.type == BRINE_TUPLE) {
                 int rc = brinep_key_hash(b->doc, &f->key, b->max_depth, &hash, b->sink.err);
-                if (rc) {
-                    brine_error *err = b->sink.err;
-                    if (err && err->path[0] == '\0')
-                        frames_path(b, err->path, sizeof err->path);
-                    return rc;
-                }
+                if (rc)
+                    return with_path(b, rc);
             } else if (brinep_node(&f->key)) {
                 return fail(b, BRINE_E_KEY, "unhashable type: '%s'", brine_type_name((brine_type)f->key.type));
             }
@@ -185,10 +188,7 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
 {
     if (b->stack.count >= b->max_depth) {
         brinep_depth_error(b->sink.err, b->max_depth, "decoding");
-        brine_error *err = b->sink.err;
-        if (err && err->path[0] == '\0')
-            frames_path(b, err->path, sizeof err->path);
-        return BRINE_E_DEPTH;
+        return with_path(b, BRINE_E_DEPTH);
     }
     brine_value slot = {0};
     size_t reserve = ev->v.count == BRINE_COUNT_UNKNOWN ? 0 : ev->v.count;
@@ -241,15 +241,11 @@ static int seal(builder *b, build_frame *f)
     memset(&bad, 0, sizeof bad);
     bad.type = BRINEP_DELETED; /* no key at fault (out of memory) */
     int rc = brinep_dict_seal(f->slot.as.dict, b->max_depth, &bad, b->sink.err);
-    brine_error *err = b->sink.err;
-    if (rc && err && err->path[0] == '\0') {
-        if (bad.type != BRINEP_DELETED) {
-            f->key = bad; /* the path names the key at fault */
-            f->children |= 1;
-        }
-        frames_path(b, err->path, sizeof err->path);
+    if (rc && bad.type != BRINEP_DELETED) {
+        f->key = bad; /* the path names the key at fault */
+        f->children |= 1;
     }
-    return rc;
+    return rc ? with_path(b, rc) : BRINE_OK;
 }
 
 static BRINEP_NOINLINE int end(builder *b)

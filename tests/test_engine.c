@@ -244,15 +244,15 @@ START_TEST(test_builder_keeps_python_dict_semantics_for_repeated_keys)
 }
 END_TEST
 
-/* A dict of n str keys k0, k1, ... as evtext tokens, with the key at
- * position `dup` replaced by k3 and value 99 when dup < n. */
-static char *str_dict_text(size_t n, size_t dup)
+/* A dict of n entries as evtext tokens: entry i has the str key k<i % distinct>
+ * and the int i, except that entry `dup` (when below n) is k3: 99. */
+static char *dict_text(size_t n, size_t distinct, size_t dup)
 {
     char *text = malloc(n * 24 + 16), *p = text;
     p += sprintf(p, "{%zu ", n);
     for (size_t i = 0; i < n; i++) {
         char key[32];
-        int len = sprintf(key, "k%zu", i == dup ? (size_t)3 : i);
+        int len = sprintf(key, "k%zu", i == dup ? (size_t)3 : i % distinct);
         p += sprintf(p, "s%d:%s i%zu ", len, key, i == dup ? (size_t)99 : i);
     }
     strcpy(p, "] ");
@@ -264,7 +264,7 @@ START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
     /* Past 8 entries a dict is indexed; the builder checks all its keys at
      * its end, so the rules must hold there too, and lookups must work. */
     brine_error err;
-    char *text = str_dict_text(12, 10);
+    char *text = dict_text(12, 12, 10);
     brine_doc *doc = decode(evtext, text, 0, &err);
     free(text);
     ck_assert_msg(doc, "%s", err.message);
@@ -314,21 +314,6 @@ START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
 }
 END_TEST
 
-/* A dict of n entries whose keys cycle through `distinct` str keys k0, k1,
- * ..., entry i holding the int i, as evtext tokens. */
-static char *cycling_dict_text(size_t n, size_t distinct)
-{
-    char *text = malloc(n * 24 + 16), *p = text;
-    p += sprintf(p, "{%zu ", n);
-    for (size_t i = 0; i < n; i++) {
-        char key[32];
-        int len = sprintf(key, "k%zu", i % distinct);
-        p += sprintf(p, "s%d:%s i%zu ", len, key, i);
-    }
-    strcpy(p, "] ");
-    return text;
-}
-
 START_TEST(test_builder_folds_repeated_keys_while_a_dict_grows)
 {
     /* Large dicts fold their repeats as their entries fill up; the result
@@ -338,7 +323,7 @@ START_TEST(test_builder_folds_repeated_keys_while_a_dict_grows)
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         size_t n = shapes[t][0], distinct = shapes[t][1];
         brine_error err;
-        char *text = cycling_dict_text(n, distinct);
+        char *text = dict_text(n, distinct, SIZE_MAX);
         brine_doc *doc = decode(evtext, text, 0, &err);
         free(text);
         ck_assert_msg(doc, "%s", err.message);
@@ -383,7 +368,7 @@ START_TEST(test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path)
     ck_assert_int_eq(err.code, BRINE_E_KEY);
     ck_assert_str_eq(err.message, "unhashable type: 'list'");
     ck_assert_str_eq(err.path, "$[0][(1, [])]");
-    char *text = str_dict_text(12, 99), *p = strstr(text, "s2:k9 i9 ");
+    char *text = dict_text(12, 12, SIZE_MAX), *p = strstr(text, "s2:k9 i9 ");
     ck_assert_ptr_nonnull(p);
     char *bad = malloc(strlen(text) + 16);
     sprintf(bad, "%.*s(2 i1 [0 ] ] i9 %s", (int)(p - text), text, p + strlen("s2:k9 i9 "));
