@@ -329,4 +329,3 @@ void *brinep_grow(brine_doc *doc, void *block, size_t old_size, size_t new_size)
         memcpy(p, block, old_size);
     return p;
 }
-

@@ -20,7 +20,7 @@ typedef struct builder {
     brine_doc *doc;
     size_t max_depth;
     brinep_stack stack;
-    build_frame *top; /* the innermost open container, or NULL */
+    build_frame *top;   /* the innermost open container, or NULL */
     brinep_map anchors; /* anchor id -> node address | type (nodes are 16-byte aligned) */
     brine_value *result;
 } builder;

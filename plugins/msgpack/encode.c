@@ -397,17 +397,27 @@ static int mp_header(mp_enc *e, mp_eframe *f, int what, uint64_t count)
     return what == SLOT_ARRAY ? msgpack_pack_array(&e->pk, (size_t)count) : msgpack_pack_map(&e->pk, (size_t)count);
 }
 
+/* The next frame on the stack (room checked by the caller), opened for a
+ * container of count children (UINT64_MAX: unknown). */
+static mp_eframe *mp_frame_open(mp_enc *e, uint64_t count)
+{
+    mp_eframe *f = &e->stack[e->depth++];
+    memset(f, 0, sizeof *f);
+    f->slot_hdr = f->slot_ext = f->slot_anchor = MP_NO_SLOT;
+    f->key_pos = e->keys_len;
+    f->count = count;
+    return f;
+}
+
 static int mp_open(mp_enc *e, const brine_event *ev)
 {
     mp_eframe *f;
     int rc = BRINE_OK;
     if (e->depth == e->cap && mp_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK)
         return mp_efail(e, BRINE_E_NOMEM, "out of memory");
-    f = &e->stack[e->depth++];
-    memset(f, 0, sizeof *f);
-    f->slot_hdr = f->slot_ext = f->slot_anchor = MP_NO_SLOT;
-    f->key_pos = e->keys_len;
-    f->count = ev->kind == BRINE_EV_MODEL ? 2 : ev->v.count == BRINE_COUNT_UNKNOWN ? UINT64_MAX : (uint64_t)ev->v.count;
+    f = mp_frame_open(e, ev->kind == BRINE_EV_MODEL           ? 2
+                         : ev->v.count == BRINE_COUNT_UNKNOWN ? UINT64_MAX
+                                                              : (uint64_t)ev->v.count);
     if (e->depth == 1 && e->o.sequence) {
         f->kind = EF_SEQ; /* its values are written one after another */
         return BRINE_OK;
@@ -836,12 +846,7 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
             q = mp_be16(q, n);
         }
         e->out->cur = q;
-        f = &e->stack[e->depth++];
-        memset(f, 0, sizeof *f);
-        f->slot_hdr = f->slot_ext = f->slot_anchor = MP_NO_SLOT;
-        f->key_pos = e->keys_len;
-        f->count = n;
-        f->kind = list ? EF_LIST : EF_DICT;
+        mp_frame_open(e, n)->kind = list ? EF_LIST : EF_DICT;
         return BRINE_OK;
     }
     if (!e->open_slots && (size_t)(e->out->end - e->out->cur) >= 9) {
