@@ -872,41 +872,207 @@ static int write_event(js_writer *w, const brine_event *ev)
     return after_scalar(w, ev);
 }
 
-/* Compact output's most common events, without write_event's general path
- * (which they would take to the same bytes): a str key that needs no
- * escaping, and a str, int, float, bool or null inside a list or dict. -1
- * for anything else. */
+/* Does any byte of v need an escape ('"', '\\' or below 0x20)? Exact as to
+ * whether one does (the borrows that make these tests inexact per byte only
+ * start at a byte that is a hit). */
+JS_INLINE int swar_escape(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) != 0;
+}
+
+/* Copies src[0..n) to dst and returns 1 if none of it needs an escape; else
+ * returns 0, with dst[0..n) undefined. One pass that checks and copies (a
+ * scan, then a copy, cost twice the loads on the short strings JSON is
+ * mostly made of). Reads and writes only [src, src + n) and [dst, dst + n). */
+JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+#define JS_DIRTY16(v)                                                                                                 \
+    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                 \
+                                   _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)))
+    if (n > 16) {
+        size_t i = 0;
+        for (; i + 16 < n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+            if (JS_DIRTY16(v))
+                return 0;
+            _mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16)); /* the last 16, overlapping */
+        if (JS_DIRTY16(v))
+            return 0;
+        _mm_storeu_si128((__m128i *)(void *)(dst + n - 16), v);
+        return 1;
+    }
+    if (n >= 8) { /* the first 8 and the last 8, overlapping, in one register */
+        __m128i a = _mm_loadl_epi64((const __m128i *)(const void *)src);
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(src + n - 8));
+        __m128i v = _mm_unpacklo_epi64(a, b);
+        if (JS_DIRTY16(v))
+            return 0;
+        _mm_storel_epi64((__m128i *)(void *)dst, a);
+        _mm_storel_epi64((__m128i *)(void *)(dst + n - 8), b);
+        return 1;
+    }
+#undef JS_DIRTY16
+#else
+    if (n > 16) {
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t v;
+            memcpy(&v, src + (i + 8 <= n ? i : n - 8), 8);
+            if (swar_escape(v))
+                return 0;
+        }
+        memcpy(dst, src, n);
+        return 1;
+    }
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        if (swar_escape(a) || swar_escape(b))
+            return 0;
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+        return 1;
+    }
+#endif
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        if (swar_escape(a | (uint64_t)b << 32))
+            return 0;
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) { /* 1 to 3 bytes: these three positions cover them */
+        if (esc_class[src[0]] == 1 || esc_class[src[n / 2]] == 1 || esc_class[src[n - 1]] == 1)
+            return 0;
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+    return 1;
+}
+
+static unsigned u64_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (; v >= 10000; v /= 10000)
+        n += 4;
+    return v >= 1000 ? n + 3 : v >= 100 ? n + 2 : v >= 10 ? n + 1 : n;
+}
+
+/* Compact output's most common events, written in place with one check for
+ * room, without write_event's general path (which they would take to the
+ * same bytes): a str key; a str, int, finite float, bool, null, list or dict
+ * inside a list or dict; the END of such a list or dict. -1 for anything
+ * else, or for a str that needs escaping, with nothing written. */
 static int write_common(js_writer *w, const brine_event *ev)
 {
     if ((w->opts & (W_PRETTY | W_SORT | W_ASCII | W_LINES)) || !w->depth || w->key_frame)
         return -1;
     js_wframe *f = &w->stack[w->depth - 1];
-    int rc;
-    if (f->kind == JW_OBJECT && f->expect_key) {
-        if (ev->kind != BRINE_EV_STR || (ev->v.s.len && ev->v.s.ptr[0] == '$'))
+    int key = 0;
+    if (ev->kind == BRINE_EV_END) { /* a plain list or dict that closes into its parent */
+        if (w->depth == 1 || f->closers || (f->kind == JW_OBJECT ? !f->expect_key : f->kind != JW_ARRAY) ||
+            (w->end == w->cur && reserve_slow(w, 1)))
             return -1;
-        f->expect_key = 0;
-        if ((f->count++ && (rc = PUTS(w, ","))) ||
-            (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)))
-            return rc;
-        return PUTS(w, ":");
+        *w->cur++ = f->kind == JW_ARRAY ? ']' : '}';
+        w->depth--;
+        return BRINE_OK;
     }
-    if (f->kind != JW_ARRAY && f->kind != JW_OBJECT)
+    if (f->kind == JW_OBJECT) {
+        key = f->expect_key;
+        if (key && (ev->kind != BRINE_EV_STR || (ev->v.s.len && ev->v.s.ptr[0] == '$')))
+            return -1;
+    } else if (f->kind != JW_ARRAY) {
         return -1;
+    }
+    /* Room for a separator and the longest scalar, or a str, its quotes and colon. */
+    size_t need = BRINE_DTOA_SIZE + 2;
+    if (ev->kind == BRINE_EV_STR) {
+        if (ev->v.s.len > 65536) /* write_str copies long ones in parts */
+            return -1;
+        need = ev->v.s.len + 4;
+    }
+    int rc;
+    if ((size_t)(w->end - w->cur) < need && (rc = reserve_slow(w, need)))
+        return rc;
+    unsigned char *o = w->cur;
+    if (f->kind == JW_ARRAY ? f->count != 0 : key && f->count != 0)
+        *o++ = ',';
     switch (ev->kind) {
-    case BRINE_EV_STR:
+    case BRINE_EV_STR: {
+        size_t len = ev->v.s.len;
+        *o++ = '"';
+        if (!copy_clean(o, (const unsigned char *)ev->v.s.ptr, len))
+            return -1;
+        o += len;
+        *o++ = '"';
+        if (key)
+            *o++ = ':';
+        break;
+    }
     case BRINE_EV_INT:
-    case BRINE_EV_UINT:
+    case BRINE_EV_UINT: {
+        uint64_t mag = ev->kind == BRINE_EV_UINT ? ev->v.u : ev->v.i < 0 ? 0 - (uint64_t)ev->v.i : (uint64_t)ev->v.i;
+        if (ev->kind == BRINE_EV_INT && ev->v.i < 0)
+            *o++ = '-';
+        o += u64_digits(mag);
+        u64_text(mag, (char *)o);
+        break;
+    }
     case BRINE_EV_BOOL:
+        if (ev->v.boolean) {
+            memcpy(o, "true", 4);
+            o += 4;
+        } else {
+            memcpy(o, "false", 5);
+            o += 5;
+        }
+        break;
     case BRINE_EV_NULL:
-    case BRINE_EV_FLOAT: break; /* NaN and the infinities too: write_value tags them */
+        memcpy(o, "null", 4);
+        o += 4;
+        break;
+    case BRINE_EV_FLOAT:
+        if (ev->v.f - ev->v.f != 0)
+            return -1; /* NaN and the infinities: write_value tags or refuses them */
+        o += brine_dtoa(ev->v.f, (char *)o);
+        break;
+    case BRINE_EV_LIST:
+    case BRINE_EV_DICT:
+        if (ev->anchor && (w->opts & W_REFS))
+            return -1;
+        *o++ = ev->kind == BRINE_EV_LIST ? '[' : '{';
+        break;
     default: return -1;
     }
-    if (f->kind == JW_OBJECT)
+    w->cur = o;
+    if (f->kind == JW_ARRAY)
+        f->count++;
+    else if (key) {
+        f->count++;
+        f->expect_key = 0;
+    } else {
         f->expect_key = 1;
-    else if (f->count++ && (rc = PUTS(w, ",")))
-        return rc;
-    return write_value(w, ev, 0, 0);
+    }
+    if (ev->kind == BRINE_EV_LIST || ev->kind == BRINE_EV_DICT) /* f may move */
+        return push(w, ev->kind == BRINE_EV_LIST ? JW_ARRAY : JW_OBJECT, f->level + 1, 0) ? BRINE_OK : BRINE_E_NOMEM;
+    return BRINE_OK;
+}
+
+/* Apart, so that the fast path's caller saves no registers for it. */
+static __attribute__((noinline)) int enc_event_general(js_writer *w, const brine_event *ev)
+{
+    int rc = write_event(w, ev);
+    if (rc)
+        w->status = rc;
+    return rc;
 }
 
 static int enc_event(brine_sink *sink, const brine_event *ev)
@@ -916,7 +1082,7 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
         return w->status;
     int rc = write_common(w, ev);
     if (rc < 0)
-        rc = write_event(w, ev);
+        return enc_event_general(w, ev);
     if (rc)
         w->status = rc;
     return rc;
