@@ -135,7 +135,16 @@ typedef struct check_frame {
     brine_event_kind kind;
     size_t children;
     int in_key; /* this container is (inside) a dict key: only tuples may nest */
+    /* Dicts: the current entry's key, for error paths (the decoder's bytes
+     * are gone by the time its value fails): a str key's copy at key_pos in
+     * the checker's keys, another scalar in key_scalar, or none (kind 0:
+     * a container, a big int or a long str, named by its entry's position). */
+    brine_event_kind key_kind;
+    size_t key_pos, key_len;
+    brine_value key_scalar;
 } check_frame;
+
+#define CHECK_KEY_COPY 256 /* longer str keys are named by position in a path */
 
 typedef struct checker {
     brine_sink sink;
@@ -143,6 +152,8 @@ typedef struct checker {
     size_t max_depth;
     brinep_stack stack;
     brinep_map anchors;
+    char *keys; /* the str keys along the path */
+    size_t keys_len, keys_cap;
     int complete;
 } checker;
 
@@ -151,9 +162,14 @@ static void checker_path(checker *c, char *path, size_t cap)
     snprintf(path, cap, "$");
     for (size_t i = 0; i < c->stack.count; i++) {
         check_frame *f = brinep_stack_at(&c->stack, i);
-        if (f->kind == BRINE_EV_DICT)
-            brinep_path_index(path, cap, f->children / 2); /* keys are not kept: the entry's position */
-        else if (f->kind == BRINE_EV_MODEL) {
+        if (f->kind == BRINE_EV_DICT) {
+            if (f->key_kind == BRINE_EV_STR)
+                brinep_path_str_key(path, cap, c->keys + f->key_pos, f->key_len);
+            else if (f->key_kind)
+                brinep_path_key(path, cap, &f->key_scalar);
+            else
+                brinep_path_index(path, cap, f->children / 2); /* a key it cannot name: the entry's position */
+        } else if (f->kind == BRINE_EV_MODEL) {
             size_t used = strlen(path);
             snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");
         } else
@@ -168,6 +184,55 @@ static int checker_fail(checker *c, int code, const char *what)
     if (err && err->path[0] == '\0')
         checker_path(c, err->path, sizeof err->path);
     return code;
+}
+
+/* Remembers the key event ev of dict f, the top frame. */
+static int checker_key(checker *c, check_frame *f, const brine_event *ev)
+{
+    brine_value *k = &f->key_scalar;
+    f->key_kind = ev->kind;
+    c->keys_len = f->key_pos;
+    switch (ev->kind) {
+    case BRINE_EV_STR:
+        if (ev->v.s.len > CHECK_KEY_COPY) {
+            f->key_kind = 0;
+            break;
+        }
+        if (ev->v.s.len > c->keys_cap - c->keys_len) {
+            size_t cap = c->keys_cap ? 2 * c->keys_cap : 256;
+            while (cap - c->keys_len < ev->v.s.len)
+                cap *= 2;
+            char *keys = brine_realloc(c->keys, cap);
+            if (!keys)
+                return brinep_nomem(c->sink.err);
+            c->keys = keys;
+            c->keys_cap = cap;
+        }
+        if (ev->v.s.len)
+            memcpy(c->keys + c->keys_len, ev->v.s.ptr, ev->v.s.len);
+        f->key_len = ev->v.s.len;
+        c->keys_len += ev->v.s.len;
+        break;
+    case BRINE_EV_NULL: k->head = BRINEP_HEAD(BRINE_NULL, 0); break;
+    case BRINE_EV_BOOL:
+        k->head = BRINEP_HEAD(BRINE_BOOL, 0);
+        k->as.b = ev->v.boolean != 0;
+        break;
+    case BRINE_EV_INT:
+        k->head = BRINEP_HEAD(BRINE_INT, BRINEP_INT_I64);
+        k->as.i = ev->v.i;
+        break;
+    case BRINE_EV_UINT:
+        k->head = BRINEP_HEAD(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64);
+        k->as.u = ev->v.u;
+        break;
+    case BRINE_EV_FLOAT:
+        k->head = BRINEP_HEAD(BRINE_FLOAT, 0);
+        k->as.f = ev->v.f;
+        break;
+    default: f->key_kind = 0; break;
+    }
+    return BRINE_OK;
 }
 
 /* 1 if the next value is a dict key or part of one. */
@@ -187,11 +252,21 @@ static int checker_unhashable(checker *c, brine_event_kind kind)
     return checker_fail(c, BRINE_E_KEY, what);
 }
 
+static int is_begin(brine_event_kind kind)
+{
+    return kind == BRINE_EV_LIST || kind == BRINE_EV_TUPLE || kind == BRINE_EV_DICT || kind == BRINE_EV_MODEL;
+}
+
 static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
     if (c->complete)
         return checker_fail(c, BRINE_E_INVALID, "the event stream holds more than one value");
+    check_frame *top = brinep_stack_top(&c->stack);
+    int rc;
+    if (top && top->kind == BRINE_EV_DICT && top->children % 2 == 0 && ev->kind != BRINE_EV_END &&
+        (rc = checker_key(c, top, ev)))
+        return rc;
     switch (ev->kind) {
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
@@ -216,13 +291,16 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
         check_frame *f = brinep_stack_push(&c->stack);
         if (!f)
             return brinep_nomem(sink->err);
+        memset(f, 0, sizeof *f);
         f->kind = ev->kind;
         f->in_key = in_key;
+        f->key_pos = c->keys_len;
         break;
     }
     case BRINE_EV_END:
         if (!c->stack.count)
             return checker_fail(c, BRINE_E_INVALID, "an END event closes nothing");
+        c->keys_len = ((check_frame *)brinep_stack_top(&c->stack))->key_pos;
         brinep_stack_pop(&c->stack);
         break;
     case BRINE_EV_REF: {
@@ -235,15 +313,24 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     }
     default: break;
     }
-    if (ev->kind != BRINE_EV_LIST && ev->kind != BRINE_EV_TUPLE && ev->kind != BRINE_EV_DICT &&
-        ev->kind != BRINE_EV_MODEL) {
+    if ((rc = c->next->event(c->next, ev)) != BRINE_OK) {
+        /* The encoder's error gets the path of the value whose event failed
+         * (a container's own, like the walker's). */
+        brine_error *err = sink->err;
+        if (is_begin(ev->kind))
+            brinep_stack_pop(&c->stack);
+        if (err && err->code != BRINE_OK && err->path[0] == '\0')
+            checker_path(c, err->path, sizeof err->path);
+        return rc;
+    }
+    if (!is_begin(ev->kind)) {
         check_frame *parent = brinep_stack_top(&c->stack);
         if (parent)
             parent->children++;
         else
             c->complete = 1;
     }
-    return c->next->event(c->next, ev);
+    return BRINE_OK;
 }
 
 static int checker_finish(brine_sink *sink)
@@ -272,6 +359,7 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
         rc = checker_finish(&c.sink);
     brinep_stack_destroy(&c.stack);
     brinep_map_destroy(&c.anchors);
+    brine_free(c.keys);
     return rc;
 }
 

@@ -124,46 +124,50 @@ static int is_identifier(const char *s, size_t len)
     return 1;
 }
 
-void brinep_path_key(char *path, size_t cap, const brine_value *key)
+void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len)
 {
     char step[96];
     size_t n = 0;
-    if (key->type == BRINE_STR) {
-        const char *s = key->as.blob->data;
-        size_t len = key->as.blob->len;
-        if (is_identifier(s, len)) {
-            step[n++] = '.';
-            if (len > sizeof step - 2) {
-                path_append(path, cap, step, n);
-                path_append(path, cap, s, len);
-                return;
-            }
-            memcpy(step + n, s, len);
-            n += len;
-        } else {
-            /* ["key"] with quotes and backslashes escaped, cut at 60 bytes. */
-            step[n++] = '[';
-            step[n++] = '"';
-            for (size_t i = 0; i < len && n < 70; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c == '"' || c == '\\')
-                    step[n++] = '\\';
-                step[n++] = c < 0x20 ? '?' : (char)c;
-            }
-            if (len && n >= 70)
-                n += (size_t)snprintf(step + n, sizeof step - n, "...");
-            step[n++] = '"';
-            step[n++] = ']';
+    if (is_identifier(s, len)) {
+        step[n++] = '.';
+        if (len > sizeof step - 2) {
+            path_append(path, cap, step, n);
+            path_append(path, cap, s, len);
+            return;
         }
+        memcpy(step + n, s, len);
+        n += len;
     } else {
-        /* Other keys are rendered as the printer renders them. */
-        char repr[64];
-        size_t need = brine_value_repr(key, repr, sizeof repr, 4, NULL);
-        if (need == (size_t)-1)
-            snprintf(repr, sizeof repr, "<%s>", brine_type_name((brine_type)key->type));
-        else if (need >= sizeof repr)
-            memcpy(repr + sizeof repr - 4, "...", 4);
-        n = (size_t)snprintf(step, sizeof step, "[%s]", repr);
+        /* ["key"] with quotes and backslashes escaped, cut at 60 bytes. */
+        step[n++] = '[';
+        step[n++] = '"';
+        for (size_t i = 0; i < len && n < 70; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c == '"' || c == '\\')
+                step[n++] = '\\';
+            step[n++] = c < 0x20 ? '?' : (char)c;
+        }
+        if (len && n >= 70)
+            n += (size_t)snprintf(step + n, sizeof step - n, "...");
+        step[n++] = '"';
+        step[n++] = ']';
     }
     path_append(path, cap, step, n);
+}
+
+void brinep_path_key(char *path, size_t cap, const brine_value *key)
+{
+    if (key->type == BRINE_STR) {
+        brinep_path_str_key(path, cap, key->as.blob->data, key->as.blob->len);
+        return;
+    }
+    /* Other keys are rendered as the printer renders them. */
+    char step[96], repr[64];
+    size_t need = brine_value_repr(key, repr, sizeof repr, 4, NULL);
+    if (need == (size_t)-1)
+        snprintf(repr, sizeof repr, "<%s>", brine_type_name((brine_type)key->type));
+    else if (need >= sizeof repr)
+        memcpy(repr + sizeof repr - 4, "...", 4);
+    int n = snprintf(step, sizeof step, "[%s]", repr);
+    path_append(path, cap, step, (size_t)n);
 }

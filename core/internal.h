@@ -325,6 +325,7 @@ static inline void brinep_stack_pop(brinep_stack *s)
 /* Path building (core/error.c): appends a path step to err->path. */
 void brinep_path_index(char *path, size_t cap, size_t index);
 void brinep_path_key(char *path, size_t cap, const brine_value *key);
+void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len);
 
 /* The message for depth errors, like Python's. */
 int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doing);

@@ -219,6 +219,14 @@ check "an encoder error names the input location and the path" 1 \
     "$BRINE" convert -t msgpack -O plain "$SAMPLE" -o "$T/plain.msgpack" -- \
     'err_matches "^brine: .*/sample\.json:[0-9]+:[0-9]+: .* at \\\$\\[\"big integer\"\\]$"' \
     '[ ! -e "$T/plain.msgpack" ]' 'no_temp_in "$T"'
+printf '\201\241a\222\001\313\177\370\000\000\000\000\000\000' >"$T/nan.msgpack" # {"a": [1, nan]}
+check "a streamed conversion names the key path of any encoder's error" 1 \
+    "$BRINE" convert -t json -O plain "$T/nan.msgpack" -o "$T/nan.json" -- \
+    'err_matches "^brine: .*/nan\.msgpack: offset 5: Out of range float values are not JSON compliant at \\\$\.a\[1\]$"' \
+    '[ ! -e "$T/nan.json" ]'
+printf '\201\002\221\313\177\370\000\000\000\000\000\000' >"$T/nan2.msgpack" # {2: [nan]}
+check "... and names int keys as the walker does" 1 "$BRINE" convert -t json -O plain "$T/nan2.msgpack" -o "$T/nan.json" -- \
+    'err_matches " at \\\$\[2\]\[0\]$"'
 
 # ---- convert: usage errors -----------------------------------------------------
 

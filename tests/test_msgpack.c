@@ -629,7 +629,10 @@ START_TEST(test_containers_of_unknown_count_get_their_header_at_the_end)
     k[n] = E, x[n++] = 0;
     ck_assert_ptr_null(stream(k, x, n, &len, &rc, &err));
     ck_assert_int_eq(rc, BRINE_E_INVALID);
-    ck_assert_str_eq(err.path, "$");
+    ck_assert_ptr_nonnull(strstr(err.message, "announced 2 values but got 1"));
+    /* The path is the producer's to add (the walker's, or a streamed
+     * transcode's checker): an encoder fed by hand leaves it empty. */
+    ck_assert_str_eq(err.path, "");
     /* an END too many, a stream that stops early */
     n = 0;
     k[n] = I, x[n++] = 1;

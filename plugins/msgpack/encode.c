@@ -19,7 +19,6 @@ enum { SLOT_EXT, SLOT_ARRAY, SLOT_MAP };
 enum { CAP_NONE, CAP_TS, CAP_EXT };
 
 #define MP_NO_SLOT SIZE_MAX
-#define MP_KEY_COPY 200 /* str keys longer than this show as [...] in error paths */
 
 typedef struct mp_slot {
     size_t off;    /* first reserved byte in buf */
@@ -37,11 +36,7 @@ typedef struct mp_eframe {
     size_t slot_hdr;   /* deferred array or map header, or MP_NO_SLOT */
     size_t slot_ext;   /* deferred ext header of a tuple or model */
     size_t slot_anchor;
-    size_t key_pos; /* dicts: the current key's copy in keys */
-    uint64_t key_u; /* dicts: the current key if it is an int */
-    uint32_t key_len;
-    uint8_t kind;     /* EF_* */
-    uint8_t key_kind; /* dicts: the current key's event kind, 0 for none copied */
+    uint8_t kind; /* EF_* */
 } mp_eframe;
 
 typedef struct mp_enc {
@@ -60,9 +55,6 @@ typedef struct mp_enc {
     size_t nslots, slots_cap;
     size_t open_slots;
     size_t slack; /* skip of every slot filled so far */
-    /* Copies of the current dict keys along the path, for error paths. */
-    char *keys;
-    size_t keys_len, keys_cap;
     /* A msgpack.timestamp or msgpack.ext model being captured. */
     int cap_kind;
     size_t cap_n;
@@ -76,31 +68,6 @@ typedef struct mp_enc {
 static int mp_dispatch(mp_enc *e, const brine_event *ev);
 
 /* ---- errors -------------------------------------------------------------- */
-
-static void mp_epath(const mp_enc *e, char *path, size_t cap)
-{
-    path[0] = '\0';
-    mp_path_append(path, cap, "$");
-    for (size_t i = 0; i < e->depth; i++) {
-        const mp_eframe *f = &e->stack[i];
-        if (f->kind == EF_DICT) {
-            if (!(f->children & 1))
-                return; /* at a key: the path of the dict */
-            if (f->key_kind == BRINE_EV_STR)
-                mp_path_str_key(path, cap, e->keys + f->key_pos, f->key_len);
-            else if (f->key_kind == BRINE_EV_INT)
-                mp_path_int_key(path, cap, (int64_t)f->key_u < 0, (int64_t)f->key_u < 0 ? ~f->key_u + 1 : f->key_u);
-            else if (f->key_kind == BRINE_EV_UINT)
-                mp_path_int_key(path, cap, 0, f->key_u);
-            else
-                mp_path_append(path, cap, "[...]");
-        } else if (f->kind == EF_MODEL || f->kind == EF_PMODEL) {
-            mp_path_append(path, cap, f->children == 0 ? ".args" : ".state");
-        } else {
-            mp_path_index(path, cap, f->children);
-        }
-    }
-}
 
 static int mp_efail(mp_enc *e, int code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -120,8 +87,7 @@ static int mp_efail(mp_enc *e, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    brine_error_set(err, code, "%s", msg);
-    mp_epath(e, err->path, sizeof err->path);
+    brine_error_set(err, code, "%s", msg); /* the walker adds the path */
     return code;
 }
 
@@ -133,8 +99,6 @@ static int mp_write_failed(mp_enc *e, int rc)
         e->status = rc;
     if (err && err->code == BRINE_OK)
         return mp_efail(e, rc, "writing the output failed");
-    if (err && err->code == rc && err->path[0] == '\0')
-        mp_epath(e, err->path, sizeof err->path);
     return rc;
 }
 
@@ -404,7 +368,6 @@ static mp_eframe *mp_frame_open(mp_enc *e, uint64_t count)
     mp_eframe *f = &e->stack[e->depth++];
     memset(f, 0, sizeof *f);
     f->slot_hdr = f->slot_ext = f->slot_anchor = MP_NO_SLOT;
-    f->key_pos = e->keys_len;
     f->count = count;
     return f;
 }
@@ -637,8 +600,8 @@ static int mp_capture(mp_enc *e, const brine_event *ev)
 
 /* ---- the sink ------------------------------------------------------------------ */
 
-/* Before a new value: its place in the sequence or dict, the plain model's
- * key for it. */
+/* Before a new value: its place in the sequence, the plain model's key for
+ * it. (Error paths are the walker's: it knows the keys without copies.) */
 static int mp_before(mp_enc *e, const brine_event *ev)
 {
     mp_eframe *f;
@@ -656,26 +619,7 @@ static int mp_before(mp_enc *e, const brine_event *ev)
         return BRINE_OK;
     }
     f = &e->stack[e->depth - 1];
-    if (f->kind == EF_DICT && !(f->children & 1)) {
-        f->key_kind = (uint8_t)ev->kind;
-        f->key_len = 0;
-        e->keys_len = f->key_pos;
-        if (ev->kind == BRINE_EV_INT || ev->kind == BRINE_EV_UINT) {
-            f->key_u = ev->v.u;
-        } else if (ev->kind == BRINE_EV_STR) {
-            if (ev->v.s.len > MP_KEY_COPY) {
-                f->key_kind = 0;
-            } else {
-                if (ev->v.s.len > e->keys_cap - e->keys_len &&
-                    mp_grow((void **)&e->keys, &e->keys_cap, e->keys_len + ev->v.s.len, 1) != BRINE_OK)
-                    return mp_efail(e, BRINE_E_NOMEM, "out of memory");
-                if (ev->v.s.len)
-                    memcpy(e->keys + e->keys_len, ev->v.s.ptr, ev->v.s.len);
-                e->keys_len += ev->v.s.len;
-                f->key_len = (uint32_t)ev->v.s.len;
-            }
-        }
-    } else if (f->kind == EF_PMODEL) {
+    if (f->kind == EF_PMODEL) {
         int rc = mp_put_key(e, f->children == 0 ? "args" : "state");
         if (rc)
             return mp_write_failed(e, rc);
@@ -829,7 +773,7 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
         }
         return mp_dispatch(e, ev);
     }
-    if (f->kind == EF_DICT || f->kind == EF_PMODEL) {
+    if (f->kind == EF_PMODEL) {
         if ((rc = mp_before(e, ev)) != BRINE_OK)
             return rc;
     }
@@ -894,7 +838,6 @@ static void mp_destroy(brine_sink *sink)
     brine_free(e->stack);
     brine_free(e->buf);
     brine_free(e->slots);
-    brine_free(e->keys);
     brine_free(e->cap_bytes);
     brine_free(e->scratch);
     brine_free(e);
