@@ -747,21 +747,25 @@ static inline unsigned char *mp_fast_scalar(unsigned char *p, const unsigned cha
     }
 }
 
-/* The sink's event(). Scalars inside a list or dict, by far the most
- * events, take a short path; the rest goes through mp_dispatch. */
-static int mp_event(brine_sink *sink, const brine_event *ev)
+/* Every event the short path of mp_event leaves: the same bytes, through
+ * msgpack-c's packer. Apart, so that the short path saves no registers. */
+static __attribute__((noinline)) int mp_event_general(mp_enc *e, const brine_event *ev)
 {
-    mp_enc *e = (mp_enc *)sink;
-    msgpack_packer *pk = &e->pk;
-    mp_eframe *f;
-    int rc;
     if (e->status)
         return e->status;
     if (e->cap_kind)
         return mp_capture(e, ev);
-    if (e->depth == 0)
-        return mp_dispatch(e, ev);
-    f = &e->stack[e->depth - 1];
+    return mp_dispatch(e, ev);
+}
+
+/* The sink's event(). Scalars inside a list or dict, by far the most
+ * events, and lists and dicts of known count take a short path. */
+static int mp_event(brine_sink *sink, const brine_event *ev)
+{
+    mp_enc *e = (mp_enc *)sink;
+    if (e->status || e->cap_kind || !e->depth)
+        return mp_event_general(e, ev);
+    mp_eframe *f = &e->stack[e->depth - 1];
     if (ev->kind == BRINE_EV_END) {
         /* A list or dict that got its announced count and no deferred header. */
         uint64_t n = f->kind == EF_DICT ? f->children / 2 : f->children;
@@ -771,17 +775,17 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
             f[-1].children++;
             return BRINE_OK;
         }
-        return mp_dispatch(e, ev);
+        return mp_event_general(e, ev);
     }
-    if (f->kind == EF_PMODEL) {
-        if ((rc = mp_before(e, ev)) != BRINE_OK)
-            return rc;
-    }
-    if ((ev->kind == BRINE_EV_LIST || ev->kind == BRINE_EV_DICT) && (!ev->anchor || !e->o.refs) &&
-        ev->v.count <= 0xFFFF && e->depth < e->cap && !e->open_slots && (size_t)(e->out->end - e->out->cur) >= 3) {
-        /* A list or dict of known count: the frame and header of mp_open. */
-        unsigned char *q = e->out->cur;
+    brine_output *out = e->out;
+    if (f->kind == EF_PMODEL || e->open_slots || (size_t)(out->end - out->cur) < 9)
+        return mp_event_general(e, ev);
+    if (ev->kind == BRINE_EV_LIST || ev->kind == BRINE_EV_DICT) {
+        /* Known count: the frame and header of mp_open. */
         size_t n = ev->v.count;
+        if ((ev->anchor && e->o.refs) || n > 0xFFFF || e->depth == e->cap)
+            return mp_event_general(e, ev);
+        unsigned char *q = out->cur;
         int list = ev->kind == BRINE_EV_LIST;
         if (n < 16) {
             *q++ = (unsigned char)((list ? 0x90 : 0x80) | n);
@@ -789,30 +793,14 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
             *q++ = list ? 0xdc : 0xde;
             q = mp_be16(q, n);
         }
-        e->out->cur = q;
+        out->cur = q;
         mp_frame_open(e, n)->kind = list ? EF_LIST : EF_DICT;
         return BRINE_OK;
     }
-    if (!e->open_slots && (size_t)(e->out->end - e->out->cur) >= 9) {
-        unsigned char *q = mp_fast_scalar(e->out->cur, e->out->end, ev);
-        if (q) {
-            e->out->cur = q;
-            f->children++;
-            return BRINE_OK;
-        }
-    }
-    switch (ev->kind) {
-    case BRINE_EV_NULL: rc = msgpack_pack_nil(pk); break;
-    case BRINE_EV_BOOL: rc = ev->v.boolean ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
-    case BRINE_EV_INT: rc = msgpack_pack_int64(pk, ev->v.i); break;
-    case BRINE_EV_UINT: rc = msgpack_pack_uint64(pk, ev->v.u); break;
-    case BRINE_EV_FLOAT: rc = msgpack_pack_double(pk, ev->v.f); break;
-    case BRINE_EV_STR:
-    case BRINE_EV_BYTES: rc = mp_put_str(e, ev); break;
-    default: return mp_write_event(e, ev);
-    }
-    if (rc)
-        return mp_write_failed(e, rc);
+    unsigned char *q = mp_fast_scalar(out->cur, out->end, ev);
+    if (!q)
+        return mp_event_general(e, ev);
+    out->cur = q;
     f->children++;
     return BRINE_OK;
 }
