@@ -15,6 +15,14 @@ typedef struct build_frame {
     size_t folded;    /* dict: its entries after the last fold of repeated keys */
 } build_frame;
 
+/* Short strs (dict keys above all: citm_catalog.json has 26,000 keys and
+ * few distinct names) are shared within the document: a str is immutable,
+ * so slots may point at one copy. The copies kept are the last str seen of
+ * each of INTERN_SLOTS hash buckets. This is for memory and locality, not
+ * identity: a walk over the document touches half the cache lines. */
+#define INTERN_MAX 32
+#define INTERN_BITS 8
+
 typedef struct builder {
     brine_sink sink;
     brine_doc *doc;
@@ -23,6 +31,7 @@ typedef struct builder {
     build_frame *top;   /* the innermost open container, or NULL */
     brinep_map anchors; /* anchor id -> node address | type (nodes are 16-byte aligned) */
     brine_value *result;
+    brinep_blob *interned[1u << INTERN_BITS];
 } builder;
 
 /* Initial room for a container whose count a decoder announced: trusted
@@ -294,13 +303,46 @@ static BRINEP_INLINE brine_value pointer_slot(int type, void *p)
     return v;
 }
 
+/* The bucket of a short str: its first and last 8 bytes (or 4, or 3 of
+ * them) mixed; a collision costs only a copy that is not shared. */
+static inline size_t intern_bucket(const char *s, size_t len)
+{
+    uint64_t a, b;
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = len ? (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+                      (uint64_t)(unsigned char)s[len - 1] << 16
+                : 0;
+        b = 0;
+    }
+    uint64_t h = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ len) * UINT64_C(0xFF51AFD7ED558CCD);
+    return (size_t)(h >> (64 - INTERN_BITS));
+}
+
 /* Out of builder_event, whose scalar path then calls nothing and saves no
  * registers (the copy needs them). */
 static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
 {
-    brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
-    if (!blob)
+    size_t len = ev->v.s.len;
+    brinep_blob **bucket = NULL, *blob;
+    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX) {
+        bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
+        blob = *bucket;
+        if (blob && blob->len == len && memcmp(blob->data, ev->v.s.ptr, len) == 0)
+            return attach(b, pointer_slot(BRINE_STR, blob));
+    }
+    if (!(blob = brinep_blob_new(b->doc, ev->v.s.ptr, len)))
         return brinep_nomem(b->sink.err);
+    if (bucket)
+        *bucket = blob;
     return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
 }
 
