@@ -93,6 +93,16 @@ static inline const brine_value *frame_next(walk_frame *f)
     return v;
 }
 
+/* How many children frame f has: slots (a dict: keys and values). */
+static inline size_t frame_children(const walk_frame *f)
+{
+    switch (f->type) {
+    case BRINE_DICT: return 2 * (size_t)((const brinep_entry *)f->end - (const brinep_entry *)f->first);
+    case BRINE_MODEL: return 2;
+    default: return (size_t)((const brine_value *)f->end - (const brine_value *)f->first);
+    }
+}
+
 /* How many children frame f has sent (a dict: entries begun). */
 static size_t frame_taken(const walk_frame *f)
 {
@@ -242,9 +252,11 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     brinep_stack_init(&stack, sizeof(walk_frame));
     /* Written out again each time it is met, a chain of shared containers
      * grows exponentially (a 300-byte file can stand for 2^64 lists). A
-     * graph without sharing sends at most two events per 16-byte slot of its
-     * document, so past this budget the output can only come from
-     * repetition, and the walk stops instead of running for ever. */
+     * graph without sharing has at most two events per 16-byte slot of its
+     * document (a container's begin, and each slot counted in its parent),
+     * so past this budget the output can only come from repetition, and the
+     * walk stops instead of running for ever. Counted when a container
+     * opens, for all its children at once. */
     brine_doc *doc = brine_value_doc(root);
     uint64_t budget = refs ? UINT64_MAX : (doc ? doc->memory / 8 : 0) + 1000000, sent = 0;
 
@@ -252,7 +264,15 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     const void *root_node = brinep_node(root);
     const brine_value *v = root;
     walk_frame *top = NULL; /* kept in a register: the stack's own fields are reloaded after every call */
-    for (;;) {
+    if (root->type < BRINE_LIST) {
+        brine_event ev;
+        ev.anchor = 0;
+        scalar_event(root, &ev);
+        if ((rc = sink->event(sink, &ev)) != BRINE_OK)
+            path_error(&stack, err);
+        v = NULL;
+    }
+    while (v) {
         brine_event ev;
         ev.anchor = 0;
         int opened = 0;
@@ -289,15 +309,16 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
                 frame_open(top, v);
                 begin_event(v, &ev);
                 opened = 1;
+                if ((sent += 1 + frame_children(top)) > budget) {
+                    brinep_stack_pop(&stack); /* the path ends at the container itself */
+                    rc = brine_error_set(err, BRINE_E_RANGE,
+                                         "writing shared containers out again each time would produce more than "
+                                         "%llu values; use a format option that keeps references (refs)",
+                                         (unsigned long long)budget);
+                    path_error(&stack, err);
+                    break;
+                }
             }
-        }
-        if (++sent > budget) {
-            rc = brine_error_set(err, BRINE_E_RANGE,
-                                 "writing shared containers out again each time would produce more than %llu "
-                                 "values; use a format option that keeps references (refs)",
-                                 (unsigned long long)budget);
-            path_error(&stack, err);
-            break;
         }
         if ((rc = sink->event(sink, &ev)) != BRINE_OK) {
             if (opened)
@@ -305,12 +326,9 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
             path_error(&stack, err);
             break;
         }
-        /* The next child, closing every exhausted container on the way. */
+        /* The next child, closing every exhausted container on the way (top
+         * is set: the root is a container, which closes last). */
         for (;;) {
-            if (!top) {
-                v = NULL;
-                break;
-            }
             if (top->type == BRINE_LIST || top->type == BRINE_TUPLE) {
                 v = top->cur;
                 if (v != top->end) {
@@ -321,14 +339,18 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
                 break;
             }
             brinep_stack_pop(&stack);
-            top = stack.count ? top - 1 : NULL;
             brine_event end = {.kind = BRINE_EV_END};
             if ((rc = sink->event(sink, &end)) != BRINE_OK) {
                 path_error(&stack, err);
                 break;
             }
+            if (!stack.count) {
+                v = NULL; /* the root closed */
+                break;
+            }
+            top--;
         }
-        if (rc || !v)
+        if (rc)
             break;
     }
     if (rc == BRINE_OK && sink->finish)

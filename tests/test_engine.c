@@ -165,6 +165,30 @@ START_TEST(test_exponential_expansion_of_shared_containers_stops_with_an_error)
     ck_assert_uint_lt(strlen(text), 2000);
     brine_free(text);
     brine_doc_free(doc);
+
+    /* Wide sharing: 100,000 ints in one list, shared 1,000 times, would
+     * be 10^8 values. The budget counts a container's children when it
+     * opens, so this stops within a few copies. */
+    doc = brine_doc_new();
+    brine_value *big = brine_list_new(doc, NULL), *root = brine_list_new(doc, NULL);
+    for (int i = 0; i < 100000; i++)
+        ck_assert_int_eq(brine_seq_append(big, brine_int_new(doc, i, NULL), NULL), BRINE_OK);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(brine_seq_append(root, big, NULL), BRINE_OK);
+    ck_assert_ptr_null(encode(evplain, root, 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_RANGE);
+    ck_assert_int_eq(strncmp(err.path, "$[", 2), 0);
+    ck_assert_int_lt(atoi(err.path + 2), 100);
+    /* Moderate sharing is written out: a 3-int list shared 100,000 times. */
+    brine_value *small = brine_list_new(doc, NULL), *many = brine_list_new(doc, NULL);
+    for (int i = 0; i < 3; i++)
+        brine_seq_append(small, brine_int_new(doc, i, NULL), NULL);
+    for (int i = 0; i < 100000; i++)
+        brine_seq_append(many, small, NULL);
+    text = encode(evplain, many, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    brine_free(text);
+    brine_doc_free(doc);
 }
 END_TEST
 
