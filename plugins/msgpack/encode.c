@@ -37,6 +37,9 @@ typedef struct mp_eframe {
     size_t slot_ext;   /* deferred ext header of a tuple or model */
     size_t slot_anchor;
     uint8_t kind; /* EF_* */
+    /* For mp_event's short path, set once the frame is open: */
+    uint8_t fast;  /* its children's scalars and plain containers may take it */
+    uint8_t plain; /* a list or dict with its header written: its END may take it */
 } mp_eframe;
 
 typedef struct mp_enc {
@@ -462,7 +465,15 @@ static int mp_generic(mp_enc *e, const brine_event *ev)
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
-    case BRINE_EV_MODEL: rc = mp_open(e, ev); return rc ? mp_write_failed(e, rc) : BRINE_OK;
+    case BRINE_EV_MODEL: {
+        if ((rc = mp_open(e, ev)))
+            return mp_write_failed(e, rc);
+        mp_eframe *f = &e->stack[e->depth - 1];
+        f->fast = f->kind != EF_PMODEL && !e->open_slots;
+        f->plain = (f->kind == EF_LIST || f->kind == EF_DICT) && f->slot_hdr == MP_NO_SLOT &&
+                   f->slot_ext == MP_NO_SLOT && f->slot_anchor == MP_NO_SLOT;
+        return BRINE_OK;
+    }
     case BRINE_EV_END: return mp_close(e);
     default: return mp_efail(e, BRINE_E_INVALID, "unknown event kind %d", (int)ev->kind);
     }
@@ -769,8 +780,7 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
     if (ev->kind == BRINE_EV_END) {
         /* A list or dict that got its announced count and no deferred header. */
         uint64_t n = f->kind == EF_DICT ? f->children / 2 : f->children;
-        if ((f->kind == EF_LIST || (f->kind == EF_DICT && !(f->children & 1))) && f->count == n &&
-            f->slot_hdr == MP_NO_SLOT && f->slot_ext == MP_NO_SLOT && f->slot_anchor == MP_NO_SLOT && e->depth > 1) {
+        if (f->plain && !(f->kind == EF_DICT && (f->children & 1)) && f->count == n && e->depth > 1) {
             e->depth--;
             f[-1].children++;
             return BRINE_OK;
@@ -778,7 +788,7 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
         return mp_event_general(e, ev);
     }
     brine_output *out = e->out;
-    if (f->kind == EF_PMODEL || e->open_slots || (size_t)(out->end - out->cur) < 9)
+    if (!f->fast || (size_t)(out->end - out->cur) < 9)
         return mp_event_general(e, ev);
     if (ev->kind == BRINE_EV_LIST || ev->kind == BRINE_EV_DICT) {
         /* Known count: the frame and header of mp_open. */
@@ -794,7 +804,9 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
             q = mp_be16(q, n);
         }
         out->cur = q;
-        mp_frame_open(e, n)->kind = list ? EF_LIST : EF_DICT;
+        f = mp_frame_open(e, n);
+        f->kind = list ? EF_LIST : EF_DICT;
+        f->fast = f->plain = 1;
         return BRINE_OK;
     }
     unsigned char *q = mp_fast_scalar(out->cur, out->end, ev);
