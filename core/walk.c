@@ -34,24 +34,43 @@ typedef struct walk_frame {
     int at_val;
 } walk_frame;
 
-static void frame_open(walk_frame *f, const brine_value *v)
+/* Opens frame f on container v and, unless ev is NULL, fills in ev's begin
+ * event (its kind and count, or a model's name). */
+static BRINEP_INLINE void frame_open(walk_frame *f, const brine_value *v, brine_event *ev)
 {
     f->slot = v;
     f->type = v->type;
     f->at_val = 0;
     switch (v->type) {
     case BRINE_LIST:
-    case BRINE_TUPLE:
-        f->first = f->cur = v->as.seq->items;
-        f->end = v->as.seq->items + v->as.seq->count;
+    case BRINE_TUPLE: {
+        const brinep_seq *s = v->as.seq;
+        f->first = f->cur = s->items;
+        f->end = s->items + s->count;
+        if (ev) {
+            ev->kind = v->type == BRINE_LIST ? BRINE_EV_LIST : BRINE_EV_TUPLE;
+            ev->v.count = s->count;
+        }
         break;
-    case BRINE_DICT:
-        f->first = f->cur = v->as.dict->entries;
-        f->end = v->as.dict->entries + v->as.dict->used;
+    }
+    case BRINE_DICT: {
+        const brinep_dict *d = v->as.dict;
+        f->first = f->cur = d->entries;
+        f->end = d->entries + d->used;
+        if (ev) {
+            ev->kind = BRINE_EV_DICT;
+            ev->v.count = d->count;
+        }
         break;
+    }
     default:
         f->first = f->cur = &v->as.model->args;
         f->end = NULL;
+        if (ev) {
+            ev->kind = BRINE_EV_MODEL;
+            ev->v.s.ptr = v->as.model->name->data;
+            ev->v.s.len = v->as.model->name->len;
+        }
         break;
     }
 }
@@ -181,26 +200,6 @@ static inline void scalar_event(const brine_value *v, brine_event *ev)
     }
 }
 
-static void begin_event(const brine_value *v, brine_event *ev)
-{
-    switch (v->type) {
-    case BRINE_LIST:
-    case BRINE_TUPLE:
-        ev->kind = v->type == BRINE_LIST ? BRINE_EV_LIST : BRINE_EV_TUPLE;
-        ev->v.count = v->as.seq->count;
-        break;
-    case BRINE_DICT:
-        ev->kind = BRINE_EV_DICT;
-        ev->v.count = v->as.dict->count;
-        break;
-    case BRINE_MODEL:
-        ev->kind = BRINE_EV_MODEL;
-        ev->v.s.ptr = v->as.model->name->data;
-        ev->v.s.len = v->as.model->name->len;
-        break;
-    }
-}
-
 static size_t value_depth_limit(const brine_value *v, size_t max_depth)
 {
     if (max_depth)
@@ -306,8 +305,7 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
                     rc = brinep_nomem(err);
                     break;
                 }
-                frame_open(top, v);
-                begin_event(v, &ev);
+                frame_open(top, v, &ev);
                 opened = 1;
                 if ((sent += 1 + frame_children(top)) > budget) {
                     brinep_stack_pop(&stack); /* the path ends at the container itself */
@@ -393,7 +391,7 @@ int brine_value_stats(const brine_value *root, size_t max_depth, size_t *count, 
                 rc = brinep_nomem(err);
                 break;
             }
-            frame_open(f, v);
+            frame_open(f, v, NULL);
             if (stack.count > deepest)
                 deepest = stack.count;
         }
