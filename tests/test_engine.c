@@ -192,6 +192,145 @@ START_TEST(test_exponential_expansion_of_shared_containers_stops_with_an_error)
 }
 END_TEST
 
+/* ---- containers of unknown count (deferred by the builder) ---------------- */
+
+static int64_t int_of(const brine_value *v)
+{
+    int64_t i = -1;
+    ck_assert_int_eq(brine_int_get_i64(v, &i), BRINE_OK);
+    return i;
+}
+
+static int ev_int(brine_sink *s, int64_t i)
+{
+    brine_event ev = {.kind = BRINE_EV_INT};
+    ev.v.i = i;
+    return s->event(s, &ev);
+}
+
+static int ev_str(brine_sink *s, const char *text)
+{
+    brine_event ev = {.kind = BRINE_EV_STR};
+    ev.v.s.ptr = text;
+    ev.v.s.len = strlen(text);
+    return s->event(s, &ev);
+}
+
+static int ev_begin(brine_sink *s, brine_event_kind kind, size_t count)
+{
+    brine_event ev = {.kind = kind};
+    ev.v.count = count;
+    return s->event(s, &ev);
+}
+
+static int ev_end(brine_sink *s)
+{
+    brine_event ev = {.kind = BRINE_EV_END};
+    return s->event(s, &ev);
+}
+
+/* [[], [0], [0, 1], ... n lists, {"k0": .., "k1": .., ...}], with the given
+ * count for every container or none: the dict gets `entries` entries, its
+ * keys repeating after 40 (the last value wins: sent with counts, only the
+ * winners). The document's memory through *memory. */
+static brine_doc *build_lists_and_dict(size_t n, int entries, int known, size_t *memory)
+{
+    brine_error err;
+    brine_doc *doc = brine_doc_new();
+    brine_sink *s = brine_builder_new(doc, 0, &err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(ev_begin(s, BRINE_EV_LIST, known ? n + 1 : BRINE_COUNT_UNKNOWN), BRINE_OK);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(ev_begin(s, BRINE_EV_LIST, known ? i : BRINE_COUNT_UNKNOWN), BRINE_OK);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_int_eq(ev_int(s, (int64_t)j), BRINE_OK);
+        ck_assert_int_eq(ev_end(s), BRINE_OK);
+    }
+    int keys = entries < 40 ? entries : 40;
+    ck_assert_int_eq(ev_begin(s, BRINE_EV_DICT, known ? (size_t)keys : BRINE_COUNT_UNKNOWN), BRINE_OK);
+    for (int i = 0; i < (known ? keys : entries); i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i % 40);
+        ck_assert_int_eq(ev_str(s, key), BRINE_OK);
+        ck_assert_int_eq(ev_int(s, known ? i + (entries - 1 - i) / 40 * 40 : i), BRINE_OK);
+    }
+    ck_assert_int_eq(ev_end(s), BRINE_OK);
+    ck_assert_int_eq(ev_end(s), BRINE_OK);
+    ck_assert_int_eq(s->finish(s), BRINE_OK);
+    brine_value *root = brine_builder_value(s);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(brine_doc_set_root(doc, root, &err), BRINE_OK);
+    s->destroy(s);
+    *memory = brine_doc_memory(doc);
+    return doc;
+}
+
+START_TEST(test_containers_of_unknown_count_are_built_whole_and_exact)
+{
+    /* Lists of 0 to 199 elements cross the builder's hold-back limit (64
+     * slots) at every size around it; the dict crosses it too, with
+     * repeated keys (first position, last value). The graph equals the one
+     * built with counts. */
+    size_t mem_unknown, mem_known;
+    brine_error err;
+    brine_doc *a = build_lists_and_dict(200, 100, 0, &mem_unknown);
+    brine_doc *b = build_lists_and_dict(200, 100, 1, &mem_known);
+    brine_value *ra = brine_doc_root(a);
+    ck_assert_int_eq(brine_value_equal(ra, brine_doc_root(b), 0, &err), 1);
+    ck_assert_uint_eq(brine_seq_count(ra), 201);
+    ck_assert_uint_eq(brine_seq_count(brine_seq_get(ra, 64)), 64);
+    ck_assert_int_eq(int_of(brine_seq_get(brine_seq_get(ra, 65), 64)), 64);
+    brine_value *d = brine_seq_get(ra, 200);
+    ck_assert_uint_eq(brine_dict_count(d), 40);
+    ck_assert_int_eq(int_of(brine_dict_get_str(d, "k5")), 85); /* the last of 5, 45, 85 */
+    /* Built whole, they still grow. */
+    brine_value *l1 = brine_seq_get(ra, 1);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(brine_seq_append(l1, brine_int_new(a, i, NULL), NULL), BRINE_OK);
+    ck_assert_uint_eq(brine_seq_count(l1), 101);
+    ck_assert_int_eq(brine_dict_set_str(d, "new", brine_null_new(a, NULL), NULL), BRINE_OK);
+    ck_assert_uint_eq(brine_dict_count(d), 41);
+    brine_doc_free(a);
+    brine_doc_free(b);
+
+    /* Containers within the limit cost what they cost with counts: no
+     * slack from growing. */
+    a = build_lists_and_dict(60, 30, 0, &mem_unknown);
+    b = build_lists_and_dict(60, 30, 1, &mem_known);
+    ck_assert_int_eq(brine_value_equal(brine_doc_root(a), brine_doc_root(b), 0, &err), 1);
+    ck_assert_uint_eq(mem_unknown, mem_known);
+    brine_doc_free(a);
+    brine_doc_free(b);
+}
+END_TEST
+
+START_TEST(test_a_container_key_in_a_dict_of_unknown_count)
+{
+    brine_error err;
+    brine_error_clear(&err); /* a sink reports the first error into err */
+    brine_doc *doc = brine_doc_new();
+    brine_sink *s = brine_builder_new(doc, 0, &err);
+    /* {"a": 1, (1, 2): 2, "b": 3, [..]: 4}: the tuple is a key, the list is not. */
+    ck_assert_int_eq(ev_begin(s, BRINE_EV_DICT, BRINE_COUNT_UNKNOWN), BRINE_OK);
+    ck_assert_int_eq(ev_str(s, "a"), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 1), BRINE_OK);
+    ck_assert_int_eq(ev_begin(s, BRINE_EV_TUPLE, BRINE_COUNT_UNKNOWN), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 1), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 2), BRINE_OK);
+    ck_assert_int_eq(ev_end(s), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 2), BRINE_OK);
+    ck_assert_int_eq(ev_str(s, "b"), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 3), BRINE_OK);
+    ck_assert_int_eq(ev_begin(s, BRINE_EV_LIST, BRINE_COUNT_UNKNOWN), BRINE_OK);
+    ck_assert_int_eq(ev_end(s), BRINE_OK);
+    ck_assert_int_eq(ev_int(s, 4), BRINE_E_KEY);
+    ck_assert_str_eq(err.message, "unhashable type: 'list'");
+    ck_assert_str_eq(err.path, "$[[]]");
+    s->destroy(s);
+    brine_doc_free(doc);
+}
+END_TEST
+
 START_TEST(test_builder_restores_shared_identity)
 {
     brine_error err;
@@ -739,6 +878,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding);
     tcase_add_test(tc, test_depth_limit_refuses_1001_levels_when_encoding);
     tcase_add_test(tc, test_a_million_levels_decode_encode_and_transcode_with_the_limit_raised);
+    tcase_add_test(tc, test_containers_of_unknown_count_are_built_whole_and_exact);
+    tcase_add_test(tc, test_a_container_key_in_a_dict_of_unknown_count);
     tcase_add_test(tc, test_transcode_streams_when_no_reference_can_arrive);
     tcase_add_test(tc, test_transcode_goes_through_a_graph_to_expand_references);
     tcase_add_test(tc, test_streamed_transcode_keeps_the_depth_limit_and_reference_checks);
