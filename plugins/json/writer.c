@@ -12,6 +12,7 @@
 #endif
 
 #include "json.h"
+#include "shortcopy.h"
 
 #define W_PLAIN 1u
 #define W_PRETTY 2u
@@ -299,32 +300,6 @@ static long utf8_next(const unsigned char **pp, const unsigned char *end)
 }
 
 /* A JSON string: prefix (ASCII, not escaped) then s[0..len). */
-/* memcpy for the short runs most strings are: overlapping fixed-size moves
- * instead of a call (which cost more than the copy itself). Reads and
- * writes only [src, src + n) and [dst, dst + n). */
-static inline void copy_run(unsigned char *dst, const unsigned char *src, size_t n)
-{
-    if (n > 16) {
-        memcpy(dst, src, n);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n) {
-        dst[0] = src[0];
-        dst[n / 2] = src[n / 2];
-        dst[n - 1] = src[n - 1];
-    }
-}
-
 static int write_str(js_writer *w, const char *prefix, size_t plen, const unsigned char *s, size_t len)
 {
     const unsigned char *end = s + len;
@@ -333,11 +308,11 @@ static int write_str(js_writer *w, const char *prefix, size_t plen, const unsign
     if (rc)
         return rc;
     *w->cur++ = '"';
-    copy_run(w->cur, (const unsigned char *)prefix, plen);
+    brine_short_copy(w->cur, (const unsigned char *)prefix, plen);
     w->cur += plen;
     if (!ascii && len <= 65536) { /* the usual case: nothing to escape, room reserved */
         const unsigned char *q = find_escape(s, end);
-        copy_run(w->cur, s, (size_t)(q - s));
+        brine_short_copy(w->cur, s, (size_t)(q - s));
         w->cur += q - s;
         if (q == end) {
             *w->cur++ = '"';

@@ -13,6 +13,7 @@
 #include <msgpack.h>
 
 #include "mp.h"
+#include "shortcopy.h"
 
 enum { EF_LIST, EF_DICT, EF_TUPLE, EF_MODEL, EF_PMODEL, EF_SEQ };
 enum { SLOT_EXT, SLOT_ARRAY, SLOT_MAP };
@@ -678,31 +679,6 @@ static inline unsigned char *mp_be64(unsigned char *p, uint64_t v)
     return mp_be32(mp_be32(p, v >> 32), v);
 }
 
-/* memcpy, with the short copies most strs and keys are done in place by
- * overlapping moves (a call cost more than such a copy). */
-static inline void mp_copy(unsigned char *dst, const char *src, size_t n)
-{
-    if (n > 16) {
-        memcpy(dst, src, n);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n) {
-        dst[0] = (unsigned char)src[0];
-        dst[n / 2] = (unsigned char)src[n / 2];
-        dst[n - 1] = (unsigned char)src[n - 1];
-    }
-}
-
 /* A non-negative int in its smallest form, as msgpack_pack_uint64 writes it. */
 static inline unsigned char *mp_fast_uint(unsigned char *p, uint64_t u)
 {
@@ -776,7 +752,7 @@ static inline unsigned char *mp_fast_scalar(unsigned char *p, const unsigned cha
             *p++ = ev->kind == BRINE_EV_STR ? 0xda : 0xc5;
             p = mp_be16(p, n);
         }
-        mp_copy(p, ev->v.s.ptr, n);
+        brine_short_copy(p, ev->v.s.ptr, n);
         return p + n;
     }
     default: return NULL;
