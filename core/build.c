@@ -16,11 +16,12 @@ typedef struct build_frame {
     size_t base;      /* deferred: its children so far are scratch[base..] */
 } build_frame;
 
-/* Short strs (dict keys above all: citm_catalog.json has 26,000 keys and
- * few distinct names) are shared within the document: a str is immutable,
- * so slots may point at one copy. The copies kept are the last str seen of
- * each of INTERN_SLOTS hash buckets. This is for memory and locality, not
- * identity: a walk over the document touches half the cache lines. */
+/* Short str dict keys are shared within the document (citm_catalog.json
+ * has 26,000 keys and few distinct names): a str is immutable, so slots may
+ * point at one copy. The copies kept are the last key seen of each of the
+ * 2^INTERN_BITS hash buckets. This is for memory and locality, not identity:
+ * a walk over the document touches fewer cache lines. (Str values too cost
+ * more lookups than they saved memory on the corpus.) */
 #define INTERN_MAX 32
 #define INTERN_BITS 8
 
@@ -422,7 +423,8 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
 {
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
-    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX) {
+    build_frame *f = b->top;
+    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && f && f->slot.type == BRINE_DICT && f->children % 2 == 0) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
         if (blob && blob->len == len && memcmp(blob->data, ev->v.s.ptr, len) == 0)
