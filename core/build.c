@@ -158,7 +158,7 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
 static int materialize(builder *b, build_frame *f, size_t cap)
 {
     size_t n = b->scratch.count - f->base;
-    const brine_value *items = (const brine_value *)b->scratch.data + f->base;
+    const brine_value *items = n ? (const brine_value *)b->scratch.data + f->base : NULL; /* data may be NULL */
     if (f->slot.type == BRINE_DICT) {
         brinep_dict *d = brinep_dict_alloc(b->doc, cap / 2);
         if (!d)

@@ -138,13 +138,13 @@ typedef struct check_frame {
     /* Dicts: the current entry's key, for error paths (the decoder's bytes
      * are gone by the time its value fails): a str key's copy at key_pos in
      * the checker's keys, another scalar in key_scalar, or none (kind 0:
-     * a container, a big int or a long str, named by its entry's position). */
+     * a container, a big int, bytes or a long str, shown as [...]). */
     brine_event_kind key_kind;
     size_t key_pos, key_len;
     brine_value key_scalar;
 } check_frame;
 
-#define CHECK_KEY_COPY 256 /* longer str keys are named by position in a path */
+#define CHECK_KEY_COPY 256 /* longer str keys show as [...] in a path */
 
 typedef struct checker {
     brine_sink sink;
@@ -164,11 +164,11 @@ static void checker_path(checker *c, char *path, size_t cap)
         check_frame *f = brinep_stack_at(&c->stack, i);
         if (f->kind == BRINE_EV_DICT) {
             if (f->key_kind == BRINE_EV_STR)
-                brinep_path_str_key(path, cap, c->keys + f->key_pos, f->key_len);
+                brinep_path_str_key(path, cap, f->key_len ? c->keys + f->key_pos : "", f->key_len);
             else if (f->key_kind)
                 brinep_path_key(path, cap, &f->key_scalar);
             else
-                brinep_path_index(path, cap, f->children / 2); /* a key it cannot name: the entry's position */
+                brinep_path_unnamed(path, cap); /* a key it does not keep: [...] */
         } else if (f->kind == BRINE_EV_MODEL) {
             size_t used = strlen(path);
             snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");

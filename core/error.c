@@ -124,6 +124,11 @@ static int is_identifier(const char *s, size_t len)
     return 1;
 }
 
+void brinep_path_unnamed(char *path, size_t cap)
+{
+    path_append(path, cap, "[...]", 5);
+}
+
 void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len)
 {
     char step[96];
@@ -141,13 +146,15 @@ void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len)
         /* ["key"] with quotes and backslashes escaped, cut at 60 bytes. */
         step[n++] = '[';
         step[n++] = '"';
-        for (size_t i = 0; i < len && n < 70; i++) {
+        /* Cut between characters, never inside one (an error message stays UTF-8). */
+        size_t i;
+        for (i = 0; i < len && (n < 70 || ((unsigned char)s[i] & 0xc0) == 0x80); i++) {
             unsigned char c = (unsigned char)s[i];
             if (c == '"' || c == '\\')
                 step[n++] = '\\';
             step[n++] = c < 0x20 ? '?' : (char)c;
         }
-        if (len && n >= 70)
+        if (i < len)
             n += (size_t)snprintf(step + n, sizeof step - n, "...");
         step[n++] = '"';
         step[n++] = ']';

@@ -326,6 +326,7 @@ static inline void brinep_stack_pop(brinep_stack *s)
 void brinep_path_index(char *path, size_t cap, size_t index);
 void brinep_path_key(char *path, size_t cap, const brine_value *key);
 void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len);
+void brinep_path_unnamed(char *path, size_t cap); /* [...]: a key not at hand */
 
 /* The message for depth errors, like Python's. */
 int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doing);

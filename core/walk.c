@@ -46,7 +46,7 @@ static BRINEP_INLINE void frame_open(walk_frame *f, const brine_value *v, brine_
     case BRINE_TUPLE: {
         const brinep_seq *s = v->as.seq;
         f->first = f->cur = s->items;
-        f->end = s->items + s->count;
+        f->end = s->count ? s->items + s->count : s->items; /* items is NULL when empty */
         if (ev) {
             ev->kind = v->type == BRINE_LIST ? BRINE_EV_LIST : BRINE_EV_TUPLE;
             ev->v.count = s->count;
@@ -56,7 +56,7 @@ static BRINEP_INLINE void frame_open(walk_frame *f, const brine_value *v, brine_
     case BRINE_DICT: {
         const brinep_dict *d = v->as.dict;
         f->first = f->cur = d->entries;
-        f->end = d->entries + d->used;
+        f->end = d->used ? d->entries + d->used : d->entries;
         if (ev) {
             ev->kind = BRINE_EV_DICT;
             ev->v.count = d->count;
@@ -115,6 +115,8 @@ static inline const brine_value *frame_next(walk_frame *f)
 /* How many children frame f has: slots (a dict: keys and values). */
 static inline size_t frame_children(const walk_frame *f)
 {
+    if (!f->first)
+        return 0; /* an empty list or dict: no items array (a model always has one) */
     switch (f->type) {
     case BRINE_DICT: return 2 * (size_t)((const brinep_entry *)f->end - (const brinep_entry *)f->first);
     case BRINE_MODEL: return 2;
@@ -125,6 +127,8 @@ static inline size_t frame_children(const walk_frame *f)
 /* How many children frame f has sent (a dict: entries begun). */
 static size_t frame_taken(const walk_frame *f)
 {
+    if (!f->first)
+        return 0;
     switch (f->type) {
     case BRINE_DICT: return (size_t)((const brinep_entry *)f->cur - (const brinep_entry *)f->first) + (size_t)f->at_val;
     case BRINE_MODEL: return f->cur == f->first ? 0 : f->cur ? 1 : 2;
