@@ -363,9 +363,8 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
     return rc;
 }
 
-int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts,
-                    const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *streamed,
-                    brine_error *err)
+int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts, const brine_plugin *to,
+                    brine_output *out, const brine_options *to_opts, int *streamed, brine_error *err)
 {
     brine_error_clear(err); /* an operation: err reports this call only */
     if (!src || !out)

@@ -53,10 +53,10 @@ typedef struct brinep_node_head {
 
 typedef struct brinep_seq {
     brine_doc *doc;
-    size_t links;        /* slots pointing here */
-    size_t count;        /* elements in use */
-    size_t cap;          /* elements allocated in items */
-    brine_value *items;  /* arena memory */
+    size_t links;       /* slots pointing here */
+    size_t count;       /* elements in use */
+    size_t cap;         /* elements allocated in items */
+    brine_value *items; /* arena memory */
 } brinep_seq;
 
 typedef struct brinep_entry brinep_entry;
@@ -88,9 +88,9 @@ struct brine_value {
         int64_t i;
         uint64_t u;
         double f;
-        brinep_blob *blob;       /* str, bytes, big int */
-        brinep_complex *cx;      /* complex */
-        brinep_seq *seq;         /* list, tuple */
+        brinep_blob *blob;  /* str, bytes, big int */
+        brinep_complex *cx; /* complex */
+        brinep_seq *seq;    /* list, tuple */
         brinep_dict *dict;
         brinep_model *model;
     } as;
@@ -115,10 +115,10 @@ static inline brine_value brinep_slot(unsigned type, unsigned sub, uint64_t bits
 
 struct brinep_model {
     brine_doc *doc;
-    size_t links;       /* slots pointing here */
-    brinep_blob *name;  /* UTF-8 type name */
-    brine_value args;   /* a tuple slot */
-    brine_value state;  /* any value; null for none */
+    size_t links;      /* slots pointing here */
+    brinep_blob *name; /* UTF-8 type name */
+    brine_value args;  /* a tuple slot */
+    brine_value state; /* any value; null for none */
 };
 
 struct brinep_entry {
@@ -140,7 +140,7 @@ struct brine_doc {
     void *last;           /* the last block allocated, which may grow in place */
     size_t memory;        /* bytes taken from the allocator */
     size_t max_depth;
-    uint64_t seed;        /* hash seed, random per document */
+    uint64_t seed; /* hash seed, random per document */
     brine_value root;
 };
 
@@ -282,7 +282,7 @@ int brinep_scalar_equal(const brine_value *a, const brine_value *b);
 typedef struct brinep_map {
     uint64_t *keys; /* 0 = empty */
     uint64_t *vals;
-    size_t cap;     /* a power of two, or 0 */
+    size_t cap; /* a power of two, or 0 */
     size_t count;
 } brinep_map;
 

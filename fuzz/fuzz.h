@@ -76,10 +76,8 @@ static const fz_optset fz_pickle_sets[] = {
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
-    {"native", fz_native_sets, FZ_COUNT(fz_native_sets)},
-    {"msgpack", fz_msgpack_sets, FZ_COUNT(fz_msgpack_sets)},
-    {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},
-    {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
+    {"native", fz_native_sets, FZ_COUNT(fz_native_sets)}, {"msgpack", fz_msgpack_sets, FZ_COUNT(fz_msgpack_sets)},
+    {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},       {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
     {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)},
 };
 
@@ -216,8 +214,7 @@ static inline void fz_exercise_graph(const brine_value *v)
      * referenced, deeper than the decoder placed it, or many times over: a
      * graph with references may be refused, cleanly, by the depth limit or
      * the repetition budget. Any other graph must print. */
-    if (need == (size_t)-1 &&
-        !((err.code == BRINE_E_DEPTH || err.code == BRINE_E_RANGE) && fz_scan(v).shared))
+    if (need == (size_t)-1 && !((err.code == BRINE_E_DEPTH || err.code == BRINE_E_RANGE) && fz_scan(v).shared))
         FZ_FAIL("repr of a decoded graph failed: %s", err.message);
     size_t count, depth;
     brine_error_clear(&err);

@@ -467,8 +467,10 @@ START_TEST(test_builder_keeps_python_dict_semantics_in_indexed_dicts)
     brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
     ck_assert_str_eq(repr, "{(1, 2): 3, 'x': 2}");
     brine_doc_free(doc);
-    doc = decode(evtext, "{10 (1 i0 ] i0 (1 i1 ] i1 (1 i2 ] i2 (1 i3 ] i3 (1 i4 ] i4 (1 i5 ] i5 (1 i6 ] i6 "
-                         "(1 i7 ] i7 (1 i8 ] i8 (1 i3 ] i9 ] ", 0, &err);
+    doc = decode(evtext,
+                 "{10 (1 i0 ] i0 (1 i1 ] i1 (1 i2 ] i2 (1 i3 ] i3 (1 i4 ] i4 (1 i5 ] i5 (1 i6 ] i6 "
+                 "(1 i7 ] i7 (1 i8 ] i8 (1 i3 ] i9 ] ",
+                 0, &err);
     ck_assert_msg(doc, "%s", err.message);
     ck_assert_uint_eq(brine_dict_count(brine_doc_root(doc)), 9);
     brine_value_repr(brine_doc_root(doc), repr, sizeof repr, 0, NULL);
@@ -502,7 +504,7 @@ START_TEST(test_builder_folds_repeated_keys_while_a_dict_grows)
             int64_t v = -1;
             ck_assert_int_eq(brine_int_get_i64(val, &v), BRINE_OK);
             ck_assert_int_eq(v, (int64_t)(n - 1 - (n - 1 - i) % distinct)); /* last values */
-            ck_assert_ptr_eq(brine_dict_get_str(d, want), val); /* and found by lookup */
+            ck_assert_ptr_eq(brine_dict_get_str(d, want), val);             /* and found by lookup */
             i++;
         }
         ck_assert_uint_eq(i, distinct);

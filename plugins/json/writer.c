@@ -865,8 +865,8 @@ JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
-#define JS_DIRTY16(v)                                                                                                 \
-    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                 \
+#define JS_DIRTY16(v)                                                                                                  \
+    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                  \
                                    _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)))
     if (n > 16) {
         size_t i = 0;
