@@ -153,6 +153,12 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
     return attach_slow(b, f, slot);
 }
 
+/* Is frame f a deferred container, still without its node? */
+static inline int deferred(const build_frame *f)
+{
+    return f->slot.type != BRINE_MODEL && !f->slot.as.seq; /* seq and dict share the pointer */
+}
+
 /* Gives deferred frame f its node, holding its children so far, with room
  * for cap (at least their number); they leave the scratch stack. */
 static int materialize(builder *b, build_frame *f, size_t cap)
@@ -186,7 +192,7 @@ static int materialize(builder *b, build_frame *f, size_t cap)
 static int attach_slow(builder *b, build_frame *f, brine_value slot)
 {
     const brine_value *v = &slot;
-    if (f && f->slot.type != BRINE_MODEL && !f->slot.as.seq) { /* deferred */
+    if (f && deferred(f)) {
         int dict = f->slot.type == BRINE_DICT, rc;
         size_t held = b->scratch.count - f->base;
         if (held + 1 + (size_t)dict <= DEFER_MAX && !(dict && brinep_node(&f->key))) {
@@ -355,7 +361,7 @@ static BRINEP_NOINLINE int end(builder *b)
     if (f->slot.type == BRINE_MODEL && f->children != 2)
         return fail(b, BRINE_E_INVALID, "%s", "a model needs its args and its state");
     int rc;
-    if (f->slot.type != BRINE_MODEL && !f->slot.as.seq && (rc = materialize(b, f, b->scratch.count - f->base)))
+    if (deferred(f) && (rc = materialize(b, f, b->scratch.count - f->base)))
         return rc;
     if (f->slot.type == BRINE_DICT && (rc = seal(b, f)))
         return rc;
@@ -427,7 +433,7 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && f && f->slot.type == BRINE_DICT && f->children % 2 == 0) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
-        if (blob && blob->len == len && memcmp(blob->data, ev->v.s.ptr, len) == 0)
+        if (blob && blob->len == len && (len == 0 || memcmp(blob->data, ev->v.s.ptr, len) == 0))
             return attach(b, pointer_slot(BRINE_STR, blob));
     }
     if (!(blob = brinep_blob_new(b->doc, ev->v.s.ptr, len)))
