@@ -203,17 +203,33 @@ static const unsigned char esc_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
+/* The bytes of v that need an escape outside ascii mode ('"', '\\' or below
+ * 0x20): bit i for byte i (every x86-64 has SSE2). */
+#if defined(__SSE2__)
+static inline int sse_escape_mask(__m128i v)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                          _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)));
+}
+#endif
+
+/* The same for 8 bytes in a word: the high bit of each byte that needs one,
+ * exact up to the first such byte (a borrow can only mark bytes above a true
+ * hit), so both "any?" and "the first" are right. */
+static inline uint64_t swar_escape_mask(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs;
+}
+
 /* The first byte in [p, end) that needs an escape outside ascii mode. */
 static inline const unsigned char *find_escape(const unsigned char *p, const unsigned char *end)
 {
 #if defined(__SSE2__)
-    /* 16 bytes a step (every x86-64 has SSE2): '"', '\\' or below 0x20. */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-        int mask = _mm_movemask_epi8(m);
+    while (end - p >= 16) { /* 16 bytes a step */
+        int mask = sse_escape_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
         if (mask)
             return p + __builtin_ctz((unsigned)mask);
         p += 16;
@@ -221,12 +237,10 @@ static inline const unsigned char *find_escape(const unsigned char *p, const uns
 #endif
     const unsigned char *start = p;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - p >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);
-        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs;
+        uint64_t t = swar_escape_mask(v);
         if (t)
             return p + (__builtin_ctzll(t) >> 3);
         p += 8;
@@ -235,8 +249,7 @@ static inline const unsigned char *find_escape(const unsigned char *p, const uns
         size_t shift = (size_t)(8 - (end - p)) * 8;
         uint64_t v;
         memcpy(&v, end - 8, 8);
-        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t t = ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) >> shift;
+        uint64_t t = swar_escape_mask(v) >> shift;
         return t ? p + (__builtin_ctzll(t) >> 3) : end;
     }
 #endif
@@ -847,16 +860,6 @@ static int write_event(js_writer *w, const brine_event *ev)
     return after_scalar(w, ev);
 }
 
-/* Does any byte of v need an escape ('"', '\\' or below 0x20)? Exact as to
- * whether one does (the borrows that make these tests inexact per byte only
- * start at a byte that is a hit). */
-JS_INLINE int swar_escape(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-    return ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) != 0;
-}
-
 /* Copies src[0..n) to dst and returns 1 if none of it needs an escape; else
  * returns 0, with dst[0..n) undefined. One pass that checks and copies (a
  * scan, then a copy, cost twice the loads on the short strings JSON is
@@ -864,20 +867,16 @@ JS_INLINE int swar_escape(uint64_t v)
 JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
-#define JS_DIRTY16(v)                                                                                                  \
-    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                  \
-                                   _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)))
     if (n > 16) {
         size_t i = 0;
         for (; i + 16 < n; i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-            if (JS_DIRTY16(v))
+            if (sse_escape_mask(v))
                 return 0;
             _mm_storeu_si128((__m128i *)(void *)(dst + i), v);
         }
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16)); /* the last 16, overlapping */
-        if (JS_DIRTY16(v))
+        if (sse_escape_mask(v))
             return 0;
         _mm_storeu_si128((__m128i *)(void *)(dst + n - 16), v);
         return 1;
@@ -886,19 +885,18 @@ JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
         __m128i a = _mm_loadl_epi64((const __m128i *)(const void *)src);
         __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(src + n - 8));
         __m128i v = _mm_unpacklo_epi64(a, b);
-        if (JS_DIRTY16(v))
+        if (sse_escape_mask(v))
             return 0;
         _mm_storel_epi64((__m128i *)(void *)dst, a);
         _mm_storel_epi64((__m128i *)(void *)(dst + n - 8), b);
         return 1;
     }
-#undef JS_DIRTY16
 #else
     if (n > 16) {
         for (size_t i = 0; i < n; i += 8) {
             uint64_t v;
             memcpy(&v, src + (i + 8 <= n ? i : n - 8), 8);
-            if (swar_escape(v))
+            if (swar_escape_mask(v))
                 return 0;
         }
         memcpy(dst, src, n);
@@ -908,7 +906,7 @@ JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
         uint64_t a, b;
         memcpy(&a, src, 8);
         memcpy(&b, src + n - 8, 8);
-        if (swar_escape(a) || swar_escape(b))
+        if (swar_escape_mask(a) || swar_escape_mask(b))
             return 0;
         memcpy(dst, &a, 8);
         memcpy(dst + n - 8, &b, 8);
@@ -919,7 +917,7 @@ JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
         uint32_t a, b;
         memcpy(&a, src, 4);
         memcpy(&b, src + n - 4, 4);
-        if (swar_escape(a | (uint64_t)b << 32))
+        if (swar_escape_mask(a | (uint64_t)b << 32))
             return 0;
         memcpy(dst, &a, 4);
         memcpy(dst + n - 4, &b, 4);
