@@ -222,6 +222,30 @@ check "a float is refused with its path in the graph" 1 \
     'grep -q -F "float.json: bencode cannot represent a float at \$.a[1]" "$T/err"' \
     '[ ! -e "$T/float.torrent" ]'
 
+# ---- the same plugin built from the 0.1 headers (docs/abi.md) ----------------
+# tests/abi1/include holds the public headers 0.1 installed, never edited. A
+# plugin compiled from them must load into this library and convert exactly
+# like the one compiled from the current headers.
+
+ABI1_INCLUDE=$TOP_SRCDIR/tests/abi1/include
+mkdir -p "$T/plugins-abi1" || exit 99
+check "the example builds from the 0.1 headers against this library" 0 \
+    $CC -std=c11 $CFLAGS -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared -I"$ABI1_INCLUDE" \
+    -o "$T/plugins-abi1/bencode.so" "$TOP_SRCDIR/examples/plugin/bencode.c" $LDFLAGS -L"$BUILDDIR/core/.libs" -lbrine
+check "the 0.1 plugin loads" 0 \
+    env BRINE_PLUGIN_PATH="$T/plugins-abi1" "$BRINE" formats -- \
+    'grep -q "^bencode 1.0.0: " "$T/out"' 'grep -q -E "^ +file: +$T/plugins-abi1/bencode.so\$" "$T/out"'
+check "the 0.1 plugin writes the same bencode bytes" 0 \
+    env BRINE_PLUGIN_PATH="$T/plugins-abi1" "$BRINE" convert -t bencode "$SAMPLE" -o "$T/abi1.torrent" -- \
+    'cmp -s "$T/abi1.torrent" "$T/want.torrent"'
+check "the 0.1 plugin reads them back to the same json" 0 \
+    env BRINE_PLUGIN_PATH="$T/plugins-abi1" "$BRINE" convert -f bencode -t json "$T/abi1.torrent" -o "$T/abi1.json" -- \
+    'cmp -s "$T/abi1.json" "$T/back.json"'
+check "the 0.1 plugin passes example_driver" 0 \
+    env BRINE_PLUGIN_PATH="$T/plugins-abi1" BRINE_EXAMPLE_SO="$T/plugins-abi1/bencode.so" "$BUILDDIR/tests/example_driver" -- \
+    'grep -q -E "^100%: Checks: [1-9][0-9]*, Failures: 0, Errors: 0" "$T/out"'
+unset ABI1_INCLUDE
+
 # ---- the guide's plugin and test program --------------------------------------
 
 plugin=$(grep -l 'BRINE_PLUGIN_DEFINE(lines' "$T/guide"/block*.c | head -1)

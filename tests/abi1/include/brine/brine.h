@@ -1,0 +1,413 @@
+/* brine.h: the object graph, errors and allocator of libbrine.
+ *
+ * This header is the reference manual for the value API. Formats, plugins
+ * and the registry are declared in <brine/plugin.h> and <brine/format.h>;
+ * including this header alone is enough to build, inspect, compare, copy and
+ * print graphs.
+ *
+ * OWNERSHIP. Every value lives in a document (brine_doc), an arena that owns
+ * all values allocated in it and frees them together with brine_doc_free().
+ * Shared references and cycles are plain pointers between containers, so they
+ * cannot leak. Every call that creates a value takes the document it goes
+ * into. A value from one document is never linked into another: such calls
+ * fail with BRINE_E_INVALID; use brine_value_copy() to copy across documents.
+ *
+ * VALUES AND HANDLES. A brine_value * is a handle to a value slot. Scalars
+ * (null, bool, int, float, complex, str, bytes) are stored by value in the
+ * slot; containers (list, tuple, dict, model) are nodes that slots point at.
+ * Storing a container in two places shares the node, as in Python; storing a
+ * scalar copies it. Handles returned by constructors stay valid as long as
+ * the document lives. Handles returned by getters on a container
+ * (brine_seq_get, brine_dict_get, brine_dict_next, brine_model_args ...)
+ * point into that container and stay valid until the container is next
+ * modified. Containers themselves never move: any handle to a container
+ * keeps working after it is modified.
+ *
+ * STRINGS. `len` is always a length in bytes, `count` always a number of
+ * elements. Strings and bytes passed in are copied into the document. str
+ * values are UTF-8 (checked at construction; they may contain NUL).
+ *
+ * ERRORS. Calls that can fail return a brine_status (BRINE_OK is 0) or NULL,
+ * and fill an optional brine_error * (NULL is allowed). Nothing in libbrine
+ * prints, exits or aborts on bad input. Operations (decoding, encoding,
+ * transcoding, loading plugins, equal, copy, print, walk) clear err when
+ * they start, so it reports that call alone. Building calls (constructors,
+ * appends, dict and model setters) keep the first error: start from
+ * `brine_error err = {0};` or brine_error_clear(&err), make a batch of calls,
+ * and check once; later failures do not overwrite the first.
+ *
+ * DEPTH. Every traversal (equality, copy, print, hashing of tuple keys,
+ * encoding and decoding) is iterative, uses an explicit stack and stops with
+ * BRINE_E_DEPTH when containers nest deeper than the document's max depth
+ * (default BRINE_DEFAULT_MAX_DEPTH, like Python's recursion limit). `[]` has
+ * depth 1, `[[]]` depth 2; a model counts as one level and its args tuple as
+ * another. Limits of millions are safe: no traversal recurses on the C stack.
+ */
+#ifndef BRINE_BRINE_H
+#define BRINE_BRINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BRINE_VERSION_MAJOR 0
+#define BRINE_VERSION_MINOR 1
+#define BRINE_VERSION_PATCH 0
+#define BRINE_VERSION_STRING "0.1.0"
+
+#define BRINE_DEFAULT_MAX_DEPTH 1000
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define BRINE_API __attribute__((visibility("default")))
+#else
+#define BRINE_API
+#endif
+
+/* The version of the library actually linked, e.g. "0.1.0". */
+BRINE_API const char *brine_version(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+/* Status codes. The numbers are fixed and only ever appended to. */
+typedef enum brine_status {
+    BRINE_OK = 0,
+    BRINE_E_NOMEM = 1,       /* an allocation failed */
+    BRINE_E_INVALID = 2,     /* a bad argument: NULL, wrong document, ... */
+    BRINE_E_TYPE = 3,        /* a value of the wrong type for the call */
+    BRINE_E_RANGE = 4,       /* an integer does not fit, an index is out of range */
+    BRINE_E_UTF8 = 5,        /* invalid UTF-8 in a str */
+    BRINE_E_DEPTH = 6,       /* maximum recursion depth exceeded */
+    BRINE_E_CYCLE = 7,       /* circular reference detected */
+    BRINE_E_SYNTAX = 8,      /* malformed input */
+    BRINE_E_TRUNCATED = 9,   /* input ends in the middle of a value */
+    BRINE_E_CORRUPT = 10,    /* checksum mismatch or impossible structure */
+    BRINE_E_VERSION = 11,    /* data or plugin of an unsupported version */
+    BRINE_E_UNSUPPORTED = 12, /* a value the target format cannot represent */
+    BRINE_E_IO = 13,         /* reading or writing failed */
+    BRINE_E_PLUGIN = 14,     /* a plugin could not be loaded or misbehaved */
+    BRINE_E_NOTFOUND = 15,   /* no such format, key or file */
+    BRINE_E_KEY = 16,        /* an unhashable dict key */
+    BRINE_E_REF = 17,        /* a reference to an anchor that does not exist */
+    BRINE_E_OPTION = 18,     /* an unknown or malformed format option */
+    BRINE_E_MODEL = 19       /* a model type is not registered or refused its state */
+} brine_status;
+
+#define BRINE_ERROR_TEXT 256
+#define BRINE_ERROR_PATH 256
+#define BRINE_NO_OFFSET UINT64_MAX
+
+/* What went wrong, where. The first error wins: a call that fails fills it
+ * once and later failures in the same operation do not overwrite it. */
+typedef struct brine_error {
+    int code;                         /* a brine_status */
+    uint64_t offset;                  /* byte offset in the input, or BRINE_NO_OFFSET */
+    uint64_t line;                    /* 1-based line for text formats, 0 if unknown */
+    uint64_t column;                  /* 1-based column for text formats, 0 if unknown */
+    char path[BRINE_ERROR_PATH];      /* "$.users[3].name", or "" if unknown */
+    char message[BRINE_ERROR_TEXT];   /* one sentence, no trailing newline */
+} brine_error;
+
+/* A short fixed name for a status ("out of memory", "maximum recursion depth
+ * exceeded", ...). Never NULL. */
+BRINE_API const char *brine_strerror(int code);
+
+/* Resets *err to "no error" (code BRINE_OK, no offset, empty path). */
+BRINE_API void brine_error_clear(brine_error *err);
+
+/* Fills *err (if err is not NULL and holds no error yet) with a code and a
+ * printf-style message, and returns code. Offset, line and path are left
+ * unknown; set the fields directly when known. For plugins and
+ * applications that report through brine's error type. */
+BRINE_API int brine_error_set(brine_error *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Like brine_error_set, with the byte offset in the input. */
+BRINE_API int brine_error_set_at(brine_error *err, int code, uint64_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ------------------------------------------------------------------------
+ * Allocator
+ * ------------------------------------------------------------------------ */
+
+typedef void *(*brine_malloc_fn)(size_t size);
+typedef void *(*brine_realloc_fn)(void *ptr, size_t size);
+typedef void (*brine_free_fn)(void *ptr);
+
+/* Installs the allocator every later allocation of libbrine (and of plugins
+ * that use brine_malloc) goes through. Pass NULLs to restore malloc, realloc
+ * and free. Call it before any document or registry exists; it is global and
+ * not thread-safe. A NULL return is reported as BRINE_E_NOMEM, never a crash. */
+BRINE_API void brine_set_allocator(brine_malloc_fn m, brine_realloc_fn r, brine_free_fn f);
+
+/* Freed documents leave up to 4 MiB of their memory in a cache of the
+ * calling thread, for the next document to reuse (this spares the page
+ * faults of asking the kernel again; the cache is emptied when the thread
+ * exits and by brine_set_allocator). This returns that memory to the
+ * allocator now and gives the number of bytes released. */
+BRINE_API size_t brine_release_memory(void);
+
+/* The installed allocator, for plugins and for buffers libbrine hands over
+ * (brine_encode_buffer's result is freed with brine_free). */
+BRINE_API void *brine_malloc(size_t size);
+BRINE_API void *brine_realloc(void *ptr, size_t size);
+BRINE_API void brine_free(void *ptr);
+
+/* ------------------------------------------------------------------------
+ * Documents
+ * ------------------------------------------------------------------------ */
+
+typedef struct brine_doc brine_doc;
+typedef struct brine_value brine_value;
+
+/* A new empty document (root null, max depth BRINE_DEFAULT_MAX_DEPTH), or
+ * NULL when out of memory. Free it with brine_doc_free. */
+BRINE_API brine_doc *brine_doc_new(void);
+
+/* Frees the document and every value in it. NULL is allowed. */
+BRINE_API void brine_doc_free(brine_doc *doc);
+
+/* The root value (a null value in a new document). Never NULL for a valid doc. */
+BRINE_API brine_value *brine_doc_root(brine_doc *doc);
+
+/* Makes v (a value of this document) the root. BRINE_E_INVALID if v belongs
+ * to another document. */
+BRINE_API int brine_doc_set_root(brine_doc *doc, const brine_value *v, brine_error *err);
+
+/* The depth limit that traversals of this document use (see DEPTH above). */
+BRINE_API size_t brine_doc_max_depth(const brine_doc *doc);
+
+/* 0 restores the default. */
+BRINE_API void brine_doc_set_max_depth(brine_doc *doc, size_t max_depth);
+
+/* Bytes the document has taken from the allocator, for statistics. */
+BRINE_API size_t brine_doc_memory(const brine_doc *doc);
+
+/* The document a value belongs to, or NULL for values that carry no
+ * pointer (null, bool, int within 64 bits, float). */
+BRINE_API brine_doc *brine_value_doc(const brine_value *v);
+
+/* ------------------------------------------------------------------------
+ * Types
+ * ------------------------------------------------------------------------ */
+
+typedef enum brine_type {
+    BRINE_NULL = 0,
+    BRINE_BOOL = 1,
+    BRINE_INT = 2,      /* any size: int64, uint64 and beyond */
+    BRINE_FLOAT = 3,    /* IEEE double */
+    BRINE_COMPLEX = 4,  /* two doubles */
+    BRINE_STR = 5,      /* UTF-8 */
+    BRINE_BYTES = 6,
+    BRINE_LIST = 7,
+    BRINE_TUPLE = 8,
+    BRINE_DICT = 9,     /* insertion-ordered, hashable keys */
+    BRINE_MODEL = 10    /* type name, args tuple, state */
+} brine_type;
+
+BRINE_API brine_type brine_type_of(const brine_value *v);
+
+/* "null", "bool", "int", ... */
+BRINE_API const char *brine_type_name(brine_type t);
+
+/* ------------------------------------------------------------------------
+ * Scalars. Constructors return a handle valid for the document's lifetime,
+ * or NULL on error (BRINE_E_NOMEM, BRINE_E_UTF8).
+ * ------------------------------------------------------------------------ */
+
+BRINE_API brine_value *brine_null_new(brine_doc *doc, brine_error *err);
+BRINE_API brine_value *brine_bool_new(brine_doc *doc, int b, brine_error *err);
+BRINE_API brine_value *brine_int_new(brine_doc *doc, int64_t i, brine_error *err);
+BRINE_API brine_value *brine_uint_new(brine_doc *doc, uint64_t u, brine_error *err);
+
+/* An integer of any size from its two's-complement little-endian bytes (the
+ * layout of pickle's LONG1 and Python's int.to_bytes(n, "little",
+ * signed=True)). len 0 means 0. Values that fit int64 or uint64 are stored
+ * as such: an int's representation never depends on how it was made. */
+BRINE_API brine_value *brine_int_new_bytes(brine_doc *doc, const void *le, size_t len, brine_error *err);
+
+/* An integer of any size from decimal text: an optional '-' then digits.
+ * BRINE_E_SYNTAX, with err->offset at the first bad byte, for anything
+ * else. Text of more than 4300 digits (the sign not counted) is refused
+ * with BRINE_E_RANGE, like Python 3.11's int_max_str_digits, because
+ * decimal conversion is quadratic; use brine_int_new_bytes for larger
+ * ints. */
+BRINE_API brine_value *brine_int_new_decimal(brine_doc *doc, const char *text, size_t len, brine_error *err);
+
+BRINE_API brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err);
+BRINE_API brine_value *brine_complex_new(brine_doc *doc, double re, double im, brine_error *err);
+
+/* A str from UTF-8 bytes (copied). BRINE_E_UTF8, with the offset of the
+ * first bad byte in err->offset, if s is not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid). */
+BRINE_API brine_value *brine_str_new(brine_doc *doc, const char *s, size_t len, brine_error *err);
+BRINE_API brine_value *brine_str_new_cstr(brine_doc *doc, const char *s, brine_error *err);
+BRINE_API brine_value *brine_bytes_new(brine_doc *doc, const void *p, size_t len, brine_error *err);
+
+/* Getters. Each returns BRINE_E_TYPE (or 0/NULL) when v has another type. */
+BRINE_API int brine_bool_get(const brine_value *v);
+
+/* Stores the int in *out; BRINE_E_RANGE if it does not fit. */
+BRINE_API int brine_int_get_i64(const brine_value *v, int64_t *out);
+BRINE_API int brine_int_get_u64(const brine_value *v, uint64_t *out);
+
+/* -1, 0 or 1. */
+BRINE_API int brine_int_sign(const brine_value *v);
+
+/* The int's minimal two's-complement little-endian bytes: writes up to cap
+ * bytes to out and returns the number needed (call with cap 0 to size).
+ * 0 has no bytes (returns 0). */
+BRINE_API size_t brine_int_to_bytes(const brine_value *v, void *out, size_t cap);
+
+/* Decimal text of the int, NUL-terminated, allocated with brine_malloc (the
+ * caller frees it with brine_free); NULL when out of memory or when the int
+ * has more than 4300 digits (brine_int_to_bytes has no limit). */
+BRINE_API char *brine_int_to_decimal(const brine_value *v);
+
+BRINE_API double brine_float_get(const brine_value *v);
+BRINE_API void brine_complex_get(const brine_value *v, double *re, double *im);
+
+/* The bytes of a str or bytes value and their length. The pointer stays
+ * valid as long as the document; str data is followed by a NUL byte. */
+BRINE_API const char *brine_str_get(const brine_value *v, size_t *len);
+BRINE_API const void *brine_bytes_get(const brine_value *v, size_t *len);
+
+/* ------------------------------------------------------------------------
+ * Sequences: lists and tuples. A tuple is built like a list; once it is used
+ * as a dict key it must not change (it is hashed at that moment).
+ * ------------------------------------------------------------------------ */
+
+BRINE_API brine_value *brine_list_new(brine_doc *doc, brine_error *err);
+BRINE_API brine_value *brine_tuple_new(brine_doc *doc, brine_error *err);
+
+/* Number of elements of a list or tuple (0 for other types). */
+BRINE_API size_t brine_seq_count(const brine_value *seq);
+
+/* Element i, or NULL when i is out of range or seq is not a sequence. */
+BRINE_API brine_value *brine_seq_get(const brine_value *seq, size_t i);
+
+/* Appends item (stored as described under VALUES AND HANDLES). A list may
+ * contain itself. */
+BRINE_API int brine_seq_append(brine_value *seq, const brine_value *item, brine_error *err);
+
+/* Replaces element i (BRINE_E_RANGE when i >= count). */
+BRINE_API int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_error *err);
+
+/* Reserves room for count elements in total, so appends up to it do not
+ * reallocate. */
+BRINE_API int brine_seq_reserve(brine_value *seq, size_t count, brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * Dicts: insertion-ordered like Python's. Keys are hashable values: null,
+ * bool, int, float, complex, str, bytes and tuples of hashables. Keys compare
+ * by type and value: 1, 1.0 and true are three different keys (unlike
+ * Python), NaN equals NaN, and -0.0 differs from 0.0, so that every key
+ * survives a round trip through any format.
+ * ------------------------------------------------------------------------ */
+
+BRINE_API brine_value *brine_dict_new(brine_doc *doc, brine_error *err);
+
+/* Number of entries (0 for other types). */
+BRINE_API size_t brine_dict_count(const brine_value *dict);
+
+/* Sets key to val. A key already present keeps its position and gets the new
+ * value, like Python. BRINE_E_KEY for an unhashable key. */
+BRINE_API int brine_dict_set(brine_value *dict, const brine_value *key, const brine_value *val, brine_error *err);
+
+/* Same with a UTF-8 C string key. */
+BRINE_API int brine_dict_set_str(brine_value *dict, const char *key, const brine_value *val, brine_error *err);
+
+/* The value for key, or NULL when absent (or key unhashable). */
+BRINE_API brine_value *brine_dict_get(const brine_value *dict, const brine_value *key);
+BRINE_API brine_value *brine_dict_get_str(const brine_value *dict, const char *key);
+
+/* Removes key; BRINE_E_NOTFOUND when absent. Later entries keep their order. */
+BRINE_API int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err);
+
+/* Iterates in insertion order. Start with *iter = 0; returns 1 and sets *key
+ * and *val (either may be NULL) while entries remain, then 0.
+ *     size_t it = 0; brine_value *k, *v;
+ *     while (brine_dict_next(d, &it, &k, &v)) ...
+ * Deleting entries while iterating is safe; setting them is not. */
+BRINE_API int brine_dict_next(const brine_value *dict, size_t *iter, brine_value **key, brine_value **val);
+
+/* ------------------------------------------------------------------------
+ * Models: a named object, what pickle stores for a class instance with
+ * __reduce__: a type name (UTF-8), constructor args (a tuple) and a state
+ * (any value; null means no state).
+ * ------------------------------------------------------------------------ */
+
+/* A model with empty args and a null state. */
+BRINE_API brine_value *brine_model_new(brine_doc *doc, const char *name, size_t len, brine_error *err);
+
+BRINE_API const char *brine_model_name(const brine_value *model, size_t *len);
+
+/* The args tuple (never NULL for a model) and the state. */
+BRINE_API brine_value *brine_model_args(const brine_value *model);
+BRINE_API brine_value *brine_model_state(const brine_value *model);
+
+/* args must be a tuple of the same document. */
+BRINE_API int brine_model_set_args(brine_value *model, const brine_value *args, brine_error *err);
+BRINE_API int brine_model_set_state(brine_value *model, const brine_value *state, brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * Whole-graph operations. All are iterative, safe on shared and cyclic
+ * graphs, and bounded by max_depth (0 means the document's limit).
+ * ------------------------------------------------------------------------ */
+
+/* 1 if a and b are deeply equal, 0 if not, or a negative brine_status
+ * negated (-BRINE_E_DEPTH, -BRINE_E_NOMEM) if the comparison could not
+ * finish (err says why). Equal means the same shape, including which
+ * containers are shared: [x, x] with one shared x differs from [x, y] with
+ * equal but distinct x and y. Floats compare by their bits, for round-trip
+ * purposes: a NaN equals a NaN with the same payload, -0.0 differs from 0.0.
+ * Ints compare by value. Dicts compare entry by entry, in order. */
+BRINE_API int brine_value_equal(const brine_value *a, const brine_value *b, size_t max_depth, brine_error *err);
+
+/* A deep copy of v into doc (which may be v's own document), preserving
+ * sharing and cycles. NULL on error. */
+BRINE_API brine_value *brine_value_copy(brine_doc *doc, const brine_value *v, size_t max_depth, brine_error *err);
+
+/* Writes a Python-repr style rendering of v: [1, 2.5, 'x', (1,), {'a':
+ * b'\x00'}], models as Type(args..., state=...), a container met again while
+ * it is being printed as [...], (...), {...} or Type(...). Ints of more than
+ * 4300 digits print in hex (0x..., -0x...). A shared container prints in
+ * full each time it is met, as in Python; printing fails with BRINE_E_RANGE
+ * when that would repeat beyond 16 times the document's slots plus
+ * 1,000,000 values (a small hostile file can stand for 2^64 lists). Writes at most cap
+ * bytes including the NUL to out (when cap > 0) and returns the full length
+ * the rendering needs, or (size_t)-1 on error. */
+BRINE_API size_t brine_value_repr(const brine_value *v, char *out, size_t cap, size_t max_depth, brine_error *err);
+
+/* The same rendering written to a stream; returns a brine_status. */
+BRINE_API int brine_value_print(const brine_value *v, FILE *fp, size_t max_depth, brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * Text utilities shared with plugins.
+ * ------------------------------------------------------------------------ */
+
+/* Returns len if s[0..len) is valid UTF-8, else the offset of the first
+ * byte of the first invalid sequence. */
+BRINE_API size_t brine_utf8_check(const char *s, size_t len);
+
+/* Writes the shortest decimal form of d that reads back to the same double
+ * (Python's repr: "1.1", "1e+16", "5e-324", "nan", "inf", "-inf", "-0.0"),
+ * NUL-terminated, into buf (BRINE_DTOA_SIZE bytes), and returns its length. */
+#define BRINE_DTOA_SIZE 32
+BRINE_API size_t brine_dtoa(double d, char buf[BRINE_DTOA_SIZE]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRINE_BRINE_H */

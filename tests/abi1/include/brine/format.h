@@ -1,0 +1,116 @@
+/* format.h: finding formats and reading and writing graphs with them.
+ *
+ * A registry holds the format plugins a program can use. brine_registry_load
+ * adds the preloaded ones (static builds) and scans the plugin search path:
+ * the directories given with brine_registry_add_dir, in the order given;
+ * then BRINE_PLUGIN_PATH (colon-separated); then the installed plugin
+ * directory (brine_plugin_dir()). When libbrine runs from its build tree,
+ * uninstalled, the freshly built plugins are found there instead of the
+ * installed directory. The current directory is never searched implicitly.
+ *
+ * Faults never stop loading: a file that is not a library, a library
+ * without the entry point, an ABI mismatch, or a second plugin with a name
+ * already taken (the earlier in the search path wins) is recorded as a
+ * failure that brine_registry_failure reports, naming the file.
+ */
+#ifndef BRINE_FORMAT_H
+#define BRINE_FORMAT_H
+
+#include <brine/brine.h>
+#include <brine/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct brine_registry brine_registry;
+
+/* An empty registry, or NULL when out of memory. */
+BRINE_API brine_registry *brine_registry_new(brine_error *err);
+
+/* Unloads the plugin libraries and frees the registry. NULL is allowed.
+ * Descriptors from it must not be used afterwards. */
+BRINE_API void brine_registry_free(brine_registry *reg);
+
+/* Adds dir to the search path, before BRINE_PLUGIN_PATH and the installed
+ * directory. Call before brine_registry_load. */
+BRINE_API int brine_registry_add_dir(brine_registry *reg, const char *dir, brine_error *err);
+
+/* Loads preloaded plugins, then every library in the search path. Returns
+ * BRINE_OK even when some files failed (see brine_registry_failure);
+ * an error only for out of memory or a libltdl that cannot start. */
+BRINE_API int brine_registry_load(brine_registry *reg, brine_error *err);
+
+/* Loads one plugin library by path. BRINE_E_PLUGIN with the reason (also
+ * recorded as a failure) if it cannot be used. */
+BRINE_API int brine_registry_load_file(brine_registry *reg, const char *path, brine_error *err);
+
+/* Registers a descriptor obtained any other way (compiled into the program,
+ * say). origin is a free text shown by brine_registry_origin. The same
+ * checks apply as to loaded plugins. */
+BRINE_API int brine_registry_add(brine_registry *reg, const brine_plugin *plugin, const char *origin, brine_error *err);
+
+/* The installed plugin directory. */
+BRINE_API const char *brine_plugin_dir(void);
+
+/* Registered formats, in registration order. */
+BRINE_API size_t brine_registry_count(const brine_registry *reg);
+BRINE_API const brine_plugin *brine_registry_get(const brine_registry *reg, size_t i);
+
+/* Where format i came from: a file path, "preloaded" or the origin given. */
+BRINE_API const char *brine_registry_origin(const brine_registry *reg, size_t i);
+
+/* Files that failed to load: the reason, and the file in *file. */
+BRINE_API size_t brine_registry_failure_count(const brine_registry *reg);
+BRINE_API const char *brine_registry_failure(const brine_registry *reg, size_t i, const char **file);
+
+/* Lookups; NULL when nothing matches. find_extension takes "json", ".json"
+ * or a file name ("data/x.json", matched by its last extension, case
+ * insensitively). sniff returns the format most confident about the first
+ * bytes of some input (at least 16 bytes when the input has them), or NULL
+ * when none is confident at all. */
+BRINE_API const brine_plugin *brine_registry_find(const brine_registry *reg, const char *name);
+BRINE_API const brine_plugin *brine_registry_find_extension(const brine_registry *reg, const char *ext);
+BRINE_API const brine_plugin *brine_registry_find_mime(const brine_registry *reg, const char *mime);
+BRINE_API const brine_plugin *brine_registry_sniff(const brine_registry *reg, const void *head, size_t len);
+
+/* Checks opts against the options fmt declares for decoding
+ * (for_encode 0) or encoding (1): BRINE_E_OPTION naming the first unknown. */
+BRINE_API int brine_options_check(const brine_plugin *fmt, const brine_options *opts, int for_encode, brine_error *err);
+
+/* Decodes one value from src into a new document (its root), whose depth
+ * limit is opts' max_depth. NULL on error, with err's offset set. */
+BRINE_API brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, brine_error *err);
+BRINE_API brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
+                                         brine_error *err);
+
+/* Encodes v to out (flushing it at the end). */
+BRINE_API int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
+                           brine_error *err);
+
+/* Encodes v into a new buffer (free with brine_free). */
+BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const brine_options *opts, void **data,
+                                  size_t *len, brine_error *err);
+
+/* Converts one value from src in format `from` to out in format `to`. When
+ * the decoder cannot produce references (see brine_decoder_refs) or the
+ * encoder stores them, events stream from decoder to encoder without
+ * building a graph (depth and reference checks still apply); otherwise the
+ * value goes through a graph so that shared nodes are expanded and cycles
+ * refused. *streamed (may be NULL) tells which route was taken. */
+BRINE_API int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts,
+                              const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *streamed,
+                              brine_error *err);
+
+/* 1 if fmt's decoder may produce references with these options: always
+ * with BRINE_CAP_REFS, with BRINE_CAP_REFS_OPTION only when the "refs"
+ * option is set. */
+BRINE_API int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts);
+
+/* Counts the values in v (a shared container once) and its nesting depth. */
+BRINE_API int brine_value_stats(const brine_value *v, size_t max_depth, size_t *count, size_t *depth, brine_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRINE_FORMAT_H */

@@ -1,0 +1,344 @@
+/* plugin.h: the format plugin ABI: events, sinks, byte sources and outputs,
+ * options, and the descriptor a plugin exports.
+ *
+ * A format plugin owns bytes only. Its decoder turns bytes into a stream of
+ * events (brine_event) pushed into a sink; its encoder is a sink that turns
+ * events into bytes. libbrine supplies the two graph ends: a walker
+ * (brine_walk) that turns a graph into events and a builder
+ * (brine_builder_new) that turns events into a graph. Both enforce the depth
+ * limit and handle shared and cyclic nodes, so a plugin never keeps a memo
+ * table or counts depth, and one format's decoder can feed another format's
+ * encoder directly (brine_transcode in <brine/format.h>).
+ *
+ * docs/plugins.md is the plugin author's guide; this header is the reference.
+ */
+#ifndef BRINE_PLUGIN_H
+#define BRINE_PLUGIN_H
+
+#include <string.h>
+
+#include <brine/brine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Events. The stream for one value is one scalar event, or a begin event
+ * (LIST, TUPLE, DICT, MODEL), the children's streams, and END. A dict's
+ * children alternate key, value. A model has exactly two children: its args
+ * (a TUPLE, or a REF to one) and its state (any value, NULL for none).
+ *
+ * Shared and cyclic containers: a begin event with a nonzero `anchor` names
+ * that container; a later REF event with the same id stands for the very
+ * same container (which may still be open: that is a cycle). Producers only
+ * anchor containers that are referenced again; ids are unique within a
+ * stream and need not be dense.
+ * ------------------------------------------------------------------------ */
+
+typedef enum brine_event_kind {
+    BRINE_EV_NULL = 1,
+    BRINE_EV_BOOL = 2,
+    BRINE_EV_INT = 3,     /* v.i: an int64 */
+    BRINE_EV_UINT = 4,    /* v.u: a uint64 (any; consumers normalise) */
+    BRINE_EV_BIGINT = 5,  /* v.s: two's-complement little-endian bytes */
+    BRINE_EV_FLOAT = 6,   /* v.f */
+    BRINE_EV_COMPLEX = 7, /* v.c */
+    BRINE_EV_STR = 8,     /* v.s: UTF-8; producers validate it */
+    BRINE_EV_BYTES = 9,   /* v.s */
+    BRINE_EV_LIST = 10,   /* begin; v.count: elements, or BRINE_COUNT_UNKNOWN */
+    BRINE_EV_TUPLE = 11,  /* begin; v.count likewise */
+    BRINE_EV_DICT = 12,   /* begin; v.count: entries (pairs), or unknown */
+    BRINE_EV_MODEL = 13,  /* begin; v.s: the type name (UTF-8) */
+    BRINE_EV_END = 14,    /* ends the innermost open container */
+    BRINE_EV_REF = 15     /* v.ref: the anchor id of an earlier container */
+} brine_event_kind;
+
+#define BRINE_COUNT_UNKNOWN ((size_t)-1)
+
+typedef struct brine_event {
+    brine_event_kind kind;
+    uint64_t anchor; /* begin events: nonzero id later REFs may name; else 0 */
+    union {
+        int boolean;
+        int64_t i;
+        uint64_t u;
+        double f;
+        struct {
+            double re, im;
+        } c;
+        struct {
+            const char *ptr; /* valid only during the call */
+            size_t len;
+        } s;
+        size_t count;
+        uint64_t ref;
+    } v;
+} brine_event;
+
+/* A consumer of events: a plugin's encoder, the builder, or any filter.
+ * event() returns BRINE_OK or a status (and fills the sink's error); after a
+ * failure no further events are sent. finish() is called once after the last
+ * END of a complete value, to flush; destroy() is always called last, also
+ * after a failure, and frees the sink. */
+typedef struct brine_sink brine_sink;
+struct brine_sink {
+    int (*event)(brine_sink *self, const brine_event *ev);
+    int (*finish)(brine_sink *self);
+    void (*destroy)(brine_sink *self);
+    unsigned flags;   /* BRINE_SINK_* */
+    brine_error *err; /* where this sink reports; may be NULL */
+};
+
+/* The sink stores references: the walker then anchors shared containers and
+ * sends REF for repeats and cycles. Without it the walker writes a shared
+ * container out again each time it is met and fails with BRINE_E_CYCLE on
+ * a cycle, like Python's json module. */
+#define BRINE_SINK_REFS 1u
+
+/* ------------------------------------------------------------------------
+ * Byte sources: a window of input bytes [cur, end) that decoders read with
+ * plain pointer arithmetic, refilled on demand from a buffer, a FILE * or a
+ * file descriptor. Pointers into the window stay valid until the next call
+ * to brine_source_more().
+ * ------------------------------------------------------------------------ */
+
+typedef struct brine_source brine_source;
+struct brine_source {
+    const unsigned char *cur;   /* next unread byte */
+    const unsigned char *end;   /* end of the bytes available now */
+    const unsigned char *start; /* window start; its input offset is base */
+    uint64_t base;
+    /* Private to libbrine. */
+    unsigned char *buf_;
+    size_t cap_;
+    FILE *fp_;
+    int fd_;
+    int eof_;
+};
+
+/* A source over len bytes at data (not copied: they must outlive it). */
+BRINE_API void brine_source_init_buffer(brine_source *src, const void *data, size_t len);
+
+/* A source that reads fp or fd in chunks as the decoder asks for bytes. */
+BRINE_API void brine_source_init_file(brine_source *src, FILE *fp);
+BRINE_API void brine_source_init_fd(brine_source *src, int fd);
+
+/* Frees the window buffer of a file source (buffer sources own nothing). */
+BRINE_API void brine_source_destroy(brine_source *src);
+
+/* Makes at least `need` bytes available at cur (end - cur >= need), reading
+ * more input if the source has any. BRINE_E_TRUNCATED, with the offset
+ * where the input ended, if it ends first; BRINE_E_IO on a read error.
+ * Memory grows with the bytes that actually arrive, never with `need`
+ * alone, so a hostile length costs nothing before the input backs it. */
+BRINE_API int brine_source_more(brine_source *src, size_t need, brine_error *err);
+
+/* Makes the whole rest of the input available in one window (for text
+ * decoders that want it contiguous). */
+BRINE_API int brine_source_read_all(brine_source *src, brine_error *err);
+
+/* 1 if no byte remains (reading to find out), else 0. */
+BRINE_API int brine_source_at_end(brine_source *src);
+
+/* Input offset of cur. */
+static inline uint64_t brine_source_offset(const brine_source *src)
+{
+    return src->base + (uint64_t)(src->cur - src->start);
+}
+
+/* Ensures need bytes at cur: the fast path of brine_source_more. */
+static inline int brine_source_need(brine_source *src, size_t need, brine_error *err)
+{
+    return (size_t)(src->end - src->cur) >= need ? BRINE_OK : brine_source_more(src, need, err);
+}
+
+/* ------------------------------------------------------------------------
+ * Outputs: a buffer [cur, end) of free space that encoders write into,
+ * drained to a growing memory buffer, a FILE *, a file descriptor or a
+ * callback. A write error is sticky: every later call returns it.
+ * ------------------------------------------------------------------------ */
+
+typedef int (*brine_write_fn)(void *ctx, const void *data, size_t len);
+
+typedef struct brine_output brine_output;
+struct brine_output {
+    unsigned char *cur; /* next free byte */
+    unsigned char *end; /* end of the free space */
+    /* Private to libbrine. */
+    unsigned char *buf_;
+    size_t cap_;
+    uint64_t flushed_;
+    int kind_;
+    int status_;
+    FILE *fp_;
+    int fd_;
+    brine_write_fn write_;
+    void *ctx_;
+};
+
+/* An output into a growing memory buffer; take it with brine_output_take. */
+BRINE_API int brine_output_init_buffer(brine_output *out, brine_error *err);
+BRINE_API int brine_output_init_file(brine_output *out, FILE *fp, brine_error *err);
+BRINE_API int brine_output_init_fd(brine_output *out, int fd, brine_error *err);
+
+/* write(ctx, data, len) returns 0 on success, nonzero on failure. */
+BRINE_API int brine_output_init_callback(brine_output *out, brine_write_fn write, void *ctx, brine_error *err);
+
+/* Makes room for at least need bytes at cur (draining what is buffered). */
+BRINE_API int brine_output_reserve(brine_output *out, size_t need, brine_error *err);
+
+/* Appends len bytes. */
+BRINE_API int brine_output_write(brine_output *out, const void *data, size_t len, brine_error *err);
+
+/* Drains buffered bytes to the destination (and fflush()es a FILE *). */
+BRINE_API int brine_output_flush(brine_output *out, brine_error *err);
+
+/* Total bytes written so far, buffered ones included. */
+BRINE_API uint64_t brine_output_total(const brine_output *out);
+
+/* For a buffer output: hands over the bytes (allocated with brine_malloc,
+ * followed by a NUL not counted in *len; free with brine_free) and leaves
+ * the output empty. NULL for other kinds. */
+BRINE_API void *brine_output_take(brine_output *out, size_t *len);
+
+/* Frees what the output holds. Does not close the FILE * or descriptor. */
+BRINE_API void brine_output_destroy(brine_output *out);
+
+/* Appends len bytes: the fast path of brine_output_write. */
+static inline int brine_output_put(brine_output *out, const void *data, size_t len, brine_error *err)
+{
+    if ((size_t)(out->end - out->cur) < len)
+        return brine_output_write(out, data, len, err);
+    if (len) /* data may be NULL for an empty write */
+        memcpy(out->cur, data, len);
+    out->cur += len;
+    return BRINE_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Options: the depth limit and format-specific "name" or "name=value"
+ * strings (pretty, plain, refs, sort_keys ...). A plugin lists the names it
+ * accepts in its descriptor; libbrine refuses others with BRINE_E_OPTION.
+ * ------------------------------------------------------------------------ */
+
+typedef struct brine_options {
+    size_t max_depth;         /* 0 means BRINE_DEFAULT_MAX_DEPTH */
+    size_t count;             /* number of items */
+    const char *const *items; /* "name" or "name=value" */
+} brine_options;
+
+/* The value of option name: "" for a bare "name", NULL when absent (also
+ * when opts is NULL). The last occurrence wins. */
+BRINE_API const char *brine_options_get(const brine_options *opts, const char *name);
+
+/* 1 if name is present with no value or a value other than 0, false, no, off. */
+BRINE_API int brine_options_flag(const brine_options *opts, const char *name);
+
+/* max_depth, or BRINE_DEFAULT_MAX_DEPTH when opts is NULL or it is 0. */
+BRINE_API size_t brine_options_max_depth(const brine_options *opts);
+
+#define BRINE_OPT_DECODE 1u /* the option applies when decoding */
+#define BRINE_OPT_ENCODE 2u /* the option applies when encoding */
+
+typedef struct brine_option_spec {
+    const char *name; /* NULL ends the list */
+    unsigned flags;   /* BRINE_OPT_DECODE | BRINE_OPT_ENCODE */
+    const char *help; /* one line */
+} brine_option_spec;
+
+/* ------------------------------------------------------------------------
+ * The plugin descriptor. A plugin library exports one function,
+ *     const brine_plugin *brine_plugin_entry(void);
+ * (named <module>_LTX_brine_plugin_entry in a module built for libltdl
+ * preloading; BRINE_PLUGIN_DEFINE below does both). The descriptor is
+ * constant and lives as long as the library is loaded.
+ *
+ * Versioning: BRINE_PLUGIN_ABI changes when a field changes meaning or
+ * position, or an event changes meaning. Fields are only ever added before
+ * `reserved`, taking its room, and `size` tells the host how much of the
+ * struct the plugin knows; the host refuses an ABI it does not know, a size
+ * smaller than the ABI's first release, and a descriptor without a name.
+ * ------------------------------------------------------------------------ */
+
+#define BRINE_PLUGIN_ABI 1
+
+#define BRINE_CAP_DECODE 0x01u /* decode is set */
+#define BRINE_CAP_ENCODE 0x02u /* encoder_new is set */
+#define BRINE_CAP_TEXT 0x04u   /* the format is text (errors quote line:column) */
+#define BRINE_CAP_BINARY 0x08u /* the format is binary (errors quote offsets) */
+#define BRINE_CAP_REFS 0x10u   /* stores shared and cyclic nodes, always */
+#define BRINE_CAP_REFS_OPTION 0x20u /* stores them when the "refs" option is set */
+
+/* A decoder reads one value (or, with a format's sequence option, a list of
+ * values) from src and pushes its events into sink. It returns BRINE_OK or
+ * the first error; when the sink fails it returns the sink's status at once
+ * (the sink has filled err). It must not recurse on the input's nesting:
+ * keep an explicit stack (the sink fails with BRINE_E_DEPTH before that
+ * stack grows past the limit). It reports syntax errors with their offset. */
+typedef int (*brine_decode_fn)(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+
+/* Creates an encoder writing to out, or returns NULL and fills err. Its
+ * flags say whether it stores references (BRINE_SINK_REFS), which usually
+ * depends on an option. */
+typedef brine_sink *(*brine_encoder_new_fn)(brine_output *out, const brine_options *opts, brine_error *err);
+
+typedef struct brine_plugin {
+    uint32_t abi;                      /* BRINE_PLUGIN_ABI */
+    uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
+    const char *name;                  /* "json": lowercase letters, digits, - and _ */
+    const char *description;           /* one line */
+    const char *version;               /* the plugin's own version */
+    const char *const *extensions;     /* NULL-terminated, without the dot */
+    const char *mime_type;             /* "application/json" */
+    uint32_t caps;                     /* BRINE_CAP_* */
+    uint32_t depth_ceiling;            /* deepest nesting the format's library can take, 0 for none */
+    const brine_option_spec *options;  /* ends with a {NULL} entry; may be NULL */
+    int (*sniff)(const unsigned char *head, size_t len); /* confidence 0..100; may be NULL */
+    brine_decode_fn decode;
+    brine_encoder_new_fn encoder_new;
+    void *reserved[8]; /* zero */
+} brine_plugin;
+
+typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
+
+/* Defines the entry point of a plugin. MODULE is the libtool module name
+ * (the file name without extension), so that static builds can preload it. */
+#define BRINE_PLUGIN_DEFINE(MODULE, DESCRIPTOR) BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)
+#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                 \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                        \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                         \
+    {                                                                                          \
+        return &(DESCRIPTOR);                                                                  \
+    }
+
+/* ------------------------------------------------------------------------
+ * The graph ends of the event stream.
+ * ------------------------------------------------------------------------ */
+
+/* Walks v depth-first in order and sends its events to sink, then calls
+ * sink->finish. With BRINE_SINK_REFS in sink->flags, containers reached more
+ * than once are anchored at their first visit and sent as REF afterwards
+ * (found by a counting pass first, so only shared nodes get an anchor); ids
+ * are 1, 2, 3... in order of first visit, so output is deterministic.
+ * Without it, shared containers are sent again and a cycle fails with
+ * BRINE_E_CYCLE naming the path. Nesting deeper than max_depth (0: v's
+ * document's limit) fails with BRINE_E_DEPTH. The walker does not destroy
+ * the sink. */
+BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_depth, brine_error *err);
+
+/* A sink that builds the events' value into doc. Refs to unknown anchors
+ * fail with BRINE_E_REF, nesting deeper than max_depth (0: doc's limit)
+ * with BRINE_E_DEPTH, malformed streams (END without begin, a model whose
+ * args are not a tuple, an unhashable key) with BRINE_E_INVALID or
+ * BRINE_E_KEY, each with the path of the value being built. */
+BRINE_API brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err);
+
+/* The value built, once the builder has seen a complete value; else NULL.
+ * Valid as long as doc. */
+BRINE_API brine_value *brine_builder_value(brine_sink *builder);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRINE_PLUGIN_H */
