@@ -334,8 +334,9 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
  * are 1, 2, 3... in order of first visit, so output is deterministic.
  * Without it, shared containers are sent again and a cycle fails with
  * BRINE_E_CYCLE naming the path. Nesting deeper than max_depth (0: v's
- * document's limit) fails with BRINE_E_DEPTH. The walker does not destroy
- * the sink. */
+ * document's limit) fails with BRINE_E_DEPTH, and sending more than the
+ * default expansion limit (see brine_options) with BRINE_E_RANGE. The
+ * walker does not destroy the sink. */
 BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_depth, brine_error *err);
 
 /* brine_walk with the depth limit (0: v's document's) and the expansion
