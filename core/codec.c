@@ -96,7 +96,7 @@ int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *ou
     brine_sink *sink = fmt->encoder_new(out, opts, err);
     if (!sink)
         return err && err->code ? err->code : BRINE_E_PLUGIN;
-    rc = brine_walk(v, sink, opts && opts->max_depth ? opts->max_depth : 0, err);
+    rc = brine_walk_options(v, sink, opts, err);
     sink->destroy(sink);
     if (rc == BRINE_OK)
         rc = brine_output_flush(out, err);
@@ -386,8 +386,14 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
             name_ceiling(from, from_opts, err);
         }
     } else {
+        /* The encoder's depth and expansion limits (the document has the
+         * decoder's depth limit). */
+        brine_options walk_opts = {0};
+        if (to_opts)
+            walk_opts = *to_opts;
+        walk_opts.max_depth = brine_options_max_depth(to_opts);
         brine_doc *doc = brine_decode(from, src, from_opts, err);
-        rc = doc ? brine_walk(brine_doc_root(doc), encoder, brine_options_max_depth(to_opts), err)
+        rc = doc ? brine_walk_options(brine_doc_root(doc), encoder, &walk_opts, err)
                  : (err && err->code ? err->code : BRINE_E_INVALID);
         brine_doc_free(doc);
     }

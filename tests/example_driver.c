@@ -355,7 +355,8 @@ START_TEST(test_integer_digit_limit_applies_both_ways)
     expect_decode_error(big, 4303, NULL, BRINE_E_RANGE, 0,
                         "integer has more than 4300 digits (see the max_digits option)");
     const char *raised[] = {"max_digits=4301"}, *off[] = {"max_digits=0"}, *bad[] = {"max_digits=lots"};
-    brine_options o_raised = {0, 1, raised}, o_off = {0, 1, off}, o_bad = {0, 1, bad};
+    brine_options o_raised = {.count = 1, .items = raised}, o_off = {.count = 1, .items = off},
+                  o_bad = {.count = 1, .items = bad};
     doc = decode_ok(big, 4303, &o_raised);
     brine_doc_free(doc);
     doc = decode_ok(big, 4303, &o_off);
@@ -395,7 +396,7 @@ START_TEST(test_byte_strings_decode_as_str_when_utf8_and_as_bytes_otherwise)
     brine_doc_free(doc);
 
     const char *items[] = {"bytes"};
-    brine_options opts = {0, 1, items};
+    brine_options opts = {.count = 1, .items = items};
     doc = decode_ok(S(in), &opts);
     for (size_t i = 0; i < 5; i++)
         ck_assert_int_eq(brine_type_of(brine_seq_get(brine_doc_root(doc), i)), BRINE_BYTES);
@@ -473,7 +474,7 @@ END_TEST
 START_TEST(test_unsorted_option_accepts_keys_out_of_order)
 {
     const char *items[] = {"unsorted"};
-    brine_options opts = {0, 1, items};
+    brine_options opts = {.count = 1, .items = items};
     brine_doc *doc = decode_ok(S("d1:bi1e1:ai2ee"), &opts);
     brine_value *d = brine_doc_root(doc);
     size_t it = 0, len;
@@ -566,7 +567,7 @@ START_TEST(test_a_million_levels_round_trip_with_the_limit_raised)
 {
     size_t len;
     char *s = nested(1000000, &len);
-    brine_options opts = {1000000, 0, NULL};
+    brine_options opts = {.max_depth = 1000000};
     brine_doc *doc = decode_ok(s, len, &opts);
     expect_encoding(brine_doc_root(doc), &opts, s, len);
     brine_doc_free(doc);
@@ -717,7 +718,7 @@ START_TEST(test_transcoding_bencode_to_bencode_streams_and_keeps_the_bytes)
 
     /* Unsorted input comes out sorted. */
     const char *items[] = {"unsorted"};
-    brine_options opts = {0, 1, items};
+    brine_options opts = {.count = 1, .items = items};
     brine_source_init_buffer(&src, S("d1:bi1e1:ali2eee"));
     ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
     ck_assert_int_eq(brine_transcode(bc, &src, &opts, bc, &out, NULL, &streamed, &err), BRINE_OK);

@@ -203,7 +203,7 @@ int main(int argc, char **argv)
     brine_error err;
     brine_registry *reg;
     const brine_plugin *mp;
-    brine_options opts = {0, (size_t)(argc > 2 ? argc - 2 : 0), (const char *const *)argv + 2};
+    brine_options opts = {.count = (size_t)(argc > 2 ? argc - 2 : 0), .items = (const char *const *)argv + 2};
     int status;
     if (argc < 2 || (strcmp(argv[1], "dump") != 0 && strcmp(argv[1], "load") != 0)) {
         fprintf(stderr, "usage: msgpack_peer dump|load [OPTION...] < in > out\n");

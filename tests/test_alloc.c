@@ -91,8 +91,8 @@ static struct {
 
 static const char *const o_refs[] = {"refs"};
 static const char *const o_pretty[] = {"pretty", "sort_keys", "ascii"};
-static const brine_options opts_refs = {0, 1, o_refs};
-static const brine_options opts_pretty = {0, 3, o_pretty};
+static const brine_options opts_refs = {.count = 1, .items = o_refs};
+static const brine_options opts_pretty = {.count = 3, .items = o_pretty};
 
 #define OK(x) ck_assert_msg((x), "building the graph failed: %s", #x)
 

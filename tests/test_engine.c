@@ -192,6 +192,82 @@ START_TEST(test_exponential_expansion_of_shared_containers_stops_with_an_error)
 }
 END_TEST
 
+/* ---- the expansion limit in bytes ------------------------------------------ */
+
+/* A sink that keeps only the bytes of str data it is sent. */
+typedef struct counting_sink {
+    brine_sink sink;
+    uint64_t str_bytes;
+} counting_sink;
+
+static int counting_event(brine_sink *sink, const brine_event *ev)
+{
+    if (ev->kind == BRINE_EV_STR)
+        ((counting_sink *)sink)->str_bytes += ev->v.s.len;
+    return BRINE_OK;
+}
+
+START_TEST(test_expanding_a_shared_str_stops_at_the_byte_limit_with_the_path)
+{
+    /* 4,096 slots of one 1 MiB str, directly (its blob is shared, so even
+     * a sink with references is sent it 4,096 times) or in one shared
+     * list [s] (a sink with references gets REFs): 4 GiB without a limit.
+     * The walk counts 16 bytes a value and every str's data; the root
+     * opens with 4,097 values, then each copy adds its values and 1 MiB. */
+    enum { COPIES = 4096, MIB = 1 << 20 };
+    static const struct {
+        int in_list, refs;
+        uint32_t ratio;
+        uint64_t bytes;
+        int code;
+    } cases[] = {
+        {1, 0, 0, 0, BRINE_E_RANGE},            /* the defaults: 8 x memory + 64 MiB */
+        {1, 0, 5000, 0, BRINE_OK},              /* the ratio raised */
+        {1, 0, 0, (uint64_t)5 << 30, BRINE_OK}, /* the bytes raised */
+        {1, 0, 10, MIB, BRINE_E_RANGE},         /* lowered */
+        {1, 1, 0, 0, BRINE_OK},                 /* the list is sent once, then REFs */
+        {0, 1, 0, 0, BRINE_E_RANGE},            /* the str itself is sent again */
+        {0, 0, 0, 0, BRINE_E_RANGE},
+        {0, 1, 5000, 0, BRINE_OK},
+    };
+    brine_doc *doc = brine_doc_new();
+    char *data = malloc(MIB);
+    memset(data, 'x', MIB);
+    brine_value *s = brine_str_new(doc, data, MIB, NULL), *inner = brine_list_new(doc, NULL);
+    brine_value *roots[2] = {brine_list_new(doc, NULL), brine_list_new(doc, NULL)};
+    ck_assert_int_eq(brine_seq_append(inner, s, NULL), BRINE_OK);
+    for (int i = 0; i < COPIES; i++) {
+        ck_assert_int_eq(brine_seq_append(roots[0], s, NULL), BRINE_OK);
+        ck_assert_int_eq(brine_seq_append(roots[1], inner, NULL), BRINE_OK);
+    }
+    free(data);
+    uint64_t memory = brine_doc_memory(doc);
+    ck_assert_uint_lt(memory, 2 * MIB);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        counting_sink c = {.sink = {.event = counting_event, .flags = cases[k].refs ? BRINE_SINK_REFS : 0}};
+        brine_options opts = {.expand_ratio = cases[k].ratio, .expand_bytes = cases[k].bytes};
+        brine_error err;
+        int rc = cases[k].ratio || cases[k].bytes ? brine_walk_options(roots[cases[k].in_list], &c.sink, &opts, &err)
+                                                  : brine_walk(roots[cases[k].in_list], &c.sink, 0, &err);
+        ck_assert_msg(rc == cases[k].code, "case %zu: %d, %s", k, rc, err.message);
+        if (rc == BRINE_OK) {
+            ck_assert_uint_eq(c.str_bytes, (uint64_t)(cases[k].refs && cases[k].in_list ? 1 : COPIES) * MIB);
+            continue;
+        }
+        uint64_t limit = (cases[k].ratio ? cases[k].ratio : 8) * memory + (cases[k].bytes ? cases[k].bytes : 64 * MIB);
+        uint64_t per_copy = MIB + (cases[k].in_list ? 2 * 16 : 0), stop = (limit - 16 * (1 + COPIES)) / per_copy;
+        char want[64], over[64];
+        snprintf(want, sizeof want, cases[k].in_list ? "$[%llu][0]" : "$[%llu]", (unsigned long long)stop);
+        ck_assert_str_eq(err.path, want);
+        ck_assert_uint_eq(c.str_bytes, stop * MIB); /* the str where it stopped was not sent */
+        snprintf(over, sizeof over, "would send over %llu bytes", (unsigned long long)limit);
+        ck_assert_msg(strstr(err.message, over) && strstr(err.message, "(brine --max-expand)"), "%s", err.message);
+        ck_assert_int_eq(strstr(err.message, "keeps references (refs)") != NULL, !cases[k].refs);
+    }
+    brine_doc_free(doc);
+}
+END_TEST
+
 /* ---- containers of unknown count (deferred by the builder) ---------------- */
 
 static int64_t int_of(const brine_value *v)
@@ -869,6 +945,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_walker_writes_a_cycle_as_a_reference_for_a_sink_with_refs);
     tcase_add_test(tc, test_walker_sends_every_scalar_kind);
     tcase_add_test(tc, test_exponential_expansion_of_shared_containers_stops_with_an_error);
+    tcase_add_test(tc, test_expanding_a_shared_str_stops_at_the_byte_limit_with_the_path);
     tcase_add_test(tc, test_builder_restores_shared_identity);
     tcase_add_test(tc, test_builder_restores_a_list_that_contains_itself);
     tcase_add_test(tc, test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path);

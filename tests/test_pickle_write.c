@@ -147,7 +147,7 @@ static char *pickle_hex(const brine_value *v, int proto, brine_error *err, int *
 {
     char opt[32];
     const char *items[1] = {opt};
-    brine_options o = {0, proto ? 1 : 0, items};
+    brine_options o = {.count = proto ? 1 : 0, .items = items};
     void *data = NULL;
     size_t len = 0;
     char *hex;
@@ -163,7 +163,7 @@ static char *pickle_hex(const brine_value *v, int proto, brine_error *err, int *
 static brine_doc *from_json(const char *json)
 {
     const char *items[1] = {"refs"};
-    brine_options o = {0, 1, items};
+    brine_options o = {.count = 1, .items = items};
     brine_error err;
     brine_doc *doc = brine_decode_buffer(js, json, strlen(json), &o, &err);
     ck_assert_msg(doc != NULL, "%s: %s", json, err.message);
@@ -285,7 +285,7 @@ START_TEST(test_an_unknown_protocol_is_an_option_error)
     static const char *const bad[] = {"protocol=6", "protocol=1", "protocol=", "protocol=44", "protocol=x"};
     brine_doc *doc = brine_doc_new();
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        brine_options o = {0, 1, &bad[i]};
+        brine_options o = {.count = 1, .items = &bad[i]};
         brine_error err;
         void *data = NULL;
         size_t len;
@@ -334,7 +334,7 @@ START_TEST(test_deep_shared_tuples_are_written_without_recursion)
     brine_error err = {0};
     brine_value *top = brine_list_new(doc, &err), *t = brine_tuple_new(doc, &err), *cur = t;
     const char *items[1] = {"protocol=4"};
-    brine_options o = {n + 10, 1, items};
+    brine_options o = {.max_depth = n + 10, .count = 1, .items = items};
     unsigned char *data = NULL;
     size_t len = 0, body = 0;
     for (size_t i = 1; i < n; i++) {
@@ -373,7 +373,7 @@ START_TEST(test_big_payloads_are_written_outside_frames)
     brine_error err = {0};
     brine_value *l = brine_list_new(doc, &err);
     const char *items[1] = {"protocol=4"};
-    brine_options o = {0, 1, items};
+    brine_options o = {.count = 1, .items = items};
     unsigned char *data = NULL;
     size_t len = 0;
     memset(big, 'x', sizeof big);

@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-enum { LONG_DEPTH = 256, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH };
+enum { LONG_DEPTH = 256, LONG_EXPAND, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH };
 
 static const struct option long_options[] = {
     {"from", required_argument, NULL, 'f'},
@@ -20,6 +20,7 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"option", required_argument, NULL, 'O'},
     {"max-depth", required_argument, NULL, LONG_DEPTH},
+    {"max-expand", required_argument, NULL, LONG_EXPAND},
     {"progress", no_argument, NULL, LONG_PROGRESS},
     {"json", no_argument, NULL, LONG_JSON},
     {"names", no_argument, NULL, LONG_NAMES},
@@ -71,6 +72,10 @@ static const char convert_help[] = "Usage: brine convert [-f FROM] [-t TO] [-o O
                                    "                           to whichever of the two formats declares it;\n"
                                    "                           'brine formats' lists each format's options\n"
                                    "      --max-depth N        nesting limit (default 1000)\n"
+                                   "      --max-expand RATIO[:BYTES]\n"
+                                   "                           how much writing shared values out again may\n"
+                                   "                           send: RATIO x the decoded input's memory + BYTES\n"
+                                   "                           (default 8:64M; BYTES takes K, M, G)\n"
                                    "      --progress           show progress on stderr even for small inputs\n"
                                    "  -q, --quiet              never show progress\n"
                                    "      --plugin-path DIR    look for format plugins in DIR first\n"
@@ -159,6 +164,50 @@ static int parse_depth(cli *c, const char *text)
     return -1;
 }
 
+/* A positive count with an optional binary suffix (K, M, G, T); 0 when
+ * text is not one or the product overflows max. */
+static uint64_t parse_size(const char *text, int suffixes, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || errno || n == 0)
+        return 0;
+    unsigned shift = 0;
+    if (suffixes && *end) {
+        const char *units = "KMGT", *u = strchr(units, *end);
+        if (!u)
+            return 0;
+        shift = 10 * (unsigned)(u - units + 1);
+        end++;
+    }
+    if (*end || n > max >> shift)
+        return 0;
+    return (uint64_t)n << shift;
+}
+
+/* --max-expand RATIO[:BYTES]: the expansion limit (brine_options). */
+static int parse_expand(cli *c, const char *text)
+{
+    const char *colon = strchr(text, ':');
+    char ratio[32];
+    size_t len = colon ? (size_t)(colon - text) : strlen(text);
+    uint64_t n = 0, bytes = 0;
+    if (len < sizeof ratio) {
+        memcpy(ratio, text, len);
+        ratio[len] = '\0';
+        n = parse_size(ratio, 0, UINT32_MAX);
+    }
+    if (colon)
+        bytes = parse_size(colon + 1, 1, UINT64_MAX);
+    if (!n || (colon && !bytes))
+        return cli_usage(c, "--max-expand wants RATIO[:BYTES] (positive integers, BYTES with K, M or G), not '%s'",
+                         text);
+    c->expand_ratio = (uint32_t)n;
+    c->expand_bytes = bytes;
+    return -1;
+}
+
 /* How the user wrote option opt: "-f", or "--json" for a long option. */
 static const char *option_text(int opt, int index)
 {
@@ -178,6 +227,7 @@ static unsigned option_mask(int opt)
     case 'o': return OPT_OUT;
     case 'O': return OPT_FMT;
     case LONG_DEPTH: return OPT_DEPTH;
+    case LONG_EXPAND: return OPT_EXPAND;
     case LONG_PROGRESS: return OPT_PROGRESS;
     case LONG_JSON: return OPT_JSON;
     case LONG_NAMES: return OPT_NAMES;
@@ -217,6 +267,12 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
             break;
         case LONG_DEPTH: {
             int rc = parse_depth(c, optarg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case LONG_EXPAND: {
+            int rc = parse_expand(c, optarg);
             if (rc >= 0)
                 return rc;
             break;

@@ -34,7 +34,8 @@ enum {
     OPT_PROGRESS = 1u << 5, /* --progress */
     OPT_JSON = 1u << 6,     /* --json */
     OPT_NAMES = 1u << 7,    /* --names */
-    OPT_GLOBAL = 1u << 8    /* --plugin-path, -q, --help, --version: always accepted */
+    OPT_GLOBAL = 1u << 8,   /* --plugin-path, -q, --help, --version: always accepted */
+    OPT_EXPAND = 1u << 9    /* --max-expand RATIO[:BYTES] */
 };
 
 typedef struct cli {
@@ -44,7 +45,9 @@ typedef struct cli {
     const char **fmt_opts; /* -O items, in order */
     size_t fmt_opt_count;
     const char *from_name, *to_name, *out_path;
-    size_t max_depth; /* 0: the library default */
+    size_t max_depth;      /* 0: the library default */
+    uint32_t expand_ratio; /* --max-expand; 0: the library default */
+    uint64_t expand_bytes; /* likewise */
     int quiet, progress, json, names;
     char **args; /* operands after the options */
     int arg_count;

@@ -96,8 +96,18 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     status = cli_route_options(c, from, to, &from_items, &from_count, &to_items, &to_count);
     if (status >= 0)
         goto done;
-    brine_options from_opts = {c->max_depth, from_count, from_items};
-    brine_options to_opts = {c->max_depth, to_count, to_items};
+    /* The expansion limit goes to both: the pickle reader walks its memo
+     * graph while decoding. */
+    brine_options from_opts = {.max_depth = c->max_depth,
+                               .count = from_count,
+                               .items = from_items,
+                               .expand_ratio = c->expand_ratio,
+                               .expand_bytes = c->expand_bytes};
+    brine_options to_opts = {.max_depth = c->max_depth,
+                             .count = to_count,
+                             .items = to_items,
+                             .expand_ratio = c->expand_ratio,
+                             .expand_bytes = c->expand_bytes};
 
     cli_progress_init(&progress, c, in.name, in.size);
     if ((status = cli_output_open(&out, out_path, &progress)) != CLI_OK)
@@ -126,7 +136,7 @@ done:
 
 int cmd_convert(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_DEPTH | OPT_PROGRESS);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_DEPTH | OPT_EXPAND | OPT_PROGRESS);
     if (rc >= 0)
         return rc;
     static char *stdin_only[] = {"-"};

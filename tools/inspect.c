@@ -48,7 +48,7 @@ static int decode_input(cli *c, const char *path, cli_progress *progress, decode
         free(items);
         return status;
     }
-    brine_options opts = {c->max_depth, count, items};
+    brine_options opts = {.max_depth = c->max_depth, .count = count, .items = items};
     if (progress)
         cli_progress_init(progress, c, d->in.name, d->in.size);
     if ((status = cli_input_start(&d->in, progress)) == CLI_OK) {

@@ -84,7 +84,8 @@ BRINE_API brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, co
 BRINE_API brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
                                          brine_error *err);
 
-/* Encodes v to out (flushing it at the end). */
+/* Encodes v to out (flushing it at the end), within opts' depth and
+ * expansion limits (see brine_walk_options). */
 BRINE_API int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
                            brine_error *err);
 
@@ -92,7 +93,8 @@ BRINE_API int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_
 BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const brine_options *opts, void **data,
                                   size_t *len, brine_error *err);
 
-/* Converts one value from src in format `from` to out in format `to`. When
+/* Converts one value from src in format `from` to out in format `to`
+ * (to_opts' limits apply to writing a graph out, from_opts' to decoding). When
  * the decoder cannot produce references (see brine_decoder_refs) or the
  * encoder stores them, events stream from decoder to encoder without
  * building a graph (depth and reference checks still apply); otherwise the

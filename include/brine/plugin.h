@@ -226,7 +226,18 @@ typedef struct brine_options {
     size_t max_depth;         /* 0 means BRINE_DEFAULT_MAX_DEPTH */
     size_t count;             /* number of items */
     const char *const *items; /* "name" or "name=value" */
+    /* The expansion limit (read by core only; plugins built for ABI 1 never
+     * read past items): a walk may send at most expand_ratio x the walked
+     * document's memory + expand_bytes bytes, counting 16 bytes a value plus
+     * the data of its str, bytes, big int or model name, every visit (see
+     * docs/formats.md). Only a value sent again, as a shared container is
+     * into a format without references, can reach it. 0 means the default. */
+    uint32_t expand_ratio; /* 0 means BRINE_DEFAULT_EXPAND_RATIO */
+    uint64_t expand_bytes; /* 0 means BRINE_DEFAULT_EXPAND_BYTES */
 } brine_options;
+
+#define BRINE_DEFAULT_EXPAND_RATIO 8u
+#define BRINE_DEFAULT_EXPAND_BYTES ((uint64_t)64 << 20)
 
 /* The value of option name: "" for a bare "name", NULL when absent (also
  * when opts is NULL). The last occurrence wins. */
@@ -323,9 +334,17 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
  * are 1, 2, 3... in order of first visit, so output is deterministic.
  * Without it, shared containers are sent again and a cycle fails with
  * BRINE_E_CYCLE naming the path. Nesting deeper than max_depth (0: v's
- * document's limit) fails with BRINE_E_DEPTH. The walker does not destroy
- * the sink. */
+ * document's limit) fails with BRINE_E_DEPTH, and sending more than the
+ * default expansion limit (see brine_options) with BRINE_E_RANGE. The
+ * walker does not destroy the sink. */
 BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_depth, brine_error *err);
+
+/* brine_walk with the depth limit (0: v's document's) and the expansion
+ * limit of opts (NULL: the defaults). Past the expansion limit the walk
+ * stops with BRINE_E_RANGE, naming the limit, with the path of the value
+ * where it stopped (brine_walk applies the default limit). */
+BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts,
+                                 brine_error *err);
 
 /* A sink that builds the events' value into doc. Refs to unknown anchors
  * fail with BRINE_E_REF, nesting deeper than max_depth (0: doc's limit)

@@ -844,7 +844,7 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     fwd.sink.flags = BRINE_SINK_REFS;
     fwd.sink.err = sink->err;
     fwd.next = sink;
-    rc = root ? brine_walk(root, &fwd.sink, d.max_depth, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
+    rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
     if (rc != BRINE_OK && err) {
         /* The walker words its depth error for encoding; this is a decode. */
         if (rc == BRINE_E_DEPTH)
