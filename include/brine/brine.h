@@ -55,9 +55,9 @@ extern "C" {
 #endif
 
 #define BRINE_VERSION_MAJOR 0
-#define BRINE_VERSION_MINOR 1
+#define BRINE_VERSION_MINOR 2
 #define BRINE_VERSION_PATCH 0
-#define BRINE_VERSION_STRING "0.1.0"
+#define BRINE_VERSION_STRING "0.2.0"
 
 #define BRINE_DEFAULT_MAX_DEPTH 1000
 
@@ -67,7 +67,7 @@ extern "C" {
 #define BRINE_API
 #endif
 
-/* The version of the library actually linked, e.g. "0.1.0". */
+/* The version of the library actually linked, e.g. "0.2.0". */
 BRINE_API const char *brine_version(void);
 
 /* ------------------------------------------------------------------------
