@@ -240,6 +240,75 @@ static int depth_or_cycle(brinep_stack *stack, const brine_value *pending, size_
     return path_error(stack, err);
 }
 
+/* Scalar anchors (BRINE_SINK_SCALAR_REFS): the blobs of at least
+ * BRINEP_SHARE_MIN bytes that two or more slots of the walk point at,
+ * found by this pass before the walk and only when the document says a
+ * blob may be shared (brine_doc.shared_blobs; decoded documents never
+ * set it, so their encodes pay nothing). It visits each container once,
+ * as the walk with references does, and leaves in blobs each such blob's
+ * slot count (the walk then swaps in BLOB_ANCHORED | its id). It stops
+ * descending at the depth limit, where the walk itself fails. */
+#define BLOB_ANCHORED (UINT64_C(1) << 63)
+
+static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *blobs, brine_error *err)
+{
+    brinep_map seen; /* shared containers already counted */
+    brinep_stack stack;
+    const void *root_node = brinep_node(root);
+    const brine_value *v = root;
+    int rc = BRINE_OK;
+    brinep_map_init(&seen);
+    brinep_stack_init(&stack, sizeof(walk_frame));
+    while (v) {
+        brinep_blob *blob = brinep_slot_blob(v);
+        brinep_node_head *node = brinep_node(v);
+        int added = 1;
+        if (blob && blob->len >= BRINEP_SHARE_MIN) {
+            uint64_t *n = brinep_map_upsert(blobs, (uint64_t)(uintptr_t)blob, &added);
+            if (!n) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            ++*n;
+        } else if (node && node->links + ((const void *)node == root_node) > 1 &&
+                   !brinep_map_upsert(&seen, (uint64_t)(uintptr_t)node, &added)) {
+            rc = brinep_nomem(err);
+            break;
+        }
+        if (node && added && stack.count < max_depth) {
+            walk_frame *f = brinep_stack_push(&stack);
+            if (!f) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            frame_open(f, v, NULL);
+        }
+        v = NULL;
+        while (stack.count && !(v = frame_next(brinep_stack_top(&stack))))
+            brinep_stack_pop(&stack);
+    }
+    brinep_stack_destroy(&stack);
+    brinep_map_destroy(&seen);
+    return rc;
+}
+
+/* For a blob found shared by count_blobs: its anchor at the first visit,
+ * REF afterwards. ev holds the scalar's event. */
+static BRINEP_NOINLINE void blob_anchor(brinep_map *blobs, const brine_value *v, uint64_t *next_id, brine_event *ev)
+{
+    brinep_blob *blob = brinep_slot_blob(v);
+    uint64_t *n = blob && blob->len >= BRINEP_SHARE_MIN ? brinep_map_find(blobs, (uint64_t)(uintptr_t)blob) : NULL;
+    if (!n || *n < 2)
+        return;
+    if (*n & BLOB_ANCHORED) {
+        ev->kind = BRINE_EV_REF;
+        ev->v.ref = *n & ~BLOB_ANCHORED;
+    } else {
+        ev->anchor = *next_id;
+        *n = BLOB_ANCHORED | (*next_id)++;
+    }
+}
+
 int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brine_error *err)
 {
     brine_error_clear(err); /* an operation: err reports this call only */
@@ -253,6 +322,15 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     int rc = BRINE_OK;
     brinep_map_init(&seen);
     brinep_stack_init(&stack, sizeof(walk_frame));
+    brine_doc *doc = brine_value_doc(root);
+    /* Shared blobs share the table of ids, under their own addresses. */
+    const int blobs =
+        refs && (sink->flags & BRINE_SINK_SCALAR_REFS) && doc && doc->shared_blobs && root->type >= BRINE_LIST;
+    if (blobs && (rc = count_blobs(root, max_depth, &seen, err)) != BRINE_OK) {
+        brinep_stack_destroy(&stack);
+        brinep_map_destroy(&seen);
+        return rc;
+    }
     /* Written out again each time it is met, a chain of shared containers
      * grows exponentially (a 300-byte file can stand for 2^64 lists). A
      * graph without sharing has at most two events per 16-byte slot of its
@@ -260,7 +338,6 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
      * so past this budget the output can only come from repetition, and the
      * walk stops instead of running for ever. Counted when a container
      * opens, for all its children at once. */
-    brine_doc *doc = brine_value_doc(root);
     uint64_t budget = refs ? UINT64_MAX : (doc ? doc->memory / 8 : 0) + 1000000, sent = 0;
 
     /* The walk itself reaches the root once more than its links say. */
@@ -281,6 +358,8 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         int opened = 0;
         if (v->type < BRINE_LIST) {
             scalar_event(v, &ev);
+            if (blobs)
+                blob_anchor(&seen, v, &next_id, &ev);
         } else {
             brinep_node_head *node = brinep_node(v);
             int ref = 0;
