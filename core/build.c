@@ -448,6 +448,14 @@ static BRINEP_NOINLINE int anchored(builder *b, uint64_t id, brine_value slot)
     return attach(b, slot);
 }
 
+static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
+{
+    brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
+    if (!blob)
+        return brinep_nomem(b->sink.err);
+    return anchored(b, ev->anchor, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
+}
+
 /* Out of builder_event, whose scalar path then calls nothing and saves no
  * registers (the copy needs them). */
 static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
@@ -455,8 +463,9 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
     build_frame *f = b->top;
-    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
-        f->children % 2 == 0) {
+    if (ev->anchor) /* a shared str or bytes: its own blob, kept for the REFs */
+        return anchored_blob(b, ev);
+    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && f && f->slot.type == BRINE_DICT && f->children % 2 == 0) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
         if (blob && blob->len == len && (len == 0 || memcmp(blob->data, ev->v.s.ptr, len) == 0))
@@ -466,8 +475,7 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
         return brinep_nomem(b->sink.err);
     if (bucket)
         *bucket = blob;
-    brine_value slot = pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob);
-    return ev->anchor ? anchored(b, ev->anchor, slot) : attach(b, slot);
+    return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
 }
 
 /* Big ints and complex numbers: rare, so out of the event loop's way. */

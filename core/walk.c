@@ -27,6 +27,7 @@
  * fetched once more: 251 MB at 15 bytes, 333 MB at 16; a 20 MB pickle of
  * 10^7 BINGETs of one str: 803 MB at 15 bytes, 491 MB at 16, of which the
  * slots of the reader's and the built document are most). */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -304,21 +305,36 @@ static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *bl
     return rc;
 }
 
-/* For a blob found shared by count_blobs: its anchor at the first visit,
- * REF afterwards. ev holds the scalar's event. */
-static BRINEP_NOINLINE void blob_anchor(brinep_map *blobs, const brine_value *v, uint64_t *next_id, brine_event *ev)
+/* The filter in front of a sink for which count_blobs ran: a str, bytes or
+ * big int whose blob it found shared gets an anchor at its first event and
+ * becomes a REF afterwards. The event's data is the blob's (scalar_event). */
+typedef struct blob_sink {
+    brine_sink sink; /* a copy of the sink's, with event replaced */
+    brine_sink *next;
+    brinep_map *blobs;
+    uint64_t *next_id; /* the walk's: one id space with containers */
+} blob_sink;
+
+static int blob_sink_event(brine_sink *self, const brine_event *ev)
 {
-    brinep_blob *blob = brinep_slot_blob(v);
-    uint64_t *n = blob && blob->len >= BRINEP_SHARE_MIN ? brinep_map_find(blobs, (uint64_t)(uintptr_t)blob) : NULL;
-    if (!n || *n < 2)
-        return;
-    if (*n & BLOB_ANCHORED) {
-        ev->kind = BRINE_EV_REF;
-        ev->v.ref = *n & ~BLOB_ANCHORED;
-    } else {
-        ev->anchor = *next_id;
-        *n = BLOB_ANCHORED | (*next_id)++;
+    blob_sink *f = (blob_sink *)self;
+    if ((ev->kind == BRINE_EV_STR || ev->kind == BRINE_EV_BYTES || ev->kind == BRINE_EV_BIGINT) &&
+        ev->v.s.len >= BRINEP_SHARE_MIN) {
+        const char *blob = ev->v.s.ptr - offsetof(brinep_blob, data);
+        uint64_t *n = brinep_map_find(f->blobs, (uint64_t)(uintptr_t)blob);
+        if (n && *n >= 2) {
+            brine_event out = *ev;
+            if (*n & BLOB_ANCHORED) {
+                out.kind = BRINE_EV_REF;
+                out.v.ref = *n & ~BLOB_ANCHORED;
+            } else {
+                out.anchor = *f->next_id;
+                *n = BLOB_ANCHORED | (*f->next_id)++;
+            }
+            return f->next->event(f->next, &out);
+        }
     }
+    return f->next->event(f->next, ev);
 }
 
 int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brine_error *err)
@@ -338,10 +354,24 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
     /* Shared blobs share the table of ids, under their own addresses. */
     const int blobs =
         refs && (sink->flags & BRINE_SINK_SCALAR_REFS) && doc && doc->shared_blobs && root->type >= BRINE_LIST;
-    if (blobs && (rc = count_blobs(root, max_depth, &seen, err)) != BRINE_OK) {
-        brinep_stack_destroy(&stack);
-        brinep_map_destroy(&seen);
-        return rc;
+    /* The shared blobs' anchors are added by a filter in front of the
+     * sink, so that the walk's own loop is the same for every sink. */
+    brine_sink *const target = sink; /* which finish() is called */
+    blob_sink filter;
+    if (blobs) {
+        if ((rc = count_blobs(root, max_depth, &seen, err)) != BRINE_OK) {
+            brinep_stack_destroy(&stack);
+            brinep_map_destroy(&seen);
+            return rc;
+        }
+        filter.sink = *sink;
+        filter.sink.event = blob_sink_event;
+        filter.sink.finish = NULL;
+        filter.sink.destroy = NULL;
+        filter.next = sink;
+        filter.blobs = &seen;
+        filter.next_id = &next_id;
+        sink = &filter.sink;
     }
     /* Written out again each time it is met, a chain of shared containers
      * grows exponentially (a 300-byte file can stand for 2^64 lists). A
@@ -370,8 +400,6 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         int opened = 0;
         if (v->type < BRINE_LIST) {
             scalar_event(v, &ev);
-            if (blobs)
-                blob_anchor(&seen, v, &next_id, &ev);
         } else {
             brinep_node_head *node = brinep_node(v);
             int ref = 0;
@@ -446,8 +474,8 @@ int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brin
         if (rc)
             break;
     }
-    if (rc == BRINE_OK && sink->finish)
-        rc = sink->finish(sink);
+    if (rc == BRINE_OK && target->finish)
+        rc = target->finish(target);
     brinep_stack_destroy(&stack);
     brinep_map_destroy(&seen);
     return rc;
