@@ -598,7 +598,7 @@ START_TEST(test_shared_strs_bytes_and_big_ints_are_written_once_and_fetched)
     for (size_t i = 0; i < sizeof items / sizeof *items; i++)
         ck_assert_int_eq(brine_seq_append(root, items[i], &err), BRINE_OK);
     for (int proto = 2; proto <= 5; proto++) {
-        char p[16];
+        char p[32];
         const char *items_opt[] = {p};
         brine_options opts = {.count = 1, .items = items_opt};
         void *data;
