@@ -1,6 +1,7 @@
 /* build.c: the builder, a sink that turns events into a graph in a document.
  * It owns the semantics every decoder shares: the depth limit, anchors and
- * references (a REF may name a container that is still open: a cycle), the
+ * references (a REF may name a container that is still open: a cycle, or
+ * an anchored str, bytes or big int: the same blob again), the
  * dict's Python rules (a repeated key keeps its first position and takes the
  * last value: checked once per dict, at its end), and the shape of models
  * (args tuple, then state). */
@@ -30,8 +31,10 @@ typedef struct builder {
     brine_doc *doc;
     size_t max_depth;
     brinep_stack stack;
-    build_frame *top;   /* the innermost open container, or NULL */
-    brinep_map anchors; /* anchor id -> node address | type (nodes are 16-byte aligned) */
+    build_frame *top;     /* the innermost open container, or NULL */
+    brinep_map anchors;   /* anchor id -> node address | type (nodes are 16-byte aligned), or
+                             for a scalar (BRINE_SINK_SCALAR_REFS) its index in scalars << 4 | type */
+    brinep_stack scalars; /* anchored scalar slots: a REF stores the same blob again */
     brine_value *result;
     /* Deferred containers: a list, tuple or dict of unknown count (a JSON
      * array, say) gets its node only at its END, at its exact size, with its
@@ -379,6 +382,10 @@ static BRINEP_NOINLINE int ref(builder *b, uint64_t id)
         snprintf(what, sizeof what, "%llu", (unsigned long long)id);
         return fail(b, BRINE_E_REF, "a reference names anchor %s, which does not exist", what);
     }
+    if ((*a & 15) < BRINE_LIST) { /* an equal scalar: the same immutable blob in one more slot */
+        b->doc->shared_blobs = 1;
+        return attach(b, *(brine_value *)brinep_stack_at(&b->scalars, (size_t)(*a >> 4)));
+    }
     brine_value slot = {0};
     slot.type = (uint8_t)(*a & 15);
     void *node = (void *)(uintptr_t)(*a & ~(uint64_t)15);
@@ -423,6 +430,32 @@ static inline size_t intern_bucket(const char *s, size_t len)
     return (size_t)(h >> (64 - INTERN_BITS));
 }
 
+/* A str, bytes or big int with an anchor (BRINE_SINK_SCALAR_REFS): its
+ * slot is kept for the REFs that name it, then attached. */
+static BRINEP_NOINLINE int anchored(builder *b, uint64_t id, brine_value slot)
+{
+    int added;
+    uint64_t *a = brinep_map_upsert(&b->anchors, id, &added);
+    brine_value *kept = a ? brinep_stack_push(&b->scalars) : NULL;
+    if (!kept)
+        return brinep_nomem(b->sink.err);
+    if (!added) {
+        brinep_stack_pop(&b->scalars);
+        return fail(b, BRINE_E_REF, "%s", "an anchor id is defined twice");
+    }
+    *kept = slot;
+    *a = (uint64_t)(b->scalars.count - 1) << 4 | slot.type;
+    return attach(b, slot);
+}
+
+static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
+{
+    brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, ev->v.s.len);
+    if (!blob)
+        return brinep_nomem(b->sink.err);
+    return anchored(b, ev->anchor, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
+}
+
 /* Out of builder_event, whose scalar path then calls nothing and saves no
  * registers (the copy needs them). */
 static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
@@ -430,6 +463,8 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
     build_frame *f = b->top;
+    if (ev->anchor) /* a shared str or bytes: its own blob, kept for the REFs */
+        return anchored_blob(b, ev);
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && f && f->slot.type == BRINE_DICT && f->children % 2 == 0) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
@@ -450,7 +485,7 @@ static BRINEP_NOINLINE int boxed(builder *b, const brine_event *ev)
     if (ev->kind == BRINE_EV_BIGINT) {
         if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
             return brinep_nomem(b->sink.err);
-        return attach(b, v);
+        return ev->anchor ? anchored(b, ev->anchor, v) : attach(b, v);
     }
     brinep_complex *cx = brinep_alloc(b->doc, sizeof *cx);
     if (!cx)
@@ -508,6 +543,7 @@ static void builder_destroy(brine_sink *sink)
         return;
     brinep_stack_destroy(&b->stack);
     brinep_stack_destroy(&b->scratch);
+    brinep_stack_destroy(&b->scalars);
     brinep_map_destroy(&b->anchors);
     brine_free(b);
 }
@@ -527,12 +563,13 @@ brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err
     b->sink.event = builder_event;
     b->sink.finish = builder_finish;
     b->sink.destroy = builder_destroy;
-    b->sink.flags = BRINE_SINK_REFS; /* it restores anchors and references */
+    b->sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS; /* it restores anchors and references */
     b->sink.err = err;
     b->doc = doc;
     b->max_depth = max_depth ? max_depth : doc->max_depth;
     brinep_stack_init(&b->stack, sizeof(build_frame));
     brinep_stack_init(&b->scratch, sizeof(brine_value));
+    brinep_stack_init(&b->scalars, sizeof(brine_value));
     brinep_map_init(&b->anchors);
     return &b->sink;
 }

@@ -307,10 +307,25 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
         uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
         if (!kind)
             return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
-        if (*kind != BRINE_EV_TUPLE && checker_in_key(c))
+        if (is_begin((brine_event_kind)*kind) && *kind != BRINE_EV_TUPLE && checker_in_key(c))
             return checker_unhashable(c, (brine_event_kind)*kind);
         break;
     }
+    case BRINE_EV_STR:
+    case BRINE_EV_BYTES:
+    case BRINE_EV_BIGINT:
+        if (ev->anchor) { /* a shared scalar (BRINE_SINK_SCALAR_REFS), which REFs may name */
+            int added;
+            if (!(sink->flags & BRINE_SINK_SCALAR_REFS))
+                return checker_fail(c, BRINE_E_REF, "an anchor on a scalar, which the encoder does not take");
+            uint64_t *kind = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+            if (!kind)
+                return brinep_nomem(sink->err);
+            if (!added)
+                return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+            *kind = (uint64_t)ev->kind;
+        }
+        break;
     default: break;
     }
     if ((rc = c->next->event(c->next, ev)) != BRINE_OK) {

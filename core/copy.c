@@ -1,6 +1,7 @@
 /* copy.c: deep copy of a graph into a document (brine_value_copy),
  * preserving sharing and cycles. Immutable blocks (str, bytes, big ints,
- * complexes) are shared when copying within one document, else copied. */
+ * complexes) are shared when copying within one document, else copied
+ * (a blob shared in the source once, see copy_blob). */
 #include <string.h>
 
 #include "internal.h"
@@ -66,6 +67,33 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
     }
 }
 
+/* Copies a blob of another document into c's. A blob the source may share
+ * between slots (its shared_blobs flag) is copied once, through the map of
+ * nodes (blob and node addresses never coincide), and shared again: a
+ * million slots of one 1 MB str must not become a million copies. */
+static int copy_blob(copier *c, brinep_blob *src, brinep_blob **dst)
+{
+    uint64_t *known = NULL;
+    int added = 1;
+    if (src->doc->shared_blobs && src->len >= BRINEP_SHARE_MIN) {
+        if (!(known = brinep_map_upsert(&c->nodes, (uint64_t)(uintptr_t)src, &added)))
+            return brinep_nomem(c->err);
+        if (!added) {
+            *dst = (brinep_blob *)(uintptr_t)*known;
+            c->doc->shared_blobs = 1;
+            return BRINE_OK;
+        }
+    }
+    if (!(*dst = brinep_blob_new(c->doc, src->data, src->len))) {
+        if (known)
+            brinep_map_remove(&c->nodes, (uint64_t)(uintptr_t)src);
+        return brinep_nomem(c->err);
+    }
+    if (known)
+        *known = (uint64_t)(uintptr_t)*dst;
+    return BRINE_OK;
+}
+
 /* Copies the slot src into *dst: scalars by value, containers by finding
  * or creating their copy (a new one gets a frame to be filled). *pushed is
  * set when a frame was pushed. */
@@ -75,15 +103,16 @@ static int copy_slot(copier *c, const brine_value *src, brine_value *dst, int *p
     *dst = *src;
     switch (src->type) {
     case BRINE_INT:
-        if (src->sub != BRINEP_INT_BIG || src->as.blob->doc == c->doc)
+        if (src->sub != BRINEP_INT_BIG)
             return BRINE_OK;
         /* fall through */
     case BRINE_STR:
     case BRINE_BYTES:
-        if (src->as.blob->doc != c->doc &&
-            !(dst->as.blob = brinep_blob_new(c->doc, src->as.blob->data, src->as.blob->len)))
-            return brinep_nomem(c->err);
-        return BRINE_OK;
+        if (src->as.blob->doc == c->doc) {
+            c->doc->shared_blobs = 1; /* the same blob in a second slot */
+            return BRINE_OK;
+        }
+        return copy_blob(c, src->as.blob, &dst->as.blob);
     case BRINE_COMPLEX:
         if (src->as.cx->doc != c->doc) {
             if (!(dst->as.cx = brinep_alloc(c->doc, sizeof *dst->as.cx)))

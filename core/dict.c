@@ -632,6 +632,7 @@ static int check_link(const brinep_dict *d, const brine_value *v, const char *wh
     if (owner && owner != d->doc)
         return brine_error_set(err, BRINE_E_INVALID,
                                "a %s from another document cannot be stored here; copy it with brine_value_copy", what);
+    brinep_note_store(d->doc, v); /* v's blob may now be in two slots */
     return BRINE_OK;
 }
 

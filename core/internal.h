@@ -142,6 +142,13 @@ struct brine_doc {
     size_t max_depth;
     uint64_t seed; /* hash seed, random per document */
     brine_value root;
+    /* A str, bytes or big-int blob may be pointed at by two slots: set by
+     * the paths that store an existing blob again (value API stores, a copy
+     * within the document, the builder's scalar REF), never by decoding
+     * fresh events. The walker looks for shared blobs only when it is set
+     * (walk.c). A flag, not a link count in each blob: the borrowed
+     * strings planned in #23 point into the input and have no header. */
+    int shared_blobs;
 };
 
 /* Blocks above this many bytes get a chunk of their own. */
@@ -188,6 +195,27 @@ static inline brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t
 }
 
 /* ---- values (core/value.c, core/dict.c) ------------------------------- */
+
+/* The blob a str, bytes or big-int slot points at, or NULL. */
+static inline brinep_blob *brinep_slot_blob(const brine_value *v)
+{
+    return v->type == BRINE_STR || v->type == BRINE_BYTES || (v->type == BRINE_INT && v->sub == BRINEP_INT_BIG)
+               ? v->as.blob
+               : NULL;
+}
+
+/* A slot of doc is about to be stored into another slot of doc: if it
+ * points at a blob, that blob may now be shared (brine_doc.shared_blobs). */
+static inline void brinep_note_store(brine_doc *doc, const brine_value *v)
+{
+    if (brinep_slot_blob(v))
+        doc->shared_blobs = 1;
+}
+
+/* Blobs shorter than this are never anchored (BRINE_SINK_SCALAR_REFS):
+ * the walker sends them again and the builder copies them again. See
+ * walk.c for the measurement behind the figure. */
+#define BRINEP_SHARE_MIN 16
 
 /* The container node a slot points at, or NULL for scalars. */
 static inline void *brinep_node(const brine_value *v)

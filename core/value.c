@@ -194,8 +194,9 @@ const void *brine_bytes_get(const brine_value *v, size_t *len)
     return ok ? v->as.blob->data : NULL;
 }
 
-/* BRINE_OK if item may be stored in a container of doc. */
-static int check_link(const brine_doc *doc, const brine_value *item, brine_error *err)
+/* BRINE_OK if item may be stored in a container of doc; the store may put
+ * item's blob in a second slot (brinep_note_store). */
+static int check_link(brine_doc *doc, const brine_value *item, brine_error *err)
 {
     if (!item)
         return brine_error_set(err, BRINE_E_INVALID, "the value to store is NULL");
@@ -204,6 +205,7 @@ static int check_link(const brine_doc *doc, const brine_value *item, brine_error
         return brine_error_set(err, BRINE_E_INVALID,
                                "a %s from another document cannot be stored here; copy it with brine_value_copy",
                                brine_type_name((brine_type)item->type));
+    brinep_note_store(doc, item);
     return BRINE_OK;
 }
 

@@ -1,8 +1,9 @@
 /* evtext.c: a test-only format plugin that writes each event as a short text
  * token, so engine tests can read what the walker sent and feed the builder
  * hand-written streams. Compiled several times with different macros: as
- * "evtext" (stores references), "evplain" (does not), "evdup" (a second
- * plugin claiming the name evtext), and "badabi" (a wrong ABI number).
+ * "evtext" (stores references, scalar ones too), "evplain" (does not),
+ * "evdup" (a second plugin claiming the name evtext), and "badabi" (a wrong
+ * ABI number).
  *
  * Tokens, separated by one space: N T F i<int64> u<uint64> b<hex LE>
  * f<hex bits> c<hex>,<hex> s<len>:<bytes> y<len>:<bytes> [<count> (<count>
@@ -105,7 +106,7 @@ static brine_sink *ev_encoder_new(brine_output *out, const brine_options *opts, 
     }
     e->sink.event = ev_event;
     e->sink.destroy = ev_destroy;
-    e->sink.flags = EV_REFS ? BRINE_SINK_REFS : 0;
+    e->sink.flags = EV_REFS ? BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS : 0;
     e->sink.err = err;
     e->out = out;
     return &e->sink;

@@ -479,11 +479,44 @@ def sklearn_cases():
                 passed += 1
 
 
+def shared_scalar_cases():
+    """A str or bytes CPython memoized and fetched again stays one object
+    through brine's pickle -> pickle (the walker anchors it, the writer
+    memoizes it), and brine's output is no bigger than CPython's."""
+    global failures, passed
+    s = "a str longer than sixteen bytes, " * 4
+    b = bytes(range(40))
+    value = [s, s, (s, b), (s, b), b, {s: s}, [s] * 5]
+    for proto in (2, 3, 4, 5):
+        raw = pickle.dumps(value, proto)
+        for out_proto in (2, 3, 4, 5):
+            rc, out, err = brine_run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % out_proto], raw)
+            name = "shared scalars (protocol %d -> %d)" % (proto, out_proto)
+            if rc != 0:
+                print("FAIL %s: brine failed: %s" % (name, err))
+                failures += 1
+                continue
+            got = pickle.loads(out)
+            if got != value:
+                print("FAIL %s: a different value back: %r" % (name, got))
+                failures += 1
+            elif not (got[1] is got[0] and got[2][0] is got[0] and got[6][4] is got[0] and next(iter(got[5])) is got[0]
+                      and got[4] is got[2][1] and got[3][1] is got[4]):
+                print("FAIL %s: the shared str or bytes came back as copies" % name)
+                failures += 1
+            elif len(out) > len(pickle.dumps(value, out_proto)) + 16:
+                print("FAIL %s: %d bytes, CPython writes %d" % (name, len(out), len(pickle.dumps(value, out_proto))))
+                failures += 1
+            else:
+                passed += 1
+
+
 scalar_cases()
 container_cases()
 sharing_cases()
 model_cases()
 error_cases()
 sklearn_cases()
+shared_scalar_cases()
 print("pickle_write: %d passed, %d failed" % (passed, failures))
 sys.exit(1 if failures else 0)

@@ -407,6 +407,147 @@ START_TEST(test_a_container_key_in_a_dict_of_unknown_count)
 }
 END_TEST
 
+/* ---- shared scalars (BRINE_SINK_SCALAR_REFS) ------------------------------ */
+
+#define STR20 "twenty bytes of text"
+#define STR20_TOKEN "s20:" STR20
+
+/* Transcodes in with evtext's decoder into `to` (options opts); the text
+ * written, or NULL with err filled. */
+static char *transcode_text(const char *in, const brine_plugin *to, const brine_options *opts, brine_error *err)
+{
+    brine_source src;
+    brine_output out;
+    size_t len;
+    brine_error_clear(err);
+    brine_source_init_buffer(&src, in, strlen(in));
+    brine_output_init_buffer(&out, err);
+    char *text = NULL;
+    if (brine_transcode(evtext, &src, NULL, to, &out, opts, NULL, err) == BRINE_OK)
+        text = brine_output_take(&out, &len);
+    brine_output_destroy(&out);
+    return text;
+}
+
+START_TEST(test_walker_anchors_a_shared_str_for_a_sink_that_takes_scalar_refs)
+{
+    /* [s, s, t, t, b, b, u]: s and b (20 bytes) shared, t shared but short,
+     * u (20 bytes) stored once: only s and b get an anchor, at their first
+     * visit, in one id space with containers. */
+    brine_error err;
+    brine_doc *doc = brine_doc_new();
+    brine_value *root = brine_list_new(doc, NULL), *inner = brine_list_new(doc, NULL);
+    brine_value *s = brine_str_new_cstr(doc, STR20, NULL), *t = brine_str_new_cstr(doc, "short", NULL);
+    brine_value *b = brine_bytes_new(doc, STR20, 20, NULL), *u = brine_str_new_cstr(doc, STR20, NULL);
+    brine_value *items[] = {s, s, t, t, inner, inner, b, b, u};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        ck_assert_int_eq(brine_seq_append(root, items[i], &err), BRINE_OK);
+    char *text = encode(evtext, root, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "[9 &1" STR20_TOKEN " *1 s5:short s5:short &2[0 ] *2 &3y20:" STR20 " *3 " STR20_TOKEN " ] ");
+    brine_free(text);
+    /* A sink without the flag gets every copy and no anchor on a scalar. */
+    text = encode(evplain, root, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "[9 " STR20_TOKEN " " STR20_TOKEN " s5:short s5:short [0 ] [0 ] y20:" STR20 " y20:" STR20
+                           " " STR20_TOKEN " ] ");
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_equal_strs_decoded_from_events_are_not_anchored)
+{
+    /* Two equal strs built from two events are two blobs: the walker sends
+     * them as they came (and, the document never having stored a blob
+     * twice, does not even look). */
+    brine_error err;
+    const char *in = "[2 " STR20_TOKEN " " STR20_TOKEN " ] ";
+    brine_doc *doc = decode(evtext, in, 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    char *text = encode(evtext, brine_doc_root(doc), 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, in);
+    brine_free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_builder_stores_a_scalar_ref_as_the_same_blob)
+{
+    /* A 100,000-byte str anchored once and referenced 1,000 times: the
+     * document grows by one 16-byte slot per reference, not by a copy. */
+    enum { LEN = 100000, REFS = 1000 };
+    brine_error err;
+    size_t cap = LEN + 64 + REFS * 4, n = 0;
+    char *in = malloc(cap);
+    ck_assert_ptr_nonnull(in);
+    n += (size_t)snprintf(in + n, cap - n, "[%d &1s%d:", REFS + 1, LEN);
+    memset(in + n, 'x', LEN);
+    n += LEN;
+    for (int i = 0; i < REFS; i++)
+        n += (size_t)snprintf(in + n, cap - n, " *1");
+    snprintf(in + n, cap - n, " ] ");
+    brine_doc *doc = decode(evtext, in, 0, &err);
+    ck_assert_msg(doc, "%s", err.message);
+    ck_assert_uint_lt(brine_doc_memory(doc), LEN + (REFS + 1) * 16 + 64 * 1024);
+    brine_value *root = brine_doc_root(doc);
+    ck_assert_uint_eq(brine_seq_count(root), REFS + 1);
+    size_t first_len, last_len;
+    const char *first = brine_str_get(brine_seq_get(root, 0), &first_len);
+    const char *last = brine_str_get(brine_seq_get(root, REFS), &last_len);
+    ck_assert_uint_eq(last_len, LEN);
+    ck_assert_ptr_eq(first, last); /* one immutable block */
+    ck_assert_int_eq(brine_value_equal(brine_seq_get(root, 0), brine_seq_get(root, REFS), 0, &err), 1);
+    /* Encoded again for a sink that takes scalar refs: the same stream. */
+    char *text = encode(evtext, root, 0, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, in);
+    brine_free(text);
+    /* A copy into another document keeps one block too. */
+    brine_doc *other = brine_doc_new();
+    brine_value *copy = brine_value_copy(other, root, 0, &err);
+    ck_assert_msg(copy, "%s", err.message);
+    ck_assert_uint_lt(brine_doc_memory(other), LEN + (REFS + 1) * 16 + 64 * 1024);
+    ck_assert_int_eq(brine_value_equal(copy, root, 0, &err), 1);
+    brine_doc_free(other);
+    brine_doc_free(doc);
+    free(in);
+}
+END_TEST
+
+START_TEST(test_scalar_refs_reach_only_encoders_that_take_them)
+{
+    brine_error err;
+    const char *in = "[2 &1" STR20_TOKEN " *1 ] ";
+    /* Streamed into an encoder that takes them: through the checker as is. */
+    char *text = transcode_text(in, evtext, NULL, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, in);
+    brine_free(text);
+    /* Into one without references: through a graph, written out twice. */
+    text = transcode_text(in, evplain, NULL, &err);
+    ck_assert_msg(text, "%s", err.message);
+    ck_assert_str_eq(text, "[2 " STR20_TOKEN " " STR20_TOKEN " ] ");
+    brine_free(text);
+    /* Into one that stores container references only (msgpack -O refs), a
+     * decoder that anchors a scalar anyway is refused, with the path. */
+    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
+    const brine_plugin *msgpack = brine_registry_find(reg, "msgpack");
+    ck_assert_ptr_nonnull(msgpack);
+    const char *refs[] = {"refs"};
+    brine_options opts = {.count = 1, .items = refs};
+    ck_assert_ptr_null(transcode_text(in, msgpack, &opts, &err));
+    ck_assert_int_eq(err.code, BRINE_E_REF);
+    ck_assert_str_eq(err.path, "$[0]");
+    /* A REF naming an anchor no str, bytes or big int may carry (an int's)
+     * names nothing. */
+    ck_assert_ptr_null(decode(evtext, "[2 &1i5 *1 ] ", 0, &err));
+    ck_assert_int_eq(err.code, BRINE_E_REF);
+    ck_assert_str_eq(err.path, "$[1]");
+}
+END_TEST
+
 START_TEST(test_builder_restores_shared_identity)
 {
     brine_error err;
@@ -946,6 +1087,10 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_walker_sends_every_scalar_kind);
     tcase_add_test(tc, test_exponential_expansion_of_shared_containers_stops_with_an_error);
     tcase_add_test(tc, test_expanding_a_shared_str_stops_at_the_byte_limit_with_the_path);
+    tcase_add_test(tc, test_walker_anchors_a_shared_str_for_a_sink_that_takes_scalar_refs);
+    tcase_add_test(tc, test_equal_strs_decoded_from_events_are_not_anchored);
+    tcase_add_test(tc, test_builder_stores_a_scalar_ref_as_the_same_blob);
+    tcase_add_test(tc, test_scalar_refs_reach_only_encoders_that_take_them);
     tcase_add_test(tc, test_builder_restores_shared_identity);
     tcase_add_test(tc, test_builder_restores_a_list_that_contains_itself);
     tcase_add_test(tc, test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path);

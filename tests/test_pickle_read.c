@@ -4,10 +4,13 @@
  * code and offset, and the golden files of data/pickle (expected.tsv beside
  * them), each of whose truncations must fail cleanly. */
 #include <check.h>
+#include <malloc.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <brine/format.h>
 
@@ -794,6 +797,199 @@ START_TEST(test_mutated_golden_files_decode_or_fail_cleanly)
 }
 END_TEST
 
+/* ---- amplification and flooding (issue #16) ------------------------------ */
+
+/* X of len bytes of 'a', PUT 1, then gets BINGETs of it, all in one list. */
+static unsigned char *many_gets(size_t len, size_t gets, size_t *size)
+{
+    unsigned char *p = malloc(len + 2 * gets + 32), *q = p;
+    ck_assert_ptr_nonnull(p);
+    memcpy(q, "\x80\x02]q\x00(X", 7);
+    q += 7;
+    for (int i = 0; i < 4; i++)
+        *q++ = (unsigned char)(len >> (8 * i));
+    memset(q, 'a', len);
+    q += len;
+    memcpy(q, "q\x01", 2);
+    q += 2;
+    for (size_t i = 0; i < gets; i++, q += 2)
+        memcpy(q, "h\x01", 2);
+    memcpy(q, "e.", 2);
+    *size = (size_t)(q + 2 - p);
+    return p;
+}
+
+START_TEST(test_a_str_fetched_1000_times_from_the_memo_is_stored_once)
+{
+    /* 1 MB in, 1,001 slots of one str: the document once took ~1 GB. */
+    enum { LEN = 1 << 20, GETS = 1000 };
+    brine_error err;
+    size_t size, n0, n1;
+    unsigned char *in = many_gets(LEN, GETS, &size);
+    brine_doc *doc = dec(in, size, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    ck_assert_uint_lt(brine_doc_memory(doc), 2 * LEN);
+    brine_value *root = brine_doc_root(doc);
+    ck_assert_uint_eq(brine_seq_count(root), GETS + 1);
+    const char *first = brine_str_get(brine_seq_get(root, 0), &n0);
+    const char *last = brine_str_get(brine_seq_get(root, GETS), &n1);
+    ck_assert_uint_eq(n1, LEN);
+    ck_assert_ptr_eq(first, last);
+    ck_assert_int_eq(last[LEN - 1], 'a');
+    /* pickle -> pickle writes the str once and GETs it (CPython's size). */
+    brine_source src;
+    brine_output out;
+    size_t out_len;
+    brine_source_init_buffer(&src, in, size);
+    ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+    ck_assert_int_eq(brine_transcode(pk, &src, NULL, pk, &out, NULL, NULL, &err), BRINE_OK);
+    unsigned char *bytes = brine_output_take(&out, &out_len);
+    brine_output_destroy(&out);
+    ck_assert_uint_lt(out_len, LEN + 4 * GETS + 64);
+    brine_doc *again = dec(bytes, out_len, &err);
+    ck_assert_msg(again != NULL, "%s", err.message);
+    ck_assert_int_eq(brine_value_equal(brine_doc_root(again), root, 0, &err), 1);
+    ck_assert_ptr_eq(brine_str_get(brine_seq_get(brine_doc_root(again), 0), NULL),
+                     brine_str_get(brine_seq_get(brine_doc_root(again), GETS), NULL));
+    brine_doc_free(again);
+    brine_free(bytes);
+    brine_doc_free(doc);
+    free(in);
+}
+END_TEST
+
+/* Heap bytes held through brine_malloc, and their peak. */
+static size_t heap_now, heap_peak;
+
+static void heap_add(void *p, ptrdiff_t sign)
+{
+    if (p) {
+        heap_now += (size_t)(sign * (ptrdiff_t)malloc_usable_size(p));
+        if (heap_now > heap_peak)
+            heap_peak = heap_now;
+    }
+}
+static void *heap_malloc(size_t n)
+{
+    void *p = malloc(n);
+    heap_add(p, 1);
+    return p;
+}
+static void *heap_realloc(void *p, size_t n)
+{
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = realloc(p, n);
+    if (q) {
+        heap_now -= old;
+        heap_add(q, 1);
+    }
+    return q;
+}
+static void heap_free(void *p)
+{
+    heap_add(p, -1);
+    free(p);
+}
+
+START_TEST(test_memo_entries_cost_at_most_32_bytes_each)
+{
+    /* A million MEMOIZEs of one None: the old table of 32-byte entries at
+     * load 1/2, rehashed as it grew, peaked at ~100 bytes an entry. */
+    enum { N = 1000000 };
+    brine_error err;
+    unsigned char *in = malloc(N + 4);
+    ck_assert_ptr_nonnull(in);
+    memcpy(in, "\x80\x04N", 3);
+    memset(in + 3, 0x94, N);
+    in[N + 3] = '.';
+    brine_release_memory();
+    brine_set_allocator(heap_malloc, heap_realloc, heap_free);
+    heap_now = heap_peak = 0;
+    brine_doc *doc = dec(in, N + 4, &err);
+    size_t peak = heap_peak;
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_doc_free(doc);
+    brine_set_allocator(NULL, NULL, NULL);
+    ck_assert_msg(peak < (size_t)N * 32, "peak %zu bytes for %d memo entries", peak, N);
+    free(in);
+}
+END_TEST
+
+/* The reader's old memo hash, which is invertible. */
+static uint64_t old_unhash(uint64_t h)
+{
+    /* k ^= k >> 33; k *= C; k ^= k >> 33, undone: x ^= x >> 33 is its own
+     * inverse, and C's inverse mod 2^64 is found by Newton's iteration. */
+    const uint64_t c = UINT64_C(0xff51afd7ed558ccd);
+    uint64_t inv = c;
+    for (int i = 0; i < 6; i++)
+        inv *= 2 - c * inv;
+    h ^= h >> 33;
+    h *= inv;
+    h ^= h >> 33;
+    return h;
+}
+
+/* A protocol-0 pickle: None, then text PUTs of it under the n keys, STOP. */
+static char *puts_of(const uint64_t *keys, size_t n, size_t *size)
+{
+    char *p = malloc(n * 24 + 8);
+    size_t len = 0;
+    ck_assert_ptr_nonnull(p);
+    p[len++] = 'N';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(p + len, "p%llu\n", (unsigned long long)keys[i]);
+    p[len++] = '.';
+    *size = len;
+    return p;
+}
+
+static double decode_seconds(const char *in, size_t size)
+{
+    brine_error err;
+    double best = 1e9;
+    for (int run = 0; run < 3; run++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        brine_doc *doc = dec(in, size, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ck_assert_msg(doc != NULL, "%s", err.message);
+        brine_doc_free(doc);
+        double t = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+START_TEST(test_colliding_memo_keys_cost_no_more_than_ordinary_ones)
+{
+    /* 100,000 PUT keys whose old hashes share their low 24 bits (so they
+     * all collided in every table up to 2^24 slots: seconds, quadratic),
+     * against 100,000 keys spread as ordinary large keys are. */
+    enum { N = 100000 };
+    uint64_t *bad = malloc(N * sizeof *bad), *good = malloc(N * sizeof *good);
+    ck_assert_ptr_nonnull(bad);
+    ck_assert_ptr_nonnull(good);
+    size_t n = 0;
+    for (uint64_t i = 1; n < N; i++) {
+        uint64_t k = old_unhash(i << 24);
+        if (k < (UINT64_C(1) << 60) && k > (UINT64_C(1) << 32))
+            bad[n++] = k;
+    }
+    for (size_t i = 0; i < N; i++)
+        good[i] = (UINT64_C(1) << 32) + (uint64_t)i * UINT64_C(0x9E3779B97F4A7) % (UINT64_C(1) << 59);
+    size_t bad_size, good_size;
+    char *bad_in = puts_of(bad, N, &bad_size), *good_in = puts_of(good, N, &good_size);
+    double t_bad = decode_seconds(bad_in, bad_size), t_good = decode_seconds(good_in, good_size);
+    ck_assert_msg(t_bad < 4 * t_good + 0.05, "colliding keys %.3f s, ordinary keys %.3f s", t_bad, t_good);
+    free(bad_in);
+    free(good_in);
+    free(bad);
+    free(good);
+}
+END_TEST
+
 static Suite *pickle_suite(void)
 {
     Suite *s = suite_create("pickle_read");
@@ -834,6 +1030,9 @@ static Suite *pickle_suite(void)
     tcase_add_test(tc, test_depth_built_top_down_is_caught_by_the_walk);
     tcase_add_test(tc, test_golden_files_read_as_expected_and_every_truncation_fails);
     tcase_add_test(tc, test_mutated_golden_files_decode_or_fail_cleanly);
+    tcase_add_test(tc, test_a_str_fetched_1000_times_from_the_memo_is_stored_once);
+    tcase_add_test(tc, test_memo_entries_cost_at_most_32_bytes_each);
+    tcase_add_test(tc, test_colliding_memo_keys_cost_no_more_than_ordinary_ones);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
  * brine memoizes shared containers only). tests/pickle_write.py checks that
  * pickle.loads gives the values back.
  */
+#define _GNU_SOURCE /* memmem */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +569,62 @@ START_TEST(test_a_model_met_again_inside_its_own_args_is_fetched_back)
 }
 END_TEST
 
+START_TEST(test_shared_strs_bytes_and_big_ints_are_written_once_and_fetched)
+{
+    /* [s, t, t, g1, g2, m, s, b, b, n, n]: s a 24-byte str also inside the
+     * shared tuple t (a record); g1 and g2 pickle.global models whose args
+     * share the module name m, which GLOBAL writes as text (the writer
+     * keeps m's bytes for that); b shared bytes, n a shared big int. Every
+     * protocol gives the very values back, s and b as one block each. */
+    static const unsigned char big[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+    brine_error err;
+    brine_doc *doc = brine_doc_new();
+    brine_value *root = brine_list_new(doc, &err), *t = brine_tuple_new(doc, &err);
+    brine_value *s = brine_str_new_cstr(doc, "a str shared by 4 slots", &err);
+    brine_value *m = brine_str_new_cstr(doc, "a.long.module.name", &err);
+    brine_value *b = brine_bytes_new(doc, "twenty shared bytes.", 20, &err);
+    brine_value *n = brine_int_new_bytes(doc, big, sizeof big, &err);
+    brine_value *g[2];
+    for (int i = 0; i < 2; i++) {
+        g[i] = brine_model_new(doc, "pickle.global", 13, &err);
+        brine_value *args = brine_tuple_new(doc, &err);
+        ck_assert_int_eq(brine_seq_append(args, m, &err), BRINE_OK);
+        ck_assert_int_eq(brine_seq_append(args, brine_str_new_cstr(doc, i ? "Two" : "One", &err), &err), BRINE_OK);
+        ck_assert_int_eq(brine_model_set_args(g[i], args, &err), BRINE_OK);
+    }
+    ck_assert_int_eq(brine_seq_append(t, s, &err), BRINE_OK);
+    ck_assert_int_eq(brine_seq_append(t, s, &err), BRINE_OK);
+    brine_value *items[] = {s, t, t, g[0], g[1], m, s, b, b, n, n};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        ck_assert_int_eq(brine_seq_append(root, items[i], &err), BRINE_OK);
+    for (int proto = 2; proto <= 5; proto++) {
+        char p[32];
+        const char *items_opt[] = {p};
+        brine_options opts = {.count = 1, .items = items_opt};
+        void *data;
+        size_t len, slen;
+        snprintf(p, sizeof p, "protocol=%d", proto);
+        ck_assert_msg(brine_encode_buffer(pk, root, &opts, &data, &len, &err) == BRINE_OK, "protocol %d: %s", proto,
+                      err.message);
+        /* The str and the bytes once each (not four and two times). */
+        ck_assert_ptr_nonnull(memmem(data, len, "a str shared by 4 slots", 23));
+        const char *after = (const char *)memmem(data, len, "a str shared by 4 slots", 23) + 23;
+        ck_assert_ptr_null(memmem(after, len - (size_t)(after - (const char *)data), "a str shared", 12));
+        brine_doc *back = brine_decode_buffer(pk, data, len, NULL, &err);
+        ck_assert_msg(back != NULL, "protocol %d: %s", proto, err.message);
+        brine_value *r = brine_doc_root(back);
+        ck_assert_msg(brine_value_equal(r, root, 0, &err) == 1, "protocol %d: not the same value back", proto);
+        const char *first = brine_str_get(brine_seq_get(r, 0), &slen);
+        ck_assert_ptr_eq(first, brine_str_get(brine_seq_get(r, 6), NULL));
+        ck_assert_ptr_eq(first, brine_str_get(brine_seq_get(brine_seq_get(r, 1), 1), NULL));
+        ck_assert_ptr_eq(brine_bytes_get(brine_seq_get(r, 7), NULL), brine_bytes_get(brine_seq_get(r, 8), NULL));
+        brine_doc_free(back);
+        brine_free(data);
+    }
+    brine_doc_free(doc);
+}
+END_TEST
+
 /* ---- allocation failures ------------------------------------------------------ */
 
 static long fail_countdown = -1; /* allocations left before one fails; -1: never */
@@ -645,6 +702,7 @@ static Suite *pickle_write_suite(void)
     tcase_add_test(tc, test_unannounced_counts_get_cpython_forms);
     tcase_add_test(tc, test_malformed_event_streams_are_refused);
     tcase_add_test(tc, test_a_model_met_again_inside_its_own_args_is_fetched_back);
+    tcase_add_test(tc, test_shared_strs_bytes_and_big_ints_are_written_once_and_fetched);
     tcase_add_test(tc, test_every_allocation_failure_is_reported_cleanly);
     suite_add_tcase(s, tc);
     return s;

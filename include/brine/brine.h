@@ -16,8 +16,13 @@
  * (null, bool, int, float, complex, str, bytes) are stored by value in the
  * slot; containers (list, tuple, dict, model) are nodes that slots point at.
  * Storing a container in two places shares the node, as in Python; storing a
- * scalar copies it. Handles returned by constructors stay valid as long as
- * the document lives. Handles returned by getters on a container
+ * scalar copies it. (The data of a str, bytes or big int is an immutable
+ * block that several slots of one document may share: a value stored
+ * twice, a copy within the document, a string the input stores once and
+ * references many times. This is invisible to users, as equality,
+ * printing and encoding are unchanged, but keeps memory proportional to
+ * the input.) Handles returned by constructors stay valid as long as the
+ * document lives. Handles returned by getters on a container
  * (brine_seq_get, brine_dict_get, brine_dict_next, brine_model_args ...)
  * point into that container and stay valid until the container is next
  * modified. Containers themselves never move: any handle to a container

@@ -34,6 +34,14 @@ extern "C" {
  * same container (which may still be open: that is a cycle). Producers only
  * anchor containers that are referenced again; ids are unique within a
  * stream and need not be dense.
+ *
+ * Shared scalars, only for a sink with BRINE_SINK_SCALAR_REFS: a STR, BYTES
+ * or BIGINT event may carry a nonzero `anchor` too (one id space with the
+ * containers), and a later REF naming it stands for an equal scalar (a
+ * sink may store the same immutable bytes again, or write a back-reference,
+ * or the value again). Producers anchor a scalar only for such a sink and
+ * only when it is met again. A sink without the flag (every plugin built
+ * for ABI 1) never sees an anchor on a scalar or a REF to one.
  * ------------------------------------------------------------------------ */
 
 typedef enum brine_event_kind {
@@ -95,6 +103,13 @@ struct brine_sink {
  * container out again each time it is met and fails with BRINE_E_CYCLE on
  * a cycle, like Python's json module. */
 #define BRINE_SINK_REFS 1u
+
+/* With BRINE_SINK_REFS: the sink also takes anchors on STR, BYTES and
+ * BIGINT events and REFs to them (see Events). The walker then anchors a
+ * str, bytes or big int whose data two or more slots share (16 bytes or
+ * more), so that a string stored once and referenced a million times is
+ * sent once. The builder and the pickle encoder declare it. */
+#define BRINE_SINK_SCALAR_REFS 2u
 
 /* ------------------------------------------------------------------------
  * Byte sources: a window of input bytes [cur, end) that decoders read with
@@ -333,10 +348,14 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
  * (found by a counting pass first, so only shared nodes get an anchor); ids
  * are 1, 2, 3... in order of first visit, so output is deterministic.
  * Without it, shared containers are sent again and a cycle fails with
- * BRINE_E_CYCLE naming the path. Nesting deeper than max_depth (0: v's
- * document's limit) fails with BRINE_E_DEPTH, and sending more than the
- * default expansion limit (see brine_options) with BRINE_E_RANGE. The
- * walker does not destroy the sink. */
+ * BRINE_E_CYCLE naming the path. With BRINE_SINK_SCALAR_REFS too, strs,
+ * bytes and big ints of 16 bytes or more whose data two or more slots share
+ * are anchored and sent as REF likewise (found by a pass that runs only
+ * when the document may share data between slots: see brine.h, VALUES AND
+ * HANDLES). Nesting deeper than max_depth (0: v's document's limit) fails
+ * with BRINE_E_DEPTH, and sending more than the default expansion limit
+ * (see brine_options) with BRINE_E_RANGE. The walker does not destroy the
+ * sink. */
 BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_depth, brine_error *err);
 
 /* brine_walk with the depth limit (0: v's document's) and the expansion
@@ -346,7 +365,9 @@ BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_dept
 BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts,
                                  brine_error *err);
 
-/* A sink that builds the events' value into doc. Refs to unknown anchors
+/* A sink that builds the events' value into doc (flags BRINE_SINK_REFS |
+ * BRINE_SINK_SCALAR_REFS: a REF to an anchored str, bytes or big int stores
+ * the same data in one more slot, at the cost of the slot). Refs to unknown anchors
  * fail with BRINE_E_REF, nesting deeper than max_depth (0: doc's limit)
  * with BRINE_E_DEPTH, malformed streams (END without begin, a model whose
  * args are not a tuple, an unhashable key) with BRINE_E_INVALID or

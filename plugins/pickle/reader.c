@@ -8,6 +8,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <xxhash.h>
 
 #include "reader.h"
 
@@ -164,57 +168,111 @@ static int pk_pop_mark(pk_dec *d, size_t *first)
 }
 
 /* ------------------------------------------------------------------------
- * Memo: a sparse table, since PUT may name any key.
+ * Memo: a dense array for the keys pickles use (MEMOIZE, and PUT keys in
+ * order), a keyed hash table for the others, since PUT may name any key.
+ * A key joins the array when it is below twice the entries set plus 64,
+ * so the array stays within a small factor of the entries it holds (the
+ * old table of 32-byte entries at load 1/2 cost 150 bytes an entry at 2e7
+ * MEMOIZEs, counting the copy made while it grew). The table's hash is
+ * XXH3 with a seed drawn once per decode (and only if a sparse key comes):
+ * the old fixed hash was invertible, so keys that all collide could be
+ * computed offline (100k of them took seconds, each probing all others).
  * ------------------------------------------------------------------------ */
 
-static uint64_t pk_hash(uint64_t k)
+uint64_t pk_seed(const void *d)
 {
-    k ^= k >> 33;
-    k *= UINT64_C(0xff51afd7ed558ccd);
-    k ^= k >> 33;
-    return k;
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+        return seed;
+    struct {
+        const void *addr;
+        struct timespec ts;
+    } mix;
+    memset(&mix, 0, sizeof mix);
+    mix.addr = d;
+    clock_gettime(CLOCK_MONOTONIC, &mix.ts);
+    return XXH3_64bits(&mix, sizeof mix);
 }
 
-static pk_memo_entry *pk_memo_find(const pk_dec *d, uint64_t key)
+static size_t pk_sparse_home(const pk_dec *d, uint64_t key)
+{
+    return (size_t)XXH3_64bits_withSeed(&key, sizeof key, d->sparse_seed) & (d->sparse_cap - 1);
+}
+
+static pk_memo_entry *pk_sparse_find(const pk_dec *d, uint64_t key)
 {
     size_t i;
-    if (!d->memo_cap)
+    if (!d->sparse_count)
         return NULL;
-    for (i = pk_hash(key) & (d->memo_cap - 1); d->memo[i].used; i = (i + 1) & (d->memo_cap - 1))
-        if (d->memo[i].key == key)
-            return &d->memo[i];
+    for (i = pk_sparse_home(d, key); d->sparse[i].slot.v; i = (i + 1) & (d->sparse_cap - 1))
+        if (d->sparse[i].key == key)
+            return &d->sparse[i];
     return NULL;
 }
 
-static int pk_memo_put(pk_dec *d, uint64_t key, pk_slot s)
+/* Inserts key, known absent, keeping the load at most 3/4. */
+static int pk_sparse_add(pk_dec *d, uint64_t key, pk_slot s)
 {
-    pk_memo_entry *e = pk_memo_find(d, key);
     size_t i;
-    if (e) {
-        e->slot = s;
-        return BRINE_OK;
-    }
-    if ((d->memo_count + 1) * 2 > d->memo_cap) {
-        size_t cap = d->memo_cap ? d->memo_cap * 2 : 64, j;
-        pk_memo_entry *old = d->memo, *n;
+    if (!d->sparse_cap)
+        d->sparse_seed = pk_seed(d);
+    if ((d->sparse_count + 1) * 4 > d->sparse_cap * 3) {
+        size_t old_cap = d->sparse_cap, cap = old_cap ? old_cap * 2 : 64, j;
+        pk_memo_entry *old = d->sparse, *n;
         if (cap > SIZE_MAX / sizeof *n || !(n = brine_malloc(cap * sizeof *n)))
             return pk_nomem(d);
         memset(n, 0, cap * sizeof *n);
-        for (j = 0; j < d->memo_cap; j++)
-            if (old[j].used) {
-                for (i = pk_hash(old[j].key) & (cap - 1); n[i].used; i = (i + 1) & (cap - 1))
+        d->sparse = n;
+        d->sparse_cap = cap;
+        for (j = 0; j < old_cap; j++)
+            if (old[j].slot.v) {
+                for (i = pk_sparse_home(d, old[j].key); n[i].slot.v; i = (i + 1) & (cap - 1))
                     ;
                 n[i] = old[j];
             }
         brine_free(old);
-        d->memo = n;
-        d->memo_cap = cap;
     }
-    for (i = pk_hash(key) & (d->memo_cap - 1); d->memo[i].used; i = (i + 1) & (d->memo_cap - 1))
+    for (i = pk_sparse_home(d, key); d->sparse[i].slot.v; i = (i + 1) & (d->sparse_cap - 1))
         ;
-    d->memo[i].used = 1;
-    d->memo[i].key = key;
-    d->memo[i].slot = s;
+    d->sparse[i].key = key;
+    d->sparse[i].slot = s;
+    d->sparse_count++;
+    return BRINE_OK;
+}
+
+/* The slot stored under key, or NULL. An array entry shadows a sparse one
+ * of the same key (set before the array reached it). */
+static const pk_slot *pk_memo_find(const pk_dec *d, uint64_t key)
+{
+    const pk_memo_entry *e;
+    if (key < d->memo_len && d->memo[key].v)
+        return &d->memo[key];
+    e = pk_sparse_find(d, key);
+    return e ? &e->slot : NULL;
+}
+
+static int pk_memo_put(pk_dec *d, uint64_t key, pk_slot s)
+{
+    pk_memo_entry *e;
+    if (key < d->memo_len) {
+        d->memo_count += !d->memo[key].v && !pk_sparse_find(d, key);
+        d->memo[key] = s;
+        return BRINE_OK;
+    }
+    if ((e = pk_sparse_find(d, key)) != NULL) {
+        e->slot = s;
+        return BRINE_OK;
+    }
+    if (key < 2 * (uint64_t)d->memo_count + 64) {
+        size_t len = (size_t)key + 1;
+        if (pk_grow((void **)&d->memo, &d->memo_cap, len, sizeof *d->memo))
+            return pk_nomem(d);
+        memset(d->memo + d->memo_len, 0, (len - d->memo_len) * sizeof *d->memo);
+        d->memo_len = len;
+        d->memo[key] = s;
+    } else if (pk_sparse_add(d, key, s) != BRINE_OK) {
+        return BRINE_E_NOMEM;
+    }
     d->memo_count++;
     return BRINE_OK;
 }
@@ -326,12 +384,12 @@ static int pk_text_key(pk_dec *d, const unsigned char *s, size_t len, uint64_t *
 
 static int pk_get(pk_dec *d, uint64_t key)
 {
-    pk_memo_entry *m = pk_memo_find(d, key);
+    const pk_slot *m = pk_memo_find(d, key);
     if (!m)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: memo value not found at index %llu",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off,
                        (unsigned long long)key);
-    return pk_push_slot(d, m->slot);
+    return pk_push_slot(d, *m);
 }
 
 static int pk_put(pk_dec *d, uint64_t key)
@@ -768,6 +826,7 @@ static void pk_dec_free(pk_dec *d)
     brine_free(d->stack);
     brine_free(d->marks);
     brine_free(d->memo);
+    brine_free(d->sparse);
     brine_free(d->nodes);
     brine_free(d->buf.p);
     brine_free(d->name);
@@ -841,7 +900,9 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     memset(&fwd, 0, sizeof fwd);
     fwd.sink.event = pk_fwd_event;
     fwd.sink.finish = pk_fwd_finish;
-    fwd.sink.flags = BRINE_SINK_REFS;
+    /* Shared strs, bytes and big ints (a str fetched from the memo again)
+     * go out as anchors and REFs only if the sink takes them. */
+    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & BRINE_SINK_SCALAR_REFS);
     fwd.sink.err = sink->err;
     fwd.next = sink;
     rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);

@@ -23,10 +23,10 @@ typedef struct pk_node {
     unsigned flags;
 } pk_node;
 
+/* A memo entry kept in the sparse table (slot.v NULL: empty). */
 typedef struct pk_memo_entry {
     uint64_t key;
     pk_slot slot;
-    int used;
 } pk_memo_entry;
 
 typedef struct pk_dec {
@@ -43,8 +43,17 @@ typedef struct pk_dec {
     size_t count, cap;
     size_t *marks; /* stack counts at each MARK */
     size_t mark_count, mark_cap;
-    pk_memo_entry *memo; /* open addressing, cap a power of two */
-    size_t memo_count, memo_cap;
+    /* The memo (reader.c): CPython's is an array indexed by key, and so is
+     * ours for MEMOIZE and for PUT keys near the ones already used (16
+     * bytes an entry); other PUT keys go to a sparse table hashed with a
+     * seed drawn per decode, so that keys chosen to collide cost no more
+     * than others. */
+    pk_slot *memo; /* memo[key] for key < memo_len; v NULL when not set */
+    size_t memo_len, memo_cap;
+    size_t memo_count;     /* keys set, dense and sparse: MEMOIZE's next key */
+    pk_memo_entry *sparse; /* open addressing, cap a power of two */
+    size_t sparse_count, sparse_cap;
+    uint64_t sparse_seed;
     pk_node *nodes; /* [0] unused: scalars */
     size_t node_count, node_cap;
     pk_buf buf;

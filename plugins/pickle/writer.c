@@ -3,6 +3,8 @@
  * tuples and plain models stream straight out; a shared tuple or model, or a
  * specially named model, is recorded and written by a port of CPython's
  * Pickler.save() (lookahead: a tuple met inside itself gets POP + GET). */
+#include <xxhash.h>
+
 #include "writer.h"
 
 /* ---- errors and memory --------------------------------------------------- */
@@ -79,7 +81,7 @@ static void pk_path(const pk_enc *e, char *path, size_t cap)
             if ((at & 1) == 0)
                 return;
             if (k)
-                pk_path_key(path, cap, &k->ev, e->bytes + k->str_off);
+                pk_path_key(path, cap, &k->ev, pkw_rec_str(e, k));
         } else if (r->ev.kind == BRINE_EV_MODEL) {
             snprintf(path + len, cap - len, "%s", at == 0 ? ".args" : ".state");
         } else {
@@ -448,12 +450,9 @@ int pkw_memoize(pk_enc *e, size_t *idx)
 
 /* ---- anchors ------------------------------------------------------------------ */
 
-static size_t pk_hash(uint64_t id)
+static size_t pk_hash(const pk_enc *e, uint64_t id)
 {
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return (size_t)id;
+    return (size_t)XXH3_64bits_withSeed(&id, sizeof id, e->anchors_seed);
 }
 
 static pk_anchor *pk_anchor_find(pk_enc *e, uint64_t id)
@@ -461,7 +460,7 @@ static pk_anchor *pk_anchor_find(pk_enc *e, uint64_t id)
     size_t mask = e->anchors_cap - 1;
     if (!e->anchors_cap)
         return NULL;
-    for (size_t i = pk_hash(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = pk_hash(e, id) & mask;; i = (i + 1) & mask) {
         if (e->anchors[i].where == AN_FREE)
             return NULL;
         if (e->anchors[i].id == id)
@@ -476,6 +475,8 @@ int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count)
         size_t mask;
         if (2 * (e->anchors_count + 1) > e->anchors_cap) {
             size_t ncap = e->anchors_cap ? 2 * e->anchors_cap : 64;
+            if (!e->anchors_cap)
+                e->anchors_seed = pk_seed(e);
             pk_anchor *old = e->anchors, *na;
             if (ncap > SIZE_MAX / sizeof *na || !(na = brine_malloc(ncap * sizeof *na)))
                 return pkw_nomem(e);
@@ -483,7 +484,7 @@ int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count)
             for (size_t i = 0; i < e->anchors_cap; i++) {
                 if (old[i].where == AN_FREE)
                     continue;
-                for (size_t j = pk_hash(old[i].id) & (ncap - 1);; j = (j + 1) & (ncap - 1)) {
+                for (size_t j = pk_hash(e, old[i].id) & (ncap - 1);; j = (j + 1) & (ncap - 1)) {
                     if (na[j].where == AN_FREE) {
                         na[j] = old[i];
                         break;
@@ -495,7 +496,7 @@ int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count)
             e->anchors_cap = ncap;
         }
         mask = e->anchors_cap - 1;
-        for (size_t i = pk_hash(id) & mask;; i = (i + 1) & mask) {
+        for (size_t i = pk_hash(e, id) & mask;; i = (i + 1) & mask) {
             if (e->anchors[i].where == AN_FREE) {
                 a = &e->anchors[i];
                 break;
@@ -503,13 +504,60 @@ int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count)
         }
         e->anchors_count++;
         a->id = id;
-    } else if (a->where == AN_NODE && where == AN_NODE) {
+    } else if ((a->where == AN_NODE && where == AN_NODE) || a->where == AN_SCALAR || where == AN_SCALAR) {
         return pkw_fail(e, BRINE_E_INVALID, "anchor %llu is defined twice", (unsigned long long)id);
     }
     a->where = where;
     a->val = val;
     a->count = count;
     return BRINE_OK;
+}
+
+/* ---- shared scalars --------------------------------------------------------------- */
+
+static int pk_is_blob(brine_event_kind kind)
+{
+    return kind == BRINE_EV_STR || kind == BRINE_EV_BYTES || kind == BRINE_EV_BIGINT;
+}
+
+/* Keeps an anchored str, bytes or big int (BRINE_SINK_SCALAR_REFS) under
+ * its anchor; *idx is its index in e->shared. */
+static int pk_share(pk_enc *e, const brine_event *ev, size_t *idx)
+{
+    size_t len = ev->v.s.len;
+    pk_shared *sh;
+    if (e->shared_count == e->shared_cap &&
+        pk_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
+        return pkw_nomem(e);
+    if (len > SIZE_MAX - e->sbytes_len - 1 ||
+        pk_grow((void **)&e->sbytes, &e->sbytes_cap, e->sbytes_len + len + 1, 1) != BRINE_OK)
+        return pkw_nomem(e);
+    *idx = e->shared_count;
+    sh = &e->shared[e->shared_count++];
+    sh->off = e->sbytes_len;
+    sh->len = len;
+    sh->memo = PK_NONE;
+    sh->kind = ev->kind;
+    if (len)
+        memcpy(e->sbytes + e->sbytes_len, ev->v.s.ptr, len);
+    e->sbytes[e->sbytes_len + len] = '\0';
+    e->sbytes_len += len + 1;
+    return pkw_anchor_set(e, ev->anchor, AN_SCALAR, *idx, PK_NONE);
+}
+
+int pkw_shared(pk_enc *e, size_t idx)
+{
+    pk_shared *sh = &e->shared[idx];
+    brine_event ev;
+    int rc;
+    if (sh->memo != PK_NONE)
+        return pkw_get(e, sh->memo);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = sh->kind;
+    ev.v.s.len = sh->len;
+    if ((rc = pkw_scalar(e, &ev, e->sbytes + sh->off)) != BRINE_OK || e->dry)
+        return rc;
+    return pkw_memoize(e, &e->shared[idx].memo);
 }
 
 /* ---- recording ------------------------------------------------------------------ */
@@ -558,7 +606,7 @@ static int pk_record(pk_enc *e, const brine_event *ev)
     r = &e->rec[idx];
     memset(r, 0, sizeof *r);
     r->ev = *ev;
-    r->end = r->target = r->memo = PK_NONE;
+    r->end = r->target = r->memo = r->shared = PK_NONE;
     if (ev->kind == BRINE_EV_END) {
         e->rec[e->rec_open[--e->rec_depth]].end = idx;
         e->rec_count++;
@@ -574,7 +622,12 @@ static int pk_record(pk_enc *e, const brine_event *ev)
         if (!a)
             return pkw_fail(e, BRINE_E_REF, "a reference to anchor %llu, which was not defined before",
                             (unsigned long long)ev->v.ref);
-        if (a->where == AN_NODE) {
+        if (a->where == AN_SCALAR) { /* recorded as the scalar itself, which forms may read */
+            r->shared = a->val;
+            r->ev.kind = e->shared[a->val].kind;
+            r->ev.v.s.len = e->shared[a->val].len;
+            r->ev.v.s.ptr = NULL;
+        } else if (a->where == AN_NODE) {
             r->target = a->val;
             ref_count = e->rec[a->val].ev.kind == BRINE_EV_TUPLE ? 0 : PK_NONE;
         } else {
@@ -587,8 +640,12 @@ static int pk_record(pk_enc *e, const brine_event *ev)
     if (parent && parent->ev.kind != BRINE_EV_MODEL && parent->ev.v.count != BRINE_COUNT_UNKNOWN &&
         parent->count >= (parent->ev.kind == BRINE_EV_DICT ? 2 * parent->ev.v.count : parent->ev.v.count))
         return pkw_fail(e, BRINE_E_INVALID, "a container got more values than it announced");
-    if (ev->kind == BRINE_EV_BIGINT || ev->kind == BRINE_EV_STR || ev->kind == BRINE_EV_BYTES ||
-        ev->kind == BRINE_EV_MODEL) {
+    if (ev->anchor && pk_is_blob(ev->kind)) {
+        if ((rc = pk_share(e, ev, &e->rec[idx].shared)) != BRINE_OK)
+            return rc;
+        r->ev.v.s.ptr = NULL;
+    } else if (ev->kind == BRINE_EV_BIGINT || ev->kind == BRINE_EV_STR || ev->kind == BRINE_EV_BYTES ||
+               ev->kind == BRINE_EV_MODEL) {
         size_t len = ev->v.s.len;
         if (len >= e->bytes_cap - e->bytes_len &&
             (len >= SIZE_MAX - e->bytes_len ||
@@ -856,16 +913,21 @@ static int pk_event(brine_sink *sink, const brine_event *ev)
         if (!a)
             return pkw_fail(e, BRINE_E_REF, "a reference to anchor %llu, which was not defined before",
                             (unsigned long long)ev->v.ref);
-        rc = pkw_get(e, a->val);
+        rc = a->where == AN_SCALAR ? pkw_shared(e, a->val) : pkw_get(e, a->val);
         e->last_count = a->count;
         break;
     }
     default:
         /* A model's null state is no state: nothing to write, no BUILD. */
-        if (ev->kind == BRINE_EV_NULL && e->depth && e->stack[e->depth - 1].kind == BRINE_EV_MODEL)
+        if (ev->kind == BRINE_EV_NULL && e->depth && e->stack[e->depth - 1].kind == BRINE_EV_MODEL) {
             rc = BRINE_OK;
-        else
+        } else if (ev->anchor && pk_is_blob(ev->kind)) {
+            size_t idx;
+            if ((rc = pk_share(e, ev, &idx)) == BRINE_OK)
+                rc = pkw_shared(e, idx);
+        } else {
             rc = pkw_scalar(e, ev, ev->v.s.ptr);
+        }
         break;
     }
     return rc ? rc : pk_after_value(e);
@@ -895,6 +957,8 @@ static void pk_destroy(brine_sink *sink)
     brine_free(e->keys);
     brine_free(e->stack);
     brine_free(e->anchors);
+    brine_free(e->shared);
+    brine_free(e->sbytes);
     brine_free(e->rec);
     brine_free(e->rec_open);
     brine_free(e->bytes);
@@ -924,7 +988,7 @@ brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->sink.event = pk_event;
     e->sink.finish = pk_finish;
     e->sink.destroy = pk_destroy;
-    e->sink.flags = BRINE_SINK_REFS; /* pickle always has its memo */
+    e->sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS; /* pickle always has its memo */
     e->sink.err = err;
     e->out = out;
     e->proto = proto;

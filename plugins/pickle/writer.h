@@ -30,8 +30,20 @@ enum {
     FORM_RSTATE  /* pickle.reduce_state as a model's state: items, then BUILD */
 };
 
-/* Where an anchor lives: a memo index, or a node of the record being taken. */
-enum { AN_FREE, AN_MEMO, AN_NODE };
+/* Where an anchor lives: a memo index, a node of the record being taken,
+ * or a shared scalar (an index into pk_enc.shared). */
+enum { AN_FREE, AN_MEMO, AN_NODE, AN_SCALAR };
+
+/* A str, bytes or big int the producer anchored (BRINE_SINK_SCALAR_REFS).
+ * Its bytes are kept, once: a REF to it may come where it must be written
+ * out rather than fetched (a module name inside a GLOBAL opcode, a record
+ * that consumed it without memoizing it). */
+typedef struct pk_shared {
+    size_t off; /* its bytes in pk_enc.sbytes */
+    size_t len;
+    size_t memo; /* its memo index once written, else PK_NONE */
+    brine_event_kind kind;
+} pk_shared;
 
 typedef struct pk_anchor {
     uint64_t id;
@@ -49,6 +61,7 @@ typedef struct pk_rec {
     size_t count;  /* begin events: children */
     size_t target; /* REF: node index, or PK_NONE for an anchor outside */
     size_t memo;   /* REF outside: its memo index; nodes: their memo index */
+    size_t shared; /* a shared scalar or a REF to one: its pk_enc.shared index, else PK_NONE */
     size_t mark;   /* nodes: pk_g.progress when last entered */
     uint8_t state; /* nodes: 0 unseen, 1 open, 2 memoized */
     uint8_t need;  /* nodes: gets a memo entry (shared, or fetched by GET) */
@@ -104,6 +117,11 @@ typedef struct pk_enc {
     size_t depth, cap;
     pk_anchor *anchors; /* open addressing, cap a power of two */
     size_t anchors_count, anchors_cap;
+    uint64_t anchors_seed; /* ids come from the input when transcoding: hashed with a key */
+    pk_shared *shared;     /* shared scalars, by anchor (AN_SCALAR) */
+    size_t shared_count, shared_cap;
+    char *sbytes; /* their bytes */
+    size_t sbytes_len, sbytes_cap;
     /* The record being taken (rec_depth > 0) */
     pk_rec *rec;
     size_t rec_count, rec_cap;
@@ -139,6 +157,15 @@ int pkw_scalar(pk_enc *e, const brine_event *ev, const char *s);
 int pkw_get(pk_enc *e, size_t idx);
 int pkw_memoize(pk_enc *e, size_t *idx);
 int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count);
+/* A shared scalar: GET once it is in the memo, else written and memoized. */
+int pkw_shared(pk_enc *e, size_t idx);
+/* The bytes of a recorded str, bytes, big int or model name. */
+static inline const char *pkw_rec_str(const pk_enc *e, const pk_rec *r)
+{
+    if (r->shared != PK_NONE)
+        return e->sbytes + e->shared[r->shared].off;
+    return e->bytes ? e->bytes + r->str_off : NULL; /* no strings recorded: scalars need none */
+}
 /* writer_save.c: writes the finished record and resets it. */
 int pkw_write_record(pk_enc *e);
 

@@ -24,7 +24,7 @@ enum {
 
 static const char *pk_rec_str(const pk_enc *e, const pk_rec *r)
 {
-    return e->bytes ? e->bytes + r->str_off : NULL; /* no strings recorded: scalars need none */
+    return pkw_rec_str(e, r);
 }
 
 static size_t pk_next_slot(const pk_enc *e, size_t slot)
@@ -159,7 +159,7 @@ static int pk_gsave(pk_enc *e, size_t slot)
         return pkw_get(e, r->memo);
     node = pk_slot_node(e, slot);
     if (node == PK_NONE)
-        return pkw_scalar(e, &r->ev, pk_rec_str(e, r));
+        return r->shared != PK_NONE ? pkw_shared(e, r->shared) : pkw_scalar(e, &r->ev, pk_rec_str(e, r));
     r = &e->rec[node];
     if (r->state == 2) {
         if (e->dry) {
