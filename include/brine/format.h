@@ -60,6 +60,11 @@ BRINE_API const brine_plugin *brine_registry_get(const brine_registry *reg, size
 /* Where format i came from: a file path, "preloaded" or the origin given. */
 BRINE_API const char *brine_registry_origin(const brine_registry *reg, size_t i);
 
+/* The file of a plugin that format i hid: one with the same name found
+ * later in the search path (the first such), or NULL. It is also recorded
+ * as a failure. */
+BRINE_API const char *brine_registry_shadowed(const brine_registry *reg, size_t i);
+
 /* Files that failed to load: the reason, and the file in *file. */
 BRINE_API size_t brine_registry_failure_count(const brine_registry *reg);
 BRINE_API const char *brine_registry_failure(const brine_registry *reg, size_t i, const char **file);
