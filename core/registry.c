@@ -4,16 +4,25 @@
  * BRINE_PLUGIN_PATH, then the installed plugin directory, or the plugins of
  * the build tree when this libbrine itself runs uninstalled from it. A
  * plugin that cannot be used is recorded as a failure naming its file;
- * loading goes on. */
+ * loading goes on. libltdl keeps process-wide state (its init count, its
+ * handle list, its last error) and has no lock of its own, so every libltdl
+ * call here holds ltdl_lock: unlocked, threads loading and freeing their own
+ * registries crashed (SIGSEGV in 5 of 15 runs of 8 threads). */
 #define _GNU_SOURCE /* dladdr */
 #include <config.h>
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <ltdl.h>
 
@@ -27,9 +36,16 @@
 /* Present only in programs linked with libtool's -dlpreopen. */
 extern const lt_dlsymlist lt_preloaded_symbols[] __attribute__((weak));
 
+/* Held around every libltdl call, and while reading lt_dlerror after one. */
+static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* libltdl's message when its own allocation failed (lt_error.h). */
+static const char ltdl_nomem[] = "not enough memory";
+
 typedef struct reg_entry {
     const brine_plugin *plugin;
     char *origin;
+    char *shadowed;     /* the first later file with the same name, or NULL */
     lt_dlhandle handle; /* NULL for descriptors added by the program */
 } reg_entry;
 
@@ -87,10 +103,16 @@ void brine_registry_free(brine_registry *reg)
 {
     if (!reg)
         return;
-    for (size_t i = 0; i < reg->count; i++) {
+    pthread_mutex_lock(&ltdl_lock);
+    for (size_t i = 0; i < reg->count; i++)
         if (reg->entries[i].handle)
             lt_dlclose(reg->entries[i].handle);
+    if (reg->ltdl_started)
+        lt_dlexit();
+    pthread_mutex_unlock(&ltdl_lock);
+    for (size_t i = 0; i < reg->count; i++) {
         brine_free(reg->entries[i].origin);
+        brine_free(reg->entries[i].shadowed);
     }
     for (size_t i = 0; i < reg->failure_count; i++) {
         brine_free(reg->failures[i].file);
@@ -101,8 +123,6 @@ void brine_registry_free(brine_registry *reg)
     brine_free(reg->entries);
     brine_free(reg->failures);
     brine_free(reg->dirs);
-    if (reg->ltdl_started)
-        lt_dlexit();
     brine_free(reg);
 }
 
@@ -178,7 +198,7 @@ static const char *refuse(const brine_plugin *p, char *why, size_t cap)
 static int add_plugin(brine_registry *reg, const brine_plugin *p, const char *origin, lt_dlhandle handle,
                       brine_error *err)
 {
-    char why[200];
+    char why[PATH_MAX + 100];
     const char *reason = refuse(p, why, sizeof why);
     if (!reason) {
         const brine_plugin *same = brine_registry_find(reg, p->name);
@@ -186,6 +206,9 @@ static int add_plugin(brine_registry *reg, const brine_plugin *p, const char *or
             size_t i = 0;
             while (reg->entries[i].plugin != same)
                 i++;
+            /* The winner names what it hides, for brine_registry_shadowed. */
+            if (!reg->entries[i].shadowed && !(reg->entries[i].shadowed = dup_str(origin)))
+                return brinep_nomem(err);
             snprintf(why, sizeof why, "a format named '%s' is already loaded from %s; this one is ignored", p->name,
                      reg->entries[i].origin);
             reason = why;
@@ -199,6 +222,7 @@ static int add_plugin(brine_registry *reg, const brine_plugin *p, const char *or
     if (!(e->origin = dup_str(origin)))
         return brinep_nomem(err);
     e->plugin = p;
+    e->shadowed = NULL;
     e->handle = handle;
     reg->count++;
     return BRINE_OK;
@@ -216,26 +240,176 @@ static int start_ltdl(brine_registry *reg, brine_error *err)
 {
     if (reg->ltdl_started)
         return BRINE_OK;
-    if (lt_dlinit() != 0)
-        return brine_error_set(err, BRINE_E_PLUGIN, "libltdl failed to start: %s", lt_dlerror());
-    reg->ltdl_started = 1;
-    return BRINE_OK;
+    char why[200] = "";
+    pthread_mutex_lock(&ltdl_lock);
+    if (lt_dlinit() != 0) {
+        const char *e = lt_dlerror();
+        snprintf(why, sizeof why, "%s", e ? e : "unknown error");
+    } else {
+        reg->ltdl_started = 1;
+    }
+    pthread_mutex_unlock(&ltdl_lock);
+    if (reg->ltdl_started)
+        return BRINE_OK;
+    if (strcmp(why, ltdl_nomem) == 0)
+        return brinep_nomem(err);
+    return brine_error_set(err, BRINE_E_PLUGIN, "libltdl failed to start: %s", why);
+}
+
+/* NAME.so for a libtool archive NAME.la, else path itself, in buf. */
+static const char *library_of(const char *path, char *buf, size_t cap)
+{
+    size_t len = strlen(path);
+    if (len <= 3 || strcmp(path + len - 3, ".la") != 0 || len + 1 > cap)
+        return path;
+    memcpy(buf, path, len - 3);
+    memcpy(buf + len - 3, ".so", 4);
+    return buf;
+}
+
+/* Why the file at path must not be opened (with a reason in why), or NULL.
+ * Opening without blocking and checking the open file: a FIFO named x.so
+ * would otherwise hang the loader, and a file anyone may write, or one in
+ * a directory anyone may write to (sticky or not: anyone may add a new
+ * plugin there), would run whoever wrote it inside this program. */
+static const char *unsafe_file(const char *path, int want_library, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(why, cap, "cannot open it: %s", strerror(errno));
+        return why;
+    }
+    struct stat st;
+    unsigned char magic[4] = {0};
+    const char *reason = NULL;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, cap, "cannot examine it: %s", strerror(errno));
+        reason = why;
+    } else if (!S_ISREG(st.st_mode)) {
+        reason = "not a regular file";
+    } else if (st.st_mode & S_IWOTH) {
+        snprintf(why, cap, "refused: anyone may write to the file (mode %04o)", (unsigned)(st.st_mode & 07777));
+        reason = why;
+    } else if (want_library &&
+               (read(fd, magic, sizeof magic) != (ssize_t)sizeof magic || memcmp(magic, "\177ELF", 4))) {
+#ifdef __ELF__
+        reason = "not a shared library";
+#endif
+    }
+    close(fd);
+    if (reason)
+        return reason;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH)) {
+        snprintf(why, cap, "refused: anyone may write to its directory %s (mode %04o)", dir,
+                 (unsigned)(st.st_mode & 07777));
+        return why;
+    }
+    return NULL;
+}
+
+/* unsafe_file for a plugin file, and for a libtool archive (NAME.la, a text
+ * file naming the library) also for the NAME.so beside it, which libltdl
+ * opens. */
+static const char *unsafe_plugin(const char *path, char *why, size_t cap)
+{
+    char buf[PATH_MAX];
+    const char *lib = library_of(path, buf, sizeof buf);
+    const char *reason = unsafe_file(path, lib == path, why, cap);
+    if (reason || lib == path || access(lib, F_OK) != 0)
+        return reason;
+    if ((reason = unsafe_file(lib, 1, why, cap)) && reason != why) {
+        snprintf(why, cap, "%s: %s", lib, reason);
+        reason = why;
+    }
+    return reason;
 }
 
 /* Takes the descriptor from an opened module and registers it; closes the
- * module if it is not kept. */
+ * module if it is not kept. The entry point runs without the lock: it is
+ * the plugin's code, and may take its time. */
 static int adopt_module(brine_registry *reg, lt_dlhandle h, const char *origin, brine_error *err)
 {
+    pthread_mutex_lock(&ltdl_lock);
+    lt_dlerror(); /* forget an earlier error: a NULL symbol is told by it */
     /* lt_dlsym tries <module>_LTX_brine_plugin_entry first. */
     brine_plugin_entry_fn entry = (brine_plugin_entry_fn)(uintptr_t)lt_dlsym(h, "brine_plugin_entry");
-    if (!entry) {
+    const char *e = entry ? NULL : lt_dlerror();
+    int nomem = e && strcmp(e, ltdl_nomem) == 0;
+    if (!entry)
         lt_dlclose(h);
+    pthread_mutex_unlock(&ltdl_lock);
+    if (nomem)
+        return brinep_nomem(err);
+    if (!entry)
         return add_failure(reg, origin, "not a brine plugin: it has no brine_plugin_entry function", err);
-    }
     int rc = add_plugin(reg, entry(), origin, h, err);
-    if (rc)
+    if (rc) {
+        pthread_mutex_lock(&ltdl_lock);
         lt_dlclose(h);
+        pthread_mutex_unlock(&ltdl_lock);
+    }
     return rc;
+}
+
+/* 1 if the dynamic linker's message err means memory ran out. Mapping a
+ * segment fails for want of address space (ulimit -v) but also on a file
+ * system mounted noexec, which is told apart here. */
+static int linker_out_of_memory(const char *err, const char *lib)
+{
+    if (strstr(err, "out of memory") || strstr(err, "Cannot allocate memory"))
+        return 1;
+    struct statvfs vfs;
+    return strstr(err, "failed to map segment") && statvfs(lib, &vfs) == 0 && !(vfs.f_flag & ST_NOEXEC);
+}
+
+/* Opens path with libltdl; NULL with the reason in why. *nomem tells an
+ * allocation failure (libltdl's own or the dynamic linker's) from a file
+ * that cannot be loaded. libltdl reports each failure of the dynamic
+ * linker as "file not found" (so did an exhausted ulimit -v), so the
+ * linker is asked for the reason itself. */
+static lt_dlhandle open_module(const char *path, char *why, size_t cap, int *nomem)
+{
+    lt_dladvise advise;
+    lt_dlhandle h = NULL;
+    *nomem = 0;
+    pthread_mutex_lock(&ltdl_lock);
+    /* Local symbols: two plugins may define the same statics without clashing. */
+    if (lt_dladvise_init(&advise) != 0) {
+        *nomem = 1; /* lt_dladvise_init fails only to allocate */
+    } else {
+        if (!lt_dladvise_local(&advise))
+            h = lt_dlopenadvise(path, advise);
+        lt_dladvise_destroy(&advise);
+    }
+    const char *e = h || *nomem ? NULL : lt_dlerror();
+    snprintf(why, cap, "cannot be loaded: %s", e ? e : "unknown error");
+    pthread_mutex_unlock(&ltdl_lock);
+    if (h || *nomem)
+        return h;
+    if (e && strcmp(e, ltdl_nomem) == 0) {
+        *nomem = 1;
+        return NULL;
+    }
+    char buf[PATH_MAX];
+    const char *lib = library_of(path, buf, sizeof buf);
+    dlerror();
+    void *probe = dlopen(lib, RTLD_LAZY | RTLD_LOCAL);
+    const char *reason = probe ? NULL : dlerror();
+    if (probe)
+        dlclose(probe); /* it loads now: keep libltdl's reason */
+    if (reason) {
+        *nomem = linker_out_of_memory(reason, lib);
+        snprintf(why, cap, "cannot be loaded: %s", reason);
+    }
+    return NULL;
 }
 
 int brine_registry_load_file(brine_registry *reg, const char *path, brine_error *err)
@@ -246,18 +420,16 @@ int brine_registry_load_file(brine_registry *reg, const char *path, brine_error 
     int rc = start_ltdl(reg, err);
     if (rc)
         return rc;
-    lt_dladvise advise;
-    lt_dlhandle h = NULL;
-    /* Local symbols: two plugins may define the same statics without clashing. */
-    if (!lt_dladvise_init(&advise) && !lt_dladvise_local(&advise))
-        h = lt_dlopenadvise(path, advise);
-    lt_dladvise_destroy(&advise);
-    if (!h) {
-        char why[300];
-        const char *e = lt_dlerror();
-        snprintf(why, sizeof why, "not a loadable library: %s", e ? e : "unknown error");
+    char why[PATH_MAX + 100];
+    const char *reason = unsafe_plugin(path, why, sizeof why);
+    if (reason)
+        return add_failure(reg, path, reason, err);
+    int nomem;
+    lt_dlhandle h = open_module(path, why, sizeof why, &nomem);
+    if (nomem)
+        return brinep_nomem(err);
+    if (!h)
         return add_failure(reg, path, why, err);
-    }
     return adopt_module(reg, h, path, err);
 }
 
@@ -305,6 +477,8 @@ static int cmp_names(const void *a, const void *b)
 static int load_dir(brine_registry *reg, const char *dir, brine_error *err)
 {
     DIR *d = opendir(dir);
+    if (!d && errno == ENOMEM)
+        return brinep_nomem(err);
     if (!d)
         return BRINE_OK; /* a search path may name directories that do not exist */
     char **names = NULL;
@@ -430,6 +604,11 @@ const brine_plugin *brine_registry_get(const brine_registry *reg, size_t i)
 const char *brine_registry_origin(const brine_registry *reg, size_t i)
 {
     return reg && i < reg->count ? reg->entries[i].origin : NULL;
+}
+
+const char *brine_registry_shadowed(const brine_registry *reg, size_t i)
+{
+    return reg && i < reg->count ? reg->entries[i].shadowed : NULL;
 }
 
 size_t brine_registry_failure_count(const brine_registry *reg)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <brine/format.h>
@@ -109,7 +110,8 @@ START_TEST(test_a_file_that_is_not_a_library_is_reported)
     brine_error_clear(&err);
     brine_registry *reg = brine_registry_new(&err);
     ck_assert_int_eq(brine_registry_load_file(reg, path, &err), BRINE_E_PLUGIN);
-    ck_assert_ptr_nonnull(strstr(err.message, "garbage.so: not a loadable library"));
+    ck_assert_ptr_nonnull(strstr(err.message, "/garbage.so: not a shared library"));
+    ck_assert_str_eq(brine_registry_failure(reg, 0, NULL), "not a shared library");
     ck_assert_uint_eq(brine_registry_failure_count(reg), 1);
     ck_assert_uint_eq(brine_registry_count(reg), 0);
     brine_registry_free(reg);
@@ -123,8 +125,7 @@ START_TEST(test_a_library_without_the_entry_point_is_reported)
     brine_error_clear(&err);
     brine_registry *reg = brine_registry_new(&err);
     ck_assert_int_eq(brine_registry_load_file(reg, LIBS "noentry.so", &err), BRINE_E_PLUGIN);
-    ck_assert_str_eq(brine_registry_failure(reg, 0, NULL),
-                     "not a brine plugin: it has no brine_plugin_entry function");
+    ck_assert_str_eq(brine_registry_failure(reg, 0, NULL), "not a brine plugin: it has no brine_plugin_entry function");
     brine_registry_free(reg);
 }
 END_TEST
@@ -135,8 +136,7 @@ START_TEST(test_a_plugin_built_for_another_abi_is_refused_naming_both_versions)
     brine_error_clear(&err);
     brine_registry *reg = brine_registry_new(&err);
     ck_assert_int_eq(brine_registry_load_file(reg, LIBS "badabi.so", &err), BRINE_E_PLUGIN);
-    ck_assert_str_eq(brine_registry_failure(reg, 0, NULL),
-                     "built for plugin ABI 999, but this libbrine speaks ABI 1");
+    ck_assert_str_eq(brine_registry_failure(reg, 0, NULL), "built for plugin ABI 999, but this libbrine speaks ABI 1");
     ck_assert_ptr_null(brine_registry_find(reg, "badabi"));
     brine_registry_free(reg);
 }
@@ -179,6 +179,9 @@ START_TEST(test_the_earlier_of_two_plugins_with_one_name_wins_and_the_later_is_r
     for (size_t i = 0; i < brine_registry_count(reg); i++)
         if (brine_registry_get(reg, i) == ev)
             ck_assert_ptr_nonnull(strstr(brine_registry_origin(reg, i), "/a/evdup.so"));
+    for (size_t i = 0; i < brine_registry_count(reg); i++)
+        if (brine_registry_get(reg, i) == ev)
+            ck_assert_ptr_nonnull(strstr(brine_registry_shadowed(reg, i), "/b/evtext.so"));
     const char *why = failure_for(reg, "/b/evtext.so");
     ck_assert_ptr_nonnull(why);
     ck_assert_ptr_nonnull(strstr(why, "a format named 'evtext' is already loaded from "));
@@ -259,6 +262,89 @@ START_TEST(test_removing_a_plugin_file_removes_its_format)
 }
 END_TEST
 
+/* Loads dir alone (no environment path) into a fresh registry. */
+static brine_registry *load_only(const char *dir)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    brine_registry *reg = brine_registry_new(&err);
+    ck_assert_ptr_nonnull(reg);
+    ck_assert_int_eq(brine_registry_add_dir(reg, dir, &err), BRINE_OK);
+    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
+    return reg;
+}
+
+/* A FIFO named like a plugin hung every command in lt_dlopen's read. */
+START_TEST(test_a_fifo_named_like_a_plugin_is_skipped_without_blocking)
+{
+    make_tmp();
+    char dir[300], fifo[400];
+    snprintf(dir, sizeof dir, "%s", plant("p", LIBS "evtext.so", "evtext.so"));
+    snprintf(fifo, sizeof fifo, "%s/x.so", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    alarm(10); /* a hang fails the test instead of the run */
+    brine_registry *reg = load_only(dir);
+    alarm(0);
+    ck_assert_str_eq(failure_for(reg, "/p/x.so"), "not a regular file");
+    ck_assert_ptr_nonnull(brine_registry_find(reg, "evtext"));
+    brine_registry_free(reg);
+    remove_tmp();
+}
+END_TEST
+
+static const struct {
+    mode_t file_mode, dir_mode;
+    const char *reason; /* after the directory's name when it has %s */
+} writable_cases[] = {
+    {0666, 0755, "refused: anyone may write to the file (mode 0666)"},
+    {0646, 0700, "refused: anyone may write to the file (mode 0646)"},
+    {0644, 0777, "refused: anyone may write to its directory %s (mode 0777)"},
+    /* Sticky or not: anyone may add a plugin of their own there. */
+    {0644, 01777, "refused: anyone may write to its directory %s (mode 1777)"},
+    {0644, 0775, NULL}, /* group-writable: the group is trusted, as by libltdl users */
+};
+
+START_TEST(test_a_plugin_anyone_may_write_or_replace_is_refused)
+{
+    make_tmp();
+    char dir[300], file[400], expect[600];
+    snprintf(dir, sizeof dir, "%s", plant("p", LIBS "evtext.so", "evtext.so"));
+    snprintf(file, sizeof file, "%s/evtext.so", dir);
+    ck_assert_int_eq(chmod(file, writable_cases[_i].file_mode), 0);
+    ck_assert_int_eq(chmod(dir, writable_cases[_i].dir_mode), 0);
+    brine_registry *reg = load_only(dir);
+    const char *why = failure_for(reg, "/p/evtext.so");
+    if (writable_cases[_i].reason) {
+        snprintf(expect, sizeof expect, writable_cases[_i].reason, dir);
+        ck_assert_pstr_eq(why, expect);
+        ck_assert_ptr_null(brine_registry_find(reg, "evtext"));
+    } else {
+        ck_assert_pstr_eq(why, NULL);
+        ck_assert_ptr_nonnull(brine_registry_find(reg, "evtext"));
+    }
+    brine_registry_free(reg);
+    chmod(dir, 0700);
+    remove_tmp();
+}
+END_TEST
+
+/* Loading one file by path applies the same rule. */
+START_TEST(test_loading_a_world_writable_file_by_path_is_refused)
+{
+    make_tmp();
+    char file[400];
+    snprintf(file, sizeof file, "%s/evtext.so", plant("p", LIBS "evtext.so", "evtext.so"));
+    ck_assert_int_eq(chmod(file, 0666), 0);
+    brine_error err;
+    brine_error_clear(&err);
+    brine_registry *reg = brine_registry_new(&err);
+    ck_assert_int_eq(brine_registry_load_file(reg, file, &err), BRINE_E_PLUGIN);
+    ck_assert_ptr_nonnull(strstr(err.message, "/p/evtext.so: refused: anyone may write to the file (mode 0666)"));
+    brine_registry_free(reg);
+    remove_tmp();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registry");
@@ -273,6 +359,10 @@ int main(void)
     tcase_add_test(tc, test_added_directories_come_before_the_environment_path);
     tcase_add_test(tc, test_files_without_a_library_suffix_are_not_plugins);
     tcase_add_test(tc, test_removing_a_plugin_file_removes_its_format);
+    tcase_add_test(tc, test_a_fifo_named_like_a_plugin_is_skipped_without_blocking);
+    tcase_add_loop_test(tc, test_a_plugin_anyone_may_write_or_replace_is_refused, 0,
+                        sizeof writable_cases / sizeof writable_cases[0]);
+    tcase_add_test(tc, test_loading_a_world_writable_file_by_path_is_refused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

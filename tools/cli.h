@@ -72,6 +72,7 @@ void cli_oom(void);
 int cmd_formats(cli *c, int argc, char **argv);
 const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap, const char *role);
 const brine_plugin *cli_format_for_name(cli *c, const char *path, unsigned need_cap);
+void cli_note_shadowing(cli *c, const brine_plugin *fmt);
 void cli_format_list(cli *c, unsigned need_cap, char *buf, size_t cap);
 int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, const char ***from_items,
                       size_t *from_count, const char ***to_items, size_t *to_count);

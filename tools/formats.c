@@ -17,6 +17,36 @@ int cli_can(const brine_plugin *fmt, unsigned cap)
     return (fmt->caps & cap) != 0;
 }
 
+/* Where fmt came from in the registry, or -1. */
+static long entry_of(cli *c, const brine_plugin *fmt)
+{
+    for (size_t i = 0; i < brine_registry_count(c->reg); i++)
+        if (brine_registry_get(c->reg, i) == fmt)
+            return (long)i;
+    return -1;
+}
+
+/* Says on stderr, once per format and run, that the plugin used for fmt
+ * hides another of the same name: a json.so on BRINE_PLUGIN_PATH replaces
+ * the installed json, and the user should hear which file runs. */
+void cli_note_shadowing(cli *c, const brine_plugin *fmt)
+{
+    static const brine_plugin *told[16];
+    long i = fmt ? entry_of(c, fmt) : -1;
+    const char *hidden = i >= 0 ? brine_registry_shadowed(c->reg, (size_t)i) : NULL;
+    if (!hidden || c->quiet)
+        return;
+    size_t n = 0;
+    while (n < sizeof told / sizeof told[0] && told[n] && told[n] != fmt)
+        n++;
+    if (n < sizeof told / sizeof told[0] && told[n] == fmt)
+        return;
+    if (n < sizeof told / sizeof told[0])
+        told[n] = fmt;
+    cli_msg("warning: format '%s' comes from %s, which shadows %s (the earlier in the plugin search path wins)",
+            fmt->name, brine_registry_origin(c->reg, (size_t)i), hidden);
+}
+
 /* "json, msgpack, native": the formats that can do need_cap (0: all). */
 void cli_format_list(cli *c, unsigned need_cap, char *buf, size_t cap)
 {
@@ -59,6 +89,7 @@ const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap
         cli_usage(c, "format '%s' cannot %s (formats that can: %s)", name, role_verb(need_cap), list);
         return NULL;
     }
+    cli_note_shadowing(c, fmt);
     return fmt;
 }
 
@@ -73,7 +104,10 @@ const brine_plugin *cli_format_for_name(cli *c, const char *path, unsigned need_
     if (!dot || dot == base || !dot[1])
         return NULL;
     const brine_plugin *fmt = brine_registry_find_extension(c->reg, dot);
-    return fmt && cli_can(fmt, need_cap) ? fmt : NULL;
+    if (!fmt || !cli_can(fmt, need_cap))
+        return NULL;
+    cli_note_shadowing(c, fmt);
+    return fmt;
 }
 
 static const brine_option_spec *declared(const brine_plugin *fmt, const char *name, size_t len, unsigned flag)
@@ -207,6 +241,11 @@ static void list_json(cli *c)
         }
         printf("], \"file\": ");
         json_string(brine_registry_origin(c->reg, i));
+        printf(", \"shadows\": ");
+        if (brine_registry_shadowed(c->reg, i))
+            json_string(brine_registry_shadowed(c->reg, i));
+        else
+            printf("null");
         putchar('}');
     }
     printf("%s],\n \"failures\": [", brine_registry_count(c->reg) ? "\n" : "");
@@ -257,6 +296,9 @@ static void list_text(cli *c)
             label = "               ";
         }
         printf("  file:        %s\n", brine_registry_origin(c->reg, i));
+        if (brine_registry_shadowed(c->reg, i))
+            printf("  shadows:     %s (a later plugin of the same name, not used)\n",
+                   brine_registry_shadowed(c->reg, i));
     }
     size_t failed = brine_registry_failure_count(c->reg);
     if (failed)

@@ -69,9 +69,13 @@ const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status)
     }
     fmt = cli_format_for_name(c, in->path, BRINE_CAP_DECODE);
     if (!fmt) {
+        /* Only here, when neither -f nor the extension decides: a sniff
+         * function is plugin code, and one that crashes must not take down
+         * the commands that never needed it. */
         fmt = brine_registry_sniff(c->reg, in->head, in->head_len);
         if (fmt && !cli_can(fmt, BRINE_CAP_DECODE))
             fmt = NULL;
+        cli_note_shadowing(c, fmt);
     }
     *status = fmt ? CLI_OK : -1;
     return fmt;

@@ -47,6 +47,26 @@
  * (default BRINE_DEFAULT_MAX_DEPTH, like Python's recursion limit). `[]` has
  * depth 1, `[[]]` depth 2; a model counts as one level and its args tuple as
  * another. Limits of millions are safe: no traversal recurses on the C stack.
+ *
+ * THREADS. libbrine may be used from any number of threads at once, on
+ * these terms. Each thread may create, load, use and free registries and
+ * documents of its own, concurrently with the others: plugin loading and
+ * unloading (libltdl keeps process-wide state) is serialised inside
+ * libbrine, and a registry's plugins stay loaded until that registry is
+ * freed, whatever other registries unload. One registry may be shared by
+ * threads once brine_registry_load (and any brine_registry_add_dir, _add,
+ * _load_file) has returned: lookups, sniffing and every codec call with its
+ * plugins are safe concurrently; loading more into it, or freeing it,
+ * while others use it is not. A document, and every value in it, is used
+ * by one thread at a time, reads included (lookups may build indexes):
+ * hand it over with the usual synchronisation, after which any thread may
+ * free it. An error, source, output, options or sink belongs to one thread
+ * at a time too. brine_set_allocator is global: call it before any other
+ * thread uses libbrine. Freed document memory is cached per thread
+ * (brine_release_memory). Plugin code runs in the calling thread; plugins
+ * must allow concurrent calls (all built-in ones do). libbrine does not
+ * lock against other users of libltdl in the same process, nor against
+ * setenv of BRINE_PLUGIN_PATH during a load.
  */
 #ifndef BRINE_BRINE_H
 #define BRINE_BRINE_H

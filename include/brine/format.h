@@ -8,10 +8,22 @@
  * uninstalled, the freshly built plugins are found there instead of the
  * installed directory. The current directory is never searched implicitly.
  *
- * Faults never stop loading: a file that is not a library, a library
- * without the entry point, an ABI mismatch, or a second plugin with a name
- * already taken (the earlier in the search path wins) is recorded as a
- * failure that brine_registry_failure reports, naming the file.
+ * Faults never stop loading: a file that is not a regular file (a FIFO, a
+ * directory), one that anyone may write to or that sits in a directory
+ * anyone may write to (sticky or not: a plugin runs inside the program), a
+ * file that is not a shared library, a library without the entry point,
+ * an ABI mismatch, or a second plugin with a name already taken is
+ * recorded as a failure that brine_registry_failure reports, naming the
+ * file. Of two plugins with one name the earlier in the search path wins
+ * (preloaded ones first): brine_registry_shadowed names the file it hid.
+ * Running out of memory is not a fault of a file: loading stops with
+ * BRINE_E_NOMEM, also when libltdl or the dynamic linker ran out.
+ *
+ * A plugin runs in-process: its entry point runs when it is loaded, its
+ * sniff only when brine_registry_sniff is called (the brine command sniffs
+ * only when neither -f nor the extension names the format), and a crash in
+ * either is the plugin's. Threads: see THREADS in brine.h; a loaded
+ * registry may be shared, and loading is serialised inside libbrine.
  */
 #ifndef BRINE_FORMAT_H
 #define BRINE_FORMAT_H
@@ -59,6 +71,11 @@ BRINE_API const brine_plugin *brine_registry_get(const brine_registry *reg, size
 
 /* Where format i came from: a file path, "preloaded" or the origin given. */
 BRINE_API const char *brine_registry_origin(const brine_registry *reg, size_t i);
+
+/* The file of a plugin that format i hid: one with the same name found
+ * later in the search path (the first such), or NULL. It is also recorded
+ * as a failure. */
+BRINE_API const char *brine_registry_shadowed(const brine_registry *reg, size_t i);
 
 /* Files that failed to load: the reason, and the file in *file. */
 BRINE_API size_t brine_registry_failure_count(const brine_registry *reg);
