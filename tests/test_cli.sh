@@ -323,6 +323,37 @@ done
 check "an output directory that does not exist is exit 1" 1 "$BRINE" convert "$SAMPLE" -o "$T/no/such/dir/x.json" -- \
     'has_err "cannot create a temporary file"'
 
+# ---- ints at the 4300-digit boundary --------------------------------------------------
+
+# Python writes an int as digits up to 4300 of them (int_max_str_digits),
+# the sign not counted; so must json output, with -O plain too. Each line of
+# ints.txt: the int in hex for the $int tag, then its decimal digits.
+"$PYTHON3" -c '
+import sys
+sys.set_int_max_str_digits(0)
+for v in (2**14279, 10**4299, 10**4300 - 1, 10**4300):
+    for s in (v, -v):
+        print(("-" if s < 0 else "") + hex(abs(s)), s)
+' >"$T/ints.txt"
+while read -r hex digits; do
+    n=${#digits}
+    [ "${digits#-}" != "$digits" ] && n=$((n - 1))
+    printf '[{"$int": "%s"}]' "$hex" >"$T/int.json"
+    "$BRINE" convert "$T/int.json" -o "$T/int.brn" 2>"$T/err" || fail "$n digits: json to native" "$(cat "$T/err")"
+    if [ "$n" -le 4300 ]; then
+        check "an int of $n digits (${digits:0:1}...) is written as digits" 0 "$BRINE" convert -t json "$T/int.json" -- \
+            '[ "$(cat "$T/out")" = "[$digits]" ]'
+        check "an int of $n digits (${digits:0:1}...) is written as digits with -O plain" 0 \
+            "$BRINE" convert -t json -O plain "$T/int.brn" -- '[ "$(cat "$T/out")" = "[$digits]" ]'
+    else
+        check "an int of $n digits (${digits:0:1}...) is written with the \$int tag" 0 \
+            "$BRINE" convert -t json "$T/int.json" -- '[ "$(cat "$T/out")" = "[{\"\$int\":\"$hex\"}]" ]'
+        check "an int of $n digits (${digits:0:1}...) is refused by -O plain" 1 \
+            "$BRINE" convert -t json -O plain "$T/int.brn" -- \
+            'has_err "Exceeds the limit (4300 digits) for integer string conversion"' '[ ! -s "$T/out" ]'
+    fi
+done <"$T/ints.txt"
+
 # ---- write errors ------------------------------------------------------------------
 
 "$BRINE" convert -t json "$T/big.json" 2>"$T/err" | head -c1 >/dev/null
