@@ -354,6 +354,29 @@ while read -r hex digits; do
     fi
 done <"$T/ints.txt"
 
+# ---- a corrupt native file ------------------------------------------------------------
+
+"$BRINE" convert "$T/big.json" -o "$T/big.brn" || fail "big.json to native"
+"$PYTHON3" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.index(b"item 100000")
+d[i + 3] = ord("x")
+open(sys.argv[2], "wb").write(d)
+' "$T/big.brn" "$T/bigbad.brn"
+for to in native pickle msgpack json; do
+    check "a corrupt native file converted to $to on stdout writes 0 bytes and exits with the checksum error" 1 \
+        "$BRINE" convert -t $to "$T/bigbad.brn" -- '[ ! -s "$T/out" ]' \
+        'err_matches "bigbad\.brn: offset [0-9]+: checksum mismatch: the file is corrupt"'
+done
+check "a corrupt native file on stdin from a file writes 0 bytes" 1 \
+    sh -c '"$1" convert -f native -t native <"$2"' sh "$BRINE" "$T/bigbad.brn" -- '[ ! -s "$T/out" ]' \
+    'has_err "<stdin>: offset "' 'has_err "checksum mismatch"'
+check "a corrupt native file through a pipe still ends in the checksum error" 1 \
+    sh -c 'cat "$2" | "$1" convert -f native -t native' sh "$BRINE" "$T/bigbad.brn" -- 'has_err "checksum mismatch"'
+check "the intact native file converts to native byte for byte on stdout" 0 "$BRINE" convert -t native "$T/big.brn" -- \
+    'cmp -s "$T/out" "$T/big.brn"'
+
 # ---- write errors ------------------------------------------------------------------
 
 "$BRINE" convert -t json "$T/big.json" 2>"$T/err" | head -c1 >/dev/null
