@@ -102,6 +102,9 @@ typedef struct cli_input {
     unsigned char head[CLI_HEAD];
     size_t head_len, head_pos;
     uint64_t size; /* for regular files; 0 otherwise */
+    int seekable;  /* a regular file: the reader can go back (fd_head is valid) */
+    off_t fd_head; /* fd's position after the peeked bytes */
+    uint64_t pos;  /* the reader's position, from the first peeked byte */
     int read_errno;
     char why[256]; /* why cli_input_open failed */
     FILE *fp;      /* the counting reader the source reads through */

@@ -156,6 +156,20 @@ BRINE_API int brine_source_read_all(brine_source *src, brine_error *err);
 /* 1 if no byte remains (reading to find out), else 0. */
 BRINE_API int brine_source_at_end(brine_source *src);
 
+/* 1 if the source can go back to an offset it has passed and read the same
+ * bytes again: a buffer source, or a file source over a regular file (a
+ * FILE * without a descriptor, such as fmemopen's or a cookie stream, when
+ * it can seek). Pipes, terminals and devices cannot. Such an input ends, so
+ * a decoder may read it through once (to verify a checksum before sending
+ * any event) and come back. */
+BRINE_API int brine_source_can_rewind(brine_source *src);
+
+/* Moves cur back to input offset `offset` (at most brine_source_offset):
+ * within the window at no cost, else by seeking the file and refilling.
+ * BRINE_E_INVALID beyond the current offset, BRINE_E_IO if the file cannot
+ * seek there. Pointers into the old window become invalid. */
+BRINE_API int brine_source_rewind(brine_source *src, uint64_t offset, brine_error *err);
+
 /* Input offset of cur. */
 static inline uint64_t brine_source_offset(const brine_source *src)
 {
