@@ -288,6 +288,33 @@ START_TEST(test_the_colliding_ids_meet_in_one_bucket_of_the_old_hashes)
 }
 END_TEST
 
+/* The encoder gets ids 1, 2, 3... in order of definition, whatever the
+ * input named them; references follow their anchors. */
+START_TEST(test_a_streamed_conversion_numbers_anchors_in_order_of_definition)
+{
+    static const char in[] = "[{\"$anchor\":7,\"$list\":[]},{\"$anchor\":18446744073709551615,"
+                             "\"$tuple\":[{\"$alias\":7}]},{\"$alias\":18446744073709551615}]";
+    static const char want[] = "[{\"$anchor\":1,\"$list\":[]},{\"$anchor\":2,\"$tuple\":[{\"$alias\":1}]},"
+                               "{\"$alias\":2}]";
+    static const char *refs_item[] = {"refs"};
+    const brine_options refs = {.items = refs_item, .count = 1};
+    const brine_plugin *js = format("json");
+    brine_source src;
+    brine_output out;
+    brine_error err;
+    int streamed = 0;
+    brine_source_init_buffer(&src, in, sizeof in - 1);
+    ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+    ck_assert_int_eq(brine_transcode(js, &src, &refs, js, &out, &refs, &streamed, &err), BRINE_OK);
+    ck_assert_int_eq(streamed, 1);
+    size_t len;
+    char *text = brine_output_take(&out, &len);
+    brine_output_destroy(&out);
+    ck_assert_str_eq(text, want);
+    brine_free(text);
+}
+END_TEST
+
 static Suite *flood_suite(void)
 {
     Suite *s = suite_create("flood");
@@ -295,6 +322,7 @@ static Suite *flood_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_the_colliding_ids_meet_in_one_bucket_of_the_old_hashes);
+    tcase_add_test(tc, test_a_streamed_conversion_numbers_anchors_in_order_of_definition);
     tcase_add_loop_test(tc, test_colliding_anchor_ids_cost_no_more_than_ordinary_ones, 0,
                         (int)(sizeof cases / sizeof cases[0]));
     suite_add_tcase(s, tc);
