@@ -125,6 +125,7 @@ int cmd_show(cli *c, int argc, char **argv)
         cli_msg("%s: %s", d.in.name, d.why);
     } else if (rc == CLI_FAIL) {
         cli_report(d.in.name, d.fmt, &d.err);
+        cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
     }
     decoded_free(&d);
     return rc;
@@ -166,6 +167,8 @@ int cmd_check(cli *c, int argc, char **argv)
             printf("%s: error: %s%s%s%s\n", d.in.name, where,
                    d.err.message[0] ? d.err.message : brine_strerror(d.err.code), path ? " at " : "",
                    path ? d.err.path : "");
+            fflush(stdout);
+            cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
         }
         decoded_free(&d);
         if (rc == CLI_USAGE)

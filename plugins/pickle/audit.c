@@ -23,6 +23,8 @@ typedef struct pk_aent {
     uint64_t offset;
     size_t name;     /* interned name id */
     const void *key; /* identity of what it made, or of its target; NULL: none known */
+    size_t from;     /* CALL: the entry that made the callable, + 1; 0 none */
+    uint64_t value;  /* CALL of a complex result: its bits hashed (complexes have no identity) */
     uint8_t reaches, overwritten;
 } pk_aent;
 
@@ -43,7 +45,8 @@ struct pk_aud {
     size_t *itab; /* id + 1 by hash; 0 empty */
     size_t itab_cap;
     uint64_t seed;
-    pk_pmap results; /* call results and globals: key -> entry */
+    pk_pmap results;   /* call results and globals: key -> entry */
+    pk_pmap complexes; /* the walk: complex values seen, by pk_complex_key */
     size_t *builds;  /* by reader node: last BUILD's entry + 1 */
     size_t builds_cap;
     char scratch[128];
@@ -195,8 +198,19 @@ void pk_aud_free(pk_dec *d)
     brine_free(a->itab);
     brine_free(a->builds);
     pk_pmap_free(&a->results);
+    pk_pmap_free(&a->complexes);
     brine_free(a);
     d->aud = NULL;
+}
+
+/* A complex value has no identity the value API shows: builtins.complex's
+ * result counts as reaching the value when an equal complex does (a pure
+ * builtin; nothing else makes complexes). Never 0. */
+static uint64_t pk_complex_key(const brine_value *v)
+{
+    double c[2];
+    brine_complex_get(v, &c[0], &c[1]);
+    return XXH3_64bits(c, sizeof c) | 1;
 }
 
 /* What identifies v: a model's node, a bytes value's data; else NULL. */
@@ -276,8 +290,13 @@ int pk_aud_call(pk_dec *d, const brine_value *callable, const brine_value *resul
         name = a->scratch;
         len = strlen(name);
     }
+    from = pk_pmap_find(&a->results, pk_key(callable));
+    size_t made_by = from ? *from + 1 : 0;
     if ((rc = pk_add(d, BRINE_AUDIT_CALL, name, len, pk_key(result), &i)))
         return rc;
+    a->ents[i].from = made_by;
+    if (brine_type_of(result) == BRINE_COMPLEX)
+        a->ents[i].value = pk_complex_key(result);
     return pk_made(d, pk_key(result), i);
 }
 
@@ -380,8 +399,9 @@ static int pk_reach(pk_dec *d, const brine_value *root, pk_pmap *seen)
         const void *key;
         size_t n, it = 0, id;
         brine_type t = brine_type_of(v);
-        if (t == BRINE_BYTES) {
-            if (pk_pmap_put(seen, pk_key(v), 1)) {
+        if (t == BRINE_BYTES || t == BRINE_COMPLEX) {
+            if (t == BRINE_BYTES ? pk_pmap_put(seen, pk_key(v), 1)
+                                 : pk_pmap_put(&a->complexes, (const void *)(uintptr_t)pk_complex_key(v), 1)) {
                 rc = BRINE_E_NOMEM;
                 goto out;
             }
@@ -455,9 +475,17 @@ struct brine_audit_report *pk_aud_report(pk_dec *d, const brine_value *root, int
             hit = hit || (root && a->name_seen[e->name]);
         if (e->action == BRINE_AUDIT_BUILD)
             hit = hit && !e->overwritten;
+        if (e->value)
+            hit = hit || pk_pmap_find(&a->complexes, (const void *)(uintptr_t)e->value);
         e->reaches = hit != 0;
         ops += strlen(pk_opname(e->op)) + 1;
     }
+    /* A name a call used whose result reaches the value reaches it too,
+     * though the value shows the result (bytes from _codecs.encode, say)
+     * rather than the name. Callables come before their calls. */
+    for (i = a->count; i-- > 0;)
+        if (a->ents[i].reaches && a->ents[i].from)
+            a->ents[a->ents[i].from - 1].reaches = 1;
     pk_pmap_free(&seen);
     /* One block: the report, its entries, the opcode names and the names
      * (the plugin may be unloaded before the report is freed). */
