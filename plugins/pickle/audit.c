@@ -47,7 +47,7 @@ struct pk_aud {
     uint64_t seed;
     pk_pmap results;   /* call results and globals: key -> entry */
     pk_pmap complexes; /* the walk: complex values seen, by pk_complex_key */
-    size_t *builds;  /* by reader node: last BUILD's entry + 1 */
+    size_t *builds;    /* by reader node: last BUILD's entry + 1 */
     size_t builds_cap;
     char scratch[128];
 };

@@ -366,9 +366,7 @@ int pkw_global_allowed(pk_enc *e, const char *mod, size_t mlen, const char *qual
  * colon, else split at the last dot. */
 int pkw_model_global(pk_enc *e, const char *name, size_t len)
 {
-    int rc = pkw_allowed(e, name, len);
-    if (rc)
-        return rc;
+    int rc;
     /* The reader writes module:qualname only when the qualname has a dot, so
      * a colon counts only with a dot after it; else the last dot splits.
      * Either way every name the reader makes splits back into the same. */
@@ -379,12 +377,16 @@ int pkw_model_global(pk_enc *e, const char *name, size_t len)
     if (m < len) {
         if (m == 0)
             goto bad;
+        if ((rc = pkw_allowed(e, name, len)))
+            return rc;
         return pkw_global(e, name, m, name + m + 1, len - m - 1);
     }
     for (m = len; m > 0 && name[m - 1] != '.'; m--)
         ;
     if (m < 2 || m == len)
         goto bad;
+    if ((rc = pkw_allowed(e, name, len)))
+        return rc;
     return pkw_global(e, name, m - 1, name + m, len - m);
 bad:
     return pkw_fail(e, BRINE_E_UNSUPPORTED, "model name '%.*s' is not module.qualname, which pickle needs",
