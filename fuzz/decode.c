@@ -9,8 +9,7 @@
 #include "fuzz.h"
 
 /* The audit of the same bytes and options must end as decoding did. */
-static void fz_audit(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts,
-                     int decoded)
+static void fz_audit(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts, int decoded)
 {
     brine_source src;
     brine_error err;
@@ -28,10 +27,10 @@ static void fz_audit(const brine_plugin *fmt, const uint8_t *data, size_t size, 
         FZ_FAIL("the audit ended with %d (returned %d) where decoding %s", r->status, rc,
                 decoded ? "succeeded" : "failed");
     for (size_t i = 0; i < r->count; i++)
-        if (r->entries[i].offset >= size || !r->entries[i].name || !r->entries[i].opcode ||
-            r->entries[i].reaches > 1 || (rc != BRINE_OK && r->entries[i].reaches))
-            FZ_FAIL("audit entry %zu is malformed (offset %llu of %zu)", i,
-                    (unsigned long long)r->entries[i].offset, size);
+        if (r->entries[i].offset >= size || !r->entries[i].name || !r->entries[i].opcode || r->entries[i].reaches > 1 ||
+            (rc != BRINE_OK && r->entries[i].reaches))
+            FZ_FAIL("audit entry %zu is malformed (offset %llu of %zu)", i, (unsigned long long)r->entries[i].offset,
+                    size);
     brine_audit_report_free(r);
 }
 
