@@ -323,6 +323,17 @@ typedef int (*brine_decode_fn)(brine_source *src, brine_sink *sink, const brine_
  * depends on an option. */
 typedef brine_sink *(*brine_encoder_new_fn)(brine_output *out, const brine_options *opts, brine_error *err);
 
+/* An audit hook (the first field added into `reserved`, see docs/abi.md):
+ * lists what loading src's value in its home language would import and
+ * call (<brine/pickle.h>). It sets *report to one block allocated with
+ * brine_malloc (the struct, its entries and their strings, freed with one
+ * brine_free), also when decoding fails part way (then report->status and
+ * report->error say why, and the same error is returned); *report NULL only
+ * when out of memory. */
+struct brine_audit_report;
+typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, struct brine_audit_report **report,
+                              brine_error *err);
+
 typedef struct brine_plugin {
     uint32_t abi;                      /* BRINE_PLUGIN_ABI */
     uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
@@ -337,7 +348,9 @@ typedef struct brine_plugin {
     int (*sniff)(const unsigned char *head, size_t len); /* confidence 0..100; may be NULL */
     brine_decode_fn decode;
     brine_encoder_new_fn encoder_new;
-    void *reserved[8]; /* zero */
+    /* Fields added after 0.1, in the room of reserved (zero: not provided). */
+    brine_audit_fn audit; /* #19: may be NULL */
+    void *reserved[7];    /* zero */
 } brine_plugin;
 
 typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
