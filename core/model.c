@@ -124,6 +124,35 @@ static model_entry *registered(const brine_models *models, const char *name, siz
     return allow_only(e) ? NULL : e;
 }
 
+/* Inserts an entry for (name, len) at position at of the sorted set, with
+ * type's callbacks (NULL: an allowed name without callbacks). */
+static int insert_entry(brine_models *models, size_t at, const char *name, size_t len, const brine_model_type *type,
+                        brine_error *err)
+{
+    if (models->count == models->cap) {
+        size_t cap = models->cap ? models->cap * 2 : 8;
+        model_entry **entries = brine_realloc(models->entries, cap * sizeof *entries);
+        if (!entries)
+            return brinep_nomem(err);
+        models->entries = entries;
+        models->cap = cap;
+    }
+    model_entry *e = brine_malloc(sizeof *e + len + 1);
+    if (!e)
+        return brinep_nomem(err);
+    if (type)
+        e->type = *type;
+    else
+        memset(&e->type, 0, sizeof e->type);
+    e->name_len = len;
+    memcpy(e->name, name, len + 1);
+    e->type.name = e->name;
+    memmove(models->entries + at + 1, models->entries + at, (models->count - at) * sizeof *models->entries);
+    models->entries[at] = e;
+    models->count++;
+    return BRINE_OK;
+}
+
 int brine_models_register(brine_models *models, const brine_model_type *type, brine_error *err)
 {
     if (!models || !type)
@@ -148,25 +177,7 @@ int brine_models_register(brine_models *models, const brine_model_type *type, br
     if (old)
         return brine_error_set(err, BRINE_E_INVALID, "model type '%s' is already registered",
                                printable(type->name, len, shown));
-    if (models->count == models->cap) {
-        size_t cap = models->cap ? models->cap * 2 : 8;
-        model_entry **entries = brine_realloc(models->entries, cap * sizeof *entries);
-        if (!entries)
-            return brinep_nomem(err);
-        models->entries = entries;
-        models->cap = cap;
-    }
-    model_entry *e = brine_malloc(sizeof *e + len + 1);
-    if (!e)
-        return brinep_nomem(err);
-    e->type = *type;
-    e->name_len = len;
-    memcpy(e->name, type->name, len + 1);
-    e->type.name = e->name;
-    memmove(models->entries + at + 1, models->entries + at, (models->count - at) * sizeof *models->entries);
-    models->entries[at] = e;
-    models->count++;
-    return BRINE_OK;
+    return insert_entry(models, at, type->name, len, type, err);
 }
 
 int brine_models_allow(brine_models *models, const char *name, brine_error *err)
@@ -178,25 +189,7 @@ int brine_models_allow(brine_models *models, const char *name, brine_error *err)
         return brine_error_set(err, BRINE_E_INVALID, "the model type name is not valid UTF-8");
     if (lookup(models, name, len, &at))
         return BRINE_OK; /* registered or allowed already: allowed */
-    if (models->count == models->cap) {
-        size_t cap = models->cap ? models->cap * 2 : 8;
-        model_entry **entries = brine_realloc(models->entries, cap * sizeof *entries);
-        if (!entries)
-            return brinep_nomem(err);
-        models->entries = entries;
-        models->cap = cap;
-    }
-    model_entry *e = brine_malloc(sizeof *e + len + 1);
-    if (!e)
-        return brinep_nomem(err);
-    memset(&e->type, 0, sizeof e->type);
-    e->name_len = len;
-    memcpy(e->name, name, len + 1);
-    e->type.name = e->name;
-    memmove(models->entries + at + 1, models->entries + at, (models->count - at) * sizeof *models->entries);
-    models->entries[at] = e;
-    models->count++;
-    return BRINE_OK;
+    return insert_entry(models, at, name, len, NULL, err);
 }
 
 const brine_model_type *brine_models_find(const brine_models *models, const char *name)
