@@ -419,6 +419,7 @@ static void check_order(differ *d, const brine_value *a, const brine_value *b)
 
 static int run(differ *d, const brine_value *a, const brine_value *b)
 {
+    path_add(d, "$", 1);
     if (compare(d, a, b) < 0)
         return -1;
     while (d->count && !d->oom) {
