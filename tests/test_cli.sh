@@ -673,9 +673,11 @@ check "-o into a directory that does not exist says it must exist" 1 \
     "$BRINE" convert -t json -o "$T/nodir/" "$T/u.json" "$T/d1.json" -- 'has_err "nodir/: no such directory"'
 
 # The man page and docs match the behaviour.
-MAN=$BRINE_TEST_SRCDIR/../tools/brine.1
+MAN=$(dirname "$BRINE")/brine.1 # made from brine.1.in with the configured plugin directory
 check "the man page has no '-t brine' (the format is native)" 1 grep -q -e '-t brine' "$MAN"
-check "the man page lists pickle and the diff command" 0 sh -c 'grep -q pickle "$1" && grep -q "^\.SS .*diff" "$1"' sh "$MAN"
+check "the man page lists pickle and the diff command" 0 sh -c 'grep -q pickle "$1" && grep -q "^\.B diff$" "$1"' sh "$MAN"
+check "the man page's FILES names the configured plugin directory" 0 grep -q -E '^\.I /.*/brine/plugins$' "$MAN"
+check "the man page has no unsubstituted @pkglibdir@" 1 grep -q "@pkglibdir" "$MAN"
 check "docs/plugins.md's -O example is not the indent=4 no format has" 1 \
     grep -q -e '-O indent=4' "$BRINE_TEST_SRCDIR/../docs/plugins.md"
 
