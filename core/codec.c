@@ -2,7 +2,7 @@
  * is plugin decoder -> builder; encoding is walker -> plugin encoder; a
  * transcode streams decoder -> checker -> encoder when no shared node can
  * arrive that the encoder would have to expand, and goes through a graph
- * otherwise. The checker gives streamed events the builder's guarantees:
+ * otherwise (and when the keys are to be sorted). The checker gives streamed events the builder's guarantees:
  * the depth limit, anchors before references, one complete value. */
 #include <string.h>
 
@@ -410,7 +410,11 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
     brine_sink *encoder = to->encoder_new(out, to_opts, err);
     if (!encoder)
         return err && err->code ? err->code : BRINE_E_PLUGIN;
-    int stream = !brine_decoder_refs(from, from_opts) || (encoder->flags & BRINE_SINK_REFS);
+    /* Sorted keys need each dict whole before its first entry is sent:
+     * through a graph (buffering each dict's events instead would hold the
+     * root dict, which is most of any document, all the same). */
+    int stream = (!brine_decoder_refs(from, from_opts) || (encoder->flags & BRINE_SINK_REFS)) &&
+                 !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;
     if (stream) {

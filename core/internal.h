@@ -303,6 +303,13 @@ int brinep_int_decimal(const brine_value *v, char **out, size_t *len);
 /* Two scalars of the same type are equal (core/equal.c). */
 int brinep_scalar_equal(const brine_value *a, const brine_value *b);
 
+/* The sort_keys order of two hashable keys (core/order.c): <0, 0 or >0. */
+int brinep_key_compare(const brine_value *a, const brine_value *b);
+
+/* Fills order (room for d->count pointers) with d's live entries in
+ * sort_keys order and returns their count. */
+size_t brinep_dict_order(const brinep_dict *d, const brinep_entry **order);
+
 /* ---- shared utilities ------------------------------------------------- */
 
 /* A fresh random hash seed (core/arena.c): for a document's dicts and for

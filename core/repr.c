@@ -2,7 +2,10 @@
  * brine_value_print: [1, 2.5, 'x', (1,), {'a': b'\x00'}], None/True/False,
  * str and bytes escaped exactly as Python's repr() does, complex like Python,
  * models as Type(arg1, arg2, state=...), containers met again while still
- * open as [...], (...), {...} or Type(...). */
+ * open as [...], (...), {...} or Type(...). brine_value_print_pretty is the
+ * same printer with line breaks (pprint-like): a container that does not
+ * fit the line puts each child on a line of its own. */
+#define _GNU_SOURCE /* memrchr */
 #include <math.h>
 #include <string.h>
 
@@ -188,6 +191,9 @@ typedef struct out {
     FILE *fp;   /* stream mode, through tmp */
     size_t fill;
     int io_error;
+    size_t limit; /* nonzero: a fit test, which stops once len passes it */
+    int track;    /* pretty printing: keep col up to date */
+    size_t col;   /* bytes since the last newline */
     char tmp[4096];
 } out;
 
@@ -200,6 +206,10 @@ static void flush(out *o)
 
 static void put(out *o, const char *s, size_t n)
 {
+    if (o->track) {
+        const char *nl = n ? memrchr(s, '\n', n) : NULL;
+        o->col = nl ? (size_t)(s + n - nl - 1) : o->col + n;
+    }
     if (o->fp) {
         if (o->fill + n > sizeof o->tmp)
             flush(o);
@@ -473,11 +483,14 @@ typedef struct repr_frame {
     uint8_t type;
     uint8_t inline_args; /* a model's args: elements only, no parentheses */
     uint8_t started;     /* dicts: an entry was printed; models: something was printed for the args */
+    uint8_t broken;      /* pretty: one child a line */
+    size_t level;        /* pretty: the indentation of the children's lines */
 } repr_frame;
 
 typedef struct printer {
     out *o;
     size_t max_depth;
+    size_t width;    /* pretty printing: the line width; 0 for one line */
     brinep_map open; /* containers being printed */
     brinep_stack stack;
     brine_error *err;
@@ -510,6 +523,76 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
 static void put_model_name(out *o, const brinep_model *m)
 {
     put(o, m->name->data, m->name->len);
+}
+
+static int render(const brine_value *v, out *o, size_t max_depth, size_t width, brine_error *err);
+
+/* Pretty printing: 1 if v printed on one line takes at most room bytes.
+ * The test stops at room + 1 bytes, so it costs at most a line a
+ * container. It prints shared containers in full where the real printing
+ * may print [...]: it may break a line that would have fit, never the
+ * reverse. */
+static int fits(const brine_value *v, size_t room, size_t max_depth)
+{
+    out o;
+    memset(&o, 0, offsetof(out, tmp));
+    o.limit = room + 1;
+    render(v, &o, max_depth, 0, NULL);
+    return o.len <= room;
+}
+
+/* Decides whether frame f (just pushed for v) breaks its children over
+ * lines: a container inside one printed on one line is on that line too;
+ * a model's args go with the model; any other breaks when it does not fit
+ * in the rest of the line. */
+static void pretty_open(printer *p, const brine_value *v, repr_frame *f)
+{
+    repr_frame *parent = p->stack.count > 1 ? brinep_stack_at(&p->stack, p->stack.count - 2) : NULL;
+    f->level = parent ? parent->level : 0;
+    if (f->inline_args) {
+        f->broken = parent && parent->broken;
+        return;
+    }
+    f->level++;
+    if (parent && !parent->broken) {
+        f->broken = 0;
+        return;
+    }
+    size_t used = p->o->col + 2; /* and the comma after it */
+    f->broken = used >= p->width || !fits(v, p->width - used, p->max_depth);
+}
+
+static void newline(out *o, size_t level)
+{
+    static const char spaces[] = "                                ";
+    put(o, "\n", 1);
+    for (size_t n = 4 * level; n;) {
+        size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+        put(o, spaces, k);
+        n -= k;
+    }
+}
+
+/* The separator before a child of f: ", " on one line; a new line (after a
+ * comma unless first) when broken. */
+static void separate(out *o, const repr_frame *f, int first)
+{
+    if (f->broken) {
+        if (!first)
+            put(o, ",", 1);
+        newline(o, f->level);
+    } else if (!first) {
+        put(o, ", ", 2);
+    }
+}
+
+/* Before the closing bracket of a broken frame that printed something. */
+static void close_broken(out *o, const repr_frame *f, int printed)
+{
+    if (f->broken && printed) {
+        put(o, ",", 1);
+        newline(o, f->level - 1);
+    }
 }
 
 /* Prints the opening of container v, or its ellipsis when it is open
@@ -546,6 +629,8 @@ static int open_container(printer *p, const brine_value *v, int inline_args)
     f->node = node;
     f->type = v->type;
     f->inline_args = (uint8_t)inline_args;
+    if (p->width)
+        pretty_open(p, v, f);
     if (inline_args)
         return BRINE_OK;
     switch (v->type) {
@@ -573,12 +658,15 @@ static const brine_value *next_child(printer *p, int *inline_args)
     case BRINE_TUPLE: {
         const brinep_seq *s = f->node;
         if (f->cursor < s->count) {
-            if (f->cursor)
-                put(o, ", ", 2);
+            separate(o, f, f->cursor == 0);
             return &s->items[f->cursor++];
         }
-        if (!f->inline_args)
+        if (!f->inline_args && f->broken) {
+            close_broken(o, f, s->count > 0);
+            puts_(o, f->type == BRINE_LIST ? "]" : ")");
+        } else if (!f->inline_args) {
             puts_(o, f->type == BRINE_LIST ? "]" : s->count == 1 ? ",)" : ")");
+        }
         break;
     }
     case BRINE_DICT: {
@@ -592,12 +680,12 @@ static const brine_value *next_child(printer *p, int *inline_args)
                 put(o, ": ", 2);
                 return &e->val;
             }
-            if (f->started)
-                put(o, ", ", 2);
+            separate(o, f, !f->started);
             f->started = 1;
             f->cursor++;
             return &e->key;
         }
+        close_broken(o, f, f->started);
         put(o, "}", 1);
         break;
     }
@@ -617,10 +705,13 @@ static const brine_value *next_child(printer *p, int *inline_args)
         if (f->cursor == 1) {
             f->cursor++;
             if (m->state.type != BRINE_NULL) {
-                put(o, f->started ? ", state=" : "state=", f->started ? 8 : 6);
+                separate(o, f, !f->started);
+                f->started = 1;
+                put(o, "state=", 6);
                 return &m->state;
             }
         }
+        close_broken(o, f, f->started);
         put(o, ")", 1);
         break;
     }
@@ -645,7 +736,7 @@ static size_t print_budget(const brine_value *v)
     return slots > (SIZE_MAX - REPEAT_FLOOR) / REPEAT_FACTOR ? SIZE_MAX : slots * REPEAT_FACTOR + REPEAT_FLOOR;
 }
 
-static int render(const brine_value *v, out *o, size_t max_depth, brine_error *err)
+static int render(const brine_value *v, out *o, size_t max_depth, size_t width, brine_error *err)
 {
     if (!v)
         return brine_error_set(err, BRINE_E_INVALID, "nothing to print");
@@ -653,7 +744,7 @@ static int render(const brine_value *v, out *o, size_t max_depth, brine_error *e
         brine_doc *doc = brine_value_doc(v);
         max_depth = doc ? doc->max_depth : BRINE_DEFAULT_MAX_DEPTH;
     }
-    printer p = {.o = o, .max_depth = max_depth, .err = err};
+    printer p = {.o = o, .max_depth = max_depth, .width = width, .err = err};
     brinep_map_init(&p.open);
     brinep_stack_init(&p.stack, sizeof(repr_frame));
     size_t limit = print_budget(v), budget = limit;
@@ -671,7 +762,7 @@ static int render(const brine_value *v, out *o, size_t max_depth, brine_error *e
             rc = open_container(&p, v, inline_args);
         else if ((rc = put_scalar(o, v)) == BRINE_E_NOMEM)
             brinep_nomem(err);
-        if (rc)
+        if (rc || o->io_error || (o->limit && o->len >= o->limit))
             break;
         v = NULL;
         while (p.stack.count && !(v = next_child(&p, &inline_args))) {
@@ -689,7 +780,7 @@ size_t brine_value_repr(const brine_value *v, char *buf, size_t cap, size_t max_
     memset(&o, 0, offsetof(out, tmp));
     o.buf = buf;
     o.cap = buf ? cap : 0;
-    int rc = render(v, &o, max_depth, err);
+    int rc = render(v, &o, max_depth, 0, err);
     if (o.cap)
         buf[o.len < o.cap ? o.len : o.cap - 1] = '\0';
     return rc ? (size_t)-1 : o.len;
@@ -705,7 +796,26 @@ int brine_value_print(const brine_value *v, FILE *fp, size_t max_depth, brine_er
         return brinep_nomem(err);
     memset(o, 0, offsetof(out, tmp));
     o->fp = fp;
-    int rc = render(v, o, max_depth, err);
+    int rc = render(v, o, max_depth, 0, err);
+    flush(o);
+    if (!rc && o->io_error)
+        rc = brine_error_set(err, BRINE_E_IO, "writing the rendering failed");
+    brine_free(o);
+    return rc;
+}
+
+int brine_value_print_pretty(const brine_value *v, FILE *fp, size_t width, size_t max_depth, brine_error *err)
+{
+    brine_error_clear(err); /* an operation: err reports this call only */
+    if (!fp)
+        return brine_error_set(err, BRINE_E_INVALID, "brine_value_print_pretty needs a stream");
+    out *o = brine_malloc(sizeof *o);
+    if (!o)
+        return brinep_nomem(err);
+    memset(o, 0, offsetof(out, tmp));
+    o->fp = fp;
+    o->track = 1;
+    int rc = render(v, o, max_depth, width ? width : 80, err);
     flush(o);
     if (!rc && o->io_error)
         rc = brine_error_set(err, BRINE_E_IO, "writing the rendering failed");

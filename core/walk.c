@@ -26,7 +26,11 @@
  * anchor costs ~80 bytes of tables once (pickle, 10^6 distinct strs each
  * fetched once more: 251 MB at 15 bytes, 333 MB at 16; a 20 MB pickle of
  * 10^7 BINGETs of one str: 803 MB at 15 bytes, 491 MB at 16, of which the
- * slots of the reader's and the built document are most). */
+ * slots of the reader's and the built document are most).
+ *
+ * Sorted keys (brine_options.sort_keys, order.c): a dict of two or more
+ * entries gets an array of its entries in key order when it opens, in one
+ * buffer shared by the open dicts; other walks never look at it. */
 #include <stddef.h>
 #include <string.h>
 
@@ -45,6 +49,10 @@ typedef struct walk_frame {
     const void *first;
     int type; /* the container's brine_type */
     int at_val;
+    /* sort_keys: a dict's live entries in key order (in the walk's order
+     * buffer), the count and the next one; NULL in insertion order. */
+    const brinep_entry **order;
+    size_t order_count, order_pos;
 } walk_frame;
 
 /* Opens frame f on container v and, unless ev is NULL, fills in ev's begin
@@ -54,6 +62,7 @@ static BRINEP_INLINE void frame_open(walk_frame *f, const brine_value *v, brine_
     f->slot = v;
     f->type = v->type;
     f->at_val = 0;
+    f->order = NULL;
     switch (v->type) {
     case BRINE_LIST:
     case BRINE_TUPLE: {
@@ -101,6 +110,16 @@ static inline walk_frame *frame_push(brinep_stack *stack)
 static inline const brine_value *frame_next(walk_frame *f)
 {
     if (f->type == BRINE_DICT) {
+        if (f->order) {
+            if (f->at_val) {
+                f->at_val = 0;
+                return &f->order[f->order_pos++]->val;
+            }
+            if (f->order_pos == f->order_count)
+                return NULL;
+            f->at_val = 1;
+            return &f->order[f->order_pos]->key;
+        }
         const brinep_entry *e = f->cur;
         if (f->at_val) {
             f->at_val = 0;
@@ -143,7 +162,10 @@ static size_t frame_taken(const walk_frame *f)
     if (!f->first)
         return 0;
     switch (f->type) {
-    case BRINE_DICT: return (size_t)((const brinep_entry *)f->cur - (const brinep_entry *)f->first) + (size_t)f->at_val;
+    case BRINE_DICT:
+        if (f->order)
+            return f->order_pos + (size_t)f->at_val;
+        return (size_t)((const brinep_entry *)f->cur - (const brinep_entry *)f->first) + (size_t)f->at_val;
     case BRINE_MODEL: return f->cur == f->first ? 0 : f->cur ? 1 : 2;
     default: return (size_t)((const brine_value *)f->cur - (const brine_value *)f->first);
     }
@@ -161,7 +183,10 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
         switch (f->type) {
         case BRINE_LIST:
         case BRINE_TUPLE: brinep_path_index(path, cap, taken - 1); break;
-        case BRINE_DICT: brinep_path_key(path, cap, &((const brinep_entry *)f->first)[taken - 1].key); break;
+        case BRINE_DICT:
+            brinep_path_key(path, cap,
+                            f->order ? &f->order[taken - 1]->key : &((const brinep_entry *)f->first)[taken - 1].key);
+            break;
         case BRINE_MODEL: {
             size_t used = strlen(path);
             snprintf(path + used, cap - used, "%s", taken == 1 ? ".args" : ".state");
@@ -377,6 +402,46 @@ static int blob_sink_event(brine_sink *self, const brine_event *ev)
     return f->next->event(f->next, ev);
 }
 
+/* sort_keys: the entry orders of the open dicts, one block after another
+ * in one buffer (dicts close in the reverse order they open). Sorting in
+ * the walker, not in each plugin, gives every format the same order. */
+typedef struct order_buf {
+    const brinep_entry **data;
+    size_t used, cap;
+} order_buf;
+
+/* Gives the top frame f, a dict just opened, its entries in key order. */
+static int order_open(order_buf *b, brinep_stack *stack, walk_frame *f, brine_error *err)
+{
+    const brinep_dict *d = f->slot->as.dict;
+    if (d->count < 2)
+        return BRINE_OK;
+    if (d->count > b->cap - b->used) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap - b->used < d->count)
+            if (cap > SIZE_MAX / 2 / sizeof *b->data)
+                return brinep_nomem(err);
+            else
+                cap *= 2;
+        const brinep_entry **grown = brine_realloc(b->data, cap * sizeof *grown);
+        if (!grown)
+            return brinep_nomem(err);
+        /* The open dicts' orders moved with the buffer. */
+        for (size_t i = 0; i < stack->count; i++) {
+            walk_frame *g = brinep_stack_at(stack, i);
+            if (g->order)
+                g->order = grown + (g->order - b->data);
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    f->order = b->data + b->used;
+    f->order_count = brinep_dict_order(d, f->order);
+    f->order_pos = 0;
+    b->used += f->order_count;
+    return BRINE_OK;
+}
+
 static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, const brine_options *opts,
                 brine_error *err)
 {
@@ -389,6 +454,8 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     brinep_stack stack;
     uint64_t next_id = 1;
     int rc = BRINE_OK;
+    const int sort = opts && opts->sort_keys;
+    order_buf order = {NULL, 0, 0};
     brinep_map_init(&seen);
     brinep_stack_init(&stack, sizeof(walk_frame));
     brine_doc *doc = brine_value_doc(root);
@@ -495,6 +562,11 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
                     rc = expand_error(&stack, &budget, refs, err);
                     break;
                 }
+                if (sort && ev.kind == BRINE_EV_DICT && (rc = order_open(&order, &stack, top, err)) != BRINE_OK) {
+                    brinep_stack_pop(&stack);
+                    path_error(&stack, err);
+                    break;
+                }
             }
         }
         if ((rc = sink->event(sink, &ev)) != BRINE_OK) {
@@ -515,6 +587,8 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
             } else if ((v = frame_next(top))) {
                 break;
             }
+            if (top->order)
+                order.used -= top->order_count;
             brinep_stack_pop(&stack);
             brine_event end = {.kind = BRINE_EV_END};
             if ((rc = sink->event(sink, &end)) != BRINE_OK) {
@@ -532,6 +606,7 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     }
     if (rc == BRINE_OK && target->finish)
         rc = target->finish(target);
+    brine_free(order.data);
     brinep_stack_destroy(&stack);
     brinep_map_destroy(&seen);
     return rc;

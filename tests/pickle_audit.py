@@ -217,25 +217,25 @@ def allow_lists(tmp, marker):
     with open(evil, "wb") as f:
         f.write(b"\x80\x04" + b"\x8c\x05posix\x8c\x06system\x93" + b"\x8c\x04true\x85R.")
     # Reading: refused with the name and the offset.
-    rc, out, err = brine(["show", "-O", "allow=safe", evil])
+    rc, out, err = brine(["show", "-I", "allow=safe", evil])
     if rc != 1 or "STACK_GLOBAL at offset 17: global 'posix.system' is not allowed" not in err:
         fail("allow=safe does not refuse posix.system at offset 17: rc %d %s" % (rc, err))
-    rc, out, err = brine(["show", "-O", "allow=posix.system", evil])
+    rc, out, err = brine(["show", "-I", "allow=posix.system", evil])
     if rc != 0:
         fail("allow=posix.system refuses it: %s" % err)
-    rc, out, err = brine(["show", "-O", "allow=posix.*", evil])
+    rc, out, err = brine(["show", "-I", "allow=posix.*", evil])
     if rc != 0:
         fail("allow=posix.* refuses posix.system: %s" % err)
     deep = os.path.join(tmp, "deep.pkl")
     with open(deep, "wb") as f:
         f.write(b"\x80\x04" + sg("sklearn.utils._testing", "assert_run_python_script") + b".")
-    rc, out, err = brine(["check", "-O", "allow=sklearn.*", "-O", "allow=sklearn.utils.*", deep])
+    rc, out, err = brine(["check", "-I", "allow=sklearn.*", "-I", "allow=sklearn.utils.*", deep])
     if rc != 1 or "sklearn.utils._testing.assert_run_python_script' is not allowed" not in out:
         fail("a * pattern crosses a dotted component: rc %d %s" % (rc, out))
-    rc, out, err = brine(["check", "-O", "allow=sklearn", deep])
+    rc, out, err = brine(["check", "-I", "allow=sklearn", deep])
     if rc != 1:
         fail("the sklearn preset admits sklearn.utils._testing: %s" % out)
-    rc, out, err = brine(["check", "-O", "allow=bogus", deep])
+    rc, out, err = brine(["check", "-I", "allow=bogus", deep])
     if rc != 2 and "neither module.name nor a preset" not in out + err:
         fail("allow=bogus is not refused as an option: rc %d %s %s" % (rc, out, err))
     # Writing: unlisted types are refused by default, with the way out.
@@ -259,7 +259,7 @@ def allow_lists(tmp, marker):
         rc, out, err = brine(["convert", "-O", "allow=sklearn", model, "-o", copy])
         if rc != 0:
             fail("a sklearn pickle does not convert with allow=sklearn: %s" % err)
-        rc, out, err = brine(["check", "--strict", "-O", "allow=sklearn", model])
+        rc, out, err = brine(["check", "--strict", "-I", "allow=sklearn", model])
         if rc != 0 or err:
             fail("the sklearn pickle reads with a notice or fails under allow=sklearn: %s %s" % (out, err))
 

@@ -3,7 +3,7 @@
 Each case is a Python value (with M(...) standing for a brine model) and
 the value pickle.loads must give back. The value is written as brine's
 tagged JSON (docs/json.md: $tuple, $bytes, $model, $anchor/$alias ...),
-converted with `$BRINE convert -f json -t pickle -O refs -O protocol=P`
+converted with `$BRINE convert -f json -t pickle -I refs -O protocol=P`
 for P in 2..5, loaded, and compared: same types, same values (floats bit
 for bit), and the same sharing (a node shared or cyclic on one side is
 shared the same way on the other, checked with `is`). Where the value
@@ -219,7 +219,7 @@ def allow_for(tagged):
 
 
 def brine_pickle(tagged, proto):
-    p = subprocess.run([BRINE, "convert", "-f", "json", "-t", "pickle", "-O", "refs", "-O", "protocol=%d" % proto] +
+    p = subprocess.run([BRINE, "convert", "-f", "json", "-t", "pickle", "-I", "refs", "-O", "protocol=%d" % proto] +
                        allow_for(tagged), input=tagged.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace").strip()
 
@@ -234,7 +234,7 @@ def check(name, value, expected, exact=True, protos=(2, 3, 4, 5), load=pickle.lo
     tagged = to_tagged(value)
     # brine's own reader must give the very graph back: compare its JSON
     # with the input's, both written by brine (same anchor numbering).
-    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-O", "refs"], tagged.encode())
+    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-I", "refs", "-O", "refs"], tagged.encode())
     if rc != 0:
         print("FAIL %s: brine cannot read its input: %s" % (name, err))
         failures += 1

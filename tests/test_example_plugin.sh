@@ -208,7 +208,7 @@ check "an unsorted dict is an error with its offset" 1 \
     "$BRINE" convert -t json "$T/unsorted.torrent" -- \
     'grep -q -F "unsorted.torrent: offset 7: dict key '"'a'"' is out of order after '"'b'"'" "$T/err"'
 check "the unsorted option reaches the bencode decoder" 0 \
-    "$BRINE" convert -O unsorted -t bencode "$T/unsorted.torrent" -- \
+    "$BRINE" convert -I unsorted -t bencode "$T/unsorted.torrent" -- \
     '[ "$(cat "$T/out")" = "d1:ai2e1:bi1ee" ]'
 # Streamed from the json decoder, an error is located in the input; through
 # a graph (json's refs option makes brine build one), by its path.
@@ -218,7 +218,7 @@ check "a float is refused where the input holds it" 1 \
     'grep -q -F "float.json:1:11: bencode cannot represent a float" "$T/err"' \
     '[ ! -e "$T/float.torrent" ]'
 check "a float is refused with its path in the graph" 1 \
-    "$BRINE" convert -O refs -t bencode "$T/float.json" -o "$T/float.torrent" -- \
+    "$BRINE" convert -I refs -t bencode "$T/float.json" -o "$T/float.torrent" -- \
     'grep -q -F "float.json: bencode cannot represent a float at \$.a[1]" "$T/err"' \
     '[ ! -e "$T/float.torrent" ]'
 

@@ -39,7 +39,7 @@ shared() {
         for _ in $(seq 2 "$1"); do printf ', {"$alias": 1}'; done
         printf ']'
     } >"$T/src.json"
-    "$BRINE" convert -O refs "$T/src.json" -o "$2" || exit 99
+    "$BRINE" convert -I refs "$T/src.json" -o "$2" || exit 99
 }
 
 # convert_limited ARGS...: brine convert with at most 256 MiB per file and
@@ -109,7 +109,7 @@ convert_limited "$T/in/hundred.brn" -o "$T/w/hundred.json"
 expect "100 copies of 1 MiB go past the default limit" 1 'has_err "--max-expand"' 'no_files_in "$T/w"'
 convert_limited --max-expand 100 "$T/in/hundred.brn" -o "$T/w/hundred.json"
 expect "--max-expand 100 lets 100 copies through, in full" 0 \
-    '[ "$(stat -c %s "$T/w/hundred.json")" = $((100 * (1048576 + 4) + 99 + 2)) ]'
+    '[ "$(stat -c %s "$T/w/hundred.json")" = $((100 * (1048576 + 4) + 99 + 2 + 1)) ]' # and the final newline
 rm -f "$T/w/hundred.json"
 convert_limited --max-expand 8:128M "$T/in/hundred.brn" -o "$T/w/hundred.json"
 expect "--max-expand 8:128M lets them through too" 0 '[ -s "$T/w/hundred.json" ]'

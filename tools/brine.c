@@ -1,6 +1,6 @@
 /* brine.c: the brine command's entry point: global options, the subcommand
  * dispatch, the shared option parser, help texts and the registry set-up.
- * The subcommands live in convert.c, formats.c and inspect.c; this file
+ * The subcommands live in convert.c, formats.c, inspect.c and diff.c; this file
  * knows nothing about any format.
  */
 #define _GNU_SOURCE
@@ -12,19 +12,38 @@
 
 #include "cli.h"
 
-enum { LONG_DEPTH = 256, LONG_EXPAND, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH, LONG_STRICT };
+enum {
+    LONG_DEPTH = 256,
+    LONG_EXPAND,
+    LONG_PROGRESS,
+    LONG_JSON,
+    LONG_NAMES,
+    LONG_PLUGIN_PATH,
+    LONG_SORT,
+    LONG_INDENT,
+    LONG_TAB,
+    LONG_SELECT,
+    LONG_PRETTY,
+    LONG_STRICT
+};
 
 static const struct option long_options[] = {
     {"from", required_argument, NULL, 'f'},
     {"to", required_argument, NULL, 't'},
     {"output", required_argument, NULL, 'o'},
     {"option", required_argument, NULL, 'O'},
+    {"reader-option", required_argument, NULL, 'I'},
+    {"sort-keys", no_argument, NULL, LONG_SORT},
+    {"indent", required_argument, NULL, LONG_INDENT},
+    {"tab", no_argument, NULL, LONG_TAB},
+    {"select", required_argument, NULL, LONG_SELECT},
+    {"pretty", no_argument, NULL, LONG_PRETTY},
+    {"strict", no_argument, NULL, LONG_STRICT},
     {"max-depth", required_argument, NULL, LONG_DEPTH},
     {"max-expand", required_argument, NULL, LONG_EXPAND},
     {"progress", no_argument, NULL, LONG_PROGRESS},
     {"json", no_argument, NULL, LONG_JSON},
     {"names", no_argument, NULL, LONG_NAMES},
-    {"strict", no_argument, NULL, LONG_STRICT},
     {"plugin-path", required_argument, NULL, LONG_PLUGIN_PATH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -43,6 +62,7 @@ static const char main_help[] = "Usage: brine [--plugin-path DIR]... [-q] COMMAN
                                 "  show      print the decoded value in Python-repr style\n"
                                 "  check     decode files and report ok, or the first error and where it is\n"
                                 "  audit     list what loading a pickle in Python would import and call\n"
+                                "  diff      compare two files, in any formats, as values\n"
                                 "  help      show help for a command\n"
                                 "\n"
                                 "Options for every command:\n"
@@ -53,37 +73,50 @@ static const char main_help[] = "Usage: brine [--plugin-path DIR]... [-q] COMMAN
                                 "  -V, --version          show the version\n"
                                 "\n"
                                 "Exit status: 0 success; 1 the data could not be read, converted or\n"
-                                "written; 2 a usage error (unknown option, format or command).\n";
+                                "written; 2 a usage error (unknown option, format or command, or a bad\n"
+                                "option value); 141 standard output was closed early (a pipe into head).\n";
 
-static const char convert_help[] = "Usage: brine convert [-f FROM] [-t TO] [-o OUT] [-O KEY[=VALUE]]... [IN...]\n"
-                                   "\n"
-                                   "Converts IN (default: standard input, also named '-') from format FROM to\n"
-                                   "format TO and writes OUT (default: standard output, also named '-').\n"
-                                   "FROM is -f, else IN's extension, else recognised from IN's first bytes.\n"
-                                   "TO is -t, else OUT's extension.\n"
-                                   "\n"
-                                   "OUT is written atomically: into a temporary file in its directory, renamed\n"
-                                   "over OUT only when the whole conversion succeeded. With several inputs OUT\n"
-                                   "must be a directory (an existing one, or a path ending in /): each IN is\n"
-                                   "written there under its own name with TO's extension.\n"
-                                   "\n"
-                                   "  -f, --from FORMAT        the input format\n"
-                                   "  -t, --to FORMAT          the output format\n"
-                                   "  -o, --output OUT         the output file or directory\n"
-                                   "  -O, --option KEY[=VALUE] a format option (pretty, plain, refs, ...), given\n"
-                                   "                           to whichever of the two formats declares it;\n"
-                                   "                           'brine formats' lists each format's options\n"
-                                   "      --max-depth N        nesting limit (default 1000)\n"
-                                   "      --max-expand RATIO[:BYTES]\n"
-                                   "                           how much writing shared values out again may\n"
-                                   "                           send: RATIO x the decoded input's memory + BYTES\n"
-                                   "                           (default 8:64M; BYTES takes K, M, G)\n"
-                                   "      --progress           show progress on stderr even for small inputs\n"
-                                   "  -q, --quiet              never show progress\n"
-                                   "      --plugin-path DIR    look for format plugins in DIR first\n"
-                                   "\n"
-                                   "Progress (bytes read and written, and the rate) is shown on stderr when it\n"
-                                   "is a terminal and the input is over 64 MiB.\n";
+static const char convert_help[] =
+    "Usage: brine convert [-f FROM] [-t TO] [-o OUT] [-I KEY[=VALUE]]... [-O KEY[=VALUE]]...\n"
+    "                     [--sort-keys] [--indent N | --tab] [--select PATH] [IN...]\n"
+    "       brine convert [OPTIONS] IN OUT\n"
+    "\n"
+    "Converts IN (default: standard input, also named '-') from format FROM to\n"
+    "format TO and writes OUT (default: standard output, also named '-').\n"
+    "FROM is -f, else IN's extension, else recognised from IN's first bytes.\n"
+    "TO is -t, else OUT's extension. A text format's output ends with a newline.\n"
+    "Given two files and no -o, the second is OUT if it does not exist yet and\n"
+    "its extension names a format (like remarshal); an existing one is never\n"
+    "overwritten that way: name it with -o.\n"
+    "\n"
+    "OUT is written atomically: into a temporary file in its directory, renamed\n"
+    "over OUT only when the whole conversion succeeded. With several inputs OUT\n"
+    "must be a directory that exists: each IN is written there under its own\n"
+    "name with TO's extension.\n"
+    "\n"
+    "  -f, --from FORMAT        the input format\n"
+    "  -t, --to FORMAT          the output format\n"
+    "  -o, --output OUT         the output file or directory\n"
+    "  -I, --reader-option KEY[=VALUE]\n"
+    "                           an option of FROM's reader (lines, refs, ...)\n"
+    "  -O, --option KEY[=VALUE] an option of TO's writer (pretty, refs, ...);\n"
+    "                           'brine formats' lists each format's options\n"
+    "      --sort-keys          write every dict's entries sorted by key, in any\n"
+    "                           format (the conversion then does not stream)\n"
+    "      --indent N           indent text output by N spaces (0-8; 0: compact)\n"
+    "      --tab                indent text output by tabs\n"
+    "      --select PATH        convert only the value at PATH ($.users[1].name)\n"
+    "      --max-depth N        nesting limit (default 1000)\n"
+    "      --max-expand RATIO[:BYTES]\n"
+    "                           how much writing shared values out again may\n"
+    "                           send: RATIO x the decoded input's memory + BYTES\n"
+    "                           (default 8:64M; BYTES takes K, M, G)\n"
+    "      --progress           show progress on stderr even for small inputs\n"
+    "  -q, --quiet              never show progress\n"
+    "      --plugin-path DIR    look for format plugins in DIR first\n"
+    "\n"
+    "Progress (bytes read and written, and the rate) is shown on stderr when it\n"
+    "is a terminal and the input is over 64 MiB.\n";
 
 static const char formats_help[] = "Usage: brine formats [--json | --names]\n"
                                    "\n"
@@ -96,22 +129,28 @@ static const char formats_help[] = "Usage: brine formats [--json | --names]\n"
                                    "      --names              only the names, one per line\n"
                                    "      --plugin-path DIR    look for format plugins in DIR first\n";
 
-static const char show_help[] = "Usage: brine show [-f FROM] [-O KEY[=VALUE]]... [--max-depth N] [IN]\n"
-                                "\n"
-                                "Decodes IN (default: standard input) and prints its value in the style of\n"
-                                "Python's repr(): [1, 2.5, 'x', (1,), {'a': b'\\x00'}], models as\n"
-                                "Type(args..., state=...), and a container met again inside itself as [...].\n"
-                                "\n"
-                                "  -f, --from FORMAT        the input format (default: by extension, else\n"
-                                "                           recognised from the first bytes)\n"
-                                "  -O, --option KEY[=VALUE] a decoding option of the format\n"
-                                "      --max-depth N        nesting limit (default 1000)\n"
-                                "      --plugin-path DIR    look for format plugins in DIR first\n"
-                                "\n"
-                                "A pickle that would make Python import or call something the value does\n"
-                                "not show (a call whose result is dropped) gets a list of it on stderr.\n";
+static const char show_help[] =
+    "Usage: brine show [-f FROM] [-I KEY[=VALUE]]... [--pretty] [--max-depth N] [IN [PATH]]\n"
+    "\n"
+    "Decodes IN (default: standard input) and prints its value in the style of\n"
+    "Python's repr(): [1, 2.5, 'x', (1,), {'a': b'\\x00'}], models as\n"
+    "Type(args..., state=...), and a container met again inside itself as [...].\n"
+    "With PATH ($.users[1].name, $['odd key'], $[0]) only the value there.\n"
+    "\n"
+    "  -f, --from FORMAT        the input format (default: by extension, else\n"
+    "                           recognised from the first bytes)\n"
+    "  -I, --reader-option KEY[=VALUE]\n"
+    "                           a decoding option of the format (-O is taken\n"
+    "                           for -I, with a warning, until brine 0.3)\n"
+    "      --pretty             one element a line where a line would be too\n"
+    "                           long, indented (like Python's pprint)\n"
+    "      --max-depth N        nesting limit (default 1000)\n"
+    "      --plugin-path DIR    look for format plugins in DIR first\n"
+    "\n"
+    "A pickle that would make Python import or call something the value does\n"
+    "not show (a call whose result is dropped) gets a list of it on stderr.\n";
 
-static const char audit_help[] = "Usage: brine audit [-f FROM] [-O KEY[=VALUE]]... [--json] IN\n"
+static const char audit_help[] = "Usage: brine audit [-f FROM] [-I KEY[=VALUE]]... [--json] IN\n"
                                  "\n"
                                  "Lists what loading IN (a pickle) in Python would do, whatever the value it\n"
                                  "returns: every import (GLOBAL, STACK_GLOBAL, INST), call (REDUCE, NEWOBJ,\n"
@@ -122,12 +161,13 @@ static const char audit_help[] = "Usage: brine audit [-f FROM] [-O KEY[=VALUE]].
                                  "\n"
                                  "  -f, --from FORMAT        the input format (default: by extension, else\n"
                                  "                           recognised from the first bytes)\n"
-                                 "  -O, --option KEY[=VALUE] a decoding option of the format (allow=...)\n"
+                                 "  -I, --reader-option KEY[=VALUE]\n"
+                                 "                           a decoding option of the format (allow=...)\n"
                                  "      --json               one JSON object, for scripts\n"
                                  "      --max-depth N        nesting limit (default 1000)\n"
                                  "      --plugin-path DIR    look for format plugins in DIR first\n";
 
-static const char check_help[] = "Usage: brine check [-f FROM] [-O KEY[=VALUE]]... [--max-depth N] IN...\n"
+static const char check_help[] = "Usage: brine check [-f FROM] [-I KEY[=VALUE]]... [--max-depth N] IN...\n"
                                  "\n"
                                  "Decodes each IN and prints one line for it on standard output:\n"
                                  "  IN: ok (FORMAT, N values, depth D)\n"
@@ -137,12 +177,34 @@ static const char check_help[] = "Usage: brine check [-f FROM] [-O KEY[=VALUE]].
                                  "\n"
                                  "  -f, --from FORMAT        the input format (default: by extension, else\n"
                                  "                           recognised from the first bytes)\n"
-                                 "  -O, --option KEY[=VALUE] a decoding option of the format\n"
+                                 "  -I, --reader-option KEY[=VALUE]\n"
+                                 "                           a decoding option of the format (-O is taken\n"
+                                 "                           for -I, with a warning, until brine 0.3)\n"
                                  "      --max-depth N        nesting limit (default 1000)\n"
                                  "  -q, --quiet              print only the inputs that failed\n"
                                  "      --strict             also fail an input that would make Python import\n"
                                  "                           or call what its value does not show (pickle)\n"
                                  "      --plugin-path DIR    look for format plugins in DIR first\n";
+
+static const char diff_help[] = "Usage: brine diff [-f FROM] [-I KEY[=VALUE]]... [--strict] [--max-depth N] A B\n"
+                                "\n"
+                                "Decodes A and B, each in its own format, and compares them as values.\n"
+                                "Prints the first differing paths ($.users[1].name: 'bob' != 'rob'), at\n"
+                                "most 10. Values compare as Python compares what each format decoded:\n"
+                                "1 == 1.0, a tuple equals a list with the same elements, dicts are equal\n"
+                                "whatever their order; unlike Python, True differs from 1 and NaN equals\n"
+                                "NaN. Exit status: 0 same, 1 different, 2 trouble (a usage error, or a file\n"
+                                "that cannot be read or decoded).\n"
+                                "\n"
+                                "  -f, --from FORMAT        the format of both inputs (default: each by its\n"
+                                "                           extension, else by its first bytes)\n"
+                                "  -I, --reader-option KEY[=VALUE]\n"
+                                "                           a decoding option, for both inputs\n"
+                                "      --strict             types must match exactly (1 != 1.0, a tuple is\n"
+                                "                           not a list), dicts in the same order, floats by\n"
+                                "                           their bits, and the same containers shared\n"
+                                "      --max-depth N        nesting limit (default 1000)\n"
+                                "      --plugin-path DIR    look for format plugins in DIR first\n";
 
 int cli_help(const char *command)
 {
@@ -157,6 +219,8 @@ int cli_help(const char *command)
         text = check_help;
     else if (command && strcmp(command, "audit") == 0)
         text = audit_help;
+    else if (command && strcmp(command, "diff") == 0)
+        text = diff_help;
     fputs(text, stdout);
     return CLI_OK;
 }
@@ -251,12 +315,18 @@ static unsigned option_mask(int opt)
     case 't': return OPT_TO;
     case 'o': return OPT_OUT;
     case 'O': return OPT_FMT;
+    case 'I': return OPT_READER;
+    case LONG_SORT: return OPT_SORT;
+    case LONG_INDENT:
+    case LONG_TAB: return OPT_INDENT;
+    case LONG_SELECT: return OPT_SELECT;
+    case LONG_PRETTY: return OPT_PRETTY;
+    case LONG_STRICT: return OPT_STRICT;
     case LONG_DEPTH: return OPT_DEPTH;
     case LONG_EXPAND: return OPT_EXPAND;
     case LONG_PROGRESS: return OPT_PROGRESS;
     case LONG_JSON: return OPT_JSON;
     case LONG_NAMES: return OPT_NAMES;
-    case LONG_STRICT: return OPT_STRICT;
     default: return OPT_GLOBAL;
     }
 }
@@ -267,7 +337,7 @@ static unsigned option_mask(int opt)
  * the command word, parsing stops at the first operand. */
 int cli_parse(cli *c, int argc, char **argv, unsigned accept)
 {
-    const char *shortopts = c->command ? ":f:t:o:O:qhV" : "+:qhV";
+    const char *shortopts = c->command ? ":f:t:o:O:I:qhV" : "+:qhV";
     int opt, index;
     opterr = 0;
     optind = 0; /* GNU: start afresh on this argv */
@@ -286,11 +356,30 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         case 't': c->to_name = optarg; break;
         case 'o': c->out_path = optarg; break;
         case 'O':
+        case 'I':
             if (!optarg[0] || optarg[0] == '=')
-                return cli_usage(c, "-O wants KEY or KEY=VALUE, not '%s'", optarg);
-            if (push(&c->fmt_opts, &c->fmt_opt_count, optarg))
+                return cli_usage(c, "-%c wants KEY or KEY=VALUE, not '%s'", opt, optarg);
+            if (opt == 'O' ? push(&c->fmt_opts, &c->fmt_opt_count, optarg)
+                           : push(&c->in_opts, &c->in_opt_count, optarg))
                 return cli_oom(), CLI_FAIL;
             break;
+        case LONG_SORT: c->sort_keys = 1; break;
+        case LONG_INDENT: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || n > 8)
+                return cli_usage(c, "--indent wants a number of spaces from 0 to 8, not '%s'", optarg);
+            c->indent = (int)n;
+            c->tab = 0;
+            break;
+        }
+        case LONG_TAB:
+            c->tab = 1;
+            c->indent = -1;
+            break;
+        case LONG_SELECT: c->select = optarg; break;
+        case LONG_PRETTY: c->pretty = 1; break;
+        case LONG_STRICT: c->strict = 1; break;
         case LONG_DEPTH: {
             int rc = parse_depth(c, optarg);
             if (rc >= 0)
@@ -306,7 +395,6 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         case LONG_PROGRESS: c->progress = 1; break;
         case LONG_JSON: c->json = 1; break;
         case LONG_NAMES: c->names = 1; break;
-        case LONG_STRICT: c->strict = 1; break;
         case LONG_PLUGIN_PATH:
             if (push(&c->plugin_paths, &c->plugin_path_count, optarg))
                 return cli_oom(), CLI_FAIL;
@@ -354,6 +442,7 @@ void cli_free(cli *c)
     brine_registry_free(c->reg);
     free(c->plugin_paths);
     free(c->fmt_opts);
+    free(c->in_opts);
 }
 
 static int dispatch(cli *c, int argc, char **argv)
@@ -363,7 +452,7 @@ static int dispatch(cli *c, int argc, char **argv)
         int (*run)(cli *, int, char **);
     } commands[] = {
         {"convert", cmd_convert}, {"formats", cmd_formats}, {"show", cmd_show},
-        {"check", cmd_check},     {"audit", cmd_audit},
+        {"check", cmd_check},     {"audit", cmd_audit}, {"diff", cmd_diff},
     };
     const char *name = argv[0];
     if (strcmp(name, "help") == 0) {
@@ -383,24 +472,25 @@ static int dispatch(cli *c, int argc, char **argv)
             return commands[i].run(c, argc, argv);
         }
     }
-    return cli_usage(c, "unknown command '%s' (commands: convert, formats, show, check, help)", name);
+    return cli_usage(c, "unknown command '%s' (commands: convert, formats, show, check, diff, help)", name);
 }
 
 int main(int argc, char **argv)
 {
     cli c;
     memset(&c, 0, sizeof c);
+    c.indent = -1;
     cli_output_setup();
 
     int status = cli_parse(&c, argc, argv, 0);
     if (status < 0) {
         if (c.arg_count == 0)
-            status = cli_usage(&c, "no command given (commands: convert, formats, show, check, help)");
+            status = cli_usage(&c, "no command given (commands: convert, formats, show, check, diff, help)");
         else
             status = dispatch(&c, c.arg_count, c.args);
     }
-    int closed = cli_close_stdout();
-    if (closed != CLI_OK && status == CLI_OK)
+    int closed = cli_close_stdout(status);
+    if (closed != CLI_OK && (status == CLI_OK || closed == CLI_PIPE))
         status = closed;
     cli_free(&c);
     return status;

@@ -12,8 +12,10 @@
 
 #include <brine/format.h>
 
-/* Exit statuses (see brine(1)). */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses (see brine(1)). CLI_PIPE: standard output's reader went
+ * away (`brine show big.json | head`); brine stops quietly with the status
+ * of a process that SIGPIPE ended, as jq and coreutils do. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_PIPE = 141 };
 
 /* Bytes peeked from each input for sniffing before decoding starts. */
 #define CLI_HEAD 64
@@ -36,20 +38,33 @@ enum {
     OPT_NAMES = 1u << 7,    /* --names */
     OPT_GLOBAL = 1u << 8,   /* --plugin-path, -q, --help, --version: always accepted */
     OPT_EXPAND = 1u << 9,   /* --max-expand RATIO[:BYTES] */
-    OPT_STRICT = 1u << 10   /* --strict */
+    OPT_READER = 1u << 10,  /* -I key[=value] */
+    OPT_SORT = 1u << 11,    /* --sort-keys */
+    OPT_INDENT = 1u << 12,  /* --indent N, --tab */
+    OPT_SELECT = 1u << 13,  /* --select PATH */
+    OPT_PRETTY = 1u << 14,  /* --pretty */
+    OPT_STRICT = 1u << 15   /* --strict */
 };
 
 typedef struct cli {
     const char *command; /* subcommand name, for "Try 'brine convert --help'" */
     const char **plugin_paths;
     size_t plugin_path_count;
-    const char **fmt_opts; /* -O items, in order */
+    const char **fmt_opts; /* -O items (the writer's), in order */
     size_t fmt_opt_count;
+    const char **in_opts; /* -I items (the reader's), in order */
+    size_t in_opt_count;
+    int sort_keys;        /* --sort-keys */
+    int indent;           /* --indent N; -1: not given */
+    int tab;              /* --tab */
+    char indent_item[24]; /* the writer option --indent/--tab became */
+    const char *select;   /* --select PATH */
+    int pretty;           /* --pretty */
     const char *from_name, *to_name, *out_path;
     size_t max_depth;      /* 0: the library default */
     uint32_t expand_ratio; /* --max-expand; 0: the library default */
     uint64_t expand_bytes; /* likewise */
-    int quiet, progress, json, names, strict;
+    int quiet, progress, json, names, strict; /* strict: check and diff --strict */
     char **args; /* operands after the options */
     int arg_count;
     brine_registry *reg;
@@ -77,6 +92,8 @@ void cli_note_shadowing(cli *c, const brine_plugin *fmt);
 void cli_format_list(cli *c, unsigned need_cap, char *buf, size_t cap);
 int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, const char ***from_items,
                       size_t *from_count, const char ***to_items, size_t *to_count);
+int cli_reader_only(cli *c);
+int cli_option_error(cli *c, const brine_error *err);
 int cli_can(const brine_plugin *fmt, unsigned cap);
 
 /* progress.c */
@@ -117,6 +134,8 @@ typedef struct cli_input {
 int cli_input_open(cli_input *in, const char *path);
 const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status);
 int cli_input_start(cli_input *in, cli_progress *progress);
+int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, const brine_error *err, char *buf,
+                        size_t cap);
 void cli_input_close(cli_input *in);
 
 /* output.c */
@@ -127,6 +146,8 @@ typedef struct cli_output {
     int fd;
     int own_fd;
     int write_errno;
+    int is_pipe;        /* writes go to a pipe or socket: EPIPE ends quietly */
+    unsigned char last; /* the last byte written, for the final newline */
     brine_output out;
     int out_ready;
     cli_progress *progress;
@@ -136,12 +157,31 @@ void cli_output_setup(void);
 int cli_output_open(cli_output *o, const char *path, cli_progress *progress);
 int cli_output_commit(cli_output *o);
 void cli_output_abort(cli_output *o);
-int cli_close_stdout(void);
+int cli_close_stdout(int status);
+int cli_output_newline(cli_output *o);
+int cli_pipe_closed(int e);
 
-/* convert.c, inspect.c */
+/* inspect.c: an input decoded into a graph (show, check, diff). */
+typedef struct cli_decoded {
+    cli_input in;
+    const brine_plugin *fmt;
+    brine_doc *doc;
+    brine_error err;
+    char why[320];              /* a failure that is not the data's (open, format) */
+    int unknown_format;         /* why says no format recognised the input */
+    struct brine_audit_report *report; /* the format's audit, when it has one (brine/pickle.h) */
+    uint64_t report_base;       /* input offset the audit's offsets count from */
+} cli_decoded;
+
+int cli_decode_input(cli *c, const char *path, cli_progress *progress, cli_decoded *d);
+void cli_decoded_free(cli_decoded *d);
+int cli_decoded_report(cli *c, cli_decoded *d, int rc);
+
+/* convert.c, inspect.c, diff.c */
 int cmd_convert(cli *c, int argc, char **argv);
 int cmd_show(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
+int cmd_diff(cli *c, int argc, char **argv);
 
 /* audit.c: the audit subcommand, and the notice show and check print when
  * a pickle would run what its value does not show (returns how many). */

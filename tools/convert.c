@@ -1,8 +1,10 @@
 /* convert.c: the convert subcommand. Chooses the output format (-t, else
  * OUT's extension) and, per input, the input format (-f, extension, sniff),
- * splits -O options between the two plugins, and runs brine_transcode from
- * a streaming source into an atomic output. Several inputs go into a
- * directory, each under its own name with the output format's extension.
+ * gives -I options to the reader and -O options to the writer, and runs
+ * brine_transcode from a streaming source into an atomic output (or, with
+ * --select, decodes, picks the value at the path and encodes it). Several
+ * inputs go into a directory, each under its own name with the output
+ * format's extension.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,15 +61,49 @@ static int check_distinct(cli *c, char **paths, size_t count)
     return CLI_OK;
 }
 
-static int report_failure(const cli_input *in, const cli_output *out, const brine_plugin *from, const brine_error *err)
+static int report_failure(cli *c, const cli_input *in, const cli_output *out, const brine_plugin *from,
+                          const brine_error *err, int in_path)
 {
+    char why[512];
+    if (out->write_errno && out->is_pipe && cli_pipe_closed(out->write_errno))
+        return CLI_PIPE;
     if (out->write_errno)
         cli_msg("%s: write error: %s", out->name, strerror(out->write_errno));
     else if (in->read_errno)
         cli_msg("%s: read error: %s", in->name, strerror(in->read_errno));
+    else if (err->code == BRINE_E_OPTION)
+        return cli_option_error(c, err);
+    else if (in_path && err->code == BRINE_E_SYNTAX)
+        return cli_usage(c, "--select: %s", err->message);
+    else if (in_path)
+        cli_msg("%s: --select %s: %s (the path exists up to %s)", in->name, c->select, err->message,
+                err->path[0] ? err->path : "$");
+    else if (cli_explain_failure(c, in, from, err, why, sizeof why))
+        cli_msg("%s: %s", in->name, why);
     else
         cli_report(in->name, from, err);
     return CLI_FAIL;
+}
+
+/* --select: the value at the path, decoded into a graph and encoded alone.
+ * *in_path is set when the path was the trouble. */
+static int convert_selected(cli *c, const brine_plugin *from, brine_source *src, const brine_options *from_opts,
+                            const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *in_path,
+                            brine_error *err)
+{
+    brine_doc *doc = brine_decode(from, src, from_opts, err);
+    if (!doc)
+        return err->code;
+    int rc;
+    brine_value *v = brine_path_get(brine_doc_root(doc), c->select, err);
+    if (!v) {
+        *in_path = 1;
+        rc = err->code;
+    } else {
+        rc = brine_encode(to, v, out, to_opts, err);
+    }
+    brine_doc_free(doc);
+    return rc;
 }
 
 static int convert_one(cli *c, const char *in_path, const char *out_path, const brine_plugin *to)
@@ -107,7 +143,8 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
                              .count = to_count,
                              .items = to_items,
                              .expand_ratio = c->expand_ratio,
-                             .expand_bytes = c->expand_bytes};
+                             .expand_bytes = c->expand_bytes,
+                             .sort_keys = (unsigned)c->sort_keys};
 
     cli_progress_init(&progress, c, in.name, in.size);
     if ((status = cli_output_open(&out, out_path, &progress)) != CLI_OK)
@@ -118,11 +155,14 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     }
     brine_error err;
     brine_error_clear(&err);
-    int streamed = 0;
-    int rc = brine_transcode(from, &in.src, &from_opts, to, &out.out, &to_opts, &streamed, &err);
+    int streamed = 0, at_path = 0;
+    int rc = c->select ? convert_selected(c, from, &in.src, &from_opts, to, &out.out, &to_opts, &at_path, &err)
+                       : brine_transcode(from, &in.src, &from_opts, to, &out.out, &to_opts, &streamed, &err);
     cli_progress_done(&progress);
+    if (rc == BRINE_OK && (to->caps & BRINE_CAP_TEXT))
+        cli_output_newline(&out);
     if (rc != BRINE_OK) {
-        status = report_failure(&in, &out, from, &err);
+        status = report_failure(c, &in, &out, from, &err, at_path);
         cli_output_abort(&out);
     } else {
         status = cli_output_commit(&out);
@@ -136,7 +176,9 @@ done:
 
 int cmd_convert(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_DEPTH | OPT_EXPAND | OPT_PROGRESS);
+    int rc = cli_parse(c, argc, argv,
+                       OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_EXPAND | OPT_PROGRESS |
+                           OPT_SORT | OPT_INDENT | OPT_SELECT);
     if (rc >= 0)
         return rc;
     static char *stdin_only[] = {"-"};
@@ -147,11 +189,27 @@ int cmd_convert(cli *c, int argc, char **argv)
 
     if (c->out_path && !c->out_path[0])
         return cli_usage(c, "-o wants a file or directory name");
-    int to_dir = out && (out[strlen(out) - 1] == '/' || is_directory(out));
-    if (count > 1 && !to_dir)
-        return cli_usage(c, "several inputs need -o DIR/ (a directory to write them into)");
     if ((rc = cli_load_registry(c)) != CLI_OK)
         return rc;
+    /* brine convert IN OUT, like remarshal: OUT is the second file when it
+     * does not exist yet and its extension names a format. An existing
+     * file is never overwritten by position: -o says so explicitly. */
+    if (count == 2 && !c->out_path && strcmp(inputs[1], "-") != 0) {
+        struct stat st;
+        if (stat(inputs[1], &st) != 0 && errno == ENOENT && cli_format_for_name(c, inputs[1], BRINE_CAP_ENCODE)) {
+            out = inputs[1];
+            count = 1;
+        } else if (stat(inputs[1], &st) == 0 && S_ISREG(st.st_mode) &&
+                   cli_format_for_name(c, inputs[1], BRINE_CAP_ENCODE)) {
+            return cli_usage(c,
+                             "%s exists: to overwrite it, give 'brine convert %s -o %s'; to convert both files, "
+                             "-o DIR",
+                             inputs[1], inputs[0], inputs[1]);
+        }
+    }
+    int to_dir = out && (out[strlen(out) - 1] == '/' || is_directory(out));
+    if (count > 1 && !to_dir)
+        return cli_usage(c, "several inputs need -o DIR (a directory to write them into)");
     if (c->from_name && !cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input"))
         return CLI_USAGE;
 
@@ -176,7 +234,7 @@ int cmd_convert(cli *c, int argc, char **argv)
         return convert_one(c, inputs[0], out, to);
 
     if (!is_directory(out)) {
-        cli_msg("%s: %s", out, strerror(ENOENT));
+        cli_msg("%s: no such directory (brine writes into a directory that exists: create it first)", out);
         return CLI_FAIL;
     }
     char **outputs = calloc(count, sizeof *outputs);

@@ -5,8 +5,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+
+static int tolower_ascii(int ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? ch + 'a' - 'A' : ch;
+}
 
 int cli_can(const brine_plugin *fmt, unsigned cap)
 {
@@ -70,19 +76,74 @@ static const char *role_verb(unsigned need_cap)
     return need_cap == BRINE_CAP_ENCODE ? "encode" : "decode";
 }
 
+/* The edit distance between a and b, ignoring case, capped at 9 (names
+ * are short; anything further is no typo). */
+static unsigned edit_distance(const char *a, const char *b)
+{
+    unsigned row[32], prev;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= sizeof row / sizeof row[0] || lb >= sizeof row / sizeof row[0])
+        return 9;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned del = row[j] + 1, ins = row[j - 1] + 1;
+            unsigned sub = prev + (tolower_ascii(a[i - 1]) != tolower_ascii(b[j - 1]));
+            prev = row[j];
+            row[j] = del < ins ? (del < sub ? del : sub) : (ins < sub ? ins : sub);
+        }
+    }
+    return row[lb] < 9 ? row[lb] : 9;
+}
+
+/* The format called name, ignoring case ("JSON"), or NULL. */
+static const brine_plugin *find_named(cli *c, const char *name)
+{
+    const brine_plugin *fmt = brine_registry_find(c->reg, name);
+    for (size_t i = 0; !fmt && i < brine_registry_count(c->reg); i++)
+        if (strcasecmp(brine_registry_get(c->reg, i)->name, name) == 0)
+            fmt = brine_registry_get(c->reg, i);
+    return fmt;
+}
+
+/* The closest format name to a misspelt one (within a third of its
+ * length, at least 1: "mspack", "jsn", "pickel"), or NULL. */
+static const char *closest_name(cli *c, const char *name, unsigned need_cap)
+{
+    const char *best = NULL;
+    unsigned best_d = 9, most = (unsigned)(strlen(name) / 3 > 1 ? strlen(name) / 3 : 1);
+    for (size_t i = 0; i < brine_registry_count(c->reg); i++) {
+        const brine_plugin *fmt = brine_registry_get(c->reg, i);
+        unsigned d = edit_distance(name, fmt->name);
+        if (cli_can(fmt, need_cap) && d <= most && d < best_d) {
+            best = fmt->name;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 /* The format called name that can do need_cap; NULL after a usage message. */
 const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap, const char *role)
 {
     char list[512];
-    const brine_plugin *fmt = brine_registry_find(c->reg, name);
+    const brine_plugin *fmt = find_named(c, name);
     cli_format_list(c, need_cap, list, sizeof list);
     if (!fmt) {
         size_t failed = brine_registry_failure_count(c->reg);
+        const char *near = closest_name(c, name, need_cap);
+        char hint[96] = "";
+        if (near)
+            snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
         if (failed)
-            cli_usage(c, "unknown %s format '%s' (formats: %s; %zu plugin file%s failed to load: see 'brine formats')",
-                      role, name, list, failed, failed == 1 ? "" : "s");
+            cli_usage(c,
+                      "unknown %s format '%s'%s (formats: %s; %zu plugin file%s failed to load: see 'brine formats')",
+                      role, name, hint, list, failed, failed == 1 ? "" : "s");
         else
-            cli_usage(c, "unknown %s format '%s' (formats: %s)", role, name, list);
+            cli_usage(c, "unknown %s format '%s'%s (formats: %s)", role, name, hint, list);
         return NULL;
     }
     if (!cli_can(fmt, need_cap)) {
@@ -135,46 +196,119 @@ static void option_names(const brine_plugin *fmt, unsigned flag, char *buf, size
         snprintf(buf, cap, "none");
 }
 
-/* Splits the -O items between the decoder (from) and the encoder (to; NULL
- * for show and check). An item both declare goes to both. Returns -1 when
- * done (the caller frees the two arrays), else an exit status. */
+/* An item of -I or -O that fmt does not declare for its side: a usage
+ * error naming the side's options, and the other flag when the other side
+ * takes it (-O lines meant for the reader, -I pretty for the writer). */
+static int unknown_option(cli *c, const char *item, size_t len, int reader, const brine_plugin *fmt,
+                          const brine_plugin *other)
+{
+    char names[256], hint[128] = "";
+    unsigned flag = reader ? BRINE_OPT_DECODE : BRINE_OPT_ENCODE;
+    option_names(fmt, flag, names, sizeof names);
+    if (other && declared(other, item, len, reader ? BRINE_OPT_ENCODE : BRINE_OPT_DECODE))
+        snprintf(hint, sizeof hint, " ('%.*s' is an option of %s's %s: use %s %.*s)", (int)len, item, other->name,
+                 reader ? "writer" : "reader", reader ? "-O" : "-I", (int)len, item);
+    return cli_usage(c, "unknown %s option '%.*s' for %s (%s options: %s)%s", reader ? "reader" : "writer", (int)len,
+                     item, fmt->name, reader ? "-I reader" : "-O writer", names, hint);
+}
+
+/* --indent N / --tab for the writer fmt: indent=N (or tab) where it has an
+ * indent option, else pretty (2 spaces) for --indent 2 where it has that
+ * only. NULL for --indent 0 (compact: the default), or after a usage
+ * error (*status set). */
+static const char *indent_item(cli *c, const brine_plugin *fmt, int *status)
+{
+    *status = -1;
+    if (c->indent < 0 && !c->tab)
+        return NULL;
+    if (declared(fmt, "indent", 6, BRINE_OPT_ENCODE)) {
+        if (c->tab)
+            snprintf(c->indent_item, sizeof c->indent_item, "indent=tab");
+        else
+            snprintf(c->indent_item, sizeof c->indent_item, "indent=%d", c->indent);
+        return c->indent_item;
+    }
+    if (c->indent == 0)
+        return NULL;
+    if (declared(fmt, "pretty", 6, BRINE_OPT_ENCODE)) {
+        if (c->indent == 2)
+            return "pretty";
+        char given[16];
+        snprintf(given, sizeof given, c->tab ? "--tab" : "--indent %d", c->indent);
+        *status =
+            cli_usage(c, "the %s writer indents by 2 spaces only (--indent 2, -O pretty), not %s", fmt->name, given);
+        return NULL;
+    }
+    *status = cli_usage(c, "--indent and --tab apply to text formats; %s has no indentation", fmt->name);
+    return NULL;
+}
+
+/* The -I items for the decoder (from) and the -O items, with --indent's,
+ * for the encoder (to; NULL for show, check and diff). Each must be one
+ * its side declares. Returns -1 when done (the caller frees the two
+ * arrays), else an exit status. */
 int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, const char ***from_items,
                       size_t *from_count, const char ***to_items, size_t *to_count)
 {
     *from_items = *to_items = NULL;
     *from_count = *to_count = 0;
-    if (!c->fmt_opt_count)
-        return -1;
-    *from_items = calloc(c->fmt_opt_count, sizeof **from_items);
-    *to_items = calloc(c->fmt_opt_count, sizeof **to_items);
+    *from_items = calloc(c->in_opt_count + 1, sizeof **from_items);
+    *to_items = calloc(c->fmt_opt_count + 1, sizeof **to_items);
     if (!*from_items || !*to_items) {
         cli_oom();
         return CLI_FAIL;
     }
+    for (size_t i = 0; i < c->in_opt_count; i++) {
+        const char *item = c->in_opts[i];
+        size_t len = strcspn(item, "=");
+        if (!declared(from, item, len, BRINE_OPT_DECODE))
+            return unknown_option(c, item, len, 1, from, to);
+        (*from_items)[(*from_count)++] = item;
+    }
+    if (!to)
+        return -1;
     for (size_t i = 0; i < c->fmt_opt_count; i++) {
         const char *item = c->fmt_opts[i];
         size_t len = strcspn(item, "=");
-        int used = 0;
-        if (declared(from, item, len, BRINE_OPT_DECODE)) {
-            (*from_items)[(*from_count)++] = item;
-            used = 1;
-        }
-        if (to && declared(to, item, len, BRINE_OPT_ENCODE)) {
-            (*to_items)[(*to_count)++] = item;
-            used = 1;
-        }
-        if (used)
-            continue;
-        char dec[256], enc[256];
-        option_names(from, BRINE_OPT_DECODE, dec, sizeof dec);
-        if (to) {
-            option_names(to, BRINE_OPT_ENCODE, enc, sizeof enc);
-            return cli_usage(c, "unknown format option '%.*s': decoding %s takes %s; encoding %s takes %s", (int)len,
-                             item, from->name, dec, to->name, enc);
-        }
-        return cli_usage(c, "unknown format option '%.*s': decoding %s takes %s", (int)len, item, from->name, dec);
+        if (!declared(to, item, len, BRINE_OPT_ENCODE))
+            return unknown_option(c, item, len, 0, to, from);
+        (*to_items)[(*to_count)++] = item;
     }
+    int status;
+    const char *indent = indent_item(c, to, &status);
+    if (status >= 0)
+        return status;
+    if (indent)
+        (*to_items)[(*to_count)++] = indent;
     return -1;
+}
+
+/* show, check and diff only read: -O there is taken for -I (as brine 0.1
+ * did) with a warning, until 0.3. Returns -1, or an exit status. */
+int cli_reader_only(cli *c)
+{
+    if (!c->fmt_opt_count)
+        return -1;
+    cli_msg("warning: -O sets writer options, and '%s' only reads: use -I %s (taken as -I for now)", c->command,
+            c->fmt_opts[0]);
+    for (size_t i = 0; i < c->fmt_opt_count; i++) {
+        const char **grown = realloc(c->in_opts, (c->in_opt_count + 1) * sizeof *grown);
+        if (!grown) {
+            cli_oom();
+            return CLI_FAIL;
+        }
+        grown[c->in_opt_count++] = c->fmt_opts[i];
+        c->in_opts = grown;
+    }
+    c->fmt_opt_count = 0;
+    return -1;
+}
+
+/* A plugin refused an option's value (BRINE_E_OPTION): a usage error, with
+ * the plugin's message, which names the values it takes. */
+int cli_option_error(cli *c, const brine_error *err)
+{
+    return cli_usage(c, "bad option value: %s", err->message[0] ? err->message : brine_strerror(err->code));
 }
 
 /* ---- the formats subcommand --------------------------------------------- */

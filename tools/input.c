@@ -87,6 +87,31 @@ const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status)
     return fmt;
 }
 
+/* A clearer message than the decoder's for a decoding failure that is not
+ * the data's fault in the decoder's sense: an empty input ("empty input"),
+ * or a file whose extension chose fmt while its first bytes look like
+ * another format ("looks like json; use -f json"). The sniff runs only
+ * here, after a failure, for the reason cli_input_format gives. Returns 1
+ * with the message in buf, or 0. */
+int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, const brine_error *err, char *buf,
+                        size_t cap)
+{
+    if (err->code == BRINE_E_NOMEM || err->code == BRINE_E_IO || err->code == BRINE_E_OPTION || in->read_errno)
+        return 0;
+    if (in->head_len == 0) {
+        snprintf(buf, cap, "empty input (the %s reader needs a value)", fmt ? fmt->name : "format's");
+        return 1;
+    }
+    if (c->from_name || !fmt || cli_format_for_name(c, in->path, BRINE_CAP_DECODE) != fmt)
+        return 0;
+    const brine_plugin *seen = brine_registry_sniff(c->reg, in->head, in->head_len);
+    if (!seen || seen == fmt || !cli_can(seen, BRINE_CAP_DECODE))
+        return 0;
+    snprintf(buf, cap, "looks like %s, not %s as its extension says; use -f %s (the %s reader said: %s)", seen->name,
+             fmt->name, seen->name, fmt->name, err->message[0] ? err->message : brine_strerror(err->code));
+    return 1;
+}
+
 static ssize_t counting_read(void *cookie, char *buf, size_t size)
 {
     cli_input *in = cookie;

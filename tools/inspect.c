@@ -1,8 +1,10 @@
 /* inspect.c: the show and check subcommands, which decode into a graph and
- * look at it: show prints it with the core's Python-repr printer, check
- * reports one line per input (format, value count and depth from
- * brine_value_stats, or the error and where it is).
+ * look at it: show prints it (or the value at a path) with the core's
+ * Python-repr printer, flat or pretty; check reports one line per input
+ * (format, value count and depth from brine_value_stats, or the error and
+ * where it is). The decoding is shared with diff.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +13,7 @@
 
 #include "cli.h"
 
-typedef struct decoded {
-    cli_input in;
-    const brine_plugin *fmt;
-    brine_doc *doc;
-    brine_error err;
-    char why[320];              /* a failure that is not the data's (open, format) */
-    int unknown_format;         /* why says no format recognised the input */
-    brine_audit_report *report; /* the format's audit, when it has one */
-    uint64_t report_base;       /* input offset the audit's offsets count from */
-} decoded;
+typedef cli_decoded decoded;
 
 /* The format has an audit hook (pickle). */
 static int audited(const brine_plugin *fmt)
@@ -30,7 +23,7 @@ static int audited(const brine_plugin *fmt)
 
 /* Opens and decodes path. CLI_OK with d->doc; CLI_USAGE after a message;
  * CLI_FAIL with d->why set, or with d->err for a decoding error. */
-static int decode_input(cli *c, const char *path, cli_progress *progress, decoded *d)
+int cli_decode_input(cli *c, const char *path, cli_progress *progress, decoded *d)
 {
     const char **items, **unused;
     size_t count, unused_count;
@@ -75,70 +68,112 @@ static int decode_input(cli *c, const char *path, cli_progress *progress, decode
         d->doc = brine_decode(d->fmt, &d->in.src, &opts, &d->err);
         if (progress)
             cli_progress_done(progress);
-        if (!d->doc) {
+        if (!d->doc && d->err.code == BRINE_E_OPTION) {
+            status = cli_option_error(c, &d->err);
+        } else if (!d->doc) {
             status = CLI_FAIL;
             if (d->in.read_errno)
                 snprintf(d->why, sizeof d->why, "read error: %s", strerror(d->in.read_errno));
+            else
+                cli_explain_failure(c, &d->in, d->fmt, &d->err, d->why, sizeof d->why);
         }
     }
     free(items);
     return status;
 }
 
-static void decoded_free(decoded *d)
+void cli_decoded_free(decoded *d)
 {
     brine_audit_report_free(d->report);
     brine_doc_free(d->doc);
     cli_input_close(&d->in);
 }
 
+/* Reports a failed cli_decode_input (rc its status) on stderr, as show and
+ * diff do; returns the exit status. */
+int cli_decoded_report(cli *c, decoded *d, int rc)
+{
+    if (rc == CLI_FAIL && d->unknown_format)
+        return cli_usage(c, "%s: %s", d->in.name, d->why);
+    if (rc == CLI_FAIL && d->why[0])
+        cli_msg("%s: %s", d->in.name, d->why);
+    else if (rc == CLI_FAIL) {
+        cli_report(d->in.name, d->fmt, &d->err);
+        cli_audit_notice(d->in.name, d->report, d->report_base); /* Python may get further */
+    }
+    return rc;
+}
+
+/* show's PATH: the value there, or NULL after a message (*rc set). */
+static const brine_value *show_path(cli *c, decoded *d, const char *path, int *rc)
+{
+    brine_error err;
+    const brine_value *v = brine_path_get(brine_doc_root(d->doc), path, &err);
+    if (v)
+        return v;
+    if (err.code == BRINE_E_SYNTAX)
+        *rc = cli_usage(c, "%s", err.message);
+    else {
+        cli_msg("%s: %s: %s (the path exists up to %s)", d->in.name, path, err.message, err.path[0] ? err.path : "$");
+        *rc = CLI_FAIL;
+    }
+    return NULL;
+}
+
 int cmd_show(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_PRETTY);
     if (rc >= 0)
         return rc;
-    if (c->arg_count > 1)
-        return cli_usage(c, "one input at a time (got %d)", c->arg_count);
-    if ((rc = cli_load_registry(c)) != CLI_OK)
+    if (c->arg_count > 2)
+        return cli_usage(c, "one input (and one path) at a time (got %d operands)", c->arg_count);
+    if (c->arg_count == 2 && c->args[1][0] != '$')
+        return cli_usage(c, "one input at a time: '%s' is not a path (paths start with $: $.users[1].name)",
+                         c->args[1]);
+    if ((rc = cli_reader_only(c)) >= 0 || (rc = cli_load_registry(c)) != CLI_OK)
         return rc;
 
     decoded d;
-    rc = decode_input(c, c->arg_count ? c->args[0] : "-", NULL, &d);
-    if (rc == CLI_OK) {
+    rc = cli_decode_input(c, c->arg_count ? c->args[0] : "-", NULL, &d);
+    const brine_value *v = rc == CLI_OK ? brine_doc_root(d.doc) : NULL;
+    if (v && c->arg_count == 2)
+        v = show_path(c, &d, c->args[1], &rc);
+    if (v) {
         brine_error err;
         brine_error_clear(&err);
-        if (brine_value_print(brine_doc_root(d.doc), stdout, c->max_depth, &err) != BRINE_OK) {
-            /* A write error is reported once, when stdout is closed. */
-            if (!ferror(stdout)) {
+        int printed = c->pretty ? brine_value_print_pretty(v, stdout, 0, c->max_depth, &err)
+                                : brine_value_print(v, stdout, c->max_depth, &err);
+        if (printed != BRINE_OK) {
+            /* A write error is reported once, when stdout is closed; a
+             * reader that went away ends quietly. */
+            if (ferror(stdout) && cli_pipe_closed(errno))
+                rc = CLI_PIPE;
+            else if (!ferror(stdout)) {
                 fflush(stdout);
                 cli_report(d.in.name, NULL, &err);
             }
-            rc = CLI_FAIL;
+            if (rc != CLI_PIPE)
+                rc = CLI_FAIL;
         } else {
             putchar('\n');
             fflush(stdout);
             cli_audit_notice(d.in.name, d.report, d.report_base);
         }
-    } else if (rc == CLI_FAIL && d.unknown_format) {
-        rc = cli_usage(c, "%s: %s", d.in.name, d.why);
-    } else if (rc == CLI_FAIL && d.why[0]) {
-        cli_msg("%s: %s", d.in.name, d.why);
-    } else if (rc == CLI_FAIL) {
-        cli_report(d.in.name, d.fmt, &d.err);
-        cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
+    } else if (!d.doc) {
+        rc = cli_decoded_report(c, &d, rc);
     }
-    decoded_free(&d);
+    cli_decoded_free(&d);
     return rc;
 }
 
 int cmd_check(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH | OPT_STRICT);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_STRICT);
     if (rc >= 0)
         return rc;
     if (c->arg_count == 0)
         return cli_usage(c, "name the files to check ('-' for standard input)");
-    if ((rc = cli_load_registry(c)) != CLI_OK)
+    if ((rc = cli_reader_only(c)) >= 0 || (rc = cli_load_registry(c)) != CLI_OK)
         return rc;
     if (c->from_name && !cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input"))
         return CLI_USAGE;
@@ -147,7 +182,7 @@ int cmd_check(cli *c, int argc, char **argv)
     for (int i = 0; i < c->arg_count; i++) {
         decoded d;
         cli_progress progress;
-        rc = decode_input(c, c->args[i], &progress, &d);
+        rc = cli_decode_input(c, c->args[i], &progress, &d);
         size_t count = 0, depth = 0;
         if (rc == CLI_OK && brine_value_stats(brine_doc_root(d.doc), c->max_depth, &count, &depth, &d.err) != BRINE_OK)
             rc = CLI_FAIL;
@@ -170,7 +205,7 @@ int cmd_check(cli *c, int argc, char **argv)
             fflush(stdout);
             cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
         }
-        decoded_free(&d);
+        cli_decoded_free(&d);
         if (rc == CLI_USAGE)
             return rc;
         if (rc != CLI_OK)

@@ -3,8 +3,10 @@
  * is atomic), fsync'ed and renamed over OUT only on success; on failure or
  * on any signal whose default action ends the process the temporary file is
  * removed. Standard output and existing non-regular files (/dev/full, a
- * FIFO) are written directly, and every write error (ENOSPC, EPIPE with
- * SIGPIPE ignored, EFBIG with SIGXFSZ ignored) is reported.
+ * FIFO) are written directly, and every write error (ENOSPC, EFBIG with
+ * SIGXFSZ ignored) is reported, except EPIPE on a pipe (SIGPIPE is
+ * ignored): a reader that has seen enough (`| head`) ends brine quietly,
+ * with status 141 (CLI_PIPE), as SIGPIPE would.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,8 +87,10 @@ static void keep_standard_fds(void)
 void cli_output_setup(void)
 {
     keep_standard_fds();
-    /* A closed pipe is an error we report (EPIPE), not a silent death; so
-     * is a file larger than `ulimit -f` allows (EFBIG). */
+    /* A closed pipe ends the command quietly (EPIPE, CLI_PIPE) after the
+     * temporary file of any other output is removed, which a death by
+     * SIGPIPE would skip; a file larger than `ulimit -f` allows (EFBIG) is
+     * an error we report. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
     /* Every other signal that would end the process removes the temporary
@@ -125,6 +129,7 @@ static int write_all(void *ctx, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
+        o->last = (unsigned char)p[-1];
         if (o->progress) {
             o->progress->out_bytes += (uint64_t)n;
             cli_progress_tick(o->progress);
@@ -216,6 +221,7 @@ int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
     o->progress = progress;
     o->fd = 1;
     o->name = "<stdout>";
+    o->last = '\n'; /* nothing written: no newline to add */
     if (path && strcmp(path, "-") != 0) {
         struct stat st;
         o->name = path;
@@ -244,6 +250,8 @@ int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
             return CLI_FAIL;
         }
     }
+    struct stat st;
+    o->is_pipe = !o->tmp && fstat(o->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     brine_error_clear(&err);
     if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
         cli_oom();
@@ -268,11 +276,35 @@ static void sync_directory(const char *target)
     free(dir);
 }
 
+/* Ends text output with a newline, as jq and python -m json.tool do, when
+ * something was written and its last byte is not one already. */
+int cli_output_newline(cli_output *o)
+{
+    brine_error err;
+    if (brine_output_total(&o->out) == 0 && o->last == '\n')
+        return CLI_OK;
+    if (brine_output_flush(&o->out, &err) != BRINE_OK)
+        return CLI_FAIL; /* reported by cli_output_commit */
+    if (o->last != '\n' && brine_output_total(&o->out))
+        brine_output_put(&o->out, "\n", 1, &err);
+    return CLI_OK;
+}
+
+/* 1 if a write error e means the reader of a pipe went away. */
+int cli_pipe_closed(int e)
+{
+    return e == EPIPE;
+}
+
 int cli_output_commit(cli_output *o)
 {
     brine_error err;
     brine_error_clear(&err);
     if (brine_output_flush(&o->out, &err) != BRINE_OK) {
+        if (o->is_pipe && cli_pipe_closed(o->write_errno)) {
+            cli_output_abort(o);
+            return CLI_PIPE;
+        }
         cli_msg("%s: write error: %s", o->name, o->write_errno ? strerror(o->write_errno) : err.message);
         cli_output_abort(o);
         return CLI_FAIL;
@@ -329,14 +361,20 @@ void cli_output_abort(cli_output *o)
 
 /* Flushes and closes stdout: output lost there (a full disk, a closed pipe)
  * is an error too. */
-int cli_close_stdout(void)
+int cli_close_stdout(int status)
 {
+    if (status == CLI_PIPE) { /* known already: close quietly */
+        fclose(stdout);
+        return CLI_PIPE;
+    }
     int failed = fflush(stdout) != 0 || ferror(stdout);
     int e = errno;
     if (fclose(stdout) != 0 && !failed) {
         failed = 1;
         e = errno;
     }
+    if (failed && cli_pipe_closed(e))
+        return CLI_PIPE;
     if (failed) {
         cli_msg("<stdout>: write error: %s", strerror(e));
         return CLI_FAIL;

@@ -420,6 +420,31 @@ BRINE_API size_t brine_value_repr(const brine_value *v, char *out, size_t cap, s
 /* The same rendering written to a stream; returns a brine_status. */
 BRINE_API int brine_value_print(const brine_value *v, FILE *fp, size_t max_depth, brine_error *err);
 
+/* Like brine_value_print, indented for reading, as Python's pprint does:
+ * a container whose rendering fits in width columns (0: 80) at its
+ * indentation is printed on one line; a longer one has each element (each
+ * dict entry) on a line of its own, indented 4 spaces a level, with a
+ * trailing comma, so the text is still a Python expression. */
+BRINE_API int brine_value_print_pretty(const brine_value *v, FILE *fp, size_t width, size_t max_depth,
+                                       brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * Paths: the syntax brine's errors print (brine_error.path).
+ * ------------------------------------------------------------------------ */
+
+/* The value at path inside root, or NULL. The syntax: "$" for root, then
+ * steps: .name (a str key made of letters, digits and _), ["key"] or
+ * ['key'] (any str key; a backslash escapes the quote and itself), [N]
+ * (an element of a list or tuple, negative from the end as in Python, or
+ * an int key of a dict), [None], [True], [False] (those dict keys), and
+ * .args and .state inside a model: "$.users[1].name", "$['odd key'][0]".
+ * BRINE_E_SYNTAX with err->offset at the bad character for a malformed
+ * path; BRINE_E_NOTFOUND naming the step, with err->path set to the part
+ * of the path that was found, when a key or index is missing or the value
+ * there is not a container. The result is a handle into root's document,
+ * valid like any getter's (see VALUES AND HANDLES). */
+BRINE_API brine_value *brine_path_get(const brine_value *root, const char *path, brine_error *err);
+
 /* ------------------------------------------------------------------------
  * Text utilities shared with plugins.
  * ------------------------------------------------------------------------ */

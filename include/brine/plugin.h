@@ -263,6 +263,14 @@ typedef struct brine_options {
      * into a format without references, can reach it. 0 means the default. */
     uint32_t expand_ratio; /* 0 means BRINE_DEFAULT_EXPAND_RATIO */
     uint64_t expand_bytes; /* 0 means BRINE_DEFAULT_EXPAND_BYTES */
+    /* Nonzero: a walk (brine_encode, brine_transcode, brine_walk_options)
+     * sends each dict's entries sorted by key instead of in insertion
+     * order, for every format. str keys sort by code point, like Python's
+     * sort_keys; keys of mixed types, which Python refuses to compare, sort
+     * by type first: None, bool, numbers (int and float by value), complex,
+     * str, bytes, tuple. A transcode that sorts goes through a graph: it
+     * does not stream. Read by core only. */
+    unsigned sort_keys;
 } brine_options;
 
 #define BRINE_DEFAULT_EXPAND_RATIO 8u
