@@ -1,0 +1,437 @@
+/* test_events.c: what core checks in the events a plugin's decoder sends
+ * (the event contract of docs/plugins.md, section 3), on both routes: a
+ * decode (the builder) and a streamed conversion (the checker) into every
+ * encoder; and repeated dict keys, which a graph folds and a streamed
+ * conversion refuses, the same way for every output format. The decoder
+ * here is a scripted plugin that replays one case's events. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <brine/format.h>
+
+/* ---- a decoder that sends whatever a case says ---------------------------- */
+
+#define MAX_EVENTS 8
+
+typedef struct ev_case {
+    const char *name;
+    brine_event events[MAX_EVENTS];
+    size_t count;
+    int code;            /* expected status; BRINE_OK for a stream that keeps the contract */
+    const char *message; /* expected start of the message (a decode's and a conversion's) */
+    const char *path;
+    const char *repr;  /* BRINE_OK cases: the value read back from every format */
+    const char *dpath; /* a decode's path where it differs from a conversion's */
+} ev_case;
+
+static const ev_case *current;
+
+static int script_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    (void)src;
+    (void)opts;
+    (void)err;
+    for (size_t i = 0; i < current->count; i++) {
+        int rc = sink->event(sink, &current->events[i]);
+        if (rc)
+            return rc;
+    }
+    return BRINE_OK;
+}
+
+static const brine_plugin script = {
+    .abi = BRINE_PLUGIN_ABI,
+    .size = sizeof(brine_plugin),
+    .name = "script",
+    .description = "replays a test case's events",
+    .version = "1",
+    .caps = BRINE_CAP_DECODE | BRINE_CAP_BINARY,
+    .decode = script_decode,
+};
+
+#define EV(K)                                                                                                          \
+    {                                                                                                                  \
+        .kind = BRINE_EV_##K                                                                                           \
+    }
+#define EVN(K, N)                                                                                                      \
+    {                                                                                                                  \
+        .kind = BRINE_EV_##K, .v.count = (N)                                                                           \
+    }
+#define EVS(K, P, L)                                                                                                   \
+    {                                                                                                                  \
+        .kind = BRINE_EV_##K, .v.s = {(P), (L) }                                                                       \
+    }
+#define EVI(I)                                                                                                         \
+    {                                                                                                                  \
+        .kind = BRINE_EV_INT, .v.i = (I)                                                                               \
+    }
+#define U BRINE_COUNT_UNKNOWN
+#define PFX "the script decoder sent "
+
+static const ev_case cases[] = {
+    {"invalid UTF-8 in a str",
+     {EVN(LIST, 1), EVS(STR, "a\xff", 2), EV(END)},
+     3,
+     BRINE_E_PLUGIN,
+     PFX "a str event with invalid UTF-8 at byte 1 of 2",
+     "$[0]",
+     NULL,
+     NULL},
+    {"a surrogate in a str",
+     {EVS(STR, "\xed\xa0\x80", 3)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a str event with invalid UTF-8 at byte 0 of 3",
+     "$",
+     NULL,
+     NULL},
+    {"invalid UTF-8 in a dict key",
+     {EVN(DICT, U), EVS(STR, "\xc0\x80", 2), EVI(1), EV(END)},
+     4,
+     BRINE_E_PLUGIN,
+     PFX "a str event with invalid UTF-8 at byte 0 of 2",
+     "$[...]",
+     NULL,
+     "$"},
+    {"invalid UTF-8 in a model's name",
+     {EVN(LIST, U), EVS(MODEL, "M\xc3(", 3), EVN(TUPLE, 0), EV(END), EV(NULL), EV(END), EV(END)},
+     7,
+     BRINE_E_PLUGIN,
+     PFX "a model event with invalid UTF-8 at byte 1 of 3",
+     "$[0]",
+     NULL,
+     NULL},
+    {"a NULL str of length 5",
+     {EVN(LIST, U), EVS(STR, NULL, 5), EV(END)},
+     3,
+     BRINE_E_PLUGIN,
+     PFX "a str event with a NULL pointer and length 5",
+     "$[0]",
+     NULL,
+     NULL},
+    {"a NULL bytes of length 5",
+     {EVS(BYTES, NULL, 5)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a bytes event with a NULL pointer and length 5",
+     "$",
+     NULL,
+     NULL},
+    {"a NULL model name of length 5",
+     {EVS(MODEL, NULL, 5)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a model event with a NULL pointer and length 5",
+     "$",
+     NULL,
+     NULL},
+    {"a NULL bigint of length 9",
+     {EVS(BIGINT, NULL, 9)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a bigint event with a NULL pointer and length 9",
+     "$",
+     NULL,
+     NULL},
+    {"a bigint that fits a UINT",
+     {EVS(BIGINT, "\0\0\0\0\0\0\0\x80\0", 9)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a bigint event of 9 bytes whose value fits an INT or UINT event",
+     "$",
+     NULL,
+     NULL},
+    {"a bigint with a redundant sign byte",
+     {EVS(BIGINT, "\0\0\0\0\0\0\0\0\x01\0", 10)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "a bigint event of 10 bytes that is not minimal",
+     "$",
+     NULL,
+     NULL},
+    {"an unknown kind",
+     {EVN(LIST, U), {.kind = (brine_event_kind)99}, EV(END)},
+     3,
+     BRINE_E_PLUGIN,
+     PFX "an event of unknown kind 99",
+     "$[0]",
+     NULL,
+     NULL},
+    {"an END without a begin", {EV(END)}, 1, BRINE_E_PLUGIN, PFX "an END event that closes nothing", "$", NULL, NULL},
+    {"a second value", {EVI(1), EVI(2)}, 2, BRINE_E_PLUGIN, PFX "a second value after a complete one", "$", NULL, NULL},
+    {"a dict key without a value",
+     {EVN(DICT, U), EVS(STR, "k", 1), EV(END)},
+     3,
+     BRINE_E_PLUGIN,
+     PFX "a dict key without a value",
+     "$.k",
+     NULL,
+     NULL},
+    {"a model without its state",
+     {EVS(MODEL, "M", 1), EVN(TUPLE, 0), EV(END), EV(END)},
+     4,
+     BRINE_E_PLUGIN,
+     PFX "a model without its args and its state",
+     "$.state",
+     NULL,
+     NULL},
+    {"more elements than announced",
+     {EVN(LIST, 2), EVI(1), EVI(2), EVI(3), EV(END)},
+     5,
+     BRINE_E_PLUGIN,
+     PFX "a list whose begin event announced 2 elements, and ",
+     "$[2]",
+     NULL,
+     "$[3]"},
+    {"fewer elements than announced",
+     {EVN(LIST, 2), EVI(1), EV(END)},
+     3,
+     BRINE_E_PLUGIN,
+     PFX "a list whose begin event announced 2 elements, and ",
+     "$[1]",
+     NULL,
+     NULL},
+    {"fewer entries than announced",
+     {EVN(DICT, 2), EVS(STR, "k", 1), EVI(1), EV(END)},
+     4,
+     BRINE_E_PLUGIN,
+     PFX "a dict whose begin event announced 2 entries, and ",
+     "$.k",
+     NULL,
+     "$"},
+    {"a 9-byte bigint (2^64)",
+     {EVS(BIGINT, "\0\0\0\0\0\0\0\0\x01", 9)},
+     1,
+     BRINE_OK,
+     NULL,
+     NULL,
+     "18446744073709551616",
+     NULL},
+    {"a negative 9-byte bigint (-2^64)",
+     {EVS(BIGINT, "\0\0\0\0\0\0\0\0\xff", 9)},
+     1,
+     BRINE_OK,
+     NULL,
+     NULL,
+     "-18446744073709551616",
+     NULL},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+static const char *const encoders[] = {"native", "msgpack", "json", "pickle", "evtext", "evplain"};
+#define N_ENCODERS (sizeof encoders / sizeof encoders[0])
+
+static brine_registry *reg;
+
+static void setup(void)
+{
+    brine_error err;
+    reg = brine_registry_new(&err);
+    ck_assert_ptr_nonnull(reg);
+    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
+    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evtext.la", &err), BRINE_OK);
+    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evplain.la", &err), BRINE_OK);
+}
+
+static void teardown(void)
+{
+    brine_registry_free(reg);
+}
+
+static void repr_of(const brine_value *v, char *out, size_t cap)
+{
+    brine_error err;
+    ck_assert_msg(brine_value_repr(v, out, cap, 0, &err) < cap, "%s", err.message);
+}
+
+static void assert_fault(const ev_case *t, const char *route, const brine_error *err)
+{
+    ck_assert_msg(err->code == t->code, "%s, %s: code %d (%s)", t->name, route, err->code, err->message);
+    ck_assert_msg(strncmp(err->message, t->message, strlen(t->message)) == 0, "%s, %s: message '%s'", t->name, route,
+                  err->message);
+    /* The builder names the slot it was filling, the checker the slot of
+     * the event it refused: they differ for a key and for an extra child. */
+    const char *path = strcmp(route, "decode") == 0 && t->dpath ? t->dpath : t->path;
+    ck_assert_msg(strcmp(err->path, path) == 0, "%s, %s: path '%s'", t->name, route, err->path);
+}
+
+/* Each case into the builder (a decode) and into each encoder (a streamed
+ * conversion): the same code, message and path; or, for a stream that
+ * keeps the contract, output that reads back as the case's value. */
+START_TEST(test_bad_events_are_refused_on_every_route_and_good_ones_read_back)
+{
+    const ev_case *t = &cases[_i];
+    current = t;
+    brine_error err;
+    brine_source src;
+    brine_source_init_buffer(&src, "", 0);
+    brine_doc *doc = brine_decode(&script, &src, NULL, &err);
+    if (t->code) {
+        ck_assert_ptr_null(doc);
+        assert_fault(t, "decode", &err);
+    } else {
+        ck_assert_msg(doc != NULL, "%s: %s", t->name, err.message);
+        char repr[128];
+        repr_of(brine_doc_root(doc), repr, sizeof repr);
+        ck_assert_str_eq(repr, t->repr);
+        brine_doc_free(doc);
+    }
+    for (size_t e = 0; e < N_ENCODERS; e++) {
+        const brine_plugin *to = brine_registry_find(reg, encoders[e]);
+        ck_assert_ptr_nonnull(to);
+        brine_output out;
+        ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+        brine_source_init_buffer(&src, "", 0);
+        int streamed = 0;
+        int rc = brine_transcode(&script, &src, NULL, to, &out, NULL, &streamed, &err);
+        ck_assert_int_eq(streamed, 1);
+        char route[64];
+        snprintf(route, sizeof route, "script -> %s", encoders[e]);
+        if (t->code && rc == BRINE_E_UNSUPPORTED && t->events[0].kind == BRINE_EV_MODEL) {
+            brine_output_destroy(&out); /* an encoder without models refuses one at its begin */
+            continue;
+        }
+        if (t->code) {
+            ck_assert_int_eq(rc, t->code);
+            assert_fault(t, route, &err);
+        } else {
+            ck_assert_msg(rc == BRINE_OK, "%s, %s: %s", t->name, route, err.message);
+            if (e >= 4) { /* evtext and evplain read no big ints back */
+                brine_output_destroy(&out);
+                continue;
+            }
+            size_t len;
+            void *bytes = brine_output_take(&out, &len);
+            brine_doc *back = brine_decode_buffer(to, bytes, len, NULL, &err);
+            ck_assert_msg(back != NULL, "%s, %s: read back: %s", t->name, route, err.message);
+            char repr[128];
+            repr_of(brine_doc_root(back), repr, sizeof repr);
+            ck_assert_msg(strcmp(repr, t->repr) == 0, "%s, %s: read back %s", t->name, route, repr);
+            brine_doc_free(back);
+            brine_free(bytes);
+        }
+        brine_output_destroy(&out);
+    }
+}
+END_TEST
+
+/* ---- repeated dict keys ---------------------------------------------------- */
+
+typedef struct dup_case {
+    const char *from; /* the input's format */
+    const char *input;
+    size_t len;
+    const char *folded; /* repr after a graph round trip through any format */
+    const char *path;   /* where a streamed conversion stops */
+} dup_case;
+
+static const dup_case dups[] = {
+    {"json", "{\"a\": 1, \"b\": 2, \"a\": 3}", 0, "{'a': 3, 'b': 2}", "$.a"},
+    {"json", "{\"x\": {\"k\": 1, \"j\": [], \"k\": {\"z\": 2}}}", 0, "{'x': {'k': {'z': 2}, 'j': []}}", "$.x.k"},
+    {"json", "[{\"id\": 1, \"v\": 1}, {\"id\": 2, \"v\": 1, \"v\": 2}]", 0, "[{'id': 1, 'v': 1}, {'id': 2, 'v': 2}]",
+     "$[1].v"},
+    /* Past the checker's linear keys (8): its hash index finds the repeat. */
+    {"json", "{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,\"h\":0,\"i\":0,\"j\":0,\"c\":1}", 0,
+     "{'a': 0, 'b': 0, 'c': 1, 'd': 0, 'e': 0, 'f': 0, 'g': 0, 'h': 0, 'i': 0, 'j': 0}", "$.c"},
+    /* msgpack {1: 'a', 1: 'b'} and {(1, 2): 1, (1, 2): 2} */
+    {"msgpack",
+     "\x82\x01\xa1"
+     "a"
+     "\x01\xa1"
+     "b",
+     7, "{1: 'b'}", "$[1]"},
+};
+#define N_DUPS (sizeof dups / sizeof dups[0])
+
+static const char *const outputs[] = {"native", "msgpack", "json", "pickle"};
+#define N_OUTPUTS (sizeof outputs / sizeof outputs[0])
+
+/* A document with a repeated key: through a graph, every format gives the
+ * folded value (first position, last value); streamed into any format, the
+ * conversion stops at the repeated key with the documented message. */
+START_TEST(test_repeated_keys_fold_through_a_graph_and_stop_a_streamed_conversion_for_every_format)
+{
+    const dup_case *t = &dups[_i];
+    const brine_plugin *from = brine_registry_find(reg, t->from);
+    size_t len = t->len ? t->len : strlen(t->input);
+    brine_error err;
+    brine_doc *doc = brine_decode_buffer(from, t->input, len, NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    for (size_t x = 0; x < N_OUTPUTS; x++) {
+        const brine_plugin *to = brine_registry_find(reg, outputs[x]);
+        if (!strcmp(outputs[x], "json") && !strcmp(t->from, "msgpack"))
+            continue; /* json keys are str only */
+        void *bytes;
+        size_t n;
+        ck_assert_int_eq(brine_encode_buffer(to, brine_doc_root(doc), NULL, &bytes, &n, &err), BRINE_OK);
+        brine_doc *back = brine_decode_buffer(to, bytes, n, NULL, &err);
+        ck_assert_msg(back != NULL, "%s", err.message);
+        char repr[256];
+        repr_of(brine_doc_root(back), repr, sizeof repr);
+        ck_assert_msg(strcmp(repr, t->folded) == 0, "%s via %s: %s", t->input, outputs[x], repr);
+        brine_doc_free(back);
+        brine_free(bytes);
+
+        brine_source src;
+        brine_output out;
+        brine_source_init_buffer(&src, t->input, len);
+        ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+        int streamed = 0;
+        int rc = brine_transcode(from, &src, NULL, to, &out, NULL, &streamed, &err);
+        ck_assert_int_eq(streamed, 1);
+        ck_assert_msg(rc == BRINE_E_UNSUPPORTED, "%s -> %s: %d %s", t->input, outputs[x], rc, err.message);
+        ck_assert_str_eq(err.message, "a dict key repeats, and a streamed conversion cannot fold it as decoding "
+                                      "does (first position, last value): decode to a graph, then encode it "
+                                      "(brine_decode, brine_encode)");
+        ck_assert_str_eq(err.path, t->path);
+        brine_output_destroy(&out);
+    }
+    brine_doc_free(doc);
+}
+END_TEST
+
+/* Keys that only look alike are not repeats: 1 and 1.0 and True, 'a' and
+ * b'a' (the graph's rule: by type and value). */
+START_TEST(test_keys_that_differ_in_type_or_shape_stream_as_they_are)
+{
+    static const unsigned char input[] = {0x85, 0x01, 0x00, 0xcb, 0x3f, 0xf0, 0,    0,
+                                          0,    0,    0,    0,    0x00, 0xc3, 0x00, /* 1, 1.0, True */
+                                          0xa1, 'a',  0x00, 0xc4, 0x01, 'a',  0x00};
+    /* 'a', b'a' */ /* (1, 2), (1, (2,)) */
+    const brine_plugin *mp = brine_registry_find(reg, "msgpack"), *native = brine_registry_find(reg, "native");
+    brine_error err;
+    brine_source src;
+    brine_output out;
+    brine_source_init_buffer(&src, input, sizeof input);
+    ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+    ck_assert_msg(brine_transcode(mp, &src, NULL, native, &out, NULL, NULL, &err) == BRINE_OK, "%s", err.message);
+    size_t len;
+    void *bytes = brine_output_take(&out, &len);
+    brine_doc *back = brine_decode_buffer(native, bytes, len, NULL, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    char repr[256];
+    repr_of(brine_doc_root(back), repr, sizeof repr);
+    ck_assert_str_eq(repr, "{1: 0, 1.0: 0, True: 0, 'a': 0, b'a': 0}");
+    brine_doc_free(back);
+    brine_free(bytes);
+    brine_output_destroy(&out);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("events");
+    TCase *tc = tcase_create("contract");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_bad_events_are_refused_on_every_route_and_good_ones_read_back, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_repeated_keys_fold_through_a_graph_and_stop_a_streamed_conversion_for_every_format, 0,
+                        (int)N_DUPS);
+    tcase_add_test(tc, test_keys_that_differ_in_type_or_shape_stream_as_they_are);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
