@@ -474,9 +474,9 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     /* The bytes are hot here, just before the copy; decoders validate
      * too, but core cannot tell a decoder that does from one that does
      * not (a plugin of the same name may replace a built-in one). */
-    char what[BRINEP_FAULT_TEXT];
-    if (ev->kind == BRINE_EV_STR ? brinep_str_fault(ev, what, sizeof what) : brinep_event_fault(ev, what, sizeof what))
-        return fault(b, what);
+    if (BRINEP_UNLIKELY(!ev->v.s.ptr && len) ||
+        (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len)))
+        return event_fault(b, ev);
     if (!(blob = brinep_blob_new(b->doc, ev->v.s.ptr, len)))
         return brinep_nomem(b->sink.err);
     if (bucket)

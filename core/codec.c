@@ -5,13 +5,12 @@
  * otherwise. The checker gives streamed events the builder's guarantees:
  * the depth limit, anchors before references, one complete value, the
  * event contract (events.h), and no repeated dict key (which a graph would
- * fold and a streamed encoder would write twice: see checker_dup). */
+ * fold and a streamed encoder would write twice: see keyset.c). */
 #include <string.h>
-#include <sys/random.h>
-#include <xxhash.h>
 
 #include "internal.h"
 #include "events.h"
+#include "keyset.h"
 #include "brine/format.h"
 
 /* The depth limit for decoding with fmt: the caller's, capped by the
@@ -140,18 +139,15 @@ int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts)
 
 typedef struct check_frame {
     brine_event_kind kind;
-    size_t children;
-    size_t expect; /* children the begin event promised (dict: 2 per entry), or SIZE_MAX */
-    /* Dicts: its keys' records are dup_recs[rec_base..], their bytes
-     * dup_bytes[bytes_base..]; past DUP_LINEAR keys they are also indexed
-     * in dup_maps[level] (level: open dicts outside this one). */
-    size_t rec_base, bytes_base, level;
-    int indexed;
     int in_key; /* this container is (inside) a dict key: only tuples may nest */
+    size_t children;
+    size_t expect;         /* children the begin event promised (dict: 2 per entry), or SIZE_MAX */
+    size_t tuple;          /* an anchored tuple being recorded: its record in tuple_recs + 1, else 0 */
+    brinep_keyset_dict ks; /* dicts: its keys so far */
     /* Dicts: the current entry's key, for error paths (the decoder's bytes
-     * are gone by the time its value fails): a str key's copy at key_pos in
-     * the checker's keys, another scalar in key_scalar, or none (kind 0:
-     * a container, a big int, bytes or a long str, shown as [...]). */
+     * are gone by the time its value fails): a str key at key_pos in the
+     * keyset, another scalar in key_scalar, or none (kind 0: a container,
+     * a big int, bytes or a long str, shown as [...]). */
     brine_event_kind key_kind;
     size_t key_pos, key_len;
     brine_value key_scalar;
@@ -159,15 +155,12 @@ typedef struct check_frame {
 
 #define CHECK_KEY_COPY 256 /* longer str keys show as [...] in a path */
 
-/* A key of an open dict: dup_bytes[pos, pos + len) in the form of
- * dup_append; hash set once the dict is indexed. */
-typedef struct dup_rec {
-    size_t pos, len;
-    uint64_t hash;
-} dup_rec;
-
-/* Keys a dict compares one by one before it gets a hash index. */
-#define DUP_LINEAR 8
+/* An anchored tuple's content in brinep_key_encode form, for a reference to
+ * it in a dict key (which then compares by value, as in a graph). */
+typedef struct tuple_rec {
+    size_t pos, len;      /* in tuples; len SIZE_MAX while the tuple is open */
+    brine_event_kind bad; /* a list, dict or model inside (unhashable), else 0 */
+} tuple_rec;
 
 typedef struct checker {
     brine_sink sink;
@@ -175,18 +168,16 @@ typedef struct checker {
     const char *from; /* the decoder's format, for errors */
     size_t max_depth;
     brinep_stack stack;
-    brinep_map anchors;
-    char *keys; /* the str keys along the path */
-    size_t keys_len, keys_cap;
+    brinep_map anchors; /* anchor id -> kind | (tuple_recs index + 1) << 4 */
     int complete;
-    /* The keys of every open dict, for checker_dup. */
-    unsigned char *dup_bytes;
-    size_t dup_len, dup_cap;
-    size_t dup_key;        /* where the key being read starts in dup_bytes (a tuple key spans events) */
-    brinep_stack dup_recs; /* dup_rec */
-    brinep_stack dup_maps; /* brinep_map per dict level: key hash -> record index + 1 */
-    size_t dicts;          /* open dicts */
-    uint64_t seed;         /* of the key hashes, random per conversion */
+    brinep_keyset ks; /* the keys of every open dict */
+    /* Anchored tuples: their recorded content (only while one is open,
+     * which formats without references never are). */
+    brinep_bytes tuples;
+    brinep_stack tuple_recs; /* tuple_rec */
+    size_t recording;        /* anchored tuples open */
+    size_t bad_pos;          /* where the last unhashable thing went into tuples, or SIZE_MAX */
+    brine_event_kind bad_kind;
 } checker;
 
 static void checker_path(checker *c, char *path, size_t cap)
@@ -196,7 +187,7 @@ static void checker_path(checker *c, char *path, size_t cap)
         check_frame *f = brinep_stack_at(&c->stack, i);
         if (f->kind == BRINE_EV_DICT) {
             if (f->key_kind == BRINE_EV_STR)
-                brinep_path_str_key(path, cap, f->key_len ? c->keys + f->key_pos : "", f->key_len);
+                brinep_path_str_key(path, cap, brinep_keyset_at(&c->ks, f->key_pos), f->key_len);
             else if (f->key_kind)
                 brinep_path_key(path, cap, &f->key_scalar);
             else
@@ -209,13 +200,18 @@ static void checker_path(checker *c, char *path, size_t cap)
     }
 }
 
-static int checker_fail(checker *c, int code, const char *what)
+static BRINEP_NOINLINE int checker_fail(checker *c, int code, const char *what)
 {
     brine_error *err = c->sink.err;
     brine_error_set(err, code, "%s", what);
     if (err && err->path[0] == '\0')
         checker_path(c, err->path, sizeof err->path);
     return code;
+}
+
+static BRINEP_NOINLINE int checker_nomem(checker *c)
+{
+    return brinep_nomem(c->sink.err);
 }
 
 /* The decoder broke the event contract (events.h). */
@@ -225,65 +221,18 @@ static BRINEP_NOINLINE int checker_fault(checker *c, const char *what)
     return checker_fail(c, BRINE_E_PLUGIN, "");
 }
 
-/* Remembers the key event ev of dict f, the top frame. */
-static int checker_key(checker *c, check_frame *f, const brine_event *ev)
+/* The content of ev breaks the contract: its error. */
+static BRINEP_NOINLINE int checker_event_fault(checker *c, const brine_event *ev)
 {
-    brine_value *k = &f->key_scalar;
-    f->key_kind = ev->kind;
-    c->keys_len = f->key_pos;
-    switch (ev->kind) {
-    case BRINE_EV_STR:
-        if (ev->v.s.len > CHECK_KEY_COPY) {
-            f->key_kind = 0;
-            break;
-        }
-        if (ev->v.s.len > c->keys_cap - c->keys_len) {
-            size_t cap = c->keys_cap ? 2 * c->keys_cap : 256;
-            while (cap - c->keys_len < ev->v.s.len)
-                cap *= 2;
-            char *keys = brine_realloc(c->keys, cap);
-            if (!keys)
-                return brinep_nomem(c->sink.err);
-            c->keys = keys;
-            c->keys_cap = cap;
-        }
-        if (ev->v.s.len)
-            memcpy(c->keys + c->keys_len, ev->v.s.ptr, ev->v.s.len);
-        f->key_len = ev->v.s.len;
-        c->keys_len += ev->v.s.len;
-        break;
-    case BRINE_EV_NULL: k->head = BRINEP_HEAD(BRINE_NULL, 0); break;
-    case BRINE_EV_BOOL:
-        k->head = BRINEP_HEAD(BRINE_BOOL, 0);
-        k->as.b = ev->v.boolean != 0;
-        break;
-    case BRINE_EV_INT:
-        k->head = BRINEP_HEAD(BRINE_INT, BRINEP_INT_I64);
-        k->as.i = ev->v.i;
-        break;
-    case BRINE_EV_UINT:
-        k->head = BRINEP_HEAD(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64);
-        k->as.u = ev->v.u;
-        break;
-    case BRINE_EV_FLOAT:
-        k->head = BRINEP_HEAD(BRINE_FLOAT, 0);
-        k->as.f = ev->v.f;
-        break;
-    default: f->key_kind = 0; break;
-    }
-    return BRINE_OK;
-}
-
-/* 1 if the next value is a dict key or part of one. */
-static int checker_in_key(checker *c)
-{
-    check_frame *f = brinep_stack_top(&c->stack);
-    return f && (f->in_key || (f->kind == BRINE_EV_DICT && f->children % 2 == 0));
+    char what[BRINEP_FAULT_TEXT];
+    if (brinep_event_fault(ev, what, sizeof what) == BRINE_OK)
+        return BRINE_OK;
+    return checker_fault(c, what);
 }
 
 /* A graph could not hold such a key; a streamed conversion must not write
  * one either, or it would produce a file brine cannot read back. */
-static int checker_unhashable(checker *c, brine_event_kind kind)
+static BRINEP_NOINLINE int checker_unhashable(checker *c, brine_event_kind kind)
 {
     const char *name = kind == BRINE_EV_LIST ? "list" : kind == BRINE_EV_DICT ? "dict" : "model";
     char what[64];
@@ -317,131 +266,12 @@ static const char *event_type_name(brine_event_kind kind)
  * twice the streamed one (make bench: json->msgpack on twitter 9.7 against
  * 4.2 ms, citm 15.3 against 8.1 ms), and the checker's memory would grow
  * with the largest dict. So the checker only detects a repeated key and
- * refuses it, naming the key and its path: its keys per open dict cost a
- * copy of each key and, past DUP_LINEAR keys, a hash, and are dropped at
- * the dict's END, so memory follows the largest open dicts' keys. */
-
-static int dup_reserve(checker *c, size_t more)
-{
-    if (more <= c->dup_cap - c->dup_len)
-        return BRINE_OK;
-    size_t cap = c->dup_cap ? c->dup_cap : 256;
-    while (cap - c->dup_len < more) {
-        if (cap > SIZE_MAX / 2)
-            return brinep_nomem(c->sink.err);
-        cap *= 2;
-    }
-    unsigned char *bytes = brine_realloc(c->dup_bytes, cap);
-    if (!bytes)
-        return brinep_nomem(c->sink.err);
-    c->dup_bytes = bytes;
-    c->dup_cap = cap;
-    return BRINE_OK;
-}
-
-/* Appends the part of a dict key that ev carries, in a form where two keys
- * are equal exactly when a graph's dict takes them as one (core/dict.c: by
- * type and value, an int however it was sent, floats by their bits, tuples
- * element by element): a tag byte, a length before bytes, then the value.
- * A key holding a REF compares by its anchor id. */
-static int dup_append(checker *c, const brine_event *ev)
-{
-    unsigned char tag;
-    const void *data = NULL;
-    size_t n = 0;
-    int counted = 0;
-    uint64_t word;
-    double parts[2];
-    switch (ev->kind) {
-    case BRINE_EV_NULL: tag = 'N'; break;
-    case BRINE_EV_BOOL: tag = ev->v.boolean ? 'T' : 'F'; break;
-    case BRINE_EV_INT:
-    case BRINE_EV_UINT:
-        /* INT and UINT of one value are one key; UINTs past INT64_MAX differ from every INT. */
-        tag = ev->kind == BRINE_EV_UINT && ev->v.u > INT64_MAX ? 'u' : 'i';
-        word = ev->kind == BRINE_EV_INT ? (uint64_t)ev->v.i : ev->v.u;
-        data = &word;
-        n = sizeof word;
-        break;
-    case BRINE_EV_FLOAT:
-        tag = 'f';
-        memcpy(&word, &ev->v.f, sizeof word);
-        data = &word;
-        n = sizeof word;
-        break;
-    case BRINE_EV_COMPLEX:
-        tag = 'c';
-        parts[0] = ev->v.c.re;
-        parts[1] = ev->v.c.im;
-        data = parts;
-        n = sizeof parts;
-        break;
-    case BRINE_EV_BIGINT: /* minimal bytes (checked): one form per value */
-    case BRINE_EV_STR:
-    case BRINE_EV_BYTES:
-        tag = ev->kind == BRINE_EV_BIGINT ? 'I' : ev->kind == BRINE_EV_STR ? 's' : 'b';
-        data = ev->v.s.ptr;
-        n = ev->v.s.len;
-        counted = 1;
-        break;
-    case BRINE_EV_REF:
-        tag = 'r';
-        word = ev->v.ref;
-        data = &word;
-        n = sizeof word;
-        break;
-    case BRINE_EV_END: tag = ')'; break;
-    default: tag = '('; break; /* a tuple: other containers are refused as keys */
-    }
-    int rc = dup_reserve(c, 1 + sizeof(size_t) + n);
-    if (rc)
-        return rc;
-    unsigned char *p = c->dup_bytes + c->dup_len;
-    *p++ = tag;
-    if (counted) {
-        memcpy(p, &n, sizeof n);
-        p += sizeof n;
-    }
-    if (n)
-        memcpy(p, data, n);
-    c->dup_len = (size_t)(p + n - c->dup_bytes);
-    return BRINE_OK;
-}
-
-static uint64_t dup_hash(checker *c, const unsigned char *key, size_t len)
-{
-    return XXH3_64bits_withSeed(key, len, c->seed) | 1; /* map keys are nonzero */
-}
-
-/* The hash index of dict f, from its records so far. */
-static int dup_index(checker *c, check_frame *f)
-{
-    if (!c->seed) {
-        /* Random per conversion, so colliding keys cannot be prepared. */
-        if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
-            c->seed = XXH3_64bits(&c, sizeof c) ^ (uint64_t)(uintptr_t)c->dup_bytes;
-        c->seed |= 1;
-    }
-    while (c->dup_maps.count <= f->level) {
-        brinep_map *m = brinep_stack_push(&c->dup_maps);
-        if (!m)
-            return brinep_nomem(c->sink.err);
-        brinep_map_init(m);
-    }
-    brinep_map *map = brinep_stack_at(&c->dup_maps, f->level);
-    for (size_t i = f->rec_base; i < c->dup_recs.count; i++) {
-        dup_rec *r = brinep_stack_at(&c->dup_recs, i);
-        r->hash = dup_hash(c, c->dup_bytes + r->pos, r->len);
-        int added;
-        uint64_t *at = brinep_map_upsert(map, r->hash, &added);
-        if (!at)
-            return brinep_nomem(c->sink.err);
-        if (added)
-            *at = i + 1;
-    }
-    f->indexed = 1;
-    return BRINE_OK;
-}
+ * refuses it, naming the key and its path (the CLI then converts a file
+ * again through a graph: tools/convert.c). The keys of the open dicts are
+ * kept by keyset.c. A key that holds a REF compares by the referenced
+ * tuple's value, which the checker records for every anchored tuple (only
+ * formats with references send those), so that (1, 2) sent once inline
+ * and once as a reference is one key, as in a graph. */
 
 static BRINEP_NOINLINE int dup_fail(checker *c)
 {
@@ -450,61 +280,108 @@ static BRINEP_NOINLINE int dup_fail(checker *c)
                         "position, last value): decode to a graph, then encode it (brine_decode, brine_encode)");
 }
 
-/* The key just read (dup_bytes[dup_key..]) of dict f: refused if f has it
- * already, else recorded. */
-static int dup_check(checker *c, check_frame *f)
+/* The checker's result for a keyset call's. */
+static int keyset_rc(checker *c, int rc)
 {
-    size_t len = c->dup_len - c->dup_key, count = c->dup_recs.count - f->rec_base;
-    int rc;
-    if (!f->indexed && count >= DUP_LINEAR && (rc = dup_index(c, f)))
-        return rc;
-    const unsigned char *key = c->dup_bytes + c->dup_key;
-    uint64_t hash = 0;
-    if (f->indexed) {
-        brinep_map *map = brinep_stack_at(&c->dup_maps, f->level);
-        hash = dup_hash(c, key, len);
-        int added;
-        uint64_t *at = brinep_map_upsert(map, hash, &added);
-        if (!at)
-            return brinep_nomem(c->sink.err);
-        if (added) {
-            *at = c->dup_recs.count + 1;
-        } else {
-            /* Equal hashes: the key itself decides (any record, if two
-             * keys ever share a hash). */
-            for (size_t i = f->rec_base; i < c->dup_recs.count; i++) {
-                dup_rec *r = brinep_stack_at(&c->dup_recs, i);
-                if (r->hash == hash && r->len == len && memcmp(c->dup_bytes + r->pos, key, len) == 0)
-                    return dup_fail(c);
-            }
-        }
-    } else {
-        for (size_t i = f->rec_base; i < c->dup_recs.count; i++) {
-            dup_rec *r = brinep_stack_at(&c->dup_recs, i);
-            if (r->len == len && memcmp(c->dup_bytes + r->pos, key, len) == 0)
-                return dup_fail(c);
-        }
-    }
-    dup_rec *r = brinep_stack_push(&c->dup_recs);
-    if (!r)
-        return brinep_nomem(c->sink.err);
-    r->pos = c->dup_key;
-    r->len = len;
-    r->hash = hash;
+    return rc == BRINEP_KEYSET_REPEAT ? dup_fail(c) : rc ? checker_nomem(c) : BRINE_OK;
+}
+
+/* The recorded form of the tuple that REF ev names, appended to b; or the
+ * error for a key that cannot hold it (its kind is known to be a tuple). */
+static int ref_content(checker *c, brinep_bytes *b, uint64_t anchor_val)
+{
+    const tuple_rec *t = brinep_stack_at(&c->tuple_recs, (size_t)(anchor_val >> 4) - 1);
+    if (t->bad)
+        return checker_unhashable(c, t->bad);
+    if (t->len == SIZE_MAX)
+        return checker_fail(c, BRINE_E_KEY, "a dict key refers to a tuple that is not complete yet");
+    /* Grown first: the source may live in the same buffer's old block. */
+    if (brinep_bytes_add(b, NULL, t->len))
+        return checker_nomem(c);
+    memcpy(b->data + b->len - t->len, c->tuples.data + t->pos, t->len);
     return BRINE_OK;
 }
 
-/* Dict f ends: its keys go. */
-static void dup_close(checker *c, check_frame *f)
+/* Event ev is (part of) a key of dict d (the key's first event when
+ * start): one scalar, a tuple's events, or a REF to an anchored tuple.
+ * Returns BRINE_OK, or an error; *done is set when the key is complete. */
+static int key_event(checker *c, check_frame *top, const brine_event *ev, int start)
 {
-    if (f->indexed) {
-        brinep_map *map = brinep_stack_at(&c->dup_maps, f->level);
-        for (size_t i = f->rec_base; i < c->dup_recs.count; i++)
-            brinep_map_remove(map, ((dup_rec *)brinep_stack_at(&c->dup_recs, i))->hash);
+    int rc;
+    if (start && ev->kind == BRINE_EV_STR) {
+        /* The common key: its bytes are kept once, for the check and the path. */
+        size_t at = 0;
+        rc = brinep_keyset_str(&c->ks, &top->ks, ev->v.s.ptr, ev->v.s.len, &at);
+        top->key_kind = ev->v.s.len <= CHECK_KEY_COPY && rc != BRINE_E_NOMEM ? BRINE_EV_STR : 0;
+        top->key_pos = at;
+        top->key_len = ev->v.s.len;
+        return keyset_rc(c, rc);
     }
-    c->dup_recs.count = f->rec_base;
-    c->dup_len = f->bytes_base;
-    c->dicts--;
+    if (start) {
+        brine_value *k = &top->key_scalar;
+        top->key_kind = ev->kind;
+        switch (ev->kind) {
+        case BRINE_EV_NULL: k->head = BRINEP_HEAD(BRINE_NULL, 0); break;
+        case BRINE_EV_BOOL:
+            k->head = BRINEP_HEAD(BRINE_BOOL, 0);
+            k->as.b = ev->v.boolean != 0;
+            break;
+        case BRINE_EV_INT:
+            k->head = BRINEP_HEAD(BRINE_INT, BRINEP_INT_I64);
+            k->as.i = ev->v.i;
+            break;
+        case BRINE_EV_UINT:
+            k->head = BRINEP_HEAD(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64);
+            k->as.u = ev->v.u;
+            break;
+        case BRINE_EV_FLOAT:
+            k->head = BRINEP_HEAD(BRINE_FLOAT, 0);
+            k->as.f = ev->v.f;
+            break;
+        default: top->key_kind = 0; break;
+        }
+        brinep_keyset_begin(&c->ks);
+    }
+    if (ev->kind == BRINE_EV_REF) {
+        uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+        if (!val)
+            return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
+        if ((*val & 15) != BRINE_EV_TUPLE)
+            return checker_unhashable(c, (brine_event_kind)(*val & 15));
+        if ((rc = ref_content(c, &c->ks.keys, *val)))
+            return rc;
+    } else if (is_begin(ev->kind) && ev->kind != BRINE_EV_TUPLE) {
+        return checker_unhashable(c, ev->kind);
+    } else if (brinep_key_encode(&c->ks.keys, ev)) {
+        return checker_nomem(c);
+    }
+    /* A scalar or a REF that is the whole key: complete now (a tuple key
+     * completes at its END, in checker_event). */
+    if (start && ev->kind != BRINE_EV_TUPLE)
+        return keyset_rc(c, brinep_keyset_end(&c->ks, &top->ks));
+    return BRINE_OK;
+}
+
+/* While an anchored tuple is open, every event also goes into its record:
+ * a REF as the content it names, a container a tuple cannot hash as a mark. */
+static BRINEP_NOINLINE int record_event(checker *c, const brine_event *ev)
+{
+    if (ev->kind == BRINE_EV_REF) {
+        uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+        if (val && (*val & 15) == BRINE_EV_TUPLE) {
+            const tuple_rec *t = brinep_stack_at(&c->tuple_recs, (size_t)(*val >> 4) - 1);
+            if (!t->bad && t->len != SIZE_MAX)
+                return ref_content(c, &c->tuples, *val);
+        }
+        c->bad_pos = c->tuples.len;
+        c->bad_kind = val && (*val & 15) != BRINE_EV_TUPLE ? (brine_event_kind)(*val & 15) : BRINE_EV_LIST;
+        return brinep_bytes_add(&c->tuples, "?", 1) ? checker_nomem(c) : BRINE_OK;
+    }
+    if (is_begin(ev->kind) && ev->kind != BRINE_EV_TUPLE) {
+        c->bad_pos = c->tuples.len;
+        c->bad_kind = ev->kind;
+    }
+    return brinep_key_encode(&c->tuples, ev) ? checker_nomem(c) : BRINE_OK;
 }
 
 /* ---- the checker's event -------------------------------------------------- */
@@ -523,52 +400,80 @@ static BRINEP_NOINLINE int count_fault(checker *c, const check_frame *f)
 
 /* A model's first child must be a tuple (data can say otherwise: a
  * reference to a list, so this is the builder's BRINE_E_CORRUPT). */
-static int model_args(checker *c, brine_event_kind kind)
+static BRINEP_NOINLINE int model_args(checker *c, brine_event_kind kind)
 {
     char what[64];
     snprintf(what, sizeof what, "a model's args must be a tuple, not %s", event_type_name(kind));
     return checker_fail(c, BRINE_E_CORRUPT, what);
 }
 
-static int checker_begin(checker *c, const brine_event *ev, int in_key)
+/* A key event, a model's first child, or either inside a key: the rare
+ * positions, out of the event loop. */
+static BRINEP_NOINLINE int special_position(checker *c, check_frame *top, const brine_event *ev)
+{
+    if (top->kind == BRINE_EV_MODEL && !top->in_key) {
+        if (top->children == 0 && ev->kind != BRINE_EV_TUPLE) {
+            brine_event_kind kind = ev->kind;
+            if (kind == BRINE_EV_REF) {
+                uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+                if (!val || (*val & 15) == BRINE_EV_TUPLE)
+                    return BRINE_OK; /* a missing anchor: the REF's own check */
+                kind = (brine_event_kind)(*val & 15);
+            }
+            return model_args(c, kind);
+        }
+        return BRINE_OK;
+    }
+    return key_event(c, top, ev, top->kind == BRINE_EV_DICT);
+}
+
+static BRINEP_NOINLINE int checker_begin(checker *c, const brine_event *ev, int in_key)
 {
     brine_sink *sink = &c->sink;
-    if (in_key && ev->kind != BRINE_EV_TUPLE)
-        return checker_unhashable(c, ev->kind);
     if (c->stack.count >= c->max_depth) {
         brinep_depth_error(sink->err, c->max_depth, "decoding");
         return checker_fail(c, BRINE_E_DEPTH, "");
     }
+    size_t tuple = 0;
     if (ev->anchor) {
         int added;
-        uint64_t *kind = brinep_map_upsert(&c->anchors, ev->anchor, &added);
-        if (!kind)
-            return brinep_nomem(sink->err);
+        uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+        if (!val)
+            return checker_nomem(c);
         if (!added)
             return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-        *kind = (uint64_t)ev->kind;
+        *val = (uint64_t)ev->kind;
+        if (ev->kind == BRINE_EV_TUPLE) {
+            tuple_rec *t = brinep_stack_push(&c->tuple_recs);
+            if (!t)
+                return checker_nomem(c);
+            /* Inside another, record_event has just written its '('. */
+            t->pos = c->recording ? c->tuples.len - 1 : c->tuples.len;
+            t->len = SIZE_MAX;
+            tuple = c->tuple_recs.count;
+            *val |= (uint64_t)tuple << 4;
+            if (c->recording++ == 0 && brinep_key_encode(&c->tuples, ev))
+                return checker_nomem(c);
+        }
     }
     check_frame *f = brinep_stack_push(&c->stack);
     if (!f)
-        return brinep_nomem(sink->err);
-    memset(f, 0, sizeof *f);
+        return checker_nomem(c);
     f->kind = ev->kind;
     f->in_key = in_key;
-    f->key_pos = c->keys_len;
+    f->tuple = tuple;
     f->expect = ev->kind == BRINE_EV_MODEL           ? 2
                 : ev->v.count == BRINE_COUNT_UNKNOWN ? SIZE_MAX
                 : ev->kind != BRINE_EV_DICT          ? ev->v.count
                 : ev->v.count < SIZE_MAX / 2         ? 2 * ev->v.count
                                                      : SIZE_MAX - 1; /* more entries than memory: never met */
-    if (ev->kind == BRINE_EV_DICT) {
-        f->rec_base = c->dup_recs.count;
-        f->bytes_base = c->dup_len;
-        f->level = c->dicts++;
-    }
+    if (ev->kind == BRINE_EV_DICT)
+        brinep_keyset_open(&c->ks, &f->ks);
     return BRINE_OK;
 }
 
-static int checker_end(checker *c)
+/* Ends the top frame; *was_key is set when it was a tuple key of a dict. */
+static BRINEP_NOINLINE int checker_end(checker *c, int *was_key)
 {
     check_frame *f = brinep_stack_top(&c->stack);
     if (!f)
@@ -580,68 +485,92 @@ static int checker_end(checker *c)
     if (f->expect != SIZE_MAX && f->children != f->expect)
         return count_fault(c, f);
     if (f->kind == BRINE_EV_DICT)
-        dup_close(c, f);
-    c->keys_len = f->key_pos;
+        brinep_keyset_close(&c->ks, &f->ks);
+    if (f->tuple) {
+        tuple_rec *t = brinep_stack_at(&c->tuple_recs, f->tuple - 1);
+        t->len = c->tuples.len - t->pos;
+        t->bad = c->bad_pos != SIZE_MAX && c->bad_pos >= t->pos ? c->bad_kind : 0;
+        c->recording--;
+    }
+    int in_key = f->in_key;
     brinep_stack_pop(&c->stack);
-    return BRINE_OK;
+    f = brinep_stack_top(&c->stack);
+    *was_key = in_key && f->kind == BRINE_EV_DICT;
+    if (in_key && brinep_key_encode(&c->ks.keys, &(brine_event){.kind = BRINE_EV_END}))
+        return checker_nomem(c);
+    return *was_key ? keyset_rc(c, brinep_keyset_end(&c->ks, &f->ks)) : BRINE_OK;
 }
 
+/* Every event passes here: the contract checks of its content inline in
+ * one switch (no call for scalars), then the stream's shape. */
 static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
-    char what[BRINEP_FAULT_TEXT];
     int rc;
-    if (c->complete)
-        return checker_fault(c, "a second value after a complete one");
-    if (brinep_event_fault(ev, what, sizeof what))
-        return checker_fault(c, what);
-    check_frame *top = brinep_stack_top(&c->stack);
-    int key = 0; /* ev is a whole key (1), or ends a tuple key (2) */
-    if (top && ev->kind != BRINE_EV_END) {
-        if (top->children >= top->expect)
-            return count_fault(c, top);
-        if (top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
-            if ((rc = checker_key(c, top, ev)))
-                return rc;
-            c->dup_key = c->dup_len;
-            key = !is_begin(ev->kind);
-        }
-        if (top->kind == BRINE_EV_MODEL && top->children == 0 && ev->kind != BRINE_EV_TUPLE && ev->kind != BRINE_EV_REF)
-            return model_args(c, ev->kind);
+    switch (ev->kind) {
+    case BRINE_EV_STR:
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len) ||
+            BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len))
+            return checker_event_fault(c, ev);
+        break;
+    case BRINE_EV_BYTES:
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len))
+            return checker_event_fault(c, ev);
+        break;
+    case BRINE_EV_BIGINT:
+    case BRINE_EV_MODEL:
+        if ((rc = checker_event_fault(c, ev)))
+            return rc;
+        break;
+    case BRINE_EV_NULL:
+    case BRINE_EV_BOOL:
+    case BRINE_EV_INT:
+    case BRINE_EV_UINT:
+    case BRINE_EV_FLOAT:
+    case BRINE_EV_COMPLEX:
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT:
+    case BRINE_EV_END:
+    case BRINE_EV_REF: break;
+    default: return checker_event_fault(c, ev);
     }
-    if ((ev->kind == BRINE_EV_END ? top && top->in_key : checker_in_key(c)) && (rc = dup_append(c, ev)))
+    check_frame *top = brinep_stack_top(&c->stack);
+    if (top && ev->kind != BRINE_EV_END) {
+        if (BRINEP_UNLIKELY(top->children >= top->expect))
+            return count_fault(c, top);
+        if ((top->kind == BRINE_EV_DICT ? top->children % 2 == 0 : top->in_key || top->kind == BRINE_EV_MODEL) &&
+            (rc = special_position(c, top, ev)))
+            return rc;
+    } else if (!top && c->complete) {
+        return checker_fault(c, "a second value after a complete one");
+    }
+    if (BRINEP_UNLIKELY(c->recording) && ev->kind != BRINE_EV_END && (rc = record_event(c, ev)))
         return rc;
     switch (ev->kind) {
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
     case BRINE_EV_MODEL:
-        if ((rc = checker_begin(c, ev, checker_in_key(c))))
+        if ((rc = checker_begin(c, ev, top && (top->in_key || (top->kind == BRINE_EV_DICT && top->children % 2 == 0)))))
             return rc;
         break;
     case BRINE_EV_END: {
-        int in_key = top && top->in_key;
-        if ((rc = checker_end(c)))
+        int was_key;
+        if (c->recording && (rc = record_event(c, ev)))
             return rc;
-        top = brinep_stack_top(&c->stack);
-        if (in_key && top->kind == BRINE_EV_DICT)
-            key = 2; /* the tuple closed was the key itself */
+        if ((rc = checker_end(c, &was_key)))
+            return rc;
         break;
     }
     case BRINE_EV_REF: {
         uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
         if (!kind)
             return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
-        if (*kind != BRINE_EV_TUPLE && checker_in_key(c))
-            return checker_unhashable(c, (brine_event_kind)*kind);
-        if (*kind != BRINE_EV_TUPLE && top && top->kind == BRINE_EV_MODEL && top->children == 0)
-            return model_args(c, (brine_event_kind)*kind);
         break;
     }
     default: break;
     }
-    if (key && (rc = dup_check(c, brinep_stack_top(&c->stack))))
-        return rc;
     if ((rc = c->next->event(c->next, ev)) != BRINE_OK) {
         /* The encoder's error gets the path of the value whose event failed
          * (a container's own, like the walker's). */
@@ -684,19 +613,17 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
     c.max_depth = decode_depth(from, from_opts);
     brinep_stack_init(&c.stack, sizeof(check_frame));
     brinep_map_init(&c.anchors);
-    brinep_stack_init(&c.dup_recs, sizeof(dup_rec));
-    brinep_stack_init(&c.dup_maps, sizeof(brinep_map));
+    brinep_keyset_init(&c.ks);
+    brinep_stack_init(&c.tuple_recs, sizeof(tuple_rec));
+    c.bad_pos = SIZE_MAX;
     int rc = from->decode(src, &c.sink, from_opts, err);
     if (rc == BRINE_OK)
         rc = checker_finish(&c.sink);
     brinep_stack_destroy(&c.stack);
     brinep_map_destroy(&c.anchors);
-    brine_free(c.keys);
-    for (size_t i = 0; i < c.dup_maps.count; i++)
-        brinep_map_destroy(brinep_stack_at(&c.dup_maps, i));
-    brinep_stack_destroy(&c.dup_maps);
-    brinep_stack_destroy(&c.dup_recs);
-    brine_free(c.dup_bytes);
+    brinep_keyset_destroy(&c.ks);
+    brinep_stack_destroy(&c.tuple_recs);
+    brinep_bytes_destroy(&c.tuples);
     return rc;
 }
 

@@ -25,11 +25,6 @@ static int utf8_fault(const brine_event *ev, const char *kind, char *what, size_
     return BRINE_E_PLUGIN;
 }
 
-int brinep_str_fault(const brine_event *ev, char *what, size_t cap)
-{
-    return utf8_fault(ev, "str", what, cap);
-}
-
 /* The contract's BIGINT is an int outside int64 and uint64 in minimal
  * two's-complement little-endian bytes: at least 9 bytes, a last byte that
  * is not a sign extension of the one before, and not 9 bytes ending in 00

@@ -10,6 +10,12 @@
 
 #include "brine/plugin.h"
 
+#if defined(__GNUC__)
+#define BRINEP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define BRINEP_UNLIKELY(x) (x)
+#endif
+
 /* The message buffer for brinep_event_fault. */
 #define BRINEP_FAULT_TEXT 96
 
@@ -19,10 +25,6 @@
  * model's name that is not UTF-8, a BIGINT that is not minimal or fits
  * INT/UINT. Other kinds cost one switch. */
 int brinep_event_fault(const brine_event *ev, char *what, size_t cap);
-
-/* The same, for a STR event only (the builder's str path, which has
- * already looked at the kind). */
-int brinep_str_fault(const brine_event *ev, char *what, size_t cap);
 
 /* Fills err with a contract fault found in the events of plugin `name`
  * (NULL: a producer core does not know, e.g. a program feeding a builder):
