@@ -177,7 +177,8 @@ static inline int check(brinep_keyset *ks, brinep_keyset_dict *d, size_t pos, si
     } else {
         uint64_t bit = (uint64_t)1 << (new.sig >> 58);
         if (d->filter & bit) {
-            keyset_rec *r = brinep_stack_at(&ks->recs, d->rec_base), *end = brinep_stack_top(&ks->recs) + 1;
+            keyset_rec *r = (keyset_rec *)ks->recs.data + d->rec_base,
+                       *end = (keyset_rec *)ks->recs.data + ks->recs.count;
             for (; r != end; r++)
                 if (same_key(ks, r, &new))
                     return BRINEP_KEYSET_REPEAT;
