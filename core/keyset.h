@@ -18,7 +18,7 @@ typedef struct brinep_bytes {
 #define BRINEP_KEYSET_REPEAT (-1)
 
 /* Past this many keys a dict's keys get a seeded hash index. */
-#define BRINEP_KEYSET_LINEAR 32
+#define BRINEP_KEYSET_LINEAR 64
 
 typedef struct brinep_keyset {
     brinep_bytes keys; /* each key at a multiple of 8, zero-padded to one */

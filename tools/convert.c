@@ -84,7 +84,7 @@ static int retry_through_graph(cli *c, cli_input *in, cli_output *out, const bri
     static const char repeat[] = "a dict key repeats";
     struct stat st;
     if (first->code != BRINE_E_UNSUPPORTED || strncmp(first->message, repeat, sizeof repeat - 1) != 0 || !out->tmp ||
-        fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        strcmp(in->path, "-") == 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
     const char *in_path = in->path, *out_path = out->name; /* the caller's strings */
     cli_output_abort(out);
