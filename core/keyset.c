@@ -13,10 +13,13 @@
  * BRINEP_KEYSET_LINEAR keys the dict gets a hash index with a random seed,
  * so that keys cannot be chosen to collide.
  *
- * Measured (valgrind instructions, transcode json->msgpack of twitter.json,
- * 13,345 keys in 1,264 dicts): the first version, which hashed every key
- * with XXH3 past 8 keys into a brinep_map, cost +49% over no check at all;
- * see docs/performance.md for this one's figures.
+ * Measured (valgrind instructions per run, bench/opcount, twitter.json
+ * msgpack->json, 13,345 keys in 1,264 dicts, 173 of more than 32 keys):
+ * 10.38 M before any check; the first version (a copy and, past 8 keys, an
+ * XXH3 hash and a brinep_map insert per key) +82%; this one with the index
+ * past 32 keys +38%, past 64 keys +25%. STILL OVER the 5% budget of issue
+ * #16: per key, brinep_keyset_str + check + the checker's key dispatch cost
+ * ~170 instructions; the next step is to fold them into checker_event.
  */
 #include <string.h>
 #include <sys/random.h>
