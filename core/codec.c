@@ -281,7 +281,7 @@ static BRINEP_NOINLINE int dup_fail(checker *c)
 }
 
 /* The checker's result for a keyset call's. */
-static int keyset_rc(checker *c, int rc)
+static BRINEP_NOINLINE int keyset_rc(checker *c, int rc)
 {
     return rc == BRINEP_KEYSET_REPEAT ? dup_fail(c) : rc ? checker_nomem(c) : BRINE_OK;
 }
@@ -302,21 +302,31 @@ static int ref_content(checker *c, brinep_bytes *b, uint64_t anchor_val)
     return BRINE_OK;
 }
 
+/* A str key, the common key (inline in checker_event): its bytes are kept
+ * once, for the check and the path. */
+static BRINEP_INLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
+{
+    size_t len = ev->v.s.len;
+    top->key_pos = c->ks.keys.len;
+    top->key_len = len;
+    top->key_kind = len <= CHECK_KEY_COPY ? BRINE_EV_STR : 0;
+    int rc = brinep_keyset_str(&c->ks, &top->ks, ev->v.s.ptr, len);
+    if (BRINEP_UNLIKELY(rc)) {
+        if (rc == BRINE_E_NOMEM)
+            top->key_kind = 0;
+        return keyset_rc(c, rc);
+    }
+    return BRINE_OK;
+}
+
 /* Event ev is (part of) a key of dict d (the key's first event when
  * start): one scalar, a tuple's events, or a REF to an anchored tuple.
  * Returns BRINE_OK, or an error; *done is set when the key is complete. */
 static int key_event(checker *c, check_frame *top, const brine_event *ev, int start)
 {
     int rc;
-    if (start && ev->kind == BRINE_EV_STR) {
-        /* The common key: its bytes are kept once, for the check and the path. */
-        size_t at = 0;
-        rc = brinep_keyset_str(&c->ks, &top->ks, ev->v.s.ptr, ev->v.s.len, &at);
-        top->key_kind = ev->v.s.len <= CHECK_KEY_COPY && rc != BRINE_E_NOMEM ? BRINE_EV_STR : 0;
-        top->key_pos = at;
-        top->key_len = ev->v.s.len;
-        return keyset_rc(c, rc);
-    }
+    if (start && ev->kind == BRINE_EV_STR)
+        return str_key(c, top, ev);
     if (start) {
         brine_value *k = &top->key_scalar;
         top->key_kind = ev->kind;
@@ -539,8 +549,13 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     if (top && ev->kind != BRINE_EV_END) {
         if (BRINEP_UNLIKELY(top->children >= top->expect))
             return count_fault(c, top);
-        if ((top->kind == BRINE_EV_DICT ? top->children % 2 == 0 : top->in_key || top->kind == BRINE_EV_MODEL) &&
-            (rc = special_position(c, top, ev)))
+        if (top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
+            if (BRINEP_UNLIKELY(ev->kind != BRINE_EV_STR)) {
+                if ((rc = key_event(c, top, ev, 1)))
+                    return rc;
+            } else if ((rc = str_key(c, top, ev)))
+                return rc;
+        } else if ((top->in_key || top->kind == BRINE_EV_MODEL) && (rc = special_position(c, top, ev)))
             return rc;
     } else if (!top && c->complete) {
         return checker_fault(c, "a second value after a complete one");

@@ -2,40 +2,41 @@
  * keyset.h), for the checker's repeated-key rule.
  *
  * Layout: one byte buffer holds the keys of all open dicts, innermost last,
- * each at a multiple of 8 and zero-padded to the next; a dict's END drops
- * its keys by truncating the buffer and the record stack, not key by key.
- * A str key is its bytes; any other key its brinep_key_encode form (a
- * record's length carries a tag bit, so the two never meet). Each record
- * keeps a signature: the key's first and last 8 bytes and its length,
- * mixed by two multiplies (exact for keys up to 8 bytes). A new key is
- * compared with the earlier ones only when its bit in the dict's 64-bit
- * filter is already set, then by signature and length before memcmp; past
- * BRINEP_KEYSET_LINEAR keys the dict gets a hash index with a random seed,
- * so that keys cannot be chosen to collide.
+ * each at a multiple of 8 and zero-padded to the next; a record per key
+ * (its hash, place and length) on one array; and one open-addressing table
+ * of slots (the hash's high half and the record's index) shared by all
+ * dicts. A str key is its bytes; any other key its brinep_key_encode form
+ * (a record's length carries a tag bit, so the two never meet). A new key
+ * probes the table from its hash and is compared (by hash half, record
+ * range, length, then bytes) only with slots that hold a record of its own
+ * dict, which for a new key is almost never. A dict's END drops its keys by
+ * truncating the buffer and the records, not key by key: their slots stay
+ * taken (passed over, as any other dict's) until the table is rebuilt from
+ * the open dicts' records, when half its slots are taken. The hash is
+ * seeded at random per conversion and covers every byte, so keys cannot be
+ * chosen to collide.
  *
  * Measured (valgrind instructions per run, bench/opcount, twitter.json
- * msgpack->json, 13,345 keys in 1,264 dicts, 173 of more than 32 keys):
- * 10.38 M before any check; the first version (a copy and, past 8 keys, an
- * XXH3 hash and a brinep_map insert per key) +82%; this one with the index
- * past 32 keys +38%, past 64 keys +25%. STILL OVER the 5% budget of issue
- * #16: per key, brinep_keyset_str + check + the checker's key dispatch cost
- * ~170 instructions; the next step is to fold them into checker_event.
- */
+ * msgpack->json, 13,345 keys in 1,264 dicts of up to ~40 keys): 10.38 M
+ * before any check; a copy and, past 8 keys, an XXH3 hash and a brinep_map
+ * insert per key +82%; a 64-bit filter per dict with a scan of the dict's
+ * records on a hit (a 40-key dict sets half the filter's bits, so nearly
+ * half its new keys scanned the rest) and an index past 64 keys +25%; this
+ * table, inline in the checker, ~40 instructions per key (see the commit
+ * that measured it for the rows of every file). */
 #include <string.h>
 #include <sys/random.h>
 #include <xxhash.h>
 
 #include "keyset.h"
 
-/* A key's length carries this bit when the key is in brinep_key_encode form. */
-#define KEY_ENCODED ((size_t)1 << (sizeof(size_t) * 8 - 1))
-
-typedef struct keyset_rec {
-    uint64_t sig;   /* head, tail and length mixed (see top) */
-    uint64_t hash;  /* seeded XXH3 of the bytes, once the dict is indexed */
-    size_t pos;     /* in keys.data */
-    size_t len_tag; /* bytes, | KEY_ENCODED */
-} keyset_rec;
+/* The table's first size, and how sparse a rebuild leaves it: more slots
+ * than 8 per live key make rebuilds rare (each is one memset and the live
+ * keys' reinsertion) for 8 bytes a slot. */
+#define SLOTS_MIN 1024
+#define SLOTS_PER_LIVE 8
+/* Inserts between two looks at the records and slots, at most. */
+#define ROOM_MAX 1024
 
 int brinep_bytes_add(brinep_bytes *b, const void *data, size_t len)
 {
@@ -67,152 +68,132 @@ void brinep_bytes_destroy(brinep_bytes *b)
 void brinep_keyset_init(brinep_keyset *ks)
 {
     memset(ks, 0, sizeof *ks);
-    brinep_stack_init(&ks->recs, sizeof(keyset_rec));
-    brinep_stack_init(&ks->maps, sizeof(brinep_map));
 }
 
 void brinep_keyset_destroy(brinep_keyset *ks)
 {
-    for (size_t i = 0; i < ks->maps.count; i++)
-        brinep_map_destroy(brinep_stack_at(&ks->maps, i));
-    brinep_stack_destroy(&ks->maps);
-    brinep_stack_destroy(&ks->recs);
+    brine_free(ks->recs);
+    brine_free(ks->slots);
     brinep_bytes_destroy(&ks->keys);
+    memset(ks, 0, sizeof *ks);
 }
 
-void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d)
+int brinep_keyset_same(const brinep_keyset *ks, size_t rec, size_t pos, size_t len_tag)
 {
-    d->rec_base = ks->recs.count;
-    d->bytes_base = ks->keys.len;
-    d->level = ks->dicts++;
-    d->filter = 0;
-    d->indexed = 0;
+    const brinep_keyset_rec *r = &ks->recs[rec];
+    return r->len_tag == len_tag &&
+           memcmp(ks->keys.data + r->pos, ks->keys.data + pos, len_tag & ~BRINEP_KEY_ENCODED) == 0;
 }
 
-void brinep_keyset_close(brinep_keyset *ks, brinep_keyset_dict *d)
+/* Record r, distinct from its dict's other keys, into the table: the first
+ * free or stale slot of its probe, as brinep_keyset_insert_indexed does. */
+static void place(brinep_keyset *ks, size_t r)
 {
-    if (d->indexed) {
-        brinep_map *map = brinep_stack_at(&ks->maps, d->level);
-        for (size_t i = d->rec_base; i < ks->recs.count; i++)
-            brinep_map_remove(map, ((keyset_rec *)brinep_stack_at(&ks->recs, i))->hash);
+    uint64_t sig = ks->recs[r].sig, high = sig >> 32, e;
+    size_t i = (size_t)sig & ks->mask;
+    while ((e = ks->slots[i]) != 0) {
+        size_t o = (uint32_t)e - 1;
+        if (e >> 32 == high && (o >= ks->count || ks->recs[o].sig != sig))
+            break;
+        i = (i + 1) & ks->mask;
     }
-    ks->recs.count = d->rec_base;
-    ks->keys.len = d->bytes_base;
-    ks->dicts--;
+    ks->used += e == 0;
+    ks->slots[i] = high << 32 | (uint64_t)(r + 1);
 }
 
-static uint64_t key_hash(const brinep_keyset *ks, const keyset_rec *r)
+/* Rebuilds the table from the open dicts' records (its slots half taken,
+ * many by closed dicts' keys), growing it first when the live keys would
+ * fill it. The first call also draws the seed. */
+static int rebuild(brinep_keyset *ks)
 {
-    return XXH3_64bits_withSeed(ks->keys.data + r->pos, r->len_tag & ~KEY_ENCODED, ks->seed ^ r->len_tag) |
-           1; /* map keys are nonzero */
-}
-
-static int same_key(const brinep_keyset *ks, const keyset_rec *a, const keyset_rec *b)
-{
-    return a->sig == b->sig && a->len_tag == b->len_tag &&
-           memcmp(ks->keys.data + a->pos, ks->keys.data + b->pos, a->len_tag & ~KEY_ENCODED) == 0;
-}
-
-/* Dict d has more than BRINEP_KEYSET_LINEAR keys: new (the key's record,
- * not pushed yet) goes through d's hash index, built on first use. */
-static BRINEP_NOINLINE int indexed_check(brinep_keyset *ks, brinep_keyset_dict *d, keyset_rec *new)
-{
-    if (!ks->seed) {
+    if (!ks->slots) {
         /* Random per conversion, so colliding keys cannot be prepared. */
-        if (getrandom(&ks->seed, sizeof ks->seed, GRND_NONBLOCK) != (ssize_t)sizeof ks->seed)
-            ks->seed = XXH3_64bits(&ks, sizeof ks) ^ (uint64_t)(uintptr_t)ks->keys.data;
-        ks->seed |= 1;
-    }
-    while (ks->maps.count <= d->level) {
-        brinep_map *m = brinep_stack_push(&ks->maps);
-        if (!m)
-            return BRINE_E_NOMEM;
-        brinep_map_init(m);
-    }
-    brinep_map *map = brinep_stack_at(&ks->maps, d->level);
-    int added;
-    if (!d->indexed) {
-        for (size_t i = d->rec_base; i < ks->recs.count; i++) {
-            keyset_rec *r = brinep_stack_at(&ks->recs, i);
-            r->hash = key_hash(ks, r);
-            uint64_t *at = brinep_map_upsert(map, r->hash, &added);
-            if (!at)
-                return BRINE_E_NOMEM;
-            if (added)
-                *at = i + 1;
+        if (getrandom(ks->seed, sizeof ks->seed, GRND_NONBLOCK) != (ssize_t)sizeof ks->seed) {
+            uint64_t s = XXH3_64bits(&ks, sizeof ks) ^ (uint64_t)(uintptr_t)ks->recs;
+            for (int i = 0; i < 3; i++)
+                ks->seed[i] = s = XXH3_64bits_withSeed(&s, sizeof s, (uint64_t)i);
         }
-        d->indexed = 1;
     }
-    new->hash = key_hash(ks, new);
-    uint64_t *at = brinep_map_upsert(map, new->hash, &added);
-    if (!at)
-        return BRINE_E_NOMEM;
-    if (added) {
-        *at = ks->recs.count + 1;
-        return BRINE_OK;
+    size_t cap = ks->slots ? ks->mask + 1 : SLOTS_MIN;
+    while (cap / SLOTS_PER_LIVE < ks->count + 1) {
+        if (cap > SIZE_MAX / 2 / sizeof *ks->slots)
+            return BRINE_E_NOMEM;
+        cap *= 2;
     }
-    /* Equal hashes: the key itself decides (any record, if two keys ever
-     * share a hash). */
-    for (size_t i = d->rec_base; i < ks->recs.count; i++) {
-        keyset_rec *r = brinep_stack_at(&ks->recs, i);
-        if (r->hash == new->hash && same_key(ks, r, new))
-            return BRINEP_KEYSET_REPEAT;
+    if (cap != (ks->slots ? ks->mask + 1 : 0)) {
+        uint64_t *slots = brine_realloc(ks->slots, cap * sizeof *slots);
+        if (!slots)
+            return BRINE_E_NOMEM;
+        ks->slots = slots;
+        ks->mask = cap - 1;
     }
+    memset(ks->slots, 0, cap * sizeof *ks->slots);
+    ks->used = 0;
+    for (size_t r = 0; r < ks->count; r++) /* distinct within each dict: no comparing */
+        place(ks, r);
+    ks->limit = cap / 2;
     return BRINE_OK;
 }
 
-/* The key at pos (len_tag), zero-padded to a multiple of 8, against dict d's
- * keys: BRINEP_KEYSET_REPEAT if repeated, else recorded. */
-static inline int check(brinep_keyset *ks, brinep_keyset_dict *d, size_t pos, size_t len_tag)
+/* Sets ks->room to the inserts there is room for (at least one): grows the
+ * records, and rebuilds the table when half its slots are taken. */
+static BRINEP_NOINLINE int make_room(brinep_keyset *ks)
 {
-    const unsigned char *p = ks->keys.data + pos;
-    size_t len = len_tag & ~KEY_ENCODED;
-    uint64_t head, tail = 0;
-    memcpy(&head, p, sizeof head);
-    if (len > 8)
-        memcpy(&tail, p + len - 8, sizeof tail);
-    keyset_rec new = {((head ^ len_tag) * UINT64_C(0x9E3779B97F4A7C15) ^ tail) * UINT64_C(0xD6E8FEB86659FD93), 0, pos,
-                      len_tag};
-    int rc;
-    if (d->indexed || ks->recs.count - d->rec_base >= BRINEP_KEYSET_LINEAR) {
-        if ((rc = indexed_check(ks, d, &new)))
+    if (ks->count == ks->rec_cap) {
+        size_t cap = ks->rec_cap ? 2 * ks->rec_cap : 64;
+        if (cap >= UINT32_MAX || cap > SIZE_MAX / sizeof *ks->recs) /* a slot holds a 32-bit index */
+            return BRINE_E_NOMEM;
+        brinep_keyset_rec *recs = brine_realloc(ks->recs, cap * sizeof *recs);
+        if (!recs)
+            return BRINE_E_NOMEM;
+        ks->recs = recs;
+        ks->rec_cap = cap;
+    }
+    if (ks->used >= ks->limit) {
+        int rc = rebuild(ks);
+        if (rc)
             return rc;
-    } else {
-        uint64_t bit = (uint64_t)1 << (new.sig >> 58);
-        if (d->filter & bit) {
-            keyset_rec *r = (keyset_rec *)ks->recs.data + d->rec_base,
-                       *end = (keyset_rec *)ks->recs.data + ks->recs.count;
-            for (; r != end; r++)
-                if (same_key(ks, r, &new))
-                    return BRINEP_KEYSET_REPEAT;
-        }
-        d->filter |= bit;
     }
-    brinep_stack *st = &ks->recs;
-    keyset_rec *r = st->count < st->cap ? (keyset_rec *)st->data + st->count++ : brinep_stack_push(st);
-    if (!r)
-        return BRINE_E_NOMEM;
-    *r = new;
+    size_t room = ks->limit - ks->used;
+    if (room > ks->rec_cap - ks->count)
+        room = ks->rec_cap - ks->count;
+    ks->room = room < ROOM_MAX ? room : ROOM_MAX;
     return BRINE_OK;
 }
 
-int brinep_keyset_str(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len, size_t *at)
+int brinep_keyset_index(brinep_keyset *ks, brinep_keyset_dict *d)
 {
-    brinep_bytes *b = &ks->keys;
-    size_t pos = b->len;
-    if (len + 8 > b->cap - pos) {
-        if (len > SIZE_MAX / 2 || brinep_bytes_add(b, NULL, len + 8))
-            return BRINE_E_NOMEM;
-        b->len = pos;
-    }
-    /* The word that holds the key's last bytes gets its padding first. */
-    static const uint64_t zero = 0;
-    memcpy(b->data + pos + (len & ~(size_t)7), &zero, sizeof zero);
-    if (len)
-        memcpy(b->data + pos, s, len);
-    b->len = pos + ((len + 7) & ~(size_t)7);
-    *at = pos;
-    return check(ks, d, pos, len);
+    d->indexed = 1;
+    ks->room = 0; /* make_room looks again before the next insert */
+    if (ks->used + (ks->count - d->rec_base) >= ks->limit)
+        return rebuild(ks) ? BRINE_E_NOMEM : BRINE_OK; /* which places d's keys too */
+    for (size_t r = d->rec_base; r < ks->count; r++)
+        place(ks, r);
+    return BRINE_OK;
+}
+
+/* The key of len_tag bytes at pos (recorded, zero-padded to 8) into d. */
+static int insert(brinep_keyset *ks, brinep_keyset_dict *d, size_t pos, size_t len_tag)
+{
+    size_t len = len_tag & ~BRINEP_KEY_ENCODED;
+    /* The hash reads whole pairs of words: zero up to the next 16. */
+    size_t padded = (len + 15) & ~(size_t)15, end = ks->keys.len;
+    if (brinep_bytes_add(&ks->keys, NULL, pos + padded - end))
+        return BRINE_E_NOMEM;
+    memset(ks->keys.data + pos + len, 0, padded - len);
+    ks->keys.len = pos + ((len + 7) & ~(size_t)7);
+    if (!ks->room && make_room(ks))
+        return BRINE_E_NOMEM;
+    ks->room--;
+    return brinep_keyset_insert(ks, d, brinep_keyset_hash(ks, ks->keys.data + pos, len_tag), pos, len_tag);
+}
+
+int brinep_keyset_str_slow(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len)
+{
+    size_t pos = ks->keys.len;
+    if (len > SIZE_MAX / 4 || brinep_bytes_add(&ks->keys, s, len))
+        return BRINE_E_NOMEM;
+    return insert(ks, d, pos, len);
 }
 
 void brinep_keyset_begin(brinep_keyset *ks)
@@ -222,12 +203,10 @@ void brinep_keyset_begin(brinep_keyset *ks)
 
 int brinep_keyset_end(brinep_keyset *ks, brinep_keyset_dict *d)
 {
-    brinep_bytes *b = &ks->keys;
-    size_t len = b->len - ks->key, pad = (8 - len % 8) % 8;
-    static const unsigned char zeros[8];
-    if (brinep_bytes_add(b, zeros, len < 8 ? 8 - len : pad)) /* at least one word */
+    size_t len = ks->keys.len - ks->key;
+    if (len > SIZE_MAX / 4)
         return BRINE_E_NOMEM;
-    return check(ks, d, ks->key, len | KEY_ENCODED);
+    return insert(ks, d, ks->key, len | BRINEP_KEY_ENCODED);
 }
 
 int brinep_key_encode(brinep_bytes *b, const brine_event *ev)

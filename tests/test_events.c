@@ -6,6 +6,7 @@
  * here is a scripted plugin that replays one case's events. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <brine/format.h>
@@ -419,6 +420,200 @@ START_TEST(test_keys_that_differ_in_type_or_shape_stream_as_they_are)
 }
 END_TEST
 
+/* ---- many keys, and keys that are not str ---------------------------------- */
+
+static const char *const dup_message = "a dict key repeats, and a streamed conversion cannot fold it as decoding does "
+                                       "(first position, last value): decode to a graph, then encode it "
+                                       "(brine_decode, brine_encode)";
+
+/* Key i of a generated dict: "k" and i zero-padded to 0..38 digits, so
+ * that lengths cross the checker's 8, 16 and 32-byte steps and many keys
+ * share their first or last 8 bytes. */
+static int gen_key(char *buf, size_t cap, size_t i)
+{
+    return snprintf(buf, cap, "k%0*zu", (int)(i * 7 % 39), i);
+}
+
+/* A json list of `siblings` dicts of n keys k0..k(n-1) (their slots go
+ * stale in the checker's table), then one more whose key `at` comes again
+ * at its end (none when at == n). */
+static char *gen_doc(size_t n, size_t siblings, size_t at, size_t *len)
+{
+    size_t cap = (siblings + 1) * (n + 1) * 56 + 16, used = 0;
+    char *doc = malloc(cap), key[48];
+    used += (size_t)snprintf(doc + used, cap - used, "[");
+    for (size_t d = 0; d <= siblings; d++) {
+        used += (size_t)snprintf(doc + used, cap - used, "%s{", d ? "," : "");
+        for (size_t i = 0; i < n; i++) {
+            gen_key(key, sizeof key, i);
+            used += (size_t)snprintf(doc + used, cap - used, "%s\"%s\":%zu", i ? "," : "", key, i);
+        }
+        if (d == siblings && at < n) {
+            gen_key(key, sizeof key, at);
+            used += (size_t)snprintf(doc + used, cap - used, ",\"%s\":-1", key);
+        }
+        used += (size_t)snprintf(doc + used, cap - used, "}");
+    }
+    used += (size_t)snprintf(doc + used, cap - used, "]");
+    *len = used;
+    return doc;
+}
+
+/* Dicts of 40 keys (filter and scan), 70 (the table past 64 keys) and 300
+ * (the table grown and rebuilt), each after sibling dicts of the same keys:
+ * a repeat of the key at every position stops a streamed conversion into
+ * every format at that key, and the same dicts without it stream whole. */
+START_TEST(test_a_repeat_at_every_position_of_large_dicts_is_found_for_every_format)
+{
+    static const size_t sizes[] = {40, 70, 300};
+    size_t n = sizes[_i], siblings = n > 100 ? 3 : 8;
+    const brine_plugin *json = brine_registry_find(reg, "json");
+    for (size_t x = 0; x < N_OUTPUTS; x++) {
+        const brine_plugin *to = brine_registry_find(reg, outputs[x]);
+        for (size_t at = 0; at <= n; at++) {
+            size_t len;
+            char *doc = gen_doc(n, siblings, at, &len), key[48], path[64];
+            brine_source src;
+            brine_output out;
+            brine_error err;
+            brine_source_init_buffer(&src, doc, len);
+            ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+            int rc = brine_transcode(json, &src, NULL, to, &out, NULL, NULL, &err);
+            if (at == n) {
+                ck_assert_msg(rc == BRINE_OK, "%zu keys into %s: %s at %s", n, outputs[x], err.message, err.path);
+            } else {
+                ck_assert_msg(rc == BRINE_E_UNSUPPORTED, "%zu keys, repeat of %zu into %s: %d", n, at, outputs[x], rc);
+                ck_assert_str_eq(err.message, dup_message);
+                gen_key(key, sizeof key, at);
+                snprintf(path, sizeof path, "$[%zu].%s", siblings, key);
+                ck_assert_str_eq(err.path, path);
+            }
+            brine_output_destroy(&out);
+            free(doc);
+        }
+    }
+}
+END_TEST
+
+/* A decoder that replays a longer script than a case holds. */
+static const brine_event *long_script;
+static size_t long_count;
+
+static int long_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    (void)src;
+    (void)opts;
+    (void)err;
+    for (size_t i = 0; i < long_count; i++) {
+        int rc = sink->event(sink, &long_script[i]);
+        if (rc)
+            return rc;
+    }
+    return BRINE_OK;
+}
+
+static const brine_plugin long_plugin = {
+    .abi = BRINE_PLUGIN_ABI,
+    .size = sizeof(brine_plugin),
+    .name = "script",
+    .description = "replays a longer script",
+    .version = "1",
+    .caps = BRINE_CAP_DECODE | BRINE_CAP_BINARY,
+    .decode = long_decode,
+};
+
+#define EVA(K, N, A)                                                                                                   \
+    {                                                                                                                  \
+        .kind = BRINE_EV_##K, .v.count = (N), .anchor = (A)                                                            \
+    }
+#define EVR(A)                                                                                                         \
+    {                                                                                                                  \
+        .kind = BRINE_EV_REF, .v.ref = (A)                                                                             \
+    }
+
+typedef struct key_case {
+    const char *name;
+    brine_event events[24];
+    size_t count;
+    const char *path; /* where the repeat stops a streamed conversion; NULL: no repeat */
+    const char *repr; /* the graph's value (folded) */
+} key_case;
+
+/* [(1, 2) anchored as 1, {key: 0, key: 1}] with tuple keys, nested tuple
+ * keys, and REFs to the anchored tuple, which compare by its value. */
+static const key_case key_cases[] = {
+    {"a tuple key twice",
+     {EVN(LIST, 2), EVA(TUPLE, 2, 1), EVI(1), EVI(2), EV(END), EVN(DICT, 2), EVN(TUPLE, 2), EVI(1), EVI(2), EV(END),
+      EVI(0), EVN(TUPLE, 2), EVI(1), EVI(2), EV(END), EVI(1), EV(END), EV(END)},
+     18,
+     "$[1][...]",
+     "[(1, 2), {(1, 2): 1}]"},
+    {"a tuple key, then a REF to an equal tuple",
+     {EVN(LIST, 2), EVA(TUPLE, 2, 1), EVI(1), EVI(2), EV(END), EVN(DICT, 2), EVN(TUPLE, 2), EVI(1), EVI(2), EV(END),
+      EVI(0), EVR(1), EVI(1), EV(END), EV(END)},
+     15,
+     "$[1][...]",
+     "[(1, 2), {(1, 2): 1}]"},
+    {"a REF key twice",
+     {EVN(LIST, 2), EVA(TUPLE, 2, 1), EVI(1), EVI(2), EV(END), EVN(DICT, 2), EVR(1), EVI(0), EVR(1), EVI(1), EV(END),
+      EV(END)},
+     12,
+     "$[1][...]",
+     "[(1, 2), {(1, 2): 1}]"},
+    {"a nested tuple key twice",
+     {EVN(DICT, 2), EVN(TUPLE, 2), EVI(1), EVN(TUPLE, 1), EVI(2), EV(END), EV(END), EVI(0), EVN(TUPLE, 2), EVI(1),
+      EVN(TUPLE, 1), EVI(2), EV(END), EV(END), EVI(1), EV(END)},
+     16,
+     "$[...]",
+     "{(1, (2,)): 1}"},
+    {"tuple keys that differ by nesting, and a REF to another tuple",
+     {EVN(LIST, 2), EVA(TUPLE, 2, 1), EVI(1), EVI(3),        EV(END), EVN(DICT, 3),  EVN(TUPLE, 2), EVI(1),
+      EVI(2),       EV(END),          EVI(0), EVN(TUPLE, 2), EVI(1),  EVN(TUPLE, 1), EVI(2),        EV(END),
+      EV(END),      EVI(1),           EVR(1), EVI(2),        EV(END), EV(END)},
+     22,
+     NULL,
+     "[(1, 3), {(1, 2): 0, (1, (2,)): 1, (1, 3): 2}]"},
+};
+#define N_KEY_CASES (sizeof key_cases / sizeof key_cases[0])
+
+/* Tuple keys and keys that are REFs: a graph folds a repeat (an equal
+ * tuple, however sent, is one key), and a streamed conversion into a
+ * format that holds tuple keys stops at it; different tuples stream. */
+START_TEST(test_tuple_and_ref_keys_repeat_by_value)
+{
+    static const char *const tuple_outputs[] = {"native", "msgpack", "pickle"};
+    const key_case *t = &key_cases[_i];
+    long_script = t->events;
+    long_count = t->count;
+    brine_error err;
+    brine_source src;
+    brine_source_init_buffer(&src, "", 0);
+    brine_doc *doc = brine_decode(&long_plugin, &src, NULL, &err);
+    ck_assert_msg(doc != NULL, "%s: %s", t->name, err.message);
+    char repr[256];
+    repr_of(brine_doc_root(doc), repr, sizeof repr);
+    ck_assert_msg(strcmp(repr, t->repr) == 0, "%s: decoded %s", t->name, repr);
+    brine_doc_free(doc);
+    for (size_t x = 0; x < 3; x++) {
+        const brine_plugin *to = brine_registry_find(reg, tuple_outputs[x]);
+        if (!strcmp(tuple_outputs[x], "msgpack") && strstr(t->name, "REF"))
+            continue; /* msgpack holds no references (without its refs option) */
+        brine_output out;
+        brine_source_init_buffer(&src, "", 0);
+        ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+        int rc = brine_transcode(&long_plugin, &src, NULL, to, &out, NULL, NULL, &err);
+        if (t->path) {
+            ck_assert_msg(rc == BRINE_E_UNSUPPORTED, "%s into %s: %d %s", t->name, tuple_outputs[x], rc, err.message);
+            ck_assert_str_eq(err.message, dup_message);
+            ck_assert_str_eq(err.path, t->path);
+        } else {
+            ck_assert_msg(rc == BRINE_OK, "%s into %s: %s", t->name, tuple_outputs[x], err.message);
+        }
+        brine_output_destroy(&out);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("events");
@@ -428,6 +623,8 @@ int main(void)
     tcase_add_loop_test(tc, test_repeated_keys_fold_through_a_graph_and_stop_a_streamed_conversion_for_every_format, 0,
                         (int)N_DUPS);
     tcase_add_test(tc, test_keys_that_differ_in_type_or_shape_stream_as_they_are);
+    tcase_add_loop_test(tc, test_a_repeat_at_every_position_of_large_dicts_is_found_for_every_format, 0, 3);
+    tcase_add_loop_test(tc, test_tuple_and_ref_keys_repeat_by_value, 0, (int)N_KEY_CASES);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

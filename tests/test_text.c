@@ -377,7 +377,7 @@ START_TEST(test_utf8_agrees_with_the_reference_on_random_text_broken_at_every_po
                 size_t got = brine_utf8_check((const char *)buf, len);
                 if (got != want)
                     ck_abort_msg("len %zu, byte %zu = %02x: %zu, reference %zu", len, at, buf[at], got, want);
-                if (at % 7 == round)
+                if (at % 7 == (size_t)round)
                     ck_assert_uint_eq(check_at(buf, len, at % 16), want);
                 buf[at] = keep;
             }
