@@ -44,7 +44,7 @@ typedef enum brine_event_kind {
     BRINE_EV_BIGINT = 5,  /* v.s: two's-complement little-endian bytes */
     BRINE_EV_FLOAT = 6,   /* v.f */
     BRINE_EV_COMPLEX = 7, /* v.c */
-    BRINE_EV_STR = 8,     /* v.s: UTF-8; producers validate it */
+    BRINE_EV_STR = 8,     /* v.s: UTF-8; core checks it (docs/plugins.md) */
     BRINE_EV_BYTES = 9,   /* v.s */
     BRINE_EV_LIST = 10,   /* begin; v.count: elements, or BRINE_COUNT_UNKNOWN */
     BRINE_EV_TUPLE = 11,  /* begin; v.count likewise */
