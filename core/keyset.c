@@ -2,28 +2,31 @@
  * keyset.h), for the checker's repeated-key rule.
  *
  * Layout: one byte buffer holds the keys of all open dicts, innermost last,
- * each at a multiple of 8 and zero-padded to the next; a record per key
- * (its hash, place and length) on one array; and one open-addressing table
- * of slots (the hash's high half and the record's index) shared by all
- * dicts. A str key is its bytes; any other key its brinep_key_encode form
- * (a record's length carries a tag bit, so the two never meet). A new key
- * probes the table from its hash and is compared (by hash half, record
- * range, length, then bytes) only with slots that hold a record of its own
- * dict, which for a new key is almost never. A dict's END drops its keys by
+ * each at a multiple of 8 and zero-padded to the next, and a record per key
+ * (its hash, place and length) on one array. A str key is its bytes; any
+ * other key its brinep_key_encode form (a record's length carries a tag
+ * bit, so the two never meet). The hash is seeded at random per conversion
+ * and covers every byte, so keys cannot be chosen to collide. Up to 64
+ * keys a dict's 256-bit filter (in the checker's frame) sends a new key to
+ * a scan of the dict's hashes only when its bit is set; past 64, the dict's
+ * keys go into one open-addressing table of slots (the hash's high half and
+ * the record's index) shared by all dicts. A dict's END drops its keys by
  * truncating the buffer and the records, not key by key: their slots stay
- * taken (passed over, as any other dict's) until the table is rebuilt from
- * the open dicts' records, when half its slots are taken. The hash is
- * seeded at random per conversion and covers every byte, so keys cannot be
- * chosen to collide.
+ * taken until a key of the same hash takes one over (see
+ * brinep_keyset_insert_indexed) or the table is rebuilt from the open
+ * dicts' records, when half its slots are taken.
  *
  * Measured (valgrind instructions per run, bench/opcount, twitter.json
  * msgpack->json, 13,345 keys in 1,264 dicts of up to ~40 keys): 10.38 M
  * before any check; a copy and, past 8 keys, an XXH3 hash and a brinep_map
- * insert per key +82%; a 64-bit filter per dict with a scan of the dict's
- * records on a hit (a 40-key dict sets half the filter's bits, so nearly
- * half its new keys scanned the rest) and an index past 64 keys +25%; this
- * table, inline in the checker, ~40 instructions per key (see the commit
- * that measured it for the rows of every file). */
+ * insert per key 18.9 M; a 64-bit filter per dict with a full key
+ * comparison on a hit and an index past 64 keys 13.03 M; one shared table
+ * for every dict 12.77 M (stale slots of sibling dicts' same keys piled up
+ * in one probe chain: 3.3 probes a key) and 12.26 M once they were taken
+ * over; this layout (short keys copied and hashed inline, a 256-bit filter
+ * with a scan of hashes, the table past 64 keys) 11.91-12.01 M: ~60
+ * instructions a key more than the copy the checker made before. Still
+ * over issue #16's 5% budget (10.90 M). */
 #include <string.h>
 #include <sys/random.h>
 #include <xxhash.h>
@@ -38,7 +41,7 @@
 /* Inserts between two looks at the records and slots, at most. */
 #define ROOM_MAX 1024
 
-int brinep_bytes_add(brinep_bytes *b, const void *data, size_t len)
+    int brinep_bytes_add(brinep_bytes *b, const void *data, size_t len)
 {
     if (len > b->cap - b->len) {
         size_t cap = b->cap ? b->cap : 256;
