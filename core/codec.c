@@ -141,7 +141,10 @@ typedef struct check_frame {
     brine_event_kind kind;
     int in_key; /* this container is (inside) a dict key: only tuples may nest */
     size_t children;
-    size_t expect;         /* children the begin event promised (dict: 2 per entry), or SIZE_MAX */
+    /* Children the begin event promised (dict: 2 per entry), or SIZE_MAX:
+     * not checked per event (an encoder that writes counts verifies them,
+     * docs/plugins.md), only read to name the decoder when one refuses. */
+    size_t expect;
     size_t tuple;          /* an anchored tuple being recorded: its record in tuple_recs + 1, else 0 */
     brinep_keyset_dict ks; /* dicts: its keys so far */
     /* Dicts: the current entry's key, for error paths (the decoder's bytes
@@ -410,6 +413,42 @@ static BRINEP_NOINLINE int count_fault(checker *c, const check_frame *f)
     return checker_fault(c, what);
 }
 
+/* The encoder refused ev with rc. When the decoder broke a count it
+ * promised (the encoder that writes counts noticed: an extra child, or an
+ * END too early or late), the error names the decoder as the builder's
+ * does; else the encoder's error gets the path of the value whose event
+ * failed (a container's own, like the walker's). */
+static BRINEP_NOINLINE int encoder_refused(checker *c, const brine_event *ev, int rc)
+{
+    brine_error *err = c->sink.err;
+    if (ev->kind == BRINE_EV_END) {
+        /* checker_end has popped the frame; its memory is still there. */
+        check_frame *f = brinep_stack_at(&c->stack, c->stack.count);
+        if (f->expect != SIZE_MAX && f->children != f->expect) {
+            brine_error_clear(err);
+            c->stack.count++; /* the path of the END's own container */
+            rc = count_fault(c, f);
+            c->stack.count--;
+            return rc;
+        }
+    } else {
+        size_t below = (size_t)is_begin(ev->kind); /* a begin event has pushed its own frame */
+        if (c->stack.count > below) {
+            check_frame *parent = brinep_stack_at(&c->stack, c->stack.count - 1 - below);
+            if (parent->children >= parent->expect) {
+                brine_error_clear(err);
+                c->stack.count -= below;
+                return count_fault(c, parent);
+            }
+        }
+    }
+    if (is_begin(ev->kind))
+        brinep_stack_pop(&c->stack);
+    if (err && err->code != BRINE_OK && err->path[0] == '\0')
+        checker_path(c, err->path, sizeof err->path);
+    return rc;
+}
+
 /* A model's first child must be a tuple (data can say otherwise: a
  * reference to a list, so this is the builder's BRINE_E_CORRUPT). */
 static BRINEP_NOINLINE int model_args(checker *c, brine_event_kind kind)
@@ -424,6 +463,8 @@ static BRINEP_NOINLINE int model_args(checker *c, brine_event_kind kind)
 static BRINEP_NOINLINE int special_position(checker *c, check_frame *top, const brine_event *ev)
 {
     if (top->kind == BRINE_EV_MODEL && !top->in_key) {
+        if (top->children == 2)
+            return checker_fault(c, "a third child in a model (it has args and state)");
         if (top->children == 0 && ev->kind != BRINE_EV_TUPLE) {
             brine_event_kind kind = ev->kind;
             if (kind == BRINE_EV_REF) {
@@ -494,8 +535,6 @@ static BRINEP_NOINLINE int checker_end(checker *c, int *was_key)
         return checker_fault(c, "a dict key without a value");
     if (f->kind == BRINE_EV_MODEL && f->children != 2)
         return checker_fault(c, "a model without its args and its state");
-    if (f->expect != SIZE_MAX && f->children != f->expect)
-        return count_fault(c, f);
     if (f->kind == BRINE_EV_DICT)
         brinep_keyset_close(&c->ks, &f->ks);
     if (f->tuple) {
@@ -549,8 +588,6 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     }
     check_frame *top = brinep_stack_top(&c->stack);
     if (top && ev->kind != BRINE_EV_END) {
-        if (BRINEP_UNLIKELY(top->children >= top->expect))
-            return count_fault(c, top);
         if (top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
             if (BRINEP_UNLIKELY(ev->kind != BRINE_EV_STR)) {
                 if ((rc = key_event(c, top, ev, 1)))
@@ -588,16 +625,8 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     }
     default: break;
     }
-    if ((rc = c->next->event(c->next, ev)) != BRINE_OK) {
-        /* The encoder's error gets the path of the value whose event failed
-         * (a container's own, like the walker's). */
-        brine_error *err = sink->err;
-        if (is_begin(ev->kind))
-            brinep_stack_pop(&c->stack);
-        if (err && err->code != BRINE_OK && err->path[0] == '\0')
-            checker_path(c, err->path, sizeof err->path);
-        return rc;
-    }
+    if ((rc = c->next->event(c->next, ev)) != BRINE_OK)
+        return encoder_refused(c, ev, rc);
     if (!is_begin(ev->kind)) {
         check_frame *parent = brinep_stack_top(&c->stack);
         if (parent)

@@ -24,6 +24,11 @@ typedef struct ev_case {
     const char *path;
     const char *repr;  /* BRINE_OK cases: the value read back from every format */
     const char *dpath; /* a decode's path where it differs from a conversion's */
+    /* Only a count is wrong (1; 2 for an extra child, which msgpack, like
+     * the builder, notices only at the END, at dpath): the builder and every
+     * encoder that writes counts refuse it, naming the decoder; json writes
+     * no counts, so it writes what came, which reads back as repr. */
+    int counts;
 } ev_case;
 
 static const ev_case *current;
@@ -78,7 +83,8 @@ static const ev_case cases[] = {
      PFX "a str event with invalid UTF-8 at byte 1 of 2",
      "$[0]",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a surrogate in a str",
      {EVS(STR, "\xed\xa0\x80", 3)},
      1,
@@ -86,7 +92,8 @@ static const ev_case cases[] = {
      PFX "a str event with invalid UTF-8 at byte 0 of 3",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"invalid UTF-8 in a dict key",
      {EVN(DICT, U), EVS(STR, "\xc0\x80", 2), EVI(1), EV(END)},
      4,
@@ -94,7 +101,8 @@ static const ev_case cases[] = {
      PFX "a str event with invalid UTF-8 at byte 0 of 2",
      "$[...]",
      NULL,
-     "$"},
+     "$",
+     0},
     {"invalid UTF-8 in a model's name",
      {EVN(LIST, U), EVS(MODEL, "M\xc3(", 3), EVN(TUPLE, 0), EV(END), EV(NULL), EV(END), EV(END)},
      7,
@@ -102,7 +110,8 @@ static const ev_case cases[] = {
      PFX "a model event with invalid UTF-8 at byte 1 of 3",
      "$[0]",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a NULL str of length 5",
      {EVN(LIST, U), EVS(STR, NULL, 5), EV(END)},
      3,
@@ -110,7 +119,8 @@ static const ev_case cases[] = {
      PFX "a str event with a NULL pointer and length 5",
      "$[0]",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a NULL bytes of length 5",
      {EVS(BYTES, NULL, 5)},
      1,
@@ -118,7 +128,8 @@ static const ev_case cases[] = {
      PFX "a bytes event with a NULL pointer and length 5",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a NULL model name of length 5",
      {EVS(MODEL, NULL, 5)},
      1,
@@ -126,7 +137,8 @@ static const ev_case cases[] = {
      PFX "a model event with a NULL pointer and length 5",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a NULL bigint of length 9",
      {EVS(BIGINT, NULL, 9)},
      1,
@@ -134,7 +146,8 @@ static const ev_case cases[] = {
      PFX "a bigint event with a NULL pointer and length 9",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a bigint that fits a UINT",
      {EVS(BIGINT, "\0\0\0\0\0\0\0\x80\0", 9)},
      1,
@@ -142,7 +155,8 @@ static const ev_case cases[] = {
      PFX "a bigint event of 9 bytes whose value fits an INT or UINT event",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a bigint with a redundant sign byte",
      {EVS(BIGINT, "\0\0\0\0\0\0\0\0\x01\0", 10)},
      1,
@@ -150,7 +164,8 @@ static const ev_case cases[] = {
      PFX "a bigint event of 10 bytes that is not minimal",
      "$",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"an unknown kind",
      {EVN(LIST, U), {.kind = (brine_event_kind)99}, EV(END)},
      3,
@@ -158,9 +173,26 @@ static const ev_case cases[] = {
      PFX "an event of unknown kind 99",
      "$[0]",
      NULL,
-     NULL},
-    {"an END without a begin", {EV(END)}, 1, BRINE_E_PLUGIN, PFX "an END event that closes nothing", "$", NULL, NULL},
-    {"a second value", {EVI(1), EVI(2)}, 2, BRINE_E_PLUGIN, PFX "a second value after a complete one", "$", NULL, NULL},
+     NULL,
+     0},
+    {"an END without a begin",
+     {EV(END)},
+     1,
+     BRINE_E_PLUGIN,
+     PFX "an END event that closes nothing",
+     "$",
+     NULL,
+     NULL,
+     0},
+    {"a second value",
+     {EVI(1), EVI(2)},
+     2,
+     BRINE_E_PLUGIN,
+     PFX "a second value after a complete one",
+     "$",
+     NULL,
+     NULL,
+     0},
     {"a dict key without a value",
      {EVN(DICT, U), EVS(STR, "k", 1), EV(END)},
      3,
@@ -168,7 +200,8 @@ static const ev_case cases[] = {
      PFX "a dict key without a value",
      "$.k",
      NULL,
-     NULL},
+     NULL,
+     0},
     {"a model without its state",
      {EVS(MODEL, "M", 1), EVN(TUPLE, 0), EV(END), EV(END)},
      4,
@@ -176,31 +209,44 @@ static const ev_case cases[] = {
      PFX "a model without its args and its state",
      "$.state",
      NULL,
-     NULL},
+     NULL,
+     0},
+    {"a model with a third child",
+     {EVS(MODEL, "M", 1), EVN(TUPLE, 0), EV(END), EV(NULL), EV(NULL), EV(END)},
+     6,
+     BRINE_E_PLUGIN,
+     PFX "a third child in a model (it has args and state)",
+     "$.state",
+     NULL,
+     NULL,
+     0},
     {"more elements than announced",
      {EVN(LIST, 2), EVI(1), EVI(2), EVI(3), EV(END)},
      5,
      BRINE_E_PLUGIN,
      PFX "a list whose begin event announced 2 elements, and ",
      "$[2]",
-     NULL,
-     "$[3]"},
+     "[1, 2, 3]",
+     "$[3]",
+     2},
     {"fewer elements than announced",
      {EVN(LIST, 2), EVI(1), EV(END)},
      3,
      BRINE_E_PLUGIN,
      PFX "a list whose begin event announced 2 elements, and ",
      "$[1]",
+     "[1]",
      NULL,
-     NULL},
+     1},
     {"fewer entries than announced",
      {EVN(DICT, 2), EVS(STR, "k", 1), EVI(1), EV(END)},
      4,
      BRINE_E_PLUGIN,
      PFX "a dict whose begin event announced 2 entries, and ",
      "$.k",
-     NULL,
-     "$"},
+     "{'k': 1}",
+     "$",
+     1},
     {"a 9-byte bigint (2^64)",
      {EVS(BIGINT, "\0\0\0\0\0\0\0\0\x01", 9)},
      1,
@@ -208,7 +254,8 @@ static const ev_case cases[] = {
      NULL,
      NULL,
      "18446744073709551616",
-     NULL},
+     NULL,
+     0},
     {"a negative 9-byte bigint (-2^64)",
      {EVS(BIGINT, "\0\0\0\0\0\0\0\0\xff", 9)},
      1,
@@ -216,7 +263,8 @@ static const ev_case cases[] = {
      NULL,
      NULL,
      "-18446744073709551616",
-     NULL},
+     NULL,
+     0},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -253,7 +301,8 @@ static void assert_fault(const ev_case *t, const char *route, const brine_error 
                   err->message);
     /* The builder names the slot it was filling, the checker the slot of
      * the event it refused: they differ for a key and for an extra child. */
-    const char *path = strcmp(route, "decode") == 0 && t->dpath ? t->dpath : t->path;
+    int at_end = strcmp(route, "decode") == 0 || (t->counts == 2 && strcmp(route, "script -> msgpack") == 0);
+    const char *path = at_end && t->dpath ? t->dpath : t->path;
     ck_assert_msg(strcmp(err->path, path) == 0, "%s, %s: path '%s'", t->name, route, err->path);
 }
 
@@ -293,7 +342,7 @@ START_TEST(test_bad_events_are_refused_on_every_route_and_good_ones_read_back)
             brine_output_destroy(&out); /* an encoder without models refuses one at its begin */
             continue;
         }
-        if (t->code) {
+        if (t->code && !(t->counts && strcmp(encoders[e], "json") == 0)) {
             ck_assert_int_eq(rc, t->code);
             assert_fault(t, route, &err);
         } else {

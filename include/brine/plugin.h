@@ -80,7 +80,9 @@ typedef struct brine_event {
  * event() returns BRINE_OK or a status (and fills the sink's error); after a
  * failure no further events are sent. finish() is called once after the last
  * END of a complete value, to flush; destroy() is always called last, also
- * after a failure, and frees the sink. */
+ * after a failure, and frees the sink. An encoder that writes a container's
+ * known count verifies it (a child beyond it, or an END before it, is
+ * BRINE_E_INVALID): a streamed conversion leaves that check to it. */
 typedef struct brine_sink brine_sink;
 struct brine_sink {
     int (*event)(brine_sink *self, const brine_event *ev);
