@@ -663,6 +663,55 @@ START_TEST(test_tuple_and_ref_keys_repeat_by_value)
 }
 END_TEST
 
+/* ---- a decoder that leaves UTF-8 to core ------------------------------------ */
+
+/* json sends a str value's bytes unchecked and, when core refuses the
+ * event, reports the input's bad byte itself: a decode and a streamed
+ * conversion into every format give json's own error (code, message,
+ * offset, line, column, path), as when it validated first. */
+START_TEST(test_json_reports_its_own_utf8_error_on_every_route)
+{
+    static const struct {
+        const char *doc;
+        unsigned long long offset, line, column;
+        const char *path, *message;
+    } docs[] = {
+        {"{\"a\": [1, {\"b\": \"x\xe3\x81\"}]}", 18, 1, 19, "$.a[1].b",
+         "Invalid UTF-8 byte 0xe3 in string: line 1 column 19 (char 18)"},
+        {"[\n \"\xe6\x97\xa5\xe6\x97\"]", 7, 2, 4, "$[0]",
+         "Invalid UTF-8 byte 0xe6 in string: line 2 column 4 (char 5)"},
+        {"[\"ok\xff\x01\"]", 4, 1, 5, "$[0]", "Invalid UTF-8 byte 0xff in string: line 1 column 5 (char 4)"},
+        {"{\"k\": \"\\n\xe6\x97\"}", 9, 1, 10, "$.k", "Invalid UTF-8 byte 0xe6 in string: line 1 column 10 (char 9)"},
+    };
+    const brine_plugin *json = brine_registry_find(reg, "json");
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        for (size_t x = 0; x <= N_OUTPUTS; x++) {
+            brine_error err;
+            brine_source src;
+            brine_source_init_buffer(&src, docs[i].doc, strlen(docs[i].doc));
+            const char *route = x < N_OUTPUTS ? outputs[x] : "decode";
+            if (x == N_OUTPUTS) {
+                ck_assert_ptr_null(brine_decode(json, &src, NULL, &err));
+            } else {
+                brine_output out;
+                ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+                int rc =
+                    brine_transcode(json, &src, NULL, brine_registry_find(reg, outputs[x]), &out, NULL, NULL, &err);
+                ck_assert_int_eq(rc, BRINE_E_UTF8);
+                brine_output_destroy(&out);
+            }
+            ck_assert_msg(err.code == BRINE_E_UTF8, "%zu %s: %d %s", i, route, err.code, err.message);
+            ck_assert_msg(strcmp(err.message, docs[i].message) == 0, "%zu %s: %s", i, route, err.message);
+            ck_assert_msg(err.offset == docs[i].offset, "%zu %s: offset %llu", i, route,
+                          (unsigned long long)err.offset);
+            ck_assert_uint_eq(err.line, docs[i].line);
+            ck_assert_uint_eq(err.column, docs[i].column);
+            ck_assert_msg(strcmp(err.path, docs[i].path) == 0, "%zu %s: path %s", i, route, err.path);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("events");
@@ -674,6 +723,7 @@ int main(void)
     tcase_add_test(tc, test_keys_that_differ_in_type_or_shape_stream_as_they_are);
     tcase_add_loop_test(tc, test_a_repeat_at_every_position_of_large_dicts_is_found_for_every_format, 0, 3);
     tcase_add_loop_test(tc, test_tuple_and_ref_keys_repeat_by_value, 0, (int)N_KEY_CASES);
+    tcase_add_test(tc, test_json_reports_its_own_utf8_error_on_every_route);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
