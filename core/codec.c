@@ -190,7 +190,7 @@ static void checker_path(checker *c, char *path, size_t cap)
         check_frame *f = brinep_stack_at(&c->stack, i);
         if (f->kind == BRINE_EV_DICT) {
             if (f->key_kind == BRINE_EV_STR)
-                brinep_path_str_key(path, cap, brinep_keyset_at(&c->ks, f->key_pos), f->key_len);
+                brinep_path_str_key(path, cap, brinep_keyset_key(&c->ks, &f->ks, f->key_pos), f->key_len);
             else if (f->key_kind)
                 brinep_path_key(path, cap, &f->key_scalar);
             else
@@ -305,23 +305,31 @@ static int ref_content(checker *c, brinep_bytes *b, uint64_t anchor_val)
     return BRINE_OK;
 }
 
-/* A str key, the common key: its bytes are kept once, for the check and
- * the path. One call per key, with the keyset's code inline in it: inline
- * in checker_event it made every scalar event dearer (canada msgpack->native
- * +1.3 M instructions) for 0.1 M saved on twitter's keys. */
-static BRINEP_NOINLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
+/* A str key that is not the next one of its dict's shape: the keyset's
+ * other paths (keyset.c). */
+static BRINEP_NOINLINE int str_key_other(checker *c, check_frame *top, const brine_event *ev)
 {
-    size_t len = ev->v.s.len;
-    top->key_pos = c->ks.keys.len;
-    top->key_len = len;
-    top->key_kind = len <= CHECK_KEY_COPY ? BRINE_EV_STR : 0;
-    int rc = brinep_keyset_str(&c->ks, &top->ks, ev->v.s.ptr, len);
+    int rc = brinep_keyset_str_other(&c->ks, &top->ks, ev->v.s.ptr, ev->v.s.len, &top->key_pos);
     if (BRINEP_UNLIKELY(rc)) {
         if (rc == BRINE_E_NOMEM)
             top->key_kind = 0;
         return keyset_rc(c, rc);
     }
     return BRINE_OK;
+}
+
+/* A str key, the common key: kept once, for the check and the path. One
+ * call per key (inline in checker_event it made every scalar event dearer:
+ * canada msgpack->native +1.3 M instructions), a leaf when the key is the
+ * next of its dict's shape (keyset.h), the common case in records. */
+static BRINEP_NOINLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
+{
+    size_t len = ev->v.s.len;
+    top->key_len = len;
+    top->key_kind = len <= CHECK_KEY_COPY ? BRINE_EV_STR : 0;
+    if (brinep_keyset_str_next(&top->ks, ev->v.s.ptr, len, &top->key_pos))
+        return BRINE_OK;
+    return str_key_other(c, top, ev);
 }
 
 /* Event ev is (part of) a key of dict d (the key's first event when
@@ -355,7 +363,8 @@ static int key_event(checker *c, check_frame *top, const brine_event *ev, int st
             break;
         default: top->key_kind = 0; break;
         }
-        brinep_keyset_begin(&c->ks);
+        if (brinep_keyset_begin(&c->ks, &top->ks))
+            return checker_nomem(c);
     }
     if (ev->kind == BRINE_EV_REF) {
         uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
@@ -480,76 +489,99 @@ static BRINEP_NOINLINE int special_position(checker *c, check_frame *top, const 
     return key_event(c, top, ev, top->kind == BRINE_EV_DICT);
 }
 
+/* A begin event's anchor: recorded, and for a tuple, its content from now
+ * on (*tuple: its record + 1). */
+static BRINEP_NOINLINE int begin_anchor(checker *c, const brine_event *ev, size_t *tuple)
+{
+    int added;
+    uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+    if (!val)
+        return checker_nomem(c);
+    if (!added)
+        return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+    *val = (uint64_t)ev->kind;
+    if (ev->kind == BRINE_EV_TUPLE) {
+        tuple_rec *t = brinep_stack_push(&c->tuple_recs);
+        if (!t)
+            return checker_nomem(c);
+        /* Inside another, record_event has just written its '('. */
+        t->pos = c->recording ? c->tuples.len - 1 : c->tuples.len;
+        t->len = SIZE_MAX;
+        *tuple = c->tuple_recs.count;
+        *val |= (uint64_t)*tuple << 4;
+        if (c->recording++ == 0 && brinep_key_encode(&c->tuples, ev))
+            return checker_nomem(c);
+    }
+    return BRINE_OK;
+}
+
+/* A begin event: a new frame, its fields set one by one (a zeroed frame
+ * cost a memset of the whole frame per container). */
 static BRINEP_NOINLINE int checker_begin(checker *c, const brine_event *ev, int in_key)
 {
-    brine_sink *sink = &c->sink;
-    if (c->stack.count >= c->max_depth) {
-        brinep_depth_error(sink->err, c->max_depth, "decoding");
+    brinep_stack *st = &c->stack;
+    if (BRINEP_UNLIKELY(st->count >= c->max_depth)) {
+        brinep_depth_error(c->sink.err, c->max_depth, "decoding");
         return checker_fail(c, BRINE_E_DEPTH, "");
     }
     size_t tuple = 0;
-    if (ev->anchor) {
-        int added;
-        uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
-        if (!val)
-            return checker_nomem(c);
-        if (!added)
-            return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-        *val = (uint64_t)ev->kind;
-        if (ev->kind == BRINE_EV_TUPLE) {
-            tuple_rec *t = brinep_stack_push(&c->tuple_recs);
-            if (!t)
-                return checker_nomem(c);
-            /* Inside another, record_event has just written its '('. */
-            t->pos = c->recording ? c->tuples.len - 1 : c->tuples.len;
-            t->len = SIZE_MAX;
-            tuple = c->tuple_recs.count;
-            *val |= (uint64_t)tuple << 4;
-            if (c->recording++ == 0 && brinep_key_encode(&c->tuples, ev))
-                return checker_nomem(c);
-        }
-    }
-    check_frame *f = brinep_stack_push(&c->stack);
+    int rc;
+    if (BRINEP_UNLIKELY(ev->anchor) && (rc = begin_anchor(c, ev, &tuple)))
+        return rc;
+    check_frame *f = st->count < st->cap ? (check_frame *)(void *)st->data + st->count++ : brinep_stack_push(st);
     if (!f)
         return checker_nomem(c);
     f->kind = ev->kind;
     f->in_key = in_key;
+    f->children = 0;
     f->tuple = tuple;
+    f->key_kind = 0;
     f->expect = ev->kind == BRINE_EV_MODEL           ? 2
                 : ev->v.count == BRINE_COUNT_UNKNOWN ? SIZE_MAX
                 : ev->kind != BRINE_EV_DICT          ? ev->v.count
                 : ev->v.count < SIZE_MAX / 2         ? 2 * ev->v.count
                                                      : SIZE_MAX - 1; /* more entries than memory: never met */
     if (ev->kind == BRINE_EV_DICT)
-        brinep_keyset_open(&c->ks, &f->ks);
+        brinep_keyset_open(&c->ks, &f->ks, st->count);
     return BRINE_OK;
 }
 
-/* Ends the top frame; *was_key is set when it was a tuple key of a dict. */
-static BRINEP_NOINLINE int checker_end(checker *c, int *was_key)
+/* The END of an anchored tuple's frame f, or of a frame inside a key. */
+static BRINEP_NOINLINE int end_special(checker *c, const check_frame *f)
 {
-    check_frame *f = brinep_stack_top(&c->stack);
-    if (!f)
-        return checker_fault(c, "an END event that closes nothing");
-    if (f->kind == BRINE_EV_DICT && f->children % 2)
-        return checker_fault(c, "a dict key without a value");
-    if (f->kind == BRINE_EV_MODEL && f->children != 2)
-        return checker_fault(c, "a model without its args and its state");
-    if (f->kind == BRINE_EV_DICT)
-        brinep_keyset_close(&c->ks, &f->ks);
     if (f->tuple) {
         tuple_rec *t = brinep_stack_at(&c->tuple_recs, f->tuple - 1);
         t->len = c->tuples.len - t->pos;
         t->bad = c->bad_pos != SIZE_MAX && c->bad_pos >= t->pos ? c->bad_kind : 0;
         c->recording--;
     }
-    int in_key = f->in_key;
-    brinep_stack_pop(&c->stack);
-    f = brinep_stack_top(&c->stack);
-    *was_key = in_key && f->kind == BRINE_EV_DICT;
-    if (in_key && brinep_key_encode(&c->ks.keys, &(brine_event){.kind = BRINE_EV_END}))
+    if (!f->in_key)
+        return BRINE_OK;
+    check_frame *parent = brinep_stack_at(&c->stack, c->stack.count - 1);
+    if (brinep_key_encode(&c->ks.keys, &(brine_event){.kind = BRINE_EV_END}))
         return checker_nomem(c);
-    return *was_key ? keyset_rc(c, brinep_keyset_end(&c->ks, &f->ks)) : BRINE_OK;
+    /* A tuple key of a dict is complete. */
+    return parent->kind == BRINE_EV_DICT ? keyset_rc(c, brinep_keyset_end(&c->ks, &parent->ks)) : BRINE_OK;
+}
+
+/* Ends the top frame (its memory stays until the next push: see
+ * encoder_refused). */
+static BRINEP_NOINLINE int checker_end(checker *c)
+{
+    brinep_stack *st = &c->stack;
+    if (BRINEP_UNLIKELY(!st->count))
+        return checker_fault(c, "an END event that closes nothing");
+    check_frame *f = (check_frame *)(void *)st->data + st->count - 1;
+    if (f->kind == BRINE_EV_DICT) {
+        if (BRINEP_UNLIKELY(f->children % 2))
+            return checker_fault(c, "a dict key without a value");
+        brinep_keyset_close(&c->ks, &f->ks);
+    } else if (BRINEP_UNLIKELY(f->kind == BRINE_EV_MODEL && f->children != 2))
+        return checker_fault(c, "a model without its args and its state");
+    st->count--;
+    if (BRINEP_UNLIKELY(f->tuple || f->in_key))
+        return end_special(c, f);
+    return BRINE_OK;
 }
 
 /* Every event passes here: the contract checks of its content inline in
@@ -609,14 +641,12 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
         if ((rc = checker_begin(c, ev, top && (top->in_key || (top->kind == BRINE_EV_DICT && top->children % 2 == 0)))))
             return rc;
         break;
-    case BRINE_EV_END: {
-        int was_key;
+    case BRINE_EV_END:
         if (c->recording && (rc = record_event(c, ev)))
             return rc;
-        if ((rc = checker_end(c, &was_key)))
+        if ((rc = checker_end(c)))
             return rc;
         break;
-    }
     case BRINE_EV_REF: {
         uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
         if (!kind)

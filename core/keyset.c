@@ -41,7 +41,7 @@
 /* Inserts between two looks at the records and slots, at most. */
 #define ROOM_MAX 1024
 
-    int brinep_bytes_add(brinep_bytes *b, const void *data, size_t len)
+int brinep_bytes_add(brinep_bytes *b, const void *data, size_t len)
 {
     if (len > b->cap - b->len) {
         size_t cap = b->cap ? b->cap : 256;
@@ -75,6 +75,11 @@ void brinep_keyset_init(brinep_keyset *ks)
 
 void brinep_keyset_destroy(brinep_keyset *ks)
 {
+    if (ks->shapes)
+        for (size_t i = 0; i < BRINEP_SHAPES; i++)
+            brinep_bytes_destroy(&ks->shapes[i].keys);
+    brine_free(ks->shapes);
+    brine_free(ks->skips);
     brine_free(ks->recs);
     brine_free(ks->slots);
     brinep_bytes_destroy(&ks->keys);
@@ -179,8 +184,9 @@ int brinep_keyset_index(brinep_keyset *ks, brinep_keyset_dict *d)
 static int insert(brinep_keyset *ks, brinep_keyset_dict *d, size_t pos, size_t len_tag)
 {
     size_t len = len_tag & ~BRINEP_KEY_ENCODED;
-    /* The hash reads whole pairs of words: zero up to the next 16. */
-    size_t padded = (len + 15) & ~(size_t)15, end = ks->keys.len;
+    /* The hash reads whole pairs of words, at least one (the empty key
+     * too): zero up to the next 16. */
+    size_t padded = len ? (len + 15) & ~(size_t)15 : 16, end = ks->keys.len;
     if (brinep_bytes_add(&ks->keys, NULL, pos + padded - end))
         return BRINE_E_NOMEM;
     memset(ks->keys.data + pos + len, 0, padded - len);
@@ -191,6 +197,185 @@ static int insert(brinep_keyset *ks, brinep_keyset_dict *d, size_t pos, size_t l
     return brinep_keyset_insert(ks, d, brinep_keyset_hash(ks, ks->keys.data + pos, len_tag), pos, len_tag);
 }
 
+/* ---- shapes ---------------------------------------------------------------- */
+
+/* A stored shape keeps at most this many keys and bytes (a prefix of the
+ * dict's keys is as good a shape): the 256 shapes stay within 2 MB. */
+#define SHAPE_MAX_KEYS 256
+#define SHAPE_MAX_BYTES 8192
+
+/* The first of the two shape slots for a dict at depth whose first key is
+ * s (len bytes, read exactly): a hash of the depth, the length and the
+ * key's ends. Two ways, so that two shapes with one hash do not take turns
+ * in one slot. */
+static size_t shape_slots(size_t depth, const char *s, size_t len)
+{
+    uint64_t a = 0, b = 0;
+    uint32_t x, y;
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        a = x;
+        b = y;
+    } else if (len) {
+        a = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+            (uint64_t)(unsigned char)s[len - 1] << 16;
+    }
+    uint64_t h =
+        brinep_keyset_mix(a ^ (uint64_t)len * UINT64_C(0x9E3779B97F4A7C15), b ^ depth ^ UINT64_C(0xD6E8FEB86659FD93));
+    return (size_t)(h >> 32) & (BRINEP_SHAPES - 2);
+}
+
+/* 1 if shape sh is for a dict at depth whose first key is s. */
+static int shape_is(const brinep_shape *sh, size_t depth, const char *s, size_t len)
+{
+    size_t klen;
+    if (!sh->keys.len || sh->depth != depth)
+        return 0;
+    memcpy(&klen, sh->keys.data, sizeof klen);
+    return klen == len && brinep_key_equal(sh->keys.data + sizeof klen, s, len);
+}
+
+void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
+{
+    const brinep_keyset_rec *first = &ks->recs[d->rec_base];
+    if (first->len_tag & BRINEP_KEY_ENCODED)
+        return; /* shapes hold str keys */
+    if (!ks->shapes) {
+        if (!(ks->shapes = brine_malloc(BRINEP_SHAPES * sizeof *ks->shapes)))
+            return; /* no shapes: every dict takes the records' path */
+        memset(ks->shapes, 0, BRINEP_SHAPES * sizeof *ks->shapes);
+    }
+    const char *key0 = (const char *)ks->keys.data + first->pos;
+    brinep_shape *way = &ks->shapes[shape_slots(d->depth, key0, first->len_tag)], *sh;
+    /* Its own slot if it has one, else the one used least lately that no
+     * open dict follows. */
+    if (shape_is(&way[0], d->depth, key0, first->len_tag) || shape_is(&way[1], d->depth, key0, first->len_tag))
+        sh = shape_is(&way[0], d->depth, key0, first->len_tag) ? &way[0] : &way[1];
+    else
+        sh = way[0].busy || (!way[1].busy && way[1].used < way[0].used) ? &way[1] : &way[0];
+    if (sh->busy)
+        return;
+    size_t n = 0, bytes = 0, end = d->rec_base;
+    for (; end < ks->count && n < SHAPE_MAX_KEYS; end++, n++) {
+        size_t len = ks->recs[end].len_tag, size = sizeof len + ((len + 7) & ~(size_t)7);
+        if ((len & BRINEP_KEY_ENCODED) || bytes + size > SHAPE_MAX_BYTES)
+            break;
+        bytes += size;
+    }
+    sh->keys.len = 0;
+    if (brinep_bytes_add(&sh->keys, NULL, bytes))
+        return;
+    sh->depth = d->depth;
+    sh->used = ++ks->shape_clock;
+    if (d->depth < BRINEP_SHAPE_HINTS)
+        ks->hint[d->depth] = (int)(sh - ks->shapes) + 1;
+    unsigned char *p = sh->keys.data;
+    for (size_t r = d->rec_base; r < end; r++) {
+        size_t len = ks->recs[r].len_tag, padded = (len + 7) & ~(size_t)7;
+        memcpy(p, &len, sizeof len);
+        /* Keys in the records are zero-padded to 8, as a shape's are. */
+        memcpy(p + sizeof len, ks->keys.data + ks->recs[r].pos, padded);
+        p += sizeof len + padded;
+    }
+}
+
+int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d)
+{
+    int shape = d->shape;
+    const unsigned char *matched = d->next;
+    d->shape = BRINEP_SHAPE_OFF;
+    d->next = d->end = NULL;
+    memset(d->filter, 0, sizeof d->filter);
+    d->indexed = 0;
+    if (shape < 0)
+        return BRINE_OK;
+    brinep_shape *sh = &ks->shapes[shape];
+    sh->busy = 0;
+    /* The keys matched so far, distinct: into the records, as if they had
+     * come that way. */
+    const size_t *skip = ks->skips + 2 * d->skip_base, *skip_end = ks->skips + 2 * ks->skip_count;
+    for (const unsigned char *k = sh->keys.data; k < matched;) {
+        size_t len;
+        if (skip != skip_end && k == sh->keys.data + skip[0]) {
+            k = sh->keys.data + skip[1];
+            skip += 2;
+            continue;
+        }
+        memcpy(&len, k, sizeof len);
+        if (brinep_keyset_str_recorded(ks, d, (const char *)k + sizeof len, len))
+            return BRINE_E_NOMEM;
+        k += sizeof len + ((len + 7) & ~(size_t)7);
+    }
+    ks->skip_count = d->skip_base;
+    return BRINE_OK;
+}
+
+int brinep_keyset_str_other(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len, size_t *at)
+{
+    if (d->shape >= 0 && d->next == d->base) { /* the depth's last shape starts otherwise */
+        ks->shapes[d->shape].busy = 0;
+        d->shape = BRINEP_SHAPE_NONE;
+        d->base = d->next = d->end = NULL;
+    }
+    if (d->shape >= 0) {
+        /* A key further on in the shape: the keys between are absent (a
+         * record without its optional keys), and the keys stay distinct
+         * while they are a subsequence of the shape's. */
+        const unsigned char *k = d->next;
+        size_t klen;
+        while (k != d->end) {
+            memcpy(&klen, k, sizeof klen);
+            if (klen == len && brinep_key_equal(k + sizeof klen, s, len))
+                break;
+            k += sizeof klen + ((klen + 7) & ~(size_t)7);
+        }
+        if (k != d->end) {
+            if (k != d->next) {
+                if (ks->skip_count == ks->skip_cap) {
+                    size_t cap = ks->skip_cap ? 2 * ks->skip_cap : 16;
+                    size_t *skips =
+                        cap < SIZE_MAX / (2 * sizeof *skips) ? brine_realloc(ks->skips, 2 * cap * sizeof *skips) : NULL;
+                    if (!skips)
+                        return BRINE_E_NOMEM;
+                    ks->skips = skips;
+                    ks->skip_cap = cap;
+                }
+                ks->skips[2 * ks->skip_count] = (size_t)(d->next - d->base);
+                ks->skips[2 * ks->skip_count + 1] = (size_t)(k - d->base);
+                ks->skip_count++;
+            }
+            *at = (size_t)(k + sizeof klen - d->base) | BRINEP_KEY_IN_SHAPE;
+            d->next = k + sizeof klen + ((len + 7) & ~(size_t)7);
+            return BRINE_OK;
+        }
+    }
+    if (d->shape == BRINEP_SHAPE_NONE && ks->shapes) {
+        size_t slot = shape_slots(d->depth, s, len);
+        slot += !shape_is(&ks->shapes[slot], d->depth, s, len);
+        brinep_shape *sh = &ks->shapes[slot];
+        if (!sh->busy && shape_is(sh, d->depth, s, len)) {
+            sh->busy = 1;
+            sh->used = ++ks->shape_clock;
+            d->shape = (int)slot;
+            if (d->depth < BRINEP_SHAPE_HINTS)
+                ks->hint[d->depth] = (int)slot + 1;
+            d->base = sh->keys.data;
+            d->next = sh->keys.data + sizeof len + ((len + 7) & ~(size_t)7);
+            d->end = sh->keys.data + sh->keys.len;
+            *at = sizeof len | BRINEP_KEY_IN_SHAPE;
+            return BRINE_OK;
+        }
+    }
+    if (d->shape != BRINEP_SHAPE_OFF && brinep_keyset_unshape(ks, d))
+        return BRINE_E_NOMEM;
+    *at = ks->keys.len;
+    return brinep_keyset_str_recorded(ks, d, s, len);
+}
+
 int brinep_keyset_str_slow(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len)
 {
     size_t pos = ks->keys.len;
@@ -199,9 +384,12 @@ int brinep_keyset_str_slow(brinep_keyset *ks, brinep_keyset_dict *d, const char 
     return insert(ks, d, pos, len);
 }
 
-void brinep_keyset_begin(brinep_keyset *ks)
+int brinep_keyset_begin(brinep_keyset *ks, brinep_keyset_dict *d)
 {
+    if (d->shape != BRINEP_SHAPE_OFF && brinep_keyset_unshape(ks, d))
+        return BRINE_E_NOMEM;
     ks->key = ks->keys.len;
+    return BRINE_OK;
 }
 
 int brinep_keyset_end(brinep_keyset *ks, brinep_keyset_dict *d)

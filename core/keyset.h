@@ -32,9 +32,35 @@ typedef struct brinep_keyset_rec {
 /* A key's length carries this bit when the key is in brinep_key_encode form. */
 #define BRINEP_KEY_ENCODED ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
+/* The str keys of a dict that closed (distinct, in their order): for each,
+ * its length (a size_t) and its bytes zero-padded to 8. A later dict at the
+ * same depth with the same first key checks its keys against these while
+ * they come in the same order. */
+typedef struct brinep_shape {
+    brinep_bytes keys;
+    size_t depth;
+    uint64_t used; /* brinep_keyset.shape_clock when last taken or stored */
+    int busy;      /* an open dict is matching it: not to be replaced */
+} brinep_shape;
+
+/* Remembered shapes: two slots per hash of (depth, first key), each the
+ * last dict to close with its depth and first key. */
+#define BRINEP_SHAPES 256
+#define BRINEP_SHAPE_HINTS 64
+
 typedef struct brinep_keyset {
-    brinep_bytes keys;       /* each key at a multiple of 8, zero-padded to one */
-    brinep_keyset_rec *recs; /* the keys of all open dicts, innermost last */
+    brinep_shape *shapes; /* BRINEP_SHAPES, or NULL until a dict closes */
+    uint64_t shape_clock;
+    /* Per depth, the shape (+ 1; 0: none) the last dict there followed or
+     * left: a new dict starts out following it (records in a list), so its
+     * first key costs what the others do. */
+    int hint[BRINEP_SHAPE_HINTS];
+    /* The shape keys each open dict has skipped (absent optional keys), as
+     * pairs of offsets [from, to) in its shape, innermost dict's last. */
+    size_t *skips;
+    size_t skip_count, skip_cap; /* pairs */
+    brinep_bytes keys;           /* each key at a multiple of 8, zero-padded to one */
+    brinep_keyset_rec *recs;     /* the keys of all open dicts, innermost last */
     size_t count, rec_cap;
     uint64_t *slots; /* open addressing: sig's high half << 32 | record + 1; 0 is free */
     size_t mask;     /* slots - 1 */
@@ -48,9 +74,24 @@ typedef struct brinep_keyset {
 /* One open dict's part of the keyset; lives in the checker's frame. */
 typedef struct brinep_keyset_dict {
     size_t rec_base, bytes_base;
+    /* A shape's index while the keys so far are its first ones, with its
+     * keys' start, its next key and its end (the shape is not changed
+     * while an open dict follows it); BRINEP_SHAPE_NONE before the first
+     * key; BRINEP_SHAPE_OFF once the keys are in the keyset's records
+     * (then next == end). */
+    int shape;
+    const unsigned char *base, *next, *end;
+    size_t depth, skip_base;
     uint64_t filter[4]; /* bit sig >> 56 of each key, while not indexed */
     int indexed;        /* past BRINEP_KEYSET_LINEAR keys: in the table */
 } brinep_keyset_dict;
+
+#define BRINEP_SHAPE_NONE (-1)
+#define BRINEP_SHAPE_OFF (-2)
+
+/* A key's place (brinep_keyset_str's *at) carries this bit when it is in
+ * its dict's shape rather than in keys (brinep_keyset_key finds both). */
+#define BRINEP_KEY_IN_SHAPE ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
 /* Past this many keys a dict's keys go into the table. */
 #define BRINEP_KEYSET_LINEAR 64
@@ -58,19 +99,49 @@ typedef struct brinep_keyset_dict {
 void brinep_keyset_init(brinep_keyset *ks);
 void brinep_keyset_destroy(brinep_keyset *ks);
 
-/* A dict opens (its keys start empty) or closes (they go, in one step:
- * their slots stay taken until the next rebuild, which drops them). */
-static inline void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d)
+/* Out of line (keyset.c): a dict's keys into its shape's slot, or its
+ * keys from the shape it matched so far into the records. */
+void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d);
+int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d);
+
+/* A dict opens at depth (its keys start empty) or closes (they go, in one
+ * step: their slots stay taken until the next rebuild, which drops them;
+ * its keys become its depth's shape if they did not follow one). */
+static inline void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d, size_t depth)
 {
+    int hint = depth < BRINEP_SHAPE_HINTS ? ks->hint[depth] - 1 : -1;
     d->rec_base = ks->count;
     d->bytes_base = ks->keys.len;
-    memset(d->filter, 0, sizeof d->filter);
-    d->indexed = 0;
+    d->shape = BRINEP_SHAPE_NONE;
+    d->depth = depth;
+    d->skip_base = ks->skip_count;
+    d->base = d->next = d->end = NULL;
+    /* Only a dict at its depth follows a shape: so it is not busy. */
+    if (hint >= 0 && ks->shapes[hint].depth == depth) {
+        brinep_shape *sh = &ks->shapes[hint];
+        d->shape = hint;
+        d->base = d->next = sh->keys.data;
+        d->end = sh->keys.data + sh->keys.len;
+        sh->busy = 1;
+    }
 }
 static inline void brinep_keyset_close(brinep_keyset *ks, const brinep_keyset_dict *d)
 {
+    if (d->shape >= 0)
+        ks->shapes[d->shape].busy = 0;
+    else if (ks->count != d->rec_base)
+        brinep_keyset_remember(ks, d);
     ks->count = d->rec_base;
     ks->keys.len = d->bytes_base;
+    ks->skip_count = d->skip_base;
+}
+
+/* The bytes of the key at `at` (a brinep_keyset_str place) of dict d. */
+static inline const char *brinep_keyset_key(const brinep_keyset *ks, const brinep_keyset_dict *d, size_t at)
+{
+    if (at & BRINEP_KEY_IN_SHAPE)
+        return (const char *)d->base + (at & ~BRINEP_KEY_IN_SHAPE);
+    return (const char *)ks->keys.data + at;
 }
 
 /* Out of line (keyset.c): a str key off the inline path, a record of d
@@ -175,12 +246,81 @@ static BRINEP_INLINE int brinep_keyset_insert(brinep_keyset *ks, brinep_keyset_d
     return BRINE_OK;
 }
 
-/* A whole str key s of dict d, recorded at the end of ks->keys (where
- * brinep_keyset_at finds it until d closes): BRINEP_KEYSET_REPEAT if d has
- * it already, else BRINE_OK (and it is recorded), or BRINE_E_NOMEM (then
- * its bytes may be missing). Short keys are copied with a few word moves
- * (no memcpy call) into zeroed room and hashed with one multiply. */
-static BRINEP_INLINE int brinep_keyset_str(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len)
+/* 1 if the len bytes at s equal those at k (zero-padded to 8): keys up to
+ * 32 bytes by overlapping words, no memcmp call. */
+static BRINEP_INLINE int brinep_key_equal(const unsigned char *k, const char *s, size_t len)
+{
+    uint64_t a, b, x, y;
+    uint32_t h0, h1, g0, g1;
+    if (len > 32)
+        return memcmp(k, s, len) == 0;
+    if (len >= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&x, k, 8);
+        memcpy(&y, k + 8, 8);
+        if ((a ^ x) | (b ^ y))
+            return 0;
+        memcpy(&a, s + len - 16, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(&x, k + len - 16, 8);
+        memcpy(&y, k + len - 8, 8);
+        return !((a ^ x) | (b ^ y));
+    }
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(&x, k, 8);
+        memcpy(&y, k + len - 8, 8);
+        return !((a ^ x) | (b ^ y));
+    }
+    if (len >= 4) {
+        memcpy(&h0, s, 4);
+        memcpy(&h1, s + len - 4, 4);
+        memcpy(&g0, k, 4);
+        memcpy(&g1, k + len - 4, 4);
+        return !((h0 ^ g0) | (h1 ^ g1));
+    }
+    return !len || (k[0] == (unsigned char)s[0] && k[len / 2] == (unsigned char)s[len / 2] &&
+                    k[len - 1] == (unsigned char)s[len - 1]);
+}
+
+/* The first key, a key off its dict's shape, or a key of a dict whose keys
+ * are in the records: keyset.c, out of line. */
+int brinep_keyset_str_other(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len, size_t *at);
+
+/* 1 if str key s of dict d is the next key of the shape d follows, which
+ * is then taken (*at: where brinep_keyset_key finds it until d closes): one
+ * length and one short comparison, nothing copied or hashed, since the
+ * shape's keys are distinct. 0 for any other key (long ones too), which
+ * brinep_keyset_str_other takes. A leaf, for the checker's hot path. */
+static BRINEP_INLINE int brinep_keyset_str_next(brinep_keyset_dict *d, const char *s, size_t len, size_t *at)
+{
+    const unsigned char *k = d->next;
+    size_t klen;
+    if (k == d->end)
+        return 0;
+    memcpy(&klen, k, sizeof klen);
+    if (klen != len || len > 32 || !brinep_key_equal(k + sizeof klen, s, len))
+        return 0;
+    *at = (size_t)(k + sizeof klen - d->base) | BRINEP_KEY_IN_SHAPE;
+    d->next = k + sizeof klen + ((len + 7) & ~(size_t)7);
+    return 1;
+}
+
+/* A whole str key s of dict d: BRINEP_KEYSET_REPEAT if d has it already,
+ * else BRINE_OK (*at is where brinep_keyset_key finds it until d closes),
+ * or BRINE_E_NOMEM. */
+static inline int brinep_keyset_str(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len, size_t *at)
+{
+    return brinep_keyset_str_next(d, s, len, at) ? BRINE_OK : brinep_keyset_str_other(ks, d, s, len, at);
+}
+
+/* A str key s of dict d whose keys are in the records (d->shape is
+ * BRINEP_SHAPE_OFF), recorded at the end of ks->keys: as brinep_keyset_str.
+ * Short keys are copied with a few word moves (no memcpy call) into zeroed
+ * room and hashed with one multiply. */
+static BRINEP_INLINE int brinep_keyset_str_recorded(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len)
 {
     brinep_bytes *b = &ks->keys;
     size_t pos = b->len;
@@ -224,14 +364,9 @@ static BRINEP_INLINE int brinep_keyset_str(brinep_keyset *ks, brinep_keyset_dict
  * brinep_key_encode into ks->keys for each event of the key (one scalar,
  * or a tuple's events to its END; brinep_bytes_add for a referenced
  * tuple's recorded form), then brinep_keyset_end, whose result is
- * brinep_keyset_str's. */
-void brinep_keyset_begin(brinep_keyset *ks);
+ * brinep_keyset_str's. begin fails only for memory (BRINE_E_NOMEM). */
+int brinep_keyset_begin(brinep_keyset *ks, brinep_keyset_dict *d);
 int brinep_keyset_end(brinep_keyset *ks, brinep_keyset_dict *d);
-
-static inline const char *brinep_keyset_at(const brinep_keyset *ks, size_t at)
-{
-    return (const char *)ks->keys.data + at;
-}
 
 /* Appends ev (a scalar, a TUPLE or an END) to b in a form where two keys
  * are equal exactly when a graph's dict takes them as one (core/dict.c): a

@@ -663,6 +663,95 @@ START_TEST(test_tuple_and_ref_keys_repeat_by_value)
 }
 END_TEST
 
+/* ---- records: dicts with the keys of the one before ----------------------- */
+
+/* The checker takes a dict's keys as distinct while they follow, in order,
+ * the keys of the last dict with its depth and first key (a subsequence:
+ * records without their optional keys); any other key goes to the keyset
+ * with the keys so far. A repeat is found wherever it comes, and keys
+ * that only follow the shape loosely are not taken for repeats. */
+START_TEST(test_repeated_keys_in_records_that_follow_a_shape_are_found)
+{
+    static const struct {
+        const char *doc;
+        const char *path; /* where the streamed conversion stops, or NULL */
+    } docs[] = {
+        /* The 5th record repeats its key at position 3 (index 2). */
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"b\":2,\"c\":3,\"d\":4},"
+         "{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"b\":2,\"c\":3,\"d\":4},"
+         "{\"a\":1,\"b\":2,\"c\":3,\"c\":4}]",
+         "$[4].c"},
+        /* Keys that leave the shape, then repeat one from before it. */
+        {"[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"x\":3,\"b\":4}]", "$[1].b"},
+        {"[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"x\":3,\"y\":4,\"a\":5}]", "$[1].a"},
+        /* A key skipped (absent), one further on, then a repeat: of a key
+         * taken before the skip, of the one after it, and of the skipped
+         * one, which is new (no repeat). */
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"c\":3,\"a\":5}]", "$[1].a"},
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"c\":3,\"c\":5}]", "$[1].c"},
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"c\":3,\"b\":5,\"d\":6}]", NULL},
+        /* A skip, then a key off the shape, then a repeat of the skipped
+         * key (new) and of a taken one. */
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"c\":3,\"x\":0,\"b\":5,\"d\":6}]", NULL},
+        {"[{\"a\":1,\"b\":2,\"c\":3,\"d\":4},{\"a\":1,\"c\":3,\"x\":0,\"b\":5,\"c\":6}]", "$[1].c"},
+        /* Records of two shapes in turn, nested records inside them, and
+         * a repeat in the last of each. */
+        {"[{\"a\":1,\"b\":{\"p\":1,\"q\":2}},{\"x\":1,\"y\":2},{\"a\":1,\"b\":{\"p\":1,\"q\":2}},"
+         "{\"x\":1,\"y\":2},{\"a\":1,\"b\":{\"p\":1,\"q\":2,\"p\":3}}]",
+         "$[4].b.p"},
+        {"[{\"a\":1,\"b\":2},{\"x\":1,\"y\":2},{\"a\":1,\"b\":2},{\"x\":1,\"y\":2,\"x\":3}]", "$[3].x"},
+        {"[{\"a\":1,\"b\":2},{\"x\":1,\"y\":2},{\"a\":1,\"b\":2,\"c\":3},{\"x\":1},{\"a\":1},{\"b\":2,\"a\":1}]", NULL},
+        /* A record longer than its shape, then one that repeats the extra
+         * key; the same keys in another order; a record whose first key
+         * is its shape's last. */
+        {"[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"c\":3,\"c\":4}]", "$[2].c"},
+        {"[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"c\":2,\"b\":3},{\"a\":1,\"c\":2,\"b\":3,\"a\":4}]", "$[2].a"},
+        {"[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2},{\"b\":1,\"b\":2}]", "$[2].b"},
+        /* Long keys (past 32 bytes) and the empty key follow shapes too. */
+        {"[{\"\":0,\"a_key_that_is_longer_than_thirty_two_bytes\":1,\"k\":2},"
+         "{\"\":0,\"a_key_that_is_longer_than_thirty_two_bytes\":1,\"k\":2},"
+         "{\"\":0,\"a_key_that_is_longer_than_thirty_two_bytes\":1,\"a_key_that_is_longer_than_thirty_two_bytes\":2}]",
+         "$[2].a_key_that_is_longer_than_thirty_two_bytes"},
+        {"[{\"\":0,\"k\":1},{\"\":0,\"k\":1,\"\":2}]", "$[1][\"\"]"},
+    };
+    const brine_plugin *json = brine_registry_find(reg, "json");
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        brine_error err;
+        size_t len = strlen(docs[i].doc);
+        brine_doc *doc = brine_decode_buffer(json, docs[i].doc, len, NULL, &err);
+        ck_assert_msg(doc != NULL, "%zu: %s", i, err.message);
+        char want[512];
+        repr_of(brine_doc_root(doc), want, sizeof want);
+        brine_doc_free(doc);
+        for (size_t x = 0; x < N_OUTPUTS; x++) {
+            const brine_plugin *to = brine_registry_find(reg, outputs[x]);
+            brine_source src;
+            brine_output out;
+            brine_source_init_buffer(&src, docs[i].doc, len);
+            ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+            int rc = brine_transcode(json, &src, NULL, to, &out, NULL, NULL, &err);
+            if (docs[i].path) {
+                ck_assert_msg(rc == BRINE_E_UNSUPPORTED, "%zu into %s: %d %s", i, outputs[x], rc, err.message);
+                ck_assert_str_eq(err.message, dup_message);
+                ck_assert_msg(strcmp(err.path, docs[i].path) == 0, "%zu into %s: path %s", i, outputs[x], err.path);
+            } else {
+                ck_assert_msg(rc == BRINE_OK, "%zu into %s: %s", i, outputs[x], err.message);
+                size_t n;
+                void *bytes = brine_output_take(&out, &n);
+                brine_doc *back = brine_decode_buffer(to, bytes, n, NULL, &err);
+                ck_assert_msg(back != NULL, "%zu from %s: %s", i, outputs[x], err.message);
+                char got[512];
+                repr_of(brine_doc_root(back), got, sizeof got);
+                ck_assert_msg(strcmp(got, want) == 0, "%zu via %s: %s", i, outputs[x], got);
+                brine_doc_free(back);
+                brine_free(bytes);
+            }
+            brine_output_destroy(&out);
+        }
+    }
+}
+END_TEST
+
 /* ---- a decoder that leaves UTF-8 to core ------------------------------------ */
 
 /* json sends a str value's bytes unchecked and, when core refuses the
@@ -724,6 +813,7 @@ int main(void)
     tcase_add_loop_test(tc, test_a_repeat_at_every_position_of_large_dicts_is_found_for_every_format, 0, 3);
     tcase_add_loop_test(tc, test_tuple_and_ref_keys_repeat_by_value, 0, (int)N_KEY_CASES);
     tcase_add_test(tc, test_json_reports_its_own_utf8_error_on_every_route);
+    tcase_add_test(tc, test_repeated_keys_in_records_that_follow_a_shape_are_found);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
