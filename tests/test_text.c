@@ -335,6 +335,34 @@ START_TEST(test_utf8_agrees_with_the_reference_on_four_byte_sequences)
 }
 END_TEST
 
+START_TEST(test_utf8_agrees_with_the_reference_on_runs_of_three_byte_sequences)
+{
+    /* brine_utf8_check takes 3-byte sequences two to a word: a valid one at
+     * each edge of the range, then every lead near E0..EF with every second
+     * byte and third bytes at the continuation edges, then more valid ones,
+     * at offsets and lengths that put the pair anywhere in a word. */
+    static const unsigned char firsts[][3] = {{0xE0, 0xA0, 0x80}, {0xE1, 0x80, 0x80}, {0xEC, 0xBF, 0xBF},
+                                              {0xED, 0x9F, 0xBF}, {0xEE, 0x80, 0x80}, {0xEF, 0xBF, 0xBF}};
+    static const unsigned char tails[] = {0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xE3, 0xFF};
+    unsigned char seq[12];
+    for (size_t f = 0; f < sizeof firsts / sizeof firsts[0]; f++) {
+        memcpy(seq, firsts[f], 3);
+        memcpy(seq + 6, "\xe3\x81\x82\xe6\x97\xa5", 6);
+        for (unsigned a = 0xDF; a <= 0xF0; a++) {
+            seq[3] = (unsigned char)a;
+            for (unsigned b = 0; b < 256; b++) {
+                seq[4] = (unsigned char)b;
+                for (size_t c = 0; c < sizeof tails; c++) {
+                    seq[5] = tails[c];
+                    size_t at = (a + b + c) % 9, n = 6 + (b + c) % 7;
+                    differ_at(seq, n, at, at + n + (a ^ b) % 5);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_utf8_agrees_with_the_reference_on_random_text_broken_at_every_position)
 {
     /* Valid pieces of every width; then each position of each string in turn
@@ -778,6 +806,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_utf8_accepts_long_mixed_text);
     tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_every_sequence_of_one_to_three_bytes);
     tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_four_byte_sequences);
+    tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_runs_of_three_byte_sequences);
     tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_random_text_broken_at_every_position);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
