@@ -309,6 +309,10 @@ static int ref_content(checker *c, brinep_bytes *b, uint64_t anchor_val)
  * other paths (keyset.c). */
 static BRINEP_NOINLINE int str_key_other(checker *c, check_frame *top, const brine_event *ev)
 {
+    if (BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len)) {
+        top->key_kind = 0; /* not kept: the path shows [...] */
+        return checker_event_fault(c, ev);
+    }
     int rc = brinep_keyset_str_other(&c->ks, &top->ks, ev->v.s.ptr, ev->v.s.len, &top->key_pos);
     if (BRINEP_UNLIKELY(rc)) {
         if (rc == BRINE_E_NOMEM)
@@ -321,7 +325,8 @@ static BRINEP_NOINLINE int str_key_other(checker *c, check_frame *top, const bri
 /* A str key, the common key: kept once, for the check and the path. One
  * call per key (inline in checker_event it made every scalar event dearer:
  * canada msgpack->native +1.3 M instructions), a leaf when the key is the
- * next of its dict's shape (keyset.h), the common case in records. */
+ * next of its dict's shape (keyset.h), the common case in records: then
+ * equal to a key that was checked, so not checked for UTF-8 again. */
 static BRINEP_NOINLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
 {
     size_t len = ev->v.s.len;
@@ -590,10 +595,19 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
     int rc;
+    check_frame *top = brinep_stack_top(&c->stack);
     switch (ev->kind) {
     case BRINE_EV_STR:
-        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len) ||
-            BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len))
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len))
+            return checker_event_fault(c, ev);
+        if (top && top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
+            /* A key: its UTF-8 is checked unless it equals a key of its
+             * dict's shape, which was checked. */
+            if ((rc = str_key(c, top, ev)))
+                return rc;
+            goto key_done;
+        }
+        if (BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len))
             return checker_event_fault(c, ev);
         break;
     case BRINE_EV_BYTES:
@@ -618,19 +632,16 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_REF: break;
     default: return checker_event_fault(c, ev);
     }
-    check_frame *top = brinep_stack_top(&c->stack);
     if (top && ev->kind != BRINE_EV_END) {
         if (top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
-            if (BRINEP_UNLIKELY(ev->kind != BRINE_EV_STR)) {
-                if ((rc = key_event(c, top, ev, 1)))
-                    return rc;
-            } else if ((rc = str_key(c, top, ev)))
+            if ((rc = key_event(c, top, ev, 1))) /* a key that is not a str */
                 return rc;
         } else if ((top->in_key || top->kind == BRINE_EV_MODEL) && (rc = special_position(c, top, ev)))
             return rc;
     } else if (!top && c->complete) {
         return checker_fault(c, "a second value after a complete one");
     }
+key_done:
     if (BRINEP_UNLIKELY(c->recording) && ev->kind != BRINE_EV_END && (rc = record_event(c, ev)))
         return rc;
     switch (ev->kind) {
