@@ -239,14 +239,14 @@ static int shape_is(const brinep_shape *sh, size_t depth, const char *s, size_t 
     return klen == len && brinep_key_equal(sh->keys.data + sizeof klen, s, len);
 }
 
-void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
+int brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
 {
     const brinep_keyset_rec *first = &ks->recs[d->rec_base];
     if (first->len_tag & BRINEP_KEY_ENCODED)
-        return; /* shapes hold str keys */
+        return -1; /* shapes hold str keys */
     if (!ks->shapes) {
         if (!(ks->shapes = brine_malloc(BRINEP_SHAPES * sizeof *ks->shapes)))
-            return; /* no shapes: every dict takes the records' path */
+            return -1; /* no shapes: every dict takes the records' path */
         memset(ks->shapes, 0, BRINEP_SHAPES * sizeof *ks->shapes);
     }
     const char *key0 = (const char *)ks->keys.data + first->pos;
@@ -258,7 +258,7 @@ void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
     else
         sh = way[0].busy || (!way[1].busy && way[1].used < way[0].used) ? &way[1] : &way[0];
     if (sh->busy)
-        return;
+        return -1;
     size_t n = 0, bytes = 0, end = d->rec_base;
     for (; end < ks->count && n < SHAPE_MAX_KEYS; end++, n++) {
         size_t len = ks->recs[end].len_tag, size = sizeof len + ((len + 7) & ~(size_t)7);
@@ -267,12 +267,11 @@ void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
         bytes += size;
     }
     sh->keys.len = 0;
+    sh->follow = 0;
     if (brinep_bytes_add(&sh->keys, NULL, bytes))
-        return;
+        return -1;
     sh->depth = d->depth;
     sh->used = ++ks->shape_clock;
-    if (d->depth < BRINEP_SHAPE_HINTS)
-        ks->hint[d->depth] = (int)(sh - ks->shapes) + 1;
     unsigned char *p = sh->keys.data;
     for (size_t r = d->rec_base; r < end; r++) {
         size_t len = ks->recs[r].len_tag, padded = (len + 7) & ~(size_t)7;
@@ -281,6 +280,7 @@ void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d)
         memcpy(p + sizeof len, ks->keys.data + ks->recs[r].pos, padded);
         p += sizeof len + padded;
     }
+    return (int)(sh - ks->shapes);
 }
 
 int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d)
@@ -361,8 +361,6 @@ int brinep_keyset_str_other(brinep_keyset *ks, brinep_keyset_dict *d, const char
             sh->busy = 1;
             sh->used = ++ks->shape_clock;
             d->shape = (int)slot;
-            if (d->depth < BRINEP_SHAPE_HINTS)
-                ks->hint[d->depth] = (int)slot + 1;
             d->base = sh->keys.data;
             d->next = sh->keys.data + sizeof len + ((len + 7) & ~(size_t)7);
             d->end = sh->keys.data + sh->keys.len;

@@ -41,6 +41,7 @@ typedef struct brinep_shape {
     size_t depth;
     uint64_t used; /* brinep_keyset.shape_clock when last taken or stored */
     int busy;      /* an open dict is matching it: not to be replaced */
+    int follow;    /* the shape (+ 1) of the dict after the last one of this shape at its depth */
 } brinep_shape;
 
 /* Remembered shapes: two slots per hash of (depth, first key), each the
@@ -51,9 +52,11 @@ typedef struct brinep_shape {
 typedef struct brinep_keyset {
     brinep_shape *shapes; /* BRINEP_SHAPES, or NULL until a dict closes */
     uint64_t shape_clock;
-    /* Per depth, the shape (+ 1; 0: none) the last dict there followed or
-     * left: a new dict starts out following it (records in a list), so its
-     * first key costs what the others do. */
+    /* Per depth, the shape (+ 1; 0: none) of the last dict there: a new
+     * dict starts out following the shape that came after that one last
+     * time (its follow: sibling dicts of a record come in an order), or
+     * that one (records in a list), so its first key costs what the others
+     * do. */
     int hint[BRINEP_SHAPE_HINTS];
     /* The shape keys each open dict has skipped (absent optional keys), as
      * pairs of offsets [from, to) in its shape, innermost dict's last. */
@@ -82,6 +85,7 @@ typedef struct brinep_keyset_dict {
     int shape;
     const unsigned char *base, *next, *end;
     size_t depth, skip_base;
+    int prev;           /* the shape of the dict before it at its depth, or -1 */
     uint64_t filter[4]; /* bit sig >> 56 of each key, while not indexed */
     int indexed;        /* past BRINEP_KEYSET_LINEAR keys: in the table */
 } brinep_keyset_dict;
@@ -101,7 +105,7 @@ void brinep_keyset_destroy(brinep_keyset *ks);
 
 /* Out of line (keyset.c): a dict's keys into its shape's slot, or its
  * keys from the shape it matched so far into the records. */
-void brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d);
+int brinep_keyset_remember(brinep_keyset *ks, const brinep_keyset_dict *d);
 int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d);
 
 /* A dict opens at depth (its keys start empty) or closes (they go, in one
@@ -110,6 +114,9 @@ int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d);
 static inline void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d, size_t depth)
 {
     int hint = depth < BRINEP_SHAPE_HINTS ? ks->hint[depth] - 1 : -1;
+    d->prev = hint;
+    if (hint >= 0 && ks->shapes[hint].follow)
+        hint = ks->shapes[hint].follow - 1;
     d->rec_base = ks->count;
     d->bytes_base = ks->keys.len;
     d->shape = BRINEP_SHAPE_NONE;
@@ -117,7 +124,7 @@ static inline void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d, 
     d->skip_base = ks->skip_count;
     d->base = d->next = d->end = NULL;
     /* Only a dict at its depth follows a shape: so it is not busy. */
-    if (hint >= 0 && ks->shapes[hint].depth == depth) {
+    if (hint >= 0 && ks->shapes[hint].depth == depth && ks->shapes[hint].keys.len) {
         brinep_shape *sh = &ks->shapes[hint];
         d->shape = hint;
         d->base = d->next = sh->keys.data;
@@ -127,10 +134,16 @@ static inline void brinep_keyset_open(brinep_keyset *ks, brinep_keyset_dict *d, 
 }
 static inline void brinep_keyset_close(brinep_keyset *ks, const brinep_keyset_dict *d)
 {
-    if (d->shape >= 0)
-        ks->shapes[d->shape].busy = 0;
+    int shape = d->shape;
+    if (shape >= 0)
+        ks->shapes[shape].busy = 0;
     else if (ks->count != d->rec_base)
-        brinep_keyset_remember(ks, d);
+        shape = brinep_keyset_remember(ks, d);
+    if (shape >= 0 && d->depth < BRINEP_SHAPE_HINTS) {
+        if (d->prev >= 0)
+            ks->shapes[d->prev].follow = shape + 1;
+        ks->hint[d->depth] = shape + 1;
+    }
     ks->count = d->rec_base;
     ks->keys.len = d->bytes_base;
     ks->skip_count = d->skip_base;
