@@ -322,12 +322,13 @@ static BRINEP_NOINLINE int str_key_other(checker *c, check_frame *top, const bri
     return BRINE_OK;
 }
 
-/* A str key, the common key: kept once, for the check and the path. One
- * call per key (inline in checker_event it made every scalar event dearer:
- * canada msgpack->native +1.3 M instructions), a leaf when the key is the
- * next of its dict's shape (keyset.h), the common case in records: then
- * equal to a key that was checked, so not checked for UTF-8 again. */
-static BRINEP_NOINLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
+/* A str key, the common key: kept once, for the check and the path.
+ * Inline in checker_event when the key is the next of its dict's shape
+ * (keyset.h), the common case in records: then it equals a key that was
+ * checked, so its UTF-8 is not checked again; every other key costs a call
+ * (the keyset's paths inline in checker_event made every scalar event
+ * dearer: canada msgpack->native +1.3 M instructions). */
+static BRINEP_INLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
 {
     size_t len = ev->v.s.len;
     top->key_len = len;
