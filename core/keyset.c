@@ -314,12 +314,32 @@ int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d)
     return BRINE_OK;
 }
 
+/* Dict d follows shape `shape`, whose first key (len bytes) it has just
+ * sent. */
+static int take_shape(brinep_keyset *ks, brinep_keyset_dict *d, int shape, size_t len, size_t *at)
+{
+    brinep_shape *sh = &ks->shapes[shape];
+    sh->busy = 1;
+    sh->used = ++ks->shape_clock;
+    d->shape = shape;
+    d->base = sh->keys.data;
+    d->next = sh->keys.data + sizeof len + ((len + 7) & ~(size_t)7);
+    d->end = sh->keys.data + sh->keys.len;
+    *at = sizeof len | BRINEP_KEY_IN_SHAPE;
+    return BRINE_OK;
+}
+
 int brinep_keyset_str_other(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len, size_t *at)
 {
-    if (d->shape >= 0 && d->next == d->base) { /* the depth's last shape starts otherwise */
-        ks->shapes[d->shape].busy = 0;
+    if (d->shape >= 0 && d->next == d->base) {
+        /* The shape that came after the depth's last one last time starts
+         * otherwise: the last one itself, then any, by the first key. */
+        brinep_shape *sh = &ks->shapes[d->shape];
+        sh->busy = 0;
         d->shape = BRINEP_SHAPE_NONE;
         d->base = d->next = d->end = NULL;
+        if (d->prev >= 0 && sh != &ks->shapes[d->prev] && shape_is(&ks->shapes[d->prev], d->depth, s, len))
+            return take_shape(ks, d, d->prev, len, at);
     }
     if (d->shape >= 0) {
         /* A key further on in the shape: the keys between are absent (a
@@ -357,16 +377,8 @@ int brinep_keyset_str_other(brinep_keyset *ks, brinep_keyset_dict *d, const char
         size_t slot = shape_slots(d->depth, s, len);
         slot += !shape_is(&ks->shapes[slot], d->depth, s, len);
         brinep_shape *sh = &ks->shapes[slot];
-        if (!sh->busy && shape_is(sh, d->depth, s, len)) {
-            sh->busy = 1;
-            sh->used = ++ks->shape_clock;
-            d->shape = (int)slot;
-            d->base = sh->keys.data;
-            d->next = sh->keys.data + sizeof len + ((len + 7) & ~(size_t)7);
-            d->end = sh->keys.data + sh->keys.len;
-            *at = sizeof len | BRINEP_KEY_IN_SHAPE;
-            return BRINE_OK;
-        }
+        if (!sh->busy && shape_is(sh, d->depth, s, len))
+            return take_shape(ks, d, (int)slot, len, at);
     }
     if (d->shape != BRINEP_SHAPE_OFF && brinep_keyset_unshape(ks, d))
         return BRINE_E_NOMEM;
