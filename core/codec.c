@@ -523,7 +523,7 @@ static BRINEP_NOINLINE int begin_anchor(checker *c, const brine_event *ev, size_
 
 /* A begin event: a new frame, its fields set one by one (a zeroed frame
  * cost a memset of the whole frame per container). */
-static BRINEP_NOINLINE int checker_begin(checker *c, const brine_event *ev, int in_key)
+static BRINEP_INLINE int checker_begin(checker *c, const brine_event *ev, int in_key)
 {
     brinep_stack *st = &c->stack;
     if (BRINEP_UNLIKELY(st->count >= c->max_depth)) {
@@ -572,7 +572,7 @@ static BRINEP_NOINLINE int end_special(checker *c, const check_frame *f)
 
 /* Ends the top frame (its memory stays until the next push: see
  * encoder_refused). */
-static BRINEP_NOINLINE int checker_end(checker *c)
+static BRINEP_INLINE int checker_end(checker *c)
 {
     brinep_stack *st = &c->stack;
     if (BRINEP_UNLIKELY(!st->count))
