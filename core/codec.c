@@ -171,6 +171,7 @@ typedef struct checker {
     const char *from; /* the decoder's format, for errors */
     size_t max_depth;
     brinep_stack stack;
+    check_frame *top;   /* the stack's top frame, or NULL */
     brinep_map anchors; /* anchor id -> kind | (tuple_recs index + 1) << 4 */
     int complete;
     brinep_keyset ks; /* the keys of every open dict */
@@ -433,7 +434,16 @@ static BRINEP_NOINLINE int count_fault(checker *c, const check_frame *f)
  * END too early or late), the error names the decoder as the builder's
  * does; else the encoder's error gets the path of the value whose event
  * failed (a container's own, like the walker's). */
+static int encoder_refused_at(checker *c, const brine_event *ev, int rc);
+
 static BRINEP_NOINLINE int encoder_refused(checker *c, const brine_event *ev, int rc)
+{
+    rc = encoder_refused_at(c, ev, rc);
+    c->top = c->stack.count ? brinep_stack_top(&c->stack) : NULL; /* it may have popped */
+    return rc;
+}
+
+static int encoder_refused_at(checker *c, const brine_event *ev, int rc)
 {
     brine_error *err = c->sink.err;
     if (ev->kind == BRINE_EV_END) {
@@ -537,6 +547,7 @@ static BRINEP_INLINE int checker_begin(checker *c, const brine_event *ev, int in
     check_frame *f = st->count < st->cap ? (check_frame *)(void *)st->data + st->count++ : brinep_stack_push(st);
     if (!f)
         return checker_nomem(c);
+    c->top = f;
     f->kind = ev->kind;
     f->in_key = in_key;
     f->children = 0;
@@ -584,7 +595,7 @@ static BRINEP_INLINE int checker_end(checker *c)
         brinep_keyset_close(&c->ks, &f->ks);
     } else if (BRINEP_UNLIKELY(f->kind == BRINE_EV_MODEL && f->children != 2))
         return checker_fault(c, "a model without its args and its state");
-    st->count--;
+    c->top = --st->count ? f - 1 : NULL;
     if (BRINEP_UNLIKELY(f->tuple || f->in_key))
         return end_special(c, f);
     return BRINE_OK;
@@ -596,7 +607,7 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
     int rc;
-    check_frame *top = brinep_stack_top(&c->stack);
+    check_frame *top = c->top;
     switch (ev->kind) {
     case BRINE_EV_STR:
         if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len))
@@ -670,7 +681,7 @@ key_done:
     if ((rc = c->next->event(c->next, ev)) != BRINE_OK)
         return encoder_refused(c, ev, rc);
     if (!is_begin(ev->kind)) {
-        check_frame *parent = brinep_stack_top(&c->stack);
+        check_frame *parent = c->top;
         if (parent)
             parent->children++;
         else
