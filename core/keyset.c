@@ -109,18 +109,55 @@ static void place(brinep_keyset *ks, size_t r)
     ks->slots[i] = high << 32 | (uint64_t)(r + 1);
 }
 
+/* brinep_keyset_hash of record r's key, reading none of the bytes after
+ * it (by now another key's): its last pair of words from a zeroed copy. */
+static uint64_t hash_recorded(const brinep_keyset *ks, const brinep_keyset_rec *r)
+{
+    size_t len = r->len_tag & ~BRINEP_KEY_ENCODED, at = len > 16 ? (len - 1) / 16 * 16 : 0;
+    const unsigned char *p = ks->keys.data + r->pos, *q;
+    unsigned char last[16] = {0};
+    uint64_t a, b, h;
+    memcpy(last, p + at, len - at);
+    q = at ? p : last;
+    memcpy(&a, q, sizeof a);
+    memcpy(&b, q + 8, sizeof b);
+    h = brinep_keyset_mix(a ^ ks->seed[0], b ^ ks->seed[1] ^ r->len_tag);
+    for (size_t i = 16; i < len; i += 16) {
+        q = i == at ? last : p + i;
+        memcpy(&a, q, sizeof a);
+        memcpy(&b, q + 8, sizeof b);
+        h = brinep_keyset_mix(a ^ ks->seed[2], b ^ h);
+    }
+    return h;
+}
+
+void brinep_keyset_refilter(const brinep_keyset *ks, brinep_keyset_dict *d)
+{
+    memset(d->filter, 0, sizeof d->filter);
+    for (size_t r = d->rec_base; r < ks->count; r++)
+        d->filter[ks->recs[r].sig >> 62] |= (uint64_t)1 << (ks->recs[r].sig >> 56 & 63);
+    d->epoch = ks->seeded;
+}
+
 /* Rebuilds the table from the open dicts' records (its slots half taken,
  * many by closed dicts' keys), growing it first when the live keys would
- * fill it. The first call also draws the seed. */
+ * fill it. The first call, when a dict first passes BRINEP_KEYSET_LINEAR
+ * keys, draws the seed: until then no work depends on the hash's quality
+ * (a dict's scan is bounded), so most conversions never pay for it or for
+ * the table's zeroing. The open dicts' records then get their hashes again
+ * and each dict its filter (at its next key: brinep_keyset_refilter). */
 static int rebuild(brinep_keyset *ks)
 {
-    if (!ks->slots) {
+    if (!ks->seeded) {
         /* Random per conversion, so colliding keys cannot be prepared. */
         if (getrandom(ks->seed, sizeof ks->seed, GRND_NONBLOCK) != (ssize_t)sizeof ks->seed) {
             uint64_t s = XXH3_64bits(&ks, sizeof ks) ^ (uint64_t)(uintptr_t)ks->recs;
             for (int i = 0; i < 3; i++)
                 ks->seed[i] = s = XXH3_64bits_withSeed(&s, sizeof s, (uint64_t)i);
         }
+        ks->seeded = 1;
+        for (size_t r = 0; r < ks->count; r++)
+            ks->recs[r].sig = hash_recorded(ks, &ks->recs[r]);
     }
     size_t cap = ks->slots ? ks->mask + 1 : SLOTS_MIN;
     while (cap / SLOTS_PER_LIVE < ks->count + 1) {
@@ -157,12 +194,12 @@ static BRINEP_NOINLINE int make_room(brinep_keyset *ks)
         ks->recs = recs;
         ks->rec_cap = cap;
     }
-    if (ks->used >= ks->limit) {
+    if (ks->slots && ks->used >= ks->limit) {
         int rc = rebuild(ks);
         if (rc)
             return rc;
     }
-    size_t room = ks->limit - ks->used;
+    size_t room = ks->slots ? ks->limit - ks->used : SIZE_MAX; /* no table yet: no slots to use up */
     if (room > ks->rec_cap - ks->count)
         room = ks->rec_cap - ks->count;
     ks->room = room < ROOM_MAX ? room : ROOM_MAX;
@@ -173,7 +210,7 @@ int brinep_keyset_index(brinep_keyset *ks, brinep_keyset_dict *d)
 {
     d->indexed = 1;
     ks->room = 0; /* make_room looks again before the next insert */
-    if (ks->used + (ks->count - d->rec_base) >= ks->limit)
+    if (!ks->slots || ks->used + (ks->count - d->rec_base) >= ks->limit)
         return rebuild(ks) ? BRINE_E_NOMEM : BRINE_OK; /* which places d's keys too */
     for (size_t r = d->rec_base; r < ks->count; r++)
         place(ks, r);
@@ -290,6 +327,7 @@ int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d)
     d->shape = BRINEP_SHAPE_OFF;
     d->next = d->end = NULL;
     memset(d->filter, 0, sizeof d->filter);
+    d->epoch = ks->seeded;
     d->indexed = 0;
     if (shape < 0)
         return BRINE_OK;

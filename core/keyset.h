@@ -65,13 +65,14 @@ typedef struct brinep_keyset {
     brinep_bytes keys;           /* each key at a multiple of 8, zero-padded to one */
     brinep_keyset_rec *recs;     /* the keys of all open dicts, innermost last */
     size_t count, rec_cap;
-    uint64_t *slots; /* open addressing: sig's high half << 32 | record + 1; 0 is free */
-    size_t mask;     /* slots - 1 */
-    size_t used;     /* slots taken, by open or closed dicts' keys */
-    size_t limit;    /* used past this: rebuild (keyset.c) */
-    size_t room;     /* inserts before keyset.c must see to records and slots */
-    size_t key;      /* where the key being built starts in keys */
-    uint64_t seed[3];
+    uint64_t *slots;  /* open addressing: sig's high half << 32 | record + 1; 0 is free */
+    size_t mask;      /* slots - 1 */
+    size_t used;      /* slots taken, by open or closed dicts' keys */
+    size_t limit;     /* used past this: rebuild (keyset.c) */
+    size_t room;      /* inserts before keyset.c must see to records and slots */
+    size_t key;       /* where the key being built starts in keys */
+    uint64_t seed[3]; /* zero until the table is first needed, then random */
+    unsigned seeded;  /* 1 once the seed is drawn (and every record's hash redone) */
 } brinep_keyset;
 
 /* One open dict's part of the keyset; lives in the checker's frame. */
@@ -87,6 +88,7 @@ typedef struct brinep_keyset_dict {
     size_t depth, skip_base;
     int prev;           /* the shape of the dict before it at its depth, or -1 */
     uint64_t filter[4]; /* bit sig >> 56 of each key, while not indexed */
+    unsigned epoch;     /* ks->seeded when filter was made: else make it again */
     int indexed;        /* past BRINEP_KEYSET_LINEAR keys: in the table */
 } brinep_keyset_dict;
 
@@ -162,6 +164,7 @@ static inline const char *brinep_keyset_key(const brinep_keyset *ks, const brine
 int brinep_keyset_str_slow(brinep_keyset *ks, brinep_keyset_dict *d, const char *s, size_t len);
 int brinep_keyset_index(brinep_keyset *ks, brinep_keyset_dict *d);
 int brinep_keyset_same(const brinep_keyset *ks, size_t rec, size_t pos, size_t len_tag);
+void brinep_keyset_refilter(const brinep_keyset *ks, brinep_keyset_dict *d);
 
 /* A 64x64->128 multiply folded to 64 bits: every input bit moves every
  * output bit, so with seeded inputs the slots cannot be aimed at. */
@@ -243,6 +246,8 @@ static BRINEP_INLINE int brinep_keyset_insert(brinep_keyset *ks, brinep_keyset_d
 {
     if (BRINEP_UNLIKELY(d->indexed))
         return brinep_keyset_insert_indexed(ks, d, sig, pos, len_tag);
+    if (BRINEP_UNLIKELY(d->epoch != ks->seeded))
+        brinep_keyset_refilter(ks, d);
     uint64_t bit = (uint64_t)1 << (sig >> 56 & 63), *word = &d->filter[sig >> 62];
     if (*word & bit) {
         for (size_t r = d->rec_base; r < ks->count; r++)

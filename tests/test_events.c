@@ -752,6 +752,49 @@ START_TEST(test_repeated_keys_in_records_that_follow_a_shape_are_found)
 }
 END_TEST
 
+/* The keyset's table and its random seed come only when a dict passes 64
+ * keys; the keys the open dicts have by then are hashed again: a repeat in
+ * an enclosing dict, in a dict that follows a shape, or in a later dict is
+ * still found. */
+START_TEST(test_repeats_are_found_around_the_first_dict_past_64_keys)
+{
+    static const struct {
+        const char *before, *after, *path;
+    } docs[] = {
+        {"{\"a\":1,\"b\":2,\"c\":", ",\"b\":3}", "$.b"},
+        {"{\"a\":1,\"b\":2,\"c\":", ",\"d\":3}", NULL},
+        {"[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":", ",\"x\":0,\"a\":5}]", "$[1].a"},
+        {"[{\"a\":1,\"b\":2},{\"a\":1,\"b\":", "},{\"a\":1,\"b\":2,\"b\":3}]", "$[2].b"},
+        {"{\"x\":[", ",{\"p\":1,\"q\":2,\"p\":3}]}", "$.x[1].p"},
+    };
+    const brine_plugin *json = brine_registry_find(reg, "json");
+    size_t big_len;
+    char *big = gen_doc(70, 0, 70, &big_len); /* [{70 keys}] */
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        char doc[8192];
+        int n = snprintf(doc, sizeof doc, "%s%.*s%s", docs[i].before, (int)(big_len - 2), big + 1, docs[i].after);
+        ck_assert(n > 0 && (size_t)n < sizeof doc);
+        for (size_t x = 0; x < N_OUTPUTS; x++) {
+            brine_error err;
+            brine_source src;
+            brine_output out;
+            brine_source_init_buffer(&src, doc, (size_t)n);
+            ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+            int rc = brine_transcode(json, &src, NULL, brine_registry_find(reg, outputs[x]), &out, NULL, NULL, &err);
+            if (docs[i].path) {
+                ck_assert_msg(rc == BRINE_E_UNSUPPORTED, "%zu into %s: %d %s", i, outputs[x], rc, err.message);
+                ck_assert_str_eq(err.message, dup_message);
+                ck_assert_msg(strcmp(err.path, docs[i].path) == 0, "%zu into %s: path %s", i, outputs[x], err.path);
+            } else {
+                ck_assert_msg(rc == BRINE_OK, "%zu into %s: %s", i, outputs[x], err.message);
+            }
+            brine_output_destroy(&out);
+        }
+    }
+    free(big);
+}
+END_TEST
+
 /* ---- a decoder that leaves UTF-8 to core ------------------------------------ */
 
 /* json sends a str value's bytes unchecked and, when core refuses the
@@ -814,6 +857,7 @@ int main(void)
     tcase_add_loop_test(tc, test_tuple_and_ref_keys_repeat_by_value, 0, (int)N_KEY_CASES);
     tcase_add_test(tc, test_json_reports_its_own_utf8_error_on_every_route);
     tcase_add_test(tc, test_repeated_keys_in_records_that_follow_a_shape_are_found);
+    tcase_add_test(tc, test_repeats_are_found_around_the_first_dict_past_64_keys);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
