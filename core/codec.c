@@ -272,7 +272,7 @@ static const char *event_type_name(brine_event_kind kind)
  * with the largest dict. So the checker only detects a repeated key and
  * refuses it, naming the key and its path (the CLI then converts a file
  * again through a graph: tools/convert.c). The keys of the open dicts are
- * kept by keyset.c. A key that holds a REF compares by the referenced
+ * kept by keyset.c, most of them as the next key of a record's shape. A key that holds a REF compares by the referenced
  * tuple's value, which the checker records for every anchored tuple (only
  * formats with references send those), so that (1, 2) sent once inline
  * and once as a reference is one key, as in a graph. */

@@ -1,32 +1,46 @@
 /* keyset.c: the keys of every open dict of a streamed conversion (see
  * keyset.h), for the checker's repeated-key rule.
  *
- * Layout: one byte buffer holds the keys of all open dicts, innermost last,
- * each at a multiple of 8 and zero-padded to the next, and a record per key
- * (its hash, place and length) on one array. A str key is its bytes; any
- * other key its brinep_key_encode form (a record's length carries a tag
- * bit, so the two never meet). The hash is seeded at random per conversion
- * and covers every byte, so keys cannot be chosen to collide. Up to 64
+ * Shapes first: records repeat dicts with the same keys in the same order.
+ * The keys of the last dict to close with a given depth and first key are
+ * kept (a shape: distinct, since they were checked); a new dict starts out
+ * following the shape that came after its depth's last one last time, and
+ * while its keys are a subsequence of the shape's, in order, each costs a
+ * length and a short comparison (no copy, no hash, and no UTF-8 check: it
+ * equals a checked key). A key that leaves the shape sends the dict to the
+ * keyset below, seeded with the keys it had; when such a dict closes, its
+ * keys become a shape.
+ *
+ * The keyset: one byte buffer holds the keys of the open dicts that left
+ * their shapes, innermost last, each at a multiple of 8 and zero-padded to
+ * the next, and a record per key (its hash, place and length) on one
+ * array. A str key is its bytes; any other key its brinep_key_encode form
+ * (a record's length carries a tag bit, so the two never meet). Up to 64
  * keys a dict's 256-bit filter (in the checker's frame) sends a new key to
  * a scan of the dict's hashes only when its bit is set; past 64, the dict's
  * keys go into one open-addressing table of slots (the hash's high half and
- * the record's index) shared by all dicts. A dict's END drops its keys by
- * truncating the buffer and the records, not key by key: their slots stay
- * taken until a key of the same hash takes one over (see
- * brinep_keyset_insert_indexed) or the table is rebuilt from the open
- * dicts' records, when half its slots are taken.
+ * the record's index) shared by all dicts, and from then on the hash is
+ * seeded at random per conversion (it covers every byte, so keys cannot be
+ * chosen to collide). A dict's END drops its keys by truncating the buffer
+ * and the records, not key by key: their slots stay taken until a key of
+ * the same hash takes one over (see brinep_keyset_insert_indexed) or the
+ * table is rebuilt from the open dicts' records, when half its slots are
+ * taken.
  *
  * Measured (valgrind instructions per run, bench/opcount, twitter.json
  * msgpack->json, 13,345 keys in 1,264 dicts of up to ~40 keys): 10.38 M
  * before any check; a copy and, past 8 keys, an XXH3 hash and a brinep_map
  * insert per key 18.9 M; a 64-bit filter per dict with a full key
- * comparison on a hit and an index past 64 keys 13.03 M; one shared table
- * for every dict 12.77 M (stale slots of sibling dicts' same keys piled up
- * in one probe chain: 3.3 probes a key) and 12.26 M once they were taken
- * over; this layout (short keys copied and hashed inline, a 256-bit filter
- * with a scan of hashes, the table past 64 keys) 11.91-12.01 M: ~60
- * instructions a key more than the copy the checker made before. Still
- * over issue #16's 5% budget (10.90 M). */
+ * comparison on a hit and an index past 64 keys 13.03 M; the keyset alone
+ * as above 11.91 M (~60 instructions a key more than the copy the checker
+ * made before); shapes kept per depth only 12.65 M (a status's sibling
+ * dicts took turns in one slot), per depth and first key 11.93 M, with a
+ * hint per depth and the shape's next key inline 11.24 M, with absent keys
+ * skipped (twitter's statuses have 23 to 25 keys) 11.06 M, predicting the
+ * next sibling's shape 9.87 M, and with the rest of the checker's work per
+ * event trimmed 9.58 M: all but ~870 of the 13,345 keys take the inline
+ * path. citm_catalog.json msgpack->json: 25.21 M before, 29.49 M with the
+ * keyset alone, 24.95 M now. */
 #include <string.h>
 #include <sys/random.h>
 #include <xxhash.h>

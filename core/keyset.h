@@ -1,8 +1,9 @@
 /* keyset.h: the keys of every open dict of a streamed conversion, so that
  * the checker (codec.c) can refuse a repeated key, which a graph's dict
  * would fold and a streamed encoder would write twice. The common case, a
- * short str key, is inline here (the checker calls it once per key); the
- * layout and the costs that chose it are in keyset.c. */
+ * str key that is the next key of its dict's shape (records have the same
+ * keys in the same order), is inline here, a leaf; the layout and the
+ * costs that chose it are in keyset.c. */
 #ifndef BRINE_KEYSET_H
 #define BRINE_KEYSET_H
 
