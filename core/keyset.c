@@ -349,7 +349,11 @@ int brinep_keyset_unshape(brinep_keyset *ks, brinep_keyset_dict *d)
     sh->busy = 0;
     /* The keys matched so far, distinct: into the records, as if they had
      * come that way. */
-    const size_t *skip = ks->skips + 2 * d->skip_base, *skip_end = ks->skips + 2 * ks->skip_count;
+    const size_t *skip = NULL, *skip_end = NULL;
+    if (ks->skips) { /* NULL until a dict first skips a key */
+        skip = ks->skips + 2 * d->skip_base;
+        skip_end = ks->skips + 2 * ks->skip_count;
+    }
     for (const unsigned char *k = sh->keys.data; k < matched;) {
         size_t len;
         if (skip != skip_end && k == sh->keys.data + skip[0]) {
