@@ -7,7 +7,8 @@
  *
  *     opcount FILE.json OP N
  *
- * OP is decode-FMT or encode-FMT (FMT: native, msgpack, json), or one of the
+ * OP is decode-FMT or encode-FMT (FMT: native, msgpack, json), a streamed
+ * conversion transcode-FROM-TO (from a buffer to a buffer), or one of the
  * raw libraries' operations: raw-unpack, raw-pack (msgpack-c), raw-parse,
  * raw-print (cJSON). The data are prepared as brine-bench prepares them: the
  * graph decoded from FILE with the json plugin, each format's bytes encoded
@@ -41,9 +42,11 @@ static char *read_file(const char *path, size_t *len)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: opcount FILE.json OP N\n"
-                    "OP: decode-FMT, encode-FMT (FMT: native, msgpack, json), raw-unpack, raw-pack, raw-parse, "
-                    "raw-print\n");
+    fprintf(
+        stderr,
+        "usage: opcount FILE.json OP N\n"
+        "OP: decode-FMT, encode-FMT (FMT: native, msgpack, json), transcode-FROM-TO, raw-unpack, raw-pack, raw-parse, "
+        "raw-print\n");
     return 2;
 }
 
@@ -98,6 +101,34 @@ int main(int argc, char **argv)
                 if (!rc)
                     brine_free(out);
             }
+        }
+        if (bytes != text)
+            brine_free(bytes);
+    } else if (!strncmp(op, "transcode-", 10)) {
+        char from_name[32];
+        const char *dash = strchr(op + 10, '-');
+        size_t n_from = dash ? (size_t)(dash - (op + 10)) : 0;
+        if (!dash || n_from >= sizeof from_name)
+            return usage();
+        memcpy(from_name, op + 10, n_from);
+        from_name[n_from] = '\0';
+        const brine_plugin *from = brine_registry_find(reg, from_name), *to = brine_registry_find(reg, dash + 1);
+        if (!from || !to)
+            return usage();
+        void *bytes = text;
+        size_t len = text_len;
+        if (strcmp(from_name, "json") != 0 &&
+            brine_encode_buffer(from, brine_doc_root(doc), NULL, &bytes, &len, &err) != BRINE_OK) {
+            fprintf(stderr, "opcount: %s\n", err.message);
+            return 1;
+        }
+        for (long i = 0; i < n && rc == 0; i++) {
+            brine_source src;
+            brine_output out;
+            brine_source_init_buffer(&src, bytes, len);
+            rc = brine_output_init_buffer(&out, &err) != BRINE_OK ||
+                 brine_transcode(from, &src, NULL, to, &out, NULL, NULL, &err) != BRINE_OK;
+            brine_output_destroy(&out);
         }
         if (bytes != text)
             brine_free(bytes);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "events.h"
 
 typedef struct build_frame {
     brine_value slot; /* the open container; a deferred one's node is NULL */
@@ -15,6 +16,7 @@ typedef struct build_frame {
     size_t children;  /* children received (dict: keys and values) */
     size_t folded;    /* dict: its entries after the last fold of repeated keys */
     size_t base;      /* deferred: its children so far are scratch[base..] */
+    size_t expect;    /* children its begin event promised (dict: 2 per entry), or SIZE_MAX */
 } build_frame;
 
 /* Short str dict keys are shared within the document (citm_catalog.json
@@ -46,6 +48,7 @@ typedef struct builder {
      * decoded with counts). */
     brinep_stack scratch;
     brinep_blob *interned[1u << INTERN_BITS];
+    const char *producer; /* the decoder's format, for errors; NULL if unknown */
 } builder;
 
 /* Initial room for a container whose count a decoder announced: trusted
@@ -94,6 +97,22 @@ static int fail(builder *b, int code, const char *fmt, const char *what)
 {
     brine_error_set(b->sink.err, code, fmt, what);
     return with_path(b, code);
+}
+
+/* The producer broke the event contract (events.h). */
+static BRINEP_NOINLINE int fault(builder *b, const char *what)
+{
+    brinep_fault_error(b->sink.err, b->producer, what);
+    return with_path(b, BRINE_E_PLUGIN);
+}
+
+/* The content of ev breaks the contract: its error. */
+static BRINEP_NOINLINE int event_fault(builder *b, const brine_event *ev)
+{
+    char what[BRINEP_FAULT_TEXT];
+    if (brinep_event_fault(ev, what, sizeof what) == BRINE_OK)
+        return BRINE_OK;
+    return fault(b, what);
 }
 
 static BRINEP_NOINLINE int attach_slow(builder *b, build_frame *f, brine_value slot);
@@ -217,7 +236,7 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
     }
     if (!f) {
         if (b->result)
-            return fail(b, BRINE_E_INVALID, "%s", "the event stream holds more than one value");
+            return fault(b, "a second value after a complete one");
         b->result = brinep_alloc(b->doc, sizeof *b->result);
         if (!b->result)
             return brinep_nomem(b->sink.err);
@@ -278,7 +297,7 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
             f->slot.as.model->state = *v;
             brinep_link(v, 1);
         } else {
-            return fail(b, BRINE_E_INVALID, "%s", "a model has exactly two children: args and state");
+            return fault(b, "a third child in a model (it has args and state)");
         }
         break;
     }
@@ -311,8 +330,8 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
         node = slot.as.dict = defer ? NULL : brinep_dict_alloc(b->doc, reserve);
         break;
     default:
-        if (brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len)
-            return fail(b, BRINE_E_UTF8, "%s", "a model's type name is not valid UTF-8");
+        if (event_fault(b, ev))
+            return BRINE_E_PLUGIN;
         slot.type = BRINE_MODEL;
         node = slot.as.model = brinep_model_alloc(b->doc, ev->v.s.ptr, ev->v.s.len);
         break;
@@ -336,6 +355,11 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
     f->children = 0; /* f->key is read only once a key has been stored */
     f->folded = 0;
     f->base = b->scratch.count;
+    f->expect = ev->kind == BRINE_EV_MODEL           ? 2
+                : ev->v.count == BRINE_COUNT_UNKNOWN ? SIZE_MAX
+                : ev->kind != BRINE_EV_DICT          ? ev->v.count
+                : ev->v.count < SIZE_MAX / 2         ? 2 * ev->v.count
+                                                     : SIZE_MAX - 1; /* more entries than memory: never met */
     b->top = f;
     return BRINE_OK;
 }
@@ -358,11 +382,20 @@ static BRINEP_NOINLINE int end(builder *b)
 {
     build_frame *f = b->top;
     if (!f)
-        return fail(b, BRINE_E_INVALID, "%s", "an END event closes nothing");
+        return fault(b, "an END event that closes nothing");
     if (f->slot.type == BRINE_DICT && f->children % 2)
-        return fail(b, BRINE_E_INVALID, "%s", "a dict key has no value");
+        return fault(b, "a dict key without a value");
     if (f->slot.type == BRINE_MODEL && f->children != 2)
-        return fail(b, BRINE_E_INVALID, "%s", "a model needs its args and its state");
+        return fault(b, "a model without its args and its state");
+    if (f->expect != SIZE_MAX && f->children != f->expect) {
+        /* A count is a promise: an encoder may have written it already. */
+        char what[BRINEP_FAULT_TEXT];
+        size_t per = f->slot.type == BRINE_DICT ? 2 : 1;
+        snprintf(what, sizeof what, "a %s whose begin event announced %zu %s, and %zu came",
+                 brine_type_name((brine_type)f->slot.type), f->expect / per, per == 2 ? "entries" : "elements",
+                 f->children / per);
+        return fault(b, what);
+    }
     int rc;
     if (deferred(f) && (rc = materialize(b, f, b->scratch.count - f->base)))
         return rc;
@@ -463,14 +496,22 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
     build_frame *f = b->top;
-    if (ev->anchor) /* a shared str or bytes: its own blob, kept for the REFs */
-        return anchored_blob(b, ev);
-    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && f && f->slot.type == BRINE_DICT && f->children % 2 == 0) {
+    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
+        f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
+        /* Equal to a key already checked: valid UTF-8, nothing to check. */
         if (blob && blob->len == len && (len == 0 || memcmp(blob->data, ev->v.s.ptr, len) == 0))
             return attach(b, pointer_slot(BRINE_STR, blob));
     }
+    /* The bytes are hot here, just before the copy; decoders validate
+     * too, but core cannot tell a decoder that does from one that does
+     * not (a plugin of the same name may replace a built-in one). */
+    if (BRINEP_UNLIKELY(!ev->v.s.ptr && len) ||
+        (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len)))
+        return event_fault(b, ev);
+    if (ev->anchor) /* a shared str or bytes: its own blob, kept for the REFs */
+        return anchored_blob(b, ev);
     if (!(blob = brinep_blob_new(b->doc, ev->v.s.ptr, len)))
         return brinep_nomem(b->sink.err);
     if (bucket)
@@ -483,6 +524,8 @@ static BRINEP_NOINLINE int boxed(builder *b, const brine_event *ev)
 {
     brine_value v;
     if (ev->kind == BRINE_EV_BIGINT) {
+        if (event_fault(b, ev))
+            return BRINE_E_PLUGIN;
         if (brinep_int_from_bytes(b->doc, ev->v.s.ptr, ev->v.s.len, &v))
             return brinep_nomem(b->sink.err);
         return ev->anchor ? anchored(b, ev->anchor, v) : attach(b, v);
@@ -524,7 +567,7 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_MODEL: return begin(b, ev);
     case BRINE_EV_END: return end(b);
     case BRINE_EV_REF: return ref(b, ev->v.ref);
-    default: return fail(b, BRINE_E_INVALID, "%s", "unknown event kind");
+    default: return event_fault(b, ev);
     }
 }
 
@@ -572,6 +615,11 @@ brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err
     brinep_stack_init(&b->scalars, sizeof(brine_value));
     brinep_map_init(&b->anchors);
     return &b->sink;
+}
+
+void brinep_builder_producer(brine_sink *sink, const char *name)
+{
+    ((builder *)sink)->producer = name;
 }
 
 brine_value *brine_builder_value(brine_sink *sink)

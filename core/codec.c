@@ -2,11 +2,16 @@
  * is plugin decoder -> builder; encoding is walker -> plugin encoder; a
  * transcode streams decoder -> checker -> encoder when no shared node can
  * arrive that the encoder would have to expand, and goes through a graph
- * otherwise (and when the keys are to be sorted). The checker gives streamed events the builder's guarantees:
- * the depth limit, anchors before references, one complete value. */
+ * otherwise (and when the keys are to be sorted). The checker gives streamed
+ * events the builder's guarantees: the depth limit, anchors before
+ * references, one complete value, the event contract (events.h), and no
+ * repeated dict key (which a graph would fold and a streamed encoder would
+ * write twice: see keyset.c). */
 #include <string.h>
 
 #include "internal.h"
+#include "events.h"
+#include "keyset.h"
 #include "brine/format.h"
 
 /* The depth limit for decoding with fmt: the caller's, capped by the
@@ -58,6 +63,8 @@ brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_
     }
     brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
     brine_sink *sink = brine_builder_new(doc, decode_depth(fmt, opts), err);
+    if (sink)
+        brinep_builder_producer(sink, fmt->name);
     int rc = sink ? fmt->decode(src, sink, opts, err) : BRINE_E_NOMEM;
     if (rc == BRINE_OK)
         rc = sink->finish(sink);
@@ -133,12 +140,18 @@ int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts)
 
 typedef struct check_frame {
     brine_event_kind kind;
-    size_t children;
     int in_key; /* this container is (inside) a dict key: only tuples may nest */
+    size_t children;
+    /* Children the begin event promised (dict: 2 per entry), or SIZE_MAX:
+     * not checked per event (an encoder that writes counts verifies them,
+     * docs/plugins.md), only read to name the decoder when one refuses. */
+    size_t expect;
+    size_t tuple;          /* an anchored tuple being recorded: its record in tuple_recs + 1, else 0 */
+    brinep_keyset_dict ks; /* dicts: its keys so far */
     /* Dicts: the current entry's key, for error paths (the decoder's bytes
-     * are gone by the time its value fails): a str key's copy at key_pos in
-     * the checker's keys, another scalar in key_scalar, or none (kind 0:
-     * a container, a big int, bytes or a long str, shown as [...]). */
+     * are gone by the time its value fails): a str key at key_pos in the
+     * keyset, another scalar in key_scalar, or none (kind 0: a container,
+     * a big int, bytes or a long str, shown as [...]). */
     brine_event_kind key_kind;
     size_t key_pos, key_len;
     brine_value key_scalar;
@@ -147,11 +160,23 @@ typedef struct check_frame {
 #define CHECK_KEY_COPY 256 /* longer str keys show as [...] in a path */
 _Static_assert(BRINE_EV_MODEL < 16, "a begin event's kind fits the low 4 bits of an anchor entry");
 
+/* An anchored tuple's or scalar's content in brinep_key_encode form, for a
+ * reference to it in a dict key (which then compares by value, as in a
+ * graph). Scalars are anchored only for encoders that take shared scalars
+ * (BRINE_SINK_SCALAR_REFS). */
+typedef struct tuple_rec {
+    size_t pos, len;      /* in tuples (scalars: in scalars); len SIZE_MAX while the tuple is open */
+    brine_event_kind bad; /* a list, dict or model inside (unhashable), else 0 */
+    int scalar;           /* a scalar's record, kept apart from the open tuples' */
+} tuple_rec;
+
 typedef struct checker {
     brine_sink sink;
     brine_sink *next; /* the encoder */
+    const char *from; /* the decoder's format, for errors */
     size_t max_depth;
     brinep_stack stack;
+    check_frame *top; /* the stack's top frame, or NULL */
     /* Anchor ids -> (the id given to the encoder << 4) | the event kind.
      * The encoder gets ids 1, 2, 3... in order of definition, as from the
      * walker: an input's ids are labels it chooses, and an encoder's own
@@ -159,9 +184,17 @@ typedef struct checker {
      * with a fixed hash) must not get ids chosen to collide. */
     brinep_map anchors;
     uint64_t anchors_given;
-    char *keys; /* the str keys along the path */
-    size_t keys_len, keys_cap;
+    brinep_map recorded; /* anchor id -> tuple_recs index + 1, for anchored tuples and scalars */
     int complete;
+    brinep_keyset ks; /* the keys of every open dict */
+    /* Anchored tuples: their recorded content (only while one is open,
+     * which formats without references never are). */
+    brinep_bytes tuples;
+    brinep_bytes scalars;    /* anchored scalars' content (they may arrive inside a recorded tuple) */
+    brinep_stack tuple_recs; /* tuple_rec */
+    size_t recording;        /* anchored tuples open */
+    size_t bad_pos;          /* where the last unhashable thing went into tuples, or SIZE_MAX */
+    brine_event_kind bad_kind;
 } checker;
 
 static void checker_path(checker *c, char *path, size_t cap)
@@ -171,7 +204,7 @@ static void checker_path(checker *c, char *path, size_t cap)
         check_frame *f = brinep_stack_at(&c->stack, i);
         if (f->kind == BRINE_EV_DICT) {
             if (f->key_kind == BRINE_EV_STR)
-                brinep_path_str_key(path, cap, f->key_len ? c->keys + f->key_pos : "", f->key_len);
+                brinep_path_str_key(path, cap, brinep_keyset_key(&c->ks, &f->ks, f->key_pos), f->key_len);
             else if (f->key_kind)
                 brinep_path_key(path, cap, &f->key_scalar);
             else
@@ -184,7 +217,7 @@ static void checker_path(checker *c, char *path, size_t cap)
     }
 }
 
-static int checker_fail(checker *c, int code, const char *what)
+static BRINEP_NOINLINE int checker_fail(checker *c, int code, const char *what)
 {
     brine_error *err = c->sink.err;
     brine_error_set(err, code, "%s", what);
@@ -193,65 +226,30 @@ static int checker_fail(checker *c, int code, const char *what)
     return code;
 }
 
-/* Remembers the key event ev of dict f, the top frame. */
-static int checker_key(checker *c, check_frame *f, const brine_event *ev)
+static BRINEP_NOINLINE int checker_nomem(checker *c)
 {
-    brine_value *k = &f->key_scalar;
-    f->key_kind = ev->kind;
-    c->keys_len = f->key_pos;
-    switch (ev->kind) {
-    case BRINE_EV_STR:
-        if (ev->v.s.len > CHECK_KEY_COPY) {
-            f->key_kind = 0;
-            break;
-        }
-        if (ev->v.s.len > c->keys_cap - c->keys_len) {
-            size_t cap = c->keys_cap ? 2 * c->keys_cap : 256;
-            while (cap - c->keys_len < ev->v.s.len)
-                cap *= 2;
-            char *keys = brine_realloc(c->keys, cap);
-            if (!keys)
-                return brinep_nomem(c->sink.err);
-            c->keys = keys;
-            c->keys_cap = cap;
-        }
-        if (ev->v.s.len)
-            memcpy(c->keys + c->keys_len, ev->v.s.ptr, ev->v.s.len);
-        f->key_len = ev->v.s.len;
-        c->keys_len += ev->v.s.len;
-        break;
-    case BRINE_EV_NULL: k->head = BRINEP_HEAD(BRINE_NULL, 0); break;
-    case BRINE_EV_BOOL:
-        k->head = BRINEP_HEAD(BRINE_BOOL, 0);
-        k->as.b = ev->v.boolean != 0;
-        break;
-    case BRINE_EV_INT:
-        k->head = BRINEP_HEAD(BRINE_INT, BRINEP_INT_I64);
-        k->as.i = ev->v.i;
-        break;
-    case BRINE_EV_UINT:
-        k->head = BRINEP_HEAD(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64);
-        k->as.u = ev->v.u;
-        break;
-    case BRINE_EV_FLOAT:
-        k->head = BRINEP_HEAD(BRINE_FLOAT, 0);
-        k->as.f = ev->v.f;
-        break;
-    default: f->key_kind = 0; break;
-    }
-    return BRINE_OK;
+    return brinep_nomem(c->sink.err);
 }
 
-/* 1 if the next value is a dict key or part of one. */
-static int checker_in_key(checker *c)
+/* The decoder broke the event contract (events.h). */
+static BRINEP_NOINLINE int checker_fault(checker *c, const char *what)
 {
-    check_frame *f = brinep_stack_top(&c->stack);
-    return f && (f->in_key || (f->kind == BRINE_EV_DICT && f->children % 2 == 0));
+    brinep_fault_error(c->sink.err, c->from, what);
+    return checker_fail(c, BRINE_E_PLUGIN, "");
+}
+
+/* The content of ev breaks the contract: its error. */
+static BRINEP_NOINLINE int checker_event_fault(checker *c, const brine_event *ev)
+{
+    char what[BRINEP_FAULT_TEXT];
+    if (brinep_event_fault(ev, what, sizeof what) == BRINE_OK)
+        return BRINE_OK;
+    return checker_fault(c, what);
 }
 
 /* A graph could not hold such a key; a streamed conversion must not write
  * one either, or it would produce a file brine cannot read back. */
-static int checker_unhashable(checker *c, brine_event_kind kind)
+static BRINEP_NOINLINE int checker_unhashable(checker *c, brine_event_kind kind)
 {
     const char *name = kind == BRINE_EV_LIST ? "list" : kind == BRINE_EV_DICT ? "dict" : "model";
     char what[64];
@@ -264,63 +262,480 @@ static int is_begin(brine_event_kind kind)
     return kind == BRINE_EV_LIST || kind == BRINE_EV_TUPLE || kind == BRINE_EV_DICT || kind == BRINE_EV_MODEL;
 }
 
+/* The brine type an event stands for, for messages. */
+static const char *event_type_name(brine_event_kind kind)
+{
+    static const brine_type types[] = {
+        [BRINE_EV_NULL] = BRINE_NULL,       [BRINE_EV_BOOL] = BRINE_BOOL,   [BRINE_EV_INT] = BRINE_INT,
+        [BRINE_EV_UINT] = BRINE_INT,        [BRINE_EV_BIGINT] = BRINE_INT,  [BRINE_EV_FLOAT] = BRINE_FLOAT,
+        [BRINE_EV_COMPLEX] = BRINE_COMPLEX, [BRINE_EV_STR] = BRINE_STR,     [BRINE_EV_BYTES] = BRINE_BYTES,
+        [BRINE_EV_LIST] = BRINE_LIST,       [BRINE_EV_TUPLE] = BRINE_TUPLE, [BRINE_EV_DICT] = BRINE_DICT,
+        [BRINE_EV_MODEL] = BRINE_MODEL,
+    };
+    return kind >= BRINE_EV_NULL && kind <= BRINE_EV_MODEL ? brine_type_name(types[kind]) : "an event";
+}
+
+/* ---- repeated dict keys --------------------------------------------------
+ * A graph's dict folds a repeated key (first position, last value); a
+ * streamed encoder would write it twice, and the native format forbids
+ * that. Folding while streaming means holding each dict's events back until
+ * its END (a whole document when the root is a dict): the graph route costs
+ * twice the streamed one (make bench: json->msgpack on twitter 9.7 against
+ * 4.2 ms, citm 15.3 against 8.1 ms), and the checker's memory would grow
+ * with the largest dict. So the checker only detects a repeated key and
+ * refuses it, naming the key and its path (the CLI then converts a file
+ * again through a graph: tools/convert.c). The keys of the open dicts are
+ * kept by keyset.c, most of them as the next key of a record's shape. A key that holds a REF compares by the referenced
+ * tuple's value, which the checker records for every anchored tuple (only
+ * formats with references send those), so that (1, 2) sent once inline
+ * and once as a reference is one key, as in a graph. */
+
+static BRINEP_NOINLINE int dup_fail(checker *c)
+{
+    return checker_fail(c, BRINE_E_UNSUPPORTED,
+                        "a dict key repeats, and a streamed conversion cannot fold it as decoding does (first "
+                        "position, last value): decode to a graph, then encode it (brine_decode, brine_encode)");
+}
+
+/* The checker's result for a keyset call's. */
+static BRINEP_NOINLINE int keyset_rc(checker *c, int rc)
+{
+    return rc == BRINEP_KEYSET_REPEAT ? dup_fail(c) : rc ? checker_nomem(c) : BRINE_OK;
+}
+
+/* The record of the tuple or scalar that anchor id names (its kind is
+ * known to be one of those). */
+static tuple_rec *recorded(checker *c, uint64_t id)
+{
+    uint64_t *index = brinep_map_find(&c->recorded, id);
+    return brinep_stack_at(&c->tuple_recs, (size_t)*index - 1);
+}
+
+/* A tuple, or a scalar that REFs may name: its content is recorded. */
+static int is_recorded_kind(uint64_t kind)
+{
+    return kind == BRINE_EV_TUPLE || kind == BRINE_EV_STR || kind == BRINE_EV_BYTES || kind == BRINE_EV_BIGINT;
+}
+
+/* The recorded form of the tuple or scalar that anchor id names, appended
+ * to b; or the error for a key that cannot hold it. */
+static int ref_content(checker *c, brinep_bytes *b, uint64_t id)
+{
+    const tuple_rec *t = recorded(c, id);
+    if (t->bad)
+        return checker_unhashable(c, t->bad);
+    if (t->len == SIZE_MAX)
+        return checker_fail(c, BRINE_E_KEY, "a dict key refers to a tuple that is not complete yet");
+    /* Grown first: the source may live in the same buffer's old block. */
+    if (brinep_bytes_add(b, NULL, t->len))
+        return checker_nomem(c);
+    memcpy(b->data + b->len - t->len, (t->scalar ? c->scalars.data : c->tuples.data) + t->pos, t->len);
+    return BRINE_OK;
+}
+
+/* A str key that is not the next one of its dict's shape: the keyset's
+ * other paths (keyset.c). */
+static BRINEP_NOINLINE int str_key_other(checker *c, check_frame *top, const brine_event *ev)
+{
+    if (BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len)) {
+        top->key_kind = 0; /* not kept: the path shows [...] */
+        return checker_event_fault(c, ev);
+    }
+    int rc = brinep_keyset_str_other(&c->ks, &top->ks, ev->v.s.ptr, ev->v.s.len, &top->key_pos);
+    if (BRINEP_UNLIKELY(rc)) {
+        if (rc == BRINE_E_NOMEM)
+            top->key_kind = 0;
+        return keyset_rc(c, rc);
+    }
+    return BRINE_OK;
+}
+
+/* A str key, the common key: kept once, for the check and the path.
+ * Inline in checker_event when the key is the next of its dict's shape
+ * (keyset.h), the common case in records: then it equals a key that was
+ * checked, so its UTF-8 is not checked again; every other key costs a call
+ * (the keyset's paths inline in checker_event made every scalar event
+ * dearer: canada msgpack->native +1.3 M instructions). */
+static BRINEP_INLINE int str_key(checker *c, check_frame *top, const brine_event *ev)
+{
+    size_t len = ev->v.s.len;
+    top->key_len = len;
+    top->key_kind = len <= CHECK_KEY_COPY ? BRINE_EV_STR : 0;
+    if (brinep_keyset_str_next(&top->ks, ev->v.s.ptr, len, &top->key_pos))
+        return BRINE_OK;
+    return str_key_other(c, top, ev);
+}
+
+/* Event ev is (part of) a key of dict d (the key's first event when
+ * start): one scalar, a tuple's events, or a REF to an anchored tuple.
+ * Returns BRINE_OK, or an error; *done is set when the key is complete. */
+static int key_event(checker *c, check_frame *top, const brine_event *ev, int start)
+{
+    int rc;
+    if (start && ev->kind == BRINE_EV_STR)
+        return str_key(c, top, ev);
+    if (start) {
+        brine_value *k = &top->key_scalar;
+        top->key_kind = ev->kind;
+        switch (ev->kind) {
+        case BRINE_EV_NULL: k->head = BRINEP_HEAD(BRINE_NULL, 0); break;
+        case BRINE_EV_BOOL:
+            k->head = BRINEP_HEAD(BRINE_BOOL, 0);
+            k->as.b = ev->v.boolean != 0;
+            break;
+        case BRINE_EV_INT:
+            k->head = BRINEP_HEAD(BRINE_INT, BRINEP_INT_I64);
+            k->as.i = ev->v.i;
+            break;
+        case BRINE_EV_UINT:
+            k->head = BRINEP_HEAD(BRINE_INT, ev->v.u > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64);
+            k->as.u = ev->v.u;
+            break;
+        case BRINE_EV_FLOAT:
+            k->head = BRINEP_HEAD(BRINE_FLOAT, 0);
+            k->as.f = ev->v.f;
+            break;
+        default: top->key_kind = 0; break;
+        }
+        if (brinep_keyset_begin(&c->ks, &top->ks))
+            return checker_nomem(c);
+    }
+    if (ev->kind == BRINE_EV_REF) {
+        uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+        if (!val)
+            return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
+        if (!is_recorded_kind(*val & 15))
+            return checker_unhashable(c, (brine_event_kind)(*val & 15));
+        if ((rc = ref_content(c, &c->ks.keys, ev->v.ref)))
+            return rc;
+    } else if (is_begin(ev->kind) && ev->kind != BRINE_EV_TUPLE) {
+        return checker_unhashable(c, ev->kind);
+    } else if (brinep_key_encode(&c->ks.keys, ev)) {
+        return checker_nomem(c);
+    }
+    /* A scalar or a REF that is the whole key: complete now (a tuple key
+     * completes at its END, in checker_event). */
+    if (start && ev->kind != BRINE_EV_TUPLE)
+        return keyset_rc(c, brinep_keyset_end(&c->ks, &top->ks));
+    return BRINE_OK;
+}
+
+/* While an anchored tuple is open, every event also goes into its record:
+ * a REF as the content it names, a container a tuple cannot hash as a mark. */
+static BRINEP_NOINLINE int record_event(checker *c, const brine_event *ev)
+{
+    if (ev->kind == BRINE_EV_REF) {
+        uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+        if (val && is_recorded_kind(*val & 15)) {
+            const tuple_rec *t = recorded(c, ev->v.ref);
+            if (!t->bad && t->len != SIZE_MAX)
+                return ref_content(c, &c->tuples, ev->v.ref);
+        }
+        c->bad_pos = c->tuples.len;
+        c->bad_kind = val && !is_recorded_kind(*val & 15) ? (brine_event_kind)(*val & 15) : BRINE_EV_LIST;
+        return brinep_bytes_add(&c->tuples, "?", 1) ? checker_nomem(c) : BRINE_OK;
+    }
+    if (is_begin(ev->kind) && ev->kind != BRINE_EV_TUPLE) {
+        c->bad_pos = c->tuples.len;
+        c->bad_kind = ev->kind;
+    }
+    return brinep_key_encode(&c->tuples, ev) ? checker_nomem(c) : BRINE_OK;
+}
+
+/* ---- the checker's event -------------------------------------------------- */
+
+/* Frame f's begin event promised fewer children than it got, or more than
+ * its END leaves it with: an encoder may have written the count already. */
+static BRINEP_NOINLINE int count_fault(checker *c, const check_frame *f)
+{
+    char what[BRINEP_FAULT_TEXT];
+    size_t per = f->kind == BRINE_EV_DICT ? 2 : 1;
+    int more = f->children >= f->expect;
+    snprintf(what, sizeof what, "a %s whose begin event announced %zu %s, and %s came", event_type_name(f->kind),
+             f->expect / per, per == 2 ? "entries" : "elements", more ? "more" : "fewer");
+    return checker_fault(c, what);
+}
+
+/* The encoder refused ev with rc. When the decoder broke a count it
+ * promised (the encoder that writes counts noticed: an extra child, or an
+ * END too early or late), the error names the decoder as the builder's
+ * does; else the encoder's error gets the path of the value whose event
+ * failed (a container's own, like the walker's). */
+static int encoder_refused_at(checker *c, const brine_event *ev, int rc);
+
+static BRINEP_NOINLINE int encoder_refused(checker *c, const brine_event *ev, int rc)
+{
+    rc = encoder_refused_at(c, ev, rc);
+    c->top = c->stack.count ? brinep_stack_top(&c->stack) : NULL; /* it may have popped */
+    return rc;
+}
+
+static int encoder_refused_at(checker *c, const brine_event *ev, int rc)
+{
+    brine_error *err = c->sink.err;
+    if (ev->kind == BRINE_EV_END) {
+        /* checker_end has popped the frame; its memory is still there. */
+        check_frame *f = brinep_stack_at(&c->stack, c->stack.count);
+        if (f->expect != SIZE_MAX && f->children != f->expect) {
+            brine_error_clear(err);
+            c->stack.count++; /* the path of the END's own container */
+            rc = count_fault(c, f);
+            c->stack.count--;
+            return rc;
+        }
+    } else {
+        size_t below = (size_t)is_begin(ev->kind); /* a begin event has pushed its own frame */
+        if (c->stack.count > below) {
+            check_frame *parent = brinep_stack_at(&c->stack, c->stack.count - 1 - below);
+            if (parent->children >= parent->expect) {
+                brine_error_clear(err);
+                c->stack.count -= below;
+                return count_fault(c, parent);
+            }
+        }
+    }
+    if (is_begin(ev->kind))
+        brinep_stack_pop(&c->stack);
+    if (err && err->code != BRINE_OK && err->path[0] == '\0')
+        checker_path(c, err->path, sizeof err->path);
+    return rc;
+}
+
+/* A model's first child must be a tuple (data can say otherwise: a
+ * reference to a list, so this is the builder's BRINE_E_CORRUPT). */
+static BRINEP_NOINLINE int model_args(checker *c, brine_event_kind kind)
+{
+    char what[64];
+    snprintf(what, sizeof what, "a model's args must be a tuple, not %s", event_type_name(kind));
+    return checker_fail(c, BRINE_E_CORRUPT, what);
+}
+
+/* A key event, a model's first child, or either inside a key: the rare
+ * positions, out of the event loop. */
+static BRINEP_NOINLINE int special_position(checker *c, check_frame *top, const brine_event *ev)
+{
+    if (top->kind == BRINE_EV_MODEL && !top->in_key) {
+        if (top->children == 2)
+            return checker_fault(c, "a third child in a model (it has args and state)");
+        if (top->children == 0 && ev->kind != BRINE_EV_TUPLE) {
+            brine_event_kind kind = ev->kind;
+            if (kind == BRINE_EV_REF) {
+                uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+                if (!val || (*val & 15) == BRINE_EV_TUPLE)
+                    return BRINE_OK; /* a missing anchor: the REF's own check */
+                kind = (brine_event_kind)(*val & 15);
+            }
+            return model_args(c, kind);
+        }
+        return BRINE_OK;
+    }
+    return key_event(c, top, ev, top->kind == BRINE_EV_DICT);
+}
+
+/* A begin event's anchor: recorded, and for a tuple, its content from now
+ * on (*tuple: its record + 1). */
+static BRINEP_NOINLINE int begin_anchor(checker *c, const brine_event *ev, size_t *tuple)
+{
+    int added;
+    uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+    if (!val)
+        return checker_nomem(c);
+    if (!added)
+        return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+    *val = ++c->anchors_given << 4 | (uint64_t)ev->kind;
+    if (ev->kind == BRINE_EV_TUPLE) {
+        tuple_rec *t = brinep_stack_push(&c->tuple_recs);
+        uint64_t *index = t ? brinep_map_upsert(&c->recorded, ev->anchor, &added) : NULL;
+        if (!index)
+            return checker_nomem(c);
+        /* Inside another, record_event has just written its '('. */
+        t->pos = c->recording ? c->tuples.len - 1 : c->tuples.len;
+        t->len = SIZE_MAX;
+        *index = *tuple = c->tuple_recs.count;
+        t->scalar = 0;
+        if (c->recording++ == 0 && brinep_key_encode(&c->tuples, ev))
+            return checker_nomem(c);
+    }
+    return BRINE_OK;
+}
+
+/* A shared str, bytes or big int (BRINE_SINK_SCALAR_REFS) that REFs may
+ * name: the next id, and its content recorded as a tuple's is, for a REF
+ * to it in a dict key. */
+static BRINEP_NOINLINE int scalar_anchor(checker *c, const brine_event *ev)
+{
+    int added;
+    if (!(c->sink.flags & BRINE_SINK_SCALAR_REFS))
+        return checker_fail(c, BRINE_E_REF, "an anchor on a scalar, which the encoder does not take");
+    uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+    if (!val)
+        return checker_nomem(c);
+    if (!added)
+        return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+    *val = ++c->anchors_given << 4 | (uint64_t)ev->kind; /* one id space with containers */
+    tuple_rec *t = brinep_stack_push(&c->tuple_recs);
+    uint64_t *index = t ? brinep_map_upsert(&c->recorded, ev->anchor, &added) : NULL;
+    if (!index)
+        return checker_nomem(c);
+    *index = c->tuple_recs.count;
+    t->pos = c->scalars.len;
+    t->bad = 0;
+    t->scalar = 1;
+    if (brinep_key_encode(&c->scalars, ev))
+        return checker_nomem(c);
+    t->len = c->scalars.len - t->pos;
+    return BRINE_OK;
+}
+
+/* A begin event: a new frame, its fields set one by one (a zeroed frame
+ * cost a memset of the whole frame per container). */
+static BRINEP_INLINE int checker_begin(checker *c, const brine_event *ev, int in_key)
+{
+    brinep_stack *st = &c->stack;
+    if (BRINEP_UNLIKELY(st->count >= c->max_depth)) {
+        brinep_depth_error(c->sink.err, c->max_depth, "decoding");
+        return checker_fail(c, BRINE_E_DEPTH, "");
+    }
+    size_t tuple = 0;
+    int rc;
+    if (BRINEP_UNLIKELY(ev->anchor) && (rc = begin_anchor(c, ev, &tuple)))
+        return rc;
+    check_frame *f = st->count < st->cap ? (check_frame *)(void *)st->data + st->count++ : brinep_stack_push(st);
+    if (!f)
+        return checker_nomem(c);
+    c->top = f;
+    f->kind = ev->kind;
+    f->in_key = in_key;
+    f->children = 0;
+    f->tuple = tuple;
+    f->key_kind = 0;
+    f->expect = ev->kind == BRINE_EV_MODEL           ? 2
+                : ev->v.count == BRINE_COUNT_UNKNOWN ? SIZE_MAX
+                : ev->kind != BRINE_EV_DICT          ? ev->v.count
+                : ev->v.count < SIZE_MAX / 2         ? 2 * ev->v.count
+                                                     : SIZE_MAX - 1; /* more entries than memory: never met */
+    if (ev->kind == BRINE_EV_DICT)
+        brinep_keyset_open(&c->ks, &f->ks, st->count);
+    return BRINE_OK;
+}
+
+/* The END of an anchored tuple's frame f, or of a frame inside a key. */
+static BRINEP_NOINLINE int end_special(checker *c, const check_frame *f)
+{
+    if (f->tuple) {
+        tuple_rec *t = brinep_stack_at(&c->tuple_recs, f->tuple - 1);
+        t->len = c->tuples.len - t->pos;
+        t->bad = c->bad_pos != SIZE_MAX && c->bad_pos >= t->pos ? c->bad_kind : 0;
+        c->recording--;
+    }
+    if (!f->in_key)
+        return BRINE_OK;
+    check_frame *parent = brinep_stack_at(&c->stack, c->stack.count - 1);
+    if (brinep_key_encode(&c->ks.keys, &(brine_event){.kind = BRINE_EV_END}))
+        return checker_nomem(c);
+    /* A tuple key of a dict is complete. */
+    return parent->kind == BRINE_EV_DICT ? keyset_rc(c, brinep_keyset_end(&c->ks, &parent->ks)) : BRINE_OK;
+}
+
+/* Ends the top frame (its memory stays until the next push: see
+ * encoder_refused). */
+static BRINEP_INLINE int checker_end(checker *c)
+{
+    brinep_stack *st = &c->stack;
+    if (BRINEP_UNLIKELY(!st->count))
+        return checker_fault(c, "an END event that closes nothing");
+    check_frame *f = (check_frame *)(void *)st->data + st->count - 1;
+    if (f->kind == BRINE_EV_DICT) {
+        if (BRINEP_UNLIKELY(f->children % 2))
+            return checker_fault(c, "a dict key without a value");
+        brinep_keyset_close(&c->ks, &f->ks);
+    } else if (BRINEP_UNLIKELY(f->kind == BRINE_EV_MODEL && f->children != 2))
+        return checker_fault(c, "a model without its args and its state");
+    c->top = --st->count ? f - 1 : NULL;
+    if (BRINEP_UNLIKELY(f->tuple || f->in_key))
+        return end_special(c, f);
+    return BRINE_OK;
+}
+
+/* Every event passes here: the contract checks of its content inline in
+ * one switch (no call for scalars), then the stream's shape. */
 static int checker_event(brine_sink *sink, const brine_event *ev)
 {
     checker *c = (checker *)sink;
-    if (c->complete)
-        return checker_fail(c, BRINE_E_INVALID, "the event stream holds more than one value");
-    check_frame *top = brinep_stack_top(&c->stack);
     brine_event renamed; /* ev with the encoder's anchor id */
     int rc;
-    if (top && top->kind == BRINE_EV_DICT && top->children % 2 == 0 && ev->kind != BRINE_EV_END &&
-        (rc = checker_key(c, top, ev)))
+    check_frame *top = c->top;
+    switch (ev->kind) {
+    case BRINE_EV_STR:
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len))
+            return checker_event_fault(c, ev);
+        if (top && top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
+            /* A key: its UTF-8 is checked unless it equals a key of its
+             * dict's shape, which was checked. */
+            if ((rc = str_key(c, top, ev)))
+                return rc;
+            goto key_done;
+        }
+        if (BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, ev->v.s.len) != ev->v.s.len))
+            return checker_event_fault(c, ev);
+        break;
+    case BRINE_EV_BYTES:
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && ev->v.s.len))
+            return checker_event_fault(c, ev);
+        break;
+    case BRINE_EV_BIGINT:
+    case BRINE_EV_MODEL:
+        if ((rc = checker_event_fault(c, ev)))
+            return rc;
+        break;
+    case BRINE_EV_NULL:
+    case BRINE_EV_BOOL:
+    case BRINE_EV_INT:
+    case BRINE_EV_UINT:
+    case BRINE_EV_FLOAT:
+    case BRINE_EV_COMPLEX:
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT:
+    case BRINE_EV_END:
+    case BRINE_EV_REF: break;
+    default: return checker_event_fault(c, ev);
+    }
+    if (top && ev->kind != BRINE_EV_END) {
+        if (top->kind == BRINE_EV_DICT && top->children % 2 == 0) {
+            if ((rc = key_event(c, top, ev, 1))) /* a key that is not a str */
+                return rc;
+        } else if ((top->in_key || top->kind == BRINE_EV_MODEL) && (rc = special_position(c, top, ev)))
+            return rc;
+    } else if (!top && c->complete) {
+        return checker_fault(c, "a second value after a complete one");
+    }
+key_done:
+    if (BRINEP_UNLIKELY(c->recording) && ev->kind != BRINE_EV_END && (rc = record_event(c, ev)))
         return rc;
     switch (ev->kind) {
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
-    case BRINE_EV_MODEL: {
-        int in_key = checker_in_key(c);
-        if (in_key && ev->kind != BRINE_EV_TUPLE)
-            return checker_unhashable(c, ev->kind);
-        if (c->stack.count >= c->max_depth) {
-            brinep_depth_error(sink->err, c->max_depth, "decoding");
-            return checker_fail(c, BRINE_E_DEPTH, "");
-        }
-        if (ev->anchor) {
-            int added;
-            uint64_t *kind = brinep_map_upsert(&c->anchors, ev->anchor, &added);
-            if (!kind)
-                return brinep_nomem(sink->err);
-            if (!added)
-                return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-            *kind = ++c->anchors_given << 4 | (uint64_t)ev->kind;
+    case BRINE_EV_MODEL:
+        if ((rc = checker_begin(c, ev, top && (top->in_key || (top->kind == BRINE_EV_DICT && top->children % 2 == 0)))))
+            return rc;
+        if (BRINEP_UNLIKELY(ev->anchor)) { /* begin_anchor gave it the next id */
             renamed = *ev;
             renamed.anchor = c->anchors_given;
             ev = &renamed;
         }
-        check_frame *f = brinep_stack_push(&c->stack);
-        if (!f)
-            return brinep_nomem(sink->err);
-        memset(f, 0, sizeof *f);
-        f->kind = ev->kind;
-        f->in_key = in_key;
-        f->key_pos = c->keys_len;
         break;
-    }
     case BRINE_EV_END:
-        if (!c->stack.count)
-            return checker_fail(c, BRINE_E_INVALID, "an END event closes nothing");
-        c->keys_len = ((check_frame *)brinep_stack_top(&c->stack))->key_pos;
-        brinep_stack_pop(&c->stack);
+        if (c->recording && (rc = record_event(c, ev)))
+            return rc;
+        if ((rc = checker_end(c)))
+            return rc;
         break;
     case BRINE_EV_REF: {
         uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
         if (!kind)
             return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
-        /* A scalar anchor (kind STR, BYTES or BIGINT) names no container. */
-        if (is_begin((brine_event_kind)(*kind & 15)) && (*kind & 15) != BRINE_EV_TUPLE && checker_in_key(c))
-            return checker_unhashable(c, (brine_event_kind)(*kind & 15));
         renamed = *ev;
         renamed.v.ref = *kind >> 4;
         ev = &renamed;
@@ -329,17 +744,9 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_STR:
     case BRINE_EV_BYTES:
     case BRINE_EV_BIGINT:
-        if (ev->anchor) { /* a shared scalar (BRINE_SINK_SCALAR_REFS), which REFs may name */
-            int added;
-            if (!(sink->flags & BRINE_SINK_SCALAR_REFS))
-                return checker_fail(c, BRINE_E_REF, "an anchor on a scalar, which the encoder does not take");
-            uint64_t *kind = brinep_map_upsert(&c->anchors, ev->anchor, &added);
-            if (!kind)
-                return brinep_nomem(sink->err);
-            if (!added)
-                return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-            /* One id space with containers, renumbered alike. */
-            *kind = ++c->anchors_given << 4 | (uint64_t)ev->kind;
+        if (BRINEP_UNLIKELY(ev->anchor)) {
+            if ((rc = scalar_anchor(c, ev)))
+                return rc;
             renamed = *ev;
             renamed.anchor = c->anchors_given;
             ev = &renamed;
@@ -347,18 +754,10 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
         break;
     default: break;
     }
-    if ((rc = c->next->event(c->next, ev)) != BRINE_OK) {
-        /* The encoder's error gets the path of the value whose event failed
-         * (a container's own, like the walker's). */
-        brine_error *err = sink->err;
-        if (is_begin(ev->kind))
-            brinep_stack_pop(&c->stack);
-        if (err && err->code != BRINE_OK && err->path[0] == '\0')
-            checker_path(c, err->path, sizeof err->path);
-        return rc;
-    }
+    if ((rc = c->next->event(c->next, ev)) != BRINE_OK)
+        return encoder_refused(c, ev, rc);
     if (!is_begin(ev->kind)) {
-        check_frame *parent = brinep_stack_top(&c->stack);
+        check_frame *parent = c->top;
         if (parent)
             parent->children++;
         else
@@ -385,15 +784,24 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
     c.sink.flags = encoder->flags;
     c.sink.err = err;
     c.next = encoder;
+    c.from = from->name;
     c.max_depth = decode_depth(from, from_opts);
     brinep_stack_init(&c.stack, sizeof(check_frame));
     brinep_map_init(&c.anchors);
+    brinep_map_init(&c.recorded);
+    brinep_keyset_init(&c.ks);
+    brinep_stack_init(&c.tuple_recs, sizeof(tuple_rec));
+    c.bad_pos = SIZE_MAX;
     int rc = from->decode(src, &c.sink, from_opts, err);
     if (rc == BRINE_OK)
         rc = checker_finish(&c.sink);
     brinep_stack_destroy(&c.stack);
     brinep_map_destroy(&c.anchors);
-    brine_free(c.keys);
+    brinep_map_destroy(&c.recorded);
+    brinep_keyset_destroy(&c.ks);
+    brinep_stack_destroy(&c.tuple_recs);
+    brinep_bytes_destroy(&c.tuples);
+    brinep_bytes_destroy(&c.scalars);
     return rc;
 }
 

@@ -67,7 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int grc = doc ? brine_encode_buffer(to, brine_doc_root(doc), &topts, &gbytes, &glen, &gerr) : gerr.code;
     brine_doc_free(doc);
 
-    if ((rc == BRINE_OK) != (grc == BRINE_OK))
+    /* The one documented difference (docs/formats.md): a streamed
+     * conversion refuses a repeated dict key, which a graph folds. */
+    int folded =
+        streamed && rc == BRINE_E_UNSUPPORTED && grc == BRINE_OK && strncmp(err.message, "a dict key repeats", 18) == 0;
+    if ((rc == BRINE_OK) != (grc == BRINE_OK) && !folded)
         FZ_FAIL("%s -> %s: transcode (%s route) says %s, decode + encode says %s: %s / %s", from->name, to->name,
                 streamed ? "streamed" : "graph", brine_strerror(rc), brine_strerror(grc), err.message, gerr.message);
     if (rc == BRINE_OK) {

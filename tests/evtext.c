@@ -31,7 +31,40 @@
 typedef struct ev_encoder {
     brine_sink sink;
     brine_output *out;
+    /* Per open container, the children its begin event still owes
+     * (SIZE_MAX: not counted): an encoder that writes counts verifies them
+     * (docs/plugins.md), or it would write a file that reads back wrong. */
+    size_t *owed, depth, cap;
 } ev_encoder;
+
+/* Keeps the count promises of the open containers: BRINE_OK, or an error. */
+static int ev_count(ev_encoder *e, const brine_event *ev)
+{
+    if (ev->kind == BRINE_EV_END) {
+        if (e->depth && e->owed[e->depth - 1] != SIZE_MAX && e->owed[e->depth - 1] != 0)
+            return brine_error_set(e->sink.err, BRINE_E_INVALID, "END before the announced count of children");
+        e->depth -= e->depth != 0;
+        return BRINE_OK;
+    }
+    if (e->depth && e->owed[e->depth - 1] != SIZE_MAX && e->owed[e->depth - 1]-- == 0)
+        return brine_error_set(e->sink.err, BRINE_E_INVALID, "more children than the container announced");
+    if (ev->kind != BRINE_EV_LIST && ev->kind != BRINE_EV_TUPLE && ev->kind != BRINE_EV_DICT &&
+        ev->kind != BRINE_EV_MODEL)
+        return BRINE_OK;
+    if (e->depth == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 16;
+        size_t *owed = realloc(e->owed, cap * sizeof *owed);
+        if (!owed)
+            return brine_error_set(e->sink.err, BRINE_E_NOMEM, "out of memory");
+        e->owed = owed;
+        e->cap = cap;
+    }
+    size_t n = ev->v.count;
+    e->owed[e->depth++] = ev->kind == BRINE_EV_MODEL || n == BRINE_COUNT_UNKNOWN ? SIZE_MAX
+                          : ev->kind == BRINE_EV_DICT && n < SIZE_MAX / 2        ? 2 * n
+                                                                                 : n;
+    return BRINE_OK;
+}
 
 static int ev_put(ev_encoder *e, const char *s, size_t len)
 {
@@ -43,6 +76,9 @@ static int ev_event(brine_sink *sink, const brine_event *ev)
     ev_encoder *e = (ev_encoder *)sink;
     char tok[128];
     int n = 0;
+    int rc = ev_count(e, ev);
+    if (rc)
+        return rc;
     if (ev->anchor)
         n = snprintf(tok, sizeof tok, "&%" PRIu64, ev->anchor);
     switch (ev->kind) {
@@ -73,7 +109,7 @@ static int ev_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_MODEL: {
         char c = ev->kind == BRINE_EV_STR ? 's' : ev->kind == BRINE_EV_BYTES ? 'y' : 'M';
         n += snprintf(tok + n, sizeof tok - n, "%c%zu:", c, ev->v.s.len);
-        int rc = ev_put(e, tok, (size_t)n);
+        rc = ev_put(e, tok, (size_t)n);
         if (!rc)
             rc = ev_put(e, ev->v.s.ptr, ev->v.s.len);
         return rc ? rc : ev_put(e, " ", 1);
@@ -94,6 +130,7 @@ static int ev_event(brine_sink *sink, const brine_event *ev)
 
 static void ev_destroy(brine_sink *sink)
 {
+    free(((ev_encoder *)sink)->owed);
     free(sink);
 }
 
@@ -216,8 +253,7 @@ static int ev_decode(brine_source *src, brine_sink *sink, const brine_options *o
             ev.kind = BRINE_EV_REF;
             rc = ev_number(src, 10, &ev.v.ref, err);
             break;
-        default:
-            rc = brine_error_set_at(err, BRINE_E_SYNTAX, brine_source_offset(src) - 1, "unexpected byte '%c'", c);
+        default: rc = brine_error_set_at(err, BRINE_E_SYNTAX, brine_source_offset(src) - 1, "unexpected byte '%c'", c);
         }
         if (rc == BRINE_OK && ev.kind == BRINE_EV_BIGINT)
             rc = BRINE_E_SYNTAX;

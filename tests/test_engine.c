@@ -593,16 +593,16 @@ START_TEST(test_builder_refuses_malformed_streams)
 {
     brine_error err;
     ck_assert_ptr_null(decode(evtext, "] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "an END event closes nothing");
+    ck_assert_int_eq(err.code, BRINE_E_PLUGIN);
+    ck_assert_str_eq(err.message, "the evtext decoder sent an END event that closes nothing");
 
     ck_assert_ptr_null(decode(evtext, "M1:T i1 N ] ", 0, &err));
     ck_assert_int_eq(err.code, BRINE_E_CORRUPT);
     ck_assert_str_eq(err.message, "a model's args must be a tuple, not int");
 
     ck_assert_ptr_null(decode(evtext, "{1 s1:k ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "a dict key has no value");
+    ck_assert_int_eq(err.code, BRINE_E_PLUGIN);
+    ck_assert_str_eq(err.message, "the evtext decoder sent a dict key without a value");
 
     ck_assert_ptr_null(decode(evtext, "{1 [0 ] i1 ] ", 0, &err));
     ck_assert_int_eq(err.code, BRINE_E_KEY);

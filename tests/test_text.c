@@ -1,7 +1,10 @@
 /* test_text.c: brine_utf8_check and brine_dtoa.
  *
  * UTF-8: every boundary code point, each class of invalid sequence with its
- * exact offset, and the edges of the 8-byte ASCII fast path. dtoa: Python's
+ * exact offset, the edges of the 16- and 8-byte ASCII fast paths, and a
+ * differential test against a byte-at-a-time reference (every sequence of
+ * up to 3 bytes, 4-byte ones at every edge, random text broken at every
+ * position, lengths 0..80). dtoa: Python's
  * repr for a table of values, all powers of ten, subnormals, and millions of
  * random doubles checked against strtod and snprintf.
  */
@@ -229,6 +232,185 @@ START_TEST(test_utf8_accepts_long_mixed_text)
     buf[len - 1] = (char)0xc3;
     ck_assert_uint_eq(check_bytes(buf, len), len - 1);
     free(buf);
+}
+END_TEST
+
+/* The validator before its SSE2 fast path, written differently on purpose:
+ * it decodes each code point and checks its range (table 3-7 as a rule, not
+ * as byte ranges), one byte at a time. The differential tests below hold
+ * brine_utf8_check to it: the same offset for every input. */
+static size_t ref_utf8_check(const unsigned char *u, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned b = u[i];
+        size_t n;
+        uint32_t cp, min;
+        if (b < 0x80) {
+            i++;
+            continue;
+        } else if ((b & 0xE0) == 0xC0) {
+            n = 2, cp = b & 0x1F, min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            n = 3, cp = b & 0x0F, min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            n = 4, cp = b & 0x07, min = 0x10000;
+        } else {
+            return i;
+        }
+        if (len - i < n)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = cp << 6 | (u[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+/* seq (n bytes) placed at offset at of an ASCII frame of len bytes (the
+ * rest 'a'), checked by both validators. */
+static void differ_at(const unsigned char *seq, size_t n, size_t at, size_t len)
+{
+    unsigned char buf[96];
+    memset(buf, 'a', len);
+    memcpy(buf + at, seq, n);
+    size_t got = brine_utf8_check((const char *)buf, len), want = ref_utf8_check(buf, len);
+    if (got != want)
+        ck_abort_msg("%zu bytes %02x %02x %02x %02x at %zu of %zu: %zu, reference %zu", n, seq[0], n > 1 ? seq[1] : 0,
+                     n > 2 ? seq[2] : 0, n > 3 ? seq[3] : 0, at, len, got, want);
+}
+
+START_TEST(test_utf8_agrees_with_the_reference_on_every_sequence_of_one_to_three_bytes)
+{
+    unsigned char seq[3];
+    for (unsigned a = 0; a < 256; a++) {
+        seq[0] = (unsigned char)a;
+        /* Alone, and at every place of a 16-byte step and its edges. */
+        for (size_t at = 0; at < 40; at++)
+            differ_at(seq, 1, at, at + 1 + (a % 23));
+        for (unsigned b = 0; b < 256; b++) {
+            seq[1] = (unsigned char)b;
+            differ_at(seq, 2, 0, 2);
+            differ_at(seq, 2, (a + b) % 31, 33);
+            for (unsigned c = 0; c < 256; c++) {
+                seq[2] = (unsigned char)c;
+                /* Offsets 0..47 and frames of 3..65 bytes, varying with the bytes. */
+                size_t at = (a ^ b ^ c) % 48;
+                differ_at(seq, 3, at, at + 3 + (b + c) % 18);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_utf8_agrees_with_the_reference_on_four_byte_sequences)
+{
+    /* Every second byte, and third and fourth bytes at each edge of the
+     * continuation range, after each 4-byte lead and its neighbours. */
+    static const unsigned char leads[] = {0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0,
+                                          0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFF};
+    static const unsigned char tails[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF};
+    unsigned char seq[4];
+    for (size_t l = 0; l < sizeof leads; l++) {
+        seq[0] = leads[l];
+        for (unsigned b = 0; b < 256; b++) {
+            seq[1] = (unsigned char)b;
+            for (size_t c = 0; c < sizeof tails; c++) {
+                seq[2] = tails[c];
+                for (size_t d = 0; d < sizeof tails; d++) {
+                    seq[3] = tails[d];
+                    differ_at(seq, 4, 0, 4);
+                    differ_at(seq, 3, (b + d) % 20, (b + d) % 20 + 3); /* truncated at the end */
+                    size_t at = (b + c + d) % 50;
+                    differ_at(seq, 4, at, at + 4 + (b + c) % 30);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_utf8_agrees_with_the_reference_on_runs_of_three_byte_sequences)
+{
+    /* brine_utf8_check takes 3-byte sequences two to a word: a valid one at
+     * each edge of the range, then every lead near E0..EF with every second
+     * byte and third bytes at the continuation edges, then more valid ones,
+     * at offsets and lengths that put the pair anywhere in a word. */
+    static const unsigned char firsts[][3] = {{0xE0, 0xA0, 0x80}, {0xE1, 0x80, 0x80}, {0xEC, 0xBF, 0xBF},
+                                              {0xED, 0x9F, 0xBF}, {0xEE, 0x80, 0x80}, {0xEF, 0xBF, 0xBF}};
+    static const unsigned char tails[] = {0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xE3, 0xFF};
+    unsigned char seq[12];
+    for (size_t f = 0; f < sizeof firsts / sizeof firsts[0]; f++) {
+        memcpy(seq, firsts[f], 3);
+        memcpy(seq + 6, "\xe3\x81\x82\xe6\x97\xa5", 6);
+        for (unsigned a = 0xDF; a <= 0xF0; a++) {
+            seq[3] = (unsigned char)a;
+            for (unsigned b = 0; b < 256; b++) {
+                seq[4] = (unsigned char)b;
+                for (size_t c = 0; c < sizeof tails; c++) {
+                    seq[5] = tails[c];
+                    size_t at = (a + b + c) % 9, n = 6 + (b + c) % 7;
+                    differ_at(seq, n, at, at + n + (a ^ b) % 5);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_utf8_agrees_with_the_reference_on_random_text_broken_at_every_position)
+{
+    /* Valid pieces of every width; then each position of each string in turn
+     * gets a byte that breaks it (or a lead byte that starts a sequence the
+     * rest cannot finish). Lengths 0..80 cover a 16-byte step and its edges
+     * five times over; check_at puts the end at a heap block's end, every
+     * alignment, so a read past the end trips ASan. */
+    static const char *pieces[] = {"a",
+                                   "xyz",
+                                   "0123456789abcdef",
+                                   "\xc2\x80",
+                                   "\xdf\xbf",
+                                   "\xe0\xa0\x80",
+                                   "\xed\x9f\xbf",
+                                   "\xef\xbf\xbf",
+                                   "\xf0\x90\x80\x80",
+                                   "\xf4\x8f\xbf\xbf"};
+    static const unsigned char breakers[] = {0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF};
+    uint32_t state = 12345;
+    for (size_t len = 0; len <= 80; len++) {
+        for (int round = 0; round < 8; round++) {
+            unsigned char buf[96];
+            size_t n = 0;
+            while (n < len) {
+                state = state * 1103515245u + 12345u;
+                const char *p = pieces[(state >> 16) % 10];
+                size_t k = strlen(p);
+                if (k > len - n)
+                    k = len - n; /* may cut the last sequence short: invalid too */
+                memcpy(buf + n, p, k);
+                n += k;
+            }
+            size_t want = ref_utf8_check(buf, len);
+            ck_assert_uint_eq(check_at(buf, len, (size_t)round), want);
+            for (size_t at = 0; at < len; at++) {
+                unsigned char keep = buf[at];
+                state = state * 1103515245u + 12345u;
+                buf[at] = breakers[(state >> 16) % sizeof breakers];
+                want = ref_utf8_check(buf, len);
+                size_t got = brine_utf8_check((const char *)buf, len);
+                if (got != want)
+                    ck_abort_msg("len %zu, byte %zu = %02x: %zu, reference %zu", len, at, buf[at], got, want);
+                if (at % 7 == (size_t)round)
+                    ck_assert_uint_eq(check_at(buf, len, at % 16), want);
+                buf[at] = keep;
+            }
+        }
+    }
 }
 END_TEST
 
@@ -622,7 +804,11 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_utf8_finds_an_error_at_every_position_of_a_long_ascii_run);
     tcase_add_test(tc, test_utf8_accepts_multibyte_text_at_every_position_of_a_long_ascii_run);
     tcase_add_test(tc, test_utf8_accepts_long_mixed_text);
-    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_every_sequence_of_one_to_three_bytes);
+    tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_four_byte_sequences);
+    tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_runs_of_three_byte_sequences);
+    tcase_add_test(tc, test_utf8_agrees_with_the_reference_on_random_text_broken_at_every_position);
+    tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dtoa");

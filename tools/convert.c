@@ -106,6 +106,49 @@ static int convert_selected(cli *c, const brine_plugin *from, brine_source *src,
     return rc;
 }
 
+/* A streamed conversion refuses a repeated dict key (core/codec.c), where
+ * decoding folds it as Python does (first position, last value). A user
+ * converting an ordinary file expects what `show` gives, so when the input
+ * is a regular file (it can be read again) and the output goes through a
+ * temporary file (nothing reached OUT yet), the conversion runs again
+ * through a graph. On stdin or to stdout the error stands (tools/brine.1).
+ * Returns the new status, or -1 to keep the first error. */
+static int retry_through_graph(cli *c, cli_input *in, cli_output *out, const brine_plugin *from, const brine_plugin *to,
+                               const brine_options *from_opts, const brine_options *to_opts, const brine_error *first,
+                               cli_progress *progress)
+{
+    static const char repeat[] = "a dict key repeats";
+    struct stat st;
+    if (first->code != BRINE_E_UNSUPPORTED || strncmp(first->message, repeat, sizeof repeat - 1) != 0 || !out->tmp ||
+        strcmp(in->path, "-") == 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    const char *in_path = in->path, *out_path = out->name; /* the caller's strings */
+    cli_output_abort(out);
+    cli_input_close(in);
+    int status = cli_input_open(in, in_path);
+    if (status != CLI_OK) {
+        cli_msg("%s: %s", in->name, in->why);
+    } else if ((status = cli_output_open(out, out_path, progress)) == CLI_OK) {
+        if ((status = cli_input_start(in, progress)) != CLI_OK) {
+            cli_output_abort(out);
+        } else {
+            brine_error err;
+            brine_error_clear(&err);
+            brine_doc *doc = brine_decode(from, &in->src, from_opts, &err);
+            if (!doc || brine_encode(to, brine_doc_root(doc), &out->out, to_opts, &err) != BRINE_OK) {
+                status = report_failure(c, in, out, from, &err, 0);
+                cli_output_abort(out);
+            } else {
+                if (to->caps & BRINE_CAP_TEXT)
+                    cli_output_newline(out);
+                status = cli_output_commit(out);
+            }
+            brine_doc_free(doc);
+        }
+    }
+    return status;
+}
+
 static int convert_one(cli *c, const char *in_path, const char *out_path, const brine_plugin *to)
 {
     cli_input in;
@@ -159,6 +202,11 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     int rc = c->select ? convert_selected(c, from, &in.src, &from_opts, to, &out.out, &to_opts, &at_path, &err)
                        : brine_transcode(from, &in.src, &from_opts, to, &out.out, &to_opts, &streamed, &err);
     cli_progress_done(&progress);
+    if (rc != BRINE_OK && streamed &&
+        (status = retry_through_graph(c, &in, &out, from, to, &from_opts, &to_opts, &err, &progress)) >= 0) {
+        /* done through a graph, or failed there with its own message */
+        goto done;
+    }
     if (rc == BRINE_OK && (to->caps & BRINE_CAP_TEXT))
         cli_output_newline(&out);
     if (rc != BRINE_OK) {

@@ -52,7 +52,7 @@ typedef enum brine_event_kind {
     BRINE_EV_BIGINT = 5,  /* v.s: two's-complement little-endian bytes */
     BRINE_EV_FLOAT = 6,   /* v.f */
     BRINE_EV_COMPLEX = 7, /* v.c */
-    BRINE_EV_STR = 8,     /* v.s: UTF-8; producers validate it */
+    BRINE_EV_STR = 8,     /* v.s: UTF-8; core checks it (docs/plugins.md) */
     BRINE_EV_BYTES = 9,   /* v.s */
     BRINE_EV_LIST = 10,   /* begin; v.count: elements, or BRINE_COUNT_UNKNOWN */
     BRINE_EV_TUPLE = 11,  /* begin; v.count likewise */
@@ -88,7 +88,9 @@ typedef struct brine_event {
  * event() returns BRINE_OK or a status (and fills the sink's error); after a
  * failure no further events are sent. finish() is called once after the last
  * END of a complete value, to flush; destroy() is always called last, also
- * after a failure, and frees the sink. */
+ * after a failure, and frees the sink. An encoder that writes a container's
+ * known count verifies it (a child beyond it, or an END before it, is
+ * BRINE_E_INVALID): a streamed conversion leaves that check to it. */
 typedef struct brine_sink brine_sink;
 struct brine_sink {
     int (*event)(brine_sink *self, const brine_event *ev);

@@ -179,6 +179,15 @@ static inline const unsigned char *js_skip_ws(const unsigned char *p, const unsi
  * until the next call). NULL on error (err filled). */
 const unsigned char *js_scan_string(js_reader *R, const unsigned char *p, const unsigned char **s, size_t *len);
 
+/* js_scan_string for a str value sent as a STR event at once: its UTF-8 is
+ * left to core's check of the event (one pass, not two), unless invalid
+ * bytes are to be replaced. When the sink refuses that event with status
+ * st, js_str_refused gives the error js_scan_string would have given (the
+ * bad byte's offset, line, column and path) if the string is not UTF-8,
+ * else st. */
+const unsigned char *js_scan_str_value(js_reader *R, const unsigned char *p, const unsigned char **s, size_t *len);
+int js_str_refused(js_reader *R, int st, const unsigned char *quote, const unsigned char *s, size_t len);
+
 /* p at '-' or a digit: scans the longest valid number token (Python's
  * rule: "1." is the number 1 followed by "."), fills ev (BIGINT bytes in
  * R->aux). NULL on error. */

@@ -496,10 +496,10 @@ value:
             goto after;
         return rc;
     case '"':
-        if (!(q = js_scan_string(R, p, &s, &len)))
+        if (!(q = js_scan_str_value(R, p, &s, &len)))
             return R->status;
         if ((rc = emit_text(R, BRINE_EV_STR, s, len, p)))
-            return rc;
+            return js_str_refused(R, rc, p, s, len);
         p = q;
         goto after;
     case 't':
