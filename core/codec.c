@@ -167,7 +167,7 @@ _Static_assert(BRINE_EV_MODEL < 16, "a begin event's kind fits the low 4 bits of
 typedef struct tuple_rec {
     size_t pos, len;      /* in tuples (scalars: in scalars); len SIZE_MAX while the tuple is open */
     brine_event_kind bad; /* a list, dict or model inside (unhashable), else 0 */
-    int scalar;           /* a scalar's record, kept apart from the open tuples' */
+    int scalar;           /* a scalar's record, kept apart from the open tuples': 2 for a str (its raw bytes) */
 } tuple_rec;
 
 typedef struct checker {
@@ -326,6 +326,10 @@ static int ref_content(checker *c, brinep_bytes *b, uint64_t id)
         return checker_unhashable(c, t->bad);
     if (t->len == SIZE_MAX)
         return checker_fail(c, BRINE_E_KEY, "a dict key refers to a tuple that is not complete yet");
+    if (t->scalar == 2) {
+        brine_event str = {.kind = BRINE_EV_STR, .v.s = {(const char *)c->scalars.data + t->pos, t->len}};
+        return brinep_key_encode(b, &str) ? checker_nomem(c) : BRINE_OK;
+    }
     /* Grown first: the source may live in the same buffer's old block. */
     if (brinep_bytes_add(b, NULL, t->len))
         return checker_nomem(c);
@@ -580,8 +584,9 @@ static BRINEP_NOINLINE int scalar_anchor(checker *c, const brine_event *ev)
     *index = c->tuple_recs.count;
     t->pos = c->scalars.len;
     t->bad = 0;
-    t->scalar = 1;
-    if (brinep_key_encode(&c->scalars, ev))
+    /* A str as its bytes: a REF to it as a key goes the way of str keys. */
+    t->scalar = ev->kind == BRINE_EV_STR ? 2 : 1;
+    if (t->scalar == 2 ? brinep_bytes_add(&c->scalars, ev->v.s.ptr, ev->v.s.len) : brinep_key_encode(&c->scalars, ev))
         return checker_nomem(c);
     t->len = c->scalars.len - t->pos;
     return BRINE_OK;
@@ -697,8 +702,20 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
-    case BRINE_EV_END:
-    case BRINE_EV_REF: break;
+    case BRINE_EV_END: break;
+    case BRINE_EV_REF:
+        if (BRINEP_UNLIKELY(top && top->kind == BRINE_EV_DICT && top->children % 2 == 0)) {
+            /* A REF to a shared str as a key: the key is that str. */
+            uint64_t *val = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
+            if (val && (*val & 15) == BRINE_EV_STR) {
+                const tuple_rec *t = recorded(c, ev->v.ref);
+                brine_event str = {.kind = BRINE_EV_STR, .v.s = {(const char *)c->scalars.data + t->pos, t->len}};
+                if ((rc = str_key(c, top, &str)))
+                    return rc;
+                goto key_done;
+            }
+        }
+        break;
     default: return checker_event_fault(c, ev);
     }
     if (top && ev->kind != BRINE_EV_END) {
