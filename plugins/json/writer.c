@@ -1,9 +1,19 @@
 /* writer.c: the json encoder, a sink that writes events as JSON text:
  * compact by default, or pretty (2-space indent, like python -m json.tool),
- * with sorted keys or ASCII-only text on request. Values JSON lacks become
- * tags (tags.c, docs/json.md) or, with `plain`, their nearest plain form.
+ * with sorted keys or ASCII-only text on request. A value made of JSON's
+ * types is written as plain JSON; one holding anything else goes inside the
+ * {"$brine": 1, "value": ...} envelope, where values JSON lacks become tags
+ * (tags.c, docs/json.md). With `plain`, they get their nearest plain form.
+ *
  * Text goes straight into the output's buffer; a sorted dict, or a non-str
- * key (written as "$" + its JSON), is rendered into a side buffer first.
+ * key (written as "$" + its JSON), is rendered into a side buffer first. In
+ * the default ("auto") mode each document (each line with `lines`) is held
+ * in a side buffer too, until it ends or meets a value JSON lacks: the held
+ * text is then plain JSON that the envelope can take after a small rewrite
+ * (upgrade(): "$" keys escaped, pretty text indented one level more). The
+ * writer sees events only, never the graph, so this is how it decides with
+ * the whole value in view; past JS_HOLD_MAX bytes it commits to plain JSON
+ * and streams, and a value JSON lacks after that point is an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +30,16 @@
 #define W_ASCII 8u
 #define W_REFS 16u
 #define W_LINES 32u
+#define W_TAGGED 64u /* the envelope always; neither this nor W_PLAIN: auto */
+
+/* Auto mode holds at most this much of a document's text before it commits
+ * to plain JSON. */
+#ifndef JS_HOLD_MAX
+#define JS_HOLD_MAX ((size_t)64 << 20)
+#endif
 
 enum { JW_ARRAY, JW_OBJECT, JW_MODEL, JW_LINES };
-enum { T_OUT, T_SORT, T_KEY }; /* where text goes */
+enum { T_OUT, T_SORT, T_KEY, T_HOLD }; /* where text goes */
 
 typedef struct js_wframe {
     uint8_t kind;       /* JW_* */
@@ -54,6 +71,10 @@ typedef struct js_writer {
     js_buf key;               /* a non-str key being captured */
     js_buf raw;               /* sorted entries' key texts */
     js_buf tmp;               /* scratch: big int digits, sorted assembly */
+    js_buf held;              /* auto mode: the current document's text so far */
+    int hold;                 /* auto mode: the document is being held in `held` */
+    int env;                  /* the current document is inside the envelope (tags on) */
+    size_t unit_depth;        /* depth of a document's first event: 0, or 1 with lines */
     js_entry *entries;
     size_t entry_count, entry_cap;
     js_wframe *stack;
@@ -71,7 +92,7 @@ static int fail(js_writer *w, int code, const char *msg)
 
 static js_buf *target_buf(js_writer *w)
 {
-    return w->target == T_SORT ? &w->sort : &w->key;
+    return w->target == T_SORT ? &w->sort : w->target == T_HOLD ? &w->held : &w->key;
 }
 
 static void save_target(js_writer *w)
@@ -99,6 +120,29 @@ static int set_target(js_writer *w, int t)
     return BRINE_OK;
 }
 
+/* Where a document's text goes outside sorted dicts and keys. */
+static int base_target(const js_writer *w)
+{
+    return w->hold ? T_HOLD : T_OUT;
+}
+
+/* Auto mode gives up holding: the held text is plain JSON, and from here
+ * the document streams to the output. */
+static int commit_plain(js_writer *w)
+{
+    save_target(w);
+    w->hold = 0;
+    int rc = brine_output_write(w->out, w->held.data, w->held.len, w->sink.err);
+    w->held.len = 0;
+    if (w->target == T_HOLD)
+        w->target = T_OUT;
+    if (w->target == T_OUT) {
+        w->cur = w->out->cur;
+        w->end = w->out->end;
+    }
+    return rc;
+}
+
 static int reserve_slow(js_writer *w, size_t n)
 {
     int rc;
@@ -111,6 +155,11 @@ static int reserve_slow(js_writer *w, size_t n)
     }
     js_buf *b = target_buf(w);
     b->len = (size_t)(w->cur - b->data);
+    if (w->target == T_HOLD && b->len >= JS_HOLD_MAX) {
+        if ((rc = commit_plain(w)))
+            return rc;
+        return reserve_slow(w, n);
+    }
     if ((rc = js_buf_grow(b, n, w->sink.err)))
         return rc;
     w->cur = b->data + b->len;
@@ -609,6 +658,7 @@ static int sort_entries(js_writer *w, js_wframe *f)
 }
 
 static int finish_key(js_writer *w);
+static int unit_end(js_writer *w);
 
 static int end_container(js_writer *w)
 {
@@ -636,11 +686,18 @@ static int end_container(js_writer *w)
     int sorted = f->sorted;
     w->depth--;
     if (sorted && --w->sorted_open == 0) { /* the outermost sorted dict: to the output */
-        if ((rc = set_target(w, T_OUT)) || (rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err)))
+        if (w->hold)
+            rc = set_target(w, T_HOLD) || put(w, w->sort.data, w->sort.len) ? BRINE_E_NOMEM : BRINE_OK;
+        else if (!(rc = set_target(w, T_OUT)) &&
+                 !(rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err))) {
+            w->cur = w->out->cur;
+            w->end = w->out->end;
+        }
+        if (rc)
             return rc;
-        w->cur = w->out->cur;
-        w->end = w->out->end;
     }
+    if (w->depth == w->unit_depth && (rc = unit_end(w)))
+        return rc;
     if (w->depth == 0)
         w->done = 1;
     else if (w->key_frame && w->depth == w->key_frame)
@@ -675,9 +732,12 @@ static int key_prefix(js_writer *w, js_wframe *f)
     return nl(w, f->level);
 }
 
-/* The key text prefix + s, with its colon; recorded for sorting. */
-static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t plen, const unsigned char *s,
-                          size_t len)
+/* The key text prefix + s, with its colon; recorded for sorting. Only the
+ * last wlen bytes of the prefix are written: auto mode sorts a "$" key as
+ * the envelope would write it ("$$x", the same order as "$x" among str
+ * keys), so that upgrade() need not reorder what it has sorted. */
+static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t plen, size_t wlen,
+                          const unsigned char *s, size_t len)
 {
     int rc;
     if (f->sorted) {
@@ -686,7 +746,7 @@ static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t
             return rc;
         e->key_len = plen + len;
     }
-    if ((rc = write_str(w, prefix, plen, s, len)))
+    if ((rc = write_str(w, prefix + plen - wlen, wlen, s, len)))
         return rc;
     return colon(w);
 }
@@ -697,17 +757,17 @@ static int finish_key(js_writer *w)
     js_wframe *f = &w->stack[w->key_frame - 1];
     save_target(w);
     w->key_frame = 0;
-    int rc = set_target(w, w->sorted_open ? T_SORT : T_OUT);
-    return rc ? rc : write_key_text(w, f, "$", 1, w->key.data, w->key.len);
+    int rc = set_target(w, w->sorted_open ? T_SORT : base_target(w));
+    return rc ? rc : write_key_text(w, f, "$", 1, 1, w->key.data, w->key.len);
 }
 
 static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
 {
     char buf[BRINE_DTOA_SIZE + 24], *end = buf + sizeof buf, *p;
     switch (ev->kind) {
-    case BRINE_EV_NULL: return write_key_text(w, f, "", 0, (const unsigned char *)"null", 4);
+    case BRINE_EV_NULL: return write_key_text(w, f, "", 0, 0, (const unsigned char *)"null", 4);
     case BRINE_EV_BOOL:
-        return write_key_text(w, f, "", 0, (const unsigned char *)(ev->v.boolean ? "true" : "false"),
+        return write_key_text(w, f, "", 0, 0, (const unsigned char *)(ev->v.boolean ? "true" : "false"),
                               ev->v.boolean ? 4 : 5);
     case BRINE_EV_INT:
     case BRINE_EV_UINT: {
@@ -716,19 +776,19 @@ static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
         p = u64_text(mag, end);
         if (neg)
             *--p = '-';
-        return write_key_text(w, f, "", 0, (unsigned char *)p, (size_t)(end - p));
+        return write_key_text(w, f, "", 0, 0, (unsigned char *)p, (size_t)(end - p));
     }
     case BRINE_EV_BIGINT: {
         if (ev->v.s.len > JS_MAX_DEC_BYTES)
             return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
         w->tmp.len = 0;
         int rc = js_le_to_dec((const unsigned char *)ev->v.s.ptr, ev->v.s.len, &w->tmp, w->sink.err);
-        return rc ? rc : write_key_text(w, f, "", 0, w->tmp.data, w->tmp.len);
+        return rc ? rc : write_key_text(w, f, "", 0, 0, w->tmp.data, w->tmp.len);
     }
     case BRINE_EV_FLOAT:
         if (ev->v.f - ev->v.f != 0)
             return out_of_range(w);
-        return write_key_text(w, f, "", 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
+        return write_key_text(w, f, "", 0, 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
     default: {
         static const char *const names[] = {"?",   "null",  "bool", "int",   "int",  "int",   "float", "complex",
                                             "str", "bytes", "list", "tuple", "dict", "model", "?",     "?"};
@@ -749,8 +809,8 @@ static int write_key(js_writer *w, size_t fi, const brine_event *ev)
         return rc;
     if (ev->kind == BRINE_EV_STR) {
         const unsigned char *s = (const unsigned char *)ev->v.s.ptr;
-        int escape = !(w->opts & W_PLAIN) && ev->v.s.len && s[0] == '$';
-        return write_key_text(w, f, "$", escape, s, ev->v.s.len);
+        int dollar = !(w->opts & W_PLAIN) && ev->v.s.len && s[0] == '$';
+        return write_key_text(w, f, "$", (size_t)dollar, (size_t)(dollar && w->env), s, ev->v.s.len);
     }
     if (w->opts & W_PLAIN)
         return write_plain_key(w, f, ev);
@@ -785,11 +845,215 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
     }
 }
 
+/* ---- documents: plain, or the envelope ----------------------------------------- */
+
+static const char env_open[] = "{\"$brine\":1,\"value\":";
+static const char env_open_pretty[] = "{\n  \"$brine\": 1,\n  \"value\": ";
+
+/* A document (the value, or one line's value) begins. */
+static int unit_begin(js_writer *w)
+{
+    if (w->opts & W_TAGGED) {
+        w->env = 1;
+        return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
+    }
+    if (w->opts & W_PLAIN)
+        return BRINE_OK;
+    w->hold = 1;
+    w->held.len = 0;
+    return set_target(w, T_HOLD);
+}
+
+/* A document ended: the held text goes out, or the envelope closes. */
+static int unit_end(js_writer *w)
+{
+    int rc = BRINE_OK;
+    if (w->hold && (rc = commit_plain(w)))
+        return rc;
+    if (w->env) {
+        w->env = 0;
+        rc = (w->opts & W_PRETTY) ? PUTS(w, "\n}") : PUTS(w, "}");
+    }
+    return rc;
+}
+
+/* What upgrade() inserts into text written so far: "$" after the quote of
+ * each key that starts with "$", and (pretty) two spaces after each newline
+ * (strings escape their newlines, so every one is a line break). *at
+ * receives the positions, *what the inserted text; returns how many. */
+static int plan_inserts(const js_buf *b, int pretty, size_t **at, const char ***what, size_t *n)
+{
+    size_t cap = 0, i = 0, len = b->len;
+    const unsigned char *t = b->data;
+    *at = NULL;
+    *what = NULL;
+    *n = 0;
+    while (i < len) {
+        const char *ins = NULL;
+        size_t pos = 0;
+        if (t[i] == '"') {
+            size_t j = i + 1;
+            while (j < len && t[j] != '"')
+                j += t[j] == '\\' ? 2 : 1;
+            if (j + 1 < len && t[j + 1] == ':' && i + 1 < len && t[i + 1] == '$') {
+                ins = "$";
+                pos = i + 1;
+            }
+            i = j + 1;
+        } else {
+            if (pretty && t[i] == '\n') {
+                ins = "  ";
+                pos = i + 1;
+            }
+            i++;
+        }
+        if (!ins)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            size_t *a = brine_realloc(*at, cap * sizeof **at);
+            const char **w2 = a ? brine_realloc((void *)*what, cap * sizeof **what) : NULL;
+            if (a)
+                *at = a;
+            if (w2)
+                *what = w2;
+            if (!a || !w2)
+                return BRINE_E_NOMEM;
+        }
+        (*at)[*n] = pos;
+        (*what)[(*n)++] = ins;
+    }
+    return BRINE_OK;
+}
+
+/* Where the byte at offset x of a text moves after the inserts. */
+static size_t moved(size_t x, const size_t *at, const char *const *what, size_t n)
+{
+    size_t add = 0;
+    for (size_t i = 0; i < n && at[i] <= x; i++)
+        add += strlen(what[i]);
+    return x + add;
+}
+
+/* Applies the inserts to b (rewritten through w->tmp). */
+static int apply_inserts(js_writer *w, js_buf *b, const size_t *at, const char *const *what, size_t n)
+{
+    size_t from = 0;
+    int rc = BRINE_OK;
+    w->tmp.len = 0;
+    for (size_t i = 0; i <= n && rc == BRINE_OK; i++) {
+        size_t to = i < n ? at[i] : b->len;
+        if ((rc = js_buf_put(&w->tmp, b->data + from, to - from, w->sink.err)) == BRINE_OK && i < n)
+            rc = js_buf_put(&w->tmp, what[i], strlen(what[i]), w->sink.err);
+        from = to;
+    }
+    if (rc)
+        return rc;
+    js_buf t = *b; /* swap: b takes the rewritten text */
+    *b = w->tmp;
+    w->tmp = t;
+    return BRINE_OK;
+}
+
+/* Rewrites text b for the envelope; with remap, the offsets of sorted
+ * entries and dict bodies in it move too. */
+static int rewrite_for_envelope(js_writer *w, js_buf *b, int remap)
+{
+    size_t *at, n;
+    const char **what;
+    int rc = plan_inserts(b, (w->opts & W_PRETTY) != 0, &at, &what, &n);
+    if (rc == BRINE_OK && n) {
+        if (remap) {
+            for (size_t i = 0; i < w->entry_count; i++)
+                w->entries[i].start = moved(w->entries[i].start, at, what, n);
+            for (size_t i = 0; i < w->depth; i++)
+                if (w->stack[i].sorted)
+                    w->stack[i].body = moved(w->stack[i].body, at, what, n);
+        }
+        rc = apply_inserts(w, b, at, what, n);
+    }
+    brine_free(at);
+    brine_free((void *)what);
+    return rc == BRINE_E_NOMEM ? fail(w, rc, "out of memory") : rc;
+}
+
+/* Auto mode met a value JSON lacks while holding the document: what it
+ * holds becomes the envelope's value, and tags are on from here. */
+static int upgrade(js_writer *w)
+{
+    save_target(w);
+    int rc = BRINE_OK;
+    if (w->sorted_open)
+        rc = rewrite_for_envelope(w, &w->sort, 1);
+    if (rc == BRINE_OK)
+        rc = rewrite_for_envelope(w, &w->held, 0);
+    if (rc)
+        return rc;
+    if (w->opts & W_PRETTY)
+        for (size_t i = 0; i < w->depth; i++)
+            w->stack[i].level++;
+    w->hold = 0;
+    w->env = 1;
+    const char *open = (w->opts & W_PRETTY) ? env_open_pretty : env_open;
+    if ((rc = brine_output_write(w->out, open, strlen(open), w->sink.err)) ||
+        (rc = brine_output_write(w->out, w->held.data, w->held.len, w->sink.err)))
+        return rc;
+    w->held.len = 0;
+    if (w->target == T_HOLD)
+        w->target = T_OUT;
+    js_buf *b = w->target == T_OUT ? NULL : target_buf(w);
+    w->cur = b ? b->data + b->len : w->out->cur;
+    w->end = b ? b->data + b->cap : w->out->end;
+    return BRINE_OK;
+}
+
+/* The kind of value plain JSON lacks that ev is, or NULL: tuple, bytes,
+ * complex, model, a shared node written as a reference, a non-finite float,
+ * an int too long for decimal text, or a dict key that is not a str. */
+static const char *lacked(const js_writer *w, const brine_event *ev, int key)
+{
+    if (key && ev->kind != BRINE_EV_STR)
+        return "a dict key that is not a str";
+    switch (ev->kind) {
+    case BRINE_EV_TUPLE: return "a tuple";
+    case BRINE_EV_BYTES: return "bytes";
+    case BRINE_EV_COMPLEX: return "a complex";
+    case BRINE_EV_MODEL: return "a model";
+    case BRINE_EV_REF: return "a shared value";
+    case BRINE_EV_BIGINT: return ev->v.s.len > JS_MAX_DEC_BYTES ? "an int of more than 4299 digits" : NULL;
+    case BRINE_EV_FLOAT: return ev->v.f - ev->v.f != 0 ? "a NaN or infinite float" : NULL;
+    case BRINE_EV_LIST:
+    case BRINE_EV_DICT: return ev->anchor && (w->opts & W_REFS) ? "a shared value" : NULL;
+    default: return NULL;
+    }
+}
+
+/* Auto mode, outside the envelope: ev may need it. */
+static int check_lacked(js_writer *w, const brine_event *ev, int key)
+{
+    if (w->opts & (W_PLAIN | W_TAGGED) || w->env)
+        return BRINE_OK;
+    const char *what = lacked(w, ev, key);
+    if (!what)
+        return BRINE_OK;
+    if (w->hold)
+        return upgrade(w);
+    return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED,
+                           "%s cannot be written as plain JSON, and the output has started as plain JSON: write it "
+                           "with the tagged option (-O tagged)",
+                           what);
+}
+
 /* After a value event: a scalar completes the document or a captured key. */
 static int after_scalar(js_writer *w, const brine_event *ev)
 {
     if (ev->kind >= BRINE_EV_LIST && ev->kind <= BRINE_EV_MODEL)
         return BRINE_OK;
+    if (w->depth == w->unit_depth && !w->key_frame) {
+        int rc = unit_end(w);
+        if (rc)
+            return rc;
+    }
     if (w->depth == 0)
         w->done = 1;
     else if (w->key_frame && w->depth == w->key_frame)
@@ -819,6 +1083,8 @@ static int write_event(js_writer *w, const brine_event *ev)
                 return fail(w, BRINE_E_UNSUPPORTED, "the lines option cannot write a list that contains itself");
             return push(w, JW_LINES, 0, 0) ? BRINE_OK : BRINE_E_NOMEM;
         }
+        if ((rc = unit_begin(w)))
+            return rc;
     } else {
         js_wframe *f = &w->stack[w->depth - 1];
         switch (f->kind) {
@@ -830,9 +1096,13 @@ static int write_event(js_writer *w, const brine_event *ev)
         case JW_LINES:
             if (f->count++)
                 rc = PUTS(w, "\n");
+            if (rc == BRINE_OK)
+                rc = unit_begin(w);
             break;
         case JW_OBJECT:
             if (f->expect_key) {
+                if ((rc = check_lacked(w, ev, 1)))
+                    return rc;
                 f->expect_key = 0;
                 if ((rc = write_key(w, w->depth - 1, ev)) || !w->key_frame)
                     return rc;
@@ -853,8 +1123,13 @@ static int write_event(js_writer *w, const brine_event *ev)
             f->count++;
             break;
         }
-        level = f->kind == JW_LINES ? 0 : f->level;
     }
+    if (rc == BRINE_OK)
+        rc = check_lacked(w, ev, 0);
+    if (w->depth)
+        level = w->stack[w->depth - 1].kind == JW_LINES ? 0 : w->stack[w->depth - 1].level;
+    else
+        level = w->env && (w->opts & W_PRETTY) ? 1 : 0;
     if (rc || (rc = write_value(w, ev, level, as_array)))
         return rc;
     return after_scalar(w, ev);
@@ -1082,24 +1357,29 @@ static void enc_destroy(brine_sink *sink)
     js_buf_free(&w->key);
     js_buf_free(&w->raw);
     js_buf_free(&w->tmp);
+    js_buf_free(&w->held);
     brine_free(w->entries);
     brine_free(w->stack);
     brine_free(w);
 }
 
-brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
+brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
-    unsigned o = 0;
+    unsigned o = js_lines_option(opts, lines) ? W_LINES : 0;
     static const struct {
         const char *name;
         unsigned bit;
     } flags[] = {{"plain", W_PLAIN}, {"pretty", W_PRETTY}, {"sort_keys", W_SORT},
-                 {"ascii", W_ASCII}, {"refs", W_REFS},     {"lines", W_LINES}};
+                 {"ascii", W_ASCII}, {"refs", W_REFS},     {"tagged", W_TAGGED}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (brine_options_flag(opts, flags[i].name))
             o |= flags[i].bit;
     if ((o & W_PLAIN) && (o & W_REFS)) {
         brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
+        return NULL;
+    }
+    if ((o & W_PLAIN) && (o & W_TAGGED)) {
+        brine_error_set(err, BRINE_E_OPTION, "the json options plain and tagged cannot be combined");
         return NULL;
     }
     if ((o & W_PRETTY) && (o & W_LINES)) {
@@ -1119,8 +1399,14 @@ brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_e
     w->sink.err = err;
     w->out = out;
     w->opts = o;
+    w->unit_depth = (o & W_LINES) ? 1 : 0;
     w->target = T_OUT;
     w->cur = out->cur;
     w->end = out->end;
     return &w->sink;
+}
+
+brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
+{
+    return js_encoder_new_as(out, opts, err, 0);
 }
