@@ -144,7 +144,8 @@ def to_tagged(value):
             return out["$list"]
         return out
 
-    return json.dumps(enc(value), ensure_ascii=False, allow_nan=False)
+    # Tags are read inside brine's envelope only (docs/json.md).
+    return json.dumps({"$brine": 1, "value": enc(value)}, ensure_ascii=False, allow_nan=False)
 
 
 # ---- comparison with sharing -----------------------------------------------

@@ -106,19 +106,19 @@ check "check wants an input" 2 "$BRINE" check -- 'has_err "name the files"'
 
 # ---- formats -----------------------------------------------------------------
 
-check "formats lists the four built-in formats with their files" 0 "$BRINE" formats -- \
+check "formats lists the five built-in formats with their files" 0 "$BRINE" formats -- \
     'grep -q "^json " "$T/out"' 'grep -q "^msgpack " "$T/out"' 'grep -q "^native " "$T/out"' \
-    'grep -q "^pickle " "$T/out"' \
+    'grep -q "^pickle " "$T/out"' 'grep -q "^jsonl " "$T/out"' \
     'has_out ".json"' 'has_out "application/json"' 'has_out "decode, encode"' \
     '[ "$(grep -c -E "^  file: +(/.*/json\.(so|la)|preloaded \(json\))$" "$T/out")" = 1 ]'
 check "formats --names prints one name per line" 0 "$BRINE" formats --names -- \
-    '[ "$(sort "$T/out" | tr "\n" " ")" = "json msgpack native pickle " ]'
+    '[ "$(sort "$T/out" | tr "\n" " ")" = "json jsonl msgpack native pickle " ]'
 check "formats --json is valid JSON naming each loaded file" 0 "$BRINE" formats --json -- \
     '"$PYTHON3" -c "
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 names = sorted(f[\"name\"] for f in d[\"formats\"])
-assert names == [\"json\", \"msgpack\", \"native\", \"pickle\"], names
+assert names == [\"json\", \"jsonl\", \"msgpack\", \"native\", \"pickle\"], names
 for f in d[\"formats\"]:
     # A static build (--disable-shared) preloads the built-in formats.
     assert os.path.isfile(f[\"file\"]) or f[\"file\"] == \"preloaded (%s)\" % f[\"name\"], f[\"file\"]
@@ -206,7 +206,7 @@ check "a str that is not UTF-8 fails msgpack decoding, with its offset" 1 "$BRIN
     'err_matches "^brine: .*/badutf\.msgpack: offset [0-9]+: ."'
 check "-O KEY=VALUE reaches the msgpack decoder" 0 "$BRINE" show -O invalid_utf8=bytes "$T/badutf.msgpack" -- \
     '[ "$(cat "$T/out")" = "b'"'"'\\xff'"'"'" ]'
-printf '{"$anchor": 1, "$list": [1, {"$alias": 1}]}' >"$T/cycle.json"
+printf '{"$brine": 1, "value": {"$anchor": 1, "$list": [1, {"$alias": 1}]}}' >"$T/cycle.json"
 check "-O refs goes to both formats: a cycle survives json -> msgpack" 0 \
     "$BRINE" convert -O refs "$T/cycle.json" -o "$T/cycle.msgpack" -- \
     '[ "$("$BRINE" show -O refs "$T/cycle.msgpack")" = "[1, [...]]" ]'

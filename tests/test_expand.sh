@@ -33,11 +33,11 @@ fail() {
 # one shared x = ["xxx...": 1 MiB].
 shared() {
     {
-        printf '[{"$anchor": 1, "$list": ["'
+        printf '{"$brine": 1, "value": [{"$anchor": 1, "$list": ["'
         head -c 1048576 /dev/zero | tr '\0' x
         printf '"]}'
         for _ in $(seq 2 "$1"); do printf ', {"$alias": 1}'; done
-        printf ']'
+        printf ']}'
     } >"$T/src.json"
     "$BRINE" convert -O refs "$T/src.json" -o "$2" || exit 99
 }
