@@ -155,7 +155,7 @@ static int reserve_slow(js_writer *w, size_t n)
     }
     js_buf *b = target_buf(w);
     b->len = (size_t)(w->cur - b->data);
-    if (w->target == T_HOLD && b->len >= JS_HOLD_MAX) {
+    if (w->target == T_HOLD && b->len + n > JS_HOLD_MAX) {
         if ((rc = commit_plain(w)))
             return rc;
         return reserve_slow(w, n);

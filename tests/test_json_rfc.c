@@ -1,0 +1,274 @@
+/* test_json_rfc.c: issue #17's JSON: ordinary documents read and write as
+ * RFC 8259 says whatever their keys, brine's tags only inside the
+ * {"$brine": 1, "value": ...} envelope, the writer's auto, plain and tagged
+ * modes, legacy_tags for 0.1's files, JSON Lines as separate reader and
+ * writer options, the jsonl format, and json -> X -> json byte identity.
+ */
+#include <check.h>
+
+#include "json_util.h"
+
+#define ENV(x) "{\"$brine\":1,\"value\":" x "}"
+
+/* Encodes the value of text (read with dopts) with eopts; NULL on error. */
+static char *reencode(const char *text, const char *dopts, const char *eopts, brine_error *err)
+{
+    brine_doc *d = dec(text, dopts, err);
+    ck_assert_msg(d != NULL, "decoding %s: %s", text, err->message);
+    char *out = enc(brine_doc_root(d), eopts, err);
+    brine_doc_free(d);
+    return out;
+}
+
+static void assert_repr(const char *text, const char *dopts, const char *want)
+{
+    brine_error err;
+    char buf[512];
+    brine_doc *d = dec(text, dopts, &err);
+    ck_assert_msg(d != NULL, "decoding %s: %s", text, err.message);
+    brine_value_repr(brine_doc_root(d), buf, sizeof buf, 0, NULL);
+    ck_assert_str_eq(buf, want);
+    brine_doc_free(d);
+}
+
+START_TEST(test_dollar_keys_of_an_ordinary_document_are_str_keys)
+{
+    /* The issue's examples: 0.1 read {5: ..., None: 1} and wrote $$ref. */
+    assert_repr("{\"$5\":\"five dollars\",\"$null\":1}", NULL, "{'$5': 'five dollars', '$null': 1}");
+    assert_repr("{\"$tuple\":[1,2],\"$$x\":{\"$bytes\":\"AA==\"}}", NULL,
+                "{'$tuple': [1, 2], '$$x': {'$bytes': 'AA=='}}");
+    assert_repr("[{\"$brine\":1,\"value\":2}]", NULL, "[{'$brine': 1, 'value': 2}]"); /* not at the top */
+    static const char schema[] = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":\"x\","
+                                 "\"$defs\":{\"a\":{\"$anchor\":\"a\",\"type\":\"string\"}},"
+                                 "\"properties\":{\"b\":{\"$ref\":\"#/$defs/a\"},\"$5\":{\"$tuple\":[1]}}}";
+    brine_error err;
+    char *out = reencode(schema, NULL, NULL, &err);
+    ck_assert_str_eq(out, schema);
+    brine_free(out);
+    out = reencode(schema, NULL, "plain", &err);
+    ck_assert_str_eq(out, schema);
+    brine_free(out);
+}
+END_TEST
+
+START_TEST(test_the_envelope_holds_tags_and_its_version_is_checked)
+{
+    assert_repr(ENV("{\"$tuple\":[1,{\"$bytes\":\"AAH/\"}]}"), NULL, "(1, b'\\x00\\x01\\xff')");
+    assert_repr(" { \"$brine\" : 1 , \"value\" : {\"$$k\": 1, \"$2\": 3} } ", NULL, "{'$k': 1, 2: 3}");
+    /* plain reads even the envelope as a dict. */
+    assert_repr(ENV("{\"$tuple\":[1]}"), "plain", "{'$brine': 1, 'value': {'$tuple': [1]}}");
+    brine_error err;
+    ck_assert_ptr_null(dec("{\"$brine\":2,\"value\":1}", NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
+    ck_assert_uint_eq(err.offset, 10);
+    ck_assert_str_eq(err.message,
+                     "Unsupported $brine envelope version 2 (this reader reads 1): line 1 column 11 (char 10)");
+    ck_assert_ptr_null(dec("{\"$brine\":1,\"val\":1}", NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
+    ck_assert_uint_eq(err.offset, 12);
+    ck_assert_ptr_null(dec("{\"$brine\":1,\"value\":1,\"x\":2}", NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
+    ck_assert_uint_eq(err.offset, 21);
+    ck_assert_ptr_null(dec("{\"$brine\":\"1\"}", NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
+    ck_assert_ptr_null(dec("{\"$brine\":1,\"value\":", NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
+}
+END_TEST
+
+START_TEST(test_legacy_tags_reads_0_1_files)
+{
+    assert_repr("{\"$5\":\"five dollars\",\"$null\":1,\"$$ref\":[{\"$tuple\":[]}]}", "legacy_tags",
+                "{5: 'five dollars', None: 1, '$ref': [()]}");
+    assert_repr(ENV("{\"$tuple\":[1]}"), "legacy_tags", "(1,)");
+    brine_error err;
+    ck_assert_ptr_null(dec("1", "legacy_tags,plain", &err));
+    ck_assert_int_eq(err.code, BRINE_E_OPTION);
+}
+END_TEST
+
+START_TEST(test_auto_writes_plain_json_or_the_whole_value_in_the_envelope)
+{
+    brine_error err;
+    struct {
+        const char *in, *opts, *want;
+    } cases[] = {
+        /* JSON types only: plain, $ keys as they are. */
+        {"{\"$ref\":\"#/a\",\"b\":[1,2.5,null,true,\"s\"]}", NULL, "{\"$ref\":\"#/a\",\"b\":[1,2.5,null,true,\"s\"]}"},
+        /* A tuple late in the value: what was written before is rewritten for the envelope. */
+        {ENV("{\"$$ref\":1,\"a\":[{\"$$x\":\"$y\"},{\"$tuple\":[1]}]}"), NULL,
+         ENV("{\"$$ref\":1,\"a\":[{\"$$x\":\"$y\"},{\"$tuple\":[1]}]}")},
+        {ENV("{\"$$ref\":1,\"a\":{\"$$x\":2,\"b\":{\"$bytes\":\"AA==\"}}}"), "sort_keys",
+         ENV("{\"$$ref\":1,\"a\":{\"$$x\":2,\"b\":{\"$bytes\":\"AA==\"}}}")},
+        {ENV("{\"z\":{\"$$b\":1,\"$$a\":2,\"k\":{\"$float\":\"-inf\"}},\"$$a\":0}"), "sort_keys",
+         ENV("{\"$$a\":0,\"z\":{\"$$a\":2,\"$$b\":1,\"k\":{\"$float\":\"-inf\"}}}")},
+        {ENV("{\"$$r\":[1,{\"$tuple\":[]}]}"), "pretty",
+         "{\n  \"$brine\": 1,\n  \"value\": {\n    \"$$r\": [\n      1,\n      {\n        \"$tuple\": []\n      }\n"
+         "    ]\n  }\n}\n"},
+        {"{\"$r\":[1]}", "pretty", "{\n  \"$r\": [\n    1\n  ]\n}\n"},
+        /* A non-str key, a NaN, a big int. */
+        {ENV("{\"a\":1,\"$1\":2}"), NULL, ENV("{\"a\":1,\"$1\":2}")},
+        {ENV("[{\"$float\":\"inf\"}]"), NULL, ENV("[{\"$float\":\"inf\"}]")},
+        /* tagged: always the envelope; plain: Python's json.dumps. */
+        {"{\"$ref\":[1]}", "tagged", ENV("{\"$$ref\":[1]}")},
+        {"7", "tagged,pretty", "{\n  \"$brine\": 1,\n  \"value\": 7\n}\n"},
+        {ENV("{\"$$ref\":{\"$tuple\":[1]},\"$1\":2}"), "plain", "{\"$ref\":[1],\"1\":2}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = reencode(cases[i].in, NULL, cases[i].opts, &err);
+        ck_assert_msg(out != NULL, "case %zu: %s", i, err.message);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu:\n got  %s\n want %s", i, out, cases[i].want);
+        /* It reads back as the same value (in another order when sorted). */
+        brine_doc *a = dec(cases[i].in, NULL, &err), *b = dec(out, NULL, &err);
+        ck_assert_ptr_nonnull(b);
+        if (!cases[i].opts || (!strstr(cases[i].opts, "plain") && !strstr(cases[i].opts, "sort_keys")))
+            ck_assert_msg(brine_value_equal(brine_doc_root(a), brine_doc_root(b), 0, NULL) == 1, "case %zu", i);
+        brine_doc_free(a);
+        brine_doc_free(b);
+        brine_free(out);
+    }
+    ck_assert_ptr_null(reencode("1", NULL, "plain,tagged", &err));
+    ck_assert_int_eq(err.code, BRINE_E_OPTION);
+}
+END_TEST
+
+/* brine_transcode of text from `from` (from_opts) to `to` (to_opts). */
+static char *transcode(const char *from, const void *data, size_t len, const char *from_opts, const char *to,
+                       const char *to_opts, size_t *out_len, brine_error *err)
+{
+    test_opts fo, to_;
+    brine_source src;
+    brine_output out;
+    brine_source_init_buffer(&src, data, len);
+    ck_assert_int_eq(brine_output_init_buffer(&out, NULL), BRINE_OK);
+    int rc = brine_transcode(brine_registry_find(reg, from), &src, opts_of(&fo, from_opts, 0),
+                             brine_registry_find(reg, to), &out, opts_of(&to_, to_opts, 0), NULL, err);
+    char *res = rc == BRINE_OK ? brine_output_take(&out, out_len) : NULL;
+    brine_output_destroy(&out);
+    return res;
+}
+
+START_TEST(test_lines_is_a_reader_option_and_a_writer_option_and_jsonl_has_it_on)
+{
+    brine_error err;
+    size_t n;
+    static const char arr[] = "[{\"a\":1},{\"$b\":[2]}]";
+    char *out = transcode("json", arr, strlen(arr), NULL, "json", "lines", &n, &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    ck_assert_str_eq(out, "{\"a\":1}\n{\"$b\":[2]}\n");
+    brine_free(out);
+    out = transcode("json", arr, strlen(arr), NULL, "jsonl", NULL, &n, &err);
+    ck_assert_str_eq(out, "{\"a\":1}\n{\"$b\":[2]}\n");
+    brine_free(out);
+    /* JSON Lines -> msgpack -> JSON Lines, and one line in the envelope. */
+    static const char jl[] = "{\"a\":1}\n" ENV("{\"$tuple\":[1]}") "\n";
+    char *mp = transcode("json", jl, strlen(jl), "lines", "msgpack", NULL, &n, &err);
+    ck_assert_msg(mp != NULL, "%s", err.message);
+    size_t n2;
+    char *mp2 = transcode("jsonl", jl, strlen(jl), NULL, "msgpack", NULL, &n2, &err);
+    ck_assert_ptr_nonnull(mp2);
+    ck_assert_uint_eq(n, n2);
+    ck_assert_mem_eq(mp, mp2, n);
+    out = transcode("msgpack", mp, n, NULL, "jsonl", NULL, &n, &err);
+    ck_assert_str_eq(out, jl);
+    brine_free(out);
+    out = transcode("msgpack", mp2, n2, NULL, "jsonl", "lines=0", &n, &err);
+    ck_assert_str_eq(out, ENV("[{\"a\":1},{\"$tuple\":[1]}]"));
+    brine_free(out);
+    brine_free(mp);
+    brine_free(mp2);
+    /* The jsonl format: by extension and MIME type, never by sniffing. */
+    const brine_plugin *jl_fmt = brine_registry_find(reg, "jsonl");
+    ck_assert_ptr_nonnull(jl_fmt);
+    ck_assert_ptr_eq(brine_registry_find_extension(reg, "ndjson"), jl_fmt);
+    ck_assert_ptr_eq(brine_registry_find_extension(reg, ".jsonl"), jl_fmt);
+    ck_assert_ptr_eq(brine_registry_find_mime(reg, "application/jsonl"), jl_fmt);
+    ck_assert_int_eq(jl_fmt->sniff((const unsigned char *)jl, strlen(jl)), 0);
+}
+END_TEST
+
+START_TEST(test_a_value_json_lacks_after_a_streamed_commit_names_the_path_and_the_tagged_option)
+{
+    /* Auto mode holds JS_HOLD_MAX (64 MiB) of text before it commits: a
+     * 65 MiB str gets past it, then a tuple is refused. */
+    size_t big = (size_t)65 << 20;
+    char *text = malloc(big + 64);
+    ck_assert_ptr_nonnull(text);
+    strcpy(text, "{\"$brine\":1,\"value\":[\"");
+    size_t at = strlen(text);
+    memset(text + at, 'x', big);
+    strcpy(text + at + big, "\",{\"$tuple\":[]}]}");
+    brine_error err;
+    size_t n;
+    char *out = transcode("json", text, strlen(text), NULL, "json", NULL, &n, &err);
+    ck_assert_ptr_null(out);
+    ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
+    ck_assert_str_eq(err.path, "$[1]");
+    ck_assert_msg(strstr(err.message, "a tuple cannot be written as plain JSON") &&
+                      strstr(err.message, "the tagged option (-O tagged)"),
+                  "%s", err.message);
+    out = transcode("json", text, strlen(text), NULL, "json", "tagged", &n, &err);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_eq(n, strlen(text));
+    brine_free(out);
+    free(text);
+}
+END_TEST
+
+/* json -> fmt -> json of a file gives json -> json's bytes. */
+static void assert_same_through(const char *path)
+{
+    size_t len, n0, n1, n2;
+    char *doc = slurp(path, &len);
+    ck_assert_msg(doc != NULL, "cannot read %s", path);
+    brine_error err;
+    char *direct = transcode("json", doc, len, NULL, "json", NULL, &n0, &err);
+    ck_assert_msg(direct != NULL, "%s: %s", path, err.message);
+    static const char *const via[] = {"msgpack", "native", "pickle"};
+    for (size_t i = 0; i < 3; i++) {
+        char *mid = transcode("json", doc, len, NULL, via[i], NULL, &n1, &err);
+        ck_assert_msg(mid != NULL, "%s -> %s: %s", path, via[i], err.message);
+        char *back = transcode(via[i], mid, n1, NULL, "json", NULL, &n2, &err);
+        ck_assert_msg(back != NULL, "%s -> %s -> json: %s", path, via[i], err.message);
+        ck_assert_msg(n2 == n0 && memcmp(back, direct, n0) == 0, "%s through %s differs", path, via[i]);
+        brine_free(mid);
+        brine_free(back);
+    }
+    brine_free(direct);
+    free(doc);
+}
+
+START_TEST(test_json_through_every_format_comes_back_byte_identical)
+{
+    static const char *const files[] = {CORPUS "/twitter.json", CORPUS "/citm_catalog.json", CORPUS "/canada.json",
+                                        BRINE_TEST_DATA "/json/schema.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        assert_same_through(files[i]);
+}
+END_TEST
+
+static Suite *json_rfc_suite(void)
+{
+    Suite *s = suite_create("json_rfc");
+    TCase *tc = tcase_create("rfc");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_dollar_keys_of_an_ordinary_document_are_str_keys);
+    tcase_add_test(tc, test_the_envelope_holds_tags_and_its_version_is_checked);
+    tcase_add_test(tc, test_legacy_tags_reads_0_1_files);
+    tcase_add_test(tc, test_auto_writes_plain_json_or_the_whole_value_in_the_envelope);
+    tcase_add_test(tc, test_lines_is_a_reader_option_and_a_writer_option_and_jsonl_has_it_on);
+    tcase_add_test(tc, test_a_value_json_lacks_after_a_streamed_commit_names_the_path_and_the_tagged_option);
+    tcase_add_test(tc, test_json_through_every_format_comes_back_byte_identical);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(json_rfc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
