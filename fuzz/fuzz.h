@@ -58,6 +58,9 @@ static const fz_optset fz_json_sets[] = {
     {0, {"refs"}, {"refs"}},
     {0, {"plain"}, {"plain"}, 1},
     {8, {"lines", "replace_invalid", "refs"}, {"lines", "refs"}},
+    /* #17: the envelope always, and 0.1's tagged files. */
+    {0, {"refs"}, {"tagged", "refs"}},
+    {0, {"legacy_tags", "refs"}, {"tagged", "refs"}},
 };
 static const fz_optset fz_bencode_sets[] = {
     {0, {NULL}, {NULL}},
