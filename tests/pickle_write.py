@@ -439,7 +439,7 @@ def error_cases():
     check_error("model name without a module", M("Point", ()), "is not module.qualname")
     # A tuple containing itself directly: tagged JSON can say it.
     global failures, passed
-    tagged = '{"$anchor":1,"$tuple":[1,{"$alias":1}]}'
+    tagged = '{"$brine":1,"value":{"$anchor":1,"$tuple":[1,{"$alias":1}]}}'
     rc, data, err = brine_pickle(tagged, 4)
     if rc == 0 or "contains itself through tuples" not in err:
         print("FAIL tuple containing itself: rc %d %r" % (rc, err))
