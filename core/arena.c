@@ -64,8 +64,10 @@ static inline unsigned char *chunk_data(brinep_chunk *c)
 }
 
 /* A per-process secret (read once from the kernel when possible) mixed with
- * a counter: each document gets its own hash seed, so colliding dict keys
- * cannot be precomputed, without a system call per document. */
+ * a counter: each document and each table of core/map.c gets its own hash
+ * seed, so colliding keys cannot be precomputed, without a system call or a
+ * lock per seed (two threads racing for the first secret each get a valid
+ * one). */
 static uint64_t process_seed(void)
 {
     static _Atomic uint64_t secret;
@@ -82,12 +84,11 @@ static uint64_t process_seed(void)
     return s;
 }
 
-static uint64_t doc_seed(const brine_doc *doc)
+uint64_t brinep_seed(void)
 {
     static _Atomic uint64_t counter;
     uint64_t n = atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);
-    uint64_t mix[2] = {n, (uint64_t)(uintptr_t)doc};
-    return XXH3_64bits_withSeed(mix, sizeof mix, process_seed());
+    return XXH3_64bits_withSeed(&n, sizeof n, process_seed());
 }
 
 /* Freed chunks of CHUNK_MAX bytes wait in a per-thread cache for the next
@@ -186,7 +187,7 @@ brine_doc *brine_doc_new(void)
     doc->last = NULL;
     doc->memory = CHUNK_FIRST;
     doc->max_depth = BRINE_DEFAULT_MAX_DEPTH;
-    doc->seed = doc_seed(doc);
+    doc->seed = brinep_seed();
     doc->root.type = BRINE_NULL;
     return doc;
 }

@@ -145,13 +145,20 @@ typedef struct check_frame {
 } check_frame;
 
 #define CHECK_KEY_COPY 256 /* longer str keys show as [...] in a path */
+_Static_assert(BRINE_EV_MODEL < 16, "a begin event's kind fits the low 4 bits of an anchor entry");
 
 typedef struct checker {
     brine_sink sink;
     brine_sink *next; /* the encoder */
     size_t max_depth;
     brinep_stack stack;
+    /* Anchor ids -> (the id given to the encoder << 4) | the event kind.
+     * The encoder gets ids 1, 2, 3... in order of definition, as from the
+     * walker: an input's ids are labels it chooses, and an encoder's own
+     * table of them (native's, pickle's, a third-party plugin's, often
+     * with a fixed hash) must not get ids chosen to collide. */
     brinep_map anchors;
+    uint64_t anchors_given;
     char *keys; /* the str keys along the path */
     size_t keys_len, keys_cap;
     int complete;
@@ -263,6 +270,7 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
     if (c->complete)
         return checker_fail(c, BRINE_E_INVALID, "the event stream holds more than one value");
     check_frame *top = brinep_stack_top(&c->stack);
+    brine_event renamed; /* ev with the encoder's anchor id */
     int rc;
     if (top && top->kind == BRINE_EV_DICT && top->children % 2 == 0 && ev->kind != BRINE_EV_END &&
         (rc = checker_key(c, top, ev)))
@@ -286,7 +294,10 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
                 return brinep_nomem(sink->err);
             if (!added)
                 return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-            *kind = (uint64_t)ev->kind;
+            *kind = ++c->anchors_given << 4 | (uint64_t)ev->kind;
+            renamed = *ev;
+            renamed.anchor = c->anchors_given;
+            ev = &renamed;
         }
         check_frame *f = brinep_stack_push(&c->stack);
         if (!f)
@@ -307,8 +318,12 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
         uint64_t *kind = ev->v.ref ? brinep_map_find(&c->anchors, ev->v.ref) : NULL;
         if (!kind)
             return checker_fail(c, BRINE_E_REF, "a reference names an anchor that does not exist");
-        if (is_begin((brine_event_kind)*kind) && *kind != BRINE_EV_TUPLE && checker_in_key(c))
-            return checker_unhashable(c, (brine_event_kind)*kind);
+        /* A scalar anchor (kind STR, BYTES or BIGINT) names no container. */
+        if (is_begin((brine_event_kind)(*kind & 15)) && (*kind & 15) != BRINE_EV_TUPLE && checker_in_key(c))
+            return checker_unhashable(c, (brine_event_kind)(*kind & 15));
+        renamed = *ev;
+        renamed.v.ref = *kind >> 4;
+        ev = &renamed;
         break;
     }
     case BRINE_EV_STR:
@@ -323,7 +338,11 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
                 return brinep_nomem(sink->err);
             if (!added)
                 return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
-            *kind = (uint64_t)ev->kind;
+            /* One id space with containers, renumbered alike. */
+            *kind = ++c->anchors_given << 4 | (uint64_t)ev->kind;
+            renamed = *ev;
+            renamed.anchor = c->anchors_given;
+            ev = &renamed;
         }
         break;
     default: break;

@@ -305,13 +305,19 @@ int brinep_scalar_equal(const brine_value *a, const brine_value *b);
 
 /* ---- shared utilities ------------------------------------------------- */
 
+/* A fresh random hash seed (core/arena.c): for a document's dicts and for
+ * each brinep_map. Thread-safe, no system call after the first. */
+uint64_t brinep_seed(void);
+
 /* An open-addressing map from nonzero uint64 keys to uint64 values
- * (core/map.c): node addresses to counts or ids, anchor ids to nodes. */
+ * (core/map.c): node addresses to counts or ids, anchor ids to nodes. Keys
+ * may come from input (anchor ids), so each map hashes with its own seed. */
 typedef struct brinep_map {
     uint64_t *keys; /* 0 = empty */
     uint64_t *vals;
     size_t cap; /* a power of two, or 0 */
     size_t count;
+    uint64_t seed; /* drawn when the map first gets room */
 } brinep_map;
 
 void brinep_map_init(brinep_map *m);

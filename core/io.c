@@ -3,8 +3,10 @@
  * to memory, a FILE *, a descriptor or a callback). Decoders and encoders do
  * plain pointer arithmetic; only window edges come here. A source's memory
  * grows with the bytes that actually arrive, never with a declared length. */
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -143,6 +145,52 @@ int brine_source_at_end(brine_source *src)
     if (!src->eof_ && source_fill(src, 1, 0, NULL) != BRINE_OK)
         return 0; /* a read error: let the caller's next read report it */
     return src->cur == src->end;
+}
+
+int brine_source_can_rewind(brine_source *src)
+{
+    struct stat st;
+    if (!src->fp_ && src->fd_ < 0)
+        return 1; /* a buffer: every byte stays in the window */
+    int fd = src->fp_ ? fileno(src->fp_) : src->fd_;
+    if (fd >= 0) {
+        /* Not a device: /dev/urandom seeks, but never ends nor repeats. */
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+        return src->fp_ ? ftello(src->fp_) >= 0 : lseek(fd, 0, SEEK_CUR) >= 0;
+    }
+    return ftello(src->fp_) >= 0;
+}
+
+int brine_source_rewind(brine_source *src, uint64_t offset, brine_error *err)
+{
+    uint64_t now = brine_source_offset(src);
+    if (offset > now)
+        return brine_error_set(err, BRINE_E_INVALID, "cannot rewind from offset %llu forward to %llu",
+                               (unsigned long long)now, (unsigned long long)offset);
+    if (offset >= src->base) {
+        src->cur = src->start + (size_t)(offset - src->base);
+        return BRINE_OK;
+    }
+    /* The stream's position is that of the window's end: step back from it. */
+    uint64_t back = src->base + (uint64_t)(src->end - src->start) - offset;
+    off_t pos = src->fp_ ? ftello(src->fp_) : lseek(src->fd_, 0, SEEK_CUR);
+    int moved = 0;
+    if (pos >= 0 && (uint64_t)pos < back)
+        errno = EINVAL; /* someone else moved the stream */
+    else if (pos >= 0) {
+        pos -= (off_t)back;
+        moved = src->fp_ ? fseeko(src->fp_, pos, SEEK_SET) == 0 : lseek(src->fd_, pos, SEEK_SET) == pos;
+    }
+    if (!moved)
+        return brine_error_set_at(err, BRINE_E_IO, offset, "cannot go back to offset %llu: %s",
+                                  (unsigned long long)offset, strerror(errno));
+    if (src->fp_)
+        clearerr(src->fp_);
+    src->base = offset;
+    src->start = src->cur = src->end = src->buf_;
+    src->eof_ = 0;
+    return BRINE_OK;
 }
 
 /* ---- outputs ------------------------------------------------------------ */

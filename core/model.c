@@ -111,6 +111,19 @@ void brine_models_free(brine_models *models)
     brine_free(models);
 }
 
+/* An entry brine_models_allow added: a name without callbacks. */
+static int allow_only(const model_entry *e)
+{
+    return e && !e->type.to_state;
+}
+
+/* The registered type called (name, len): one with callbacks. */
+static model_entry *registered(const brine_models *models, const char *name, size_t len)
+{
+    model_entry *e = lookup(models, name, len, NULL);
+    return allow_only(e) ? NULL : e;
+}
+
 int brine_models_register(brine_models *models, const brine_model_type *type, brine_error *err)
 {
     if (!models || !type)
@@ -125,7 +138,14 @@ int brine_models_register(brine_models *models, const brine_model_type *type, br
         return brine_error_set(err, BRINE_E_INVALID, "model type '%s' needs to_state, from_state and destroy",
                                printable(type->name, len, shown));
     size_t at;
-    if (lookup(models, type->name, len, &at))
+    model_entry *old = lookup(models, type->name, len, &at);
+    if (allow_only(old)) {
+        /* Allowed first, registered now: the callbacks take over. */
+        old->type = *type;
+        old->type.name = old->name;
+        return BRINE_OK;
+    }
+    if (old)
         return brine_error_set(err, BRINE_E_INVALID, "model type '%s' is already registered",
                                printable(type->name, len, shown));
     if (models->count == models->cap) {
@@ -149,11 +169,41 @@ int brine_models_register(brine_models *models, const brine_model_type *type, br
     return BRINE_OK;
 }
 
+int brine_models_allow(brine_models *models, const char *name, brine_error *err)
+{
+    if (!models || !name || !name[0])
+        return brine_error_set(err, BRINE_E_INVALID, "brine_models_allow needs a set and a name");
+    size_t len = strlen(name), at;
+    if (brine_utf8_check(name, len) != len)
+        return brine_error_set(err, BRINE_E_INVALID, "the model type name is not valid UTF-8");
+    if (lookup(models, name, len, &at))
+        return BRINE_OK; /* registered or allowed already: allowed */
+    if (models->count == models->cap) {
+        size_t cap = models->cap ? models->cap * 2 : 8;
+        model_entry **entries = brine_realloc(models->entries, cap * sizeof *entries);
+        if (!entries)
+            return brinep_nomem(err);
+        models->entries = entries;
+        models->cap = cap;
+    }
+    model_entry *e = brine_malloc(sizeof *e + len + 1);
+    if (!e)
+        return brinep_nomem(err);
+    memset(&e->type, 0, sizeof e->type);
+    e->name_len = len;
+    memcpy(e->name, name, len + 1);
+    e->type.name = e->name;
+    memmove(models->entries + at + 1, models->entries + at, (models->count - at) * sizeof *models->entries);
+    models->entries[at] = e;
+    models->count++;
+    return BRINE_OK;
+}
+
 const brine_model_type *brine_models_find(const brine_models *models, const char *name)
 {
     if (!models || !name)
         return NULL;
-    model_entry *e = lookup(models, name, strlen(name), NULL);
+    model_entry *e = registered(models, name, strlen(name));
     return e ? &e->type : NULL;
 }
 
@@ -200,7 +250,7 @@ brine_value *brine_model_to_value(const brine_models *models, brine_doc *doc, co
     }
     char shown[96];
     size_t name_len = strlen(type_name);
-    model_entry *e = lookup(models, type_name, name_len, NULL);
+    model_entry *e = registered(models, type_name, name_len);
     if (!e) {
         brine_error_set(err, BRINE_E_MODEL, "model type '%s' is not registered", printable(type_name, name_len, shown));
         return NULL;
@@ -337,7 +387,7 @@ static int entry_for(const brine_models *models, const brine_value *v, const cha
         set_path(err, "$");
         return BRINE_E_MODEL;
     }
-    *out = lookup(models, name, len, NULL);
+    *out = registered(models, name, len);
     if (!*out) {
         brine_error_set(err, BRINE_E_MODEL, "model type '%s' is not registered", model_shown(v, shown));
         set_path(err, "$");
@@ -373,6 +423,45 @@ int brine_model_from_value(const brine_models *models, const brine_value *v, con
 
 /* ---- saving ------------------------------------------------------------------- */
 
+/* *with: opts, plus, when fmt takes an "allow" option for encoding (pickle:
+ * the types a file may name), "allow=" every registered and allowed type,
+ * so that a program may write what it registered (<brine/pickle.h>). */
+static int allow_registered(const brine_models *models, const brine_plugin *fmt, const brine_options *opts,
+                            brine_options *with, char **allow, const char ***items, brine_error *err)
+{
+    memset(with, 0, sizeof *with);
+    if (opts)
+        *with = *opts;
+    int takes = 0;
+    for (const brine_option_spec *o = fmt->options; o && o->name; o++)
+        takes |= strcmp(o->name, "allow") == 0 && (o->flags & BRINE_OPT_ENCODE);
+    if (!takes || !models->count)
+        return BRINE_OK;
+    size_t len = sizeof "allow=";
+    for (size_t i = 0; i < models->count; i++)
+        len += models->entries[i]->name_len + 1;
+    size_t count = opts ? opts->count : 0;
+    if (!(*allow = brine_malloc(len)) || !(*items = brine_malloc((count + 1) * sizeof **items)))
+        return brinep_nomem(err);
+    char *p = *allow + 6;
+    memcpy(*allow, "allow=", 6);
+    for (size_t i = 0; i < models->count; i++) {
+        const model_entry *e = models->entries[i];
+        if (memchr(e->name, ',', e->name_len))
+            continue; /* no such name is a pickle global */
+        memcpy(p, e->name, e->name_len);
+        p += e->name_len;
+        *p++ = ',';
+    }
+    *p = 0;
+    for (size_t i = 0; i < count; i++)
+        (*items)[i] = opts->items[i];
+    (*items)[count] = *allow;
+    with->count = count + 1;
+    with->items = *items;
+    return BRINE_OK;
+}
+
 int brine_model_save(const brine_models *models, const brine_plugin *fmt, const char *type_name, const void *obj,
                      brine_output *out, const brine_options *opts, brine_error *err)
 {
@@ -384,7 +473,14 @@ int brine_model_save(const brine_models *models, const brine_plugin *fmt, const 
         return brinep_nomem(err);
     brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
     brine_value *v = brine_model_to_value(models, doc, type_name, obj, err);
-    int rc = v ? brine_encode(fmt, v, out, opts, err) : (err && err->code ? err->code : BRINE_E_MODEL);
+    int rc = v ? BRINE_OK : (err && err->code ? err->code : BRINE_E_MODEL);
+    brine_options with;
+    char *allow = NULL;
+    const char **items = NULL;
+    if (rc == BRINE_OK && (rc = allow_registered(models, fmt, opts, &with, &allow, &items, err)) == BRINE_OK)
+        rc = brine_encode(fmt, v, out, &with, err);
+    brine_free(items);
+    brine_free(allow);
     brine_doc_free(doc);
     return rc;
 }
@@ -513,7 +609,9 @@ static int finish_load(const brine_models *models, brine_doc *doc, const char *e
         size_t len;
         const char *name = brine_model_name(root, &len);
         model_entry *e = NULL;
-        if (expected_type || lookup(models, name, len, NULL) || models->strict)
+        if (!expected_type && allow_only(lookup(models, name, len, NULL)))
+            rc = models->strict ? check_strict(models, root, err) : BRINE_OK; /* allowed: plain data */
+        else if (expected_type || lookup(models, name, len, NULL) || models->strict)
             rc = entry_for(models, root, expected_type, &e, err);
         if (e) {
             rc = build_object(models, e, root, &out->obj, &out->saved_version, err);

@@ -12,7 +12,8 @@ srcdir=$1 dest=$2
 
 if [ -n "${FUZZ_NO_COPY:-}" ] && [ -x "$dest/configure" ]; then
     echo "$dest"
-elif [ -d "$srcdir/.git" ] && command -v git >/dev/null 2>&1; then
+elif [ -e "$srcdir/.git" ] && command -v git >/dev/null 2>&1; then
+    # (.git is a file in a git worktree, a directory in a clone.)
     # Only files whose content changed are copied, and they get the time of
     # the copy: make then rebuilds exactly what changed, even when a file
     # goes back to an older version (which tar would restore with its older

@@ -193,9 +193,35 @@ def same(exp, got, pairs, path="$"):
     return same(vars(exp), vars(got), pairs, path + ".__dict__")
 
 
+def allow_for(tagged):
+    """allow= naming the case's own model types: writing refuses types outside
+    the allow-list (docs/pickle.md, Security), as a program allows what it
+    registered. pickle.global(m, n) names m.n (m:n for a dotted qualname)."""
+    names = set()
+
+    def walk(v):
+        if isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            name = v.get("$model")
+            if isinstance(name, str):
+                names.add(name)
+                args = v.get("args")
+                if name == "pickle.global" and isinstance(args, list) and len(args) == 2 and \
+                        all(isinstance(a, str) for a in args):
+                    names.add("%s%s%s" % (args[0], ":" if "." in args[1] else ".", args[1]))
+            for x in v.values():
+                walk(x)
+
+    walk(json.loads(tagged))
+    names = [n for n in names if "," not in n and ("." in n or ":" in n)]
+    return ["-O", "allow=" + ",".join(sorted(names))] if names else []
+
+
 def brine_pickle(tagged, proto):
-    p = subprocess.run([BRINE, "convert", "-f", "json", "-t", "pickle", "-O", "refs", "-O", "protocol=%d" % proto],
-                       input=tagged.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run([BRINE, "convert", "-f", "json", "-t", "pickle", "-O", "refs", "-O", "protocol=%d" % proto] +
+                       allow_for(tagged), input=tagged.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace").strip()
 
 
@@ -472,7 +498,8 @@ def sklearn_cases():
             raw = f.read()
         want = pickle.dumps(pickle.loads(raw), 4)
         for proto in (2, 3, 4, 5):
-            rc, out, err = brine_run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % proto], raw)
+            rc, out, err = brine_run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % proto,
+                                      "-O", "allow=sklearn"], raw)
             if rc != 0 or pickle.dumps(pickle.loads(out), 4) != want:
                 print("FAIL %s (protocol %d): not the same estimator back %s" % (name, proto, err))
                 failures += 1

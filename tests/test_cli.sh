@@ -288,8 +288,94 @@ ln -s out.msgpack "$T/atomic/link.msgpack"
 check "writing through a symlink replaces its target and keeps the link" 0 \
     "$BRINE" convert "$T/small.json" -o "$T/atomic/link.msgpack" -- \
     '[ -L "$T/atomic/link.msgpack" ]' '"$BRINE" show "$T/atomic/out.msgpack" | grep -q "^\[1, '"'"'two'"'"'"'
+rm -f "$T/atomic/absent.msgpack"
+ln -s absent.msgpack "$T/atomic/dangling.msgpack"
+check "a dangling symlink as OUT is followed: its target is created and the link kept" 0 \
+    "$BRINE" convert "$T/small.json" -o "$T/atomic/dangling.msgpack" -- \
+    '[ -L "$T/atomic/dangling.msgpack" ]' '[ "$(readlink "$T/atomic/dangling.msgpack")" = absent.msgpack ]' \
+    '[ -f "$T/atomic/absent.msgpack" ] && [ ! -L "$T/atomic/absent.msgpack" ]' \
+    '"$BRINE" show "$T/atomic/absent.msgpack" | grep -q "^\[1, '"'"'two'"'"'"'
+mkdir -p "$T/atomic/sub"
+ln -s ../absent2.msgpack "$T/atomic/sub/rel.msgpack"
+ln -s sub/rel.msgpack "$T/atomic/chain.msgpack"
+check "a chain of dangling relative symlinks is followed from each link's directory" 0 \
+    "$BRINE" convert "$T/small.json" -o "$T/atomic/chain.msgpack" -- \
+    '[ -L "$T/atomic/chain.msgpack" ] && [ -L "$T/atomic/sub/rel.msgpack" ]' '[ -f "$T/atomic/absent2.msgpack" ]'
+ln -s loop.b "$T/atomic/loop.a"
+ln -s loop.a "$T/atomic/loop.b"
+check "a symlink loop as OUT is exit 1 and replaces neither link" 1 \
+    "$BRINE" convert -t json "$T/small.json" -o "$T/atomic/loop.a" -- \
+    'has_err "loop.a: Too many levels of symbolic links"' '[ -L "$T/atomic/loop.a" ] && [ -L "$T/atomic/loop.b" ]'
+rm -f "$T/atomic/loop.a" "$T/atomic/loop.b" "$T/atomic/sub/rel.msgpack" "$T/atomic/chain.msgpack"
+check "-o /dev/stdout writes the command's stdout" 0 "$BRINE" convert -t json "$T/small.json" -o /dev/stdout -- \
+    'grep -q "two" "$T/out"'
+for mode in 4755 2755 1755 6775; do
+    printf 'old\n' >"$T/atomic/setid.msgpack"
+    chmod "$mode" "$T/atomic/setid.msgpack"
+    if [ "$(stat -c %a "$T/atomic/setid.msgpack")" != "$mode" ]; then
+        echo "skip - chmod $mode is not allowed here"
+        continue
+    fi
+    check "-o onto a file of mode $mode keeps its permission bits but not set-id or sticky bits" 0 \
+        "$BRINE" convert "$SAMPLE" -o "$T/atomic/setid.msgpack" -- \
+        '[ "$(stat -c %a "$T/atomic/setid.msgpack")" = "${mode#?}" ]' 'same_value "$T/atomic/setid.msgpack"'
+done
 check "an output directory that does not exist is exit 1" 1 "$BRINE" convert "$SAMPLE" -o "$T/no/such/dir/x.json" -- \
     'has_err "cannot create a temporary file"'
+
+# ---- ints at the 4300-digit boundary --------------------------------------------------
+
+# Python writes an int as digits up to 4300 of them (int_max_str_digits),
+# the sign not counted; so must json output, with -O plain too. Each line of
+# ints.txt: the int in hex for the $int tag, then its decimal digits.
+"$PYTHON3" -c '
+import sys
+sys.set_int_max_str_digits(0)
+for v in (2**14279, 10**4299, 10**4300 - 1, 10**4300):
+    for s in (v, -v):
+        print(("-" if s < 0 else "") + hex(abs(s)), s)
+' >"$T/ints.txt"
+while read -r hex digits; do
+    n=${#digits}
+    [ "${digits#-}" != "$digits" ] && n=$((n - 1))
+    printf '[{"$int": "%s"}]' "$hex" >"$T/int.json"
+    "$BRINE" convert "$T/int.json" -o "$T/int.brn" 2>"$T/err" || fail "$n digits: json to native" "$(cat "$T/err")"
+    if [ "$n" -le 4300 ]; then
+        check "an int of $n digits (${digits:0:1}...) is written as digits" 0 "$BRINE" convert -t json "$T/int.json" -- \
+            '[ "$(cat "$T/out")" = "[$digits]" ]'
+        check "an int of $n digits (${digits:0:1}...) is written as digits with -O plain" 0 \
+            "$BRINE" convert -t json -O plain "$T/int.brn" -- '[ "$(cat "$T/out")" = "[$digits]" ]'
+    else
+        check "an int of $n digits (${digits:0:1}...) is written with the \$int tag" 0 \
+            "$BRINE" convert -t json "$T/int.json" -- '[ "$(cat "$T/out")" = "[{\"\$int\":\"$hex\"}]" ]'
+        check "an int of $n digits (${digits:0:1}...) is refused by -O plain" 1 \
+            "$BRINE" convert -t json -O plain "$T/int.brn" -- \
+            'has_err "Exceeds the limit (4300 digits) for integer string conversion"' '[ ! -s "$T/out" ]'
+    fi
+done <"$T/ints.txt"
+
+# ---- a corrupt native file ------------------------------------------------------------
+
+"$BRINE" convert "$T/big.json" -o "$T/big.brn" || fail "big.json to native"
+"$PYTHON3" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.index(b"item 100000")
+d[i + 3] = ord("x")
+open(sys.argv[2], "wb").write(d)
+' "$T/big.brn" "$T/bigbad.brn"
+for to in native pickle msgpack json; do
+    check "a corrupt native file converted to $to on stdout writes 0 bytes and exits with the checksum error" 1 \
+        "$BRINE" convert -t $to "$T/bigbad.brn" -- '[ ! -s "$T/out" ]' \
+        'err_matches "bigbad\.brn: offset [0-9]+: checksum mismatch: the file is corrupt"'
+done
+check "a corrupt native file on stdin from a file writes 0 bytes" 1 \
+    sh -c '"$1" convert -f native -t native <"$2"' sh "$BRINE" "$T/bigbad.brn" -- '[ ! -s "$T/out" ]' \
+    'has_err "<stdin>: offset "' 'has_err "checksum mismatch"'
+check "a corrupt native file through a pipe still ends in the checksum error" 1 \
+    sh -c 'cat "$2" | "$1" convert -f native -t native' sh "$BRINE" "$T/bigbad.brn" -- 'has_err "checksum mismatch"'
+check "the intact native file converts to native byte for byte on stdout" 0 "$BRINE" convert -t native "$T/big.brn" -- \
+    'cmp -s "$T/out" "$T/big.brn"'
 
 # ---- write errors ------------------------------------------------------------------
 
@@ -384,25 +470,58 @@ check "no progress by default when stderr is not a terminal" 0 "$BRINE" convert 
 
 mkfifo "$T/fifo"
 mkdir -p "$T/sig"
-"$BRINE" convert -f json -t msgpack -o "$T/sig/out.msgpack" <"$T/fifo" 2>"$T/err" &
-pid=$!
-exec 3>"$T/fifo"
-# More than the bytes peeked for sniffing, so the output file gets opened.
-printf '[%s' "$(seq -s ', ' 100)," >&3
-for _ in $(seq 300); do
-    [ -n "$(ls -A "$T/sig")" ] && break
-    sleep 0.1
+# A non-interactive shell starts background jobs with SIGINT and SIGQUIT
+# ignored (brine then keeps them ignored, like nohup): env restores their
+# default where it can.
+default_sig=()
+env --default-signal=INT,QUIT true 2>/dev/null && default_sig=(env --default-signal=INT,QUIT)
+# killed_by SIG: a conversion blocked on its input, with its temporary file
+# open, is sent SIG; it must die of SIG (status 128 + its number) and leave
+# no temporary file.
+killed_by() {
+    local sig=$1 desc="SIG$1 during a conversion removes the temporary file and ends brine with SIG$1"
+    (
+        ulimit -c 0
+        exec "${default_sig[@]}" "$BRINE" convert -f json -t msgpack -o "$T/sig/out.msgpack" <"$T/fifo" 2>"$T/err"
+    ) &
+    local pid=$!
+    exec 3>"$T/fifo"
+    # More than the bytes peeked for sniffing, so the output file gets opened.
+    printf '[%s' "$(seq -s ', ' 100)," >&3
+    for _ in $(seq 300); do
+        [ -n "$(ls -A "$T/sig")" ] && break
+        sleep 0.05
+    done
+    local had_temp st
+    had_temp=$(ls -A "$T/sig")
+    kill -"$sig" "$pid"
+    wait "$pid" 2>/dev/null
+    st=$?
+    exec 3>&-
+    if [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = $((128 + $(kill -l "$sig"))) ]; then
+        pass "$desc"
+    else
+        fail "$desc" "temp: '$had_temp' left: '$(ls -A "$T/sig")' status $st"
+    fi
+    rm -f "$T/sig"/.out.msgpack.*
+}
+for sig in TERM HUP QUIT USR1 USR2 ALRM VTALRM PROF INT; do
+    if [ ${#default_sig[@]} = 0 ] && { [ $sig = INT ] || [ $sig = QUIT ]; }; then
+        echo "skip - SIG$sig: env --default-signal is missing, a background job ignores it"
+        continue
+    fi
+    killed_by $sig
 done
-had_temp=$(ls -A "$T/sig")
-kill -TERM "$pid"
-wait "$pid"
-st=$?
-exec 3>&-
-if [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = 143 ]; then
-    pass "SIGTERM during a conversion removes the temporary file"
-else
-    fail "SIGTERM during a conversion removes the temporary file" "temp: '$had_temp' left: '$(ls -A "$T/sig")' status $st"
-fi
+
+# SIGXFSZ is ignored, so a file larger than `ulimit -f` is a write error
+# (EFBIG) reported like a full disk.
+mkdir -p "$T/fsize"
+check "a file-size limit exceeded with -o is exit 1 with EFBIG and no temporary file" 1 \
+    sh -c 'ulimit -f 64 && exec "$1" convert -t json "$2" -o "$3"' sh "$BRINE" "$T/big.json" "$T/fsize/out.json" -- \
+    'has_err "fsize/out.json: write error: File too large"' '[ -z "$(ls -A "$T/fsize")" ]'
+check "a file-size limit exceeded on stdout is exit 1 with EFBIG" 1 \
+    sh -c 'ulimit -f 64 && exec "$1" convert -t json "$2" >"$3"' sh "$BRINE" "$T/big.json" "$T/fsize/stdout.json" -- \
+    'has_err "<stdout>: write error: File too large"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

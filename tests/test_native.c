@@ -3,6 +3,7 @@
  * cycles with identity, the golden files of data/native/, truncation and
  * bit-flip sweeps, hostile lengths, versions, depth, chunked input,
  * streaming output, and the encoder's handling of odd event streams. */
+#define _GNU_SOURCE /* memmem, fmemopen */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -943,6 +944,210 @@ START_TEST(test_decoding_a_pipe_in_small_chunks_equals_decoding_the_buffer)
 }
 END_TEST
 
+/* ---- the checksum before the first event ------------------------------------ */
+
+/* The ways a source can come back to its start: a buffer, a descriptor or
+ * a FILE * over a regular file (also one that starts past other bytes), an
+ * fmemopen stream (a FILE * with no descriptor). */
+enum { SRC_BUFFER, SRC_FD, SRC_FILE, SRC_FD_PAST_PREFIX, SRC_FMEMOPEN, SRC_KINDS };
+static const char *const src_kind_names[] = {"buffer", "fd", "FILE *", "fd past a prefix", "fmemopen"};
+
+typedef struct test_source {
+    brine_source src;
+    FILE *fp;
+    int fd;
+} test_source;
+
+/* Opens data[0..len) as a source of kind `kind`; the prefix kind puts 3
+ * other bytes before it and starts reading after them. */
+static void test_source_open(test_source *t, int kind, const unsigned char *data, size_t len)
+{
+    t->fp = NULL;
+    t->fd = -1;
+    if (kind == SRC_BUFFER) {
+        brine_source_init_buffer(&t->src, data, len);
+        return;
+    }
+    if (kind == SRC_FMEMOPEN) {
+        t->fp = fmemopen((void *)data, len, "rb");
+        ck_assert_ptr_nonnull(t->fp);
+        brine_source_init_file(&t->src, t->fp);
+        return;
+    }
+    t->fp = tmpfile();
+    ck_assert_ptr_nonnull(t->fp);
+    if (kind == SRC_FD_PAST_PREFIX)
+        ck_assert_uint_eq(fwrite("pre", 1, 3, t->fp), 3);
+    ck_assert_uint_eq(fwrite(data, 1, len, t->fp), len);
+    ck_assert_int_eq(fflush(t->fp), 0);
+    if (kind == SRC_FILE) {
+        rewind(t->fp);
+        brine_source_init_file(&t->src, t->fp);
+    } else {
+        t->fd = fileno(t->fp);
+        ck_assert_int_eq(lseek(t->fd, kind == SRC_FD_PAST_PREFIX ? 3 : 0, SEEK_SET),
+                         kind == SRC_FD_PAST_PREFIX ? 3 : 0);
+        brine_source_init_fd(&t->src, t->fd);
+    }
+}
+
+static void test_source_close(test_source *t)
+{
+    brine_source_destroy(&t->src);
+    if (t->fp)
+        fclose(t->fp);
+}
+
+static int count_bytes(void *ctx, const void *data, size_t len)
+{
+    (void)data;
+    *(size_t *)ctx += len;
+    return 0;
+}
+
+/* Transcodes data (native) to native through a callback that counts the
+ * bytes it is given. */
+static int transcode_counting(brine_source *src, size_t *written, brine_error *err)
+{
+    brine_output out;
+    *written = 0;
+    brine_error_clear(err);
+    ck_assert_int_eq(brine_output_init_callback(&out, count_bytes, written, err), BRINE_OK);
+    int rc = brine_transcode(nat, src, NULL, nat, &out, NULL, NULL, err);
+    brine_output_destroy(&out);
+    return rc;
+}
+
+/* 600 KB of native whose middle is damaged ("row 15000" becomes
+ * "rox 15000"): valid structure, wrong checksum. */
+static unsigned char *corrupt_big_file(size_t *len)
+{
+    brine_doc *doc = brine_doc_new();
+    brine_error err;
+    unsigned char *data = enc(big_graph(doc), 0, len, &err);
+    ck_assert_ptr_nonnull(data);
+    unsigned char *at = memmem(data, *len, "row 15000", 9);
+    ck_assert_ptr_nonnull(at);
+    at[2] = 'x';
+    brine_doc_free(doc);
+    return data;
+}
+
+START_TEST(test_a_corrupt_file_sends_no_byte_when_the_source_can_rewind)
+{
+    size_t len, written;
+    unsigned char *data = corrupt_big_file(&len);
+    test_source t;
+    brine_error err;
+    test_source_open(&t, _i, data, len);
+    ck_assert_int_eq(brine_source_can_rewind(&t.src), 1);
+    ck_assert_int_eq(transcode_counting(&t.src, &written, &err), BRINE_E_CORRUPT);
+    ck_assert_msg(written == 0, "%s: %zu bytes written before the error", src_kind_names[_i], written);
+    ck_assert_uint_eq(err.offset, len - TRAILER);
+    ck_assert_msg(strstr(err.message, "checksum mismatch: the file is corrupt (stored") != NULL, "%s", err.message);
+    test_source_close(&t);
+    /* The same file repaired converts whole, byte for byte. */
+    unsigned char *at = memmem(data, len, "rox 15000", 9);
+    at[2] = 'w';
+    test_source_open(&t, _i, data, len);
+    brine_output out;
+    brine_error_clear(&err);
+    ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
+    ck_assert_int_eq(brine_transcode(nat, &t.src, NULL, nat, &out, NULL, NULL, &err), BRINE_OK);
+    size_t outlen;
+    unsigned char *outdata = brine_output_take(&out, &outlen);
+    ck_assert_uint_eq(outlen, len);
+    ck_assert_mem_eq(outdata, data, len);
+    brine_free(outdata);
+    brine_output_destroy(&out);
+    test_source_close(&t);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_a_corrupt_file_through_a_pipe_still_fails_with_the_checksum_error)
+{
+    size_t len, written;
+    unsigned char *data = corrupt_big_file(&len);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(write(fds[1], data, len) == (ssize_t)len ? 0 : 1);
+    }
+    close(fds[1]);
+    brine_source src;
+    brine_error err;
+    brine_source_init_fd(&src, fds[0]);
+    ck_assert_int_eq(brine_source_can_rewind(&src), 0);
+    ck_assert_int_eq(transcode_counting(&src, &written, &err), BRINE_E_CORRUPT);
+    ck_assert_uint_eq(err.offset, len - TRAILER);
+    ck_assert(strstr(err.message, "checksum mismatch") != NULL);
+    brine_source_destroy(&src);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    free(data);
+}
+END_TEST
+
+/* The first pass finds the checksum wrong; a second one, sending nothing,
+ * names the first error as a single pass did: here where the input ends. */
+START_TEST(test_a_corrupt_file_reports_the_first_error_the_decoder_meets)
+{
+    size_t len;
+    unsigned char *f = file_of(1, 0, "\xcc\x02\x61\x62", 4, &len); /* the bytes b"ab" */
+    brine_error err;
+    f[HEADER + 1] = 3; /* 3 bytes long: the trailer's first byte is read as the third */
+    brine_doc *doc = dec(f, len, 0, &err);
+    ck_assert_ptr_null(doc);
+    ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
+    ck_assert_uint_eq(err.offset, len);
+    ck_assert_str_eq(err.message, "input ends at offset 22 inside the checksum trailer that starts at offset 15");
+    free(f);
+}
+END_TEST
+
+/* With a checksum that matches, the document must still end at it: bytes
+ * between the end of the value and the trailer are refused. */
+START_TEST(test_bytes_between_the_value_and_a_matching_checksum_are_refused)
+{
+    size_t len;
+    unsigned char *f = file_of(1, 0, "\xc0\xc0", 2, &len); /* null, then a stray null */
+    brine_error err;
+    brine_doc *doc = dec(f, len, 0, &err);
+    ck_assert_ptr_null(doc);
+    ck_assert_int_eq(err.code, BRINE_E_CORRUPT);
+    ck_assert_uint_eq(err.offset, 19);
+    ck_assert_str_eq(err.message, "unexpected bytes after the end of the document at offset 19");
+    free(f);
+}
+END_TEST
+
+/* A corrupt file nested deeper than the limit is not searched past it (the
+ * decoder's stack would grow with the input): the checksum is the error.
+ * Searched to its end, this one would end inside its last str. */
+START_TEST(test_a_corrupt_deep_file_is_a_checksum_error_at_bounded_cost)
+{
+    size_t depth = 1000000, len;
+    unsigned char *body = malloc(depth + 2);
+    memset(body, 0xA1, depth); /* a list of one element, a million times */
+    body[depth] = 0xCB /* str */;
+    body[depth + 1] = 100; /* 100 bytes of str, with 8 left */
+    unsigned char *f = file_of(1, 0, body, depth + 2, &len);
+    brine_error err;
+    f[len - 1] ^= 1;
+    brine_doc *doc = dec(f, len, 0, &err);
+    ck_assert_ptr_null(doc);
+    ck_assert_int_eq(err.code, BRINE_E_CORRUPT);
+    ck_assert_uint_eq(err.offset, len - TRAILER);
+    ck_assert_msg(strstr(err.message, "checksum mismatch: the file is corrupt") != NULL, "%s", err.message);
+    free(f);
+    free(body);
+}
+END_TEST
+
 typedef struct sink_bytes {
     unsigned char *data;
     size_t len, calls, largest;
@@ -1181,6 +1386,11 @@ static Suite *native_suite(void)
     tcase_add_test(tc, test_malformed_bodies_are_refused_with_code_and_offset);
     tcase_add_test(tc, test_builder_errors_carry_the_offset_of_the_value_and_the_path);
     tcase_add_test(tc, test_the_checksum_and_the_end_of_input_are_checked);
+    tcase_add_loop_test(tc, test_a_corrupt_file_sends_no_byte_when_the_source_can_rewind, 0, SRC_KINDS);
+    tcase_add_test(tc, test_a_corrupt_file_through_a_pipe_still_fails_with_the_checksum_error);
+    tcase_add_test(tc, test_a_corrupt_file_reports_the_first_error_the_decoder_meets);
+    tcase_add_test(tc, test_bytes_between_the_value_and_a_matching_checksum_are_refused);
+    tcase_add_test(tc, test_a_corrupt_deep_file_is_a_checksum_error_at_bounded_cost);
     tcase_add_test(tc, test_a_newer_major_version_is_refused_and_a_newer_minor_read);
     tcase_add_test(tc, test_depth_1000_loads_and_1001_is_refused_both_ways);
     tcase_add_test(tc, test_a_million_levels_load_and_save_with_the_limit_raised);

@@ -15,6 +15,7 @@
 
 #include <brine/brine.h>
 #include <brine/format.h>
+#include <brine/model.h>
 #include <brine/plugin.h>
 
 static brine_registry *reg;
@@ -147,8 +148,9 @@ static char *to_hex(const unsigned char *p, size_t len)
 static char *pickle_hex(const brine_value *v, int proto, brine_error *err, int *rc)
 {
     char opt[32];
-    const char *items[1] = {opt};
-    brine_options o = {.count = proto ? 1 : 0, .items = items};
+    /* The vectors' own types, allowed as a program allows what it writes. */
+    const char *items[2] = {"allow=__main__.Point,builtins.len", opt};
+    brine_options o = {.count = proto ? 2 : 1, .items = items};
     void *data = NULL;
     size_t len = 0;
     char *hex;
@@ -278,6 +280,103 @@ START_TEST(test_a_model_name_without_a_module_is_refused)
     ck_assert_str_eq(err.message, "model name 'Point' is not module.qualname, which pickle needs");
     ck_assert_str_eq(err.path, "$.k[1]");
     brine_doc_free(doc);
+}
+END_TEST
+
+/* Issue #19: pickle output naming a type outside the allow-list (the safe
+ * preset plus allow=) is refused, naming the type, the option and the path. */
+START_TEST(test_an_unlisted_model_type_is_refused_by_default)
+{
+    static const struct {
+        const char *json, *allow;
+        int rc;
+        const char *path;
+    } cases[] = {
+        {"[1, {\"$model\": \"posix.system\", \"args\": [\"touch x\"], \"state\": null}]", NULL, BRINE_E_MODEL, "$[1]"},
+        {"{\"$model\": \"pickle.global\", \"args\": [\"os\", \"system\"], \"state\": null}", NULL, BRINE_E_MODEL, "$"},
+        {"{\"$model\": \"builtins.getattr\", \"args\": [], \"state\": null}", "allow=builtins.get*", BRINE_OK, NULL},
+        {"{\"$model\": \"posix.system\", \"args\": [\"touch x\"], \"state\": null}", "allow=posix.system", BRINE_OK,
+         NULL},
+        {"{\"$model\": \"collections.OrderedDict\", \"args\": [], \"state\": null}", NULL, BRINE_OK, NULL},
+        {"{\"$model\": \"sklearn.utils._testing.f\", \"args\": [], \"state\": null}", "allow=sklearn.*", BRINE_E_MODEL,
+         "$"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        brine_doc *doc = from_json(cases[i].json);
+        const char *items[1] = {cases[i].allow};
+        brine_options o = {.count = cases[i].allow ? 1 : 0, .items = items};
+        brine_error err;
+        void *data = NULL;
+        size_t len;
+        int rc = brine_encode_buffer(pk, brine_doc_root(doc), &o, &data, &len, &err);
+        ck_assert_msg(rc == cases[i].rc, "%s: rc %d: %s", cases[i].json, rc, err.message);
+        if (rc) {
+            ck_assert_ptr_nonnull(strstr(err.message, "which is not allowed: add it to the encoder's allow= option"));
+            ck_assert_str_eq(err.path, cases[i].path);
+        }
+        brine_free(data);
+        brine_doc_free(doc);
+    }
+}
+END_TEST
+
+typedef struct point {
+    int64_t x;
+} point;
+
+static brine_value *point_to_state(const void *obj, brine_doc *doc, brine_error *err)
+{
+    return brine_int_new(doc, ((const point *)obj)->x, err);
+}
+
+static void *point_from_state(const brine_value *state, brine_error *err)
+{
+    point *p = malloc(sizeof *p);
+    (void)err;
+    if (p && brine_int_get_i64(state, &p->x) != BRINE_OK)
+        p->x = 0;
+    return p;
+}
+
+/* Saving through <brine/model.h> allows the registered types (and those
+ * brine_models_allow names) without any option; a strict set with the
+ * names allowed reads a pickle whose args are not (version,) as data. */
+START_TEST(test_registered_and_allowed_types_are_written_and_read_strictly)
+{
+    brine_models *models = brine_models_new(NULL);
+    brine_model_type t = {.name = "myapp.Point",
+                          .version = 1,
+                          .to_state = point_to_state,
+                          .from_state = point_from_state,
+                          .destroy = free};
+    point p = {42};
+    brine_error err;
+    void *data = NULL;
+    size_t len;
+    brine_loaded out;
+    ck_assert_int_eq(brine_models_register(models, &t, &err), BRINE_OK);
+    ck_assert_int_eq(brine_model_save_buffer(models, reg, "pickle", "myapp.Point", &p, NULL, &data, &len, &err),
+                     BRINE_OK);
+    ck_assert_int_eq(brine_model_load_buffer(models, reg, "pickle", data, len, "myapp.Point", NULL, &out, &err),
+                     BRINE_OK);
+    ck_assert_int_eq(((point *)out.obj)->x, 42);
+    brine_loaded_destroy(&out);
+    brine_free(data);
+    /* A pickle of a class whose args Python's reduce chose: (3, 'x'). */
+    static const unsigned char foreign[] = "\x80\x04\x8c\x03lib\x8c\x03Vec\x93K\x03\x8c\x01x\x86R.";
+    brine_models_set_strict(models, 1);
+    ck_assert_int_eq(
+        brine_model_load_buffer(models, reg, "pickle", foreign, sizeof foreign - 1, NULL, NULL, &out, &err),
+        BRINE_E_MODEL);
+    ck_assert_str_eq(err.message, "model type 'lib.Vec' is not registered");
+    ck_assert_int_eq(brine_models_allow(models, "lib.Vec", &err), BRINE_OK);
+    ck_assert_ptr_null(brine_models_find(models, "lib.Vec")); /* allowed, not registered */
+    ck_assert_int_eq(
+        brine_model_load_buffer(models, reg, "pickle", foreign, sizeof foreign - 1, NULL, NULL, &out, &err), BRINE_OK);
+    ck_assert_ptr_null(out.obj);
+    ck_assert_ptr_nonnull(out.data);
+    brine_loaded_destroy(&out);
+    brine_models_free(models);
 }
 END_TEST
 
@@ -476,9 +575,11 @@ static int run_events(const brine_event *evs, size_t n, char **hex, brine_error 
     int rc = BRINE_OK;
     size_t i, len;
     void *data;
+    static const char *const allow[] = {"allow=m.*"}; /* the models of these streams */
+    brine_options opts = {.count = 1, .items = allow};
     brine_error_clear(err);
     ck_assert_int_eq(brine_output_init_buffer(&out, err), BRINE_OK);
-    s = pk->encoder_new(&out, NULL, err);
+    s = pk->encoder_new(&out, &opts, err);
     ck_assert_ptr_nonnull(s);
     ck_assert_uint_eq(s->flags & BRINE_SINK_REFS, BRINE_SINK_REFS);
     for (i = 0; i < n && rc == BRINE_OK; i++)
@@ -599,8 +700,8 @@ START_TEST(test_shared_strs_bytes_and_big_ints_are_written_once_and_fetched)
         ck_assert_int_eq(brine_seq_append(root, items[i], &err), BRINE_OK);
     for (int proto = 2; proto <= 5; proto++) {
         char p[32];
-        const char *items_opt[] = {p};
-        brine_options opts = {.count = 1, .items = items_opt};
+        const char *items_opt[] = {p, "allow=a.long.module.name.*"};
+        brine_options opts = {.count = 2, .items = items_opt};
         void *data;
         size_t len, slen;
         snprintf(p, sizeof p, "protocol=%d", proto);
@@ -695,6 +796,8 @@ static Suite *pickle_write_suite(void)
     tcase_add_test(tc, test_a_tuple_that_contains_itself_through_tuples_only_is_refused);
     tcase_add_test(tc, test_a_model_name_without_a_module_is_refused);
     tcase_add_test(tc, test_an_unknown_protocol_is_an_option_error);
+    tcase_add_test(tc, test_an_unlisted_model_type_is_refused_by_default);
+    tcase_add_test(tc, test_registered_and_allowed_types_are_written_and_read_strictly);
     tcase_add_test(tc, test_nesting_beyond_the_depth_limit_fails_cleanly);
     tcase_add_test(tc, test_deep_shared_tuples_are_written_without_recursion);
     tcase_add_test(tc, test_big_payloads_are_written_outside_frames);

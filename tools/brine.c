@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-enum { LONG_DEPTH = 256, LONG_EXPAND, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH };
+enum { LONG_DEPTH = 256, LONG_EXPAND, LONG_PROGRESS, LONG_JSON, LONG_NAMES, LONG_PLUGIN_PATH, LONG_STRICT };
 
 static const struct option long_options[] = {
     {"from", required_argument, NULL, 'f'},
@@ -24,6 +24,7 @@ static const struct option long_options[] = {
     {"progress", no_argument, NULL, LONG_PROGRESS},
     {"json", no_argument, NULL, LONG_JSON},
     {"names", no_argument, NULL, LONG_NAMES},
+    {"strict", no_argument, NULL, LONG_STRICT},
     {"plugin-path", required_argument, NULL, LONG_PLUGIN_PATH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -41,6 +42,7 @@ static const char main_help[] = "Usage: brine [--plugin-path DIR]... [-q] COMMAN
                                 "  formats   list the formats and the plugins that failed to load\n"
                                 "  show      print the decoded value in Python-repr style\n"
                                 "  check     decode files and report ok, or the first error and where it is\n"
+                                "  audit     list what loading a pickle in Python would import and call\n"
                                 "  help      show help for a command\n"
                                 "\n"
                                 "Options for every command:\n"
@@ -104,7 +106,26 @@ static const char show_help[] = "Usage: brine show [-f FROM] [-O KEY[=VALUE]]...
                                 "                           recognised from the first bytes)\n"
                                 "  -O, --option KEY[=VALUE] a decoding option of the format\n"
                                 "      --max-depth N        nesting limit (default 1000)\n"
-                                "      --plugin-path DIR    look for format plugins in DIR first\n";
+                                "      --plugin-path DIR    look for format plugins in DIR first\n"
+                                "\n"
+                                "A pickle that would make Python import or call something the value does\n"
+                                "not show (a call whose result is dropped) gets a list of it on stderr.\n";
+
+static const char audit_help[] = "Usage: brine audit [-f FROM] [-O KEY[=VALUE]]... [--json] IN\n"
+                                 "\n"
+                                 "Lists what loading IN (a pickle) in Python would do, whatever the value it\n"
+                                 "returns: every import (GLOBAL, STACK_GLOBAL, INST), call (REDUCE, NEWOBJ,\n"
+                                 "NEWOBJ_EX, INST, OBJ), BUILD, items given to an object, persistent id and\n"
+                                 "extension code, with its offset and whether it reaches the value. Nothing\n"
+                                 "is imported or run. The exit status is 1 if IN does not decode (the list\n"
+                                 "then holds what comes before the error).\n"
+                                 "\n"
+                                 "  -f, --from FORMAT        the input format (default: by extension, else\n"
+                                 "                           recognised from the first bytes)\n"
+                                 "  -O, --option KEY[=VALUE] a decoding option of the format (allow=...)\n"
+                                 "      --json               one JSON object, for scripts\n"
+                                 "      --max-depth N        nesting limit (default 1000)\n"
+                                 "      --plugin-path DIR    look for format plugins in DIR first\n";
 
 static const char check_help[] = "Usage: brine check [-f FROM] [-O KEY[=VALUE]]... [--max-depth N] IN...\n"
                                  "\n"
@@ -119,6 +140,8 @@ static const char check_help[] = "Usage: brine check [-f FROM] [-O KEY[=VALUE]].
                                  "  -O, --option KEY[=VALUE] a decoding option of the format\n"
                                  "      --max-depth N        nesting limit (default 1000)\n"
                                  "  -q, --quiet              print only the inputs that failed\n"
+                                 "      --strict             also fail an input that would make Python import\n"
+                                 "                           or call what its value does not show (pickle)\n"
                                  "      --plugin-path DIR    look for format plugins in DIR first\n";
 
 int cli_help(const char *command)
@@ -132,6 +155,8 @@ int cli_help(const char *command)
         text = show_help;
     else if (command && strcmp(command, "check") == 0)
         text = check_help;
+    else if (command && strcmp(command, "audit") == 0)
+        text = audit_help;
     fputs(text, stdout);
     return CLI_OK;
 }
@@ -231,6 +256,7 @@ static unsigned option_mask(int opt)
     case LONG_PROGRESS: return OPT_PROGRESS;
     case LONG_JSON: return OPT_JSON;
     case LONG_NAMES: return OPT_NAMES;
+    case LONG_STRICT: return OPT_STRICT;
     default: return OPT_GLOBAL;
     }
 }
@@ -280,6 +306,7 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         case LONG_PROGRESS: c->progress = 1; break;
         case LONG_JSON: c->json = 1; break;
         case LONG_NAMES: c->names = 1; break;
+        case LONG_STRICT: c->strict = 1; break;
         case LONG_PLUGIN_PATH:
             if (push(&c->plugin_paths, &c->plugin_path_count, optarg))
                 return cli_oom(), CLI_FAIL;
@@ -335,10 +362,8 @@ static int dispatch(cli *c, int argc, char **argv)
         const char *name;
         int (*run)(cli *, int, char **);
     } commands[] = {
-        {"convert", cmd_convert},
-        {"formats", cmd_formats},
-        {"show", cmd_show},
-        {"check", cmd_check},
+        {"convert", cmd_convert}, {"formats", cmd_formats}, {"show", cmd_show},
+        {"check", cmd_check},     {"audit", cmd_audit},
     };
     const char *name = argv[0];
     if (strcmp(name, "help") == 0) {

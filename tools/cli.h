@@ -35,7 +35,8 @@ enum {
     OPT_JSON = 1u << 6,     /* --json */
     OPT_NAMES = 1u << 7,    /* --names */
     OPT_GLOBAL = 1u << 8,   /* --plugin-path, -q, --help, --version: always accepted */
-    OPT_EXPAND = 1u << 9    /* --max-expand RATIO[:BYTES] */
+    OPT_EXPAND = 1u << 9,   /* --max-expand RATIO[:BYTES] */
+    OPT_STRICT = 1u << 10   /* --strict */
 };
 
 typedef struct cli {
@@ -48,7 +49,7 @@ typedef struct cli {
     size_t max_depth;      /* 0: the library default */
     uint32_t expand_ratio; /* --max-expand; 0: the library default */
     uint64_t expand_bytes; /* likewise */
-    int quiet, progress, json, names;
+    int quiet, progress, json, names, strict;
     char **args; /* operands after the options */
     int arg_count;
     brine_registry *reg;
@@ -102,6 +103,9 @@ typedef struct cli_input {
     unsigned char head[CLI_HEAD];
     size_t head_len, head_pos;
     uint64_t size; /* for regular files; 0 otherwise */
+    int seekable;  /* a regular file: the reader can go back (fd_head is valid) */
+    off_t fd_head; /* fd's position after the peeked bytes */
+    uint64_t pos;  /* the reader's position, from the first peeked byte */
     int read_errno;
     char why[256]; /* why cli_input_open failed */
     FILE *fp;      /* the counting reader the source reads through */
@@ -138,5 +142,11 @@ int cli_close_stdout(void);
 int cmd_convert(cli *c, int argc, char **argv);
 int cmd_show(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
+
+/* audit.c: the audit subcommand, and the notice show and check print when
+ * a pickle would run what its value does not show (returns how many). */
+struct brine_audit_report;
+int cmd_audit(cli *c, int argc, char **argv);
+size_t cli_audit_notice(const char *name, const struct brine_audit_report *report, uint64_t base);
 
 #endif /* BRINE_CLI_H */

@@ -2,7 +2,9 @@
  * format can be recognised without seeking (pipes cannot), then handing the
  * decoder a brine_source that reads through a counting stream: it replays
  * the peeked bytes, then reads the descriptor, and feeds the progress line.
- * So stdin streams like a file and offsets count from the first byte.
+ * So stdin streams like a file and offsets count from the first byte. A
+ * regular file's stream can also seek back (the native reader verifies its
+ * checksum in a first pass), a pipe's cannot.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +55,10 @@ int cli_input_open(cli_input *in, const char *path)
             break;
         in->head_len += (size_t)n;
     }
+    if (in->size || (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))) {
+        in->fd_head = lseek(in->fd, 0, SEEK_CUR);
+        in->seekable = in->fd_head >= 0;
+    }
     return CLI_OK;
 }
 
@@ -99,6 +105,7 @@ static ssize_t counting_read(void *cookie, char *buf, size_t size)
             return -1;
         }
     }
+    in->pos += (uint64_t)n;
     if (in->progress) {
         in->progress->in_bytes += (uint64_t)n;
         cli_progress_tick(in->progress);
@@ -106,9 +113,31 @@ static ssize_t counting_read(void *cookie, char *buf, size_t size)
     return n;
 }
 
+/* Seeking a regular file: positions below head_len replay the peeked
+ * bytes, the others map to the descriptor past them. */
+static int counting_seek(void *cookie, off64_t *offset, int whence)
+{
+    cli_input *in = cookie;
+    off64_t to = whence == SEEK_SET ? *offset : whence == SEEK_CUR ? (off64_t)in->pos + *offset : -1;
+    if (!in->seekable || to < 0) {
+        errno = in->seekable ? EINVAL : ESPIPE;
+        return -1;
+    }
+    uint64_t at = (uint64_t)to;
+    off_t fd_to = in->fd_head + (off_t)(at > in->head_len ? at - in->head_len : 0);
+    if (lseek(in->fd, fd_to, SEEK_SET) != fd_to)
+        return -1;
+    in->head_pos = at < in->head_len ? (size_t)at : in->head_len;
+    in->pos = at;
+    if (in->progress)
+        in->progress->in_bytes = at; /* a second pass counts from where it starts */
+    *offset = to;
+    return 0;
+}
+
 int cli_input_start(cli_input *in, cli_progress *progress)
 {
-    static const cookie_io_functions_t io = {.read = counting_read};
+    static const cookie_io_functions_t io = {.read = counting_read, .seek = counting_seek};
     in->progress = progress;
     in->fp = fopencookie(in, "r", io);
     if (!in->fp) {

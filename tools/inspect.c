@@ -3,8 +3,11 @@
  * reports one line per input (format, value count and depth from
  * brine_value_stats, or the error and where it is).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <brine/pickle.h>
 
 #include "cli.h"
 
@@ -13,9 +16,17 @@ typedef struct decoded {
     const brine_plugin *fmt;
     brine_doc *doc;
     brine_error err;
-    char why[320];      /* a failure that is not the data's (open, format) */
-    int unknown_format; /* why says no format recognised the input */
+    char why[320];              /* a failure that is not the data's (open, format) */
+    int unknown_format;         /* why says no format recognised the input */
+    brine_audit_report *report; /* the format's audit, when it has one */
+    uint64_t report_base;       /* input offset the audit's offsets count from */
 } decoded;
+
+/* The format has an audit hook (pickle). */
+static int audited(const brine_plugin *fmt)
+{
+    return fmt->size >= offsetof(brine_plugin, audit) + sizeof fmt->audit && fmt->audit;
+}
 
 /* Opens and decodes path. CLI_OK with d->doc; CLI_USAGE after a message;
  * CLI_FAIL with d->why set, or with d->err for a decoding error. */
@@ -52,6 +63,15 @@ static int decode_input(cli *c, const char *path, cli_progress *progress, decode
     if (progress)
         cli_progress_init(progress, c, d->in.name, d->in.size);
     if ((status = cli_input_start(&d->in, progress)) == CLI_OK) {
+        if (audited(d->fmt) && brine_source_read_all(&d->in.src, &d->err) == BRINE_OK) {
+            /* The same bytes, audited first: a value never shows a call
+             * whose result the stream dropped (docs/pickle.md, Security). */
+            brine_source copy;
+            brine_error ignored;
+            brine_source_init_buffer(&copy, d->in.src.cur, (size_t)(d->in.src.end - d->in.src.cur));
+            d->report_base = brine_source_offset(&d->in.src);
+            brine_audit(d->fmt, &copy, &opts, &d->report, &ignored);
+        }
         d->doc = brine_decode(d->fmt, &d->in.src, &opts, &d->err);
         if (progress)
             cli_progress_done(progress);
@@ -67,6 +87,7 @@ static int decode_input(cli *c, const char *path, cli_progress *progress, decode
 
 static void decoded_free(decoded *d)
 {
+    brine_audit_report_free(d->report);
     brine_doc_free(d->doc);
     cli_input_close(&d->in);
 }
@@ -95,6 +116,8 @@ int cmd_show(cli *c, int argc, char **argv)
             rc = CLI_FAIL;
         } else {
             putchar('\n');
+            fflush(stdout);
+            cli_audit_notice(d.in.name, d.report, d.report_base);
         }
     } else if (rc == CLI_FAIL && d.unknown_format) {
         rc = cli_usage(c, "%s: %s", d.in.name, d.why);
@@ -102,6 +125,7 @@ int cmd_show(cli *c, int argc, char **argv)
         cli_msg("%s: %s", d.in.name, d.why);
     } else if (rc == CLI_FAIL) {
         cli_report(d.in.name, d.fmt, &d.err);
+        cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
     }
     decoded_free(&d);
     return rc;
@@ -109,7 +133,7 @@ int cmd_show(cli *c, int argc, char **argv)
 
 int cmd_check(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH | OPT_STRICT);
     if (rc >= 0)
         return rc;
     if (c->arg_count == 0)
@@ -131,6 +155,9 @@ int cmd_check(cli *c, int argc, char **argv)
             if (!c->quiet)
                 printf("%s: ok (%s, %zu value%s, depth %zu)\n", d.in.name, d.fmt->name, count, count == 1 ? "" : "s",
                        depth);
+            fflush(stdout);
+            if (cli_audit_notice(d.in.name, d.report, d.report_base) && c->strict)
+                rc = CLI_FAIL;
         } else if (rc == CLI_FAIL && d.why[0]) {
             printf("%s: error: %s\n", d.in.name, d.why);
         } else if (rc == CLI_FAIL) {
@@ -140,6 +167,8 @@ int cmd_check(cli *c, int argc, char **argv)
             printf("%s: error: %s%s%s%s\n", d.in.name, where,
                    d.err.message[0] ? d.err.message : brine_strerror(d.err.code), path ? " at " : "",
                    path ? d.err.path : "");
+            fflush(stdout);
+            cli_audit_notice(d.in.name, d.report, d.report_base); /* Python may get further */
         }
         decoded_free(&d);
         if (rc == CLI_USAGE)

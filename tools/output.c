@@ -1,9 +1,10 @@
 /* output.c: where converted bytes go, without losing any. A file OUT is
  * written to a temporary file beside it (mkstemp, same directory so rename
  * is atomic), fsync'ed and renamed over OUT only on success; on failure or
- * on SIGINT/SIGTERM/SIGHUP the temporary file is removed. Standard output
- * and existing non-regular files (/dev/full, a FIFO) are written directly,
- * and every write error (ENOSPC, EPIPE with SIGPIPE ignored) is reported.
+ * on any signal whose default action ends the process the temporary file is
+ * removed. Standard output and existing non-regular files (/dev/full, a
+ * FIFO) are written directly, and every write error (ENOSPC, EPIPE with
+ * SIGPIPE ignored, EFBIG with SIGXFSZ ignored) is reported.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,12 +24,37 @@ static mode_t saved_umask;
 static char cleanup_path[PATH_MAX];
 static volatile sig_atomic_t cleanup_armed;
 
+/* Only async-signal-safe calls: unlink, sigaction, raise. The signal stays
+ * blocked while this runs, so the raised one is delivered with the default
+ * action once the handler returns, and the exit status names it. */
 static void on_signal(int sig)
 {
+    struct sigaction dfl;
     if (cleanup_armed)
         unlink(cleanup_path);
-    signal(sig, SIG_DFL);
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
     raise(sig);
+}
+
+/* 1 for the signals whose default action does not end the process (they
+ * stop, continue or are ignored), and SIGKILL, which cannot be caught. */
+static int signal_spares_process(int sig)
+{
+    switch (sig) {
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGCONT:
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH: return 1;
+    default: return 0;
+    }
 }
 
 static void arm_cleanup(const char *path)
@@ -59,17 +85,27 @@ static void keep_standard_fds(void)
 void cli_output_setup(void)
 {
     keep_standard_fds();
-    /* A closed pipe is an error we report (EPIPE), not a silent death. */
+    /* A closed pipe is an error we report (EPIPE), not a silent death; so
+     * is a file larger than `ulimit -f` allows (EFBIG). */
     signal(SIGPIPE, SIG_IGN);
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    signal(SIGXFSZ, SIG_IGN);
+    /* Every other signal that would end the process removes the temporary
+     * file first: SIGINT to SIGPROF, the synchronous ones (SIGSEGV, SIGBUS,
+     * SIGABRT...) and the real-time ones. A signal already ignored (nohup,
+     * a background job) stays ignored, and a handler someone else
+     * installed (a sanitizer's SIGSEGV report) is kept. Numbers the C
+     * library reserves for itself (between SIGSYS and SIGRTMIN) fail
+     * sigaction and are left alone. */
+    for (int sig = 1; sig < NSIG; sig++) {
         struct sigaction old, sa;
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+        if (sig == SIGPIPE || sig == SIGXFSZ || signal_spares_process(sig))
+            continue;
+        if (sigaction(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
+        sigaction(sig, &sa, NULL);
     }
     saved_umask = umask(0);
     umask(saved_umask);
@@ -95,6 +131,42 @@ static int write_all(void *ctx, const void *data, size_t len)
         }
     }
     return 0;
+}
+
+/* The file that writing to path replaces. A symbolic link is followed to
+ * its target, and so is a dangling one, like the shell's `>`: the link
+ * stays a link and its target is written, created if it does not exist
+ * yet. realpath() refuses a dangling link, so links are read here one by
+ * one, relative ones against the directory of the link. NULL with errno
+ * set (ELOOP after 40 links, as the kernel allows; ENOMEM). */
+static char *resolve_links(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real)
+        return real;
+    char *cur = strdup(path);
+    for (int hops = 0; cur; hops++) {
+        struct stat st;
+        char link[PATH_MAX];
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n <= 0 || hops == 40) {
+            free(cur);
+            errno = n <= 0 ? errno : ELOOP;
+            return NULL;
+        }
+        link[n] = '\0';
+        const char *slash = strrchr(cur, '/');
+        size_t dir_len = link[0] != '/' && slash ? (size_t)(slash - cur) + 1 : 0;
+        char *next = malloc(dir_len + (size_t)n + 1);
+        if (next)
+            sprintf(next, "%.*s%s", (int)dir_len, cur, link);
+        free(cur);
+        cur = next;
+    }
+    errno = ENOMEM;
+    return NULL;
 }
 
 /* Creates the temporary file for target (a regular file or a new name):
@@ -127,7 +199,10 @@ static int open_temporary(cli_output *o)
         if (fchown(o->fd, st.st_uid, st.st_gid) != 0) {
             /* Not the owner: the new file is ours, like any rewrite. */
         }
-        fchmod(o->fd, st.st_mode & 07777);
+        /* The permission bits only: a set-user-ID, set-group-ID or sticky
+         * bit describes the old file (a program, a shared directory's
+         * rule), never the data brine writes, like cp without -p. */
+        fchmod(o->fd, st.st_mode & 0777);
     } else {
         fchmod(o->fd, 0666 & ~saved_umask);
     }
@@ -144,29 +219,26 @@ int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
     if (path && strcmp(path, "-") != 0) {
         struct stat st;
         o->name = path;
-        /* Write through a symlink to its target, not over the link. */
-        char *real = realpath(path, NULL);
-        o->target = real ? real : strdup(path);
-        if (!o->target) {
-            cli_oom();
-            return CLI_FAIL;
-        }
-        if (stat(o->target, &st) == 0 && !S_ISREG(st.st_mode)) {
-            /* A device or FIFO cannot be replaced by a rename: write it. */
+        /* A device or FIFO cannot be replaced by a rename: write it. The
+         * path is opened as given, so that a magic link such as
+         * /dev/stdout (which names no file) still reaches its pipe. */
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
             if (S_ISDIR(st.st_mode)) {
                 cli_msg("%s: %s", o->name, strerror(EISDIR));
-                cli_output_abort(o);
                 return CLI_FAIL;
             }
-            o->fd = open(o->target, O_WRONLY | O_TRUNC | O_CLOEXEC);
+            o->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
             if (o->fd < 0) {
                 cli_msg("%s: %s", o->name, strerror(errno));
-                cli_output_abort(o);
                 return CLI_FAIL;
             }
             o->own_fd = 1;
-            free(o->target);
-            o->target = NULL;
+        } else if (!(o->target = resolve_links(path))) {
+            if (errno == ENOMEM)
+                cli_oom();
+            else
+                cli_msg("%s: %s", o->name, strerror(errno));
+            return CLI_FAIL;
         } else if (open_temporary(o) != CLI_OK) {
             cli_output_abort(o);
             return CLI_FAIL;

@@ -453,7 +453,10 @@ static brine_doc *load(const brine_registry *formats, const char *path, brine_er
     }
     brine_source src;
     brine_source_init_file(&src, fp);
-    brine_options opts = {0};
+    /* A pickle may name only what a scikit-learn tree needs: anything else
+     * (os.system, say) is refused with its name and offset. */
+    static const char *const allow[] = {"allow=sklearn"};
+    brine_options opts = {.count = strcmp(fmt->name, "pickle") == 0, .items = allow};
     brine_doc *doc = brine_decode(fmt, &src, &opts, err);
     brine_source_destroy(&src);
     fclose(fp);

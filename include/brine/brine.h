@@ -338,7 +338,9 @@ BRINE_API int brine_seq_reserve(brine_value *seq, size_t count, brine_error *err
  * bool, int, float, complex, str, bytes and tuples of hashables. Keys compare
  * by type and value: 1, 1.0 and true are three different keys (unlike
  * Python), NaN equals NaN, and -0.0 differs from 0.0, so that every key
- * survives a round trip through any format.
+ * survives a round trip through any format. Keys are hashed with a random
+ * seed per document, so keys chosen to collide cannot be computed in advance
+ * (nor anchor ids: docs/formats.md).
  * ------------------------------------------------------------------------ */
 
 BRINE_API brine_value *brine_dict_new(brine_doc *doc, brine_error *err);

@@ -111,6 +111,16 @@ BRINE_API int brine_models_register(brine_models *models, const brine_model_type
  * pointer stays valid as long as the set. */
 BRINE_API const brine_model_type *brine_models_find(const brine_models *models, const char *name);
 
+/* Allows model values called name (exact) without registering a type for
+ * them: a strict set loads them as plain data instead of refusing them,
+ * and saving through a format with an "allow" encoding option (pickle)
+ * lets files name them. With the registered types this makes the set an
+ * allow-list: e.g. the classes of a scikit-learn pickle, whose args are not
+ * (version,), so that registering them could not work. A later
+ * brine_models_register of the name gives it callbacks. BRINE_E_INVALID
+ * for a missing or non-UTF-8 name; BRINE_E_NOMEM. */
+BRINE_API int brine_models_allow(brine_models *models, const char *name, brine_error *err);
+
 /* strict nonzero: loading refuses, with BRINE_E_MODEL, every model value
  * whose type is not registered, wherever it appears in the loaded value (not
  * only at its root). Default 0: such values load as plain data. */
@@ -140,7 +150,9 @@ BRINE_API int brine_model_save_buffer(const brine_models *models, const brine_re
                                       const char *type_name, const void *obj, const brine_options *opts, void **data,
                                       size_t *len, brine_error *err);
 
-/* Saves obj to out with the format fmt (out is flushed, not destroyed). */
+/* Saves obj to out with the format fmt (out is flushed, not destroyed).
+ * A format with an "allow" encoding option (pickle, <brine/pickle.h>) gets
+ * allow= every registered and allowed type name, besides opts' own. */
 BRINE_API int brine_model_save(const brine_models *models, const brine_plugin *fmt, const char *type_name,
                                const void *obj, brine_output *out, const brine_options *opts, brine_error *err);
 

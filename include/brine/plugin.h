@@ -156,6 +156,20 @@ BRINE_API int brine_source_read_all(brine_source *src, brine_error *err);
 /* 1 if no byte remains (reading to find out), else 0. */
 BRINE_API int brine_source_at_end(brine_source *src);
 
+/* 1 if the source can go back to an offset it has passed and read the same
+ * bytes again: a buffer source, or a file source over a regular file (a
+ * FILE * without a descriptor, such as fmemopen's or a cookie stream, when
+ * it can seek). Pipes, terminals and devices cannot. Such an input ends, so
+ * a decoder may read it through once (to verify a checksum before sending
+ * any event) and come back. */
+BRINE_API int brine_source_can_rewind(brine_source *src);
+
+/* Moves cur back to input offset `offset` (at most brine_source_offset):
+ * within the window at no cost, else by seeking the file and refilling.
+ * BRINE_E_INVALID beyond the current offset, BRINE_E_IO if the file cannot
+ * seek there. Pointers into the old window become invalid. */
+BRINE_API int brine_source_rewind(brine_source *src, uint64_t offset, brine_error *err);
+
 /* Input offset of cur. */
 static inline uint64_t brine_source_offset(const brine_source *src)
 {
@@ -309,6 +323,17 @@ typedef int (*brine_decode_fn)(brine_source *src, brine_sink *sink, const brine_
  * depends on an option. */
 typedef brine_sink *(*brine_encoder_new_fn)(brine_output *out, const brine_options *opts, brine_error *err);
 
+/* An audit hook (the first field added into `reserved`, see docs/abi.md):
+ * lists what loading src's value in its home language would import and
+ * call (<brine/pickle.h>). It sets *report to one block allocated with
+ * brine_malloc (the struct, its entries and their strings, freed with one
+ * brine_free), also when decoding fails part way (then report->status and
+ * report->error say why, and the same error is returned); *report NULL only
+ * when out of memory. */
+struct brine_audit_report;
+typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, struct brine_audit_report **report,
+                              brine_error *err);
+
 typedef struct brine_plugin {
     uint32_t abi;                      /* BRINE_PLUGIN_ABI */
     uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
@@ -323,7 +348,9 @@ typedef struct brine_plugin {
     int (*sniff)(const unsigned char *head, size_t len); /* confidence 0..100; may be NULL */
     brine_decode_fn decode;
     brine_encoder_new_fn encoder_new;
-    void *reserved[8]; /* zero */
+    /* Fields added after 0.1, in the room of reserved (zero: not provided). */
+    brine_audit_fn audit; /* #19: may be NULL */
+    void *reserved[7];    /* zero */
 } brine_plugin;
 
 typedef const brine_plugin *(*brine_plugin_entry_fn)(void);

@@ -120,6 +120,8 @@ int js_le_to_dec(const unsigned char *le, size_t len, js_buf *b, brine_error *er
 {
     int neg;
     size_t n;
+    if (len > JS_MAX_DEC_BYTES)
+        return BRINE_E_RANGE;
     uint32_t *limbs = magnitude_limbs(le, len, &neg, &n);
     if (!limbs)
         return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
@@ -142,7 +144,11 @@ int js_le_to_dec(const unsigned char *le, size_t len, js_buf *b, brine_error *er
         while (n > 0 && limbs[n - 1] == 0)
             n--;
     }
-    int rc = js_buf_grow(b, g * 9 + 2, err);
+    /* The digit count, as Python counts it for int_max_str_digits. */
+    size_t digits = g ? 9 * (g - 1) : 1;
+    for (uint32_t top = g ? groups[g - 1] : 0; top; top /= 10)
+        digits++;
+    int rc = digits > JS_MAX_DIGITS ? BRINE_E_RANGE : js_buf_grow(b, g * 9 + 2, err);
     if (rc == BRINE_OK) {
         unsigned char *o = b->data + b->len;
         if (neg)

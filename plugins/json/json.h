@@ -81,10 +81,12 @@ int js_number_to_double(const unsigned char *s, size_t len, double *out);
 /* Python 3.11's limit for int <-> decimal text: longer tokens are refused
  * (the conversion is quadratic). */
 #define JS_MAX_DIGITS 4300
-/* Ints whose two's complement takes at most this many bytes have at most
- * 4299 decimal digits (2^14279 < 10^4299), so the writer prints them as
- * digits; longer ones need the $int tag (hex, linear both ways). */
-#define JS_MAX_DEC_BYTES 1785
+/* Ints whose two's complement takes more bytes than this have more than
+ * JS_MAX_DIGITS decimal digits (their magnitude is at least 2^14295 >
+ * 10^4300), so the writer gives them the $int tag (hex, linear both ways)
+ * without converting; up to 1785 bytes they have at most 4299 digits, and
+ * at 1786 or 1787 bytes the digits decide. */
+#define JS_MAX_DEC_BYTES 1787
 
 /* Digits (no sign, count <= JS_MAX_DIGITS) or hex digits to minimal
  * two's-complement little-endian bytes, replacing b's contents. */
@@ -92,7 +94,9 @@ int js_dec_to_le(const unsigned char *digits, size_t count, int neg, js_buf *b, 
 int js_hex_to_le(const unsigned char *digits, size_t count, int neg, js_buf *b, brine_error *err);
 
 /* Appends the decimal ("-123") or tagged hex ("-0x7b") text of the
- * two's-complement little-endian int le[0..len) to b. */
+ * two's-complement little-endian int le[0..len) to b. js_le_to_dec returns
+ * BRINE_E_RANGE, leaving b and err alone, when the int has more than
+ * JS_MAX_DIGITS digits (exactly JS_MAX_DIGITS are written, like Python). */
 int js_le_to_dec(const unsigned char *le, size_t len, js_buf *b, brine_error *err);
 int js_le_to_hex(const unsigned char *le, size_t len, js_buf *b, brine_error *err);
 

@@ -517,11 +517,11 @@ static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_
 {
     int rc;
     w->tmp.len = 0;
-    if (len <= JS_MAX_DEC_BYTES) {
-        if ((rc = js_le_to_dec(le, len, &w->tmp, w->sink.err)))
-            return rc;
+    rc = js_le_to_dec(le, len, &w->tmp, w->sink.err);
+    if (rc == BRINE_OK)
         return put(w, w->tmp.data, w->tmp.len);
-    }
+    if (rc != BRINE_E_RANGE)
+        return rc;
     if (w->opts & W_PLAIN)
         return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
     if ((rc = js_le_to_hex(le, len, &w->tmp, w->sink.err)) || (rc = tag_open(w, level, JS_TAG_INT)) ||
@@ -844,10 +844,10 @@ static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
         return write_key_text(w, f, "", 0, 0, (unsigned char *)p, (size_t)(end - p));
     }
     case BRINE_EV_BIGINT: {
-        if (ev->v.s.len > JS_MAX_DEC_BYTES)
-            return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
         w->tmp.len = 0;
         int rc = js_le_to_dec((const unsigned char *)ev->v.s.ptr, ev->v.s.len, &w->tmp, w->sink.err);
+        if (rc == BRINE_E_RANGE)
+            return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
         return rc ? rc : write_key_text(w, f, "", 0, 0, w->tmp.data, w->tmp.len);
     }
     case BRINE_EV_FLOAT:

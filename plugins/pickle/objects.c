@@ -65,7 +65,7 @@ static int pk_str_is(const brine_value *v, const char *s)
  * d->name (NUL-terminated) and its length; else (size_t)-1. A nested
  * qualname (Outer.Inner) takes a colon, "module:Outer.Inner", so that the
  * writer knows where the module ends. */
-static size_t pk_global_name(pk_dec *d, const brine_value *v)
+size_t pk_global_name(pk_dec *d, const brine_value *v)
 {
     const brine_value *args, *m, *q;
     const char *ms, *qs;
@@ -144,6 +144,20 @@ int pk_push_global(pk_dec *d, const char *mod, size_t mod_len, const char *name,
     }
     if (e.code)
         return pk_api_fail(d, &e);
+    if (!d->allow.on && !d->aud)
+        return pk_push(d, g, &e);
+    /* The name Python imports, after the renames, as models are named. */
+    size_t len = pk_global_name(d, g);
+    int rc;
+    if (len >= (size_t)-2)
+        return pk_fail(d, BRINE_E_NOMEM, "out of memory");
+    if ((rc = pk_aud_import(d, g, d->name, len)) != BRINE_OK)
+        return rc;
+    if (d->allow.on && !pk_allowed(&d->allow, d->name, len))
+        return pk_fail(d, BRINE_E_MODEL,
+                       "%s at offset %llu: global '%.*s' is not allowed (the allow= option lists what is)",
+                       pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off,
+                       (int)(len > 200 ? 200 : len), d->name);
     return pk_push(d, g, &e);
 }
 

@@ -5,8 +5,8 @@
  * mapping (compat.c) and the text argument parsers (text.c).
  * docs/pickle.md is the manual.
  */
-#ifndef BRINE_PICKLE_H
-#define BRINE_PICKLE_H
+#ifndef PK_PICKLE_H
+#define PK_PICKLE_H
 
 #include <brine/plugin.h>
 
@@ -93,6 +93,10 @@ enum {
 /* Decodes one pickle from src into sink (the plugin's .decode). */
 int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
 
+/* The audit (reader.c with audit.c; the plugin's .audit). */
+struct brine_audit_report;
+int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
+
 /* The writer (writer.c; the plugin's .encoder_new). */
 brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 
@@ -144,4 +148,27 @@ int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
  * at once (defined in reader.c). */
 uint64_t pk_seed(const void *addr);
 
-#endif /* BRINE_PICKLE_H */
+/* An allow-list (allow.c): entries point into the preset tables or into
+ * owned copies of the option strings. on: an allow= option was given. */
+typedef struct pk_allow_item {
+    const char *s;
+    size_t len;
+} pk_allow_item;
+
+typedef struct pk_allow {
+    pk_allow_item *items;
+    size_t count, cap;
+    char **owned;
+    size_t owned_count, owned_cap;
+    int on;
+} pk_allow;
+
+/* Adds the entries of a comma-separated allow list (presets expanded). */
+int pk_allow_add(pk_allow *a, const char *list, brine_error *err);
+/* Adds every allow= of opts (several add up). */
+int pk_allow_options(pk_allow *a, const brine_options *opts, brine_error *err);
+/* 1 if name ("module.name" or "module:Outer.Inner") matches an entry. */
+int pk_allowed(const pk_allow *a, const char *name, size_t len);
+void pk_allow_free(pk_allow *a);
+
+#endif /* PK_PICKLE_H */

@@ -9,7 +9,10 @@
 static const char *const pk_extensions[] = {"pkl", "pickle", NULL};
 
 static const brine_option_spec pk_options[] = {
-    {"protocol", BRINE_OPT_ENCODE, "the pickle protocol to write, 2 to 5 (default 4)"}, {NULL, 0, NULL}};
+    {"protocol", BRINE_OPT_ENCODE, "the pickle protocol to write, 2 to 5 (default 4)"},
+    {"allow", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "globals a pickle may name: module.name, patterns (* within one component), presets safe, sklearn"},
+    {NULL, 0, NULL}};
 
 /* Opcodes a protocol 0 or 1 pickle (which has no PROTO header) can start
  * with: a MARK, an empty container, a global, a scalar. */
@@ -57,6 +60,7 @@ static const brine_plugin pk_plugin = {
     .sniff = pk_sniff,
     .decode = pk_decode,
     .encoder_new = pk_encoder_new,
+    .audit = pk_audit,
 };
 
 BRINE_PLUGIN_DEFINE(pickle, pk_plugin)

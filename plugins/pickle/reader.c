@@ -13,6 +13,8 @@
 
 #include <xxhash.h>
 
+#include <brine/pickle.h>
+
 #include "reader.h"
 
 /* ------------------------------------------------------------------------
@@ -419,7 +421,11 @@ static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n,
         return BRINE_E_NOMEM;
     d->nodes[args.node].height = th;
     v = pk_call(d, cls, &args, &h, &e);
-    return pk_replace(d, replace_from, v, h, &e);
+    {
+        brine_value *callable = cls->v;
+        int rc = pk_replace(d, replace_from, v, h, &e);
+        return rc ? rc : pk_aud_call(d, callable, d->stack[d->count - 1].v);
+    }
 }
 
 /* Runs one opcode at d->p. Returns BRINE_OK, an error, or -1 after STOP. */
@@ -672,14 +678,16 @@ static int pk_step(pk_dec *d)
     case PKOP_APPEND:
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
-        if ((rc = pk_append(d, &d->stack[d->count - 2], d->count - 1, 1)) != BRINE_OK)
+        if ((rc = pk_append(d, &d->stack[d->count - 2], d->count - 1, 1)) != BRINE_OK ||
+            (rc = pk_aud_items(d, &d->stack[d->count - 2])) != BRINE_OK)
             return rc;
         d->count--;
         return BRINE_OK;
     case PKOP_SETITEM:
         if ((rc = pk_need(d, 3)) != BRINE_OK)
             return rc;
-        if ((rc = pk_setitems(d, &d->stack[d->count - 3], d->count - 2, 2)) != BRINE_OK)
+        if ((rc = pk_setitems(d, &d->stack[d->count - 3], d->count - 2, 2)) != BRINE_OK ||
+            (rc = pk_aud_items(d, &d->stack[d->count - 3])) != BRINE_OK)
             return rc;
         d->count -= 2;
         return BRINE_OK;
@@ -698,7 +706,7 @@ static int pk_step(pk_dec *d)
         rc = op == PKOP_APPENDS    ? pk_append(d, &d->stack[first - 1], first, len)
              : op == PKOP_SETITEMS ? pk_setitems(d, &d->stack[first - 1], first, len)
                                    : pk_additems(d, &d->stack[first - 1], first, len);
-        if (rc)
+        if (rc || (len && (rc = pk_aud_items(d, &d->stack[first - 1])) != BRINE_OK))
             return rc;
         d->count = first;
         return BRINE_OK;
@@ -768,12 +776,18 @@ static int pk_step(pk_dec *d)
                            (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[2].v)));
         v = op == PKOP_REDUCE ? pk_call(d, &base[0], &base[1], &h, &e)
                               : pk_newobj(d, &base[0], &base[1], op == PKOP_NEWOBJ_EX ? &base[2] : NULL, &h, &e);
-        return pk_replace(d, d->count - n, v, h, &e);
+        {
+            brine_value *callable = base[0].v;
+            if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
+                return rc;
+            return pk_aud_call(d, callable, d->stack[d->count - 1].v);
+        }
     }
     case PKOP_BUILD:
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
-        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK)
+        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
+            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
             return rc;
         d->count--;
         return BRINE_OK;
@@ -795,7 +809,9 @@ static int pk_step(pk_dec *d)
         v = pk_tuple_of(d, d->count - 1, 1, &h, &e);
         t = v;
         v = v ? pk_model(d, "pickle.persistent_id", 20, t, &e) : NULL;
-        return pk_replace(d, d->count - 1, v, h + 1, &e);
+        if ((rc = pk_replace(d, d->count - 1, v, h + 1, &e)) != BRINE_OK)
+            return rc;
+        return pk_aud_made(d, BRINE_AUDIT_PERSID, d->stack[d->count - 1].v);
     }
     case PKOP_EXT1:
     case PKOP_EXT2:
@@ -813,7 +829,9 @@ static int pk_step(pk_dec *d)
         if (e.code == BRINE_OK)
             brine_seq_append(t, c, &e);
         v = e.code ? NULL : pk_model(d, "pickle.ext", 10, t, &e);
-        return pk_replace(d, d->count, v, 2, &e);
+        if ((rc = pk_replace(d, d->count, v, 2, &e)) != BRINE_OK)
+            return rc;
+        return pk_aud_made(d, BRINE_AUDIT_EXT, d->stack[d->count - 1].v);
     }
     default:
         return pk_fail(d, BRINE_E_SYNTAX, "invalid load key, '\\x%02x' (unknown opcode) at offset %llu", op,
@@ -823,6 +841,8 @@ static int pk_step(pk_dec *d)
 
 static void pk_dec_free(pk_dec *d)
 {
+    pk_aud_free(d);
+    pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
     brine_free(d->memo);
@@ -855,6 +875,54 @@ static int pk_fwd_finish(brine_sink *self)
     return BRINE_OK;
 }
 
+/* Runs the machine over src to STOP: BRINE_OK with the value d->stack[0]
+ * and src past the STOP, or the first error. d is zeroed but for d->aud. */
+static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine_error *err)
+{
+    int rc;
+    d->err = err;
+    d->max_depth = brine_options_max_depth(opts);
+    if ((rc = pk_allow_options(&d->allow, opts, err)) != BRINE_OK)
+        return rc;
+    if ((rc = brine_source_read_all(src, err)) != BRINE_OK)
+        return rc;
+    d->start = src->cur;
+    d->p = src->cur;
+    d->end = src->end;
+    d->base = brine_source_offset(src);
+    d->doc = brine_doc_new();
+    if (!d->doc)
+        return brine_error_set_at(err, BRINE_E_NOMEM, d->base, "out of memory");
+    brine_doc_set_max_depth(d->doc, d->max_depth);
+    while ((rc = pk_step(d)) == BRINE_OK)
+        ;
+    if (rc != -1)
+        return rc;
+    src->cur = d->p; /* bytes after STOP are left unread, as pickle.loads ignores them */
+    return BRINE_OK;
+}
+
+int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+{
+    pk_dec d;
+    brine_error local;
+    int rc;
+    memset(&d, 0, sizeof d);
+    if (!err) {
+        brine_error_clear(&local);
+        err = &local;
+    }
+    *report = NULL;
+    if (pk_aud_new(&d) != BRINE_OK)
+        return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+    rc = pk_run(&d, src, opts, err);
+    *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
+    if (!*report && rc == BRINE_OK)
+        rc = brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+    pk_dec_free(&d);
+    return rc;
+}
+
 int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
 {
     pk_dec d;
@@ -864,26 +932,11 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     int rc;
     uint64_t stop_off;
     memset(&d, 0, sizeof d);
-    d.err = err;
-    d.max_depth = brine_options_max_depth(opts);
-    if ((rc = brine_source_read_all(src, err)) != BRINE_OK)
-        return rc;
-    d.start = src->cur;
-    d.p = src->cur;
-    d.end = src->end;
-    d.base = brine_source_offset(src);
-    d.doc = brine_doc_new();
-    if (!d.doc)
-        return brine_error_set_at(err, BRINE_E_NOMEM, d.base, "out of memory");
-    brine_doc_set_max_depth(d.doc, d.max_depth);
-    while ((rc = pk_step(&d)) == BRINE_OK)
-        ;
-    if (rc != -1) {
+    if ((rc = pk_run(&d, src, opts, err)) != BRINE_OK) {
         pk_dec_free(&d);
         return rc;
     }
     stop_off = d.op_off;
-    src->cur = d.p; /* bytes after STOP are left unread, as pickle.loads ignores them */
     root = d.stack[0].v;
     if (d.dirty) {
         /* The walker anchors containers by their link count, and a dropped

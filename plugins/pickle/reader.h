@@ -29,6 +29,8 @@ typedef struct pk_memo_entry {
     pk_slot slot;
 } pk_memo_entry;
 
+typedef struct pk_aud pk_aud; /* audit.c */
+
 typedef struct pk_dec {
     brine_doc *doc;
     brine_error *err;
@@ -59,7 +61,24 @@ typedef struct pk_dec {
     pk_buf buf;
     char *name; /* scratch for "module.qualname" */
     size_t name_cap;
+    pk_allow allow; /* the decoder's allow= (allow.on: checked) */
+    pk_aud *aud;    /* the audit being taken, or NULL when decoding */
 } pk_dec;
+
+/* The audit (audit.c): each hook records what the opcode at d->op_off
+ * makes Python do, once the opcode has succeeded. NULL d->aud: no-ops. */
+int pk_aud_new(pk_dec *d);
+void pk_aud_free(pk_dec *d);
+int pk_aud_import(pk_dec *d, const brine_value *global, const char *name, size_t len);
+int pk_aud_call(pk_dec *d, const brine_value *callable, const brine_value *result);
+int pk_aud_build(pk_dec *d, const pk_slot *target);
+int pk_aud_items(pk_dec *d, const pk_slot *target);
+int pk_aud_made(pk_dec *d, int action, const brine_value *result); /* PERSID, EXT */
+/* The report: reaches computed against root (NULL after an error). */
+struct brine_audit_report *pk_aud_report(pk_dec *d, const brine_value *root, int status, const brine_error *err);
+
+/* The global's name "module.qualname" in d->name, as models are named. */
+size_t pk_global_name(pk_dec *d, const brine_value *v);
 
 /* Fills the error for the opcode at d->op_off; returns code. */
 int pk_fail(pk_dec *d, int code, const char *fmt, ...)

@@ -336,10 +336,37 @@ int pkw_global(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t
     return BRINE_OK;
 }
 
+/* Refuses a name the data asks to write that the allow-list does not
+ * list: Python would import it, and call it if it is a model. The writer's
+ * own globals (builtins.complex, _codecs.encode, getattr) are not data. */
+int pkw_allowed(pk_enc *e, const char *name, size_t len)
+{
+    if (pk_allowed(&e->allow, name, len))
+        return BRINE_OK;
+    return pkw_fail(e, BRINE_E_MODEL,
+                    "the pickle would import '%.*s', which is not allowed: add it to the encoder's "
+                    "allow= option (allow=%.*s, a pattern, or a preset: safe, sklearn)",
+                    (int)(len > 120 ? 120 : len), name, (int)(len > 120 ? 120 : len), name);
+}
+
+/* A pickle.global(module, qualname) the data holds, named as the reader
+ * names models. */
+int pkw_global_allowed(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t qlen)
+{
+    size_t len = mlen + 1 + qlen;
+    if (len < mlen || pk_grow((void **)&e->scratch, &e->scratch_cap, len + 1, 1) != BRINE_OK)
+        return pkw_nomem(e);
+    memcpy(e->scratch, mod, mlen);
+    e->scratch[mlen] = memchr(qual, '.', qlen) ? ':' : '.';
+    memcpy(e->scratch + mlen + 1, qual, qlen);
+    return pkw_allowed(e, (const char *)e->scratch, len);
+}
+
 /* A model's name as module and qualname: "module:qualname" when it has a
  * colon, else split at the last dot. */
 int pkw_model_global(pk_enc *e, const char *name, size_t len)
 {
+    int rc;
     /* The reader writes module:qualname only when the qualname has a dot, so
      * a colon counts only with a dot after it; else the last dot splits.
      * Either way every name the reader makes splits back into the same. */
@@ -350,12 +377,16 @@ int pkw_model_global(pk_enc *e, const char *name, size_t len)
     if (m < len) {
         if (m == 0)
             goto bad;
+        if ((rc = pkw_allowed(e, name, len)))
+            return rc;
         return pkw_global(e, name, m, name + m + 1, len - m - 1);
     }
     for (m = len; m > 0 && name[m - 1] != '.'; m--)
         ;
     if (m < 2 || m == len)
         goto bad;
+    if ((rc = pkw_allowed(e, name, len)))
+        return rc;
     return pkw_global(e, name, m - 1, name + m, len - m);
 bad:
     return pkw_fail(e, BRINE_E_UNSUPPORTED, "model name '%.*s' is not module.qualname, which pickle needs",
@@ -964,6 +995,7 @@ static void pk_destroy(brine_sink *sink)
     brine_free(e->bytes);
     brine_free(e->gs);
     brine_free(e->scratch);
+    pk_allow_free(&e->allow);
     brine_free(e);
 }
 
@@ -993,5 +1025,10 @@ brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->out = out;
     e->proto = proto;
     e->max_depth = brine_options_max_depth(opts);
+    if (pk_allow_add(&e->allow, "safe", err) || pk_allow_options(&e->allow, opts, err)) {
+        pk_allow_free(&e->allow);
+        brine_free(e);
+        return NULL;
+    }
     return &e->sink;
 }

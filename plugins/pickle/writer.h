@@ -136,6 +136,7 @@ typedef struct pk_enc {
     int dry;
     unsigned char *scratch;
     size_t scratch_cap;
+    pk_allow allow; /* the safe preset plus allow= */
 } pk_enc;
 
 int pkw_fail(pk_enc *e, int code, const char *fmt, ...)
@@ -153,6 +154,8 @@ int pkw_payload(pk_enc *e, const unsigned char *hdr, size_t hlen, const void *p,
 void pkw_le(unsigned char *p, uint64_t v, int n);
 int pkw_global(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t qlen);
 int pkw_model_global(pk_enc *e, const char *name, size_t len);
+int pkw_allowed(pk_enc *e, const char *name, size_t len);
+int pkw_global_allowed(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t qlen);
 int pkw_scalar(pk_enc *e, const brine_event *ev, const char *s);
 int pkw_get(pk_enc *e, size_t idx);
 int pkw_memoize(pk_enc *e, size_t *idx);

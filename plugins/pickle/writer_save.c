@@ -226,8 +226,9 @@ static int pk_gstart(pk_enc *e, pk_gframe *g)
     }
     case FORM_GLOBAL: {
         const pk_rec *m = &e->rec[args + 1], *q = &e->rec[args + 2];
+        rc = pkw_global_allowed(e, pk_rec_str(e, m), m->ev.v.s.len, pk_rec_str(e, q), q->ev.v.s.len);
         g->phase = PH_SPECIAL_DONE;
-        return pkw_global(e, pk_rec_str(e, m), m->ev.v.s.len, pk_rec_str(e, q), q->ev.v.s.len);
+        return rc ? rc : pkw_global(e, pk_rec_str(e, m), m->ev.v.s.len, pk_rec_str(e, q), q->ev.v.s.len);
     }
     case FORM_EXT: {
         const brine_event *c = &e->rec[args + 1].ev;
