@@ -129,6 +129,8 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
         if (f->children % 2 == 0) {
             f->key = slot;
             f->children++;
+            if (slot.type != BRINE_STR) /* known here in each event's copy of attach */
+                b->doc->kinds |= BRINE_KIND_KEY;
             return BRINE_OK;
         }
         if (!d) {
@@ -305,6 +307,7 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
     case BRINE_EV_TUPLE:
         slot.type = ev->kind == BRINE_EV_LIST ? BRINE_LIST : BRINE_TUPLE;
         node = slot.as.seq = defer ? NULL : brinep_seq_alloc(b->doc, reserve);
+        b->doc->kinds |= brinep_slot_kinds(&slot);
         break;
     case BRINE_EV_DICT:
         slot.type = BRINE_DICT;
@@ -315,6 +318,7 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
             return fail(b, BRINE_E_UTF8, "%s", "a model's type name is not valid UTF-8");
         slot.type = BRINE_MODEL;
         node = slot.as.model = brinep_model_alloc(b->doc, ev->v.s.ptr, ev->v.s.len);
+        b->doc->kinds |= BRINE_KIND_MODEL;
         break;
     }
     if (!node && !(defer && ev->kind != BRINE_EV_MODEL))
@@ -493,6 +497,7 @@ static BRINEP_NOINLINE int boxed(builder *b, const brine_event *ev)
     cx->doc = b->doc;
     cx->re = ev->v.c.re;
     cx->im = ev->v.c.im;
+    b->doc->kinds |= BRINE_KIND_COMPLEX;
     return attach(b, pointer_slot(BRINE_COMPLEX, cx));
 }
 
@@ -514,10 +519,11 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_FLOAT: {
         uint64_t bits;
         memcpy(&bits, &ev->v.f, sizeof bits);
+        b->doc->kinds |= brinep_float_kinds(bits);
         return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
     }
-    case BRINE_EV_STR:
-    case BRINE_EV_BYTES: return blob(b, ev);
+    case BRINE_EV_BYTES: b->doc->kinds |= BRINE_KIND_BYTES; /* fall through */
+    case BRINE_EV_STR: return blob(b, ev);
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
