@@ -235,7 +235,7 @@ def check(name, value, expected, exact=True, protos=(2, 3, 4, 5), load=pickle.lo
     tagged = to_tagged(value)
     # brine's own reader must give the very graph back: compare its JSON
     # with the input's, both written by brine (same anchor numbering).
-    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-O", "refs"], tagged.encode())
+    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-O", "refs", "-O", "tagged"], tagged.encode())
     if rc != 0:
         print("FAIL %s: brine cannot read its input: %s" % (name, err))
         failures += 1
@@ -243,7 +243,7 @@ def check(name, value, expected, exact=True, protos=(2, 3, 4, 5), load=pickle.lo
     for proto in protos:
         rc, data, err = brine_pickle(tagged, proto)
         if rc == 0 and proto in roundtrip:
-            rc2, back, err2 = brine_run(["convert", "-f", "pickle", "-t", "json", "-O", "refs"], data)
+            rc2, back, err2 = brine_run(["convert", "-f", "pickle", "-t", "json", "-O", "refs", "-O", "tagged"], data)
             if rc2 != 0 or back != canon:
                 print("FAIL %s (protocol %d): brine reads its pickle back differently: %s\n  in   %s\n  back %s"
                       % (name, proto, err2, canon.decode()[:300], back.decode()[:300]))

@@ -95,7 +95,7 @@ START_TEST(test_auto_writes_plain_json_or_the_whole_value_in_the_envelope)
     } cases[] = {
         /* JSON types only: plain, $ keys as they are. */
         {"{\"$ref\":\"#/a\",\"b\":[1,2.5,null,true,\"s\"]}", NULL, "{\"$ref\":\"#/a\",\"b\":[1,2.5,null,true,\"s\"]}"},
-        /* A tuple late in the value: what was written before is rewritten for the envelope. */
+        /* A tuple late in the value: a graph's kinds choose the envelope before the first byte. */
         {ENV("{\"$$ref\":1,\"a\":[{\"$$x\":\"$y\"},{\"$tuple\":[1]}]}"), NULL,
          ENV("{\"$$ref\":1,\"a\":[{\"$$x\":\"$y\"},{\"$tuple\":[1]}]}")},
         {ENV("{\"$$ref\":1,\"a\":{\"$$x\":2,\"b\":{\"$bytes\":\"AA==\"}}}"), "sort_keys",
@@ -172,7 +172,13 @@ START_TEST(test_lines_is_a_reader_option_and_a_writer_option_and_jsonl_has_it_on
     out = transcode("msgpack", mp, n, NULL, "jsonl", NULL, &n, &err);
     ck_assert_str_eq(out, jl);
     brine_free(out);
-    out = transcode("msgpack", mp2, n2, NULL, "jsonl", "lines=0", &n, &err);
+    /* Streamed, a document whose first value JSON lacks opens the envelope
+     * (the second line above); a later one is an error (lines=0: the tuple
+     * is $[1] of a list written as plain JSON). */
+    ck_assert_ptr_null(transcode("msgpack", mp2, n2, NULL, "jsonl", "lines=0", &n, &err));
+    ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
+    ck_assert_str_eq(err.path, "$[1]");
+    out = transcode("msgpack", mp2, n2, NULL, "jsonl", "lines=0,tagged", &n, &err);
     ck_assert_str_eq(out, ENV("[{\"a\":1},{\"$tuple\":[1]}]"));
     brine_free(out);
     brine_free(mp);
@@ -187,31 +193,96 @@ START_TEST(test_lines_is_a_reader_option_and_a_writer_option_and_jsonl_has_it_on
 }
 END_TEST
 
-START_TEST(test_a_value_json_lacks_after_a_streamed_commit_names_the_path_and_the_tagged_option)
+/* Documents whose value JSON lacks comes after the first event, transcoded
+ * json -> json (streamed: no reference can arrive). */
+static const struct {
+    const char *in, *path, *what;
+} late_cases[] = {
+    {ENV("[1,{\"$tuple\":[]}]"), "$[1]", "a tuple"},
+    {ENV("{\"a\":{\"b\":[{\"$bytes\":\"AA==\"}]}}"), "$.a.b[0]", "bytes"},
+    {ENV("{\"a\":{\"$float\":\"nan\"}}"), "$.a", "a NaN or infinite float"},
+    {ENV("{\"a\":{\"$1\":2}}"), "$.a[1]", "a dict key that is not a str"},
+    {ENV("[[],{\"$model\":\"m\",\"args\":[],\"state\":null}]"), "$[1]", "a model"},
+};
+
+START_TEST(test_streamed_auto_fails_on_a_late_value_json_lacks_naming_the_path_and_the_tagged_option)
 {
-    /* Auto mode holds JS_HOLD_MAX (64 MiB) of text before it commits: a
-     * 65 MiB str gets past it, then a tuple is refused. */
-    size_t big = (size_t)65 << 20;
-    char *text = malloc(big + 64);
-    ck_assert_ptr_nonnull(text);
-    strcpy(text, "{\"$brine\":1,\"value\":[\"");
-    size_t at = strlen(text);
-    memset(text + at, 'x', big);
-    strcpy(text + at + big, "\",{\"$tuple\":[]}]}");
     brine_error err;
     size_t n;
-    char *out = transcode("json", text, strlen(text), NULL, "json", NULL, &n, &err);
+    const char *in = late_cases[_i].in;
+    char *out = transcode("json", in, strlen(in), NULL, "json", NULL, &n, &err);
     ck_assert_ptr_null(out);
     ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
-    ck_assert_str_eq(err.path, "$[1]");
-    ck_assert_msg(strstr(err.message, "a tuple cannot be written as plain JSON") &&
-                      strstr(err.message, "the tagged option (-O tagged)"),
-                  "%s", err.message);
-    out = transcode("json", text, strlen(text), NULL, "json", "tagged", &n, &err);
-    ck_assert_ptr_nonnull(out);
-    ck_assert_uint_eq(n, strlen(text));
+    ck_assert_str_eq(err.path, late_cases[_i].path);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s cannot be written as plain JSON, and the output has started as plain JSON: write it with the tagged "
+             "option (-O tagged)",
+             late_cases[_i].what);
+    ck_assert_str_eq(err.message, want);
+    /* tagged writes the envelope from the start; through a graph, auto does too. */
+    out = transcode("json", in, strlen(in), NULL, "json", "tagged", &n, &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    ck_assert_str_eq(out, in);
     brine_free(out);
-    free(text);
+    out = reencode(in, NULL, NULL, &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    ck_assert_str_eq(out, in);
+    brine_free(out);
+}
+END_TEST
+
+START_TEST(test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it)
+{
+    static const struct {
+        const char *in, *opts, *want;
+    } cases[] = {
+        {ENV("{\"$tuple\":[1,{\"$bytes\":\"AA==\"}]}"), NULL, ENV("{\"$tuple\":[1,{\"$bytes\":\"AA==\"}]}")},
+        {ENV("{\"$float\":\"-inf\"}"), NULL, ENV("{\"$float\":\"-inf\"}")},
+        {ENV("{\"$model\":\"m\",\"args\":[],\"state\":{\"$$k\":1}}"), "pretty",
+         "{\n  \"$brine\": 1,\n  \"value\": {\n    \"$model\": \"m\",\n    \"args\": [],\n    \"state\": {\n"
+         "      \"$$k\": 1\n    }\n  }\n}\n"},
+        /* JSON Lines: each line chooses for itself. */
+        {ENV("[1,{\"$tuple\":[2]},{\"$$r\":3}]"), "lines", "1\n" ENV("{\"$tuple\":[2]}") "\n{\"$r\":3}\n"},
+    };
+    brine_error err;
+    size_t n;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *in = cases[i].in;
+        char *out = transcode("json", in, strlen(in), NULL, "json", cases[i].opts, &n, &err);
+        ck_assert_msg(out != NULL, "case %zu: %s", i, err.message);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu:\n got  %s\n want %s", i, out, cases[i].want);
+        brine_free(out);
+    }
+}
+END_TEST
+
+/* A graph encode decides from the document's kinds, whatever its size: a
+ * tuple after 65 MiB of text (past the 64 MiB the writer used to hold)
+ * still puts the whole value in the envelope. */
+START_TEST(test_a_graph_encode_of_any_size_with_a_late_tuple_writes_the_envelope)
+{
+    size_t big = (size_t)65 << 20;
+    char *x = malloc(big);
+    ck_assert_ptr_nonnull(x);
+    memset(x, 'x', big);
+    brine_doc *d = brine_doc_new();
+    brine_value *l = brine_list_new(d, NULL);
+    ck_assert_int_eq(brine_seq_append(l, brine_str_new(d, x, big, NULL), NULL), BRINE_OK);
+    ck_assert_int_eq(brine_seq_append(l, brine_tuple_new(d, NULL), NULL), BRINE_OK);
+    free(x);
+    ck_assert_uint_eq(brine_value_kinds(l), BRINE_KIND_TUPLE);
+    brine_error err;
+    size_t n;
+    char *out = enc_d(l, NULL, 0, &n, &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    const char *open = "{\"$brine\":1,\"value\":[\"xxx";
+    ck_assert_int_eq(strncmp(out, open, strlen(open)), 0);
+    const char *close = "\",{\"$tuple\":[]}]}";
+    ck_assert_uint_eq(n, strlen("{\"$brine\":1,\"value\":[\"") + big + strlen(close));
+    ck_assert_str_eq(out + n - strlen(close), close);
+    brine_free(out);
+    brine_doc_free(d);
 }
 END_TEST
 
@@ -266,7 +337,10 @@ static Suite *json_rfc_suite(void)
     tcase_add_test(tc, test_legacy_tags_reads_0_1_files);
     tcase_add_test(tc, test_auto_writes_plain_json_or_the_whole_value_in_the_envelope);
     tcase_add_test(tc, test_lines_is_a_reader_option_and_a_writer_option_and_jsonl_has_it_on);
-    tcase_add_test(tc, test_a_value_json_lacks_after_a_streamed_commit_names_the_path_and_the_tagged_option);
+    tcase_add_loop_test(tc, test_streamed_auto_fails_on_a_late_value_json_lacks_naming_the_path_and_the_tagged_option,
+                        0, (int)(sizeof late_cases / sizeof late_cases[0]));
+    tcase_add_test(tc, test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it);
+    tcase_add_test(tc, test_a_graph_encode_of_any_size_with_a_late_tuple_writes_the_envelope);
     tcase_add_test(tc, test_json_through_every_format_comes_back_byte_identical);
     suite_add_tcase(s, tc);
     return s;

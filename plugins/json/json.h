@@ -196,6 +196,8 @@ int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
 brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err, int lines);
 brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines);
+int js_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err);
+int js_encode_value_as(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err, int lines);
 
 /* The `lines` option: its flag when given ("lines=0" turns it off), else dflt. */
 static inline int js_lines_option(const brine_options *opts, int dflt)

@@ -22,6 +22,11 @@ static brine_sink *jsl_encoder_new(brine_output *out, const brine_options *opts,
 /* A JSON Lines file is also a JSON document when it has one line, and the
  * two cannot be told apart by content: the extension chooses jsonl, and
  * the sniffer never claims a file. */
+static int jsl_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err)
+{
+    return js_encode_value_as(v, out, opts, err, 1);
+}
+
 static int jsl_sniff(const unsigned char *head, size_t len)
 {
     (void)head;
@@ -43,6 +48,7 @@ static const brine_plugin jsl_plugin = {
     .sniff = jsl_sniff,
     .decode = jsl_decode,
     .encoder_new = jsl_encoder_new,
+    .encode_value = jsl_encode_value,
 };
 
 BRINE_PLUGIN_DEFINE(jsonl, jsl_plugin)

@@ -89,6 +89,7 @@ static const brine_plugin js_plugin = {
     .sniff = js_sniff,
     .decode = js_decode,
     .encoder_new = js_encoder_new,
+    .encode_value = js_encode_value,
 };
 
 BRINE_PLUGIN_DEFINE(json, js_plugin)

@@ -6,14 +6,19 @@
  * (tags.c, docs/json.md). With `plain`, they get their nearest plain form.
  *
  * Text goes straight into the output's buffer; a sorted dict, or a non-str
- * key (written as "$" + its JSON), is rendered into a side buffer first. In
- * the default ("auto") mode each document (each line with `lines`) is held
- * in a side buffer too, until it ends or meets a value JSON lacks: the held
- * text is then plain JSON that the envelope can take after a small rewrite
- * (upgrade(): "$" keys escaped, pretty text indented one level more). The
- * writer sees events only, never the graph, so this is how it decides with
- * the whole value in view; past JS_HOLD_MAX bytes it commits to plain JSON
- * and streams, and a value JSON lacks after that point is an error.
+ * key (written as "$" + its JSON), is rendered into a side buffer first.
+ *
+ * The default ("auto") mode chooses per document (per line with `lines`)
+ * and holds nothing. Encoding a graph (js_encode_value, the descriptor's
+ * encode_value), it reads the document's kinds (brine_value_kinds, kept by
+ * the builder and the value API at O(1)) and writes plain JSON or the
+ * envelope from the first byte. Fed events alone (a streamed transcode), it
+ * writes a document whose first event JSON lacks in the envelope, any
+ * other as plain JSON, and fails on a value JSON lacks met later, naming
+ * the tagged option. The writer held each document's text before (up to
+ * 64 MiB) and rewrote it into the envelope on such a value: +34% of
+ * canada's encode time and +36% of citm's (fresh pages), and memory that a
+ * bounded conversion cannot spare (#21).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +37,8 @@
 #define W_LINES 32u
 #define W_TAGGED 64u /* the envelope always; neither this nor W_PLAIN: auto */
 
-/* The held text is a chain of chunks of this size. Chunks of 64 KiB, or
- * one buffer grown by doubling, cost 13 times the page faults of the
- * encode without holding (115,000 against 8,500 for 500 encodes of
- * twitter.json): the freed heap top was trimmed and mapped afresh every
- * time. A 1 MiB block raises malloc's dynamic mmap threshold once and is
- * then reused: 8,800 faults. */
-#ifndef JS_HOLD_CHUNK
-#define JS_HOLD_CHUNK ((size_t)1 << 20)
-#endif
-
-/* Auto mode holds at most this much of a document's text before it commits
- * to plain JSON. */
-#ifndef JS_HOLD_MAX
-#define JS_HOLD_MAX ((size_t)64 << 20)
-#endif
-
 enum { JW_ARRAY, JW_OBJECT, JW_MODEL, JW_LINES };
-enum { T_OUT, T_SORT, T_KEY, T_HOLD }; /* where text goes */
+enum { T_OUT, T_SORT, T_KEY }; /* where text goes */
 
 typedef struct js_wframe {
     uint8_t kind;       /* JW_* */
@@ -81,13 +70,10 @@ typedef struct js_writer {
     js_buf key;               /* a non-str key being captured */
     js_buf raw;               /* sorted entries' key texts */
     js_buf tmp;               /* scratch: big int digits, sorted assembly */
-    js_buf held;              /* auto mode: the current document's last chunk of text */
-    js_buf *chunks;           /* auto mode: its earlier chunks, in order */
-    size_t chunk_count, chunk_cap;
-    size_t chunked;    /* bytes in chunks */
-    int hold;          /* auto mode: the document is being held in `held` */
-    int env;           /* the current document is inside the envelope (tags on) */
-    size_t unit_depth; /* depth of a document's first event: 0, or 1 with lines */
+    int env;                  /* the current document is inside the envelope (tags on) */
+    size_t unit_depth;        /* depth of a document's first event: 0, or 1 with lines */
+    const brine_value *lines; /* a graph's list written with lines in auto mode, each line chosen by line_probe */
+    size_t line_next;         /* the element of `lines` that the next line writes */
     js_entry *entries;
     size_t entry_count, entry_cap;
     js_wframe *stack;
@@ -105,7 +91,7 @@ static int fail(js_writer *w, int code, const char *msg)
 
 static js_buf *target_buf(js_writer *w)
 {
-    return w->target == T_SORT ? &w->sort : w->target == T_HOLD ? &w->held : &w->key;
+    return w->target == T_SORT ? &w->sort : &w->key;
 }
 
 static void save_target(js_writer *w)
@@ -133,74 +119,6 @@ static int set_target(js_writer *w, int t)
     return BRINE_OK;
 }
 
-/* Where a document's text goes outside sorted dicts and keys. */
-static int base_target(const js_writer *w)
-{
-    return w->hold ? T_HOLD : T_OUT;
-}
-
-/* Writes the held chunks to the output (or, with join, into one buffer,
- * w->held), emptying them. */
-static int drain_chunks(js_writer *w, int join)
-{
-    int rc = BRINE_OK;
-    js_buf all = {NULL, 0, 0};
-    if (join && w->chunk_count && (rc = js_buf_grow(&all, w->chunked + w->held.len, w->sink.err)))
-        return rc;
-    for (size_t i = 0; i < w->chunk_count; i++) {
-        if (rc == BRINE_OK)
-            rc = join ? js_buf_put(&all, w->chunks[i].data, w->chunks[i].len, NULL)
-                      : brine_output_write(w->out, w->chunks[i].data, w->chunks[i].len, w->sink.err);
-        js_buf_free(&w->chunks[i]);
-    }
-    if (join && w->chunk_count) {
-        js_buf_put(&all, w->held.data, w->held.len, NULL);
-        js_buf_free(&w->held);
-        w->held = all;
-    }
-    w->chunk_count = 0;
-    w->chunked = 0;
-    return rc;
-}
-
-/* Starts a new held chunk with room for n bytes. */
-static int new_chunk(js_writer *w, size_t n)
-{
-    if (w->held.len) {
-        if (w->chunk_count == w->chunk_cap) {
-            size_t cap = w->chunk_cap ? w->chunk_cap * 2 : 16;
-            js_buf *c = cap < SIZE_MAX / sizeof *c ? brine_realloc(w->chunks, cap * sizeof *c) : NULL;
-            if (!c)
-                return brine_error_set(w->sink.err, BRINE_E_NOMEM, "out of memory");
-            w->chunks = c;
-            w->chunk_cap = cap;
-        }
-        w->chunked += w->held.len;
-        w->chunks[w->chunk_count++] = w->held;
-        memset(&w->held, 0, sizeof w->held);
-    }
-    return js_buf_grow(&w->held, n > JS_HOLD_CHUNK ? n : JS_HOLD_CHUNK, w->sink.err);
-}
-
-/* Auto mode gives up holding: the held text is plain JSON, and from here
- * the document streams to the output. */
-static int commit_plain(js_writer *w)
-{
-    save_target(w);
-    w->hold = 0;
-    int rc = drain_chunks(w, 0);
-    if (rc == BRINE_OK)
-        rc = brine_output_write(w->out, w->held.data, w->held.len, w->sink.err);
-    w->held.len = 0;
-    if (w->target == T_HOLD)
-        w->target = T_OUT;
-    if (w->target == T_OUT) {
-        w->cur = w->out->cur;
-        w->end = w->out->end;
-    }
-    return rc;
-}
-
 static int reserve_slow(js_writer *w, size_t n)
 {
     int rc;
@@ -213,18 +131,6 @@ static int reserve_slow(js_writer *w, size_t n)
     }
     js_buf *b = target_buf(w);
     b->len = (size_t)(w->cur - b->data);
-    if (w->target == T_HOLD) {
-        if (w->chunked + b->len + n > JS_HOLD_MAX) {
-            if ((rc = commit_plain(w)))
-                return rc;
-            return reserve_slow(w, n);
-        }
-        if ((rc = new_chunk(w, n)))
-            return rc;
-        w->cur = w->held.data + w->held.len;
-        w->end = w->held.data + w->held.cap;
-        return BRINE_OK;
-    }
     if ((rc = js_buf_grow(b, n, w->sink.err)))
         return rc;
     w->cur = b->data + b->len;
@@ -751,10 +657,8 @@ static int end_container(js_writer *w)
     int sorted = f->sorted;
     w->depth--;
     if (sorted && --w->sorted_open == 0) { /* the outermost sorted dict: to the output */
-        if (w->hold)
-            rc = set_target(w, T_HOLD) || put(w, w->sort.data, w->sort.len) ? BRINE_E_NOMEM : BRINE_OK;
-        else if (!(rc = set_target(w, T_OUT)) &&
-                 !(rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err))) {
+        if (!(rc = set_target(w, T_OUT)) &&
+            !(rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err))) {
             w->cur = w->out->cur;
             w->end = w->out->end;
         }
@@ -797,12 +701,9 @@ static int key_prefix(js_writer *w, js_wframe *f)
     return nl(w, f->level);
 }
 
-/* The key text prefix + s, with its colon; recorded for sorting. Only the
- * last wlen bytes of the prefix are written: auto mode sorts a "$" key as
- * the envelope would write it ("$$x", the same order as "$x" among str
- * keys), so that upgrade() need not reorder what it has sorted. */
-static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t plen, size_t wlen,
-                          const unsigned char *s, size_t len)
+/* The key text prefix + s, with its colon; recorded for sorting. */
+static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t plen, const unsigned char *s,
+                          size_t len)
 {
     int rc;
     if (f->sorted) {
@@ -811,7 +712,7 @@ static int write_key_text(js_writer *w, js_wframe *f, const char *prefix, size_t
             return rc;
         e->key_len = plen + len;
     }
-    if ((rc = write_str(w, prefix + plen - wlen, wlen, s, len)))
+    if ((rc = write_str(w, prefix, plen, s, len)))
         return rc;
     return colon(w);
 }
@@ -822,17 +723,17 @@ static int finish_key(js_writer *w)
     js_wframe *f = &w->stack[w->key_frame - 1];
     save_target(w);
     w->key_frame = 0;
-    int rc = set_target(w, w->sorted_open ? T_SORT : base_target(w));
-    return rc ? rc : write_key_text(w, f, "$", 1, 1, w->key.data, w->key.len);
+    int rc = set_target(w, w->sorted_open ? T_SORT : T_OUT);
+    return rc ? rc : write_key_text(w, f, "$", 1, w->key.data, w->key.len);
 }
 
 static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
 {
     char buf[BRINE_DTOA_SIZE + 24], *end = buf + sizeof buf, *p;
     switch (ev->kind) {
-    case BRINE_EV_NULL: return write_key_text(w, f, "", 0, 0, (const unsigned char *)"null", 4);
+    case BRINE_EV_NULL: return write_key_text(w, f, "", 0, (const unsigned char *)"null", 4);
     case BRINE_EV_BOOL:
-        return write_key_text(w, f, "", 0, 0, (const unsigned char *)(ev->v.boolean ? "true" : "false"),
+        return write_key_text(w, f, "", 0, (const unsigned char *)(ev->v.boolean ? "true" : "false"),
                               ev->v.boolean ? 4 : 5);
     case BRINE_EV_INT:
     case BRINE_EV_UINT: {
@@ -841,19 +742,19 @@ static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
         p = u64_text(mag, end);
         if (neg)
             *--p = '-';
-        return write_key_text(w, f, "", 0, 0, (unsigned char *)p, (size_t)(end - p));
+        return write_key_text(w, f, "", 0, (unsigned char *)p, (size_t)(end - p));
     }
     case BRINE_EV_BIGINT: {
         w->tmp.len = 0;
         int rc = js_le_to_dec((const unsigned char *)ev->v.s.ptr, ev->v.s.len, &w->tmp, w->sink.err);
         if (rc == BRINE_E_RANGE)
             return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
-        return rc ? rc : write_key_text(w, f, "", 0, 0, w->tmp.data, w->tmp.len);
+        return rc ? rc : write_key_text(w, f, "", 0, w->tmp.data, w->tmp.len);
     }
     case BRINE_EV_FLOAT:
         if (ev->v.f - ev->v.f != 0)
             return out_of_range(w);
-        return write_key_text(w, f, "", 0, 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
+        return write_key_text(w, f, "", 0, (unsigned char *)buf, brine_dtoa(ev->v.f, buf));
     default: {
         static const char *const names[] = {"?",   "null",  "bool", "int",   "int",  "int",   "float", "complex",
                                             "str", "bytes", "list", "tuple", "dict", "model", "?",     "?"};
@@ -874,8 +775,8 @@ static int write_key(js_writer *w, size_t fi, const brine_event *ev)
         return rc;
     if (ev->kind == BRINE_EV_STR) {
         const unsigned char *s = (const unsigned char *)ev->v.s.ptr;
-        int dollar = !(w->opts & W_PLAIN) && ev->v.s.len && s[0] == '$';
-        return write_key_text(w, f, "$", (size_t)dollar, (size_t)(dollar && w->env), s, ev->v.s.len);
+        int dollar = w->env && ev->v.s.len && s[0] == '$'; /* escaped in the envelope only */
+        return write_key_text(w, f, "$", (size_t)dollar, s, ev->v.s.len);
     }
     if (w->opts & W_PLAIN)
         return write_plain_key(w, f, ev);
@@ -915,163 +816,6 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
 static const char env_open[] = "{\"$brine\":1,\"value\":";
 static const char env_open_pretty[] = "{\n  \"$brine\": 1,\n  \"value\": ";
 
-/* A document (the value, or one line's value) begins. */
-static int unit_begin(js_writer *w)
-{
-    if (w->opts & W_TAGGED) {
-        w->env = 1;
-        return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
-    }
-    if (w->opts & W_PLAIN)
-        return BRINE_OK;
-    w->hold = 1;
-    w->held.len = 0;
-    return set_target(w, T_HOLD);
-}
-
-/* A document ended: the held text goes out, or the envelope closes. */
-static int unit_end(js_writer *w)
-{
-    int rc = BRINE_OK;
-    if (w->hold && (rc = commit_plain(w)))
-        return rc;
-    if (w->env) {
-        w->env = 0;
-        rc = (w->opts & W_PRETTY) ? PUTS(w, "\n}") : PUTS(w, "}");
-    }
-    return rc;
-}
-
-/* What upgrade() inserts into text written so far: "$" after the quote of
- * each key that starts with "$", and (pretty) two spaces after each newline
- * (strings escape their newlines, so every one is a line break). *at
- * receives the positions, *what the inserted text; returns how many. */
-static int plan_inserts(const js_buf *b, int pretty, size_t **at, const char ***what, size_t *n)
-{
-    size_t cap = 0, i = 0, len = b->len;
-    const unsigned char *t = b->data;
-    *at = NULL;
-    *what = NULL;
-    *n = 0;
-    while (i < len) {
-        const char *ins = NULL;
-        size_t pos = 0;
-        if (t[i] == '"') {
-            size_t j = i + 1;
-            while (j < len && t[j] != '"')
-                j += t[j] == '\\' ? 2 : 1;
-            if (j + 1 < len && t[j + 1] == ':' && i + 1 < len && t[i + 1] == '$') {
-                ins = "$";
-                pos = i + 1;
-            }
-            i = j + 1;
-        } else {
-            if (pretty && t[i] == '\n') {
-                ins = "  ";
-                pos = i + 1;
-            }
-            i++;
-        }
-        if (!ins)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            size_t *a = brine_realloc(*at, cap * sizeof **at);
-            const char **w2 = a ? brine_realloc((void *)*what, cap * sizeof **what) : NULL;
-            if (a)
-                *at = a;
-            if (w2)
-                *what = w2;
-            if (!a || !w2)
-                return BRINE_E_NOMEM;
-        }
-        (*at)[*n] = pos;
-        (*what)[(*n)++] = ins;
-    }
-    return BRINE_OK;
-}
-
-/* Where the byte at offset x of a text moves after the inserts. */
-static size_t moved(size_t x, const size_t *at, const char *const *what, size_t n)
-{
-    size_t add = 0;
-    for (size_t i = 0; i < n && at[i] <= x; i++)
-        add += strlen(what[i]);
-    return x + add;
-}
-
-/* Applies the inserts to b (rewritten through w->tmp). */
-static int apply_inserts(js_writer *w, js_buf *b, const size_t *at, const char *const *what, size_t n)
-{
-    size_t from = 0;
-    int rc = BRINE_OK;
-    w->tmp.len = 0;
-    for (size_t i = 0; i <= n && rc == BRINE_OK; i++) {
-        size_t to = i < n ? at[i] : b->len;
-        if ((rc = js_buf_put(&w->tmp, b->data + from, to - from, w->sink.err)) == BRINE_OK && i < n)
-            rc = js_buf_put(&w->tmp, what[i], strlen(what[i]), w->sink.err);
-        from = to;
-    }
-    if (rc)
-        return rc;
-    js_buf t = *b; /* swap: b takes the rewritten text */
-    *b = w->tmp;
-    w->tmp = t;
-    return BRINE_OK;
-}
-
-/* Rewrites text b for the envelope; with remap, the offsets of sorted
- * entries and dict bodies in it move too. */
-static int rewrite_for_envelope(js_writer *w, js_buf *b, int remap)
-{
-    size_t *at, n;
-    const char **what;
-    int rc = plan_inserts(b, (w->opts & W_PRETTY) != 0, &at, &what, &n);
-    if (rc == BRINE_OK && n) {
-        if (remap) {
-            for (size_t i = 0; i < w->entry_count; i++)
-                w->entries[i].start = moved(w->entries[i].start, at, what, n);
-            for (size_t i = 0; i < w->depth; i++)
-                if (w->stack[i].sorted)
-                    w->stack[i].body = moved(w->stack[i].body, at, what, n);
-        }
-        rc = apply_inserts(w, b, at, what, n);
-    }
-    brine_free(at);
-    brine_free((void *)what);
-    return rc == BRINE_E_NOMEM ? fail(w, rc, "out of memory") : rc;
-}
-
-/* Auto mode met a value JSON lacks while holding the document: what it
- * holds becomes the envelope's value, and tags are on from here. */
-static int upgrade(js_writer *w)
-{
-    save_target(w);
-    int rc = drain_chunks(w, 1);
-    if (rc == BRINE_OK && w->sorted_open)
-        rc = rewrite_for_envelope(w, &w->sort, 1);
-    if (rc == BRINE_OK)
-        rc = rewrite_for_envelope(w, &w->held, 0);
-    if (rc)
-        return rc;
-    if (w->opts & W_PRETTY)
-        for (size_t i = 0; i < w->depth; i++)
-            w->stack[i].level++;
-    w->hold = 0;
-    w->env = 1;
-    const char *open = (w->opts & W_PRETTY) ? env_open_pretty : env_open;
-    if ((rc = brine_output_write(w->out, open, strlen(open), w->sink.err)) ||
-        (rc = brine_output_write(w->out, w->held.data, w->held.len, w->sink.err)))
-        return rc;
-    w->held.len = 0;
-    if (w->target == T_HOLD)
-        w->target = T_OUT;
-    js_buf *b = w->target == T_OUT ? NULL : target_buf(w);
-    w->cur = b ? b->data + b->len : w->out->cur;
-    w->end = b ? b->data + b->cap : w->out->end;
-    return BRINE_OK;
-}
-
 /* The kind of value plain JSON lacks that ev is, or NULL: tuple, bytes,
  * complex, model, a shared node written as a reference, a non-finite float,
  * an int too long for decimal text, or a dict key that is not a str. */
@@ -1093,7 +837,8 @@ static const char *lacked(const js_writer *w, const brine_event *ev, int key)
     }
 }
 
-/* Auto mode, outside the envelope: ev may need it. */
+/* Auto mode, outside the envelope: ev may need it, and the document has
+ * started as plain JSON. */
 static int check_lacked(js_writer *w, const brine_event *ev, int key)
 {
     if (w->opts & (W_PLAIN | W_TAGGED) || w->env)
@@ -1101,12 +846,36 @@ static int check_lacked(js_writer *w, const brine_event *ev, int key)
     const char *what = lacked(w, ev, key);
     if (!what)
         return BRINE_OK;
-    if (w->hold)
-        return upgrade(w);
     return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED,
                            "%s cannot be written as plain JSON, and the output has started as plain JSON: write it "
                            "with the tagged option (-O tagged)",
                            what);
+}
+
+static int line_probe(const brine_value *v);
+
+/* A document (the value, or one line's value) begins with ev: in the
+ * envelope if tagged, or in auto mode if ev itself is a value JSON lacks
+ * (nothing is written yet, so the choice is still open), or if the line's
+ * element of a graph needs it. */
+static int unit_begin(js_writer *w, const brine_event *ev)
+{
+    int env = (w->opts & W_TAGGED) || (!(w->opts & W_PLAIN) && lacked(w, ev, 0));
+    if (!env && w->lines && w->depth)
+        env = line_probe(brine_seq_get(w->lines, w->line_next++));
+    if (!env)
+        return BRINE_OK;
+    w->env = 1;
+    return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
+}
+
+/* A document ended: the envelope closes. */
+static int unit_end(js_writer *w)
+{
+    if (!w->env)
+        return BRINE_OK;
+    w->env = 0;
+    return (w->opts & W_PRETTY) ? PUTS(w, "\n}") : PUTS(w, "}");
 }
 
 /* After a value event: a scalar completes the document or a captured key. */
@@ -1148,7 +917,7 @@ static int write_event(js_writer *w, const brine_event *ev)
                 return fail(w, BRINE_E_UNSUPPORTED, "the lines option cannot write a list that contains itself");
             return push(w, JW_LINES, 0, 0) ? BRINE_OK : BRINE_E_NOMEM;
         }
-        if ((rc = unit_begin(w)))
+        if ((rc = unit_begin(w, ev)))
             return rc;
     } else {
         js_wframe *f = &w->stack[w->depth - 1];
@@ -1162,7 +931,7 @@ static int write_event(js_writer *w, const brine_event *ev)
             if (f->count++)
                 rc = PUTS(w, "\n");
             if (rc == BRINE_OK)
-                rc = unit_begin(w);
+                rc = unit_begin(w, ev);
             break;
         case JW_OBJECT:
             if (f->expect_key) {
@@ -1422,16 +1191,12 @@ static void enc_destroy(brine_sink *sink)
     js_buf_free(&w->key);
     js_buf_free(&w->raw);
     js_buf_free(&w->tmp);
-    for (size_t i = 0; i < w->chunk_count; i++) /* left after a failure */
-        js_buf_free(&w->chunks[i]);
-    brine_free(w->chunks);
-    js_buf_free(&w->held);
     brine_free(w->entries);
     brine_free(w->stack);
     brine_free(w);
 }
 
-brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines)
+static js_writer *writer_new(brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
     unsigned o = js_lines_option(opts, lines) ? W_LINES : 0;
     static const struct {
@@ -1471,10 +1236,69 @@ brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brin
     w->target = T_OUT;
     w->cur = out->cur;
     w->end = out->end;
-    return &w->sink;
+    return w;
+}
+
+brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines)
+{
+    js_writer *w = writer_new(out, opts, err, lines);
+    return w ? &w->sink : NULL;
 }
 
 brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
 {
     return js_encoder_new_as(out, opts, err, 0);
+}
+
+/* The kinds of value plain JSON lacks (shared containers only when written
+ * as references). */
+#define JS_LACKED_KINDS                                                                                                \
+    (BRINE_KIND_TUPLE | BRINE_KIND_BYTES | BRINE_KIND_COMPLEX | BRINE_KIND_MODEL | BRINE_KIND_KEY |                    \
+     BRINE_KIND_NONFINITE | BRINE_KIND_HUGE_INT)
+
+/* Does the line holding v need the envelope? Written alone in auto mode
+ * (without refs) into a scratch buffer, it fails on a value JSON lacks. A
+ * second pass over the line: only for lines of a graph whose kinds say
+ * that some value may need it, and it holds one line's text at most. */
+static int line_probe(const brine_value *v)
+{
+    brine_output o;
+    brine_error e;
+    if (!v || brine_output_init_buffer(&o, &e))
+        return 1;
+    js_writer *w = writer_new(&o, NULL, &e, 0);
+    int rc = w ? brine_walk_options(v, &w->sink, NULL, &e) : BRINE_E_NOMEM;
+    if (w)
+        enc_destroy(&w->sink);
+    brine_output_destroy(&o);
+    return rc != BRINE_OK;
+}
+
+/* Encoding a graph: auto mode decides from v's kinds, at O(1), before the
+ * first byte: the envelope if v may hold a value JSON lacks, else plain
+ * JSON. The kinds are a superset (brine.h), so the envelope may come for a
+ * value that turns out not to need it, never the other way round. With
+ * `lines` each line is a document of its own and the kinds are the whole
+ * list's: each line is then probed (line_probe), unless references are
+ * written and may join lines (then every line takes the envelope). */
+int js_encode_value_as(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err, int lines)
+{
+    js_writer *w = writer_new(out, opts, err, lines);
+    if (!w)
+        return err && err->code ? err->code : BRINE_E_NOMEM;
+    unsigned kinds = brine_value_kinds(v), shared = (w->opts & W_REFS) ? kinds & BRINE_KIND_SHARED : 0;
+    if (!(w->opts & (W_PLAIN | W_TAGGED)) && ((kinds & JS_LACKED_KINDS) || shared)) {
+        if ((w->opts & W_LINES) && !shared)
+            w->lines = v;
+        else
+            w->opts |= W_TAGGED;
+    }
+    int rc = brine_walk_options(v, &w->sink, opts, err);
+    enc_destroy(&w->sink);
+    return rc;
+}
+
+int js_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err)
+{
+    return js_encode_value_as(v, out, opts, err, 0);
 }
