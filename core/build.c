@@ -102,7 +102,8 @@ static int seal(builder *b, build_frame *f);
 /* Puts a finished value into the open container, or makes it the result.
  * The common cases, a list or tuple with room and a dict's scalar key and
  * its value, are inlined into every event. The slot travels by value, in
- * registers (brinep_slot). */
+ * registers (brinep_slot). A container arrives here once at its END and
+ * again for each REF, which records the sharing (ref). */
 static BRINEP_INLINE int attach(builder *b, brine_value slot)
 {
     build_frame *f = b->top;
@@ -114,13 +115,13 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
         if (!s) {
             if (scratch->count < scratch->cap && scratch->count - f->base < DEFER_MAX) {
                 ((brine_value *)scratch->data)[scratch->count++] = slot;
-                brinep_link(&slot, 1);
+                brinep_link_first(&slot);
                 f->children++;
                 return BRINE_OK;
             }
         } else if (s->count < s->cap) {
             s->items[s->count++] = slot;
-            brinep_link(&slot, 1);
+            brinep_link_first(&slot);
             f->children++;
             return BRINE_OK;
         }
@@ -140,7 +141,7 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
                 top[0] = f->key;
                 top[1] = slot;
                 scratch->count += 2;
-                brinep_link(&slot, 1);
+                brinep_link_first(&slot);
                 f->children++;
                 return BRINE_OK;
             }
@@ -149,7 +150,7 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
             e->key = f->key;
             e->val = slot;
             e->hash = 0;
-            brinep_link(&slot, 1);
+            brinep_link_first(&slot);
             d->count++;
             f->children++;
             return BRINE_OK;
@@ -393,6 +394,8 @@ static BRINEP_NOINLINE int ref(builder *b, uint64_t id)
     brine_value slot = {0};
     slot.type = (uint8_t)(*a & 15);
     void *node = (void *)(uintptr_t)(*a & ~(uint64_t)15);
+    /* A second place for the container (attach's link does not test). */
+    b->doc->kinds |= BRINE_KIND_SHARED;
     switch (slot.type) {
     case BRINE_LIST:
     case BRINE_TUPLE: slot.as.seq = node; break;
@@ -519,7 +522,8 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_FLOAT: {
         uint64_t bits;
         memcpy(&bits, &ev->v.f, sizeof bits);
-        b->doc->kinds |= brinep_float_kinds(bits);
+        if (brinep_float_kinds(bits)) /* a test, not a store per float */
+            b->doc->kinds |= BRINE_KIND_NONFINITE;
         return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
     }
     case BRINE_EV_BYTES: b->doc->kinds |= BRINE_KIND_BYTES; /* fall through */
