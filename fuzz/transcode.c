@@ -2,8 +2,9 @@
  * picks the source format, the target format and their option sets; the
  * rest is the input. Whichever route brine_transcode takes (streaming
  * decoder -> encoder, or through a graph), it must succeed exactly when
- * decoding and then encoding succeed, and its output must decode to a graph
- * equal to the one that route writes. */
+ * decoding and then encoding succeed (but for the json writer's streamed
+ * auto mode, below), and its output must decode to a graph equal to the
+ * one that route writes. */
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,7 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int grc = doc ? brine_encode_buffer(to, brine_doc_root(doc), &topts, &gbytes, &glen, &gerr) : gerr.code;
     brine_doc_free(doc);
 
-    if ((rc == BRINE_OK) != (grc == BRINE_OK))
+    /* #17 (docs/json.md): streamed, the json writer's auto mode starts plain
+     * and refuses a value JSON lacks met later, which an encode of the graph
+     * puts in the envelope: the one failure allowed to the streamed route. */
+    int late = rc == BRINE_E_UNSUPPORTED && streamed == 1 && grc == BRINE_OK && strstr(err.message, "(-O tagged)");
+    if (!late && (rc == BRINE_OK) != (grc == BRINE_OK))
         FZ_FAIL("%s -> %s: transcode (%s route) says %s, decode + encode says %s: %s / %s", from->name, to->name,
                 streamed ? "streamed" : "graph", brine_strerror(rc), brine_strerror(grc), err.message, gerr.message);
     if (rc == BRINE_OK) {
