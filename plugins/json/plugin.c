@@ -1,13 +1,11 @@
-/* plugin.c: the json plugin's descriptor, its options and its sniffer,
- * shared with the jsonl descriptor (jsonl.c). The decoder is reader.c (our
+/* plugin.c: the options and the sniffer that the json descriptor (json.c)
+ * and the jsonl descriptor (jsonl.c) share. The decoder is reader.c (our
  * own strict parser, not cJSON's: docs/json.md says why), the encoder
  * writer.c.
  */
 #include <string.h>
 
 #include "json.h"
-
-static const char *const js_extensions[] = {"json", NULL};
 
 /* Reader and writer options are separate (BRINE_OPT_DECODE, _ENCODE): a
  * name that applies to both means one thing for each side, and each side
@@ -74,22 +72,3 @@ int js_sniff(const unsigned char *head, size_t len)
         return 0;
     }
 }
-
-static const brine_plugin js_plugin = {
-    .abi = BRINE_PLUGIN_ABI,
-    .size = sizeof(brine_plugin),
-    .name = "json",
-    .description = "JSON (RFC 8259), exact and strict; what JSON lacks in a {\"$brine\": 1} envelope",
-    .version = "2.0.0",
-    .extensions = js_extensions,
-    .mime_type = "application/json",
-    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_TEXT | BRINE_CAP_REFS_OPTION,
-    .depth_ceiling = 0,
-    .options = js_options,
-    .sniff = js_sniff,
-    .decode = js_decode,
-    .encoder_new = js_encoder_new,
-    .encode_value = js_encode_value,
-};
-
-BRINE_PLUGIN_DEFINE(json, js_plugin)
