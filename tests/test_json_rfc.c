@@ -257,6 +257,38 @@ START_TEST(test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it)
 }
 END_TEST
 
+/* Through a graph with lines, each line chooses for itself: the kinds are
+ * the whole list's, so each line is probed (a line whose first value JSON
+ * lacks opens the envelope without one, and still counts its element). */
+START_TEST(test_a_graph_encode_with_lines_chooses_per_line)
+{
+    static const char in[] = ENV("[{\"$tuple\":[1]},[1,{\"$tuple\":[2]}],{\"$a\":1},{\"$model\":\"m\",\"args\":[],"
+                                 "\"state\":null},[[{\"$bytes\":\"AA==\"}]],[]]");
+    static const char want[] = ENV("{\"$tuple\":[1]}") "\n" ENV("[1,{\"$tuple\":[2]}]") "\n{\"$a\":1}\n" ENV(
+        "{\"$model\":\"m\",\"args\":[],\"state\":null}") "\n" ENV("[[{\"$bytes\":\"AA==\"}]]") "\n[]\n";
+    brine_error err;
+    char *out = reencode(in, NULL, "lines", &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    ck_assert_str_eq(out, want);
+    brine_free(out);
+    /* The same through the jsonl format, and read back as the same list. */
+    brine_doc *d = dec(in, NULL, &err);
+    test_opts t;
+    void *bytes;
+    size_t n;
+    const brine_plugin *jl = brine_registry_find(reg, "jsonl");
+    ck_assert_int_eq(brine_encode_buffer(jl, brine_doc_root(d), opts_of(&t, NULL, 0), &bytes, &n, &err), BRINE_OK);
+    ck_assert_uint_eq(n, strlen(want));
+    ck_assert_mem_eq(bytes, want, n);
+    brine_doc *back = brine_decode_buffer(jl, bytes, n, NULL, &err);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_int_eq(brine_value_equal(brine_doc_root(d), brine_doc_root(back), 0, NULL), 1);
+    brine_free(bytes);
+    brine_doc_free(back);
+    brine_doc_free(d);
+}
+END_TEST
+
 /* A graph encode decides from the document's kinds, whatever its size: a
  * tuple after 65 MiB of text (past the 64 MiB the writer used to hold)
  * still puts the whole value in the envelope. */
@@ -340,6 +372,7 @@ static Suite *json_rfc_suite(void)
     tcase_add_loop_test(tc, test_streamed_auto_fails_on_a_late_value_json_lacks_naming_the_path_and_the_tagged_option,
                         0, (int)(sizeof late_cases / sizeof late_cases[0]));
     tcase_add_test(tc, test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it);
+    tcase_add_test(tc, test_a_graph_encode_with_lines_chooses_per_line);
     tcase_add_test(tc, test_a_graph_encode_of_any_size_with_a_late_tuple_writes_the_envelope);
     tcase_add_test(tc, test_json_through_every_format_comes_back_byte_identical);
     suite_add_tcase(s, tc);

@@ -861,8 +861,11 @@ static int line_probe(const brine_value *v);
 static int unit_begin(js_writer *w, const brine_event *ev)
 {
     int env = (w->opts & W_TAGGED) || (!(w->opts & W_PLAIN) && lacked(w, ev, 0));
-    if (!env && w->lines && w->depth)
-        env = line_probe(brine_seq_get(w->lines, w->line_next++));
+    if (w->lines && w->depth) { /* the next element: every line takes one */
+        const brine_value *line = brine_seq_get(w->lines, w->line_next++);
+        if (!env)
+            env = line_probe(line);
+    }
     if (!env)
         return BRINE_OK;
     w->env = 1;
