@@ -121,7 +121,8 @@ static int seal(builder *b, build_frame *f);
 /* Puts a finished value into the open container, or makes it the result.
  * The common cases, a list or tuple with room and a dict's scalar key and
  * its value, are inlined into every event. The slot travels by value, in
- * registers (brinep_slot). */
+ * registers (brinep_slot). A container arrives here once at its END and
+ * again for each REF, which records the sharing (ref). */
 static BRINEP_INLINE int attach(builder *b, brine_value slot)
 {
     build_frame *f = b->top;
@@ -133,13 +134,13 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
         if (!s) {
             if (scratch->count < scratch->cap && scratch->count - f->base < DEFER_MAX) {
                 ((brine_value *)scratch->data)[scratch->count++] = slot;
-                brinep_link(&slot, 1);
+                brinep_link_first(&slot);
                 f->children++;
                 return BRINE_OK;
             }
         } else if (s->count < s->cap) {
             s->items[s->count++] = slot;
-            brinep_link(&slot, 1);
+            brinep_link_first(&slot);
             f->children++;
             return BRINE_OK;
         }
@@ -148,6 +149,8 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
         if (f->children % 2 == 0) {
             f->key = slot;
             f->children++;
+            if (slot.type != BRINE_STR) /* known here in each event's copy of attach */
+                b->doc->kinds |= BRINE_KIND_KEY;
             return BRINE_OK;
         }
         if (!d) {
@@ -157,7 +160,7 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
                 top[0] = f->key;
                 top[1] = slot;
                 scratch->count += 2;
-                brinep_link(&slot, 1);
+                brinep_link_first(&slot);
                 f->children++;
                 return BRINE_OK;
             }
@@ -166,7 +169,7 @@ static BRINEP_INLINE int attach(builder *b, brine_value slot)
             e->key = f->key;
             e->val = slot;
             e->hash = 0;
-            brinep_link(&slot, 1);
+            brinep_link_first(&slot);
             d->count++;
             f->children++;
             return BRINE_OK;
@@ -324,6 +327,7 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
     case BRINE_EV_TUPLE:
         slot.type = ev->kind == BRINE_EV_LIST ? BRINE_LIST : BRINE_TUPLE;
         node = slot.as.seq = defer ? NULL : brinep_seq_alloc(b->doc, reserve);
+        b->doc->kinds |= brinep_slot_kinds(&slot);
         break;
     case BRINE_EV_DICT:
         slot.type = BRINE_DICT;
@@ -334,6 +338,7 @@ static BRINEP_NOINLINE int begin(builder *b, const brine_event *ev)
             return BRINE_E_PLUGIN;
         slot.type = BRINE_MODEL;
         node = slot.as.model = brinep_model_alloc(b->doc, ev->v.s.ptr, ev->v.s.len);
+        b->doc->kinds |= BRINE_KIND_MODEL;
         break;
     }
     if (!node && !(defer && ev->kind != BRINE_EV_MODEL))
@@ -422,6 +427,8 @@ static BRINEP_NOINLINE int ref(builder *b, uint64_t id)
     brine_value slot = {0};
     slot.type = (uint8_t)(*a & 15);
     void *node = (void *)(uintptr_t)(*a & ~(uint64_t)15);
+    /* A second place for the container (attach's link does not test). */
+    b->doc->kinds |= BRINE_KIND_SHARED;
     switch (slot.type) {
     case BRINE_LIST:
     case BRINE_TUPLE: slot.as.seq = node; break;
@@ -536,6 +543,7 @@ static BRINEP_NOINLINE int boxed(builder *b, const brine_event *ev)
     cx->doc = b->doc;
     cx->re = ev->v.c.re;
     cx->im = ev->v.c.im;
+    b->doc->kinds |= BRINE_KIND_COMPLEX;
     return attach(b, pointer_slot(BRINE_COMPLEX, cx));
 }
 
@@ -557,10 +565,12 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_FLOAT: {
         uint64_t bits;
         memcpy(&bits, &ev->v.f, sizeof bits);
+        if (brinep_float_kinds(bits)) /* a test, not a store per float */
+            b->doc->kinds |= BRINE_KIND_NONFINITE;
         return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
     }
-    case BRINE_EV_STR:
-    case BRINE_EV_BYTES: return blob(b, ev);
+    case BRINE_EV_BYTES: b->doc->kinds |= BRINE_KIND_BYTES; /* fall through */
+    case BRINE_EV_STR: return blob(b, ev);
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:

@@ -91,6 +91,15 @@ brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t
     return brine_decode(fmt, &src, opts, err);
 }
 
+/* The descriptor's encode_value, if fmt is large enough to hold the field
+ * and sets it: a 0.1 plugin has zeros there (docs/abi.md, rule 3). */
+static brine_encode_value_fn encode_value_hook(const brine_plugin *fmt)
+{
+    if (fmt->size < offsetof(brine_plugin, encode_value) + sizeof fmt->encode_value)
+        return NULL;
+    return fmt->encode_value;
+}
+
 int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
                  brine_error *err)
 {
@@ -100,11 +109,16 @@ int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *ou
     int rc = check_plugin(fmt, 1, err);
     if (rc || (rc = brine_options_check(fmt, opts, 1, err)))
         return rc;
-    brine_sink *sink = fmt->encoder_new(out, opts, err);
-    if (!sink)
-        return err && err->code ? err->code : BRINE_E_PLUGIN;
-    rc = brine_walk_options(v, sink, opts, err);
-    sink->destroy(sink);
+    brine_encode_value_fn direct = encode_value_hook(fmt);
+    if (direct) {
+        rc = direct(v, out, opts, err);
+    } else {
+        brine_sink *sink = fmt->encoder_new(out, opts, err);
+        if (!sink)
+            return err && err->code ? err->code : BRINE_E_PLUGIN;
+        rc = brine_walk_options(v, sink, opts, err);
+        sink->destroy(sink);
+    }
     if (rc == BRINE_OK)
         rc = brine_output_flush(out, err);
     if (rc != BRINE_OK && err && err->code == BRINE_OK)
@@ -856,11 +870,20 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
             walk_opts = *to_opts;
         walk_opts.max_depth = brine_options_max_depth(to_opts);
         brine_doc *doc = brine_decode(from, src, from_opts, err);
-        rc = doc ? brine_walk_options(brine_doc_root(doc), encoder, &walk_opts, err)
-                 : (err && err->code ? err->code : BRINE_E_INVALID);
+        brine_encode_value_fn direct = encode_value_hook(to);
+        if (!doc) {
+            rc = err && err->code ? err->code : BRINE_E_INVALID;
+        } else if (direct) {           /* as brine_encode: the encoder sees the graph first */
+            encoder->destroy(encoder); /* unused, and it may keep out's position until destroyed */
+            encoder = NULL;
+            rc = direct(brine_doc_root(doc), out, &walk_opts, err);
+        } else {
+            rc = brine_walk_options(brine_doc_root(doc), encoder, &walk_opts, err);
+        }
         brine_doc_free(doc);
     }
-    encoder->destroy(encoder);
+    if (encoder)
+        encoder->destroy(encoder);
     if (rc == BRINE_OK)
         rc = brine_output_flush(out, err);
     if (rc != BRINE_OK && err && err->code == BRINE_OK)

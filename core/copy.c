@@ -257,6 +257,10 @@ brine_value *brine_value_copy(brine_doc *doc, const brine_value *v, size_t max_d
         brinep_nomem(err);
         return NULL;
     }
+    /* The source's kinds, but sharing: the copy links its containers as
+     * the source does, which sets that bit (brinep_link). */
+    brine_doc *src = brine_value_doc(v);
+    doc->kinds |= brinep_slot_kinds(v) | (src ? src->kinds & ~BRINE_KIND_SHARED : 0);
     copier c = {.doc = doc, .max_depth = max_depth, .err = err};
     brinep_map_init(&c.nodes);
     brinep_stack_init(&c.stack, sizeof(copy_frame));

@@ -649,6 +649,8 @@ int brine_dict_set(brine_value *dict, const brine_value *key, const brine_value 
     int rc = check_link(d, key, "key", err);
     if (!rc)
         rc = check_link(d, val, "value", err);
+    if (!rc && key->type != BRINE_STR)
+        d->doc->kinds |= BRINE_KIND_KEY;
     if (!rc)
         rc = brinep_dict_put(d, key, val, d->doc->max_depth, err);
     return rc;

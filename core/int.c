@@ -65,6 +65,8 @@ int brinep_int_from_bytes(brine_doc *doc, const void *le, size_t len, brine_valu
     }
     out->sub = BRINEP_INT_BIG;
     out->as.blob = brinep_blob_new(doc, b, len);
+    if (len >= BRINEP_HUGE_INT_BYTES) /* the builder's and the value API's big ints */
+        doc->kinds |= BRINE_KIND_HUGE_INT;
     return out->as.blob ? BRINE_OK : BRINE_E_NOMEM;
 }
 

@@ -149,6 +149,11 @@ struct brine_doc {
      * (walk.c). A flag, not a link count in each blob: the borrowed
      * strings planned in #23 point into the input and have no header. */
     int shared_blobs;
+    /* BRINE_KIND_* bits: the kinds of value beyond JSON's that the document
+     * may hold, set where such a value is made or stored (the builder's
+     * events, the value API, brinep_link, brine_value_copy) and never
+     * cleared, so a superset (brine_value_kinds). */
+    unsigned kinds;
 };
 
 /* Blocks above this many bytes get a chunk of their own. */
@@ -204,12 +209,42 @@ static inline brinep_blob *brinep_slot_blob(const brine_value *v)
                : NULL;
 }
 
+/* Ints of this many bytes (two's complement) or more may have more than
+ * 4300 decimal digits (10^4300 takes 14,286 bits with the sign); shorter
+ * ones have at most 4299. */
+#define BRINEP_HUGE_INT_BYTES 1786
+
+/* BRINE_KIND_NONFINITE for the bits of a NaN or an infinity (all exponent
+ * bits set), else 0. */
+static BRINEP_INLINE unsigned brinep_float_kinds(uint64_t bits)
+{
+    return (bits >> 52 & 0x7ff) == 0x7ff ? BRINE_KIND_NONFINITE : 0;
+}
+
+/* The BRINE_KIND_* bits of the slot itself (not of what it contains). */
+static BRINEP_INLINE unsigned brinep_slot_kinds(const brine_value *v)
+{
+    switch (v->type) {
+    case BRINE_INT:
+        return v->sub == BRINEP_INT_BIG && v->as.blob->len >= BRINEP_HUGE_INT_BYTES ? BRINE_KIND_HUGE_INT : 0;
+    case BRINE_FLOAT: return brinep_float_kinds(v->as.u);
+    case BRINE_COMPLEX: return BRINE_KIND_COMPLEX;
+    case BRINE_BYTES: return BRINE_KIND_BYTES;
+    case BRINE_TUPLE: return BRINE_KIND_TUPLE;
+    case BRINE_MODEL: return BRINE_KIND_MODEL;
+    default: return 0;
+    }
+}
+
 /* A slot of doc is about to be stored into another slot of doc: if it
- * points at a blob, that blob may now be shared (brine_doc.shared_blobs). */
+ * points at a blob, that blob may now be shared (brine_doc.shared_blobs);
+ * its kind joins the document's (a float or an int has no document of its
+ * own to say so). */
 static inline void brinep_note_store(brine_doc *doc, const brine_value *v)
 {
     if (brinep_slot_blob(v))
         doc->shared_blobs = 1;
+    doc->kinds |= brinep_slot_kinds(v);
 }
 
 /* Blobs shorter than this are never anchored (BRINE_SINK_SCALAR_REFS):
@@ -231,12 +266,27 @@ static inline void *brinep_node(const brine_value *v)
 
 /* Adds delta to the link count of the container v points at (no-op for
  * scalars). Called whenever a slot inside a document starts or stops
- * pointing at a container. */
-static inline void brinep_link(const brine_value *v, int delta)
+ * pointing at a container; past one link the container is shared
+ * (BRINE_KIND_SHARED). */
+static BRINEP_INLINE void brinep_link(const brine_value *v, int delta)
+{
+    brinep_node_head *n = brinep_node(v);
+    if (n) {
+        n->links += (size_t)(ptrdiff_t)delta;
+        if (delta > 0 && n->links > 1)
+            n->doc->kinds |= BRINE_KIND_SHARED;
+    }
+}
+
+/* brinep_link(v, 1) for a container that no slot points at yet (the
+ * builder's containers at their END): its first link shares nothing, so
+ * the test for BRINE_KIND_SHARED is left out (a test per container cost
+ * 1.5% of canada's decode instructions, 111k lists of two floats). */
+static BRINEP_INLINE void brinep_link_first(const brine_value *v)
 {
     brinep_node_head *n = brinep_node(v);
     if (n)
-        n->links += (size_t)(ptrdiff_t)delta;
+        n->links++;
 }
 
 /* A node's size rounded to the arena's alignment. */

@@ -30,6 +30,17 @@ brine_type brine_type_of(const brine_value *v)
     return v ? (brine_type)v->type : BRINE_NULL;
 }
 
+unsigned brine_value_kinds(const brine_value *v)
+{
+    if (!v)
+        return 0;
+    brine_doc *doc = brine_value_doc(v);
+    const brinep_node_head *node = brinep_node(v);
+    /* A walk from a stored container meets it once more than its links
+     * say: the walker anchors it (walk.c). */
+    return brinep_slot_kinds(v) | (doc ? doc->kinds : 0) | (node && node->links ? BRINE_KIND_SHARED : 0);
+}
+
 brine_doc *brine_value_doc(const brine_value *v)
 {
     if (!v)
@@ -80,8 +91,10 @@ brine_value *brine_bool_new(brine_doc *doc, int b, brine_error *err)
 brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err)
 {
     brine_value *v = slot_new(doc, BRINE_FLOAT, err);
-    if (v)
+    if (v) {
         v->as.f = f;
+        doc->kinds |= brinep_float_kinds(v->as.u);
+    }
     return v;
 }
 
@@ -102,6 +115,7 @@ brine_value *brine_complex_new(brine_doc *doc, double re, double im, brine_error
     v->as.cx->doc = doc;
     v->as.cx->re = re;
     v->as.cx->im = im;
+    doc->kinds |= BRINE_KIND_COMPLEX;
     return v;
 }
 
@@ -130,6 +144,7 @@ static brine_value *blob_slot(brine_doc *doc, brine_type type, const void *p, si
         memcpy(b->data, p, len);
     b->data[len] = '\0';
     v->as.blob = b;
+    doc->kinds |= brinep_slot_kinds(v);
     return v;
 }
 
@@ -211,7 +226,6 @@ static int check_link(brine_doc *doc, const brine_value *item, brine_error *err)
 
 /* ---- sequences ---------------------------------------------------------- */
 
-
 /* Room for at least want elements. */
 static int seq_reserve(brinep_seq *s, size_t want)
 {
@@ -257,6 +271,7 @@ static brine_value *seq_new(brine_doc *doc, brine_type type, brine_error *err)
     memset(s, 0, sizeof *s);
     s->doc = doc;
     v->as.seq = s;
+    doc->kinds |= brinep_slot_kinds(v);
     return v;
 }
 
@@ -383,6 +398,7 @@ brine_value *brine_model_new(brine_doc *doc, const char *name, size_t len, brine
         brinep_nomem(err);
         return NULL;
     }
+    doc->kinds |= BRINE_KIND_MODEL;
     return v;
 }
 

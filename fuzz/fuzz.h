@@ -16,6 +16,7 @@
 const brine_plugin *native_LTX_brine_plugin_entry(void);
 const brine_plugin *msgpack_LTX_brine_plugin_entry(void);
 const brine_plugin *json_LTX_brine_plugin_entry(void);
+const brine_plugin *jsonl_LTX_brine_plugin_entry(void);
 const brine_plugin *bencode_LTX_brine_plugin_entry(void);
 const brine_plugin *pickle_LTX_brine_plugin_entry(void);
 
@@ -58,6 +59,16 @@ static const fz_optset fz_json_sets[] = {
     {0, {"refs"}, {"refs"}},
     {0, {"plain"}, {"plain"}, 1},
     {8, {"lines", "replace_invalid", "refs"}, {"lines", "refs"}},
+    /* #17: the envelope always, and 0.1's tagged files. */
+    {0, {"refs"}, {"tagged", "refs"}},
+    {0, {"legacy_tags", "refs"}, {"tagged", "refs"}},
+};
+/* #17: JSON Lines, the json plugin with lines on by default. */
+static const fz_optset fz_jsonl_sets[] = {
+    {0, {NULL}, {NULL}},
+    {0, {"refs"}, {"refs"}},
+    {8, {"replace_invalid"}, {"tagged"}},
+    {0, {"lines=0", "legacy_tags"}, {"lines=0", "tagged"}},
 };
 static const fz_optset fz_bencode_sets[] = {
     {0, {NULL}, {NULL}},
@@ -78,7 +89,7 @@ static const fz_optset fz_pickle_sets[] = {
 static const fz_format fz_formats[] = {
     {"native", fz_native_sets, FZ_COUNT(fz_native_sets)}, {"msgpack", fz_msgpack_sets, FZ_COUNT(fz_msgpack_sets)},
     {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},       {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
-    {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)},
+    {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)}, {"jsonl", fz_jsonl_sets, FZ_COUNT(fz_jsonl_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -101,6 +112,7 @@ static inline brine_registry *fz_registry(void)
     if (!reg || brine_registry_add(reg, native_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, msgpack_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, json_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, jsonl_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);

@@ -19,7 +19,7 @@ if [ "${1:-}" = --one ]; then
     rm -rf "$out/artifacts/$h"
     mkdir -p "$out/corpus/$h" "$out/artifacts/$h" "$out/logs"
     dict=
-    case $h in *json) dict=-dict=$here/json.dict ;; esac
+    case $h in *json | *jsonl) dict=-dict=$here/json.dict ;; esac
     log=$out/logs/$h.log
     status=0
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:symbolize=1 \

@@ -2,8 +2,9 @@
  * picks the source format, the target format and their option sets; the
  * rest is the input. Whichever route brine_transcode takes (streaming
  * decoder -> encoder, or through a graph), it must succeed exactly when
- * decoding and then encoding succeed, and its output must decode to a graph
- * equal to the one that route writes. */
+ * decoding and then encoding succeed (but for the json writer's streamed
+ * auto mode, below), and its output must decode to a graph equal to the
+ * one that route writes. */
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,11 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int grc = doc ? brine_encode_buffer(to, brine_doc_root(doc), &topts, &gbytes, &glen, &gerr) : gerr.code;
     brine_doc_free(doc);
 
-    /* The one documented difference (docs/formats.md): a streamed
-     * conversion refuses a repeated dict key, which a graph folds. */
+    /* The documented differences of the streamed route: it refuses a
+     * repeated dict key, which a graph folds (docs/formats.md); and the
+     * json writer's auto mode starts plain and refuses a value JSON lacks
+     * met later, which an encode of the graph puts in the envelope
+     * (docs/json.md). */
     int folded =
         streamed && rc == BRINE_E_UNSUPPORTED && grc == BRINE_OK && strncmp(err.message, "a dict key repeats", 18) == 0;
-    if ((rc == BRINE_OK) != (grc == BRINE_OK) && !folded)
+    int late = rc == BRINE_E_UNSUPPORTED && streamed == 1 && grc == BRINE_OK && strstr(err.message, "(-O tagged)");
+    if ((rc == BRINE_OK) != (grc == BRINE_OK) && !folded && !late)
         FZ_FAIL("%s -> %s: transcode (%s route) says %s, decode + encode says %s: %s / %s", from->name, to->name,
                 streamed ? "streamed" : "graph", brine_strerror(rc), brine_strerror(grc), err.message, gerr.message);
     if (rc == BRINE_OK) {

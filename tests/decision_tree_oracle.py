@@ -79,6 +79,8 @@ def main():
     nodes = fit(train, classes, max_depth, min_leaf)
 
     model = json.load(open(model_path))
+    if next(iter(model), None) == "$brine":  # brine's envelope (docs/json.md)
+        model = model["value"]
     assert model["$model"] == "example.DecisionTree", model["$model"]
     assert model["args"] == [1], model["args"]
     state = model["state"]

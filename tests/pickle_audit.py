@@ -243,12 +243,12 @@ def allow_lists(tmp, marker):
     rc, out, err = brine(["convert", evil, "-o", copy])
     if rc != 1 or "would import 'posix.system', which is not allowed" not in err or os.path.exists(copy):
         fail("brine convert evil.pkl -o copy.pkl is not refused: rc %d %s" % (rc, err))
-    env = b'{"$model":"posix.system","args":["touch %s"],"state":null}' % marker.encode()
+    env = b'{"$brine":1,"value":{"$model":"posix.system","args":["touch %s"],"state":null}}' % marker.encode()
     rc, out, err = brine(["convert", "-f", "json", "-t", "pickle", "-o", copy], env)
     if rc != 1 or "allow=posix.system" not in err or os.path.exists(copy):
         fail("a JSON posix.system model converts to pickle: rc %d %s" % (rc, err))
     rc, out, err = brine(["convert", "-f", "json", "-t", "pickle", "-O", "allow=collections.OrderedDict"],
-                         b'{"$model":"collections.OrderedDict","args":[],"state":null}')
+                         b'{"$brine":1,"value":{"$model":"collections.OrderedDict","args":[],"state":null}}')
     if rc != 0:
         fail("writing a safe type fails: %s" % err)
     if DATA:

@@ -335,7 +335,7 @@ def canon(obj):
 
 
 def brine_json(brine, data):
-    r = subprocess.run([brine, "convert", "-f", "pickle", "-t", "json", "-O", "refs"], input=data,
+    r = subprocess.run([brine, "convert", "-f", "pickle", "-t", "json", "-O", "refs", "-O", "tagged"], input=data,
                        capture_output=True)
     return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
 
@@ -358,7 +358,7 @@ def main():
                 failures += 1
                 print("FAIL %s protocol %d: brine exited %d: %s" % (name, proto, rc, err.strip()))
                 continue
-            got = canon(json.loads(out))
+            got = canon(json.loads(out)["value"])  # the envelope's value (docs/json.md)
             if got != want:
                 failures += 1
                 print("FAIL %s protocol %d:\n  brine: %s\n  want:  %s" % (name, proto, got, want))

@@ -144,7 +144,8 @@ def to_tagged(value):
             return out["$list"]
         return out
 
-    return json.dumps(enc(value), ensure_ascii=False, allow_nan=False)
+    # Tags are read inside brine's envelope only (docs/json.md).
+    return json.dumps({"$brine": 1, "value": enc(value)}, ensure_ascii=False, allow_nan=False)
 
 
 # ---- comparison with sharing -----------------------------------------------
@@ -234,7 +235,8 @@ def check(name, value, expected, exact=True, protos=(2, 3, 4, 5), load=pickle.lo
     tagged = to_tagged(value)
     # brine's own reader must give the very graph back: compare its JSON
     # with the input's, both written by brine (same anchor numbering).
-    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-I", "refs", "-O", "refs"], tagged.encode())
+    rc, canon, err = brine_run(["convert", "-f", "json", "-t", "json", "-I", "refs", "-O", "refs", "-O", "tagged"],
+                               tagged.encode())
     if rc != 0:
         print("FAIL %s: brine cannot read its input: %s" % (name, err))
         failures += 1
@@ -242,7 +244,7 @@ def check(name, value, expected, exact=True, protos=(2, 3, 4, 5), load=pickle.lo
     for proto in protos:
         rc, data, err = brine_pickle(tagged, proto)
         if rc == 0 and proto in roundtrip:
-            rc2, back, err2 = brine_run(["convert", "-f", "pickle", "-t", "json", "-O", "refs"], data)
+            rc2, back, err2 = brine_run(["convert", "-f", "pickle", "-t", "json", "-O", "refs", "-O", "tagged"], data)
             if rc2 != 0 or back != canon:
                 print("FAIL %s (protocol %d): brine reads its pickle back differently: %s\n  in   %s\n  back %s"
                       % (name, proto, err2, canon.decode()[:300], back.decode()[:300]))
@@ -464,7 +466,7 @@ def error_cases():
     check_error("model name without a module", M("Point", ()), "is not module.qualname")
     # A tuple containing itself directly: tagged JSON can say it.
     global failures, passed
-    tagged = '{"$anchor":1,"$tuple":[1,{"$alias":1}]}'
+    tagged = '{"$brine":1,"value":{"$anchor":1,"$tuple":[1,{"$alias":1}]}}'
     rc, data, err = brine_pickle(tagged, 4)
     if rc == 0 or "contains itself through tuples" not in err:
         print("FAIL tuple containing itself: rc %d %r" % (rc, err))

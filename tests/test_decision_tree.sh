@@ -84,7 +84,7 @@ grep -qx 'decision-tree: loop.json: expected an int from 1 to 14 (at $.state.nod
     fail "tampered tree: $(cat err.out)"
 
 # A model of another type: refused before any callback runs.
-echo '{"$model": "other.Thing", "args": [1], "state": null}' >other.json
+echo '{"$brine": 1, "value": {"$model": "other.Thing", "args": [1], "state": null}}' >other.json
 if "$DECISION_TREE" predict other.json test.csv >/dev/null 2>err.out; then
     fail "a model of another type was accepted"
 fi

@@ -33,11 +33,11 @@ fail() {
 # one shared x = ["xxx...": 1 MiB].
 shared() {
     {
-        printf '[{"$anchor": 1, "$list": ["'
+        printf '{"$brine": 1, "value": [{"$anchor": 1, "$list": ["'
         head -c 1048576 /dev/zero | tr '\0' x
         printf '"]}'
         for _ in $(seq 2 "$1"); do printf ', {"$alias": 1}'; done
-        printf ']'
+        printf ']}'
     } >"$T/src.json"
     "$BRINE" convert -I refs "$T/src.json" -o "$2" || exit 99
 }
@@ -100,7 +100,7 @@ expect "to standard output it stops after the limit, not 4 GiB" 1 \
     '[ "$(stat -c %s "$T/out")" -lt 100000000 ]' 'has_err "--max-expand"'
 convert_limited -t msgpack "$T/in/bomb.brn" -o "$T/w/bomb.msgpack"
 expect "to msgpack without refs likewise" 1 'has_err "writing shared values out again"' 'no_files_in "$T/w"'
-convert_limited -O refs "$T/in/bomb.brn" -o "$T/w/bomb.json"
+convert_limited -O refs -O tagged "$T/in/bomb.brn" -o "$T/w/bomb.json"
 expect "with refs the file converts as it is, small" 0 '[ "$(stat -c %s "$T/w/bomb.json")" -lt 1200000 ]'
 rm -f "$T/w/bomb.json"
 

@@ -70,6 +70,9 @@ static void assert_decodes_to(const char *text, const char *opts, const brine_va
     brine_doc_free(d);
 }
 
+/* A string literal inside brine's envelope, as the writer writes it. */
+#define ENV(x) "{\"$brine\":1,\"value\":" x "}"
+
 /* ---- tags ------------------------------------------------------------------------ */
 
 START_TEST(test_every_type_json_lacks_is_written_as_its_tag_and_read_back)
@@ -111,7 +114,8 @@ START_TEST(test_every_type_json_lacks_is_written_as_its_tag_and_read_back)
 
     char want[8192];
     int n = snprintf(want, sizeof want,
-                     "[{\"$tuple\":[1,\"a\"]},{\"$tuple\":[]},{\"$bytes\":\"AAH/\"},{\"$complex\":[1.5,-2.0]},"
+                     "{\"$brine\":1,\"value\":[{\"$tuple\":[1,\"a\"]},{\"$tuple\":[]},{\"$bytes\":\"AAH/"
+                     "\"},{\"$complex\":[1.5,-2.0]},"
                      "{\"$model\":\"pkg.Point\",\"args\":[1,2],\"state\":{\"z\":3}},"
                      "{\"$model\":\"M\",\"args\":[],\"state\":null},"
                      "{\"$1\":\"x\",\"$[1,\\\"a\\\"]\":\"x\",\"${\\\"$bytes\\\":\\\"aw==\\\"}\":\"x\",\"$2.5\":\"x\","
@@ -121,7 +125,7 @@ START_TEST(test_every_type_json_lacks_is_written_as_its_tag_and_read_back)
                      "{\"$float\":\"inf\"},{\"$float\":\"-inf\"},1267650600228229401496703205376,{\"$int\":\"0x1");
     for (int i = 0; i < 3750; i++)
         want[n++] = '0';
-    snprintf(want + n, sizeof want - (size_t)n, "\"}]");
+    snprintf(want + n, sizeof want - (size_t)n, "\"}]}");
 
     brine_error err;
     char *text = enc(l, NULL, &err);
@@ -154,7 +158,7 @@ START_TEST(test_tags_are_read_whatever_their_spacing_and_number_forms)
                       "{\"$complex\": [1, {\"$float\": \"nan\"}]}, {\"$complex\":[1e300,-0.0]},\n"
                       "{\"$int\": \"-0x1F\"}, {\"$int\": \"0xffffffffffffffff\"}, {\"$float\": \"0.5\"},"
                       "{\"$bytes\": \"\"}, {\"$bytes\": \"YWI=\"}]",
-                      NULL, l);
+                      "legacy_tags", l);
     brine_doc_free(d);
 }
 END_TEST
@@ -169,12 +173,20 @@ START_TEST(test_a_user_dict_shaped_like_a_tag_round_trips)
         {"{\"a\":1,\"$1\":2}", "{\"a\":1,\"$$1\":2}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        /* Read literally (plain), written escaped, read back equal. */
+        /* Read as the dict it is; written plain by default, escaped inside
+         * the envelope (tagged): both read back equal. */
         brine_error err;
-        brine_doc *d = dec(cases[i][0], "plain", &err);
+        brine_doc *d = dec(cases[i][0], NULL, &err);
         ck_assert_ptr_nonnull(d);
+        ck_assert_int_eq(brine_type_of(brine_doc_root(d)), BRINE_DICT);
         char *text = enc(brine_doc_root(d), NULL, &err);
-        ck_assert_str_eq(text, cases[i][1]);
+        ck_assert_str_eq(text, cases[i][0]);
+        assert_decodes_to(text, NULL, brine_doc_root(d));
+        brine_free(text);
+        text = enc(brine_doc_root(d), "tagged", &err);
+        char want[256];
+        snprintf(want, sizeof want, "{\"$brine\":1,\"value\":%s}", cases[i][1]);
+        ck_assert_str_eq(text, want);
         assert_decodes_to(text, NULL, brine_doc_root(d));
         brine_free(text);
         brine_doc_free(d);
@@ -194,7 +206,7 @@ START_TEST(test_foreign_dollar_keys_read_as_written)
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         brine_error err;
-        brine_doc *tagged = dec(docs[i], NULL, &err), *plain = dec(docs[i], "plain", &err);
+        brine_doc *tagged = dec(docs[i], "legacy_tags", &err), *plain = dec(docs[i], NULL, &err);
         ck_assert_ptr_nonnull(tagged);
         ck_assert_ptr_nonnull(plain);
         ck_assert_int_eq(brine_type_of(brine_doc_root(tagged)), BRINE_DICT);
@@ -213,18 +225,18 @@ START_TEST(test_plain_writes_what_any_json_reader_expects)
                         "{\"$model\":\"pkg.Point\",\"args\":[1,{\"$tuple\":[]}],\"state\":{\"z\":3}},"
                         "{\"$1\":\"one\",\"$2.5\":1,\"$null\":1,\"$true\":1,\"$false\":0,\"$-5\":1,"
                         "\"$123456789012345678901234567890\":2,\"$$x\":3}]",
-                        NULL, "plain",
+                        "legacy_tags", "plain",
                         "[[1,\"a\"],\"AAH/\",[1.5,-2.0],{\"type\":\"pkg.Point\",\"args\":[1,[]],\"state\":{\"z\":3}},"
                         "{\"1\":\"one\",\"2.5\":1,\"null\":1,\"true\":1,\"false\":0,\"-5\":1,"
                         "\"123456789012345678901234567890\":2,\"$x\":3}]");
 }
 END_TEST
 
-/* Asserts that text (tagged) refuses to encode with opts: code, path, message start. */
+/* Asserts that text (0.1's tagged JSON) refuses to encode with opts: code, path, message start. */
 static void assert_encode_fails(const char *text, const char *opts, int code, const char *path, const char *msg)
 {
     brine_error err;
-    brine_doc *d = dec(text, NULL, &err);
+    brine_doc *d = dec(text, "legacy_tags", &err);
     ck_assert_msg(d != NULL, "%s", err.message);
     char *out = enc(brine_doc_root(d), opts, &err);
     ck_assert_msg(out == NULL, "%s encoded to %s", text, out);
@@ -247,8 +259,9 @@ START_TEST(test_plain_refuses_nan_infinities_and_unconvertible_keys_with_the_pat
                         "keys must be str, int, float, bool or None, not tuple");
     assert_encode_fails("[{\"${\\\"$bytes\\\":\\\"AA==\\\"}\":1}]", "plain", BRINE_E_UNSUPPORTED, "$[0][b'\\x00']",
                         "keys must be str, int, float, bool or None, not bytes");
-    /* The same documents are fine in the tagged mode. */
-    ck_assert_reencodes("{\"a\":[1,{\"$float\":\"nan\"}]}", NULL, NULL, "{\"a\":[1,{\"$float\":\"nan\"}]}");
+    /* The same documents are fine by default, in the envelope. */
+    ck_assert_reencodes("{\"a\":[1,{\"$float\":\"nan\"}]}", "legacy_tags", NULL,
+                        ENV("{\"a\":[1,{\"$float\":\"nan\"}]}"));
 }
 END_TEST
 
@@ -377,18 +390,21 @@ START_TEST(test_ints_of_up_to_4300_digits_are_digits_and_longer_ones_the_int_tag
     char *text = enc(l, NULL, &err), *plain = enc(l, "plain", &err);
     ck_assert_msg(text != NULL, "%s%s: %s", neg ? "-" : "", boundary_ints[k].what, err.message);
     char *dec_text = brine_int_to_decimal(v); /* core's own conversion, NULL past 4300 digits */
+    /* The int key puts auto's output in the envelope. */
+    const char *open = "{\"$brine\":1,\"value\":[", *body = text + strlen(open);
+    ck_assert_int_eq(strncmp(text, open, strlen(open)), 0);
     if (boundary_ints[k].digits <= 4300) {
         ck_assert_ptr_nonnull(dec_text);
         ck_assert_uint_eq(strlen(dec_text), boundary_ints[k].digits + (size_t)neg);
-        ck_assert_int_eq(strncmp(text + 1, dec_text, strlen(dec_text)), 0);
-        ck_assert_int_eq(text[1 + strlen(dec_text)], ',');
+        ck_assert_int_eq(strncmp(body, dec_text, strlen(dec_text)), 0);
+        ck_assert_int_eq(body[strlen(dec_text)], ',');
         ck_assert_msg(plain != NULL, "%s%s: %s", neg ? "-" : "", boundary_ints[k].what, err.message);
         /* Plain mode writes the key as its digits, like json.dumps. */
         ck_assert_msg(strncmp(plain + 1 + strlen(dec_text) + 3, dec_text, strlen(dec_text)) == 0, "%.20s", plain);
     } else {
         ck_assert_ptr_null(dec_text);
-        const char *tag = neg ? "[{\"$int\":\"-0x" : "[{\"$int\":\"0x";
-        ck_assert_int_eq(strncmp(text, tag, strlen(tag)), 0);
+        const char *tag = neg ? "{\"$int\":\"-0x" : "{\"$int\":\"0x";
+        ck_assert_int_eq(strncmp(body, tag, strlen(tag)), 0);
         ck_assert_ptr_null(plain);
         ck_assert_int_eq(err.code, BRINE_E_RANGE);
         ck_assert_str_eq(err.message, "Exceeds the limit (4300 digits) for integer string conversion");
@@ -406,8 +422,8 @@ START_TEST(test_floats_print_shortest_and_read_back_bit_exact)
 {
     ck_assert_reencodes("[1.1, 0.1, 1e16, 1E-5, 5e-324, 1.7976931348623157e308, -0.0, 100.0, 1e400, -1e400, 2.5e-3]",
                         NULL, NULL,
-                        "[1.1,0.1,1e+16,1e-05,5e-324,1.7976931348623157e+308,-0.0,100.0,{\"$float\":\"inf\"},"
-                        "{\"$float\":\"-inf\"},0.0025]");
+                        ENV("[1.1,0.1,1e+16,1e-05,5e-324,1.7976931348623157e+308,-0.0,100.0,{\"$float\":\"inf\"},"
+                            "{\"$float\":\"-inf\"},0.0025]"));
     /* Random bit patterns: parse(print(x)) == x. */
     brine_doc *d = brine_doc_new();
     brine_value *l = brine_list_new(d, NULL);
@@ -555,7 +571,8 @@ START_TEST(test_broken_documents_give_python_messages_with_line_column_offset_an
         char doc[1024];
         size_t len = unescape(field[0], doc);
         brine_error err;
-        brine_doc *d = dec_n(doc, len, NULL, 0, &err);
+        /* Rows about tags are 0.1's tagged JSON: read them as such. */
+        brine_doc *d = dec_n(doc, len, strstr(doc, "\"$") ? "legacy_tags" : NULL, 0, &err);
         ck_assert_msg(d == NULL, "'%s' decoded", field[0]);
         ck_assert_msg(err.code == status_of(field[1]), "'%s': code %d, want %s (%s)", field[0], err.code, field[1],
                       err.message);
@@ -676,10 +693,10 @@ START_TEST(test_refs_write_anchors_and_aliases_and_restore_identity)
     brine_error err;
     char *text = enc(root, "refs", &err);
     ck_assert_msg(text != NULL, "%s", err.message);
-    ck_assert_str_eq(text,
-                     "[{\"$anchor\":1,\"$list\":[1]},{\"$alias\":1},{\"$anchor\":2,\"$dict\":{\"me\":{\"$alias\":2}}},"
-                     "{\"$model\":\"P\",\"args\":{\"$anchor\":3,\"$tuple\":[1,2]},\"state\":null},"
-                     "{\"$model\":\"P\",\"args\":{\"$alias\":3},\"state\":null}]");
+    ck_assert_str_eq(
+        text, ENV("[{\"$anchor\":1,\"$list\":[1]},{\"$alias\":1},{\"$anchor\":2,\"$dict\":{\"me\":{\"$alias\":2}}},"
+                  "{\"$model\":\"P\",\"args\":{\"$anchor\":3,\"$tuple\":[1,2]},\"state\":null},"
+                  "{\"$model\":\"P\",\"args\":{\"$alias\":3},\"state\":null}]"));
     assert_decodes_to(text, "refs", root);
     /* Pretty output reads back the same. */
     brine_free(text);
@@ -693,8 +710,8 @@ START_TEST(test_refs_write_anchors_and_aliases_and_restore_identity)
     ck_assert_str_eq(err.path, "$[2].me");
     ck_assert_int_eq(brine_seq_set(root, 2, brine_null_new(d, NULL), NULL), BRINE_OK);
     text = enc(root, NULL, &err);
-    ck_assert_str_eq(text, "[[1],[1],null,{\"$model\":\"P\",\"args\":[1,2],\"state\":null},"
-                           "{\"$model\":\"P\",\"args\":[1,2],\"state\":null}]");
+    ck_assert_str_eq(text, ENV("[[1],[1],null,{\"$model\":\"P\",\"args\":[1,2],\"state\":null},"
+                               "{\"$model\":\"P\",\"args\":[1,2],\"state\":null}]"));
     brine_free(text);
     brine_doc_free(d);
 }
@@ -703,16 +720,20 @@ END_TEST
 START_TEST(test_reference_tags_need_the_refs_option_and_known_anchors)
 {
     brine_error err;
-    ck_assert_ptr_null(dec("[{\"$anchor\":1,\"$list\":[]},{\"$alias\":1}]", NULL, &err));
+    brine_doc *d;
+    ck_assert_ptr_null(dec(ENV("[{\"$anchor\":1,\"$list\":[]},{\"$alias\":1}]"), NULL, &err));
     ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
-    ck_assert_ptr_null(dec("[{\"$alias\":7}]", "refs", &err));
+    ck_assert_ptr_null(dec(ENV("[{\"$alias\":7}]"), "refs", &err));
     ck_assert_int_eq(err.code, BRINE_E_REF);
-    ck_assert_ptr_null(dec("[{\"$anchor\":0,\"$list\":[]}]", "refs", &err));
+    ck_assert_ptr_null(dec("[{\"$anchor\":0,\"$list\":[]}]", "refs,legacy_tags", &err));
     ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
     ck_assert_uint_eq(err.offset, 12);
-    ck_assert_ptr_null(dec("{\"$anchor\":1,\"$bytes\":\"\"}", "refs", &err));
+    ck_assert_ptr_null(dec("{\"$anchor\":1,\"$bytes\":\"\"}", "refs,legacy_tags", &err));
     ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
     ck_assert_uint_eq(err.offset, 13);
+    /* Outside the envelope they are ordinary keys. */
+    ck_assert_ptr_nonnull(d = dec("[{\"$anchor\":1,\"$list\":[]},{\"$alias\":1}]", "refs", &err));
+    brine_doc_free(d);
     ck_assert_ptr_null(dec("[1]", "refs,plain", &err));
     ck_assert_int_eq(err.code, BRINE_E_OPTION);
 }
@@ -722,11 +743,11 @@ END_TEST
 
 START_TEST(test_json_lines_read_and_write_one_value_per_line)
 {
-    ck_assert_reencodes("{\"a\": 1}\n[1, 2]\r\n\n  \"x\"  \n{\"b\":\n  {\"$tuple\": []}}", "lines", NULL,
-                        "[{\"a\":1},[1,2],\"x\",{\"b\":{\"$tuple\":[]}}]");
+    ck_assert_reencodes("{\"a\": 1}\n[1, 2]\r\n\n  \"x\"  \n{\"$brine\": 1, \"value\": {\"b\":\n  {\"$tuple\": []}}}",
+                        "lines", NULL, ENV("[{\"a\":1},[1,2],\"x\",{\"b\":{\"$tuple\":[]}}]"));
     ck_assert_reencodes("", "lines", NULL, "[]");
-    ck_assert_reencodes("[{\"a\":1},[1,2],\"x\",{\"$tuple\":[]}]", NULL, "lines",
-                        "{\"a\":1}\n[1,2]\n\"x\"\n{\"$tuple\":[]}\n");
+    ck_assert_reencodes(ENV("[{\"a\":1},[1,2],\"x\",{\"$tuple\":[]}]"), NULL, "lines",
+                        "{\"a\":1}\n[1,2]\n\"x\"\n" ENV("{\"$tuple\":[]}") "\n");
     ck_assert_reencodes("[]", NULL, "lines", "");
     brine_error err;
     ck_assert_ptr_null(dec("1\n2 3\n", "lines", &err));
@@ -805,8 +826,9 @@ START_TEST(test_ascii_and_sort_keys_match_python_json_dumps)
                         "{\"\\n\":2,\" \":4,\"a\":{\"y\":[{\"c\":2,\"d\":1}],\"z\":1},\"b\":1,\"\xc3\xa9\":3}");
     ck_assert_reencodes("{\"b\":1,\"a\":2}", NULL, "sort_keys,pretty", "{\n  \"a\": 2,\n  \"b\": 1\n}\n");
     /* Escaped keys sort by their written text. */
-    ck_assert_reencodes("{\"$2\":\"a\",\"$1\":\"b\",\"$$x\":1,\"a\":2,\"$[1]\":{\"$(\":0,\"$\\\"b\\\"\":1}}", NULL,
-                        "sort_keys", "{\"$$x\":1,\"$1\":\"b\",\"$2\":\"a\",\"$[1]\":{\"$$(\":0,\"b\":1},\"a\":2}");
+    ck_assert_reencodes("{\"$2\":\"a\",\"$1\":\"b\",\"$$x\":1,\"a\":2,\"$[1]\":{\"$(\":0,\"$\\\"b\\\"\":1}}",
+                        "legacy_tags", "sort_keys",
+                        ENV("{\"$$x\":1,\"$1\":\"b\",\"$2\":\"a\",\"$[1]\":{\"$$(\":0,\"b\":1},\"a\":2}"));
 }
 END_TEST
 

@@ -75,7 +75,8 @@ START_TEST(test_the_saved_value_is_the_type_name_with_version_args_and_the_state
     brine_error err;
     brine_error_clear(&err);
     ck_assert_int_eq(brine_model_save_buffer(models, reg, "json", "test.Point", &p, NULL, &data, &len, &err), BRINE_OK);
-    ck_assert_str_eq(data, "{\"$model\":\"test.Point\",\"args\":[1],\"state\":{\"x\":0.5,\"y\":2.0,\"label\":\"a\"}}");
+    ck_assert_str_eq(data, "{\"$brine\":1,\"value\":{\"$model\":\"test.Point\",\"args\":[1],\"state\":{\"x\":0.5,"
+                           "\"y\":2.0,\"label\":\"a\"}}}");
     brine_doc *doc = brine_decode_buffer(json, data, len, NULL, &err);
     ck_assert_ptr_nonnull(doc);
     char repr[128];
@@ -496,7 +497,7 @@ START_TEST(test_expecting_a_model_but_finding_other_data_is_a_type_error)
     ck_assert_str_eq(err.path, "$");
     /* Expecting a type that is not registered is the caller's mistake. */
     brine_error_clear(&err);
-    static const char foreign[] = "{\"$model\": \"x.Y\", \"args\": [], \"state\": null}";
+    static const char foreign[] = "{\"$brine\": 1, \"value\": {\"$model\": \"x.Y\", \"args\": [], \"state\": null}}";
     ck_assert_int_eq(brine_model_load_buffer(models, reg, "json", foreign, sizeof foreign - 1, "x.Y", NULL, &out, &err),
                      BRINE_E_MODEL);
     ck_assert_str_eq(err.message, "model type 'x.Y' is not registered");

@@ -98,7 +98,8 @@ START_TEST(test_callback_errors_keep_their_code_and_move_their_path_under_state)
     brine_free(data);
 
     /* A from_state that fails without a word. */
-    static const char silent[] = "{\"$model\": \"test.Failing\", \"args\": [1], \"state\": 0}";
+    static const char silent[] =
+        "{\"$brine\": 1, \"value\": {\"$model\": \"test.Failing\", \"args\": [1], \"state\": 0}}";
     brine_error_clear(&err);
     ck_assert_int_eq(brine_model_load_buffer(models, reg, "json", silent, sizeof silent - 1, NULL, NULL, &out, &err),
                      BRINE_E_MODEL);

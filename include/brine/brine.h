@@ -223,6 +223,29 @@ BRINE_API size_t brine_doc_memory(const brine_doc *doc);
  * pointer (null, bool, int within 64 bits, float). */
 BRINE_API brine_doc *brine_value_doc(const brine_value *v);
 
+/* KINDS. A document keeps, at no cost to read, which kinds of value beyond
+ * JSON's it may hold, so that a writer can choose its form before writing
+ * a byte (the json writer: plain JSON, or its envelope). The bits are set
+ * when such a value is made or stored in the document (decoding, the
+ * constructors and setters, brine_value_copy) and never cleared: a tuple
+ * since deleted, a container stored twice and then once again, or a value
+ * made but never stored, still count. A superset, never a subset. */
+#define BRINE_KIND_TUPLE 0x01u     /* a tuple (a model's args too) */
+#define BRINE_KIND_BYTES 0x02u     /* bytes */
+#define BRINE_KIND_COMPLEX 0x04u   /* a complex */
+#define BRINE_KIND_MODEL 0x08u     /* a model */
+#define BRINE_KIND_KEY 0x10u       /* a dict key that is not a str */
+#define BRINE_KIND_NONFINITE 0x20u /* a NaN or infinite float */
+#define BRINE_KIND_SHARED 0x40u    /* a container stored in two places (shared, or in a cycle) */
+#define BRINE_KIND_HUGE_INT 0x80u  /* an int of 1786 bytes or more: it may have more than 4300 digits */
+
+/* The BRINE_KIND_* bits of v's document together with v's own: a superset
+ * of what a walk from v can meet. A container v that is stored somewhere
+ * (in its document, or in itself) counts as BRINE_KIND_SHARED, as a walk
+ * from it meets it once more than its links say. A float, or an int within
+ * 64 bits, has no document: its own kind alone. 0 for NULL. */
+BRINE_API unsigned brine_value_kinds(const brine_value *v);
+
 /* ------------------------------------------------------------------------
  * Types
  * ------------------------------------------------------------------------ */

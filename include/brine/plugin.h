@@ -344,6 +344,15 @@ struct brine_audit_report;
 typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, struct brine_audit_report **report,
                               brine_error *err);
 
+/* Encoding a graph (the second field added into `reserved`): brine_encode,
+ * and a transcode that goes through a graph, call it instead of walking v
+ * into encoder_new's sink, so that the encoder may look at the whole value
+ * first (brine_value_kinds, say) and then walk it (brine_walk_options with
+ * opts, which carries the limits). It writes to out and leaves the flush to
+ * its caller; errors as encoder_new's sink reports them. */
+typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, const brine_options *opts,
+                                     brine_error *err);
+
 typedef struct brine_plugin {
     uint32_t abi;                      /* BRINE_PLUGIN_ABI */
     uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
@@ -359,8 +368,9 @@ typedef struct brine_plugin {
     brine_decode_fn decode;
     brine_encoder_new_fn encoder_new;
     /* Fields added after 0.1, in the room of reserved (zero: not provided). */
-    brine_audit_fn audit; /* #19: may be NULL */
-    void *reserved[7];    /* zero */
+    brine_audit_fn audit;               /* #19: may be NULL */
+    brine_encode_value_fn encode_value; /* #17: may be NULL */
+    void *reserved[6];                  /* zero */
 } brine_plugin;
 
 typedef const brine_plugin *(*brine_plugin_entry_fn)(void);

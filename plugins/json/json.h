@@ -199,7 +199,23 @@ const unsigned char *js_number_end(const unsigned char *p, const unsigned char *
 
 /* ---- entry points ----------------------------------------------------------- */
 
+/* The json format's entry points, and the same with JSON Lines as the
+ * default of the `lines` option (the jsonl format: jsonl.c). */
 int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
 brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
+int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err, int lines);
+brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines);
+int js_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err);
+int js_encode_value_as(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err, int lines);
+
+/* The `lines` option: its flag when given ("lines=0" turns it off), else dflt. */
+static inline int js_lines_option(const brine_options *opts, int dflt)
+{
+    return brine_options_get(opts, "lines") ? brine_options_flag(opts, "lines") : dflt;
+}
+
+/* What the json and jsonl descriptors share (plugin.c). */
+extern const brine_option_spec js_options[];
+int js_sniff(const unsigned char *head, size_t len);
 
 #endif /* BRINE_JSON_JSON_H */

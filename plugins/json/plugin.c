@@ -1,19 +1,25 @@
-/* plugin.c: the json plugin's descriptor, its options and its sniffer. The
- * decoder is reader.c (our own strict parser, not cJSON's: docs/json.md
- * says why), the encoder writer.c.
+/* plugin.c: the options and the sniffer that the json descriptor (json.c)
+ * and the jsonl descriptor (jsonl.c) share. The decoder is reader.c (our
+ * own strict parser, not cJSON's: docs/json.md says why), the encoder
+ * writer.c.
  */
 #include <string.h>
 
 #include "json.h"
 
-static const char *const js_extensions[] = {"json", NULL};
-
-static const brine_option_spec js_options[] = {
+/* Reader and writer options are separate (BRINE_OPT_DECODE, _ENCODE): a
+ * name that applies to both means one thing for each side, and each side
+ * reads only its own options. */
+const brine_option_spec js_options[] = {
     {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
-     "no $ tags: tuple as array, bytes as base64, complex as [re, im], model as an object; NaN refused"},
+     "read: even a {\"$brine\": ...} envelope is plain JSON; write: what Python's json.dumps writes (tuple as "
+     "array, bytes as base64, complex as [re, im], model as an object; NaN refused)"},
+    {"tagged", BRINE_OPT_ENCODE, "always write the {\"$brine\": 1, \"value\": ...} envelope, with $ tags inside"},
+    {"legacy_tags", BRINE_OPT_DECODE, "read brine 0.1's tagged JSON: $ tags and escaped keys everywhere"},
     {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
      "store shared and cyclic containers as $anchor/$alias tags and restore their identity"},
-    {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE, "JSON Lines: a top-level list is one value per line"},
+    {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "JSON Lines: read one value per line into a list; write a top-level list one value per line"},
     {"pretty", BRINE_OPT_ENCODE, "indent by 2 spaces, like python -m json.tool --indent 2"},
     {"sort_keys", BRINE_OPT_ENCODE, "write dict entries sorted by key"},
     {"ascii", BRINE_OPT_ENCODE, "escape everything outside ASCII as \\u escapes"},
@@ -29,7 +35,7 @@ static const unsigned char *skip_ws(const unsigned char *p, const unsigned char 
 
 /* How likely the first bytes are JSON: by the first non-space byte and,
  * for containers, the byte after it. */
-static int js_sniff(const unsigned char *head, size_t len)
+int js_sniff(const unsigned char *head, size_t len)
 {
     const unsigned char *end = head + len, *p = skip_ws(head, end), *q;
     if (p == end)
@@ -66,21 +72,3 @@ static int js_sniff(const unsigned char *head, size_t len)
         return 0;
     }
 }
-
-static const brine_plugin js_plugin = {
-    .abi = BRINE_PLUGIN_ABI,
-    .size = sizeof(brine_plugin),
-    .name = "json",
-    .description = "JSON (RFC 8259), exact and strict, with $ tags for what JSON lacks",
-    .version = "1.0.0",
-    .extensions = js_extensions,
-    .mime_type = "application/json",
-    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_TEXT | BRINE_CAP_REFS_OPTION,
-    .depth_ceiling = 0,
-    .options = js_options,
-    .sniff = js_sniff,
-    .decode = js_decode,
-    .encoder_new = js_encoder_new,
-};
-
-BRINE_PLUGIN_DEFINE(json, js_plugin)

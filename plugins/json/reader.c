@@ -1,9 +1,12 @@
 /* reader.c: the json decoder: one strict RFC 8259 pass over the input,
  * straight to events, iterative with an explicit stack and no depth limit
- * of its own (the sink enforces max_depth). In the tagged mode each object
- * is decided with a one-key lookahead: a first key naming a tag (with a
- * value of the kind the tag takes) makes it a tag, and keys starting with
- * "$" are escaped keys (docs/json.md). Strings and numbers: scan.c.
+ * of its own (the sink enforces max_depth). An ordinary document reads as
+ * RFC 8259 says, whatever its keys; brine's tags are read only inside the
+ * envelope, a top-level object whose first key is "$brine" (or everywhere
+ * with legacy_tags, as 0.1 wrote them). In the tagged mode each object is
+ * decided with a one-key lookahead: a first key naming a tag (with a value
+ * of the kind the tag takes) makes it a tag, and keys starting with "$" are
+ * escaped keys (docs/json.md). Strings and numbers: scan.c.
  */
 #include <string.h>
 
@@ -585,11 +588,63 @@ after:
     return BRINE_OK;
 }
 
+/* ---- the envelope -------------------------------------------------------------- */
+
+/* The version of the envelope this reader reads and the writer writes. */
+#define JS_ENVELOPE_VERSION 1
+
+/* One document at *pp: {"$brine": 1, "value": v} reads as v with tags on;
+ * anything else as plain JSON (tags on only with legacy_tags). */
+static int read_document(js_reader *R, const unsigned char **pp, int envelope)
+{
+    const unsigned char *p = js_skip_ws(*pp, R->end), *end = R->end, *q, *k;
+    size_t len;
+    if (!envelope || p == end || *p != '{')
+        return js_read_value(R, pp);
+    q = js_skip_ws(p + 1, end);
+    if (q == end || *q != '"')
+        return js_read_value(R, pp);
+    if (!(q = js_scan_string(R, q, &k, &len)))
+        return R->status;
+    if (len != 6 || memcmp(k, "$brine", 6) != 0)
+        return js_read_value(R, pp);
+    q = js_skip_ws(q, end);
+    if (q == end || *q != ':')
+        return js_fail(R, JS_SYNTAX(R, q), q, "Expecting ':' delimiter");
+    q = js_skip_ws(q + 1, end);
+    int is_float;
+    const unsigned char *v = q, *e = js_number_end(q, end, &is_float);
+    if (e == v || is_float || *v == '-')
+        return js_fail(R, e == end ? BRINE_E_TRUNCATED : BRINE_E_SYNTAX, v,
+                       "Expecting the envelope's version, an integer, after \"$brine\"");
+    if ((size_t)(e - v) != 1 || *v != '0' + JS_ENVELOPE_VERSION)
+        return js_fail(R, BRINE_E_UNSUPPORTED, v, "Unsupported $brine envelope version %.*s (this reader reads %d)",
+                       (int)((e - v) > 20 ? 20 : e - v), (const char *)v, JS_ENVELOPE_VERSION);
+    q = js_skip_ws(e, end);
+    if (q == end || *q != ',')
+        return js_fail(R, JS_SYNTAX(R, q), q, "Expecting ',' delimiter");
+    q = js_skip_ws(q + 1, end);
+    int rc = expect_name(R, &q, "value", "$brine envelope");
+    if (rc)
+        return rc;
+    unsigned saved = R->flags;
+    R->flags |= JS_R_TAGS;
+    rc = js_read_value(R, &q);
+    R->flags = saved;
+    if (rc)
+        return rc;
+    q = js_skip_ws(q, end);
+    if (q == end || *q != '}')
+        return js_fail(R, JS_SYNTAX(R, q), q, "Expecting '}' to close the $brine envelope");
+    *pp = q + 1;
+    return BRINE_OK;
+}
+
 /* ---- the entry point ---------------------------------------------------------- */
 
 /* JSON Lines: values separated by newlines, read into one list. A value may
  * itself span lines; two values on one line are "Extra data". */
-static int read_lines(js_reader *R, const unsigned char **pp)
+static int read_lines(js_reader *R, const unsigned char **pp, int envelope)
 {
     const unsigned char *p = *pp, *end = R->end;
     int rc = emit_begin(R, BRINE_EV_LIST, 0, p);
@@ -599,7 +654,7 @@ static int read_lines(js_reader *R, const unsigned char **pp)
         p = js_skip_ws(p, end);
         if (p == end)
             break;
-        if ((rc = js_read_value(R, &p)))
+        if ((rc = read_document(R, &p, envelope)))
             return rc;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
             p++;
@@ -611,12 +666,15 @@ static int read_lines(js_reader *R, const unsigned char **pp)
     return emit_end(R, p);
 }
 
-int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err, int lines)
 {
     unsigned flags = 0;
     int plain = brine_options_flag(opts, "plain");
-    if (!plain)
+    if (brine_options_flag(opts, "legacy_tags")) {
+        if (plain)
+            return brine_error_set(err, BRINE_E_OPTION, "the json options plain and legacy_tags cannot be combined");
         flags |= JS_R_TAGS;
+    }
     if (brine_options_flag(opts, "refs")) {
         if (plain)
             return brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
@@ -639,9 +697,9 @@ int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     const unsigned char *p = R.start;
     if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         rc = js_fail(&R, BRINE_E_SYNTAX, p, "Unexpected UTF-8 BOM (decode using utf-8-sig)");
-    else if (brine_options_flag(opts, "lines"))
-        rc = read_lines(&R, &p);
-    else if ((rc = js_read_value(&R, &p)) == BRINE_OK) {
+    else if (js_lines_option(opts, lines))
+        rc = read_lines(&R, &p, !plain);
+    else if ((rc = read_document(&R, &p, !plain)) == BRINE_OK) {
         p = js_skip_ws(p, R.end);
         if (p != R.end)
             rc = js_fail(&R, BRINE_E_SYNTAX, p, "Extra data");
@@ -652,4 +710,9 @@ int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     js_buf_free(&R.str);
     js_buf_free(&R.aux);
     return rc;
+}
+
+int js_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    return js_decode_as(src, sink, opts, err, 0);
 }

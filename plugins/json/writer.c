@@ -1,9 +1,24 @@
 /* writer.c: the json encoder, a sink that writes events as JSON text:
  * compact by default, or pretty (2-space indent, like python -m json.tool),
- * with sorted keys or ASCII-only text on request. Values JSON lacks become
- * tags (tags.c, docs/json.md) or, with `plain`, their nearest plain form.
+ * with sorted keys or ASCII-only text on request. A value made of JSON's
+ * types is written as plain JSON; one holding anything else goes inside the
+ * {"$brine": 1, "value": ...} envelope, where values JSON lacks become tags
+ * (tags.c, docs/json.md). With `plain`, they get their nearest plain form.
+ *
  * Text goes straight into the output's buffer; a sorted dict, or a non-str
  * key (written as "$" + its JSON), is rendered into a side buffer first.
+ *
+ * The default ("auto") mode chooses per document (per line with `lines`)
+ * and holds nothing. Encoding a graph (js_encode_value, the descriptor's
+ * encode_value), it reads the document's kinds (brine_value_kinds, kept by
+ * the builder and the value API at O(1)) and writes plain JSON or the
+ * envelope from the first byte. Fed events alone (a streamed transcode), it
+ * writes a document whose first event JSON lacks in the envelope, any
+ * other as plain JSON, and fails on a value JSON lacks met later, naming
+ * the tagged option. The writer held each document's text before (up to
+ * 64 MiB) and rewrote it into the envelope on such a value: +34% of
+ * canada's encode time and +36% of citm's (fresh pages), and memory that a
+ * bounded conversion cannot spare (#21).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +35,7 @@
 #define W_ASCII 8u
 #define W_REFS 16u
 #define W_LINES 32u
+#define W_TAGGED 64u /* the envelope always; neither this nor W_PLAIN: auto */
 
 enum { JW_ARRAY, JW_OBJECT, JW_MODEL, JW_LINES };
 enum { T_OUT, T_SORT, T_KEY }; /* where text goes */
@@ -54,6 +70,10 @@ typedef struct js_writer {
     js_buf key;               /* a non-str key being captured */
     js_buf raw;               /* sorted entries' key texts */
     js_buf tmp;               /* scratch: big int digits, sorted assembly */
+    int env;                  /* the current document is inside the envelope (tags on) */
+    size_t unit_depth;        /* depth of a document's first event: 0, or 1 with lines */
+    const brine_value *lines; /* a graph's list written with lines in auto mode, each line chosen by line_probe */
+    size_t line_next;         /* the element of `lines` that the next line writes */
     js_entry *entries;
     size_t entry_count, entry_cap;
     js_wframe *stack;
@@ -609,6 +629,7 @@ static int sort_entries(js_writer *w, js_wframe *f)
 }
 
 static int finish_key(js_writer *w);
+static int unit_end(js_writer *w);
 
 static int end_container(js_writer *w)
 {
@@ -636,11 +657,16 @@ static int end_container(js_writer *w)
     int sorted = f->sorted;
     w->depth--;
     if (sorted && --w->sorted_open == 0) { /* the outermost sorted dict: to the output */
-        if ((rc = set_target(w, T_OUT)) || (rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err)))
+        if (!(rc = set_target(w, T_OUT)) &&
+            !(rc = brine_output_write(w->out, w->sort.data, w->sort.len, w->sink.err))) {
+            w->cur = w->out->cur;
+            w->end = w->out->end;
+        }
+        if (rc)
             return rc;
-        w->cur = w->out->cur;
-        w->end = w->out->end;
     }
+    if (w->depth == w->unit_depth && (rc = unit_end(w)))
+        return rc;
     if (w->depth == 0)
         w->done = 1;
     else if (w->key_frame && w->depth == w->key_frame)
@@ -749,8 +775,8 @@ static int write_key(js_writer *w, size_t fi, const brine_event *ev)
         return rc;
     if (ev->kind == BRINE_EV_STR) {
         const unsigned char *s = (const unsigned char *)ev->v.s.ptr;
-        int escape = !(w->opts & W_PLAIN) && ev->v.s.len && s[0] == '$';
-        return write_key_text(w, f, "$", escape, s, ev->v.s.len);
+        int dollar = w->env && ev->v.s.len && s[0] == '$'; /* escaped in the envelope only */
+        return write_key_text(w, f, "$", (size_t)dollar, s, ev->v.s.len);
     }
     if (w->opts & W_PLAIN)
         return write_plain_key(w, f, ev);
@@ -785,11 +811,86 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
     }
 }
 
+/* ---- documents: plain, or the envelope ----------------------------------------- */
+
+static const char env_open[] = "{\"$brine\":1,\"value\":";
+static const char env_open_pretty[] = "{\n  \"$brine\": 1,\n  \"value\": ";
+
+/* The kind of value plain JSON lacks that ev is, or NULL: tuple, bytes,
+ * complex, model, a shared node written as a reference, a non-finite float,
+ * an int too long for decimal text, or a dict key that is not a str. */
+static const char *lacked(const js_writer *w, const brine_event *ev, int key)
+{
+    if (key && ev->kind != BRINE_EV_STR)
+        return "a dict key that is not a str";
+    switch (ev->kind) {
+    case BRINE_EV_TUPLE: return "a tuple";
+    case BRINE_EV_BYTES: return "bytes";
+    case BRINE_EV_COMPLEX: return "a complex";
+    case BRINE_EV_MODEL: return "a model";
+    case BRINE_EV_REF: return "a shared value";
+    case BRINE_EV_BIGINT: return ev->v.s.len > JS_MAX_DEC_BYTES ? "an int of more than 4299 digits" : NULL;
+    case BRINE_EV_FLOAT: return ev->v.f - ev->v.f != 0 ? "a NaN or infinite float" : NULL;
+    case BRINE_EV_LIST:
+    case BRINE_EV_DICT: return ev->anchor && (w->opts & W_REFS) ? "a shared value" : NULL;
+    default: return NULL;
+    }
+}
+
+/* Auto mode, outside the envelope: ev may need it, and the document has
+ * started as plain JSON. */
+static int check_lacked(js_writer *w, const brine_event *ev, int key)
+{
+    if (w->opts & (W_PLAIN | W_TAGGED) || w->env)
+        return BRINE_OK;
+    const char *what = lacked(w, ev, key);
+    if (!what)
+        return BRINE_OK;
+    return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED,
+                           "%s cannot be written as plain JSON, and the output has started as plain JSON: write it "
+                           "with the tagged option (-O tagged)",
+                           what);
+}
+
+static int line_probe(const brine_value *v);
+
+/* A document (the value, or one line's value) begins with ev: in the
+ * envelope if tagged, or in auto mode if ev itself is a value JSON lacks
+ * (nothing is written yet, so the choice is still open), or if the line's
+ * element of a graph needs it. */
+static int unit_begin(js_writer *w, const brine_event *ev)
+{
+    int env = (w->opts & W_TAGGED) || (!(w->opts & W_PLAIN) && lacked(w, ev, 0));
+    if (w->lines && w->depth) { /* the next element: every line takes one */
+        const brine_value *line = brine_seq_get(w->lines, w->line_next++);
+        if (!env)
+            env = line_probe(line);
+    }
+    if (!env)
+        return BRINE_OK;
+    w->env = 1;
+    return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
+}
+
+/* A document ended: the envelope closes. */
+static int unit_end(js_writer *w)
+{
+    if (!w->env)
+        return BRINE_OK;
+    w->env = 0;
+    return (w->opts & W_PRETTY) ? PUTS(w, "\n}") : PUTS(w, "}");
+}
+
 /* After a value event: a scalar completes the document or a captured key. */
 static int after_scalar(js_writer *w, const brine_event *ev)
 {
     if (ev->kind >= BRINE_EV_LIST && ev->kind <= BRINE_EV_MODEL)
         return BRINE_OK;
+    if (w->depth == w->unit_depth && !w->key_frame) {
+        int rc = unit_end(w);
+        if (rc)
+            return rc;
+    }
     if (w->depth == 0)
         w->done = 1;
     else if (w->key_frame && w->depth == w->key_frame)
@@ -819,6 +920,8 @@ static int write_event(js_writer *w, const brine_event *ev)
                 return fail(w, BRINE_E_UNSUPPORTED, "the lines option cannot write a list that contains itself");
             return push(w, JW_LINES, 0, 0) ? BRINE_OK : BRINE_E_NOMEM;
         }
+        if ((rc = unit_begin(w, ev)))
+            return rc;
     } else {
         js_wframe *f = &w->stack[w->depth - 1];
         switch (f->kind) {
@@ -830,9 +933,13 @@ static int write_event(js_writer *w, const brine_event *ev)
         case JW_LINES:
             if (f->count++)
                 rc = PUTS(w, "\n");
+            if (rc == BRINE_OK)
+                rc = unit_begin(w, ev);
             break;
         case JW_OBJECT:
             if (f->expect_key) {
+                if ((rc = check_lacked(w, ev, 1)))
+                    return rc;
                 f->expect_key = 0;
                 if ((rc = write_key(w, w->depth - 1, ev)) || !w->key_frame)
                     return rc;
@@ -853,8 +960,13 @@ static int write_event(js_writer *w, const brine_event *ev)
             f->count++;
             break;
         }
-        level = f->kind == JW_LINES ? 0 : f->level;
     }
+    if (rc == BRINE_OK)
+        rc = check_lacked(w, ev, 0);
+    if (w->depth)
+        level = w->stack[w->depth - 1].kind == JW_LINES ? 0 : w->stack[w->depth - 1].level;
+    else
+        level = w->env && (w->opts & W_PRETTY) ? 1 : 0;
     if (rc || (rc = write_value(w, ev, level, as_array)))
         return rc;
     return after_scalar(w, ev);
@@ -1087,19 +1199,23 @@ static void enc_destroy(brine_sink *sink)
     brine_free(w);
 }
 
-brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
+static js_writer *writer_new(brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
-    unsigned o = 0;
+    unsigned o = js_lines_option(opts, lines) ? W_LINES : 0;
     static const struct {
         const char *name;
         unsigned bit;
     } flags[] = {{"plain", W_PLAIN}, {"pretty", W_PRETTY}, {"sort_keys", W_SORT},
-                 {"ascii", W_ASCII}, {"refs", W_REFS},     {"lines", W_LINES}};
+                 {"ascii", W_ASCII}, {"refs", W_REFS},     {"tagged", W_TAGGED}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (brine_options_flag(opts, flags[i].name))
             o |= flags[i].bit;
     if ((o & W_PLAIN) && (o & W_REFS)) {
         brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
+        return NULL;
+    }
+    if ((o & W_PLAIN) && (o & W_TAGGED)) {
+        brine_error_set(err, BRINE_E_OPTION, "the json options plain and tagged cannot be combined");
         return NULL;
     }
     if ((o & W_PRETTY) && (o & W_LINES)) {
@@ -1119,8 +1235,73 @@ brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_e
     w->sink.err = err;
     w->out = out;
     w->opts = o;
+    w->unit_depth = (o & W_LINES) ? 1 : 0;
     w->target = T_OUT;
     w->cur = out->cur;
     w->end = out->end;
-    return &w->sink;
+    return w;
+}
+
+brine_sink *js_encoder_new_as(brine_output *out, const brine_options *opts, brine_error *err, int lines)
+{
+    js_writer *w = writer_new(out, opts, err, lines);
+    return w ? &w->sink : NULL;
+}
+
+brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
+{
+    return js_encoder_new_as(out, opts, err, 0);
+}
+
+/* The kinds of value plain JSON lacks (shared containers only when written
+ * as references). */
+#define JS_LACKED_KINDS                                                                                                \
+    (BRINE_KIND_TUPLE | BRINE_KIND_BYTES | BRINE_KIND_COMPLEX | BRINE_KIND_MODEL | BRINE_KIND_KEY |                    \
+     BRINE_KIND_NONFINITE | BRINE_KIND_HUGE_INT)
+
+/* Does the line holding v need the envelope? Written alone in auto mode
+ * (without refs) into a scratch buffer, it fails on a value JSON lacks. A
+ * second pass over the line: only for lines of a graph whose kinds say
+ * that some value may need it, and it holds one line's text at most. */
+static int line_probe(const brine_value *v)
+{
+    brine_output o;
+    brine_error e;
+    if (!v || brine_output_init_buffer(&o, &e))
+        return 1;
+    js_writer *w = writer_new(&o, NULL, &e, 0);
+    int rc = w ? brine_walk_options(v, &w->sink, NULL, &e) : BRINE_E_NOMEM;
+    if (w)
+        enc_destroy(&w->sink);
+    brine_output_destroy(&o);
+    return rc != BRINE_OK;
+}
+
+/* Encoding a graph: auto mode decides from v's kinds, at O(1), before the
+ * first byte: the envelope if v may hold a value JSON lacks, else plain
+ * JSON. The kinds are a superset (brine.h), so the envelope may come for a
+ * value that turns out not to need it, never the other way round. With
+ * `lines` each line is a document of its own and the kinds are the whole
+ * list's: each line is then probed (line_probe), unless references are
+ * written and may join lines (then every line takes the envelope). */
+int js_encode_value_as(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err, int lines)
+{
+    js_writer *w = writer_new(out, opts, err, lines);
+    if (!w)
+        return err && err->code ? err->code : BRINE_E_NOMEM;
+    unsigned kinds = brine_value_kinds(v), shared = (w->opts & W_REFS) ? kinds & BRINE_KIND_SHARED : 0;
+    if (!(w->opts & (W_PLAIN | W_TAGGED)) && ((kinds & JS_LACKED_KINDS) || shared)) {
+        if ((w->opts & W_LINES) && !shared)
+            w->lines = v;
+        else
+            w->opts |= W_TAGGED;
+    }
+    int rc = brine_walk_options(v, &w->sink, opts, err);
+    enc_destroy(&w->sink);
+    return rc;
+}
+
+int js_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err)
+{
+    return js_encode_value_as(v, out, opts, err, 0);
 }
