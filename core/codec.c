@@ -851,8 +851,13 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
         return err && err->code ? err->code : BRINE_E_PLUGIN;
     /* Sorted keys need each dict whole before its first entry is sent:
      * through a graph (buffering each dict's events instead would hold the
-     * root dict, which is most of any document, all the same). */
-    int stream = (!brine_decoder_refs(from, from_opts) || (encoder->flags & BRINE_SINK_REFS)) &&
+     * root dict, which is most of any document, all the same). So does a
+     * format that looks at the graph before writing (encode_value: json's
+     * auto mode chooses plain JSON or the envelope) when references may
+     * come: streamed, the first shared node would be met after plain
+     * output has started. */
+    int refs = brine_decoder_refs(from, from_opts);
+    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) &&
                  !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;

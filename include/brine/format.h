@@ -114,9 +114,12 @@ BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v,
  * (to_opts' limits apply to writing a graph out, from_opts' to decoding). When
  * the decoder cannot produce references (see brine_decoder_refs) or the
  * encoder stores them, events stream from decoder to encoder without
- * building a graph (depth and reference checks still apply); otherwise the
- * value goes through a graph so that shared nodes are expanded and cycles
- * refused. *streamed (may be NULL) tells which route was taken. */
+ * building a graph (depth, reference and event checks still apply);
+ * otherwise the value goes through a graph so that shared nodes are
+ * expanded and cycles refused. A graph is also used when keys are to be
+ * sorted (to_opts' sort_keys), and when references may come and `to` looks
+ * at the graph before writing (its descriptor's encode_value: json's auto
+ * mode). *streamed (may be NULL) tells which route was taken. */
 BRINE_API int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts,
                               const brine_plugin *to, brine_output *out, const brine_options *to_opts, int *streamed,
                               brine_error *err);

@@ -65,7 +65,7 @@ static void pk_path(const pk_enc *e, char *path, size_t cap)
             key.v.u = f->key_u;
             if (f->key_kind == BRINE_EV_STR)
                 key.v.s.len = f->key_len;
-            pk_path_key(path, cap, &key, e->keys + f->key_pos);
+            pk_path_key(path, cap, &key, e->keys ? e->keys + f->key_pos : NULL); /* no keys kept yet: NULL */
         } else if (f->kind == BRINE_EV_MODEL) {
             snprintf(path + len, cap - len, "%s", f->n == 0 ? ".args" : ".state");
         } else {
