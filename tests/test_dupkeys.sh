@@ -7,18 +7,11 @@
 # X. Run by make check with $BRINE.
 set -u
 
-: "${BRINE:?BRINE must name the built brine command}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-unset BRINE_PLUGIN_PATH
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/brine-dupkeys.XXXXXX") || exit 99
-trap 'rm -rf "$T"' EXIT
-failed=0
+. "${BRINE_TEST_SRCDIR:?BRINE_TEST_SRCDIR must name tests/ in the source tree}/shtest.sh" dupkeys
 check() { # NAME CONDITION...
     local name=$1
     shift
-    if "$@"; then echo "ok - $name"; else echo "FAIL - $name"; failed=$((failed + 1)); fi
+    if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
 MSG='a dict key repeats, and a streamed conversion cannot fold it as decoding does'
@@ -71,4 +64,4 @@ for to in native msgpack json pickle; do
     rm -f "$T/back.json"
 done
 
-[ "$failed" -eq 0 ]
+shtest_done

@@ -18,32 +18,13 @@ PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 PYTHON3=${PYTHON3:-python3}
 TOP_SRCDIR=$(cd "$BRINE_TEST_SRCDIR/.." && pwd)
 BUILDDIR=$BRINE_TOP_BUILDDIR
-# A sanitizer report must not pass for an expected exit status 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-unset BRINE_PLUGIN_PATH
+. "$BRINE_TEST_SRCDIR/shtest.sh" example
 
 read -r cc_prog _ <<<"$CC"
 if ! command -v "$cc_prog" >/dev/null 2>&1; then
     echo "SKIP: no C compiler ($CC)"
     exit 77
 fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/brine-example.XXXXXX") || exit 99
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for line in "$@"; do echo "    $line"; done
-}
 
 # run WANT CMD...: runs CMD with stdout in $T/out and stderr in $T/err; sets
 # RUN_OK=1 when it exits with WANT and no sanitizer spoke, else RUN_WHY.
@@ -269,5 +250,4 @@ else
     fail "the guide shows a lines plugin and a test program" "plugin: '$plugin', program: '$program'"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+shtest_done

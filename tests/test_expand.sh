@@ -7,27 +7,7 @@
 # under ulimit -f and a timeout, so that a build without the limit fails
 # here instead of filling the disk.
 set -u
-
-: "${BRINE:?BRINE must name the built brine command}"
-# A sanitizer report must not pass for an expected exit status 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-unset BRINE_PLUGIN_PATH
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/brine-expand.XXXXXX") || exit 99
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for line in "$@"; do echo "    $line"; done
-}
+. "${BRINE_TEST_SRCDIR:?BRINE_TEST_SRCDIR must name tests/ in the source tree}/shtest.sh" expand
 
 # shared COPIES FILE: native FILE holding [x, x, ...] (COPIES slots) with
 # one shared x = ["xxx...": 1 MiB].
@@ -127,5 +107,4 @@ for bad in 0 abc 8: :5 8:0 8:12X 4294967296 8:99999999999T; do
     expect "--max-expand $bad is a usage error" 2 'has_err "--max-expand wants RATIO[:BYTES]"'
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+shtest_done

@@ -7,29 +7,9 @@
 # checks exit statuses and the exact reasons brine gives.
 set -u
 
-: "${BRINE:?BRINE must name the built brine command}"
+. "${BRINE_TEST_SRCDIR:?BRINE_TEST_SRCDIR must name tests/ in the source tree}/shtest.sh" plugin-safety
 : "${BRINE_TEST_BUILDDIR:?BRINE_TEST_BUILDDIR must name tests/ in the build tree}"
 LIBS=$BRINE_TEST_BUILDDIR/.libs
-# A sanitizer report must not pass for an expected exit status.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86"
-unset BRINE_PLUGIN_PATH
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/brine-plugin-safety.XXXXXX") || exit 99
-trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for line in "$@"; do echo "    $line"; done
-}
 
 # check DESC WANT CMD... [-- TEST...]: runs CMD (stdout in $T/out, stderr in
 # $T/err, at most 20 s); it must exit with WANT and each TEST (a shell
@@ -175,5 +155,4 @@ else
     fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+shtest_done
