@@ -141,9 +141,8 @@ static inline const brine_options *fz_options(brine_options *opts, size_t max_de
     size_t count = 0;
     while (count < FZ_MAX_ITEMS && items[count])
         count++;
-    opts->max_depth = max_depth;
-    opts->count = count;
-    opts->items = items;
+    /* Whole: fields after items (limits, sort_keys) are 0, their defaults. */
+    *opts = (brine_options){.max_depth = max_depth, .count = count, .items = items};
     return opts;
 }
 

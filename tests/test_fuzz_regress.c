@@ -130,9 +130,7 @@ static const brine_options *parse_options(char *buf, const char **items, brine_o
     size_t count = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && count < MAX_OPTS; tok = strtok_r(NULL, ",", &save))
         items[count++] = tok;
-    opts->max_depth = 0;
-    opts->count = count;
-    opts->items = items;
+    *opts = (brine_options){.count = count, .items = items}; /* the rest: defaults */
     return opts;
 }
 
