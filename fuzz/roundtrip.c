@@ -37,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 brine_doc_free(first);
                 continue;
             }
+            /* The pickle writer refuses a model outside its allow-list
+             * (docs/pickle.md, Security): the graph holds one. */
+            if (err.code == BRINE_E_MODEL && strstr(err.message, "is not allowed") &&
+                (brine_value_kinds(brine_doc_root(first)) & BRINE_KIND_MODEL)) {
+                brine_doc_free(first);
+                continue;
+            }
             show("decoded", brine_doc_root(first));
             FZ_FAIL("set %zu: %s cannot encode what it decoded (%s): %s", i, FZ_FORMAT, brine_strerror(err.code),
                     err.message);
