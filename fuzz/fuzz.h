@@ -163,12 +163,13 @@ static inline void fz_check_error(const char *what, const brine_error *err, size
                 input_len, err->message);
 }
 
-/* A sink that only looks for non-finite floats and complex parts, and for
- * references (shared containers). */
+/* A sink that only looks for non-finite floats and complex parts, for
+ * references (shared containers) and for models. */
 typedef struct fz_float_finder {
     brine_sink sink;
     int found;
     int shared;
+    int model;
 } fz_float_finder;
 
 static inline int fz_finite(double d)
@@ -185,6 +186,8 @@ static inline int fz_find_event(brine_sink *self, const brine_event *ev)
         f->found = 1;
     if (ev->kind == BRINE_EV_REF)
         f->shared = 1;
+    if (ev->kind == BRINE_EV_MODEL)
+        f->model = 1;
     return BRINE_OK;
 }
 
@@ -199,10 +202,11 @@ static inline void fz_find_destroy(brine_sink *self)
     (void)self;
 }
 
-/* What a walk of v finds: a NaN or an infinity anywhere, a shared container. */
+/* What a walk of v finds: a NaN or an infinity anywhere, a shared
+ * container, a model. */
 static inline fz_float_finder fz_scan(const brine_value *v)
 {
-    fz_float_finder f = {{fz_find_event, fz_find_finish, fz_find_destroy, BRINE_SINK_REFS, NULL}, 0, 0};
+    fz_float_finder f = {{fz_find_event, fz_find_finish, fz_find_destroy, BRINE_SINK_REFS, NULL}, 0, 0, 0};
     if (brine_walk(v, &f.sink, 0, NULL) != BRINE_OK)
         FZ_FAIL("walking a decoded graph failed");
     return f;
