@@ -257,6 +257,50 @@ START_TEST(test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it)
 }
 END_TEST
 
+/* A document's dict whose first key is "$brine" would read back as the
+ * envelope: auto writes it inside one (the key escaped), streamed or from
+ * a graph, with lines, pretty and sorted; elsewhere the key is ordinary.
+ * Found by the roundtrip_jsonl fuzzer: {"$$brine":1,"x":"y"} in an
+ * envelope read back as a dict that plain JSON then wrote unreadably. */
+START_TEST(test_a_dict_whose_first_key_is_brine_goes_in_the_envelope)
+{
+    static const struct {
+        const char *in, *opts, *want;
+    } cases[] = {
+        {ENV("{\"$$brine\":1,\"x\":\"y\"}"), NULL, ENV("{\"$$brine\":1,\"x\":\"y\"}")},
+        {ENV("{\"$$brine\":[]}"), "pretty", "{\n  \"$brine\": 1,\n  \"value\": {\n    \"$$brine\": []\n  }\n}\n"},
+        {"{\"x\":1,\"$brine\":2}", NULL, "{\"x\":1,\"$brine\":2}"}, /* not first: plain */
+        {"{}", NULL, "{}"},
+        {"[{\"$brine\":2}]", NULL, "[{\"$brine\":2}]"}, /* not a document */
+        {ENV("[{\"$$brine\":2},{\"a\":1}]"), "lines", ENV("{\"$$brine\":2}") "\n{\"a\":1}\n"},
+    };
+    brine_error err;
+    size_t n;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *in = cases[i].in;
+        for (int graph = 0; graph < 2; graph++) {
+            char *out = graph ? reencode(in, NULL, cases[i].opts, &err)
+                              : transcode("json", in, strlen(in), NULL, "json", cases[i].opts, &n, &err);
+            ck_assert_msg(out != NULL, "case %zu/%d: %s", i, graph, err.message);
+            ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu/%d:\n got  %s\n want %s", i, graph, out,
+                          cases[i].want);
+            brine_free(out);
+        }
+    }
+    /* The writer's own sort_keys knows the first key only at the end: from
+     * a graph it looks the key up first; streamed, it refuses. */
+    static const char late[] = ENV("{\"x\":1,\"$$brine\":2}");
+    char *out = reencode(late, NULL, "sort_keys", &err);
+    ck_assert_msg(out != NULL, "%s", err.message);
+    ck_assert_str_eq(out, ENV("{\"$$brine\":2,\"x\":1}"));
+    brine_free(out);
+    ck_assert_ptr_null(transcode("json", late, strlen(late), NULL, "json", "sort_keys", &n, &err));
+    ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
+    ck_assert_str_eq(err.message, "a dict whose first key is \"$brine\" cannot be written as plain JSON, and the "
+                                  "output has started as plain JSON: write it with the tagged option (-O tagged)");
+}
+END_TEST
+
 /* Through a graph with lines, each line chooses for itself: the kinds are
  * the whole list's, so each line is probed (a line whose first value JSON
  * lacks opens the envelope without one, and still counts its element). */
@@ -372,6 +416,7 @@ static Suite *json_rfc_suite(void)
     tcase_add_loop_test(tc, test_streamed_auto_fails_on_a_late_value_json_lacks_naming_the_path_and_the_tagged_option,
                         0, (int)(sizeof late_cases / sizeof late_cases[0]));
     tcase_add_test(tc, test_streamed_auto_opens_the_envelope_when_the_first_value_needs_it);
+    tcase_add_test(tc, test_a_dict_whose_first_key_is_brine_goes_in_the_envelope);
     tcase_add_test(tc, test_a_graph_encode_with_lines_chooses_per_line);
     tcase_add_test(tc, test_a_graph_encode_of_any_size_with_a_late_tuple_writes_the_envelope);
     tcase_add_test(tc, test_json_through_every_format_comes_back_byte_identical);

@@ -102,7 +102,12 @@ int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, co
         snprintf(buf, cap, "empty input (the %s reader needs a value)", fmt ? fmt->name : "format's");
         return 1;
     }
-    if (c->from_name || !fmt || cli_format_for_name(c, in->path, BRINE_CAP_DECODE) != fmt)
+    /* Only a malformed-input error can mean the wrong reader; a value the
+     * writer cannot represent (a conversion's other half) says nothing of
+     * the input's format. */
+    int malformed = err->code == BRINE_E_SYNTAX || err->code == BRINE_E_TRUNCATED || err->code == BRINE_E_CORRUPT ||
+                    err->code == BRINE_E_VERSION || err->code == BRINE_E_UTF8;
+    if (!malformed || c->from_name || !fmt || cli_format_for_name(c, in->path, BRINE_CAP_DECODE) != fmt)
         return 0;
     const brine_plugin *seen = brine_registry_sniff(c->reg, in->head, in->head_len);
     if (!seen || seen == fmt || !cli_can(seen, BRINE_CAP_DECODE))

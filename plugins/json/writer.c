@@ -46,6 +46,7 @@ typedef struct js_wframe {
     uint8_t expect_key; /* objects: the next child is a key */
     uint8_t stage;      /* models: children seen */
     uint8_t sorted;     /* objects: entries are buffered and sorted at the end */
+    uint8_t deferred;   /* objects: "{" not yet written (a document's dict in auto mode, see open_deferred) */
     size_t level;       /* pretty: indentation of the children's lines */
     size_t count;       /* children written (dicts: entries) */
     size_t first_entry; /* sorted: this dict's first entry in w->entries */
@@ -537,10 +538,15 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
             if ((rc = set_target(w, T_SORT)))
                 return rc;
         }
-        if ((rc = PUTS(w, "{")))
+        /* A document's dict in auto mode waits for its first key: if that
+         * is "$brine", plain JSON would read back as the envelope, so the
+         * dict goes inside one (open_deferred). */
+        int defer = !(w->opts & (W_PLAIN | W_TAGGED | W_SORT)) && !w->env && w->depth == w->unit_depth;
+        if (!defer && (rc = PUTS(w, "{")))
             return rc;
         if (!(f = push(w, JW_OBJECT, level + 1 + (anchor != 0), anchor != 0)))
             return BRINE_E_NOMEM;
+        f->deferred = (uint8_t)defer;
         if (w->opts & W_SORT) {
             f->sorted = 1;
             f->first_entry = w->entry_count;
@@ -562,6 +568,8 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
     default: return fail(w, BRINE_E_INVALID, "not a container event");
     }
 }
+
+static int check_first_key(js_writer *w, size_t fi, const unsigned char *s, size_t len);
 
 /* Sorts the entries of the sorted dict f by key text and rewrites its body. */
 static int sort_entries(js_writer *w, js_wframe *f)
@@ -602,8 +610,13 @@ static int sort_entries(js_writer *w, js_wframe *f)
         memcpy(order, scratch, n * sizeof *order);
     }
     brine_free(scratch);
+    const js_entry *first = &e[order[0]];
+    int rc = check_first_key(w, (size_t)(f - w->stack), w->raw.data + first->key_off, first->key_len);
+    if (rc) {
+        brine_free(order);
+        return rc;
+    }
     w->tmp.len = 0;
-    int rc = BRINE_OK;
     for (size_t i = 0; i < n && rc == BRINE_OK; i++) {
         size_t k = order[i], start = e[k].start, stop = k + 1 < n ? e[k + 1].start : len;
         if (i && (rc = js_buf_put(&w->tmp, ",", 1, w->sink.err)))
@@ -630,6 +643,7 @@ static int sort_entries(js_writer *w, js_wframe *f)
 
 static int finish_key(js_writer *w);
 static int unit_end(js_writer *w);
+static int open_deferred(js_writer *w, js_wframe *f, const brine_event *key);
 
 static int end_container(js_writer *w)
 {
@@ -643,6 +657,8 @@ static int end_container(js_writer *w)
         if (f->count)
             rc = PUTS(w, "\n");
     } else {
+        if (f->deferred && (rc = open_deferred(w, f, NULL)))
+            return rc;
         if (f->sorted && (rc = sort_entries(w, f)))
             return rc;
         if (f->count && (rc = nl(w, f->level - 1)))
@@ -770,8 +786,8 @@ static int write_plain_key(js_writer *w, js_wframe *f, const brine_event *ev)
 static int write_key(js_writer *w, size_t fi, const brine_event *ev)
 {
     js_wframe *f = &w->stack[fi];
-    int rc = key_prefix(w, f);
-    if (rc)
+    int rc = f->deferred ? open_deferred(w, f, ev) : BRINE_OK;
+    if (rc || (rc = key_prefix(w, f)))
         return rc;
     if (ev->kind == BRINE_EV_STR) {
         const unsigned char *s = (const unsigned char *)ev->v.s.ptr;
@@ -839,20 +855,62 @@ static const char *lacked(const js_writer *w, const brine_event *ev, int key)
 
 /* Auto mode, outside the envelope: ev may need it, and the document has
  * started as plain JSON. */
-static int check_lacked(js_writer *w, const brine_event *ev, int key)
+static int refuse_plain(js_writer *w, const char *what)
 {
-    if (w->opts & (W_PLAIN | W_TAGGED) || w->env)
-        return BRINE_OK;
-    const char *what = lacked(w, ev, key);
-    if (!what)
-        return BRINE_OK;
     return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED,
                            "%s cannot be written as plain JSON, and the output has started as plain JSON: write it "
                            "with the tagged option (-O tagged)",
                            what);
 }
 
-static int line_probe(const brine_value *v);
+static int check_lacked(js_writer *w, const brine_event *ev, int key)
+{
+    if (w->opts & (W_PLAIN | W_TAGGED) || w->env)
+        return BRINE_OK;
+    const char *what = lacked(w, ev, key);
+    return what ? refuse_plain(w, what) : BRINE_OK;
+}
+
+/* Auto mode, outside the envelope: a document's dict (depth index fi)
+ * whose first key is "$brine" would read back as the envelope, so plain
+ * JSON cannot hold it (inside the envelope the key is escaped). */
+static int check_first_key(js_writer *w, size_t fi, const unsigned char *s, size_t len)
+{
+    if (w->opts & (W_PLAIN | W_TAGGED) || w->env || fi != w->unit_depth || len != 6 || memcmp(s, "$brine", 6) != 0)
+        return BRINE_OK;
+    return refuse_plain(w, "a dict whose first key is \"$brine\"");
+}
+
+static int is_envelope_key(const brine_event *key)
+{
+    return key && key->kind == BRINE_EV_STR && key->v.s.len == 6 && memcmp(key->v.s.ptr, "$brine", 6) == 0;
+}
+
+/* Writes the "{" of a document's dict that waited for its first key (key,
+ * or NULL when the dict is empty): inside the envelope if that key is
+ * "$brine", since nothing of the document is written yet. */
+static int open_deferred(js_writer *w, js_wframe *f, const brine_event *key)
+{
+    int rc;
+    f->deferred = 0;
+    if (is_envelope_key(key)) {
+        w->env = 1;
+        f->level++;
+        if ((rc = (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open)))
+            return rc;
+    }
+    return PUTS(w, "{");
+}
+
+/* A graph's dict that a sorted writer (W_SORT, whose first key is known
+ * only at the end) may not write as a plain document: one with the key
+ * "$brine". */
+static int envelope_like(const js_writer *w, const brine_value *v)
+{
+    return (w->opts & W_SORT) && v && brine_type_of(v) == BRINE_DICT && brine_dict_get_str(v, "$brine") != NULL;
+}
+
+static int line_probe(const js_writer *w, const brine_value *v);
 
 /* A document (the value, or one line's value) begins with ev: in the
  * envelope if tagged, or in auto mode if ev itself is a value JSON lacks
@@ -864,7 +922,7 @@ static int unit_begin(js_writer *w, const brine_event *ev)
     if (w->lines && w->depth) { /* the next element: every line takes one */
         const brine_value *line = brine_seq_get(w->lines, w->line_next++);
         if (!env)
-            env = line_probe(line);
+            env = line_probe(w, line);
     }
     if (!env)
         return BRINE_OK;
@@ -1072,7 +1130,7 @@ static int write_common(js_writer *w, const brine_event *ev)
     }
     if (f->kind == JW_OBJECT) {
         key = f->expect_key;
-        if (key && (ev->kind != BRINE_EV_STR || (ev->v.s.len && ev->v.s.ptr[0] == '$')))
+        if (key && (ev->kind != BRINE_EV_STR || (ev->v.s.len && ev->v.s.ptr[0] == '$') || f->deferred))
             return -1;
     } else if (f->kind != JW_ARRAY) {
         return -1;
@@ -1263,11 +1321,11 @@ brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_e
  * (without refs) into a scratch buffer, it fails on a value JSON lacks. A
  * second pass over the line: only for lines of a graph whose kinds say
  * that some value may need it, and it holds one line's text at most. */
-static int line_probe(const brine_value *v)
+static int line_probe(const js_writer *real, const brine_value *v)
 {
     brine_output o;
     brine_error e;
-    if (!v || brine_output_init_buffer(&o, &e))
+    if (!v || envelope_like(real, v) || brine_output_init_buffer(&o, &e))
         return 1;
     js_writer *w = writer_new(&o, NULL, &e, 0);
     int rc = w ? brine_walk_options(v, &w->sink, NULL, &e) : BRINE_E_NOMEM;
@@ -1275,6 +1333,20 @@ static int line_probe(const brine_value *v)
         enc_destroy(&w->sink);
     brine_output_destroy(&o);
     return rc != BRINE_OK;
+}
+
+/* Is a document of v (v, or with lines each of its elements) a dict that a
+ * sorted writer cannot write plain (envelope_like)? One lookup a document. */
+static int envelope_in(const js_writer *w, const brine_value *v)
+{
+    if (!(w->opts & W_SORT))
+        return 0;
+    if (!(w->opts & W_LINES) || brine_type_of(v) != BRINE_LIST)
+        return envelope_like(w, v);
+    for (size_t i = 0, n = brine_seq_count(v); i < n; i++)
+        if (envelope_like(w, brine_seq_get(v, i)))
+            return 1;
+    return 0;
 }
 
 /* Encoding a graph: auto mode decides from v's kinds, at O(1), before the
@@ -1290,7 +1362,7 @@ int js_encode_value_as(const brine_value *v, brine_output *out, const brine_opti
     if (!w)
         return err && err->code ? err->code : BRINE_E_NOMEM;
     unsigned kinds = brine_value_kinds(v), shared = (w->opts & W_REFS) ? kinds & BRINE_KIND_SHARED : 0;
-    if (!(w->opts & (W_PLAIN | W_TAGGED)) && ((kinds & JS_LACKED_KINDS) || shared)) {
+    if (!(w->opts & (W_PLAIN | W_TAGGED)) && ((kinds & JS_LACKED_KINDS) || shared || envelope_in(w, v))) {
         if ((w->opts & W_LINES) && !shared)
             w->lines = v;
         else
