@@ -49,16 +49,18 @@ static void put(const char *harness, const char *tag, const void *data, size_t l
         die(path, "cannot write");
 }
 
-/* The transcode harness takes a selector byte first (transcode.c). */
+/* The transcode harness takes two selector bytes first (transcode.c): the
+ * formats, then the option sets, which salt varies from seed to seed. */
 static void put_transcode(size_t from, const void *data, size_t len, unsigned salt)
 {
-    unsigned char *buf = malloc(len + 1);
+    unsigned char *buf = malloc(len + 2);
     if (!buf)
         die("seed", "out of memory");
-    memcpy(buf + 1, data, len);
+    memcpy(buf + 2, data, len);
     for (size_t to = 0; to < FZ_COUNT(fz_formats); to++) {
-        buf[0] = (unsigned char)(from + 4 * to + 16 * ((salt + to) % 4) + 64 * ((salt / 4 + to) % 4));
-        put("transcode", "tc", buf, len + 1);
+        buf[0] = (unsigned char)(from + FZ_COUNT(fz_formats) * to);
+        buf[1] = (unsigned char)(((salt + to) % 16) | ((salt / 4 + to) % 16) << 4);
+        put("transcode", "tc", buf, len + 2);
     }
     free(buf);
 }

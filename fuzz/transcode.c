@@ -1,6 +1,7 @@
 /* transcode.c: the libFuzzer harness for brine_transcode. The first byte
- * picks the source format, the target format and their option sets; the
- * rest is the input. Whichever route brine_transcode takes (streaming
+ * picks the source and target formats (from + count * to, fz_formats), the
+ * second their option sets (low nibble: the source's, high: the target's);
+ * the rest is the input. Whichever route brine_transcode takes (streaming
  * decoder -> encoder, or through a graph), it must succeed exactly when
  * decoding and then encoding succeed (but for the json writer's streamed
  * auto mode, below), and its output must decode to a graph equal to the
@@ -8,6 +9,8 @@
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+_Static_assert(FZ_COUNT(fz_formats) * FZ_COUNT(fz_formats) <= 256, "one selector byte picks both formats");
 
 /* Decodes bytes written by the target format, or aborts. */
 static brine_doc *read_back(const brine_plugin *to, const void *bytes, size_t len, const brine_options *opts,
@@ -24,16 +27,17 @@ static brine_doc *read_back(const brine_plugin *to, const void *bytes, size_t le
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    if (size < 2)
         return 0;
-    unsigned pick = data[0];
-    const fz_format *ff = &fz_formats[pick % FZ_COUNT(fz_formats)];
-    const fz_format *tf = &fz_formats[(pick / 4) % FZ_COUNT(fz_formats)];
-    const fz_optset *fset = &ff->sets[(pick / 16) % ff->set_count];
-    const fz_optset *tset = &tf->sets[(pick / 64) % tf->set_count];
+    unsigned pick = data[0], sets = data[1];
+    const size_t n = FZ_COUNT(fz_formats);
+    const fz_format *ff = &fz_formats[pick % n];
+    const fz_format *tf = &fz_formats[(pick / n) % n];
+    const fz_optset *fset = &ff->sets[(sets & 15) % ff->set_count];
+    const fz_optset *tset = &tf->sets[(sets >> 4) % tf->set_count];
     const brine_plugin *from = fz_plugin(ff->name), *to = fz_plugin(tf->name);
-    data++;
-    size--;
+    data += 2;
+    size -= 2;
 
     brine_options fopts, topts, tdopts;
     fz_options(&fopts, fset->max_depth, fset->decode);
