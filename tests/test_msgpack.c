@@ -430,8 +430,8 @@ START_TEST(test_errors_inside_ext_types_name_the_path_through_them)
     expect_error("\xc7\x04\x54\x92\x01\x91\xc1", 7, "refs", BRINE_E_SYNTAX, 6, "$[0]");
     expect_error("\x81\x01\xc7\x04\x54\x92\x01\x91\xc1", 9, "refs", BRINE_E_SYNTAX, 8, "$[1][0]");
     /* an unhashable key, found by the builder when the entry is complete:
-     * the offset is its value's */
-    expect_error("\x82\x01\x02\x90\x03", 5, NULL, BRINE_E_KEY, 4, "$[[]]");
+     * the offset is its value's (an array key is a tuple: below) */
+    expect_error("\x82\x01\x02\x80\x03", 5, NULL, BRINE_E_KEY, 4, "$[{}]");
 }
 END_TEST
 

@@ -17,6 +17,7 @@ typedef struct mp_frame {
     uint64_t ext_end;   /* input offset where the ext payload holding the container ends, 0 if none */
     uint64_t key_off;   /* dicts: input offset of the current key, for error paths */
     int kind;           /* MPF_* */
+    int in_key;         /* the container is (inside) a dict key */
 } mp_frame;
 
 typedef struct mp_dec {
@@ -228,8 +229,14 @@ static int mp_open(mp_dec *d, int kind, uint64_t items, uint64_t ext_end, const 
     static const brine_event_kind kinds[] = {BRINE_EV_LIST, BRINE_EV_DICT, BRINE_EV_TUPLE, BRINE_EV_MODEL,
                                              BRINE_EV_LIST};
     brine_event ev;
-    mp_frame *f;
+    mp_frame *f = d->depth ? &d->stack[d->depth - 1] : NULL;
     int rc;
+    /* An array in a dict key reads as a tuple, as msgpack-python's
+     * use_list=False reads it: a list is never hashable, and this is how
+     * plain msgpack (ours and others') writes a tuple key. */
+    int in_key = f && (f->in_key || (f->kind == MPF_DICT && !((f->total - f->remaining) & 1)));
+    if (kind == MPF_LIST && in_key)
+        kind = MPF_TUPLE;
     /* Every child takes at least one byte, so the input must hold as many
      * bytes as children before the count reaches the sink (which may
      * reserve memory for it). */
@@ -272,6 +279,7 @@ static int mp_open(mp_dec *d, int kind, uint64_t items, uint64_t ext_end, const 
     f->ext_end = ext_end;
     f->key_off = 0;
     f->kind = kind;
+    f->in_key = in_key;
     *open = 1;
     return BRINE_OK;
 }
