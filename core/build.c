@@ -74,11 +74,7 @@ static void frames_path(builder *b, char *path, size_t cap)
             if (f->children % 2)
                 brinep_path_key(path, cap, &f->key);
             break;
-        case BRINE_MODEL: {
-            size_t used = strlen(path);
-            snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");
-            break;
-        }
+        case BRINE_MODEL: brinep_path_name(path, cap, f->children == 0 ? "args" : "state"); break;
         }
     }
 }

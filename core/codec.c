@@ -224,8 +224,7 @@ static void checker_path(checker *c, char *path, size_t cap)
             else
                 brinep_path_unnamed(path, cap); /* a key it does not keep: [...] */
         } else if (f->kind == BRINE_EV_MODEL) {
-            size_t used = strlen(path);
-            snprintf(path + used, cap - used, "%s", f->children == 0 ? ".args" : ".state");
+            brinep_path_name(path, cap, f->children == 0 ? "args" : "state");
         } else
             brinep_path_index(path, cap, f->children);
     }
@@ -857,8 +856,8 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * come: streamed, the first shared node would be met after plain
      * output has started. */
     int refs = brine_decoder_refs(from, from_opts);
-    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) &&
-                 !(to_opts && to_opts->sort_keys);
+    int stream =
+        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) && !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;
     if (stream) {

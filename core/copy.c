@@ -58,11 +58,7 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
             brinep_path_key(path, cap, &d->entries[(f->cursor - 1) / 2].key);
             break;
         }
-        default: {
-            size_t used = strlen(path);
-            snprintf(path + used, cap - used, "%s", f->cursor == 1 ? ".args" : ".state");
-            break;
-        }
+        default: brinep_path_name(path, cap, f->cursor == 1 ? "args" : "state"); break;
         }
     }
 }

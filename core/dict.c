@@ -47,7 +47,8 @@ static inline uint64_t hash_u64(uint64_t seed, unsigned salt, uint64_t u)
     return XXH3_64bits_withSeed(&u, sizeof u, salted(seed, salt));
 }
 
-/* Hash of a scalar key; 0 with *unhashable set for containers. */
+/* Hash of a scalar key (callers send tuples and the unhashable containers
+ * elsewhere first: anything else is taken for bytes). */
 static uint64_t scalar_hash(uint64_t seed, const brine_value *k)
 {
     switch (k->type) {
@@ -213,12 +214,12 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
     return rc;
 }
 
-/* Scalars of one type, by value: ints by representation (it is canonical),
- * floats and complexes by bits, str and bytes by content. */
 /* 1 if keys a and b are equal, 0 if not, -1 when out of memory. Both keys
  * have been hashed, so they are finite trees (or DAGs) of tuples and
- * scalars. Pairs of tuples found equal are remembered past MEMO_AFTER, as
- * in hashing. */
+ * scalars; scalars of one type compare by value (brinep_scalar_equal,
+ * equal.c: ints by representation, which is canonical, floats and
+ * complexes by bits, str and bytes by content). Pairs of tuples found equal
+ * are remembered past MEMO_AFTER, as in hashing. */
 static int keys_equal(const brine_value *a, const brine_value *b)
 {
     if (a->type != b->type)
@@ -306,9 +307,10 @@ brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
     return d;
 }
 
-/* Without an index (small dicts) entries carry no hash: keys are compared
- * directly, which for a handful of keys is cheaper than hashing each one.
- * Hashes are computed when the index is built. */
+/* Without an index (small dicts) hashes are not compared: keys are
+ * compared directly, which for a handful of keys is cheaper. (The public
+ * calls store a hash with every entry; the builder's scalar keys in a small
+ * dict have none: brinep_dict_seal hashes them only to build an index.) */
 static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key,
                          const char *s, size_t len)
 {

@@ -101,11 +101,7 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
             brinep_path_key(path, cap, &d->entries[(f->ca - 1) / 2].key);
             break;
         }
-        default: {
-            size_t used = strlen(path);
-            snprintf(path + used, cap - used, "%s", f->ca == 1 ? ".args" : ".state");
-            break;
-        }
+        default: brinep_path_name(path, cap, f->ca == 1 ? "args" : "state"); break;
         }
     }
 }

@@ -1,5 +1,5 @@
-/* error.c: status names, filling brine_error (first error wins), and the
- * rendering of paths such as $.users[3].name that point at a failing value. */
+/* error.c: status names and filling brine_error (first error wins). Paths
+ * such as $.users[3].name are rendered in pathstep.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,92 +89,4 @@ int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doi
 {
     return brine_error_set(err, BRINE_E_DEPTH, "maximum recursion depth exceeded while %s (limit %zu)", while_doing,
                            max_depth);
-}
-
-/* Appends text to path if it fits whole; a path that no longer fits ends in
- * "..." so a reader knows it was cut. */
-static void path_append(char *path, size_t cap, const char *text, size_t len)
-{
-    size_t used = strlen(path);
-    /* Keep room for "..." so a cut path always says it was cut. */
-    if (used + len + 4 <= cap) {
-        memcpy(path + used, text, len);
-        path[used + len] = '\0';
-    } else if (used + 4 <= cap && (used < 3 || strcmp(path + used - 3, "...") != 0)) {
-        memcpy(path + used, "...", 4);
-    }
-}
-
-void brinep_path_index(char *path, size_t cap, size_t index)
-{
-    char step[32];
-    int n = snprintf(step, sizeof step, "[%zu]", index);
-    path_append(path, cap, step, (size_t)n);
-}
-
-static int is_identifier(const char *s, size_t len)
-{
-    if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return 0;
-    }
-    return 1;
-}
-
-void brinep_path_unnamed(char *path, size_t cap)
-{
-    path_append(path, cap, "[...]", 5);
-}
-
-void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len)
-{
-    char step[96];
-    size_t n = 0;
-    if (is_identifier(s, len)) {
-        step[n++] = '.';
-        if (len > sizeof step - 2) {
-            path_append(path, cap, step, n);
-            path_append(path, cap, s, len);
-            return;
-        }
-        memcpy(step + n, s, len);
-        n += len;
-    } else {
-        /* ["key"] with quotes and backslashes escaped, cut at 60 bytes. */
-        step[n++] = '[';
-        step[n++] = '"';
-        /* Cut between characters, never inside one (an error message stays UTF-8). */
-        size_t i;
-        for (i = 0; i < len && (n < 70 || ((unsigned char)s[i] & 0xc0) == 0x80); i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c == '"' || c == '\\')
-                step[n++] = '\\';
-            step[n++] = c < 0x20 ? '?' : (char)c;
-        }
-        if (i < len)
-            n += (size_t)snprintf(step + n, sizeof step - n, "...");
-        step[n++] = '"';
-        step[n++] = ']';
-    }
-    path_append(path, cap, step, n);
-}
-
-void brinep_path_key(char *path, size_t cap, const brine_value *key)
-{
-    if (key->type == BRINE_STR) {
-        brinep_path_str_key(path, cap, key->as.blob->data, key->as.blob->len);
-        return;
-    }
-    /* Other keys are rendered as the printer renders them. */
-    char step[96], repr[64];
-    size_t need = brine_value_repr(key, repr, sizeof repr, 4, NULL);
-    if (need == (size_t)-1)
-        snprintf(repr, sizeof repr, "<%s>", brine_type_name((brine_type)key->type));
-    else if (need >= sizeof repr)
-        memcpy(repr + sizeof repr - 4, "...", 4);
-    int n = snprintf(step, sizeof step, "[%s]", repr);
-    path_append(path, cap, step, (size_t)n);
 }

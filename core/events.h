@@ -9,12 +9,7 @@
 #define BRINE_EVENTS_H
 
 #include "brine/plugin.h"
-
-#if defined(__GNUC__)
-#define BRINEP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define BRINEP_UNLIKELY(x) (x)
-#endif
+#include "private/attrs.h"
 
 /* The message buffer for brinep_event_fault. */
 #define BRINEP_FAULT_TEXT 96

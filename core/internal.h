@@ -18,15 +18,7 @@
 #include "brine/brine.h"
 #include "brine/plugin.h"
 
-/* For the hot loops of the builder and walker: keep the common path small
- * (fewer registers saved per call) and the rare paths out of line. */
-#if defined(__GNUC__)
-#define BRINEP_INLINE inline __attribute__((always_inline))
-#define BRINEP_NOINLINE __attribute__((noinline))
-#else
-#define BRINEP_INLINE inline
-#define BRINEP_NOINLINE
-#endif
+#include "private/attrs.h"
 
 /* Int representations inside BRINE_INT: the payload field in use. */
 enum { BRINEP_INT_I64 = 0, BRINEP_INT_U64 = 1, BRINEP_INT_BIG = 2 };
@@ -413,11 +405,13 @@ static inline void brinep_stack_pop(brinep_stack *s)
     s->count--;
 }
 
-/* Path building (core/error.c): appends a path step to err->path. */
+/* Path building (core/pathstep.c, the renderer behind brine_path_append_*
+ * in <brine/plugin.h>): appends a step to a path. */
 void brinep_path_index(char *path, size_t cap, size_t index);
 void brinep_path_key(char *path, size_t cap, const brine_value *key);
 void brinep_path_str_key(char *path, size_t cap, const char *s, size_t len);
-void brinep_path_unnamed(char *path, size_t cap); /* [...]: a key not at hand */
+void brinep_path_name(char *path, size_t cap, const char *name); /* .args, .state */
+void brinep_path_unnamed(char *path, size_t cap);                /* [...]: a key not at hand */
 
 /* The message for depth errors, like Python's. */
 int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doing);

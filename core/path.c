@@ -1,11 +1,12 @@
 /* path.c: brine_path_get, which finds the value a path names, in the
- * syntax brine's errors print (error.c builds them): $ for the root,
+ * syntax brine's errors print (pathstep.c builds them): $ for the root,
  * .name for a str key that is an identifier, ["key"] or ['key'] for any
  * other str key (backslash escapes the quote and itself), [3] for an
  * element of a list or tuple (negative counts from the end, as in
  * Python) or an int key of a dict, [None], [True], [False] for those
- * keys, and .args / .state inside a model. Issue #18 unifies the path
- * machinery; until then this is its one parser.
+ * keys, and .args / .state inside a model. pathstep.c writes these
+ * paths; a quoted key's \xNN, \n, \r and \t escapes are undone here, and
+ * a key the renderer cut (no closing quote, "...]") is refused.
  */
 #include <stdlib.h>
 
@@ -29,6 +30,40 @@ static int path_syntax(const char *path, const char *at, const char *what, brine
     brine_error_set_at(err, BRINE_E_SYNTAX, (uint64_t)(at - path), "bad path '%s' at offset %zu: %s", path,
                        (size_t)(at - path), what);
     return BRINE_E_SYNTAX;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Undoes the escape at *p (a backslash) into buf[*n...]: \xNN (the code
+ * point U+00NN, in UTF-8), \n, \r, \t, or any other character as itself
+ * (the quote, the backslash). The path is at least as long as what it
+ * writes, so buf has room. */
+static int read_escape(const char *path, const char **p, char *buf, size_t *n, brine_error *err)
+{
+    const char *s = *p + 1;
+    if (*s == 'x') {
+        int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+        if (hi < 0 || lo < 0)
+            return path_syntax(path, s, "two hex digits must follow '\\x'", err);
+        unsigned cp = (unsigned)(hi << 4 | lo);
+        if (cp < 0x80) {
+            buf[(*n)++] = (char)cp;
+        } else {
+            buf[(*n)++] = (char)(0xc0 | cp >> 6);
+            buf[(*n)++] = (char)(0x80 | (cp & 0x3f));
+        }
+        *p = s + 3;
+        return BRINE_OK;
+    }
+    buf[(*n)++] = *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s == 't' ? '\t' : *s;
+    *p = s + 1;
+    return BRINE_OK;
 }
 
 /* Reads one step at *p (after the $): fills st, advances *p. A quoted key
@@ -55,8 +90,12 @@ static int read_step(const char *path, const char **p, step *st, char *buf, brin
         char quote = *s++;
         size_t n = 0;
         while (*s && *s != quote) {
-            if (*s == '\\' && s[1])
-                s++;
+            if (*s == '\\' && s[1]) {
+                int rc = read_escape(path, &s, buf, &n, err);
+                if (rc)
+                    return rc;
+                continue;
+            }
             buf[n++] = *s++;
         }
         if (*s != quote)

@@ -187,11 +187,7 @@ static void frames_path(brinep_stack *stack, char *path, size_t cap)
             brinep_path_key(path, cap,
                             f->order ? &f->order[taken - 1]->key : &((const brinep_entry *)f->first)[taken - 1].key);
             break;
-        case BRINE_MODEL: {
-            size_t used = strlen(path);
-            snprintf(path + used, cap - used, "%s", taken == 1 ? ".args" : ".state");
-            break;
-        }
+        case BRINE_MODEL: brinep_path_name(path, cap, taken == 1 ? "args" : "state"); break;
         }
     }
 }

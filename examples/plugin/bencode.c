@@ -10,6 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Error paths ($.announce-list[1][0]) come from libbrine's path calls,
+ * added in 0.2; built against 0.1's headers the plugin still works, its
+ * decode errors without a path (docs/plugins.md, "Paths in errors"). */
+#ifdef BRINE_PATH_KEY_MAX
+#define BC_PATHS 1
+#else
+#define BC_PATHS 0
+#endif
+
 /* Like Python's int_max_str_digits: converting between decimal and binary
  * costs time quadratic in the digits, so a hostile 100 MB integer must be
  * refused before it is converted, not after minutes of work. */
@@ -227,6 +236,7 @@ typedef struct bc_level {
     unsigned char want_key; /* dict: the next item is a key */
     unsigned char has_key;  /* dict: a previous key is stored */
     size_t key_base;        /* dict: where its previous key starts in keys */
+    size_t index;           /* list: the element being read */
 } bc_level;
 
 typedef struct bc_dec {
@@ -240,6 +250,9 @@ typedef struct bc_dec {
     size_t depth, stack_cap;
     unsigned char *keys;
     size_t keys_len, keys_cap;
+#if BC_PATHS
+    brine_path *path; /* a step per value being read below the root */
+#endif
 } bc_dec;
 
 /* The slow path of bc_need: reads more input; `ends` says what running out
@@ -267,9 +280,50 @@ static int bc_is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/* Sends ev; when the sink refuses it, its error (which has the path) gets
+ * the input offset of the value. */
 static int bc_emit(bc_dec *d, const brine_event *ev)
 {
-    return d->sink->event(d->sink, ev);
+    int rc = d->sink->event(d->sink, ev);
+#if BC_PATHS
+    if (rc)
+        brine_error_merge_sink(d->err, d->sink, rc, brine_source_offset(d->src), NULL);
+#endif
+    return rc;
+}
+
+/* The path: a value starts (an element of a list: its index), a dict key
+ * was read (its step), a value is done (its step goes). */
+static int bc_path_index(bc_dec *d, const bc_level *top)
+{
+#if BC_PATHS
+    if (brine_path_push_index(d->path, top->index))
+        return brine_error_set(d->err, BRINE_E_NOMEM, "out of memory");
+#else
+    (void)d, (void)top;
+#endif
+    return BRINE_OK;
+}
+
+static int bc_path_key(bc_dec *d, const brine_event *key)
+{
+#if BC_PATHS
+    if (brine_path_push_key(d->path, key))
+        return brine_error_set(d->err, BRINE_E_NOMEM, "out of memory");
+#else
+    (void)d, (void)key;
+#endif
+    return BRINE_OK;
+}
+
+static void bc_path_done(bc_dec *d, bc_level *top)
+{
+#if BC_PATHS
+    brine_path_pop(d->path);
+#else
+    (void)d;
+#endif
+    top->index++;
 }
 
 /* Decodes i<digits>e at cur: an int64, a uint64 or a big integer. */
@@ -407,6 +461,8 @@ static int bc_dec_string(bc_dec *d, bc_level *key_of)
     ev.v.s.len = (size_t)len;
     if ((rc = bc_emit(d, &ev)))
         return rc;
+    if (key_of && (rc = bc_path_key(d, &ev)))
+        return rc;
     d->src->cur += i + 1 + (size_t)len;
     return BRINE_OK;
 }
@@ -424,6 +480,8 @@ static int bc_dec_run(bc_dec *d)
             return rc;
         uint64_t off = brine_source_offset(d->src);
         unsigned char c = *d->src->cur;
+        if (top && !top->is_dict && c != 'e' && (rc = bc_path_index(d, top)))
+            return rc;
         if (bc_is_digit(c)) {
             if ((rc = bc_dec_string(d, at_key ? top : NULL)))
                 return rc;
@@ -468,6 +526,7 @@ static int bc_dec_run(bc_dec *d)
         if (!d->depth)
             return BRINE_OK;
         top = &d->stack[d->depth - 1];
+        bc_path_done(d, top);
         if (top->is_dict)
             top->want_key = 1;
     }
@@ -483,10 +542,21 @@ static int bc_decode(brine_source *src, brine_sink *sink, const brine_options *o
     d.all_bytes = brine_options_flag(opts, "bytes");
     d.unsorted = brine_options_flag(opts, "unsorted");
     int rc = bc_max_digits(opts, &d.max_digits, err);
+#if BC_PATHS
+    if (rc == BRINE_OK && !(d.path = brine_path_new()))
+        rc = brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+#endif
     if (rc == BRINE_OK)
         rc = bc_dec_run(&d);
     if (rc == BRINE_OK && !brine_source_at_end(src))
         rc = brine_error_set_at(err, BRINE_E_SYNTAX, brine_source_offset(src), "trailing data after the value");
+#if BC_PATHS
+    /* Errors of the decoder's own get the path of where it stopped; the
+     * sink's have theirs. */
+    if (rc != BRINE_OK && err && err->path[0] == '\0')
+        brine_path_render(d.path, err->path, sizeof err->path);
+    brine_path_free(d.path);
+#endif
     brine_free(d.stack);
     brine_free(d.keys);
     return rc;

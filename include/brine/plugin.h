@@ -298,6 +298,75 @@ typedef struct brine_option_spec {
 } brine_option_spec;
 
 /* ------------------------------------------------------------------------
+ * Paths in errors. brine_error.path names the value an error is about, in
+ * the syntax brine_path_get reads. Core and every plugin render it with
+ * the calls below, so the same bad input gives the same path whichever
+ * decoder or encoder meets it:
+ *   $            the root
+ *   [3]          an element of a list or tuple
+ *   .args .state a model's args and state
+ *   .name        a str key that is an ASCII identifier ([A-Za-z_][A-Za-z0-9_]*)
+ *                of at most BRINE_PATH_KEY_MAX bytes
+ *   ["a b"]      any other str key: " and \ escaped by \, \n \r \t, other
+ *                control characters (below 0x20, and 0x7f) and bytes that
+ *                are not UTF-8 as \xNN; other characters as they are
+ *   [-3] [1.5] [None] [True] [b'\x00'] [(1, 'a')]
+ *                other keys: Python's repr of them (brine_value_repr)
+ *   [...]        a key the renderer does not have (a decoder that does not
+ *                keep a tuple key, say)
+ * A key whose text between the brackets would pass BRINE_PATH_KEY_MAX
+ * bytes keeps its first characters (cut between characters, never inside
+ * one or inside an escape) and ends in "...]" instead of its closing quote
+ * or bracket: ["aaaa...]. A path that does not fit in BRINE_ERROR_PATH
+ * bytes keeps its first whole steps and ends in "...". brine_path_get
+ * refuses both (it never looks up a cut key).
+ *
+ * A decoder with a frame stack of its own renders the path only when an
+ * error happens: "$", then one brine_path_append_* per open frame (none of
+ * them costs anything while decoding goes well). A simple decoder without
+ * one keeps a brine_path: push a step when it enters a value, pop it when
+ * the value is done, brine_path_render into err->path when it fails.
+ * (Added in libbrine 0.2: a plugin that must also build against 0.1's
+ * headers tests #ifdef BRINE_PATH_KEY_MAX; see docs/plugins.md.)
+ * ------------------------------------------------------------------------ */
+
+#define BRINE_PATH_KEY_MAX 64
+
+/* Append one step to path (cap bytes, NUL-terminated, normally starting
+ * with "$"), under the rule above: an index; a name (.args, .state: an
+ * identifier, else [...]); a dict key given as its scalar event (STR,
+ * BYTES, INT, UINT, BIGINT, FLOAT, COMPLEX, NULL, BOOL; NULL or another
+ * kind renders as [...]). A path that was cut takes no further step. */
+BRINE_API void brine_path_append_index(char *path, size_t cap, uint64_t index);
+BRINE_API void brine_path_append_name(char *path, size_t cap, const char *name);
+BRINE_API void brine_path_append_key(char *path, size_t cap, const brine_event *key);
+
+/* A stack of steps (heap-allocated; NULL when out of memory). A push
+ * copies what it needs of a key (the event's bytes need not outlive the
+ * call) and returns BRINE_OK or BRINE_E_NOMEM; nothing is rendered until
+ * brine_path_render, which writes "$" and the steps into path. */
+typedef struct brine_path brine_path;
+BRINE_API brine_path *brine_path_new(void);
+BRINE_API void brine_path_free(brine_path *p);
+BRINE_API int brine_path_push_index(brine_path *p, uint64_t index);
+BRINE_API int brine_path_push_name(brine_path *p, const char *name);
+BRINE_API int brine_path_push_key(brine_path *p, const brine_event *key);
+BRINE_API void brine_path_pop(brine_path *p); /* no-op when empty */
+BRINE_API size_t brine_path_depth(const brine_path *p);
+BRINE_API void brine_path_render(const brine_path *p, char *path, size_t cap);
+
+/* After a sink's event() or finish() returned rc (nonzero): merges the
+ * sink's error into the caller's err and returns rc. When err holds no
+ * error yet it takes sink->err's code, message and path (the sink's "$"
+ * replaced by prefix, the caller's path of the sink's root, when prefix is
+ * not NULL), or, when the sink filled nothing, rc with a generic message
+ * and no path. When err then has code rc and no offset it gets offset (the
+ * sink knows the path, not where in the input the decoder is). sink->err
+ * may be err itself. A decoder calls it on every sink failure. */
+BRINE_API int brine_error_merge_sink(brine_error *err, const brine_sink *sink, int rc, uint64_t offset,
+                                     const char *prefix);
+
+/* ------------------------------------------------------------------------
  * The plugin descriptor. A plugin library exports one function,
  *     const brine_plugin *brine_plugin_entry(void);
  * (named <module>_LTX_brine_plugin_entry in a module built for libltdl

@@ -11,62 +11,16 @@
 
 /* ---- errors ------------------------------------------------------------------ */
 
-/* Appends to path (cap bytes, NUL-terminated) while it fits. */
-static void path_add(char *path, size_t cap, const char *text, size_t len)
-{
-    size_t used = strlen(path);
-    if (used + len + 1 > cap) {
-        if (used + 4 <= cap && (used < 3 || strcmp(path + used - 3, "...") != 0))
-            memcpy(path + used, "...", 4);
-        return;
-    }
-    memcpy(path + used, text, len);
-    path[used + len] = '\0';
-}
-
-/* The path step for an object key: .name when identifier-like, else ["..."]. */
-static void path_key(char *path, size_t cap, const unsigned char *k, size_t len)
-{
-    int ident = len > 0 && !(k[0] >= '0' && k[0] <= '9');
-    for (size_t i = 0; i < len && ident; i++)
-        ident =
-            (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_';
-    char step[BRINE_ERROR_PATH];
-    size_t n = 0;
-    if (ident) {
-        step[n++] = '.';
-        for (size_t i = 0; i < len && n < sizeof step - 1; i++)
-            step[n++] = (char)k[i];
-    } else {
-        step[n++] = '[';
-        step[n++] = '"';
-        for (size_t i = 0; i < len && n < sizeof step - 8; i++) {
-            if (k[i] == '"' || k[i] == '\\') {
-                step[n++] = '\\';
-                step[n++] = (char)k[i];
-            } else if (k[i] < 0x20) {
-                n += (size_t)snprintf(step + n, sizeof step - n, "\\u%04x", k[i]);
-            } else
-                step[n++] = (char)k[i];
-        }
-        step[n++] = '"';
-        step[n++] = ']';
-    }
-    path_add(path, cap, step, n);
-}
-
 /* The path of the value being read, from the open frames. */
 static void reader_path(js_reader *R, char *path, size_t cap)
 {
     snprintf(path, cap, "$");
     for (size_t i = 0; i < R->depth; i++) {
         js_dframe *f = &R->stack[i];
-        char step[32];
         if (f->kind == JD_ARRAY) {
-            int n = snprintf(step, sizeof step, "[%zu]", f->index);
-            path_add(path, cap, step, (size_t)n);
+            brine_path_append_index(path, cap, f->index);
         } else if (f->kind == JD_ARGS || f->kind == JD_STATE) {
-            path_add(path, cap, f->kind == JD_ARGS ? ".args" : ".state", f->kind == JD_ARGS ? 5 : 6);
+            brine_path_append_name(path, cap, f->kind == JD_ARGS ? "args" : "state");
         } else if (f->kind == JD_OBJECT && f->index) {
             /* Scan the key again, in a scratch reader: errors are impossible
              * (it was read once) but memory may run out. */
@@ -77,8 +31,12 @@ static void reader_path(js_reader *R, char *path, size_t cap)
             tmp.flags = R->flags & JS_R_REPLACE;
             const unsigned char *k;
             size_t len;
-            if (js_scan_string(&tmp, R->start + f->index - 1, &k, &len))
-                path_key(path, cap, k, len);
+            brine_event key = {.kind = BRINE_EV_STR};
+            if (js_scan_string(&tmp, R->start + f->index - 1, &k, &len)) {
+                key.v.s.ptr = (const char *)k;
+                key.v.s.len = len;
+                brine_path_append_key(path, cap, &key);
+            }
             js_buf_free(&tmp.str);
         }
     }
@@ -136,14 +94,11 @@ int js_sink_failed(js_reader *R, int st, const unsigned char *at)
         at = R->outer_at;
         R = R->outer;
     }
-    brine_error *err = R->err, *serr = R->sink->err;
-    if (err && serr && serr != err && err->code == BRINE_OK && serr->code != BRINE_OK)
-        *err = *serr;
-    if (err && err->code == BRINE_OK)
-        brine_error_set(err, st, "%s", brine_strerror(st));
-    if (err && err->offset == BRINE_NO_OFFSET) {
+    brine_error *err = R->err;
+    uint64_t offset = R->base + (uint64_t)(at - R->start);
+    brine_error_merge_sink(err, R->sink, st, offset, NULL);
+    if (err && err->offset == offset && err->line == 0) {
         uint64_t chars;
-        err->offset = R->base + (uint64_t)(at - R->start);
         position(R->start, at, &err->line, &err->column, &chars);
     }
     return st;

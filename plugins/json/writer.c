@@ -27,6 +27,7 @@
 #endif
 
 #include "json.h"
+#include "private/attrs.h"
 #include "shortcopy.h"
 
 #define W_PLAIN 1u
@@ -139,14 +140,12 @@ static int reserve_slow(js_writer *w, size_t n)
     return BRINE_OK;
 }
 
-#define JS_INLINE static inline __attribute__((always_inline))
-
-JS_INLINE int reserve(js_writer *w, size_t n)
+static BRINEP_INLINE int reserve(js_writer *w, size_t n)
 {
     return (size_t)(w->end - w->cur) >= n ? BRINE_OK : reserve_slow(w, n);
 }
 
-JS_INLINE int put(js_writer *w, const void *p, size_t n)
+static BRINEP_INLINE int put(js_writer *w, const void *p, size_t n)
 {
     int rc = reserve(w, n);
     if (rc == BRINE_OK) {
@@ -158,7 +157,7 @@ JS_INLINE int put(js_writer *w, const void *p, size_t n)
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-JS_INLINE int pretty(const js_writer *w)
+static BRINEP_INLINE int pretty(const js_writer *w)
 {
     return (w->opts & W_PRETTY) && !w->key_frame;
 }
@@ -178,7 +177,7 @@ static int nl(js_writer *w, size_t level)
     return rc;
 }
 
-JS_INLINE int colon(js_writer *w)
+static BRINEP_INLINE int colon(js_writer *w)
 {
     return pretty(w) ? PUTS(w, ": ") : PUTS(w, ":");
 }
@@ -1034,7 +1033,7 @@ static int write_event(js_writer *w, const brine_event *ev)
  * returns 0, with dst[0..n) undefined. One pass that checks and copies (a
  * scan, then a copy, cost twice the loads on the short strings JSON is
  * mostly made of). Reads and writes only [src, src + n) and [dst, dst + n). */
-JS_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
+static BRINEP_INLINE int copy_clean(unsigned char *dst, const unsigned char *src, size_t n)
 {
 #if defined(__SSE2__)
     if (n > 16) {

@@ -41,70 +41,72 @@ static uint64_t mp_off(const mp_dec *d)
     return brine_source_offset(d->src);
 }
 
-/* Writes the path of the value being read: the child index of every open
- * frame, a dict's key read back from the input. */
+/* The key at input offset off, read back from the input as the event it
+ * was (a key that is a container, an ext, or no longer in the window of a
+ * file source: none, rendered [...]). */
 static void mp_key_step(const mp_dec *d, char *path, size_t cap, uint64_t off)
 {
     const brine_source *s = d->src;
     const unsigned char *p, *end = s->end;
+    brine_event key = {.kind = BRINE_EV_END};
     uint64_t len = 0, u = 0;
     unsigned b;
-    if (off < s->base || off - s->base >= (uint64_t)(end - s->start)) {
-        mp_path_append(path, cap, "[?]"); /* a file source has moved past the key */
-        return;
-    }
+    if (off < s->base || off - s->base >= (uint64_t)(end - s->start))
+        goto out;
     p = s->start + (off - s->base);
     b = *p++;
-    if (b <= 0x7f) {
-        mp_path_int_key(path, cap, 0, b);
-        return;
-    }
-    if (b >= 0xe0) {
-        mp_path_int_key(path, cap, 1, 256 - b);
-        return;
-    }
-    if (b >= 0xa0 && b <= 0xbf) {
-        len = b & 0x1f;
-    } else if (b >= 0xd9 && b <= 0xdb) {
-        size_t w = (size_t)1 << (b - 0xd9);
-        if ((size_t)(end - p) < w)
-            goto other;
-        len = w == 1 ? p[0] : w == 2 ? mp_load16(p) : mp_load32(p);
-        p += w;
+    if (b <= 0x7f || b >= 0xe0) {
+        key.kind = BRINE_EV_INT;
+        key.v.i = (int8_t)b;
+    } else if (b == 0xc0) {
+        key.kind = BRINE_EV_NULL;
+    } else if (b == 0xc2 || b == 0xc3) {
+        key.kind = BRINE_EV_BOOL;
+        key.v.boolean = b == 0xc3;
     } else if (b >= 0xcc && b <= 0xd3) {
         size_t w = (size_t)1 << ((b - 0xcc) & 3);
         if ((size_t)(end - p) < w)
-            goto other;
+            goto out;
         u = w == 1 ? p[0] : w == 2 ? mp_load16(p) : w == 4 ? mp_load32(p) : mp_load64(p);
-        if (b >= 0xd0 && (u >> (w * 8 - 1)) & 1) {
-            /* Negative: the magnitude of the sign-extended value. */
-            uint64_t ext = w == 8 ? u : u | ~((UINT64_C(1) << (w * 8)) - 1);
-            mp_path_int_key(path, cap, 1, ~ext + 1);
+        if (b >= 0xd0 && w < 8 && (u >> (w * 8 - 1)) & 1)
+            u |= ~((UINT64_C(1) << (w * 8)) - 1); /* sign-extended */
+        key.kind = b >= 0xd0 ? BRINE_EV_INT : BRINE_EV_UINT;
+        key.v.u = u;
+    } else if (b == 0xca || b == 0xcb) {
+        size_t w = b == 0xca ? 4 : 8;
+        if ((size_t)(end - p) < w)
+            goto out;
+        key.kind = BRINE_EV_FLOAT;
+        if (w == 4) {
+            uint32_t bits = mp_load32(p);
+            float f;
+            memcpy(&f, &bits, sizeof f);
+            key.v.f = f;
         } else {
-            mp_path_int_key(path, cap, 0, u);
+            uint64_t bits = mp_load64(p);
+            memcpy(&key.v.f, &bits, sizeof key.v.f);
         }
-        return;
-    } else if (b == 0xc0) {
-        mp_path_append(path, cap, "[None]");
-        return;
-    } else if (b == 0xc2 || b == 0xc3) {
-        mp_path_append(path, cap, b == 0xc3 ? "[True]" : "[False]");
-        return;
-    } else {
-        goto other;
+    } else if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb) || (b >= 0xc4 && b <= 0xc6)) {
+        size_t w = b <= 0xbf ? 0 : b >= 0xd9 ? (size_t)1 << (b - 0xd9) : (size_t)1 << (b - 0xc4);
+        if ((size_t)(end - p) < w)
+            goto out;
+        len = w == 0 ? (b & 0x1f) : w == 1 ? p[0] : w == 2 ? mp_load16(p) : mp_load32(p);
+        p += w;
+        if ((uint64_t)(end - p) < len)
+            goto out;
+        key.kind = b <= 0xc6 && b >= 0xc4 ? BRINE_EV_BYTES : BRINE_EV_STR;
+        key.v.s.ptr = (const char *)p;
+        key.v.s.len = (size_t)len;
     }
-    if ((uint64_t)(end - p) < len)
-        goto other;
-    mp_path_str_key(path, cap, (const char *)p, (size_t)len);
-    return;
-other:
-    mp_path_append(path, cap, "[...]");
+out:
+    brine_path_append_key(path, cap, &key);
 }
 
+/* Writes the path of the value being read: the child index of every open
+ * frame, a dict's key read back from the input. */
 static void mp_fill_path(const mp_dec *d, char *path, size_t cap)
 {
-    path[0] = '\0';
-    mp_path_append(path, cap, "$");
+    snprintf(path, cap, "$");
     for (size_t i = 0; i < d->depth; i++) {
         const mp_frame *f = &d->stack[i];
         uint64_t idx = f->total - f->remaining;
@@ -113,9 +115,9 @@ static void mp_fill_path(const mp_dec *d, char *path, size_t cap)
                 return; /* inside a key: the path of the dict */
             mp_key_step(d, path, cap, f->key_off);
         } else if (f->kind == MPF_MODEL) {
-            mp_path_append(path, cap, idx == 0 ? ".args" : ".state");
+            brine_path_append_name(path, cap, idx == 0 ? "args" : "state");
         } else {
-            mp_path_index(path, cap, idx);
+            brine_path_append_index(path, cap, idx);
         }
     }
 }
@@ -141,18 +143,15 @@ static int mp_fail(mp_dec *d, int code, uint64_t off, const char *fmt, ...)
     return code;
 }
 
-/* The sink has filled its error; add the offset it cannot know. */
+/* The sink has filled its error; add the offset it cannot know (and the
+ * path, when the sink gave none). */
 static int mp_sink_failed(mp_dec *d, int rc)
 {
-    brine_error *se = d->sink->err;
-    if (!d->err)
-        return rc;
-    if (se && se != d->err && d->err->code == BRINE_OK)
-        *d->err = *se;
-    if (d->err->code == BRINE_OK)
-        return mp_fail(d, rc, d->value_off, "the consumer of the decoded values failed");
-    if (d->err->offset == BRINE_NO_OFFSET)
-        d->err->offset = d->value_off;
+    brine_error *err = d->err;
+    int had = err && err->code != BRINE_OK;
+    brine_error_merge_sink(err, d->sink, rc, d->value_off, NULL);
+    if (err && !had && err->path[0] == '\0')
+        mp_fill_path(d, err->path, sizeof err->path);
     return rc;
 }
 

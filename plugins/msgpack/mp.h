@@ -1,6 +1,6 @@
 /* mp.h: what the files of the msgpack plugin share: the ext type codes of
  * brine's own types, the parsed options, big-endian helpers, timestamp and
- * ext-header rules, error paths, and the entry points plugin.c puts in the
+ * ext-header rules, and the entry points plugin.c puts in the
  * descriptor. Only encode.c includes <msgpack.h>; docs/msgpack.md is the
  * user's description of the mapping defined here.
  */
@@ -128,14 +128,5 @@ int mp_ts_fits(int64_t sec, uint32_t nsec, uint64_t width);
 
 /* Writes the payload (width bytes, as mp_ts_fits allowed). */
 void mp_ts_write(unsigned char out[12], int64_t sec, uint32_t nsec, size_t width);
-
-/* ---- error paths (path.c) ---------------------------------------------- */
-
-/* Append a step to an error path ("$" first): [3], .name or ["a b"] for a
- * str key, or any text. They stop quietly when the path is full. */
-void mp_path_append(char *path, size_t cap, const char *text);
-void mp_path_index(char *path, size_t cap, uint64_t index);
-void mp_path_str_key(char *path, size_t cap, const char *s, size_t len);
-void mp_path_int_key(char *path, size_t cap, int neg, uint64_t mag);
 
 #endif /* BRINE_MP_H */

@@ -267,7 +267,7 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
 /* Ensures n bytes at p, refilling the window (and reloading p and e). */
 #define NEED(n, what)                                                                                                  \
     do {                                                                                                               \
-        if (NAT_UNLIKELY((uint64_t)(e - p) < (uint64_t)(n))) {                                                         \
+        if (BRINEP_UNLIKELY((uint64_t)(e - p) < (uint64_t)(n))) {                                                      \
             src->cur = p;                                                                                              \
             SAVE_VSTART();                                                                                             \
             if ((rc = nat_more(&d, (n), what, vsaved)) != BRINE_OK)                                                    \
@@ -279,7 +279,7 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
 
 #define VARINT(dst, what)                                                                                              \
     do {                                                                                                               \
-        if (NAT_LIKELY(p < e && *p < 0x80)) {                                                                          \
+        if (BRINEP_LIKELY(p < e && *p < 0x80)) {                                                                       \
             dst = *p++;                                                                                                \
         } else {                                                                                                       \
             src->cur = p;                                                                                              \
@@ -293,7 +293,7 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
 
 #define EMIT()                                                                                                         \
     do {                                                                                                               \
-        if (NAT_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK))                                                   \
+        if (BRINEP_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK))                                                \
             goto sink_failed;                                                                                          \
     } while (0)
 
@@ -310,7 +310,7 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
 /* Saves the innermost container's frame and makes a new one innermost. */
 #define PUSH(rem_, kind_)                                                                                              \
     do {                                                                                                               \
-        if (NAT_UNLIKELY(depth == d.cap) && (rc = nat_grow(&d)) != BRINE_OK)                                           \
+        if (BRINEP_UNLIKELY(depth == d.cap) && (rc = nat_grow(&d)) != BRINE_OK)                                        \
             goto out;                                                                                                  \
         d.stack[depth].rem = top_rem;                                                                                  \
         d.stack[depth].kind = top_kind;                                                                                \
@@ -506,7 +506,7 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
             if (u == 0 || u > d.anchors)
                 FAIL(BRINE_E_REF, vstart, "ref at offset %llu names anchor %llu, but %zu anchors precede it",
                      (unsigned long long)vstart, (unsigned long long)u, d.anchors);
-            if (NAT_UNLIKELY(args_ref)) {
+            if (BRINEP_UNLIKELY(args_ref)) {
                 if (d.akind[u - 1] != NAT_K_TUPLE)
                     FAIL(BRINE_E_CORRUPT, vstart,
                          "model args at offset %llu refer to anchor %llu, which is not a tuple",
@@ -556,7 +556,7 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
         ev.kind = BRINE_EV_STR;
         ev.v.s.ptr = (const char *)p;
         ev.v.s.len = (size_t)count;
-        if (NAT_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK)) {
+        if (BRINEP_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK)) {
             size_t bad = brine_utf8_check((const char *)p, (size_t)count);
             if (bad != count) {
                 brine_error_clear(err);
@@ -641,8 +641,7 @@ trailer : {
 sink_failed:
     /* The sink knows the path but not where in the input we are. */
     src->cur = p;
-    if (err && err->code == rc && err->offset == BRINE_NO_OFFSET)
-        err->offset = VSTART;
+    brine_error_merge_sink(err, sink, rc, VSTART, NULL);
 
 out:
     if (d.stack != d.inline_stack)

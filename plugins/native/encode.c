@@ -160,7 +160,7 @@ static int nat_room_slow(nat_enc *en, size_t n)
 
 static inline int nat_room(nat_enc *en, size_t n)
 {
-    return NAT_LIKELY((size_t)(en->out->end - en->out->cur) >= n) ? BRINE_OK : nat_room_slow(en, n);
+    return BRINEP_LIKELY((size_t)(en->out->end - en->out->cur) >= n) ? BRINE_OK : nat_room_slow(en, n);
 }
 
 /* Appends a payload: copied when it fits the free space, else hashed and
@@ -169,7 +169,7 @@ static int nat_payload(nat_enc *en, const void *data, size_t len)
 {
     brine_output *out = en->out;
     int rc;
-    if (NAT_LIKELY((size_t)(out->end - out->cur) >= len)) {
+    if (BRINEP_LIKELY((size_t)(out->end - out->cur) >= len)) {
         if (len)
             memcpy(out->cur, data, len);
         out->cur += len;
@@ -372,18 +372,18 @@ static int nat_child_check(nat_enc *en, const brine_event *ev)
 
 /* Every event, every case: the general path (nat_event below takes the
  * common ones faster). Kept out of line so that the fast path stays a leaf. */
-static NAT_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
+static BRINEP_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
 {
     brine_output *out = en->out;
     unsigned char *p;
     size_t len;
     int rc;
 
-    if (NAT_UNLIKELY(en->status))
+    if (BRINEP_UNLIKELY(en->status))
         return en->status;
     if (ev->kind == BRINE_EV_END)
         return nat_end(en);
-    if (NAT_UNLIKELY(en->top_rem == 0 || en->top_kind == NAT_E_MODEL) && (rc = nat_child_check(en, ev)) != BRINE_OK)
+    if (BRINEP_UNLIKELY(en->top_rem == 0 || en->top_kind == NAT_E_MODEL) && (rc = nat_child_check(en, ev)) != BRINE_OK)
         return rc;
     en->top_rem--;
     if ((rc = nat_room(en, NAT_SMALL_ROOM)) != BRINE_OK)
@@ -401,7 +401,7 @@ static NAT_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
             p += nat_put_varint(p, len);
         }
         out->cur = p;
-        if (NAT_LIKELY((size_t)(out->end - p) >= len)) {
+        if (BRINEP_LIKELY((size_t)(out->end - p) >= len)) {
             memcpy(p, ev->v.s.ptr, len);
             out->cur = p + len;
             return BRINE_OK;
@@ -482,16 +482,16 @@ static int nat_event(brine_sink *self, const brine_event *ev)
 
     if (ev->kind == BRINE_EV_END) {
         /* A counted container that got all its children: nothing to write. */
-        if (NAT_UNLIKELY(en->status != 0 || en->top_rem != 0 || en->top_kind == NAT_E_TOP ||
-                         (en->top_kind & NAT_E_OPEN)))
+        if (BRINEP_UNLIKELY(en->status != 0 || en->top_rem != 0 || en->top_kind == NAT_E_TOP ||
+                            (en->top_kind & NAT_E_OPEN)))
             return nat_event_any(en, ev);
         en->depth--;
         en->top_rem = en->stack[en->depth].rem;
         en->top_kind = en->stack[en->depth].kind;
         return BRINE_OK;
     }
-    if (NAT_UNLIKELY(en->status != 0 || en->top_rem == 0 || en->top_kind == NAT_E_MODEL ||
-                     (size_t)(out->end - p) < NAT_SMALL_ROOM + NAT_FIXSTR_MAX))
+    if (BRINEP_UNLIKELY(en->status != 0 || en->top_rem == 0 || en->top_kind == NAT_E_MODEL ||
+                        (size_t)(out->end - p) < NAT_SMALL_ROOM + NAT_FIXSTR_MAX))
         return nat_event_any(en, ev);
     switch (ev->kind) {
     case BRINE_EV_STR:

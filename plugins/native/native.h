@@ -12,6 +12,8 @@
 
 #include <brine/plugin.h>
 
+#include "private/attrs.h"
+
 #define NAT_MAJOR 1
 #define NAT_MINOR 0
 #define NAT_MAGIC                                                                                                      \
@@ -59,16 +61,6 @@ enum nat_tag {
     NAT_RESERVED_FIRST = 0xD7,
     NAT_RESERVED_LAST = 0xDF
 };
-
-#if defined(__GNUC__)
-#define NAT_LIKELY(x) __builtin_expect(!!(x), 1)
-#define NAT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define NAT_NOINLINE __attribute__((noinline))
-#else
-#define NAT_LIKELY(x) (x)
-#define NAT_UNLIKELY(x) (x)
-#define NAT_NOINLINE
-#endif
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define NAT_LE16(x) __builtin_bswap16(x)

@@ -960,12 +960,11 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     fwd.next = sink;
     rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
     if (rc != BRINE_OK && err) {
+        brine_error_merge_sink(err, sink, rc, stop_off, NULL);
         /* The walker words its depth error for encoding; this is a decode. */
         if (rc == BRINE_E_DEPTH)
             snprintf(err->message, sizeof err->message, "maximum recursion depth exceeded while decoding (limit %zu)",
                      d.max_depth);
-        if (err->offset == BRINE_NO_OFFSET)
-            err->offset = stop_off;
     }
     brine_doc_free(copy);
     pk_dec_free(&d);

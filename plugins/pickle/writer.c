@@ -9,53 +9,27 @@
 
 /* ---- errors and memory --------------------------------------------------- */
 
-/* Appends a dict key to an error path: .name, ["other str"], [int]. */
+/* Appends a dict key to an error path; s: a str key's bytes (NULL when
+ * not kept: [...]). */
 static void pk_path_key(char *path, size_t cap, const brine_event *key, const char *s)
 {
-    size_t len = strlen(path), n = key->v.s.len;
-    int ident = key->kind == BRINE_EV_STR && n > 0 && !(s[0] >= '0' && s[0] <= '9');
-    if (len + 4 >= cap)
-        return;
-    if (key->kind == BRINE_EV_INT || key->kind == BRINE_EV_UINT) {
-        if (key->kind == BRINE_EV_INT)
-            snprintf(path + len, cap - len, "[%lld]", (long long)key->v.i);
-        else
-            snprintf(path + len, cap - len, "[%llu]", (unsigned long long)key->v.u);
-        return;
+    brine_event k = *key;
+    if (k.kind == BRINE_EV_STR || k.kind == BRINE_EV_BYTES || k.kind == BRINE_EV_BIGINT) {
+        if (!s) {
+            brine_path_append_key(path, cap, NULL);
+            return;
+        }
+        k.v.s.ptr = s;
     }
-    if (key->kind != BRINE_EV_STR || n > 200) {
-        snprintf(path + len, cap - len, "[...]");
-        return;
-    }
-    for (size_t i = 0; i < n && ident; i++)
-        ident =
-            s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9');
-    if (ident) {
-        snprintf(path + len, cap - len, ".%.*s", (int)n, s);
-        return;
-    }
-    path[len++] = '[';
-    path[len++] = '"';
-    for (size_t i = 0; i < n && len + 4 < cap; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            path[len++] = '\\';
-        path[len++] = s[i];
-    }
-    if (len + 3 <= cap) {
-        path[len++] = '"';
-        path[len++] = ']';
-    }
-    path[len] = '\0';
+    brine_path_append_key(path, cap, &k);
 }
 
 /* The path of the value being written: streamed frames, then the record. */
 static void pk_path(const pk_enc *e, char *path, size_t cap)
 {
-    size_t len;
     snprintf(path, cap, "$");
     for (size_t i = 0; i < e->depth; i++) {
         const pk_frame *f = &e->stack[i];
-        len = strlen(path);
         if (f->kind == BRINE_EV_DICT) {
             brine_event key;
             if (!(f->n & 1))
@@ -67,15 +41,14 @@ static void pk_path(const pk_enc *e, char *path, size_t cap)
                 key.v.s.len = f->key_len;
             pk_path_key(path, cap, &key, e->keys ? e->keys + f->key_pos : NULL); /* no keys kept yet: NULL */
         } else if (f->kind == BRINE_EV_MODEL) {
-            snprintf(path + len, cap - len, "%s", f->n == 0 ? ".args" : ".state");
+            brine_path_append_name(path, cap, f->n == 0 ? "args" : "state");
         } else {
-            snprintf(path + len, cap - len, "[%zu]", f->n);
+            brine_path_append_index(path, cap, f->n);
         }
     }
     for (size_t i = 0; i < e->rec_depth; i++) {
         const pk_rec *r = &e->rec[e->rec_open[i]];
         size_t at = r->count ? r->count - 1 : 0; /* the child being recorded */
-        len = strlen(path);
         if (r->ev.kind == BRINE_EV_DICT) {
             const pk_rec *k = r->memo != PK_NONE ? &e->rec[r->memo] : NULL;
             if ((at & 1) == 0)
@@ -83,9 +56,9 @@ static void pk_path(const pk_enc *e, char *path, size_t cap)
             if (k)
                 pk_path_key(path, cap, &k->ev, pkw_rec_str(e, k));
         } else if (r->ev.kind == BRINE_EV_MODEL) {
-            snprintf(path + len, cap - len, "%s", at == 0 ? ".args" : ".state");
+            brine_path_append_name(path, cap, at == 0 ? "args" : "state");
         } else {
-            snprintf(path + len, cap - len, "[%zu]", at);
+            brine_path_append_index(path, cap, at);
         }
     }
 }
@@ -802,19 +775,19 @@ static int pk_before_value(pk_enc *e, const brine_event *ev)
         f->key_u = ev->v.u;
         e->keys_len = f->key_pos;
         if (ev->kind == BRINE_EV_STR) {
-            if (ev->v.s.len > 200) {
-                f->key_kind = 0;
-            } else {
-                if (ev->v.s.len > e->keys_cap - e->keys_len &&
-                    pk_grow((void **)&e->keys, &e->keys_cap, e->keys_len + ev->v.s.len, 1) != BRINE_OK)
-                    return pkw_nomem(e);
-                if (ev->v.s.len)
-                    memcpy(e->keys + e->keys_len, ev->v.s.ptr, ev->v.s.len);
-                e->keys_len += ev->v.s.len;
-                f->key_len = (uint32_t)ev->v.s.len;
-            }
-        } else if (ev->kind != BRINE_EV_INT && ev->kind != BRINE_EV_UINT) {
-            f->key_kind = 0;
+            /* A path shows at most BRINE_PATH_KEY_MAX bytes of a key: one
+             * more tells the renderer to cut it. */
+            size_t n = ev->v.s.len > BRINE_PATH_KEY_MAX ? BRINE_PATH_KEY_MAX + 1 : ev->v.s.len;
+            if (n > e->keys_cap - e->keys_len &&
+                pk_grow((void **)&e->keys, &e->keys_cap, e->keys_len + n, 1) != BRINE_OK)
+                return pkw_nomem(e);
+            if (n)
+                memcpy(e->keys + e->keys_len, ev->v.s.ptr, n);
+            e->keys_len += n;
+            f->key_len = (uint32_t)n;
+        } else if (ev->kind != BRINE_EV_INT && ev->kind != BRINE_EV_UINT && ev->kind != BRINE_EV_FLOAT &&
+                   ev->kind != BRINE_EV_NULL && ev->kind != BRINE_EV_BOOL) {
+            f->key_kind = 0; /* bytes, a big int, a complex, a tuple: [...] */
         }
     }
     if ((f->kind == BRINE_EV_LIST || (f->kind == BRINE_EV_DICT && !(f->n & 1))) && f->batch == 0) {
