@@ -489,16 +489,23 @@ static int unpack_text(packer *st, const brine_value *v, char code, const char *
     st->p += len_form;
     if (code == 'y' && !len_form)
         return bad_format(st, at + 1, "bytes are unpacked with 'y#' (a pointer and a length)");
-    const void **out = va_arg(st->ap, const void **);
+    /* Read with the type the caller passed: const char ** for s. */
+    const char **s_out = code == 's' ? va_arg(st->ap, const char **) : NULL;
+    const void **y_out = code == 'y' ? va_arg(st->ap, const void **) : NULL;
     size_t *len_out = len_form ? va_arg(st->ap, size_t *) : NULL;
     if (!v)
         return BRINE_OK;
     if (brinep_want_type(v, code == 's' ? BRINE_STR : BRINE_BYTES, st->path, st->err) != BRINE_OK)
         return st->err->code;
     size_t len;
-    const void *data = code == 's' ? (const void *)brine_str_get(v, &len) : brine_bytes_get(v, &len);
-    if (out)
-        *out = data;
+    if (s_out)
+        *s_out = brine_str_get(v, &len);
+    else if (code == 's')
+        brine_str_get(v, &len);
+    if (y_out)
+        *y_out = brine_bytes_get(v, &len);
+    else if (code == 'y')
+        brine_bytes_get(v, &len);
     if (len_out)
         *len_out = len;
     return BRINE_OK;
