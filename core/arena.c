@@ -214,6 +214,7 @@ brine_value *brine_doc_root(brine_doc *doc)
 
 int brine_doc_set_root(brine_doc *doc, const brine_value *v, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc || !v)
         return brine_error_set(err, BRINE_E_INVALID, "brine_doc_set_root needs a document and a value");
     brine_doc *owner = brine_value_doc(v);

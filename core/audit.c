@@ -40,6 +40,7 @@ int brine_audit(const brine_plugin *fmt, brine_source *src, const brine_options 
 int brine_pickle_audit(const brine_registry *reg, brine_source *src, const brine_options *opts,
                        brine_audit_report **report, brine_error *err)
 {
+    brinep_enter(err);
     const brine_plugin *fmt = brine_registry_find(reg, "pickle");
     if (report)
         *report = NULL;

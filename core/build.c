@@ -599,6 +599,7 @@ static void builder_destroy(brine_sink *sink)
 
 brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc) {
         brine_error_set(err, BRINE_E_INVALID, "brine_builder_new needs a document");
         return NULL;

@@ -86,6 +86,7 @@ brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_
 brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
                                brine_error *err)
 {
+    brinep_enter(err);
     brine_source src;
     brine_source_init_buffer(&src, data, len);
     return brine_decode(fmt, &src, opts, err);

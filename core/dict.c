@@ -597,6 +597,7 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
 
 brine_value *brine_dict_new(brine_doc *doc, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc) {
         brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
         return NULL;
@@ -645,6 +646,7 @@ size_t brine_dict_count(const brine_value *dict)
 
 int brine_dict_set(brine_value *dict, const brine_value *key, const brine_value *val, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_dict(dict))
         return not_dict(dict, err);
     brinep_dict *d = dict->as.dict;
@@ -660,6 +662,7 @@ int brine_dict_set(brine_value *dict, const brine_value *key, const brine_value 
 
 int brine_dict_set_str(brine_value *dict, const char *key, const brine_value *val, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_dict(dict))
         return not_dict(dict, err);
     if (!key)
@@ -718,6 +721,7 @@ brine_value *brine_dict_get_str(const brine_value *dict, const char *key)
 
 int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_dict(dict))
         return not_dict(dict, err);
     if (!key)

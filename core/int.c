@@ -94,6 +94,7 @@ static brine_value *int_slot(brine_doc *doc, brine_error *err)
 
 brine_value *brine_int_new(brine_doc *doc, int64_t i, brine_error *err)
 {
+    brinep_enter(err);
     brine_value *v = int_slot(doc, err);
     if (v) {
         memset(v, 0, sizeof *v);
@@ -106,6 +107,7 @@ brine_value *brine_int_new(brine_doc *doc, int64_t i, brine_error *err)
 
 brine_value *brine_uint_new(brine_doc *doc, uint64_t u, brine_error *err)
 {
+    brinep_enter(err);
     brine_value *v = int_slot(doc, err);
     if (v) {
         memset(v, 0, sizeof *v);
@@ -118,6 +120,7 @@ brine_value *brine_uint_new(brine_doc *doc, uint64_t u, brine_error *err)
 
 brine_value *brine_int_new_bytes(brine_doc *doc, const void *le, size_t len, brine_error *err)
 {
+    brinep_enter(err);
     if (!le && len) {
         brine_error_set(err, BRINE_E_INVALID, "an int needs its bytes");
         return NULL;
@@ -292,6 +295,7 @@ char *brine_int_to_decimal(const brine_value *v)
 
 brine_value *brine_int_new_decimal(brine_doc *doc, const char *text, size_t len, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc || (!text && len)) {
         brine_error_set(err, BRINE_E_INVALID, "an int needs a document and text");
         return NULL;

@@ -417,6 +417,21 @@ void brinep_path_unnamed(char *path, size_t cap);                /* [...]: a key
 int brinep_depth_error(brine_error *err, size_t max_depth, const char *while_doing);
 
 /* Fills err with BRINE_E_NOMEM. */
+/* The first statement of every public call that takes err: err reports
+ * that call alone (brine.h, ERRORS), and within the call the first error
+ * wins. The stream primitives that plugins call in the middle of an
+ * operation (brine_source_more, brine_output_write ... in io.c) and
+ * brine_error_set* do not clear: they keep the operation's first error. */
+static inline void brinep_enter(brine_error *err)
+{
+    if (err) {
+        err->code = BRINE_OK;
+        err->offset = BRINE_NO_OFFSET;
+        err->line = err->column = 0;
+        err->path[0] = err->message[0] = '\0';
+    }
+}
+
 int brinep_nomem(brine_error *err);
 
 #endif /* BRINE_INTERNAL_H */

@@ -213,11 +213,13 @@ static int output_init(brine_output *out, int kind, brine_error *err)
 
 int brine_output_init_buffer(brine_output *out, brine_error *err)
 {
+    brinep_enter(err);
     return output_init(out, OUT_BUFFER, err);
 }
 
 int brine_output_init_file(brine_output *out, FILE *fp, brine_error *err)
 {
+    brinep_enter(err);
     int rc = output_init(out, OUT_FILE, err);
     out->fp_ = fp;
     return rc;
@@ -225,6 +227,7 @@ int brine_output_init_file(brine_output *out, FILE *fp, brine_error *err)
 
 int brine_output_init_fd(brine_output *out, int fd, brine_error *err)
 {
+    brinep_enter(err);
     int rc = output_init(out, OUT_FD, err);
     out->fd_ = fd;
     return rc;
@@ -232,6 +235,7 @@ int brine_output_init_fd(brine_output *out, int fd, brine_error *err)
 
 int brine_output_init_callback(brine_output *out, brine_write_fn write_fn, void *ctx, brine_error *err)
 {
+    brinep_enter(err);
     int rc = output_init(out, OUT_CALLBACK, err);
     out->write_ = write_fn;
     out->ctx_ = ctx;

@@ -2,18 +2,16 @@
  * (<brine/model.h>). A saved object is the model value T((version,),
  * state=S); this file turns objects into such values and back through the
  * type's callbacks, checks versions and strictness, and picks formats by
- * extension or by sniffing. Encoding and decoding are codec.c's.
+ * extension or by sniffing. Encoding and decoding are codec.c's; files
+ * (atomic replacement, format by extension or sniffing) are file.c's,
+ * shared with brine_save_file and brine_load_file.
  *
  * The set keeps its types sorted by name in an array of pointers to copies,
  * so lookups are a binary search and the copies never move. */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "file.h"
 #include "internal.h"
 #include "brine/model.h"
 
@@ -92,6 +90,7 @@ static void set_path(brine_error *err, const char *path)
 
 brine_models *brine_models_new(brine_error *err)
 {
+    brinep_enter(err);
     brine_models *models = brine_malloc(sizeof *models);
     if (!models) {
         brinep_nomem(err);
@@ -155,6 +154,7 @@ static int insert_entry(brine_models *models, size_t at, const char *name, size_
 
 int brine_models_register(brine_models *models, const brine_model_type *type, brine_error *err)
 {
+    brinep_enter(err);
     if (!models || !type)
         return brine_error_set(err, BRINE_E_INVALID, "brine_models_register needs a set and a type");
     if (!type->name || !type->name[0])
@@ -182,6 +182,7 @@ int brine_models_register(brine_models *models, const brine_model_type *type, br
 
 int brine_models_allow(brine_models *models, const char *name, brine_error *err)
 {
+    brinep_enter(err);
     if (!models || !name || !name[0])
         return brine_error_set(err, BRINE_E_INVALID, "brine_models_allow needs a set and a name");
     size_t len = strlen(name), at;
@@ -237,6 +238,7 @@ static int callback_failed(brine_error *err, const brine_error *cb, const char *
 brine_value *brine_model_to_value(const brine_models *models, brine_doc *doc, const char *type_name, const void *obj,
                                   brine_error *err)
 {
+    brinep_enter(err);
     if (!models || !doc || !type_name) {
         brine_error_set(err, BRINE_E_INVALID, "brine_model_to_value needs a set, a document and a type name");
         return NULL;
@@ -392,6 +394,7 @@ static int entry_for(const brine_models *models, const brine_value *v, const cha
 int brine_model_from_value(const brine_models *models, const brine_value *v, const char *expected_type, void **obj,
                            const brine_model_type **type, brine_error *err)
 {
+    brinep_enter(err);
     if (obj)
         *obj = NULL;
     if (type)
@@ -458,6 +461,7 @@ static int allow_registered(const brine_models *models, const brine_plugin *fmt,
 int brine_model_save(const brine_models *models, const brine_plugin *fmt, const char *type_name, const void *obj,
                      brine_output *out, const brine_options *opts, brine_error *err)
 {
+    brinep_enter(err);
     if (!models || !fmt || !type_name || !out)
         return brine_error_set(err, BRINE_E_INVALID,
                                "brine_model_save needs a set, a format, a type name and an output");
@@ -491,6 +495,7 @@ int brine_model_save_buffer(const brine_models *models, const brine_registry *fo
                             const char *type_name, const void *obj, const brine_options *opts, void **data, size_t *len,
                             brine_error *err)
 {
+    brinep_enter(err);
     if (data)
         *data = NULL;
     if (!formats || !format || !data || !len)
@@ -510,24 +515,24 @@ int brine_model_save_buffer(const brine_models *models, const brine_registry *fo
     return rc;
 }
 
-/* Creates a new file beside path to write into, named path.tmp-PID-N, with
- * O_EXCL so that two writers never share one; the umask applies to its
- * mode as to any new file. Returns the descriptor, or -1 with errno. */
-static int create_temp(const char *path, char *tmp, size_t cap)
+typedef struct model_save_ctx {
+    const brine_models *models;
+    const brine_plugin *fmt;
+    const char *type_name;
+    const void *obj;
+    const brine_options *opts;
+} model_save_ctx;
+
+static int model_write(brine_output *out, void *ctx, brine_error *err)
 {
-    static atomic_uint counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(tmp, cap, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST)
-            return fd;
-    }
-    return -1;
+    const model_save_ctx *c = ctx;
+    return brine_model_save(c->models, c->fmt, c->type_name, c->obj, out, c->opts, err);
 }
 
 int brine_model_save_file(const brine_models *models, const brine_registry *formats, const char *type_name,
                           const void *obj, const char *path, const brine_options *opts, brine_error *err)
 {
+    brinep_enter(err);
     if (!models || !formats || !type_name || !path)
         return brine_error_set(err, BRINE_E_INVALID,
                                "brine_model_save_file needs a set, formats, a type name and a path");
@@ -539,44 +544,8 @@ int brine_model_save_file(const brine_models *models, const brine_registry *form
         return brine_error_set(err, BRINE_E_MODEL, "model type '%s' is not registered",
                                printable(type_name, strlen(type_name), shown));
     }
-    /* Renaming over a device or a directory would replace it, not write it. */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return brine_error_set(err, BRINE_E_IO, "cannot save to '%s': not a regular file", path);
-    size_t cap = strlen(path) + 48;
-    char *tmp = brine_malloc(cap);
-    if (!tmp)
-        return brinep_nomem(err);
-    int rc = BRINE_OK;
-    FILE *fp = NULL;
-    int fd = create_temp(path, tmp, cap);
-    if (fd < 0) {
-        rc = brine_error_set(err, BRINE_E_IO, "cannot create a file beside '%s': %s", path, strerror(errno));
-        brine_free(tmp);
-        return rc;
-    }
-    if (!(fp = fdopen(fd, "wb"))) {
-        rc = brine_error_set(err, BRINE_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
-        close(fd);
-    } else {
-        brine_output out;
-        rc = brine_output_init_file(&out, fp, err);
-        if (rc == BRINE_OK)
-            rc = brine_model_save(models, fmt, type_name, obj, &out, opts, err);
-        brine_output_destroy(&out);
-        /* The bytes reach the disk before the rename makes them the file, so
-         * a crash leaves the old file or the new one, never half of it. */
-        if (rc == BRINE_OK && (fflush(fp) != 0 || fsync(fileno(fp)) != 0))
-            rc = brine_error_set(err, BRINE_E_IO, "cannot write '%s': %s", path, strerror(errno));
-        if (fclose(fp) != 0 && rc == BRINE_OK)
-            rc = brine_error_set(err, BRINE_E_IO, "cannot write '%s': %s", path, strerror(errno));
-    }
-    if (rc == BRINE_OK && rename(tmp, path) != 0)
-        rc = brine_error_set(err, BRINE_E_IO, "cannot replace '%s': %s", path, strerror(errno));
-    if (rc != BRINE_OK)
-        unlink(tmp);
-    brine_free(tmp);
-    return rc;
+    model_save_ctx c = {models, fmt, type_name, obj, opts};
+    return brinep_save_atomic(path, model_write, &c, err);
 }
 
 /* ---- loading ------------------------------------------------------------------ */
@@ -633,6 +602,7 @@ static int load_args_ok(const brine_models *models, brine_loaded *out, const cha
 int brine_model_load(const brine_models *models, const brine_plugin *fmt, brine_source *src, const char *expected_type,
                      const brine_options *opts, brine_loaded *out, brine_error *err)
 {
+    brinep_enter(err);
     int rc = load_args_ok(models, out, "brine_model_load", err);
     if (rc)
         return rc;
@@ -642,29 +612,11 @@ int brine_model_load(const brine_models *models, const brine_plugin *fmt, brine_
     return finish_load(models, doc, expected_type, out, err);
 }
 
-/* The format that recognises the bytes available in src (reading up to a
- * window's worth first), or NULL with err set. */
-static const brine_plugin *sniff_source(const brine_registry *formats, brine_source *src, const char *what,
-                                        brine_error *err)
-{
-    brine_error fill;
-    brine_error_clear(&fill);
-    /* Short input ends the fill early with BRINE_E_TRUNCATED, which is fine:
-     * what arrived is what there is to sniff. A read error is not. */
-    if (brine_source_more(src, 64, &fill) == BRINE_E_IO) {
-        brine_error_set(err, BRINE_E_IO, "cannot read %s: %s", what, fill.message);
-        return NULL;
-    }
-    const brine_plugin *fmt = brine_registry_sniff(formats, src->cur, (size_t)(src->end - src->cur));
-    if (!fmt)
-        brine_error_set(err, BRINE_E_NOTFOUND, "cannot tell the format of %s", what);
-    return fmt;
-}
-
 int brine_model_load_buffer(const brine_models *models, const brine_registry *formats, const char *format,
                             const void *data, size_t len, const char *expected_type, const brine_options *opts,
                             brine_loaded *out, brine_error *err)
 {
+    brinep_enter(err);
     int rc = load_args_ok(models, out, "brine_model_load_buffer", err);
     if (rc)
         return rc;
@@ -673,37 +625,36 @@ int brine_model_load_buffer(const brine_models *models, const brine_registry *fo
     brine_source src;
     brine_source_init_buffer(&src, data ? data : "", len);
     const brine_plugin *fmt =
-        format ? format_named(formats, format, err) : sniff_source(formats, &src, "the buffer", err);
+        format ? format_named(formats, format, err) : brinep_sniff_source(formats, &src, "the buffer", err);
     if (!fmt)
         return err && err->code ? err->code : BRINE_E_NOTFOUND;
     return brine_model_load(models, fmt, &src, expected_type, opts, out, err);
 }
 
+typedef struct model_load_ctx {
+    const brine_models *models;
+    const char *expected_type;
+    const brine_options *opts;
+    brine_loaded *out;
+} model_load_ctx;
+
+static int model_read(const brine_plugin *fmt, brine_source *src, void *ctx, brine_error *err)
+{
+    const model_load_ctx *c = ctx;
+    return brine_model_load(c->models, fmt, src, c->expected_type, c->opts, c->out, err);
+}
+
 int brine_model_load_file(const brine_models *models, const brine_registry *formats, const char *path,
                           const char *expected_type, const brine_options *opts, brine_loaded *out, brine_error *err)
 {
+    brinep_enter(err);
     int rc = load_args_ok(models, out, "brine_model_load_file", err);
     if (rc)
         return rc;
     if (!formats || !path)
         return brine_error_set(err, BRINE_E_INVALID, "brine_model_load_file needs formats and a path");
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return brine_error_set(err, errno == ENOENT ? BRINE_E_NOTFOUND : BRINE_E_IO, "cannot open '%s': %s", path,
-                               strerror(errno));
-    brine_source src;
-    brine_source_init_file(&src, fp);
-    const brine_plugin *fmt = brine_registry_find_extension(formats, path);
-    if (!fmt) {
-        char what[BRINE_ERROR_TEXT / 2];
-        snprintf(what, sizeof what, "'%s'", path);
-        fmt = sniff_source(formats, &src, what, err);
-    }
-    rc = fmt ? brine_model_load(models, fmt, &src, expected_type, opts, out, err)
-             : (err && err->code ? err->code : BRINE_E_NOTFOUND);
-    brine_source_destroy(&src);
-    fclose(fp);
-    return rc;
+    model_load_ctx c = {models, expected_type, opts, out};
+    return brinep_load_path(formats, NULL, path, model_read, &c, err);
 }
 
 void brine_loaded_destroy(brine_loaded *out)

@@ -42,6 +42,7 @@ size_t brine_options_max_depth(const brine_options *opts)
 
 int brine_options_check(const brine_plugin *fmt, const brine_options *opts, int for_encode, brine_error *err)
 {
+    brinep_enter(err);
     unsigned want = for_encode ? BRINE_OPT_ENCODE : BRINE_OPT_DECODE;
     if (!opts)
         return BRINE_OK;

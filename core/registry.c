@@ -128,6 +128,7 @@ void brine_registry_free(brine_registry *reg)
 
 int brine_registry_add_dir(brine_registry *reg, const char *dir, brine_error *err)
 {
+    brinep_enter(err);
     if (!reg || !dir || !*dir)
         return brine_error_set(err, BRINE_E_INVALID, "brine_registry_add_dir needs a registry and a directory");
     char **dirs = brine_realloc(reg->dirs, (reg->dir_count + 1) * sizeof *dirs);

@@ -77,11 +77,13 @@ static brine_value *slot_new(brine_doc *doc, brine_type type, brine_error *err)
 
 brine_value *brine_null_new(brine_doc *doc, brine_error *err)
 {
+    brinep_enter(err);
     return slot_new(doc, BRINE_NULL, err);
 }
 
 brine_value *brine_bool_new(brine_doc *doc, int b, brine_error *err)
 {
+    brinep_enter(err);
     brine_value *v = slot_new(doc, BRINE_BOOL, err);
     if (v)
         v->as.b = b != 0;
@@ -90,6 +92,7 @@ brine_value *brine_bool_new(brine_doc *doc, int b, brine_error *err)
 
 brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err)
 {
+    brinep_enter(err);
     brine_value *v = slot_new(doc, BRINE_FLOAT, err);
     if (v) {
         v->as.f = f;
@@ -100,6 +103,7 @@ brine_value *brine_float_new(brine_doc *doc, double f, brine_error *err)
 
 brine_value *brine_complex_new(brine_doc *doc, double re, double im, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc) {
         brine_error_set(err, BRINE_E_INVALID, "a value needs a document");
         return NULL;
@@ -150,6 +154,7 @@ static brine_value *blob_slot(brine_doc *doc, brine_type type, const void *p, si
 
 brine_value *brine_str_new(brine_doc *doc, const char *s, size_t len, brine_error *err)
 {
+    brinep_enter(err);
     if (s) {
         size_t bad = brine_utf8_check(s, len);
         if (bad != len) {
@@ -162,6 +167,7 @@ brine_value *brine_str_new(brine_doc *doc, const char *s, size_t len, brine_erro
 
 brine_value *brine_str_new_cstr(brine_doc *doc, const char *s, brine_error *err)
 {
+    brinep_enter(err);
     if (!s) {
         brine_error_set(err, BRINE_E_INVALID, "a str needs data");
         return NULL;
@@ -171,6 +177,7 @@ brine_value *brine_str_new_cstr(brine_doc *doc, const char *s, brine_error *err)
 
 brine_value *brine_bytes_new(brine_doc *doc, const void *p, size_t len, brine_error *err)
 {
+    brinep_enter(err);
     return blob_slot(doc, BRINE_BYTES, p, len, err);
 }
 
@@ -277,11 +284,13 @@ static brine_value *seq_new(brine_doc *doc, brine_type type, brine_error *err)
 
 brine_value *brine_list_new(brine_doc *doc, brine_error *err)
 {
+    brinep_enter(err);
     return seq_new(doc, BRINE_LIST, err);
 }
 
 brine_value *brine_tuple_new(brine_doc *doc, brine_error *err)
 {
+    brinep_enter(err);
     return seq_new(doc, BRINE_TUPLE, err);
 }
 
@@ -304,6 +313,7 @@ brine_value *brine_seq_get(const brine_value *seq, size_t i)
 
 int brine_seq_append(brine_value *seq, const brine_value *item, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_seq(seq))
         return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "append needs a list or a tuple, not %s",
                                seq ? brine_type_name((brine_type)seq->type) : "NULL");
@@ -317,6 +327,7 @@ int brine_seq_append(brine_value *seq, const brine_value *item, brine_error *err
 
 int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_seq(seq))
         return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "set needs a list or a tuple, not %s",
                                seq ? brine_type_name((brine_type)seq->type) : "NULL");
@@ -334,6 +345,7 @@ int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_err
 
 int brine_seq_reserve(brine_value *seq, size_t count, brine_error *err)
 {
+    brinep_enter(err);
     if (!is_seq(seq))
         return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "reserve needs a list or a tuple, not %s",
                                seq ? brine_type_name((brine_type)seq->type) : "NULL");
@@ -381,6 +393,7 @@ brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
 
 brine_value *brine_model_new(brine_doc *doc, const char *name, size_t len, brine_error *err)
 {
+    brinep_enter(err);
     if (!doc || (!name && len)) {
         brine_error_set(err, BRINE_E_INVALID, "a model needs a document and a name");
         return NULL;
@@ -422,6 +435,7 @@ brine_value *brine_model_state(const brine_value *model)
 
 int brine_model_set_args(brine_value *model, const brine_value *args, brine_error *err)
 {
+    brinep_enter(err);
     if (!model || model->type != BRINE_MODEL)
         return brine_error_set(err, model ? BRINE_E_TYPE : BRINE_E_INVALID, "set_args needs a model");
     if (!args || args->type != BRINE_TUPLE)
@@ -438,6 +452,7 @@ int brine_model_set_args(brine_value *model, const brine_value *args, brine_erro
 
 int brine_model_set_state(brine_value *model, const brine_value *state, brine_error *err)
 {
+    brinep_enter(err);
     if (!model || model->type != BRINE_MODEL)
         return brine_error_set(err, model ? BRINE_E_TYPE : BRINE_E_INVALID, "set_state needs a model");
     int rc = check_link(model->as.model->doc, state, err);

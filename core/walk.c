@@ -610,11 +610,13 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
 
 int brine_walk(const brine_value *root, brine_sink *sink, size_t max_depth, brine_error *err)
 {
+    brinep_enter(err);
     return walk(root, sink, max_depth, NULL, err);
 }
 
 int brine_walk_options(const brine_value *root, brine_sink *sink, const brine_options *opts, brine_error *err)
 {
+    brinep_enter(err);
     return walk(root, sink, opts ? opts->max_depth : 0, opts, err);
 }
 

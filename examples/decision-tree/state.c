@@ -13,7 +13,6 @@
  * a file's state, so it trusts nothing: every type, length and index is
  * checked, and errors carry the path of the offending value. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,132 +113,120 @@ static brine_value *tree_to_state(const void *obj, brine_doc *doc, brine_error *
 
 /* ---- from_state ------------------------------------------------------------ */
 
-/* Fails with code, a message and the path of the value (relative to the
- * state: brine puts it under $.state). */
-static int fail(brine_error *err, int code, const char *path, const char *fmt, ...)
+/* The checked getters of <brine/brine.h> find each value by its path in
+ * the state and refuse a wrong type or a missing key with that path
+ * ("expected int, found str at $.nodes.left[3]"; brine puts it under
+ * $.state). What they cannot know is the tree's own rules: the ranges and
+ * counts below. */
+
+/* A rule of the tree broken at path: code, a message and the path. */
+static int refuse(brine_error *err, int code, const char *path, const char *msg)
 {
-    char msg[BRINE_ERROR_TEXT];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (err->code == BRINE_OK) { /* the first error wins, with its own path */
-        brine_error_set(err, code, "%s", msg);
-        snprintf(err->path, sizeof err->path, "%s", path);
-    }
+    brine_error_clear(err);
+    brine_error_set(err, code, "%s", msg);
+    snprintf(err->path, sizeof err->path, "%s", path);
     return code;
 }
 
-/* dict[key], which must have type want. */
-static const brine_value *get(const brine_value *dict, const char *key, brine_type want, const char *path,
-                              brine_error *err)
+/* The int at path, which must lie in [lo, hi]. */
+static int int_at(const brine_value *state, const char *path, int64_t lo, int64_t hi, int64_t *out, brine_error *err)
 {
-    char at[128];
-    const brine_value *v = brine_dict_get_str(dict, key);
-    snprintf(at, sizeof at, "%s.%s", path, key);
-    if (!v)
-        fail(err, BRINE_E_MODEL, path, "the tree's state has no '%s'", key);
-    else if (brine_type_of(v) != want)
-        fail(err, BRINE_E_TYPE, at, "expected %s, found %s", brine_type_name(want), brine_type_name(brine_type_of(v)));
-    else
-        return v;
-    return NULL;
+    int rc = brine_get_int64(state, path, out, err);
+    if (rc == BRINE_E_RANGE || (rc == BRINE_OK && (*out < lo || *out > hi))) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "expected an int from %lld to %lld", (long long)lo, (long long)hi);
+        return refuse(err, BRINE_E_RANGE, path, msg);
+    }
+    return rc;
 }
 
-/* v as an int in [lo, hi]. */
-static int get_int(const brine_value *v, int64_t lo, int64_t hi, const char *path, int64_t *out, brine_error *err)
+static int uint_at(const brine_value *state, const char *path, uint64_t hi, uint64_t *out, brine_error *err)
 {
-    if (brine_type_of(v) != BRINE_INT)
-        return fail(err, BRINE_E_TYPE, path, "expected int, found %s", brine_type_name(brine_type_of(v)));
-    if (brine_int_get_i64(v, out) != BRINE_OK || *out < lo || *out > hi)
-        return fail(err, BRINE_E_RANGE, path, "expected an int from %lld to %lld", (long long)lo, (long long)hi);
-    return BRINE_OK;
-}
-
-static int get_uint_key(const brine_value *dict, const char *key, uint64_t hi, const char *path, uint64_t *out,
-                        brine_error *err)
-{
-    char at[128];
-    const brine_value *v = get(dict, key, BRINE_INT, path, err);
-    snprintf(at, sizeof at, "%s.%s", path, key);
-    if (!v)
-        return err->code;
-    if (brine_int_get_u64(v, out) != BRINE_OK || *out > hi)
-        return fail(err, BRINE_E_RANGE, at, "expected an int from 0 to %llu", (unsigned long long)hi);
-    return BRINE_OK;
+    int rc = brine_get_uint64(state, path, out, err);
+    if (rc == BRINE_E_RANGE || (rc == BRINE_OK && *out > hi)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "expected an int from 0 to %llu", (unsigned long long)hi);
+        return refuse(err, BRINE_E_RANGE, path, msg);
+    }
+    return rc;
 }
 
 /* A list of non-empty strs without NUL bytes, copied into out[count]. */
 static int get_strs(const brine_value *state, const char *key, char ***out, size_t *count, brine_error *err)
 {
     char at[128];
-    const brine_value *list = get(state, key, BRINE_LIST, "$", err);
-    if (!list)
+    brine_value *list;
+    snprintf(at, sizeof at, "$.%s", key);
+    if (brine_get_list(state, at, &list, err))
         return err->code;
     size_t n = brine_seq_count(list);
-    snprintf(at, sizeof at, "$.%s", key);
     if (n == 0)
-        return fail(err, BRINE_E_MODEL, at, "the tree needs at least one entry in '%s'", key);
+        return refuse(err, BRINE_E_MODEL, at, "the tree needs at least one entry");
     *out = calloc(n, sizeof **out);
     if (!*out)
-        return fail(err, BRINE_E_NOMEM, at, "out of memory");
+        return refuse(err, BRINE_E_NOMEM, at, "out of memory");
     *count = n;
     for (size_t i = 0; i < n; i++) {
-        const brine_value *s = brine_seq_get(list, i);
+        const char *text;
         size_t len;
-        const char *text = brine_str_get(s, &len);
         snprintf(at, sizeof at, "$.%s[%zu]", key, i);
-        if (brine_type_of(s) != BRINE_STR)
-            return fail(err, BRINE_E_TYPE, at, "expected str, found %s", brine_type_name(brine_type_of(s)));
+        if (brine_get_str(state, at, &text, &len, err))
+            return err->code;
         if (len == 0 || memchr(text, '\0', len))
-            return fail(err, BRINE_E_MODEL, at, "a name must be non-empty and free of NUL bytes");
+            return refuse(err, BRINE_E_MODEL, at, "a name must be non-empty and free of NUL bytes");
         if (!((*out)[i] = strdup(text)))
-            return fail(err, BRINE_E_NOMEM, at, "out of memory");
+            return refuse(err, BRINE_E_NOMEM, at, "out of memory");
     }
     return BRINE_OK;
 }
 
 /* Reads node i's feature, threshold, children and counts into t. */
-static int read_node(dt_tree *t, size_t i, const brine_value *const lists[5], brine_error *err)
+static int read_node(dt_tree *t, size_t i, const brine_value *state, brine_error *err)
 {
     char at[128];
     int64_t feature, left, right, n = (int64_t)t->n_nodes;
     snprintf(at, sizeof at, "$.nodes.feature[%zu]", i);
-    if (get_int(brine_seq_get(lists[0], i), -1, (int64_t)t->n_features - 1, at, &feature, err))
+    if (int_at(state, at, -1, (int64_t)t->n_features - 1, &feature, err))
         return err->code;
     /* Children after their parent: the walk down a loaded tree must end. */
     int64_t lo = feature == DT_LEAF ? -1 : (int64_t)i + 1, hi = feature == DT_LEAF ? -1 : n - 1;
     snprintf(at, sizeof at, "$.nodes.left[%zu]", i);
-    if (get_int(brine_seq_get(lists[2], i), lo, hi, at, &left, err))
+    if (int_at(state, at, lo, hi, &left, err))
         return err->code;
     snprintf(at, sizeof at, "$.nodes.right[%zu]", i);
-    if (get_int(brine_seq_get(lists[3], i), lo, hi, at, &right, err))
+    if (int_at(state, at, lo, hi, &right, err))
         return err->code;
-    const brine_value *thr = brine_seq_get(lists[1], i);
     snprintf(at, sizeof at, "$.nodes.threshold[%zu]", i);
     if (feature == DT_LEAF) {
-        if (brine_type_of(thr) != BRINE_NULL)
-            return fail(err, BRINE_E_TYPE, at, "a leaf's threshold is None, not a %s",
-                        brine_type_name(brine_type_of(thr)));
-    } else if (brine_type_of(thr) == BRINE_FLOAT && isfinite(brine_float_get(thr))) {
-        t->threshold[i] = brine_float_get(thr);
+        brine_value *thr = brine_path_get(state, at, err);
+        if (brine_type_of(thr) != BRINE_NULL) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "a leaf's threshold is None, not a %s", brine_type_name(brine_type_of(thr)));
+            return refuse(err, BRINE_E_TYPE, at, msg);
+        }
     } else {
-        /* Some tools write 3.0 as 3: take ints that are exact doubles. */
-        int64_t whole;
-        if (brine_type_of(thr) != BRINE_INT || brine_int_get_i64(thr, &whole) != BRINE_OK ||
-            whole > (INT64_C(1) << 53) || whole < -(INT64_C(1) << 53))
-            return fail(err, BRINE_E_TYPE, at, "a threshold is a finite float, not a %s",
-                        brine_type_name(brine_type_of(thr)));
-        t->threshold[i] = (double)whole;
+        /* Some tools write 3.0 as 3: brine_get_double takes an int as
+         * Python's float() does; the threshold must also be finite. */
+        double d;
+        if (brine_get_double(state, at, &d, err))
+            return err->code;
+        if (!isfinite(d))
+            return refuse(err, BRINE_E_TYPE, at, "a threshold is a finite float");
+        t->threshold[i] = d;
     }
-    const brine_value *row = brine_seq_get(lists[4], i);
     snprintf(at, sizeof at, "$.nodes.counts[%zu]", i);
-    if (brine_type_of(row) != BRINE_LIST || brine_seq_count(row) != t->n_classes)
-        return fail(err, BRINE_E_MODEL, at, "expected a list of %zu class counts", t->n_classes);
+    brine_value *row;
+    if (brine_get_list(state, at, &row, err))
+        return err->code;
+    if (brine_seq_count(row) != t->n_classes) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "expected a list of %zu class counts", t->n_classes);
+        return refuse(err, BRINE_E_MODEL, at, msg);
+    }
     for (size_t k = 0; k < t->n_classes; k++) {
         int64_t c;
         snprintf(at, sizeof at, "$.nodes.counts[%zu][%zu]", i, k);
-        if (get_int(brine_seq_get(row, k), 0, INT64_MAX, at, &c, err))
+        if (int_at(state, at, 0, INT64_MAX, &c, err))
             return err->code;
         t->counts[i * t->n_classes + k] = (uint64_t)c;
     }
@@ -252,55 +239,51 @@ static int read_node(dt_tree *t, size_t i, const brine_value *const lists[5], br
 static void *tree_from_state(const brine_value *state, brine_error *err)
 {
     static const char *const keys[5] = {"feature", "threshold", "left", "right", "counts"};
-    const brine_value *lists[5], *nodes, *params, *v;
     char **classes = NULL, **features = NULL;
     size_t n_classes = 0, n_features = 0, n_nodes = 0;
     dt_tree *t = NULL;
     dt_params p;
     uint64_t u, train_rows;
-    if (brine_type_of(state) != BRINE_DICT) {
-        fail(err, BRINE_E_TYPE, "$", "the tree's state is a dict, not a %s", brine_type_name(brine_type_of(state)));
-        return NULL;
-    }
-    if (get_strs(state, "classes", &classes, &n_classes, err) ||
+    const char *criterion;
+    if (brine_get_dict(state, NULL, NULL, err) || get_strs(state, "classes", &classes, &n_classes, err) ||
         get_strs(state, "features", &features, &n_features, err) ||
-        !(params = get(state, "params", BRINE_DICT, "$", err)) || !(nodes = get(state, "nodes", BRINE_DICT, "$", err)))
+        brine_get_str(state, "$.params.criterion", &criterion, NULL, err))
         goto fail;
-    if (!(v = get(params, "criterion", BRINE_STR, "$.params", err)))
-        goto fail;
-    if (strcmp(brine_str_get(v, NULL), "gini") != 0) {
-        fail(err, BRINE_E_MODEL, "$.params.criterion", "this program only knows the 'gini' criterion");
+    if (strcmp(criterion, "gini") != 0) {
+        refuse(err, BRINE_E_MODEL, "$.params.criterion", "this program only knows the 'gini' criterion");
         goto fail;
     }
-    if (get_uint_key(params, "max_depth", UINT32_MAX, "$.params", &u, err))
+    if (uint_at(state, "$.params.max_depth", UINT32_MAX, &u, err))
         goto fail;
     p.max_depth = (uint32_t)u;
-    if (get_uint_key(params, "min_samples_leaf", UINT32_MAX, "$.params", &u, err))
+    if (uint_at(state, "$.params.min_samples_leaf", UINT32_MAX, &u, err))
         goto fail;
     p.min_samples_leaf = (uint32_t)u;
-    if (get_uint_key(params, "split_seed", UINT64_MAX, "$.params", &p.seed, err) ||
-        get_uint_key(params, "test_percent", 100, "$.params", &u, err))
+    if (uint_at(state, "$.params.split_seed", UINT64_MAX, &p.seed, err) ||
+        uint_at(state, "$.params.test_percent", 100, &u, err))
         goto fail;
     p.test_percent = (uint32_t)u;
-    if (get_uint_key(params, "train_rows", UINT64_MAX, "$.params", &train_rows, err))
+    if (uint_at(state, "$.params.train_rows", UINT64_MAX, &train_rows, err))
         goto fail;
     for (int k = 0; k < 5; k++) {
-        char at[64];
-        if (!(lists[k] = get(nodes, keys[k], BRINE_LIST, "$.nodes", err)))
-            goto fail;
+        char at[64], msg[128];
+        brine_value *list;
         snprintf(at, sizeof at, "$.nodes.%s", keys[k]);
-        if (k == 0 && (n_nodes = brine_seq_count(lists[0])) == 0) {
-            fail(err, BRINE_E_MODEL, at, "a tree has at least one node");
+        if (brine_get_list(state, at, &list, err))
+            goto fail;
+        if (k == 0 && (n_nodes = brine_seq_count(list)) == 0) {
+            refuse(err, BRINE_E_MODEL, at, "a tree has at least one node");
             goto fail;
         }
-        if (brine_seq_count(lists[k]) != n_nodes) {
-            fail(err, BRINE_E_MODEL, at, "'%s' has %zu entries but 'feature' has %zu", keys[k],
-                 brine_seq_count(lists[k]), n_nodes);
+        if (brine_seq_count(list) != n_nodes) {
+            snprintf(msg, sizeof msg, "'%s' has %zu entries but 'feature' has %zu", keys[k], brine_seq_count(list),
+                     n_nodes);
+            refuse(err, BRINE_E_MODEL, at, msg);
             goto fail;
         }
     }
     if (!(t = dt_tree_alloc(n_features, n_classes, n_nodes))) {
-        fail(err, BRINE_E_NOMEM, "$.nodes", "out of memory for %zu nodes", n_nodes);
+        refuse(err, BRINE_E_NOMEM, "$.nodes", "out of memory");
         goto fail;
     }
     /* The tree takes over the names (dt_tree_free frees them). */
@@ -312,7 +295,7 @@ static void *tree_from_state(const brine_value *state, brine_error *err)
     t->params = p;
     t->train_rows = train_rows;
     for (size_t i = 0; i < n_nodes; i++)
-        if (read_node(t, i, lists, err))
+        if (read_node(t, i, state, err))
             goto fail;
     return t;
 fail:

@@ -59,32 +59,17 @@ static int expect_model(const brine_value *v, const char *name, const char *path
     return 0;
 }
 
-/* dict[key], with its path in sub. */
-static const brine_value *member(const brine_value *dict, const char *key, const char *path, char *sub,
-                                 brine_error *err)
-{
-    char found[160], suffix[64];
-    if (brine_type_of(dict) != BRINE_DICT) {
-        sk_fail(err, 0, path, "expected a dict, found %s", sk_describe(dict, found, sizeof found));
-        return NULL;
-    }
-    snprintf(suffix, sizeof suffix, ".%s", key);
-    sk_path(sub, BRINE_ERROR_PATH, path, suffix);
-    const brine_value *v = brine_dict_get_str(dict, key);
-    if (!v)
-        sk_fail(err, BRINE_E_NOTFOUND, path, "no '%s' in the state", key);
-    return v;
-}
-
-static int int_in(const brine_value *v, int64_t min, int64_t max, const char *path, const char *what, int64_t *out,
+/* The int at path under root (brine checks that it is there and is an
+ * int), which must lie in [min, max]. */
+static int int_at(const brine_value *root, const char *path, int64_t min, int64_t max, const char *what, int64_t *out,
                   brine_error *err)
 {
-    char found[160];
-    if (brine_type_of(v) != BRINE_INT)
-        return sk_fail(err, 0, path, "expected %s (an int), found %s", what, sk_describe(v, found, sizeof found));
-    if (brine_int_get_i64(v, out) || *out < min || *out > max)
+    int rc = brine_get_int64(root, path, out, err);
+    if (rc == BRINE_E_RANGE || (rc == BRINE_OK && (*out < min || *out > max))) {
+        brine_error_clear(err);
         return sk_fail(err, BRINE_E_RANGE, path, "expected %s from %lld to %lld", what, (long long)min, (long long)max);
-    return 0;
+    }
+    return rc ? -1 : 0;
 }
 
 static int label_set(sk_label *l, const char *s, size_t len, const char *path, brine_error *err)
@@ -370,22 +355,22 @@ done:
 }
 
 /* tree_: Tree(n_features, n_classes, n_outputs) with state {max_depth,
- * node_count, nodes, values}. */
-static int tree_read(const brine_value *tree, const char *path, sk_model *m, brine_error *err)
+ * node_count, nodes, values}, at path under root. */
+static int tree_read(const brine_value *root, const char *path, sk_model *m, brine_error *err)
 {
-    char sub[BRINE_ERROR_PATH], sub2[BRINE_ERROR_PATH];
+    char sub[BRINE_ERROR_PATH];
     int64_t n;
-    if (expect_model(tree, TREE, path, err))
+    const brine_value *tree = brine_path_get(root, path, err), *v;
+    if (!tree || expect_model(tree, TREE, path, err))
         return -1;
-    const brine_value *args = brine_model_args(tree), *state = brine_model_state(tree), *v;
+    const brine_value *args = brine_model_args(tree);
     sk_path(sub, sizeof sub, path, ".args");
     if (brine_seq_count(args) != 3)
         return sk_fail(err, BRINE_E_CORRUPT, sub, "expected 3 arguments (n_features, n_classes, n_outputs), found %zu",
                        brine_seq_count(args));
-    if (int_in(brine_seq_get(args, 0), (int64_t)m->n_features, (int64_t)m->n_features,
-               sk_path(sub, sizeof sub, path, ".args[0]"), "the number of features", &n, err) ||
-        int_in(brine_seq_get(args, 2), 1, 1, sk_path(sub, sizeof sub, path, ".args[2]"), "the number of outputs", &n,
-               err))
+    if (int_at(root, sk_path(sub, sizeof sub, path, ".args[0]"), (int64_t)m->n_features, (int64_t)m->n_features,
+               "the number of features", &n, err) ||
+        int_at(root, sk_path(sub, sizeof sub, path, ".args[2]"), 1, 1, "the number of outputs", &n, err))
         return -1;
     sk_array nc;
     if (sk_array_read(brine_seq_get(args, 1), sk_path(sub, sizeof sub, path, ".args[1]"), &nc, err))
@@ -397,42 +382,39 @@ static int tree_read(const brine_value *tree, const char *path, sk_model *m, bri
     if (bad || k != (int64_t)m->n_classes)
         return sk_fail(err, BRINE_E_CORRUPT, sub, "expected n_classes [%zu], as many as classes_", m->n_classes);
 
-    sk_path(sub2, sizeof sub2, path, ".state");
-    if (!(v = member(state, "node_count", sub2, sub, err)) || int_in(v, 1, INT32_MAX, sub, "the node count", &n, err))
+    if (int_at(root, sk_path(sub, sizeof sub, path, ".state.node_count"), 1, INT32_MAX, "the node count", &n, err))
         return -1;
     m->n_nodes = (size_t)n;
-    if (!(v = member(state, "nodes", sub2, sub, err)) || nodes_read(v, sub, m, err) || nodes_check(m, sub, err))
+    sk_path(sub, sizeof sub, path, ".state.nodes");
+    if (!(v = brine_path_get(root, sub, err)) || nodes_read(v, sub, m, err) || nodes_check(m, sub, err))
         return -1;
-    if (!(v = member(state, "values", sub2, sub, err)) || values_read(v, sub, m, err))
+    sk_path(sub, sizeof sub, path, ".state.values");
+    if (!(v = brine_path_get(root, sub, err)) || values_read(v, sub, m, err))
         return -1;
     return 0;
 }
 
 static int model_read(const brine_value *root, sk_model *m, brine_error *err)
 {
-    char sub[BRINE_ERROR_PATH];
     int64_t n;
+    const char *version;
+    size_t len;
+    const brine_value *v;
     memset(m, 0, sizeof *m);
     if (expect_model(root, CLASSIFIER, "$", err))
         return -1;
-    const brine_value *state = brine_model_state(root), *v;
-    if ((v = brine_type_of(state) == BRINE_DICT ? brine_dict_get_str(state, "_sklearn_version") : NULL) &&
-        brine_type_of(v) == BRINE_STR) {
-        size_t len;
-        const char *s = brine_str_get(v, &len);
+    if (brine_get_str(root, "$.state._sklearn_version", &version, &len, NULL) == BRINE_OK)
         snprintf(m->version, sizeof m->version, "%.*s", (int)(len < sizeof m->version ? len : sizeof m->version - 1),
-                 s);
-    }
-    if (!(v = member(state, "n_outputs_", "$.state", sub, err)) ||
-        int_in(v, 1, 1, sub, "the number of outputs (multi-output trees are not supported)", &n, err))
+                 version);
+    if (int_at(root, "$.state.n_outputs_", 1, 1, "the number of outputs (multi-output trees are not supported)", &n,
+               err))
         return -1;
-    if (!(v = member(state, "n_features_in_", "$.state", sub, err)) ||
-        int_in(v, 1, MAX_FEATURES, sub, "the number of features", &n, err))
+    if (int_at(root, "$.state.n_features_in_", 1, MAX_FEATURES, "the number of features", &n, err))
         return -1;
     m->n_features = (size_t)n;
-    if (!(v = member(state, "classes_", "$.state", sub, err)) || classes_read(v, sub, m, err))
+    if (!(v = brine_path_get(root, "$.state.classes_", err)) || classes_read(v, "$.state.classes_", m, err))
         return -1;
-    if (!(v = member(state, "tree_", "$.state", sub, err)) || tree_read(v, sub, m, err))
+    if (tree_read(root, "$.state.tree_", m, err))
         return -1;
     return 0;
 }

@@ -34,12 +34,17 @@
  *
  * ERRORS. Calls that can fail return a brine_status (BRINE_OK is 0) or NULL,
  * and fill an optional brine_error * (NULL is allowed). Nothing in libbrine
- * prints, exits or aborts on bad input. Operations (decoding, encoding,
- * transcoding, loading plugins, equal, copy, print, walk) clear err when
- * they start, so it reports that call alone. Building calls (constructors,
- * appends, dict and model setters) keep the first error: start from
- * `brine_error err = {0};` or brine_error_clear(&err), make a batch of calls,
- * and check once; later failures do not overwrite the first.
+ * prints, exits or aborts on bad input. Every call that takes err clears it
+ * when it starts, so after the call err describes that call alone: the
+ * code it returned (or the reason it returned NULL) and its message, or
+ * no error when it succeeded. One brine_error may be reused for any number
+ * of calls; check each call's result (or stop at the first NULL), as a
+ * later call that succeeds leaves err clear. Within one call the first
+ * error wins. The exceptions are the calls that report into an error an
+ * operation already holds: brine_error_set and brine_error_set_at, and the
+ * stream primitives of <brine/plugin.h> that plugins call in the middle of
+ * an operation (brine_source_more, _read_all, _rewind, brine_output_write,
+ * _reserve, _flush); they keep the first error.
  *
  * DEPTH. Every traversal (equality, copy, print, hashing of tuple keys,
  * encoding and decoding) is iterative, uses an explicit stack and stops with
@@ -71,6 +76,7 @@
 #ifndef BRINE_BRINE_H
 #define BRINE_BRINE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,8 +133,9 @@ typedef enum brine_status {
 #define BRINE_ERROR_PATH 256
 #define BRINE_NO_OFFSET UINT64_MAX
 
-/* What went wrong, where. The first error wins: a call that fails fills it
- * once and later failures in the same operation do not overwrite it. */
+/* What went wrong, where. A call that takes an error clears it first, so
+ * it describes that call (see ERRORS above); within the call the first
+ * failure wins and later failures in the same call do not overwrite it. */
 typedef struct brine_error {
     int code;                         /* a brine_status */
     uint64_t offset;                  /* byte offset in the input, or BRINE_NO_OFFSET */
@@ -303,14 +310,24 @@ BRINE_API brine_value *brine_str_new(brine_doc *doc, const char *s, size_t len, 
 BRINE_API brine_value *brine_str_new_cstr(brine_doc *doc, const char *s, brine_error *err);
 BRINE_API brine_value *brine_bytes_new(brine_doc *doc, const void *p, size_t len, brine_error *err);
 
-/* Getters. Each returns BRINE_E_TYPE (or 0/NULL) when v has another type. */
+/* Getters, unchecked: for a value already known to have the type. On
+ * another type (or NULL) they cannot tell failure from a real 0, so they
+ * say nothing: brine_bool_get returns 0, brine_float_get 0.0,
+ * brine_complex_get stores 0.0 in both, brine_str_get and brine_bytes_get
+ * return NULL and store 0 in *len (when len is not NULL). To check the
+ * type and learn what went wrong, use the checked forms (brine_get_bool,
+ * brine_get_double ... under CHECKED ACCESS below), which return a status
+ * and fill err with "expected float, found str at $.x". */
 BRINE_API int brine_bool_get(const brine_value *v);
 
-/* Stores the int in *out; BRINE_E_RANGE if it does not fit. */
+/* Stores the int in *out and returns BRINE_OK; BRINE_E_RANGE if it does
+ * not fit, BRINE_E_TYPE if v is no int (then *out is left alone). err is
+ * not filled: brine_get_int64 and brine_get_uint64 are the forms that say
+ * why. */
 BRINE_API int brine_int_get_i64(const brine_value *v, int64_t *out);
 BRINE_API int brine_int_get_u64(const brine_value *v, uint64_t *out);
 
-/* -1, 0 or 1. */
+/* -1, 0 or 1 (0 also for a value that is no int). */
 BRINE_API int brine_int_sign(const brine_value *v);
 
 /* The int's minimal two's-complement little-endian bytes: writes up to cap
@@ -467,6 +484,124 @@ BRINE_API int brine_value_print_pretty(const brine_value *v, FILE *fp, size_t wi
  * there is not a container. The result is a handle into root's document,
  * valid like any getter's (see VALUES AND HANDLES). */
 BRINE_API brine_value *brine_path_get(const brine_value *root, const char *path, brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * CHECKED ACCESS, in the manner of Lua's luaL_checkinteger. A value handle
+ * does not know its parent, so each call takes a base value and a path in
+ * brine_path_get's syntax ("$.users[0].id"; NULL or "$" for the base
+ * itself) and finds, checks and stores the value in one step. They are
+ * named brine_get_<what> because they get the value at a path, which
+ * the unchecked brine_<type>_get getters above do not.
+ *
+ * Each returns a brine_status and fills err (cleared first, so it reports
+ * this call alone):
+ *   BRINE_E_NOTFOUND  "no key 'id' at $.users[0]", "no index 5 at $.users,
+ *                     a list of 2", "no key 'x' at $.n, which is a int";
+ *                     err->path is the deepest part of the path that exists;
+ *   BRINE_E_TYPE      "expected int, found str at $.users[0].id";
+ *                     err->path is the full path;
+ *   BRINE_E_RANGE     "expected int64, found an int out of its range at ...";
+ *   BRINE_E_SYNTAX    a malformed path (as brine_path_get);
+ *   BRINE_E_INVALID   v is NULL.
+ * On failure the outputs are left alone; any output pointer may be NULL
+ * to check without storing. Results are handles and pointers into v's
+ * document, valid as brine_path_get's are.
+ *
+ * Types are brine's: a bool is not an int (JSON's true is no 1), and an
+ * int is not read from a float. brine_get_double accepts an int too, as
+ * Python's float() does: rounded to the nearest double, BRINE_E_RANGE for
+ * an int beyond the double range (Python's OverflowError); a bool it
+ * refuses, where Python would take it. brine_get_complex accepts a
+ * complex, a float or an int (imaginary part 0), as Python's complex()
+ * does.
+ * ------------------------------------------------------------------------ */
+
+BRINE_API int brine_get_bool(const brine_value *v, const char *path, int *out, brine_error *err);
+BRINE_API int brine_get_int64(const brine_value *v, const char *path, int64_t *out, brine_error *err);
+BRINE_API int brine_get_uint64(const brine_value *v, const char *path, uint64_t *out, brine_error *err);
+BRINE_API int brine_get_double(const brine_value *v, const char *path, double *out, brine_error *err);
+BRINE_API int brine_get_complex(const brine_value *v, const char *path, double *re, double *im, brine_error *err);
+
+/* The bytes of a str (followed by a NUL; it may hold NULs: use *len) or of
+ * a bytes value, and their length. */
+BRINE_API int brine_get_str(const brine_value *v, const char *path, const char **s, size_t *len, brine_error *err);
+BRINE_API int brine_get_bytes(const brine_value *v, const char *path, const void **p, size_t *len, brine_error *err);
+
+/* The container itself, which must have that type. */
+BRINE_API int brine_get_list(const brine_value *v, const char *path, brine_value **out, brine_error *err);
+BRINE_API int brine_get_tuple(const brine_value *v, const char *path, brine_value **out, brine_error *err);
+BRINE_API int brine_get_dict(const brine_value *v, const char *path, brine_value **out, brine_error *err);
+
+/* A model; with name not NULL, a model of that type name exactly, else
+ * BRINE_E_TYPE "expected a model of type 'T', found a model of type 'U'
+ * at $.m" (a model of another type is a value of the wrong type here). */
+BRINE_API int brine_get_model(const brine_value *v, const char *path, const char *name, brine_value **out,
+                              brine_error *err);
+
+/* ------------------------------------------------------------------------
+ * PACK AND UNPACK, in the manner of jansson's json_pack/json_unpack: build
+ * a nested value from a format string and C arguments in one call, or read
+ * one into C variables.
+ *
+ *     brine_value *v = brine_pack(doc, &err, "{s: [{s: i, s: s}]}",
+ *                                 "users", "id", 1, "name", "Ada");
+ *     int64_t id; const char *name;
+ *     rc = brine_unpack(v, &err, "{s: [{s: I, s?: s}]}", "users", "id", &id, "name", &name);
+ *
+ * code     value    pack takes                   unpack takes
+ * n        null     nothing                      nothing
+ * b        bool     int                          int *
+ * i        int      int                          int * (BRINE_E_RANGE if it does not fit)
+ * I        int      int64_t                      int64_t *
+ * U        int      uint64_t                     uint64_t *
+ * N        int      const char * decimal text    char ** decimal text (brine_malloc'd:
+ *                   of any size (brine_int_new_  free with brine_free; freed and set to
+ *                   decimal's rules)             NULL again when unpack fails)
+ * f        float    double                       double * (an int too, as brine_get_double)
+ * c        complex  double re, double im         double *re, double *im (as brine_get_complex)
+ * s        str      const char * (NUL-ended)     const char ** (NUL-ended; may hold NULs)
+ * s#       str      const char *, size_t len     const char **, size_t *len
+ * y        bytes    const char * (NUL-ended)     (refused: use y#)
+ * y#       bytes    const void *, size_t len     const void **, size_t *len
+ * O        any      brine_value * (of doc)       brine_value ** (the handle)
+ * [...]    list     the items' arguments         the items' arguments, in order
+ * (...)    tuple    the items' arguments         the items' arguments, in order
+ * {K V...} dict     each key's, then its value's each key's (as pack takes them), then
+ *                                                the value's
+ * M A S    model    const char *type name, then  const char *type name (NULL: any),
+ *                   the args item A (a tuple)    then A and S as unpack reads them
+ *                   and the state item S
+ * A        reserved for arrays (a later version); BRINE_E_INVALID today
+ *
+ * Spaces, tabs, newlines, ',' and ':' between items are ignored. A dict
+ * key K is any item, usually s (a C string key); i, (...) and the others
+ * make keys of other types. In pack, '?' after s, s#, y, y#, N or O packs
+ * None for a NULL pointer (without it, NULL is BRINE_E_INVALID). In
+ * unpack, '?' after a dict key makes it optional: when the key is absent
+ * its value's outputs are left alone (its arguments are still consumed).
+ * '!' just before the closing ']', ')' or '}' makes unpack fail with
+ * BRINE_E_TYPE when the list or tuple has more items than the format, or
+ * the dict keys the format did not name ("unexpected key 'x' at $.a");
+ * '*' (the default) allows them. Unpack output pointers may be NULL to
+ * check without storing.
+ *
+ * Errors fill err (cleared first) with the path of the value: pack
+ * "invalid UTF-8 ..." with err->path "$.users[0].name"; unpack as the
+ * checked getters, "expected str, found int at $.users[0].name",
+ * "no key 'name' at $.users[0]". A mistake in the format itself is
+ * BRINE_E_INVALID with err->offset at the offending character of fmt.
+ * On failure, unpack may have stored some outputs already; pack returns
+ * NULL (the values it made stay in doc until doc is freed). Formats nest
+ * at most 64 containers deep.
+ * ------------------------------------------------------------------------ */
+
+/* A new value in doc built from fmt and the arguments, or NULL. */
+BRINE_API brine_value *brine_pack(brine_doc *doc, brine_error *err, const char *fmt, ...);
+BRINE_API brine_value *brine_vpack(brine_doc *doc, brine_error *err, const char *fmt, va_list ap);
+
+/* Reads v as fmt says into the arguments' pointers; a brine_status. */
+BRINE_API int brine_unpack(const brine_value *v, brine_error *err, const char *fmt, ...);
+BRINE_API int brine_vunpack(const brine_value *v, brine_error *err, const char *fmt, va_list ap);
 
 /* ------------------------------------------------------------------------
  * Text utilities shared with plugins.

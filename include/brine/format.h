@@ -110,6 +110,29 @@ BRINE_API int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_
 BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const brine_options *opts, void **data,
                                   size_t *len, brine_error *err);
 
+/* Saves v to the file at path in the format fmt, or, when fmt is NULL, the
+ * format of reg that has path's extension (".json", ".msgpack" ...), with
+ * opts' encoding options (may be NULL). The file is replaced atomically,
+ * as the brine command and brine_model_save_file replace it: the bytes go
+ * to a temporary file beside path (path.tmp-PID-N), reach the disk
+ * (fsync) and are renamed over path only once complete, so a failed save
+ * leaves any previous file intact and no temporary file behind.
+ * BRINE_E_NOTFOUND when no format has path's extension; BRINE_E_IO when
+ * path is not a regular file or cannot be written; BRINE_E_INVALID for a
+ * NULL v or path, or reg and fmt both NULL; the encoder's errors
+ * (BRINE_E_OPTION, BRINE_E_CYCLE ...). */
+BRINE_API int brine_save_file(const brine_registry *reg, const brine_plugin *fmt, const brine_value *v, const char *path,
+                              const brine_options *opts, brine_error *err);
+
+/* Reads the file at path into a new document (its root), in the format
+ * fmt, or, when fmt is NULL, the format of reg that has path's extension,
+ * else the one that recognises its first bytes. opts as for brine_decode.
+ * NULL on error: BRINE_E_NOTFOUND when the file does not exist or its
+ * format cannot be told ("cannot tell the format of 'x.dat'"); BRINE_E_IO
+ * when it cannot be read; the decoder's errors, with err->offset. */
+BRINE_API brine_doc *brine_load_file(const brine_registry *reg, const brine_plugin *fmt, const char *path,
+                                     const brine_options *opts, brine_error *err);
+
 /* Converts one value from src in format `from` to out in format `to`
  * (to_opts' limits apply to writing a graph out, from_opts' to decoding). When
  * the decoder cannot produce references (see brine_decoder_refs) or the

@@ -275,6 +275,22 @@ typedef struct brine_options {
     unsigned sort_keys;
 } brine_options;
 
+/* Options at the call site, by field name (C99 designated initializers):
+ *
+ *     brine_options o = BRINE_OPTIONS(.max_depth = 50, BRINE_OPTION_ITEMS("pretty", "refs"));
+ *     brine_options p = BRINE_OPTIONS(BRINE_OPTION_ITEMS("sort_keys"));
+ *     brine_options q = BRINE_OPTIONS(.sort_keys = 1);
+ *
+ * Fields not named are 0 (their defaults). BRINE_OPTION_ITEMS sets items
+ * and computes count from the list itself, so the two cannot disagree.
+ * Give BRINE_OPTIONS at least one field (C before C23 has no empty
+ * initializer). The items array is a compound literal: it lives as long
+ * as the enclosing block, like the options. Not for C++. */
+#define BRINE_OPTIONS(...) ((brine_options){__VA_ARGS__})
+#define BRINE_OPTION_ITEMS(...)                                                                                        \
+    .count = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *),                                        \
+    .items = (const char *const[]){__VA_ARGS__}
+
 #define BRINE_DEFAULT_EXPAND_RATIO 8u
 #define BRINE_DEFAULT_EXPAND_BYTES ((uint64_t)64 << 20)
 
