@@ -208,8 +208,8 @@ static void reword_not_found(const brine_value *root, const char *path, brine_er
         snprintf(err->message, sizeof err->message, "no index %s at %.*s, a %s of %zu", key, w, where,
                  brine_type_name(t), brine_seq_count(at));
     else
-        snprintf(err->message, sizeof err->message, "no %s %s at %.*s, which is a %s", is_index ? "index" : "key", key,
-                 w, where, brine_type_name(t));
+        snprintf(err->message, sizeof err->message, "no %s %s at %.*s, which is %s %s", is_index ? "index" : "key",
+                 key, w, where, brinep_article(brine_type_name(t)), brine_type_name(t));
 }
 
 /* The value at path under v (v itself for NULL or "$"), or NULL with err

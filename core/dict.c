@@ -709,14 +709,18 @@ brine_value *brine_dict_get(const brine_value *dict, const brine_value *key)
     return pos >= 0 ? &d->entries[pos].val : NULL;
 }
 
-brine_value *brine_dict_get_str(const brine_value *dict, const char *key)
+brine_value *brinep_dict_get_strn(const brine_value *dict, const char *key, size_t len)
 {
     if (!is_dict(dict) || !key || !dict->as.dict->count)
         return NULL;
     const brinep_dict *d = dict->as.dict;
-    size_t len = strlen(key);
     ptrdiff_t pos = dict_find(d, hash_bytes(d->doc->seed, SALT_STR, key, len), NULL, key, len);
     return pos >= 0 ? &d->entries[pos].val : NULL;
+}
+
+brine_value *brine_dict_get_str(const brine_value *dict, const char *key)
+{
+    return key ? brinep_dict_get_strn(dict, key, strlen(key)) : NULL;
 }
 
 int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err)

@@ -318,6 +318,14 @@ brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len);
 int brinep_seq_push(brinep_seq *seq, const brine_value *item);
 
 /* Sets key to val in d (the Python semantics of brine_dict_set). */
+/* "an" before a type name that starts with a vowel ("an int"), else "a". */
+static inline const char *brinep_article(const char *noun)
+{
+    return noun[0] && strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
+/* brine_dict_get_str with a key of len bytes (not NUL-terminated). */
+brine_value *brinep_dict_get_strn(const brine_value *dict, const char *key, size_t len);
 int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *val, size_t max_depth, brine_error *err);
 
 /* Building a dict in bulk (the builder): entries are appended as they come

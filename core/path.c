@@ -178,10 +178,15 @@ brine_value *brine_path_get(const brine_value *root, const char *path, brine_err
         return NULL;
     }
     p++;
-    char *buf = brine_malloc(strlen(path) + 1);
-    brine_doc *keys = brine_doc_new(); /* the keys looked up, freed at the end */
+    /* Unescaped step text fits a stack buffer for most paths; a key that is
+     * not a str is made in a scratch document, only when a step needs one
+     * (checked getters call this per value: no allocation on their path). */
+    char small[256];
+    size_t need = strlen(path) + 1;
+    char *buf = need <= sizeof small ? small : brine_malloc(need);
+    brine_doc *keys = NULL;
     brine_value *v = (brine_value *)root;
-    if (!buf || !keys) {
+    if (!buf) {
         brinep_nomem(err);
         v = NULL;
     }
@@ -194,8 +199,12 @@ brine_value *brine_path_get(const brine_value *root, const char *path, brine_err
         }
         brine_value *next = NULL;
         const char *what = "no such key";
-        if (v->type == BRINE_DICT) {
-            brine_value *key = step_key(keys, &st, err);
+        if (v->type == BRINE_DICT && (st.kind == STEP_NAME || st.kind == STEP_STR)) {
+            next = brinep_dict_get_strn(v, st.text, st.len);
+        } else if (v->type == BRINE_DICT) {
+            brine_value *key = (keys || (keys = brine_doc_new())) ? step_key(keys, &st, err) : NULL;
+            if (!keys)
+                brinep_nomem(err);
             if (!key) {
                 v = NULL;
                 break;
@@ -214,7 +223,8 @@ brine_value *brine_path_get(const brine_value *root, const char *path, brine_err
             next = brine_model_state(v);
         } else {
             char msg[64];
-            snprintf(msg, sizeof msg, "a %s has no", brine_type_name(brine_type_of(v)));
+            const char *tn = brine_type_name(brine_type_of(v));
+            snprintf(msg, sizeof msg, "%s %s has no", brinep_article(tn), tn);
             not_found(path, begin, p, msg, err);
             v = NULL;
             break;
@@ -227,6 +237,7 @@ brine_value *brine_path_get(const brine_value *root, const char *path, brine_err
         v = next;
     }
     brine_doc_free(keys);
-    brine_free(buf);
+    if (buf != small)
+        brine_free(buf);
     return v;
 }
