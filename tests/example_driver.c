@@ -11,22 +11,11 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *bc;
-
-static void setup(void)
-{
-    reg = brine_registry_new(NULL);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, NULL), BRINE_OK);
-    bc = brine_registry_find(reg, "bencode");
-    ck_assert_msg(bc != NULL, "bencode is not on BRINE_PLUGIN_PATH=%s", getenv("BRINE_PLUGIN_PATH"));
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"bencode", &bc, NULL}, {0}};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -734,7 +723,7 @@ static Suite *example_suite(void)
 {
     Suite *s = suite_create("example plugin");
     TCase *tc = tcase_create("bencode");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_registry_loads_bencode_from_the_plugin_path);
     tcase_add_test(tc, test_sniff_accepts_bencode_prefixes_and_rejects_other_text);
@@ -763,11 +752,4 @@ static Suite *example_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(example_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(example_suite)

@@ -11,27 +11,13 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *evtext, *evplain;
-
-static void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evtext.la", &err), BRINE_OK);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evplain.la", &err), BRINE_OK);
-    evtext = brine_registry_find(reg, "evtext");
-    evplain = brine_registry_find(reg, "evplain");
-    ck_assert_ptr_nonnull(evtext);
-    ck_assert_ptr_nonnull(evplain);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"evtext", &evtext, BRINE_TEST_BUILDDIR "/evtext.la"},
+                                              {"evplain", &evplain, BRINE_TEST_BUILDDIR "/evplain.la"},
+                                              {0}};
 
 /* Encodes v with fmt into a NUL-terminated string (caller frees), or NULL
  * with err filled. */
@@ -532,7 +518,6 @@ START_TEST(test_scalar_refs_reach_only_encoders_that_take_them)
     brine_free(text);
     /* Into one that stores container references only (msgpack -O refs), a
      * decoder that anchors a scalar anyway is refused, with the path. */
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
     const brine_plugin *msgpack = brine_registry_find(reg, "msgpack");
     ck_assert_ptr_nonnull(msgpack);
     const char *refs[] = {"refs"};
@@ -1078,7 +1063,7 @@ static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
     TCase *tc = tcase_create("engine");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_walker_anchors_only_shared_containers_when_the_sink_stores_refs);
     tcase_add_test(tc, test_walker_expands_shared_containers_for_a_sink_without_refs);
@@ -1119,11 +1104,4 @@ static Suite *engine_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(engine_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(engine_suite)

@@ -13,45 +13,10 @@
 
 #include "brine/brine.h"
 
-/* An assertion for hot loops: Check records every ck_assert (a write per
- * call), which makes a million of them slow; this one costs nothing until
- * it fails. */
-#define REQUIRE(cond)                                                                                                  \
-    do {                                                                                                               \
-        if (!(cond))                                                                                                   \
-            ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
-    } while (0)
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
-
-static brine_value *I(int64_t i)
-{
-    return brine_int_new(doc, i, NULL);
-}
-
-static brine_value *S(const char *s)
-{
-    return brine_str_new_cstr(doc, s, NULL);
-}
-
-static brine_value *F(double f)
-{
-    return brine_float_new(doc, f, NULL);
-}
 
 static brine_value *list_of(int n, ...)
 {
@@ -907,7 +872,7 @@ static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("equal");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_scalars_of_different_types_are_not_equal);
     tcase_add_test(tc, test_floats_compare_by_bits_nan_equal_and_negative_zero_distinct);
     tcase_add_test(tc, test_containers_compare_deeply_and_dicts_in_order);
@@ -918,7 +883,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("copy");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_copy_preserves_sharing);
     tcase_add_test(tc, test_copy_preserves_a_self_containing_list);
     tcase_add_test(tc, test_a_mutual_cycle_through_a_dict_and_a_model);
@@ -928,7 +893,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("repr");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_repr_of_the_issue_example);
     tcase_add_test(tc, test_repr_of_scalars_matches_python);
     tcase_add_test(tc, test_repr_of_complex_matches_python);
@@ -944,7 +909,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("depth");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_depth_1000_is_fine_and_1001_fails_for_equal_copy_and_print);
     tcase_add_test(tc, test_depth_errors_carry_the_path_to_the_value);
@@ -959,11 +924,4 @@ static Suite *graph_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(graph_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(graph_suite)

@@ -424,14 +424,14 @@ END_TEST
 
 START_TEST(test_errors_inside_ext_types_name_the_path_through_them)
 {
-    expect_error("\xc7\x08\x53\x93\xa1M\xd4\x50\x90\xa1\xff", 11, NULL, BRINE_E_UTF8, 10, "$.state");
-    expect_error("\xc7\x08\x53\x93\xa1M\xd5\x50\x91\xc1\xc0", 11, NULL, BRINE_E_SYNTAX, 9, "$.args[0]");
-    expect_error("\xd6\x50\x92\x01\xa1\xff", 6, NULL, BRINE_E_UTF8, 5, "$[1]");
-    expect_error("\xc7\x04\x54\x92\x01\x91\xc1", 7, "refs", BRINE_E_SYNTAX, 6, "$[0]");
-    expect_error("\x81\x01\xc7\x04\x54\x92\x01\x91\xc1", 9, "refs", BRINE_E_SYNTAX, 8, "$[1][0]");
+    expect_decode_error("\xc7\x08\x53\x93\xa1M\xd4\x50\x90\xa1\xff", 11, NULL, BRINE_E_UTF8, 10, "$.state");
+    expect_decode_error("\xc7\x08\x53\x93\xa1M\xd5\x50\x91\xc1\xc0", 11, NULL, BRINE_E_SYNTAX, 9, "$.args[0]");
+    expect_decode_error("\xd6\x50\x92\x01\xa1\xff", 6, NULL, BRINE_E_UTF8, 5, "$[1]");
+    expect_decode_error("\xc7\x04\x54\x92\x01\x91\xc1", 7, "refs", BRINE_E_SYNTAX, 6, "$[0]");
+    expect_decode_error("\x81\x01\xc7\x04\x54\x92\x01\x91\xc1", 9, "refs", BRINE_E_SYNTAX, 8, "$[1][0]");
     /* an unhashable key, found by the builder when the entry is complete:
      * the offset is its value's */
-    expect_error("\x82\x01\x02\x90\x03", 5, NULL, BRINE_E_KEY, 4, "$[[]]");
+    expect_decode_error("\x82\x01\x02\x90\x03", 5, NULL, BRINE_E_KEY, 4, "$[[]]");
 }
 END_TEST
 
@@ -675,7 +675,7 @@ static Suite *msgpack_suite(void)
 {
     Suite *s = suite_create("msgpack");
     TCase *tc = tcase_create("plugin");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_descriptor_names_module_extensions_mime_and_caps);
     tcase_add_test(tc, test_unknown_and_malformed_options_are_refused);
@@ -698,12 +698,4 @@ static Suite *msgpack_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(msgpack_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(msgpack_suite)

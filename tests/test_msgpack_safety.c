@@ -688,7 +688,7 @@ static Suite *safety_suite(void)
 {
     Suite *s = suite_create("msgpack safety");
     TCase *tc = tcase_create("decoder");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_the_decoder_agrees_with_msgpack_c_on_random_documents);
     tcase_add_test(tc, test_mutated_documents_agree_with_msgpack_c_or_fail_cleanly);
@@ -707,12 +707,4 @@ static Suite *safety_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(safety_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(safety_suite)

@@ -17,28 +17,14 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #define HEADER 10
 #define TRAILER 8
 
 static brine_registry *reg;
 static const brine_plugin *nat;
-
-static void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    nat = brine_registry_find(reg, "native");
-    ck_assert_msg(nat != NULL, "the native plugin was not found");
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
+static const test_format fixture_formats[] = {{"native", &nat, NULL}, {0}};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -640,7 +626,7 @@ START_TEST(test_a_length_bomb_fails_at_once_without_allocating_for_it)
          7},
     };
     brine_set_allocator(counting_malloc, counting_realloc, free);
-    setup();
+    registry_setup();
     for (size_t i = 0; i < sizeof bombs / sizeof bombs[0]; i++) {
         size_t len;
         unsigned char *f = file_of(1, 0, bombs[i].body, bombs[i].len, &len);
@@ -670,7 +656,7 @@ START_TEST(test_a_length_bomb_fails_at_once_without_allocating_for_it)
         close(fds[0]);
         free(f);
     }
-    teardown();
+    registry_teardown();
     brine_set_allocator(NULL, NULL, NULL);
 }
 END_TEST
@@ -1369,7 +1355,7 @@ static Suite *native_suite(void)
     Suite *s = suite_create("native");
     TCase *tc = tcase_create("native");
     TCase *raw = tcase_create("allocator");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_the_plugin_is_found_by_name_extension_mime_type_and_magic);
     tcase_add_test(tc, test_every_scalar_kind_and_boundary_round_trips_exactly);
@@ -1407,12 +1393,4 @@ static Suite *native_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(native_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(native_suite)

@@ -18,25 +18,11 @@
 #include <brine/model.h>
 #include <brine/plugin.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *pk, *js;
-
-static void setup(void)
-{
-    brine_error err;
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    pk = brine_registry_find(reg, "pickle");
-    js = brine_registry_find(reg, "json");
-    ck_assert_msg(pk != NULL, "the pickle plugin is not found");
-    ck_assert_ptr_nonnull(js);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"pickle", &pk, NULL}, {"json", &js, NULL}, {0}};
 
 typedef struct vector {
     const char *json;
@@ -787,7 +773,7 @@ static Suite *pickle_write_suite(void)
 {
     Suite *s = suite_create("pickle_write");
     TCase *tc = tcase_create("write");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_values_are_written_as_cpython_writes_them, 0, (int)(sizeof vectors / sizeof *vectors));
     tcase_add_test(tc, test_protocol_4_is_the_default);
@@ -811,12 +797,4 @@ static Suite *pickle_write_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(pickle_write_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(pickle_write_suite)

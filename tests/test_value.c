@@ -11,30 +11,10 @@
 
 #include "brine/brine.h"
 
-/* An assertion for hot loops: Check records every ck_assert (a write per
- * call), which makes a million of them slow; this one costs nothing until
- * it fails. */
-#define REQUIRE(cond)                                                                                                  \
-    do {                                                                                                               \
-        if (!(cond))                                                                                                   \
-            ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
-    } while (0)
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
 
 /* Parses lowercase hex into bytes; returns the count. */
 static size_t unhex(const char *hex, unsigned char *out)
@@ -664,14 +644,14 @@ static Suite *value_suite(void)
 {
     Suite *s = suite_create("value");
     TCase *tc = tcase_create("documents");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_new_document_has_null_root_and_default_depth);
     tcase_add_test(tc, test_set_root_accepts_own_values_and_refuses_foreign_ones);
     tcase_add_test(tc, test_memory_grows_with_the_values_allocated);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scalars");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_type_names_are_the_python_like_names);
     tcase_add_test(tc, test_scalars_keep_their_type_and_value);
     tcase_add_test(tc, test_constructors_refuse_a_null_document);
@@ -682,7 +662,7 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ints");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_int64_boundaries_round_trip);
     tcase_add_test(tc, test_uint64_range_round_trips);
     tcase_add_test(tc, test_ints_beyond_64_bits_are_big_and_exact);
@@ -694,7 +674,7 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sequences");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_list_append_get_set_and_count);
     tcase_add_test(tc, test_appending_an_element_of_the_same_list_survives_growth);
@@ -704,18 +684,11 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("models");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_model_has_name_empty_args_and_null_state);
     tcase_add_test(tc, test_model_args_must_be_a_tuple_of_the_same_document);
     suite_add_tcase(s, tc);
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(value_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(value_suite)
