@@ -119,6 +119,35 @@ void expect_error_at(const char *file, int line, const brine_error *err, int cod
                   got);
 }
 
+long alloc_calls, alloc_fail_at, alloc_live;
+
+void *failing_malloc(size_t size)
+{
+    if (++alloc_calls == alloc_fail_at)
+        return NULL;
+    void *p = malloc(size);
+    if (p)
+        alloc_live++;
+    return p;
+}
+
+void *failing_realloc(void *ptr, size_t size)
+{
+    if (++alloc_calls == alloc_fail_at)
+        return NULL;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        alloc_live++;
+    return p;
+}
+
+void counting_free(void *ptr)
+{
+    if (ptr)
+        alloc_live--;
+    free(ptr);
+}
+
 int run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -1,9 +1,10 @@
 /* check_util.h: the test kit every Check program builds on (check_util.c
  * is linked into each): the registry and document fixtures, options from a
  * comma-separated list, expect_error for an error's code, offset, path and
- * message, small value builders, and the runner behind main. Fixtures keep
- * their handles in the test file's own statics, so a test body reads the
- * names its file declares. docs/testing.md shows a program written with it. */
+ * message, small value builders, a failing allocator, and the runner behind
+ * main. Fixtures keep their handles in the test file's own statics, so a
+ * test body reads the names its file declares. docs/testing.md shows a
+ * program written with it. */
 #ifndef BRINE_TEST_CHECK_UTIL_H
 #define BRINE_TEST_CHECK_UTIL_H
 
@@ -80,6 +81,17 @@ void expect_error_at(const char *file, int line, const brine_error *err, int cod
         if (!(cond))                                                                                                   \
             ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
     } while (0)
+
+/* ---- allocation failures ---------------------------------------------- */
+
+/* An allocator for brine_set_allocator that fails call number
+ * alloc_fail_at (counting malloc and realloc calls in alloc_calls; 0:
+ * never) and counts the blocks alive in alloc_live, so that a test can
+ * check that a failed operation freed all it took. */
+extern long alloc_calls, alloc_fail_at, alloc_live;
+void *failing_malloc(size_t size);
+void *failing_realloc(void *ptr, size_t size);
+void counting_free(void *ptr);
 
 /* ---- the runner -------------------------------------------------------- */
 

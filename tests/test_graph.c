@@ -683,35 +683,6 @@ END_TEST
 
 /* ---- allocation failures ------------------------------------------------ */
 
-static long alloc_calls, alloc_fail_at, alloc_live;
-
-static void *failing_malloc(size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = malloc(size);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *failing_realloc(void *ptr, size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
-
 #define TRY(cond)                                                                                                      \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
