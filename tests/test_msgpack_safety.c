@@ -556,8 +556,7 @@ START_TEST(test_huge_declared_lengths_in_a_file_fail_without_allocating_them)
         brine_source_init_file(&src, fp);
         brine_error_clear(&err);
         ck_assert_ptr_null(brine_decode(mp, &src, opts_of(&t, NULL, 0), &err));
-        ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
-        ck_assert_uint_eq(err.offset, 6);
+        expect_error(&err, BRINE_E_TRUNCATED, 6, NULL, NULL);
         brine_source_destroy(&src);
         fclose(fp);
     }
