@@ -100,6 +100,28 @@ const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth)
     return &t->o;
 }
 
+brine_doc *decode_with(const brine_plugin *fmt, const void *data, size_t len, const char *list, size_t max_depth,
+                       brine_error *err)
+{
+    test_opts t;
+    brine_error_clear(err);
+    return brine_decode_buffer(fmt, data, len, opts_of(&t, list, max_depth), err);
+}
+
+void *encode_with(const brine_plugin *fmt, const brine_value *v, const char *list, size_t max_depth, size_t *len,
+                  brine_error *err)
+{
+    test_opts t;
+    void *data = NULL;
+    size_t n = 0;
+    brine_error_clear(err);
+    if (brine_encode_buffer(fmt, v, opts_of(&t, list, max_depth), &data, &n, err) != BRINE_OK)
+        return NULL;
+    if (len)
+        *len = n;
+    return data;
+}
+
 void expect_error_at(const char *file, int line, const brine_error *err, int code, uint64_t offset, const char *path,
                      const char *message)
 {

@@ -60,6 +60,16 @@ typedef struct test_opts {
 
 const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth);
 
+/* Decodes len bytes with fmt and the options of opts_of(list, max_depth);
+ * err is cleared first. */
+brine_doc *decode_with(const brine_plugin *fmt, const void *data, size_t len, const char *list, size_t max_depth,
+                       brine_error *err);
+
+/* Encodes v with fmt into a buffer (free with brine_free; its length in
+ * *len unless len is NULL), or NULL with err filled. */
+void *encode_with(const brine_plugin *fmt, const brine_value *v, const char *list, size_t max_depth, size_t *len,
+                  brine_error *err);
+
 /* An offset expect_error does not check: for a test that cannot know it.
  * BRINE_NO_OFFSET (an error with no offset) is checked like any other. */
 #define ANY_OFFSET (BRINE_NO_OFFSET - 1)

@@ -23,9 +23,7 @@ static const test_format fixture_formats[] = {{"json", &js, NULL}, {0}};
 /* Decodes len bytes of text (len -1: strlen) with options. */
 static inline brine_doc *dec_n(const char *text, size_t len, const char *opts, size_t max_depth, brine_error *err)
 {
-    test_opts t;
-    brine_error_clear(err);
-    return brine_decode_buffer(js, text, len == (size_t)-1 ? strlen(text) : len, opts_of(&t, opts, max_depth), err);
+    return decode_with(js, text, len == (size_t)-1 ? strlen(text) : len, opts, max_depth, err);
 }
 
 static inline brine_doc *dec(const char *text, const char *opts, brine_error *err)
@@ -36,15 +34,7 @@ static inline brine_doc *dec(const char *text, const char *opts, brine_error *er
 /* Encodes v to a NUL-terminated string (free with brine_free), or NULL. */
 static inline char *enc_d(const brine_value *v, const char *opts, size_t max_depth, size_t *len, brine_error *err)
 {
-    test_opts t;
-    void *data = NULL;
-    size_t n = 0;
-    brine_error_clear(err);
-    if (brine_encode_buffer(js, v, opts_of(&t, opts, max_depth), &data, &n, err) != BRINE_OK)
-        return NULL;
-    if (len)
-        *len = n;
-    return data;
+    return encode_with(js, v, opts, max_depth, len, err);
 }
 
 static inline char *enc(const brine_value *v, const char *opts, brine_error *err)

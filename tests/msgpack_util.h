@@ -22,20 +22,13 @@ static const test_format fixture_formats[] = {{"msgpack", &mp, NULL}, {0}};
 
 static inline brine_doc *dec(const void *data, size_t len, const char *opts, size_t max_depth, brine_error *err)
 {
-    test_opts t;
-    brine_error_clear(err);
-    return brine_decode_buffer(mp, data, len, opts_of(&t, opts, max_depth), err);
+    return decode_with(mp, data, len, opts, max_depth, err);
 }
 
 static inline unsigned char *enc(const brine_value *v, const char *opts, size_t max_depth, size_t *len,
                                  brine_error *err)
 {
-    test_opts t;
-    void *data = NULL;
-    brine_error_clear(err);
-    if (brine_encode_buffer(mp, v, opts_of(&t, opts, max_depth), &data, len, err) != BRINE_OK)
-        return NULL;
-    return data;
+    return encode_with(mp, v, opts, max_depth, len, err);
 }
 
 static inline size_t unhex(const char *s, unsigned char *out, size_t cap)
