@@ -11,22 +11,11 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *bc;
-
-static void setup(void)
-{
-    reg = brine_registry_new(NULL);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, NULL), BRINE_OK);
-    bc = brine_registry_find(reg, "bencode");
-    ck_assert_msg(bc != NULL, "bencode is not on BRINE_PLUGIN_PATH=%s", getenv("BRINE_PLUGIN_PATH"));
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"bencode", &bc, NULL}, {0}};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -556,8 +545,7 @@ START_TEST(test_nesting_1000_decodes_and_1001_exceeds_the_depth_limit)
     brine_error err;
     brine_error_clear(&err);
     ck_assert_ptr_null(brine_decode_buffer(bc, s, len, NULL, &err));
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_uint_eq(err.offset, 1000);
+    expect_error(&err, BRINE_E_DEPTH, 1000, NULL, NULL);
     ck_assert_msg(strncmp(err.message, "maximum recursion depth exceeded while decoding", 47) == 0, "%s", err.message);
     free(s);
 }
@@ -689,9 +677,7 @@ START_TEST(test_a_huge_declared_length_costs_only_the_bytes_that_arrive)
     brine_source_destroy(&src);
     fclose(fp);
     brine_set_allocator(NULL, NULL, NULL);
-    ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
-    ck_assert_uint_eq(err.offset, sizeof in - 1 + 10000);
-    ck_assert_str_eq(err.message, "the input ends inside a byte string");
+    expect_error(&err, BRINE_E_TRUNCATED, sizeof in - 1 + 10000, NULL, "the input ends inside a byte string");
     ck_assert_msg(peak < 1 << 20, "peak %lld bytes", peak);
 
     expect_decode_error(S("4000000000000:abc"), NULL, BRINE_E_TRUNCATED, 17, "the input ends inside a byte string");
@@ -734,7 +720,7 @@ static Suite *example_suite(void)
 {
     Suite *s = suite_create("example plugin");
     TCase *tc = tcase_create("bencode");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_registry_loads_bencode_from_the_plugin_path);
     tcase_add_test(tc, test_sniff_accepts_bencode_prefixes_and_rejects_other_text);
@@ -763,11 +749,4 @@ static Suite *example_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(example_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(example_suite)

@@ -1,6 +1,6 @@
-/* json_util.h: what the json test programs share: the plugin fixture,
- * options from a comma-separated list, and decode/encode helpers that work
- * on C strings. */
+/* json_util.h: what the json test programs share: the json plugin for the
+ * registry fixture (check_util.h), and decode/encode helpers that work on
+ * C strings. */
 #ifndef BRINE_TEST_JSON_UTIL_H
 #define BRINE_TEST_JSON_UTIL_H
 
@@ -12,51 +12,18 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #define CORPUS BRINE_TEST_DATA "/../../shared/corpus"
 
 static brine_registry *reg;
 static const brine_plugin *js;
-
-static inline void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    js = brine_registry_find(reg, "json");
-    ck_assert_msg(js != NULL, "the json plugin was not found");
-}
-
-static inline void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
-
-typedef struct test_opts {
-    brine_options o;
-    char buf[256];
-    const char *items[8];
-} test_opts;
-
-static inline const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth)
-{
-    memset(t, 0, sizeof *t);
-    t->o.max_depth = max_depth;
-    t->o.items = t->items;
-    snprintf(t->buf, sizeof t->buf, "%s", list ? list : "");
-    for (char *p = strtok(t->buf, ","); p && t->o.count < 8; p = strtok(NULL, ","))
-        t->items[t->o.count++] = p;
-    return &t->o;
-}
+static const test_format fixture_formats[] = {{"json", &js, NULL}, {0}};
 
 /* Decodes len bytes of text (len -1: strlen) with options. */
 static inline brine_doc *dec_n(const char *text, size_t len, const char *opts, size_t max_depth, brine_error *err)
 {
-    test_opts t;
-    brine_error_clear(err);
-    return brine_decode_buffer(js, text, len == (size_t)-1 ? strlen(text) : len, opts_of(&t, opts, max_depth), err);
+    return decode_with(js, text, len == (size_t)-1 ? strlen(text) : len, opts, max_depth, err);
 }
 
 static inline brine_doc *dec(const char *text, const char *opts, brine_error *err)
@@ -67,15 +34,7 @@ static inline brine_doc *dec(const char *text, const char *opts, brine_error *er
 /* Encodes v to a NUL-terminated string (free with brine_free), or NULL. */
 static inline char *enc_d(const brine_value *v, const char *opts, size_t max_depth, size_t *len, brine_error *err)
 {
-    test_opts t;
-    void *data = NULL;
-    size_t n = 0;
-    brine_error_clear(err);
-    if (brine_encode_buffer(js, v, opts_of(&t, opts, max_depth), &data, &n, err) != BRINE_OK)
-        return NULL;
-    if (len)
-        *len = n;
-    return data;
+    return encode_with(js, v, opts, max_depth, len, err);
 }
 
 static inline char *enc(const brine_value *v, const char *opts, brine_error *err)

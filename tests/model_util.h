@@ -1,7 +1,7 @@
 /* model_util.h: what test_model.c and test_model_errors.c share: three
  * model types (test.Point, a plain struct; test.Counter version 2, with an
  * upgrade from 1; test.Graph, an object that is a brine graph), callback
- * counters, the fixture (the three formats and a set with the types) and
+ * counters, the fixtures (the three formats and a set with the types) and
  * helpers. Static: each test program gets its own copy. */
 #ifndef BRINE_TEST_MODEL_UTIL_H
 #define BRINE_TEST_MODEL_UTIL_H
@@ -14,8 +14,12 @@
 
 #include <brine/model.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *native, *json, *msgpack;
+static const test_format fixture_formats[] = {
+    {"native", &native, NULL}, {"json", &json, NULL}, {"msgpack", &msgpack, NULL}, {0}};
 static brine_models *models;
 
 static const char *const refs_items[] = {"refs"};
@@ -199,19 +203,11 @@ static const brine_model_type graph_type = {
 
 /* ---- fixtures and helpers ------------------------------------------------- */
 
-static void setup(void)
+/* The registry fixture (check_util.h) and then this one: the model set. */
+static void models_setup(void)
 {
     brine_error err;
     brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    native = brine_registry_find(reg, "native");
-    json = brine_registry_find(reg, "json");
-    msgpack = brine_registry_find(reg, "msgpack");
-    ck_assert_ptr_nonnull(native);
-    ck_assert_ptr_nonnull(json);
-    ck_assert_ptr_nonnull(msgpack);
     models = brine_models_new(&err);
     ck_assert_ptr_nonnull(models);
     ck_assert_int_eq(brine_models_register(models, &point_type, &err), BRINE_OK);
@@ -220,10 +216,15 @@ static void setup(void)
     to_state_calls = from_state_calls = upgrade_calls = destroy_calls = 0;
 }
 
-static void teardown(void)
+static void models_teardown(void)
 {
     brine_models_free(models);
-    brine_registry_free(reg);
+}
+
+static inline void model_fixtures(TCase *tc)
+{
+    registry_fixture(tc, &reg, fixture_formats);
+    tcase_add_checked_fixture(tc, models_setup, models_teardown);
 }
 
 static inline const brine_plugin *const *all_formats(void)

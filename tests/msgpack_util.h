@@ -1,5 +1,5 @@
-/* msgpack_util.h: what the msgpack test programs share: the plugin fixture,
- * options from a comma-separated list, decode/encode helpers and
+/* msgpack_util.h: what the msgpack test programs share: the msgpack plugin
+ * for the registry fixture (check_util.h), decode/encode helpers and
  * assertions on bytes, errors and round trips, and small graph builders. */
 #ifndef BRINE_TEST_MSGPACK_UTIL_H
 #define BRINE_TEST_MSGPACK_UTIL_H
@@ -12,62 +12,23 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *mp;
-
-static inline void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    mp = brine_registry_find(reg, "msgpack");
-    ck_assert_msg(mp != NULL, "the msgpack plugin was not found");
-}
-
-static inline void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
+static const test_format fixture_formats[] = {{"msgpack", &mp, NULL}, {0}};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Options from a comma-separated list ("" for none). */
-typedef struct test_opts {
-    brine_options o;
-    char buf[256];
-    const char *items[8];
-} test_opts;
-
-static inline const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth)
-{
-    memset(t, 0, sizeof *t);
-    t->o.max_depth = max_depth;
-    t->o.items = t->items;
-    snprintf(t->buf, sizeof t->buf, "%s", list ? list : "");
-    for (char *p = strtok(t->buf, ","); p && t->o.count < 8; p = strtok(NULL, ","))
-        t->items[t->o.count++] = p;
-    return &t->o;
-}
-
 static inline brine_doc *dec(const void *data, size_t len, const char *opts, size_t max_depth, brine_error *err)
 {
-    test_opts t;
-    brine_error_clear(err);
-    return brine_decode_buffer(mp, data, len, opts_of(&t, opts, max_depth), err);
+    return decode_with(mp, data, len, opts, max_depth, err);
 }
 
 static inline unsigned char *enc(const brine_value *v, const char *opts, size_t max_depth, size_t *len,
                                  brine_error *err)
 {
-    test_opts t;
-    void *data = NULL;
-    brine_error_clear(err);
-    if (brine_encode_buffer(mp, v, opts_of(&t, opts, max_depth), &data, len, err) != BRINE_OK)
-        return NULL;
-    return data;
+    return encode_with(mp, v, opts, max_depth, len, err);
 }
 
 static inline size_t unhex(const char *s, unsigned char *out, size_t cap)
@@ -107,17 +68,13 @@ static inline void repr_of(const brine_value *v, char *out, size_t cap)
 }
 
 /* Decodes and expects an error with this code, offset and path. */
-static inline void expect_error(const void *data, size_t len, const char *opts, int code, uint64_t offset,
-                                const char *path)
+static inline void expect_decode_error(const void *data, size_t len, const char *opts, int code, uint64_t offset,
+                                       const char *path)
 {
     brine_error err;
     brine_doc *doc = dec(data, len, opts, 0, &err);
     ck_assert_msg(doc == NULL, "decoding succeeded, expected error %d", code);
-    ck_assert_msg(err.code == code, "error %d (%s), expected %d", err.code, err.message, code);
-    ck_assert_msg(err.offset == offset, "offset %llu, expected %llu (%s)", (unsigned long long)err.offset,
-                  (unsigned long long)offset, err.message);
-    ck_assert_msg(strcmp(err.path, path) == 0, "path '%s', expected '%s' (%s)", err.path, path, err.message);
-    ck_assert(err.message[0] != '\0');
+    expect_error(&err, code, offset, path, NULL);
 }
 
 /* Encodes v and expects exactly these bytes (hex). */

@@ -12,6 +12,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 /* ---- the failing allocator ------------------------------------------------ */
 
 enum { FAIL_ONCE, FAIL_FROM };
@@ -78,6 +80,8 @@ static void disarm(void)
 
 static brine_registry *reg;
 static const brine_plugin *native, *msgpack, *json;
+static const test_format fixture_formats[] = {
+    {"native", &native, NULL}, {"msgpack", &msgpack, NULL}, {"json", &json, NULL}, {0}};
 static brine_doc *gdoc;
 static brine_value *g_refs; /* with a shared dict and a cycle */
 static brine_value *g_tree; /* the same without them, for formats without refs */
@@ -186,17 +190,11 @@ static void encode_ref(const brine_plugin *fmt, const brine_value *v, const brin
     ck_assert_msg(brine_encode_buffer(fmt, v, opts, data, len, &err) == BRINE_OK, "%s: %s", fmt->name, err.message);
 }
 
-static void setup(void)
+/* After the registry fixture: the graphs and their reference encodings. */
+static void graphs_setup(void)
 {
     brine_error err;
     brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    native = brine_registry_find(reg, "native");
-    msgpack = brine_registry_find(reg, "msgpack");
-    json = brine_registry_find(reg, "json");
-    ck_assert_msg(native && msgpack && json, "the built-in formats were not found");
     gdoc = brine_doc_new();
     ck_assert_ptr_nonnull(gdoc);
     g_tree = build_tree();
@@ -221,7 +219,7 @@ static void setup(void)
     ck_assert_int_eq(brine_doc_set_root(copydoc, copy, &err), BRINE_OK);
 }
 
-static void teardown(void)
+static void graphs_teardown(void)
 {
     brine_free(ref.native);
     brine_free(ref.native_tree);
@@ -233,9 +231,7 @@ static void teardown(void)
     memset(&ref, 0, sizeof ref);
     brine_doc_free(gdoc);
     brine_doc_free(copydoc);
-    brine_registry_free(reg);
     gdoc = copydoc = NULL;
-    reg = NULL;
 }
 
 /* ---- operations ------------------------------------------------------------ */
@@ -507,7 +503,8 @@ static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
     TCase *tc = tcase_create("alloc");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
+    tcase_add_checked_fixture(tc, graphs_setup, graphs_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_decoding_each_format_fails_cleanly_at_every_allocation, 0, COUNT(decode_ops));
     tcase_add_loop_test(tc, test_encoding_each_format_fails_cleanly_at_every_allocation, 0, COUNT(encode_ops));
@@ -523,9 +520,5 @@ int main(void)
 {
     /* Before any document or registry exists, as brine_set_allocator asks. */
     brine_set_allocator(t_malloc, t_realloc, t_free);
-    SRunner *sr = srunner_create(alloc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(alloc_suite());
 }

@@ -10,40 +10,10 @@
 
 #include "brine/brine.h"
 
-/* An assertion for hot loops: Check records every ck_assert (a write per
- * call), which makes a million of them slow; this one costs nothing until
- * it fails. */
-#define REQUIRE(cond)                                                                                                  \
-    do {                                                                                                               \
-        if (!(cond))                                                                                                   \
-            ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
-    } while (0)
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
-
-static brine_value *I(int64_t i)
-{
-    return brine_int_new(doc, i, NULL);
-}
-
-static brine_value *S(const char *s)
-{
-    return brine_str_new_cstr(doc, s, NULL);
-}
 
 static int64_t get_int(const brine_value *v)
 {
@@ -117,62 +87,100 @@ START_TEST(test_dict_delete_keeps_order_and_reinsert_goes_last)
     brine_dict_set(d, S("b"), I(0), &err);
     ck_assert_str_eq(key_order(d), "a,c,e,b");
     ck_assert_int_eq(brine_dict_del(d, S("zz"), &err), BRINE_E_NOTFOUND);
-    ck_assert_int_eq(err.code, BRINE_E_NOTFOUND);
-    ck_assert_str_eq(err.message, "key not found");
-    ck_assert_uint_eq(err.offset, BRINE_NO_OFFSET);
+    expect_error(&err, BRINE_E_NOTFOUND, BRINE_NO_OFFSET, "", "key not found");
 }
 END_TEST
+
+/* ---- key equality: a table of keys set in order and keys looked up ---- */
+
+/* A key, made fresh for each use: keys compare by type and value, never by
+ * identity. */
+typedef enum { K_END, K_INT, K_UINT, K_FLOAT, K_BOOL, K_COMPLEX, K_STR, K_BYTES, K_NULL, K_DECIMAL, K_INT_BYTES } kkind;
+typedef struct key_spec {
+    kkind kind;
+    int64_t i;     /* K_INT, K_BOOL (any nonzero is True) */
+    uint64_t u;    /* K_UINT */
+    double re, im; /* K_FLOAT (re), K_COMPLEX */
+    const char *s; /* K_STR (looked up with brine_dict_get_str), K_BYTES, K_DECIMAL, K_INT_BYTES */
+    size_t len;    /* of s: K_BYTES, K_INT_BYTES */
+} key_spec;
+
+static const unsigned char int64_min_bytes[] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff};
+#define BIG "123456789012345678901234567890123456789"
+
+static const struct key_case {
+    const char *what;
+    key_spec set[8]; /* set in order, the i-th with the value i + 1 */
+    size_t count;    /* the dict's count afterwards */
+    struct {
+        key_spec key;
+        int64_t want; /* 0: not found */
+    } get[9];
+} key_cases[] = {
+    {"1, 1.0, True, 1+0j, '1' and b'1' are six keys (Python merges the first four), None a seventh",
+     {{K_INT, .i = 1},
+      {K_FLOAT, .re = 1.0},
+      {K_BOOL, .i = 1},
+      {K_COMPLEX, .re = 1.0},
+      {K_STR, .s = "1"},
+      {K_BYTES, .s = "1", .len = 1},
+      {K_NULL, .i = 0}},
+     7,
+     {{{K_UINT, .u = 1}, 1},
+      {{K_FLOAT, .re = 1.0}, 2},
+      {{K_BOOL, .i = 7}, 3},
+      {{K_COMPLEX, .re = 1.0}, 4},
+      {{K_STR, .s = "1"}, 5},
+      {{K_BYTES, .s = "1", .len = 1}, 6},
+      {{K_NULL, .i = 0}, 7},
+      {{K_BOOL, .i = 0}, 0}}},
+    {"float keys compare by bits: the same NaN replaces, 0.0 and -0.0 differ",
+     {{K_FLOAT, .re = NAN}, {K_FLOAT, .re = 0.0}, {K_FLOAT, .re = -0.0}, {K_FLOAT, .re = NAN}},
+     3,
+     {{{K_FLOAT, .re = NAN}, 4}, {{K_FLOAT, .re = -0.0}, 3}, {{K_FLOAT, .re = 0.0}, 2}}},
+    {"big ints compare by value, however they were made",
+     {{K_DECIMAL, .s = BIG}, {K_UINT, .u = UINT64_MAX}, {K_INT, .i = INT64_MIN}},
+     3,
+     {{{K_DECIMAL, .s = BIG}, 1},
+      {{K_DECIMAL, .s = "18446744073709551615"}, 2},
+      {{K_INT_BYTES, .s = (const char *)int64_min_bytes, .len = sizeof int64_min_bytes}, 3}}},
+};
+
+static brine_value *make_key(const key_spec *k)
+{
+    switch (k->kind) {
+    case K_INT: return I(k->i);
+    case K_UINT: return brine_uint_new(doc, k->u, NULL);
+    case K_FLOAT: return F(k->re);
+    case K_BOOL: return brine_bool_new(doc, (int)k->i, NULL);
+    case K_COMPLEX: return brine_complex_new(doc, k->re, k->im, NULL);
+    case K_STR: return S(k->s);
+    case K_BYTES: return brine_bytes_new(doc, k->s, k->len, NULL);
+    case K_NULL: return brine_null_new(doc, NULL);
+    case K_DECIMAL: return brine_int_new_decimal(doc, k->s, strlen(k->s), NULL);
+    case K_INT_BYTES: return brine_int_new_bytes(doc, (const unsigned char *)k->s, k->len, NULL);
+    case K_END: break;
+    }
+    ck_abort_msg("no key kind %d", (int)k->kind);
+    return NULL;
+}
 
 START_TEST(test_keys_compare_by_type_and_value)
 {
+    const struct key_case *c = &key_cases[_i];
     brine_value *d = brine_dict_new(doc, &err);
-    /* 1, 1.0, True, 1+0j, '1' and b'1' are six keys (Python merges the first four). */
-    brine_dict_set(d, I(1), I(1), &err);
-    brine_dict_set(d, brine_float_new(doc, 1.0, NULL), I(2), &err);
-    brine_dict_set(d, brine_bool_new(doc, 1, NULL), I(3), &err);
-    brine_dict_set(d, brine_complex_new(doc, 1.0, 0.0, NULL), I(4), &err);
-    brine_dict_set(d, S("1"), I(5), &err);
-    brine_dict_set(d, brine_bytes_new(doc, "1", 1, NULL), I(6), &err);
-    brine_dict_set(d, brine_null_new(doc, NULL), I(7), &err);
-    ck_assert_uint_eq(brine_dict_count(d), 7);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_uint_new(doc, 1, NULL))), 1);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_float_new(doc, 1.0, NULL))), 2);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_bool_new(doc, 7, NULL))), 3);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_complex_new(doc, 1.0, 0.0, NULL))), 4);
-    ck_assert_int_eq(get_int(brine_dict_get_str(d, "1")), 5);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_bytes_new(doc, "1", 1, NULL))), 6);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_null_new(doc, NULL))), 7);
-    ck_assert_ptr_null(brine_dict_get(d, brine_bool_new(doc, 0, NULL)));
-    ck_assert_int_eq(err.code, BRINE_OK);
-}
-END_TEST
-
-START_TEST(test_float_keys_compare_by_bits)
-{
-    brine_value *d = brine_dict_new(doc, &err);
-    brine_dict_set(d, brine_float_new(doc, NAN, NULL), I(1), &err);
-    brine_dict_set(d, brine_float_new(doc, 0.0, NULL), I(2), &err);
-    brine_dict_set(d, brine_float_new(doc, -0.0, NULL), I(3), &err);
-    brine_dict_set(d, brine_float_new(doc, NAN, NULL), I(4), &err); /* the same NaN: replaces */
-    ck_assert_uint_eq(brine_dict_count(d), 3);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_float_new(doc, NAN, NULL))), 4);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_float_new(doc, -0.0, NULL))), 3);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_float_new(doc, 0.0, NULL))), 2);
-}
-END_TEST
-
-START_TEST(test_big_int_keys_compare_by_value)
-{
-    brine_value *d = brine_dict_new(doc, &err);
-    const char *big = "123456789012345678901234567890123456789";
-    brine_dict_set(d, brine_int_new_decimal(doc, big, strlen(big), NULL), I(1), &err);
-    brine_dict_set(d, brine_uint_new(doc, UINT64_MAX, NULL), I(2), &err);
-    brine_dict_set(d, brine_int_new(doc, INT64_MIN, NULL), I(3), &err);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_int_new_decimal(doc, big, strlen(big), NULL))), 1);
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_int_new_decimal(doc, "18446744073709551615", 20, NULL))), 2);
-    unsigned char min[] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff};
-    ck_assert_int_eq(get_int(brine_dict_get(d, brine_int_new_bytes(doc, min, sizeof min, NULL))), 3);
-    ck_assert_int_eq(err.code, BRINE_OK);
+    for (size_t i = 0; c->set[i].kind != K_END; i++)
+        brine_dict_set(d, make_key(&c->set[i]), I((int64_t)i + 1), &err);
+    ck_assert_msg(brine_dict_count(d) == c->count, "%s: %zu keys", c->what, brine_dict_count(d));
+    for (size_t i = 0; c->get[i].key.kind != K_END; i++) {
+        const key_spec *k = &c->get[i].key;
+        brine_value *v = k->kind == K_STR ? brine_dict_get_str(d, k->s) : brine_dict_get(d, make_key(k));
+        if (c->get[i].want)
+            ck_assert_msg(v && get_int(v) == c->get[i].want, "%s: lookup %zu", c->what, i);
+        else
+            ck_assert_msg(v == NULL, "%s: lookup %zu found a value", c->what, i);
+    }
+    expect_error(&err, BRINE_OK, BRINE_NO_OFFSET, "", "");
 }
 END_TEST
 
@@ -184,10 +192,7 @@ START_TEST(test_unhashable_keys_are_refused)
     for (int i = 0; i < 3; i++) {
         brine_error_clear(&err);
         ck_assert_int_eq(brine_dict_set(d, keys[i], I(1), &err), BRINE_E_KEY);
-        ck_assert_int_eq(err.code, BRINE_E_KEY);
-        ck_assert_str_eq(err.message, msgs[i]);
-        ck_assert_uint_eq(err.offset, BRINE_NO_OFFSET);
-        ck_assert_str_eq(err.path, "");
+        expect_error(&err, BRINE_E_KEY, BRINE_NO_OFFSET, "", msgs[i]);
         ck_assert_ptr_null(brine_dict_get(d, keys[i]));
     }
     /* A tuple holding a list, deep inside, is unhashable too. */
@@ -197,7 +202,7 @@ START_TEST(test_unhashable_keys_are_refused)
     brine_seq_append(inner, brine_list_new(doc, NULL), NULL);
     brine_error_clear(&err);
     ck_assert_int_eq(brine_dict_set(d, t, I(1), &err), BRINE_E_KEY);
-    ck_assert_str_eq(err.message, "unhashable type: 'list'");
+    expect_error(&err, BRINE_E_KEY, BRINE_NO_OFFSET, "", "unhashable type: 'list'");
     brine_error_clear(&err);
     ck_assert_int_eq(brine_dict_del(d, t, &err), BRINE_E_KEY);
     ck_assert_uint_eq(brine_dict_count(d), 0);
@@ -254,8 +259,8 @@ START_TEST(test_tuple_keys_deeper_than_the_limit_fail_with_depth)
     ck_assert_int_eq(get_int(brine_dict_get(d, key)), 1);
     brine_seq_append(t, brine_tuple_new(doc, NULL), NULL); /* now 51: a new key */
     ck_assert_int_eq(brine_dict_set(d, key, I(1), &err), BRINE_E_DEPTH);
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while hashing a dict key (limit 50)");
+    expect_error(&err, BRINE_E_DEPTH, BRINE_NO_OFFSET, "",
+                 "maximum recursion depth exceeded while hashing a dict key (limit 50)");
     /* A tuple that contains itself never hashes: depth error, no hang. */
     brine_value *self = brine_tuple_new(doc, NULL);
     brine_seq_append(self, self, NULL);
@@ -312,7 +317,7 @@ START_TEST(test_dict_calls_refuse_other_types_and_documents)
 {
     brine_value *l = brine_list_new(doc, &err);
     ck_assert_int_eq(brine_dict_set(l, I(1), I(1), &err), BRINE_E_TYPE);
-    ck_assert_str_eq(err.message, "a dict is needed, not list");
+    expect_error(&err, BRINE_E_TYPE, BRINE_NO_OFFSET, "", "a dict is needed, not list");
     ck_assert_uint_eq(brine_dict_count(l), 0);
     ck_assert_ptr_null(brine_dict_get(l, I(1)));
     size_t it = 0;
@@ -327,7 +332,7 @@ START_TEST(test_dict_calls_refuse_other_types_and_documents)
     ck_assert_int_eq(brine_dict_set_str(d, "k", brine_list_new(other, NULL), &err), BRINE_E_INVALID);
     brine_error_clear(&err);
     ck_assert_int_eq(brine_dict_set_str(d, "bad\xc3", I(1), &err), BRINE_E_UTF8);
-    ck_assert_uint_eq(err.offset, 3);
+    expect_error(&err, BRINE_E_UTF8, 3, "", "invalid UTF-8 in a str at byte 3");
     ck_assert_uint_eq(brine_dict_count(d), 0);
     /* Looking up with a key of another document is fine: nothing is stored. */
     brine_dict_set_str(d, "k", I(5), NULL);
@@ -483,17 +488,15 @@ static Suite *dict_suite(void)
 {
     Suite *s = suite_create("dict");
     TCase *tc = tcase_create("order");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_dict_iterates_in_insertion_order);
     tcase_add_test(tc, test_dict_replacement_keeps_the_first_position);
     tcase_add_test(tc, test_dict_delete_keeps_order_and_reinsert_goes_last);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("keys");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_keys_compare_by_type_and_value);
-    tcase_add_test(tc, test_float_keys_compare_by_bits);
-    tcase_add_test(tc, test_big_int_keys_compare_by_value);
+    doc_fixture(tc, &doc, &err);
+    tcase_add_loop_test(tc, test_keys_compare_by_type_and_value, 0, (int)(sizeof key_cases / sizeof key_cases[0]));
     tcase_add_test(tc, test_unhashable_keys_are_refused);
     tcase_add_test(tc, test_tuple_keys_compare_element_by_element);
     tcase_add_test(tc, test_tuple_keys_deeper_than_the_limit_fail_with_depth);
@@ -504,7 +507,7 @@ static Suite *dict_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scale");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_a_hundred_thousand_keys_are_found);
     tcase_add_test(tc, test_random_operations_match_a_naive_model);
@@ -512,11 +515,4 @@ static Suite *dict_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(dict_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(dict_suite)

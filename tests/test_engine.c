@@ -11,27 +11,13 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *evtext, *evplain;
-
-static void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evtext.la", &err), BRINE_OK);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evplain.la", &err), BRINE_OK);
-    evtext = brine_registry_find(reg, "evtext");
-    evplain = brine_registry_find(reg, "evplain");
-    ck_assert_ptr_nonnull(evtext);
-    ck_assert_ptr_nonnull(evplain);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"evtext", &evtext, BRINE_TEST_BUILDDIR "/evtext.la"},
+                                              {"evplain", &evplain, BRINE_TEST_BUILDDIR "/evplain.la"},
+                                              {0}};
 
 /* Encodes v with fmt into a NUL-terminated string (caller frees), or NULL
  * with err filled. */
@@ -97,9 +83,7 @@ START_TEST(test_walker_refuses_a_cycle_for_a_sink_without_refs_and_names_the_pat
     brine_seq_append(l, d, NULL);
     brine_dict_set_str(d, "users", l, NULL);
     ck_assert_ptr_null(encode(evplain, d, 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_CYCLE);
-    ck_assert_str_eq(err.message, "circular reference detected");
-    ck_assert_str_eq(err.path, "$.users[1]");
+    expect_error(&err, BRINE_E_CYCLE, ANY_OFFSET, "$.users[1]", "circular reference detected");
     brine_doc_free(doc);
 }
 END_TEST
@@ -532,19 +516,16 @@ START_TEST(test_scalar_refs_reach_only_encoders_that_take_them)
     brine_free(text);
     /* Into one that stores container references only (msgpack -O refs), a
      * decoder that anchors a scalar anyway is refused, with the path. */
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
     const brine_plugin *msgpack = brine_registry_find(reg, "msgpack");
     ck_assert_ptr_nonnull(msgpack);
     const char *refs[] = {"refs"};
     brine_options opts = {.count = 1, .items = refs};
     ck_assert_ptr_null(transcode_text(in, msgpack, &opts, &err));
-    ck_assert_int_eq(err.code, BRINE_E_REF);
-    ck_assert_str_eq(err.path, "$[0]");
+    expect_error(&err, BRINE_E_REF, ANY_OFFSET, "$[0]", NULL);
     /* A REF naming an anchor no str, bytes or big int may carry (an int's)
      * names nothing. */
     ck_assert_ptr_null(decode(evtext, "[2 &1i5 *1 ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_REF);
-    ck_assert_str_eq(err.path, "$[1]");
+    expect_error(&err, BRINE_E_REF, ANY_OFFSET, "$[1]", NULL);
 }
 END_TEST
 
@@ -583,8 +564,7 @@ START_TEST(test_builder_refuses_a_reference_to_an_unknown_anchor_with_its_path)
 {
     brine_error err;
     ck_assert_ptr_null(decode(evtext, "[2 i1 *9 ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_REF);
-    ck_assert_str_eq(err.path, "$[1]");
+    expect_error(&err, BRINE_E_REF, ANY_OFFSET, "$[1]", NULL);
     ck_assert_uint_eq(err.offset, 8); /* just after the *9 token */
 }
 END_TEST
@@ -593,16 +573,13 @@ START_TEST(test_builder_refuses_malformed_streams)
 {
     brine_error err;
     ck_assert_ptr_null(decode(evtext, "] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_PLUGIN);
-    ck_assert_str_eq(err.message, "the evtext decoder sent an END event that closes nothing");
+    expect_error(&err, BRINE_E_PLUGIN, ANY_OFFSET, NULL, "the evtext decoder sent an END event that closes nothing");
 
     ck_assert_ptr_null(decode(evtext, "M1:T i1 N ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_CORRUPT);
-    ck_assert_str_eq(err.message, "a model's args must be a tuple, not int");
+    expect_error(&err, BRINE_E_CORRUPT, ANY_OFFSET, NULL, "a model's args must be a tuple, not int");
 
     ck_assert_ptr_null(decode(evtext, "{1 s1:k ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_PLUGIN);
-    ck_assert_str_eq(err.message, "the evtext decoder sent a dict key without a value");
+    expect_error(&err, BRINE_E_PLUGIN, ANY_OFFSET, NULL, "the evtext decoder sent a dict key without a value");
 
     ck_assert_ptr_null(decode(evtext, "{1 [0 ] i1 ] ", 0, &err));
     ck_assert_int_eq(err.code, BRINE_E_KEY);
@@ -747,9 +724,7 @@ START_TEST(test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path)
     brine_error err;
     /* Found at the dict's end, in a small and in an indexed dict. */
     ck_assert_ptr_null(decode(evtext, "[1 {2 s1:a i1 (2 i1 [0 ] ] i2 ] ] ", 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_KEY);
-    ck_assert_str_eq(err.message, "unhashable type: 'list'");
-    ck_assert_str_eq(err.path, "$[0][(1, [])]");
+    expect_error(&err, BRINE_E_KEY, ANY_OFFSET, "$[0][(1, [])]", "unhashable type: 'list'");
     char *text = dict_text(12, 12, SIZE_MAX), *p = strstr(text, "s2:k9 i9 ");
     ck_assert_ptr_nonnull(p);
     char *bad = malloc(strlen(text) + 16);
@@ -757,8 +732,7 @@ START_TEST(test_builder_refuses_an_unhashable_key_inside_a_tuple_with_its_path)
     free(text);
     ck_assert_ptr_null(decode(evtext, bad, 0, &err));
     free(bad);
-    ck_assert_int_eq(err.code, BRINE_E_KEY);
-    ck_assert_str_eq(err.path, "$[(1, [])]");
+    expect_error(&err, BRINE_E_KEY, ANY_OFFSET, "$[(1, [])]", NULL);
 }
 END_TEST
 
@@ -783,8 +757,7 @@ START_TEST(test_depth_limit_allows_1000_and_refuses_1001_levels_when_decoding)
     ck_assert_msg(doc, "%s", err.message);
     brine_doc_free(doc);
     ck_assert_ptr_null(decode(evtext, deep, 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while decoding (limit 1000)");
+    expect_error(&err, BRINE_E_DEPTH, ANY_OFFSET, NULL, "maximum recursion depth exceeded while decoding (limit 1000)");
     ck_assert_uint_eq(err.offset, 3002); /* just after the 1001st "[1" */
     free(ok);
     free(deep);
@@ -799,8 +772,7 @@ START_TEST(test_depth_limit_refuses_1001_levels_when_encoding)
     ck_assert_msg(doc, "%s", err.message);
     char *text = encode(evplain, brine_doc_root(doc), 1000, &err);
     ck_assert_ptr_null(text);
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while encoding (limit 1000)");
+    expect_error(&err, BRINE_E_DEPTH, ANY_OFFSET, NULL, "maximum recursion depth exceeded while encoding (limit 1000)");
     text = encode(evplain, brine_doc_root(doc), 1001, &err);
     ck_assert_msg(text, "%s", err.message);
     ck_assert_str_eq(text, deep);
@@ -1078,7 +1050,7 @@ static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
     TCase *tc = tcase_create("engine");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_walker_anchors_only_shared_containers_when_the_sink_stores_refs);
     tcase_add_test(tc, test_walker_expands_shared_containers_for_a_sink_without_refs);
@@ -1119,11 +1091,4 @@ static Suite *engine_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(engine_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(engine_suite)

@@ -11,6 +11,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 /* ---- a decoder that sends whatever a case says ---------------------------- */
 
 #define MAX_EVENTS 8
@@ -272,21 +274,9 @@ static const char *const encoders[] = {"native", "msgpack", "json", "pickle", "e
 #define N_ENCODERS (sizeof encoders / sizeof encoders[0])
 
 static brine_registry *reg;
-
-static void setup(void)
-{
-    brine_error err;
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evtext.la", &err), BRINE_OK);
-    ck_assert_int_eq(brine_registry_load_file(reg, BRINE_TEST_BUILDDIR "/evplain.la", &err), BRINE_OK);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+/* Loaded for the streamed conversions into them; found by name there. */
+static const test_format fixture_formats[] = {
+    {"evtext", NULL, BRINE_TEST_BUILDDIR "/evtext.la"}, {"evplain", NULL, BRINE_TEST_BUILDDIR "/evplain.la"}, {0}};
 
 static void repr_of(const brine_value *v, char *out, size_t cap)
 {
@@ -913,7 +903,7 @@ int main(void)
 {
     Suite *s = suite_create("events");
     TCase *tc = tcase_create("contract");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_add_loop_test(tc, test_bad_events_are_refused_on_every_route_and_good_ones_read_back, 0, (int)N_CASES);
     tcase_add_loop_test(tc, test_repeated_keys_fold_through_a_graph_and_stop_a_streamed_conversion_for_every_format, 0,
                         (int)N_DUPS);
@@ -925,9 +915,5 @@ int main(void)
     tcase_add_test(tc, test_repeated_keys_in_records_that_follow_a_shape_are_found);
     tcase_add_test(tc, test_repeats_are_found_around_the_first_dict_past_64_keys);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -15,6 +15,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #define N 100000
 
 /* Colliding ids may cost this factor of ordinary ones, plus SLACK seconds
@@ -166,20 +168,6 @@ static const flood_case cases[] = {
 
 static brine_registry *reg;
 
-static void setup(void)
-{
-    brine_error err;
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
-
 static const brine_plugin *format(const char *name)
 {
     const brine_plugin *fmt = brine_registry_find(reg, name);
@@ -323,7 +311,7 @@ static Suite *flood_suite(void)
 {
     Suite *s = suite_create("flood");
     TCase *tc = tcase_create("anchor ids");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, NULL);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_the_colliding_ids_meet_in_one_bucket_of_the_old_hashes);
     tcase_add_test(tc, test_a_streamed_conversion_numbers_anchors_in_order_of_definition);
@@ -333,11 +321,4 @@ static Suite *flood_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(flood_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(flood_suite)

@@ -12,6 +12,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #ifndef BRINE_TEST_DATA
 #error "BRINE_TEST_DATA must name the data directory"
 #endif
@@ -193,21 +195,6 @@ static int round_trip(const fcase *c, const brine_plugin *fmt, const brine_doc *
     return BRINE_OK;
 }
 
-static void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
-
 START_TEST(test_every_input_the_fuzzers_found_gives_its_expected_result)
 {
     const fcase *c = &cases[_i];
@@ -294,7 +281,7 @@ static Suite *fuzz_regress_suite(void)
 {
     Suite *s = suite_create("fuzz_regress");
     TCase *tc = tcase_create("fuzz_regress");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, NULL);
     tcase_add_loop_test(tc, test_every_input_the_fuzzers_found_gives_its_expected_result, 0, case_count);
     tcase_add_test(tc, test_every_file_under_data_fuzz_is_listed_in_cases_tsv);
     suite_add_tcase(s, tc);
@@ -308,9 +295,5 @@ int main(void)
         fprintf(stderr, "test_fuzz_regress: %s\n", why);
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(fuzz_regress_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(fuzz_regress_suite());
 }

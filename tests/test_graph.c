@@ -13,45 +13,10 @@
 
 #include "brine/brine.h"
 
-/* An assertion for hot loops: Check records every ck_assert (a write per
- * call), which makes a million of them slow; this one costs nothing until
- * it fails. */
-#define REQUIRE(cond)                                                                                                  \
-    do {                                                                                                               \
-        if (!(cond))                                                                                                   \
-            ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
-    } while (0)
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
-
-static brine_value *I(int64_t i)
-{
-    return brine_int_new(doc, i, NULL);
-}
-
-static brine_value *S(const char *s)
-{
-    return brine_str_new_cstr(doc, s, NULL);
-}
-
-static brine_value *F(double f)
-{
-    return brine_float_new(doc, f, NULL);
-}
 
 static brine_value *list_of(int n, ...)
 {
@@ -634,22 +599,19 @@ START_TEST(test_depth_1000_is_fine_and_1001_fails_for_equal_copy_and_print)
 
     brine_value *a2 = nested_lists(doc, 1001), *b2 = nested_lists(other, 1001);
     ck_assert_int_eq(brine_value_equal(a2, b2, 0, &err), -BRINE_E_DEPTH);
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while comparing (limit 1000)");
-    ck_assert_uint_eq(err.offset, BRINE_NO_OFFSET);
+    expect_error(&err, BRINE_E_DEPTH, BRINE_NO_OFFSET, NULL,
+                 "maximum recursion depth exceeded while comparing (limit 1000)");
     ck_assert_int_eq(strncmp(err.path, "$[0][0][0]", 10), 0);
     ck_assert_uint_gt(strlen(err.path), 250); /* cut to fit BRINE_ERROR_PATH */
 
     brine_error_clear(&err);
     ck_assert_ptr_null(brine_value_copy(other, a2, 0, &err));
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while copying (limit 1000)");
+    expect_error(&err, BRINE_E_DEPTH, ANY_OFFSET, NULL, "maximum recursion depth exceeded while copying (limit 1000)");
     ck_assert_int_eq(strncmp(err.path, "$[0][0][0]", 10), 0);
 
     brine_error_clear(&err);
     ck_assert_uint_eq(brine_value_repr(a2, NULL, 0, 0, &err), (size_t)-1);
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.message, "maximum recursion depth exceeded while printing (limit 1000)");
+    expect_error(&err, BRINE_E_DEPTH, ANY_OFFSET, NULL, "maximum recursion depth exceeded while printing (limit 1000)");
 
     /* An explicit limit overrides the document's. */
     brine_error_clear(&err);
@@ -674,8 +636,7 @@ START_TEST(test_depth_errors_carry_the_path_to_the_value)
     brine_value *d = brine_dict_new(doc, NULL);
     brine_dict_set_str(d, "a", list_of(2, I(1), m), NULL);
     ck_assert_uint_eq(brine_value_repr(d, NULL, 0, 5, &err), (size_t)-1);
-    ck_assert_int_eq(err.code, BRINE_E_DEPTH);
-    ck_assert_str_eq(err.path, "$.a[1].state.k[0]");
+    expect_error(&err, BRINE_E_DEPTH, ANY_OFFSET, "$.a[1].state.k[0]", NULL);
     brine_error_clear(&err);
     ck_assert_ptr_null(brine_value_copy(doc, d, 5, &err));
     ck_assert_str_eq(err.path, "$.a[1].state.k[0]");
@@ -717,35 +678,6 @@ START_TEST(test_a_million_levels_are_built_compared_copied_printed_and_freed)
 END_TEST
 
 /* ---- allocation failures ------------------------------------------------ */
-
-static long alloc_calls, alloc_fail_at, alloc_live;
-
-static void *failing_malloc(size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = malloc(size);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *failing_realloc(void *ptr, size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
 
 #define TRY(cond)                                                                                                      \
     do {                                                                                                               \
@@ -907,7 +839,7 @@ static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("equal");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_scalars_of_different_types_are_not_equal);
     tcase_add_test(tc, test_floats_compare_by_bits_nan_equal_and_negative_zero_distinct);
     tcase_add_test(tc, test_containers_compare_deeply_and_dicts_in_order);
@@ -918,7 +850,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("copy");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_copy_preserves_sharing);
     tcase_add_test(tc, test_copy_preserves_a_self_containing_list);
     tcase_add_test(tc, test_a_mutual_cycle_through_a_dict_and_a_model);
@@ -928,7 +860,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("repr");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_repr_of_the_issue_example);
     tcase_add_test(tc, test_repr_of_scalars_matches_python);
     tcase_add_test(tc, test_repr_of_complex_matches_python);
@@ -944,7 +876,7 @@ static Suite *graph_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("depth");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_depth_1000_is_fine_and_1001_fails_for_equal_copy_and_print);
     tcase_add_test(tc, test_depth_errors_carry_the_path_to_the_value);
@@ -959,11 +891,4 @@ static Suite *graph_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(graph_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(graph_suite)

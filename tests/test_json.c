@@ -940,7 +940,7 @@ static Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("json");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_every_type_json_lacks_is_written_as_its_tag_and_read_back);
     tcase_add_test(tc, test_tags_are_read_whatever_their_spacing_and_number_forms);
@@ -973,11 +973,4 @@ static Suite *json_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(json_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(json_suite)

@@ -215,7 +215,7 @@ static Suite *oracle_suite(void)
 {
     Suite *s = suite_create("json_oracle");
     TCase *tc = tcase_create("json_oracle");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_values_agree_with_cjson_on_valid_documents);
     tcase_add_test(tc, test_corpus_files_round_trip_through_json_semantically);
@@ -225,11 +225,4 @@ static Suite *oracle_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(oracle_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(oracle_suite)

@@ -406,7 +406,7 @@ static Suite *json_rfc_suite(void)
 {
     Suite *s = suite_create("json_rfc");
     TCase *tc = tcase_create("rfc");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dollar_keys_of_an_ordinary_document_are_str_keys);
     tcase_add_test(tc, test_the_envelope_holds_tags_and_its_version_is_checked);
@@ -424,11 +424,4 @@ static Suite *json_rfc_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(json_rfc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+TEST_MAIN(json_rfc_suite)

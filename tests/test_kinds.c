@@ -216,7 +216,7 @@ static Suite *kinds_suite(void)
 {
     Suite *s = suite_create("kinds");
     TCase *tc = tcase_create("kinds");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_add_loop_test(tc, test_decoding_records_the_kinds_it_builds, 0, (int)(sizeof decoded / sizeof decoded[0]));
     tcase_add_test(tc, test_ints_of_1786_bytes_and_up_are_huge);
     tcase_add_test(tc, test_the_value_api_records_what_it_makes_and_stores);
@@ -227,11 +227,4 @@ static Suite *kinds_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(kinds_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+TEST_MAIN(kinds_suite)

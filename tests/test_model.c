@@ -513,7 +513,7 @@ static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("model");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    model_fixtures(tc);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_a_registered_object_round_trips_through_every_format);
     tcase_add_test(tc, test_the_saved_value_is_the_type_name_with_version_args_and_the_state);
@@ -534,11 +534,4 @@ static Suite *model_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(model_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(model_suite)

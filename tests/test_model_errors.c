@@ -344,35 +344,6 @@ END_TEST
 
 /* ---- allocation failures ------------------------------------------------------ */
 
-static long alloc_calls, alloc_fail_at, alloc_live;
-
-static void *failing_malloc(size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = malloc(size);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *failing_realloc(void *ptr, size_t size)
-{
-    if (++alloc_calls == alloc_fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        alloc_live++;
-    return p;
-}
-
-static void counting_free(void *ptr)
-{
-    if (ptr)
-        alloc_live--;
-    free(ptr);
-}
-
 /* Saves and loads a point (json) and a shared graph (msgpack with refs). */
 static int workload(void)
 {
@@ -434,7 +405,7 @@ static Suite *model_errors_suite(void)
 {
     Suite *s = suite_create("model_errors");
     TCase *tc = tcase_create("model_errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    model_fixtures(tc);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_args_that_are_not_a_version_are_refused_with_their_path);
     tcase_add_test(tc, test_callback_errors_keep_their_code_and_move_their_path_under_state);
@@ -450,11 +421,4 @@ static Suite *model_errors_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(model_errors_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(model_errors_suite)

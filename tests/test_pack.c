@@ -16,22 +16,10 @@
 
 #include "brine/brine.h"
 #include "brine/format.h"
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
 
 static const char *repr(const brine_value *v)
 {
@@ -43,12 +31,12 @@ static const char *repr(const brine_value *v)
 }
 
 /* err holds code, path and message (the message in full). */
-static void expect_error(int rc, int code, const char *path, const char *message, int line)
+/* The call returned rc, and err holds the same code with this path and
+ * message (the offset is not these calls' concern). */
+static void expect_rc(int rc, int code, const char *path, const char *message, int line)
 {
-    ck_assert_msg(rc == code && err.code == code, "line %d: rc %d, err.code %d (%s), want %d", line, rc, err.code,
-                  err.message, code);
-    ck_assert_msg(strcmp(err.path, path) == 0, "line %d: path '%s', want '%s'", line, err.path, path);
-    ck_assert_msg(strcmp(err.message, message) == 0, "line %d: message '%s', want '%s'", line, err.message, message);
+    ck_assert_msg(rc == code, "line %d: rc %d (%s), want %d", line, rc, err.message, code);
+    expect_error_at(__FILE__, line, &err, code, ANY_OFFSET, path, message);
 }
 
 /* ---- checked getters ------------------------------------------------------ */
@@ -127,7 +115,7 @@ START_TEST(test_checked_getters_say_what_where_and_why)
     const char *s;
     const void *p;
     size_t len;
-#define ROW(call, code, path, msg) expect_error(call, code, path, msg, __LINE__)
+#define ROW(call, code, path, msg) expect_rc(call, code, path, msg, __LINE__)
     ROW(brine_get_int64(v, "$.users[0].name", &i, &err), BRINE_E_TYPE, "$.users[0].name",
         "expected int, found str at $.users[0].name");
     ROW(brine_get_int64(v, "$.users[0].nope", &i, &err), BRINE_E_NOTFOUND, "$.users[0]", "no key 'nope' at $.users[0]");
@@ -171,7 +159,7 @@ START_TEST(test_checked_getters_say_what_where_and_why)
     memset(text, '9', 400);
     huge = brine_int_new_decimal(doc, text, 400, &err);
     ck_assert_ptr_nonnull(huge);
-    expect_error(brine_get_double(huge, NULL, &d, &err), BRINE_E_RANGE, "$",
+    expect_rc(brine_get_double(huge, NULL, &d, &err), BRINE_E_RANGE, "$",
                  "expected float, found an int out of its range at $", __LINE__);
 }
 END_TEST
@@ -190,7 +178,7 @@ END_TEST
     do {                                                                                                               \
         brine_value *v_ = brine_pack(doc, &err, __VA_ARGS__);                                                          \
         ck_assert_msg(v_ == NULL, "line %d: packed %s", __LINE__, v_ ? repr(v_) : "");                                 \
-        expect_error(err.code, code_, path_, msg_, __LINE__);                                                          \
+        expect_rc(err.code, code_, path_, msg_, __LINE__);                                                          \
         ck_assert_msg(err.offset == (uint64_t)(offset_), "line %d: offset %llu", __LINE__,                             \
                       (unsigned long long)err.offset);                                                                 \
     } while (0)
@@ -306,7 +294,7 @@ START_TEST(test_unpack_reads_every_type_and_optional_keys)
 }
 END_TEST
 
-#define UNPACK_FAILS(code, path, msg, ...) expect_error(brine_unpack(v, &err, __VA_ARGS__), code, path, msg, __LINE__)
+#define UNPACK_FAILS(code, path, msg, ...) expect_rc(brine_unpack(v, &err, __VA_ARGS__), code, path, msg, __LINE__)
 
 START_TEST(test_unpack_errors_carry_the_path)
 {
@@ -525,7 +513,7 @@ static Suite *pack_suite(void)
 {
     Suite *s = suite_create("pack");
     TCase *tc = tcase_create("pack");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_checked_getters_read_each_type);
     tcase_add_test(tc, test_checked_getters_say_what_where_and_why);
     tcase_add_test(tc, test_pack_builds_every_type);
@@ -538,11 +526,4 @@ static Suite *pack_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(pack_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(pack_suite)

@@ -16,22 +16,10 @@
 #include "brine/brine.h"
 #include "brine/format.h"
 #include "brine/plugin.h"
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
 
 static char *repr(const brine_value *v)
 {
@@ -622,7 +610,7 @@ static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
     TCase *tc = tcase_create("path");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_path_get_finds_each_kind_of_step);
     tcase_add_test(tc, test_path_get_errors_name_the_step_and_where);
     tcase_add_test(tc, test_sort_keys_orders_str_keys_by_code_point);
@@ -641,11 +629,4 @@ static Suite *path_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(path_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(path_suite)

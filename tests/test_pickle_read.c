@@ -14,25 +14,11 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *pk;
-
-static void setup(void)
-{
-    brine_error err;
-    brine_error_clear(&err);
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    pk = brine_registry_find(reg, "pickle");
-    ck_assert_msg(pk != NULL, "the pickle plugin was not found");
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-    reg = NULL;
-}
+static const test_format fixture_formats[] = {{"pickle", &pk, NULL}, {0}};
 
 /* A string literal and its length, NULs included. */
 #define B(s) (s), (sizeof(s) - 1)
@@ -51,39 +37,56 @@ static brine_doc *dec(const void *data, size_t len, brine_error *err)
     return dec_depth(data, len, 0, err);
 }
 
-/* Decodes data and checks the repr of the value. */
-static void expect_repr_at(const void *data, size_t len, const char *want, int line)
-{
-    brine_error err;
-    char buf[4096];
-    brine_doc *doc = dec(data, len, &err);
-    ck_assert_msg(doc != NULL, "line %d: decode failed: %s (code %d, offset %llu)", line, err.message, err.code,
-                  (unsigned long long)err.offset);
-    ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
-    ck_assert_msg(strcmp(buf, want) == 0, "line %d: got %s, want %s", line, buf, want);
-    brine_doc_free(doc);
-}
-#define expect_repr(...) expect_repr_at(__VA_ARGS__, __LINE__) /* (data, len, want) */
+/* One case of a table: a pickle and the repr it reads as, or the error it
+ * fails with (the path "": errors of the stack machine know no path yet). */
+typedef struct pk_row {
+    const char *data;
+    size_t len;
+    const char *repr; /* NULL: decoding fails */
+    int code;
+    uint64_t offset;
+} pk_row;
+#define READS(s, want)                                                                                                 \
+    {                                                                                                                  \
+        (s), sizeof(s) - 1, (want), BRINE_OK, 0                                                                        \
+    }
+#define FAILS(s, code, offset)                                                                                         \
+    {                                                                                                                  \
+        (s), sizeof(s) - 1, NULL, (code), (offset)                                                                     \
+    }
 
-/* Decoding fails with code at offset; the path is that of the walk ("" for
- * errors of the stack machine, which knows no path yet). */
-static void expect_error_at(const void *data, size_t len, size_t max_depth, int code, uint64_t offset, const char *path,
-                            int line)
+/* Decoding fails with code at offset, with this path (that of the walk). */
+static void expect_pk_error_at(const void *data, size_t len, size_t max_depth, int code, uint64_t offset,
+                               const char *path, int line)
 {
     brine_error err;
     brine_doc *doc = dec_depth(data, len, max_depth, &err);
     ck_assert_msg(doc == NULL, "line %d: decoding succeeded", line);
-    ck_assert_msg(err.code == code, "line %d: code %d (%s), want %d", line, err.code, err.message, code);
-    ck_assert_msg(err.offset == offset, "line %d: offset %llu (%s), want %llu", line, (unsigned long long)err.offset,
-                  err.message, (unsigned long long)offset);
-    ck_assert_msg(strcmp(err.path, path) == 0, "line %d: path '%s', want '%s'", line, err.path, path);
-    ck_assert_msg(err.message[0] != 0, "line %d: no message", line);
+    expect_error(&err, code, offset, path, NULL);
 }
-static void expect_error_line(const void *data, size_t len, int code, uint64_t offset, int line)
+
+/* Each row decodes to its repr or fails as it says; a failure names the row. */
+static void expect_rows(const pk_row *rows, size_t count)
 {
-    expect_error_at(data, len, 0, code, offset, "", line);
+    for (size_t i = 0; i < count; i++) {
+        const pk_row *r = &rows[i];
+        brine_error err;
+        char buf[4096];
+        brine_doc *doc = dec(r->data, r->len, &err);
+        if (!r->repr) {
+            ck_assert_msg(doc == NULL, "row %zu: decoding succeeded", i);
+            ck_assert_msg(err.code == r->code && err.offset == r->offset, "row %zu: code %d offset %llu (%s)", i,
+                          err.code, (unsigned long long)err.offset, err.message);
+            expect_error(&err, r->code, r->offset, "", NULL);
+            continue;
+        }
+        ck_assert_msg(doc != NULL, "row %zu: decode failed: %s (code %d, offset %llu)", i, err.message, err.code,
+                      (unsigned long long)err.offset);
+        ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
+        ck_assert_msg(strcmp(buf, r->repr) == 0, "row %zu: got %s, want %s", i, buf, r->repr);
+        brine_doc_free(doc);
+    }
 }
-#define expect_error(...) expect_error_line(__VA_ARGS__, __LINE__) /* (data, len, code, offset) */
 
 /* ---- the descriptor ------------------------------------------------------ */
 
@@ -120,44 +123,50 @@ END_TEST
 
 START_TEST(test_none_and_bools_in_every_form)
 {
-    expect_repr(B("N."), "None");
-    expect_repr(B("\x80\x02\x88."), "True");
-    expect_repr(B("\x80\x02\x89."), "False");
-    expect_repr(B("I01\n."), "True");
-    expect_repr(B("I00\n."), "False");
+    static const pk_row rows[] = {
+        READS("N.", "None"),     READS("\x80\x02\x88.", "True"), READS("\x80\x02\x89.", "False"),
+        READS("I01\n.", "True"), READS("I00\n.", "False"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_text_ints_with_and_without_the_L_suffix)
 {
-    expect_repr(B("I42\n."), "42");
-    expect_repr(B("I-7\n."), "-7");
-    expect_repr(B("I+7\n."), "7");
-    expect_repr(B("I 12 \n."), "12");
-    expect_repr(B("I010\n."), "10");
-    expect_repr(B("I18446744073709551616\n."), "18446744073709551616");
-    expect_repr(B("L123L\n."), "123");
-    expect_repr(B("L-1606938044258990275541962092341162602522202993782792835301376L\n."),
-                "-1606938044258990275541962092341162602522202993782792835301376");
-    expect_repr(B("L5\n."), "5");
-    expect_error(B("I4x\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("N0I\n."), BRINE_E_SYNTAX, 2);
-    expect_error(B("L12LL\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("I0x10\n."), BRINE_E_SYNTAX, 0);
+    static const pk_row rows[] = {
+        READS("I42\n.", "42"),
+        READS("I-7\n.", "-7"),
+        READS("I+7\n.", "7"),
+        READS("I 12 \n.", "12"),
+        READS("I010\n.", "10"),
+        READS("I18446744073709551616\n.", "18446744073709551616"),
+        READS("L123L\n.", "123"),
+        READS("L-1606938044258990275541962092341162602522202993782792835301376L\n.",
+              "-1606938044258990275541962092341162602522202993782792835301376"),
+        READS("L5\n.", "5"),
+        FAILS("I4x\n.", BRINE_E_SYNTAX, 0),
+        FAILS("N0I\n.", BRINE_E_SYNTAX, 2),
+        FAILS("L12LL\n.", BRINE_E_SYNTAX, 0),
+        FAILS("I0x10\n.", BRINE_E_SYNTAX, 0),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_binary_ints_of_every_width)
 {
-    expect_repr(B("\x80\x02K\xff."), "255");
-    expect_repr(B("\x80\x02M\xff\xff."), "65535");
-    expect_repr(B("\x80\x02J\xff\xff\xff\xff."), "-1");
-    expect_repr(B("\x80\x02J\x00\x00\x00\x80."), "-2147483648");
-    expect_repr(B("\x80\x02\x8a\x00."), "0");
-    expect_repr(B("\x80\x02\x8a\x01\xff."), "-1");
-    expect_repr(B("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."), "18446744073709551616");
-    expect_repr(B("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xff."), "-18446744073709551616");
-    expect_repr(B("\x80\x02\x8b\x02\x00\x00\x00\x00\x80."), "-32768");
+    static const pk_row rows[] = {
+        READS("\x80\x02K\xff.", "255"),
+        READS("\x80\x02M\xff\xff.", "65535"),
+        READS("\x80\x02J\xff\xff\xff\xff.", "-1"),
+        READS("\x80\x02J\x00\x00\x00\x80.", "-2147483648"),
+        READS("\x80\x02\x8a\x00.", "0"),
+        READS("\x80\x02\x8a\x01\xff.", "-1"),
+        READS("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.", "18446744073709551616"),
+        READS("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xff.", "-18446744073709551616"),
+        READS("\x80\x02\x8b\x02\x00\x00\x00\x00\x80.", "-32768"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -167,14 +176,17 @@ START_TEST(test_floats_text_and_binary_bit_for_bit)
     brine_doc *doc;
     double f;
     uint64_t bits;
-    expect_repr(B("F1.5\n."), "1.5");
-    expect_repr(B("F-0.0\n."), "-0.0");
-    expect_repr(B("F1e+300\n."), "1e+300");
-    expect_repr(B("Finf\n."), "inf");
-    expect_repr(B("F-inf\n."), "-inf");
-    expect_repr(B("Fnan\n."), "nan");
-    expect_repr(B("G?\xf8\x00\x00\x00\x00\x00\x00."), "1.5");
-    expect_repr(B("G\x80\x00\x00\x00\x00\x00\x00\x00."), "-0.0");
+    static const pk_row rows[] = {
+        READS("F1.5\n.", "1.5"),
+        READS("F-0.0\n.", "-0.0"),
+        READS("F1e+300\n.", "1e+300"),
+        READS("Finf\n.", "inf"),
+        READS("F-inf\n.", "-inf"),
+        READS("Fnan\n.", "nan"),
+        READS("G?\xf8\x00\x00\x00\x00\x00\x00.", "1.5"),
+        READS("G\x80\x00\x00\x00\x00\x00\x00\x00.", "-0.0"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
     /* A NaN payload survives. */
     doc = dec(B("\x80\x02G\x7f\xf4\x00\x00\x00\x00\x00\x01."), &err);
     ck_assert_ptr_nonnull(doc);
@@ -182,9 +194,12 @@ START_TEST(test_floats_text_and_binary_bit_for_bit)
     memcpy(&bits, &f, 8);
     ck_assert_uint_eq(bits, UINT64_C(0x7ff4000000000001));
     brine_doc_free(doc);
-    expect_error(B("F0x1p3\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("F1.5.\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("F\n."), BRINE_E_SYNTAX, 0);
+    static const pk_row rows2[] = {
+        FAILS("F0x1p3\n.", BRINE_E_SYNTAX, 0),
+        FAILS("F1.5.\n.", BRINE_E_SYNTAX, 0),
+        FAILS("F\n.", BRINE_E_SYNTAX, 0),
+    };
+    expect_rows(rows2, sizeof rows2 / sizeof rows2[0]);
 }
 END_TEST
 
@@ -192,56 +207,65 @@ END_TEST
 
 START_TEST(test_python2_strings_are_str_if_ascii_else_bytes)
 {
-    expect_repr(B("S'abc'\n."), "'abc'");
-    expect_repr(B("S\"a'b\"\n."), "\"a'b\"");
-    expect_repr(B("S'a\\nb\\x41\\101\\\\\\''\n."), "\"a\\nbAA\\\\'\"");
-    expect_repr(B("S'\\q'\n."), "'\\\\q'");
-    expect_repr(B("S'\\xff'\n."), "b'\\xff'");
-    expect_repr(B("U\x03\x61\x62\x63."), "'abc'");
-    expect_repr(B("U\x01\xe9."), "b'\\xe9'");
-    expect_repr(B("T\x02\x00\x00\x00hi."), "'hi'");
-    expect_error(B("S'abc\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("Sabc\n."), BRINE_E_SYNTAX, 0);
-    expect_error(B("S'a\\x4'\n."), BRINE_E_SYNTAX, 3);
-    expect_error(B("S'a\\'\n."), BRINE_E_SYNTAX, 3); /* quotes stripped first: a trailing backslash */
-    expect_error(B("T\xff\xff\xff\xffhi."), BRINE_E_CORRUPT, 0);
+    static const pk_row rows[] = {
+        READS("S'abc'\n.", "'abc'"),
+        READS("S\"a'b\"\n.", "\"a'b\""),
+        READS("S'a\\nb\\x41\\101\\\\\\''\n.", "\"a\\nbAA\\\\'\""),
+        READS("S'\\q'\n.", "'\\\\q'"),
+        READS("S'\\xff'\n.", "b'\\xff'"),
+        READS("U\x03\x61\x62\x63.", "'abc'"),
+        READS("U\x01\xe9.", "b'\\xe9'"),
+        READS("T\x02\x00\x00\x00hi.", "'hi'"),
+        FAILS("S'abc\n.", BRINE_E_SYNTAX, 0),
+        FAILS("Sabc\n.", BRINE_E_SYNTAX, 0),
+        FAILS("S'a\\x4'\n.", BRINE_E_SYNTAX, 3),
+        FAILS("S'a\\'\n.", BRINE_E_SYNTAX, 3), /* quotes stripped first: a trailing backslash */
+        FAILS("T\xff\xff\xff\xffhi.", BRINE_E_CORRUPT, 0),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_unicode_text_is_raw_unicode_escape)
 {
-    expect_repr(B("Vh\\u00e9\\U0001f600\n."), "'h\xc3\xa9\xf0\x9f\x98\x80'");
-    expect_repr(B("V\xe9\n."), "'\xc3\xa9'"); /* a raw byte is a latin-1 code point */
-    expect_repr(B("Va\\u005cb\n."), "'a\\\\b'");
-    expect_repr(B("V\\\\u0041\n."), "'\\\\\\\\u0041'"); /* an even run of backslashes escapes nothing */
-    expect_repr(B("V\\\\\\u0041\n."), "'\\\\\\\\A'");
-    expect_repr(B("V\\ud83d\\ude00\n."), "'\xf0\x9f\x98\x80'"); /* a pair of escapes is one code point */
-    expect_repr(B("V\\x\n."), "'\\\\x'");
-    expect_error(B("Vab\\ud800\n."), BRINE_E_UTF8, 3);
-    expect_error(B("Vab\\u00e\n."), BRINE_E_SYNTAX, 3);
-    expect_error(B("V\\U00110000\n."), BRINE_E_SYNTAX, 1);
+    static const pk_row rows[] = {
+        READS("Vh\\u00e9\\U0001f600\n.", "'h\xc3\xa9\xf0\x9f\x98\x80'"),
+        READS("V\xe9\n.", "'\xc3\xa9'"), /* a raw byte is a latin-1 code point */
+        READS("Va\\u005cb\n.", "'a\\\\b'"),
+        READS("V\\\\u0041\n.", "'\\\\\\\\u0041'"), /* an even run of backslashes escapes nothing */
+        READS("V\\\\\\u0041\n.", "'\\\\\\\\A'"),
+        READS("V\\ud83d\\ude00\n.", "'\xf0\x9f\x98\x80'"), /* a pair of escapes is one code point */
+        READS("V\\x\n.", "'\\\\x'"),
+        FAILS("Vab\\ud800\n.", BRINE_E_UTF8, 3),
+        FAILS("Vab\\u00e\n.", BRINE_E_SYNTAX, 3),
+        FAILS("V\\U00110000\n.", BRINE_E_SYNTAX, 1),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_binary_unicode_and_bytes_of_every_width)
 {
-    expect_repr(B("\x80\x04\x8c\x02\xc3\xa9."), "'\xc3\xa9'");
-    expect_repr(B("X\x03\x00\x00\x00"
-                  "abc."),
-                "'abc'");
-    expect_repr(B("\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00z."), "'z'");
-    expect_repr(B("\x80\x03"
-                  "C\x02\x00\xff."),
-                "b'\\x00\\xff'");
-    expect_repr(B("\x80\x03"
-                  "B\x01\x00\x00\x00x."),
-                "b'x'");
-    expect_repr(B("\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x00."), "b''");
-    /* A surrogate (Python's surrogatepass) and bad UTF-8: refused at the byte. */
-    expect_error(B("X\x05\x00\x00\x00"
-                   "ab\xed\xa0\x80."),
-                 BRINE_E_UTF8, 7);
-    expect_error(B("\x8c\x02\xc3(."), BRINE_E_UTF8, 2);
+    static const pk_row rows[] = {
+        READS("\x80\x04\x8c\x02\xc3\xa9.", "'\xc3\xa9'"),
+        READS("X\x03\x00\x00\x00"
+              "abc.",
+              "'abc'"),
+        READS("\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00z.", "'z'"),
+        READS("\x80\x03"
+              "C\x02\x00\xff.",
+              "b'\\x00\\xff'"),
+        READS("\x80\x03"
+              "B\x01\x00\x00\x00x.",
+              "b'x'"),
+        READS("\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x00.", "b''"),
+        /* A surrogate (Python's surrogatepass) and bad UTF-8: refused at the byte. */
+        FAILS("X\x05\x00\x00\x00"
+              "ab\xed\xa0\x80.",
+              BRINE_E_UTF8, 7),
+        FAILS("\x8c\x02\xc3(.", BRINE_E_UTF8, 2),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -249,65 +273,74 @@ END_TEST
 
 START_TEST(test_tuples_lists_and_dicts_in_every_form)
 {
-    expect_repr(B(")."), "()");
-    expect_repr(B("\x80\x02K\x01\x85."), "(1,)");
-    expect_repr(B("\x80\x02K\x01K\x02\x86."), "(1, 2)");
-    expect_repr(B("\x80\x02K\x01K\x02K\x03\x87."), "(1, 2, 3)");
-    expect_repr(B("(I1\nI2\nt."), "(1, 2)");
-    expect_repr(B("(I1\nI2\nl."), "[1, 2]");
-    expect_repr(B("(lp0\nI1\naI2\na."), "[1, 2]");
-    expect_repr(B("](K\x01K\x02"
-                  "e."),
-                "[1, 2]");
-    expect_repr(B("(S'a'\nI1\nS'b'\nI2\nd."), "{'a': 1, 'b': 2}");
-    expect_repr(B("}U\x01\x61K\x01s."), "{'a': 1}");
-    expect_repr(B("}(U\x01\x61K\x01U\x01\x62K\x02U\x01\x61K\x03u."), "{'a': 3, 'b': 2}");
-    expect_repr(B("}(K\x01K\x02)K\x03u."), "{1: 2, (): 3}");
+    static const pk_row rows[] = {
+        READS(").", "()"),
+        READS("\x80\x02K\x01\x85.", "(1,)"),
+        READS("\x80\x02K\x01K\x02\x86.", "(1, 2)"),
+        READS("\x80\x02K\x01K\x02K\x03\x87.", "(1, 2, 3)"),
+        READS("(I1\nI2\nt.", "(1, 2)"),
+        READS("(I1\nI2\nl.", "[1, 2]"),
+        READS("(lp0\nI1\naI2\na.", "[1, 2]"),
+        READS("](K\x01K\x02"
+              "e.",
+              "[1, 2]"),
+        READS("(S'a'\nI1\nS'b'\nI2\nd.", "{'a': 1, 'b': 2}"),
+        READS("}U\x01\x61K\x01s.", "{'a': 1}"),
+        READS("}(U\x01\x61K\x01U\x01\x62K\x02U\x01\x61K\x03u.", "{'a': 3, 'b': 2}"),
+        READS("}(K\x01K\x02)K\x03u.", "{1: 2, (): 3}"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_sets_frozensets_and_bytearrays_are_models)
 {
-    expect_repr(B("\x80\x04\x8f(K\x01K\x02\x90."), "builtins.set([1, 2])");
-    expect_repr(B("\x80\x04\x8f."), "builtins.set([])");
-    expect_repr(B("\x80\x04(K\x01\x91."), "builtins.frozenset([1])");
-    expect_repr(B("\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00"
-                  "ab."),
-                "builtins.bytearray(b'ab')");
-    /* Protocols 0-3: the same through REDUCE, Python 2 names mapped. */
-    expect_repr(B("c__builtin__\nset\n((lI1\natR."), "builtins.set([1])");
-    expect_repr(B("\x80\x02"
-                  "c__builtin__\nbytearray\n)R."),
-                "builtins.bytearray(b'')");
-    expect_repr(B("\x80\x02"
-                  "c__builtin__\nbytearray\nX\x02\x00\x00\x00\xc3\xbfX\x07\x00\x00\x00latin-1\x86R."),
-                "builtins.bytearray(b'\\xff')");
-    expect_repr(B("\x80\x03"
-                  "cbuiltins\nbytearray\nC\x01x\x85R."),
-                "builtins.bytearray(b'x')");
+    static const pk_row rows[] = {
+        READS("\x80\x04\x8f(K\x01K\x02\x90.", "builtins.set([1, 2])"),
+        READS("\x80\x04\x8f.", "builtins.set([])"),
+        READS("\x80\x04(K\x01\x91.", "builtins.frozenset([1])"),
+        READS("\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00"
+              "ab.",
+              "builtins.bytearray(b'ab')"),
+        /* Protocols 0-3: the same through REDUCE, Python 2 names mapped. */
+        READS("c__builtin__\nset\n((lI1\natR.", "builtins.set([1])"),
+        READS("\x80\x02"
+              "c__builtin__\nbytearray\n)R.",
+              "builtins.bytearray(b'')"),
+        READS("\x80\x02"
+              "c__builtin__\nbytearray\nX\x02\x00\x00\x00\xc3\xbfX\x07\x00\x00\x00latin-1\x86R.",
+              "builtins.bytearray(b'\\xff')"),
+        READS("\x80\x03"
+              "cbuiltins\nbytearray\nC\x01x\x85R.",
+              "builtins.bytearray(b'x')"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_protocol_2_bytes_and_complex_read_as_their_types)
 {
-    expect_repr(B("c_codecs\nencode\n(V\xff\nVlatin1\ntR."), "b'\\xff'");
-    expect_repr(B("\x80\x02"
-                  "c_codecs\nencode\nX\x02\x00\x00\x00"
-                  "abX\x07\x00\x00\x00latin-1\x86R."),
-                "b'ab'");
-    expect_repr(B("\x80\x02"
-                  "c__builtin__\nbytes\n)R."),
-                "b''");
-    expect_repr(B("c__builtin__\ncomplex\n(F1.0\nF-2.0\ntR."), "(1-2j)");
-    /* Other shapes stay models. */
-    expect_repr(B("\x80\x02"
-                  "c_codecs\nencode\nX\x02\x00\x00\x00"
-                  "abX\x05\x00\x00\x00utf-8\x86R."),
-                "_codecs.encode('ab', 'utf-8')");
-    expect_repr(B("\x80\x02"
-                  "c__builtin__\ncomplex\nK\x01K\x02\x86R."),
-                "builtins.complex(1, 2)");
-    expect_repr(B("c_codecs\nencode\n(V\\u0100\nVlatin1\ntR."), "_codecs.encode('\xc4\x80', 'latin1')");
+    static const pk_row rows[] = {
+        READS("c_codecs\nencode\n(V\xff\nVlatin1\ntR.", "b'\\xff'"),
+        READS("\x80\x02"
+              "c_codecs\nencode\nX\x02\x00\x00\x00"
+              "abX\x07\x00\x00\x00latin-1\x86R.",
+              "b'ab'"),
+        READS("\x80\x02"
+              "c__builtin__\nbytes\n)R.",
+              "b''"),
+        READS("c__builtin__\ncomplex\n(F1.0\nF-2.0\ntR.", "(1-2j)"),
+        /* Other shapes stay models. */
+        READS("\x80\x02"
+              "c_codecs\nencode\nX\x02\x00\x00\x00"
+              "abX\x05\x00\x00\x00utf-8\x86R.",
+              "_codecs.encode('ab', 'utf-8')"),
+        READS("\x80\x02"
+              "c__builtin__\ncomplex\nK\x01K\x02\x86R.",
+              "builtins.complex(1, 2)"),
+        READS("c_codecs\nencode\n(V\\u0100\nVlatin1\ntR.", "_codecs.encode('\xc4\x80', 'latin1')"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -315,24 +348,30 @@ END_TEST
 
 START_TEST(test_pop_pop_mark_and_dup)
 {
-    expect_repr(B("K\x01K\x02"
-                  "0."),
-                "1");
-    expect_repr(B("K\x01(K\x02K\x03"
-                  "1."),
-                "1");
-    expect_repr(B("K\x01(0."), "1"); /* POP of an empty stack above a MARK pops the MARK */
-    expect_repr(B("]2\x86."), "([], [])");
+    static const pk_row rows[] = {
+        READS("K\x01K\x02"
+              "0.",
+              "1"),
+        READS("K\x01(K\x02K\x03"
+              "1.",
+              "1"),
+        READS("K\x01(0.", "1"), /* POP of an empty stack above a MARK pops the MARK */
+        READS("]2\x86.", "([], [])"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_memo_put_and_get_in_every_form)
 {
-    expect_repr(B("(lp0\nI1\nag0\na."), "[1, [...]]");
-    expect_repr(B("]q\x05K\x07h\x05\x87."), "([], 7, [])");
-    expect_repr(B("]r\x00\x00\x01\x00j\x00\x00\x01\x00\x86."), "([], [])");
-    expect_repr(B("\x80\x04(K\x09\x94]\x94h\x00h\x01t."), "(9, [], 9, [])");
-    expect_repr(B("K\x01p99999999999999\n0g99999999999999\n."), "1");
+    static const pk_row rows[] = {
+        READS("(lp0\nI1\nag0\na.", "[1, [...]]"),
+        READS("]q\x05K\x07h\x05\x87.", "([], 7, [])"),
+        READS("]r\x00\x00\x01\x00j\x00\x00\x01\x00\x86.", "([], [])"),
+        READS("\x80\x04(K\x09\x94]\x94h\x00h\x01t.", "(9, [], 9, [])"),
+        READS("K\x01p99999999999999\n0g99999999999999\n.", "1"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -393,20 +432,28 @@ END_TEST
 
 START_TEST(test_frames_are_checked_and_skipped)
 {
-    expect_repr(B("\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.\x80"), "1");
-    expect_repr(B("\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00K\x01\x95\x01\x00\x00\x00\x00\x00\x00\x00."), "1");
+    static const pk_row rows[] = {
+        READS("\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.\x80", "1"),
+        READS("\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00K\x01\x95\x01\x00\x00\x00\x00\x00\x00\x00.", "1"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
     /* An opcode that runs past its frame's end, a frame inside a frame, a
      * frame longer than the input. */
-    expect_error(B("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01."), BRINE_E_CORRUPT, 11);
-    expect_error(B("\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00."),
-                 BRINE_E_CORRUPT, 11);
-    expect_error(B("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N."), BRINE_E_TRUNCATED, 2);
+    static const pk_row rows2[] = {
+        FAILS("\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x01.", BRINE_E_CORRUPT, 11),
+        FAILS("\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00.", BRINE_E_CORRUPT, 11),
+        FAILS("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.", BRINE_E_TRUNCATED, 2),
+    };
+    expect_rows(rows2, sizeof rows2 / sizeof rows2[0]);
 }
 END_TEST
 
 START_TEST(test_bytes_after_stop_are_ignored_like_pickle_loads)
 {
-    expect_repr(B("N.garbage"), "None");
+    static const pk_row rows[] = {
+        READS("N.garbage", "None"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -414,95 +461,110 @@ END_TEST
 
 START_TEST(test_os_system_reads_as_a_harmless_model)
 {
-    expect_repr(B("cposix\nsystem\n(S'ls'\ntR."), "posix.system('ls')");
-    expect_repr(B("\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x8c\x06system\x93\x8c\x02ls\x85R."),
-                "posix.system('ls')");
+    static const pk_row rows[] = {
+        READS("cposix\nsystem\n(S'ls'\ntR.", "posix.system('ls')"),
+        READS("\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x8c\x06system\x93\x8c\x02ls\x85R.",
+              "posix.system('ls')"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_globals_as_values_and_the_python2_renames)
 {
-    expect_repr(B("cbuiltins\nint\n."), "pickle.global('builtins', 'int')");
-    expect_repr(B("c__builtin__\nxrange\n."), "pickle.global('builtins', 'range')");
-    expect_repr(B("ccopy_reg\n_reconstructor\n."), "pickle.global('copyreg', '_reconstructor')");
-    /* Protocol 3 and up: names as written. */
-    expect_repr(B("\x80\x03"
-                  "c__builtin__\nset\n."),
-                "pickle.global('__builtin__', 'set')");
-    expect_repr(B("\x80\x04\x8c\x01m\x8c\x03"
-                  "A.B\x93."),
-                "pickle.global('m', 'A.B')");
-    expect_error(B("\x80\x04K\x01\x8c\x01x\x93."), BRINE_E_CORRUPT, 7);
+    static const pk_row rows[] = {
+        READS("cbuiltins\nint\n.", "pickle.global('builtins', 'int')"),
+        READS("c__builtin__\nxrange\n.", "pickle.global('builtins', 'range')"),
+        READS("ccopy_reg\n_reconstructor\n.", "pickle.global('copyreg', '_reconstructor')"),
+        /* Protocol 3 and up: names as written. */
+        READS("\x80\x03"
+              "c__builtin__\nset\n.",
+              "pickle.global('__builtin__', 'set')"),
+        READS("\x80\x04\x8c\x01m\x8c\x03"
+              "A.B\x93.",
+              "pickle.global('m', 'A.B')"),
+        FAILS("\x80\x04K\x01\x8c\x01x\x93.", BRINE_E_CORRUPT, 7),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_instances_read_as_models_with_their_state)
 {
     /* Protocol 0 _reconstructor(cls, object, None) + BUILD. */
-    expect_repr(B("ccopy_reg\n_reconstructor\n(c__main__\nA\nc__builtin__\nobject\nNtR(dVx\nI1\nsb."),
-                "__main__.A(state={'x': 1})");
-    /* _reconstructor with another base stays what it is. */
-    expect_repr(B("ccopy_reg\n_reconstructor\n(c__main__\nL\nc__builtin__\nlist\n(ltR."),
-                "copyreg._reconstructor(pickle.global('__main__', 'L'), pickle.global('builtins', 'list'), [])");
-    /* NEWOBJ without args; with args (a namedtuple); NEWOBJ_EX. */
-    expect_repr(B("\x80\x02"
-                  "c__main__\nA\n)\x81}X\x01\x00\x00\x00xK\x01sb."),
-                "__main__.A(state={'x': 1})");
-    expect_repr(B("\x80\x02"
-                  "c__main__\nP\nK\x01K\x02\x86\x81."),
-                "copyreg.__newobj__(pickle.global('__main__', 'P'), 1, 2)");
-    expect_repr(B("\x80\x04\x8c\x01m\x8c\x01"
-                  "C\x93)}\x92."),
-                "m.C()");
-    expect_repr(B("\x80\x04\x8c\x01m\x8c\x01"
-                  "C\x93K\x01\x85}\x8c\x01kK\x02s\x92."),
-                "copyreg.__newobj_ex__(pickle.global('m', 'C'), (1,), {'k': 2})");
-    /* OBJ and INST. */
-    expect_repr(B("(cm\nC\nK\x01o."), "m.C(1)");
-    expect_repr(B("(K\x01K\x02im\nC\n."), "m.C(1, 2)");
-    /* BUILD with a (dict, slots) state. */
-    expect_repr(B("\x80\x02"
-                  "cm\nS\n)\x81N}U\x01"
-                  "aK\x01s\x86"
-                  "b."),
-                "m.S(state=(None, {'a': 1}))");
+    static const pk_row rows[] = {
+        READS("ccopy_reg\n_reconstructor\n(c__main__\nA\nc__builtin__\nobject\nNtR(dVx\nI1\nsb.",
+              "__main__.A(state={'x': 1})"),
+        /* _reconstructor with another base stays what it is. */
+        READS("ccopy_reg\n_reconstructor\n(c__main__\nL\nc__builtin__\nlist\n(ltR.",
+              "copyreg._reconstructor(pickle.global('__main__', 'L'), pickle.global('builtins', 'list'), [])"),
+        /* NEWOBJ without args; with args (a namedtuple); NEWOBJ_EX. */
+        READS("\x80\x02"
+              "c__main__\nA\n)\x81}X\x01\x00\x00\x00xK\x01sb.",
+              "__main__.A(state={'x': 1})"),
+        READS("\x80\x02"
+              "c__main__\nP\nK\x01K\x02\x86\x81.",
+              "copyreg.__newobj__(pickle.global('__main__', 'P'), 1, 2)"),
+        READS("\x80\x04\x8c\x01m\x8c\x01"
+              "C\x93)}\x92.",
+              "m.C()"),
+        READS("\x80\x04\x8c\x01m\x8c\x01"
+              "C\x93K\x01\x85}\x8c\x01kK\x02s\x92.",
+              "copyreg.__newobj_ex__(pickle.global('m', 'C'), (1,), {'k': 2})"),
+        /* OBJ and INST. */
+        READS("(cm\nC\nK\x01o.", "m.C(1)"),
+        READS("(K\x01K\x02im\nC\n.", "m.C(1, 2)"),
+        /* BUILD with a (dict, slots) state. */
+        READS("\x80\x02"
+              "cm\nS\n)\x81N}U\x01"
+              "aK\x01s\x86"
+              "b.",
+              "m.S(state=(None, {'a': 1}))"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_items_given_to_a_model_go_to_pickle_reduce_state)
 {
-    expect_repr(B("\x80\x02"
-                  "ccollections\nOrderedDict\n)R(U\x01"
-                  "aK\x01U\x01"
-                  "bK\x02u."),
-                "collections.OrderedDict(state=pickle.reduce_state(None, None, [('a', 1), ('b', 2)]))");
-    expect_repr(B("\x80\x02"
-                  "cm\nL\n)\x81(K\x01K\x02"
-                  "eK\x03"
-                  "a}U\x01xK\x01sb."),
-                "m.L(state=pickle.reduce_state({'x': 1}, [1, 2, 3], None))");
-    expect_repr(B("\x80\x02"
-                  "cm\nD\n)\x81}U\x01xK\x01sbU\x01kK\x02s."),
-                "m.D(state=pickle.reduce_state({'x': 1}, None, [('k', 2)]))");
+    static const pk_row rows[] = {
+        READS("\x80\x02"
+              "ccollections\nOrderedDict\n)R(U\x01"
+              "aK\x01U\x01"
+              "bK\x02u.",
+              "collections.OrderedDict(state=pickle.reduce_state(None, None, [('a', 1), ('b', 2)]))"),
+        READS("\x80\x02"
+              "cm\nL\n)\x81(K\x01K\x02"
+              "eK\x03"
+              "a}U\x01xK\x01sb.",
+              "m.L(state=pickle.reduce_state({'x': 1}, [1, 2, 3], None))"),
+        READS("\x80\x02"
+              "cm\nD\n)\x81}U\x01xK\x01sbU\x01kK\x02s.",
+              "m.D(state=pickle.reduce_state({'x': 1}, None, [('k', 2)]))"),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_calls_of_non_globals_persistent_ids_and_extensions)
 {
-    expect_repr(B("\x80\x02"
-                  "cm\nf\n)RK\x01\x85R."),
-                "pickle.call(m.f(), (1,))");
-    expect_repr(B("Pkey1\n."), "pickle.persistent_id('key1')");
-    expect_repr(B("\x80\x02K\x07Q."), "pickle.persistent_id(7)");
-    expect_repr(B("\x80\x02\x82\x05."), "pickle.ext(5)");
-    expect_repr(B("\x80\x02\x83\x00\x01."), "pickle.ext(256)");
-    expect_repr(B("\x80\x02\x84\xff\xff\xff\x7f."), "pickle.ext(2147483647)");
-    expect_repr(B("\x80\x05"
-                  "C\x01x\x98."),
-                "b'x'");
-    expect_error(B("\x80\x02\x82\x00."), BRINE_E_CORRUPT, 2);
-    expect_error(B("\x80\x02\x84\xff\xff\xff\xff."), BRINE_E_CORRUPT, 2);
-    expect_error(B("\x80\x05\x97."), BRINE_E_UNSUPPORTED, 2);
+    static const pk_row rows[] = {
+        READS("\x80\x02"
+              "cm\nf\n)RK\x01\x85R.",
+              "pickle.call(m.f(), (1,))"),
+        READS("Pkey1\n.", "pickle.persistent_id('key1')"),
+        READS("\x80\x02K\x07Q.", "pickle.persistent_id(7)"),
+        READS("\x80\x02\x82\x05.", "pickle.ext(5)"),
+        READS("\x80\x02\x83\x00\x01.", "pickle.ext(256)"),
+        READS("\x80\x02\x84\xff\xff\xff\x7f.", "pickle.ext(2147483647)"),
+        READS("\x80\x05"
+              "C\x01x\x98.",
+              "b'x'"),
+        FAILS("\x80\x02\x82\x00.", BRINE_E_CORRUPT, 2),
+        FAILS("\x80\x02\x84\xff\xff\xff\xff.", BRINE_E_CORRUPT, 2),
+        FAILS("\x80\x05\x97.", BRINE_E_UNSUPPORTED, 2),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -510,86 +572,104 @@ END_TEST
 
 START_TEST(test_truncated_streams_fail_at_the_opcode)
 {
-    expect_error(B(""), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x80\x02"), BRINE_E_TRUNCATED, 2);
-    expect_error(B("\x80"), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x80\x02J\x01\x00"), BRINE_E_TRUNCATED, 2);
-    expect_error(B("I12"), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x80\x02K\x01"), BRINE_E_TRUNCATED, 4);
+    static const pk_row rows[] = {
+        FAILS("", BRINE_E_TRUNCATED, 0),     FAILS("\x80\x02", BRINE_E_TRUNCATED, 2),
+        FAILS("\x80", BRINE_E_TRUNCATED, 0), FAILS("\x80\x02J\x01\x00", BRINE_E_TRUNCATED, 2),
+        FAILS("I12", BRINE_E_TRUNCATED, 0),  FAILS("\x80\x02K\x01", BRINE_E_TRUNCATED, 4),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_huge_declared_lengths_fail_before_allocating)
 {
     /* A 10-byte file that claims 4 GiB, 2^63 and 2 GiB. */
-    expect_error(B("X\xff\xff\xff\xff"
-                   "abcd."),
-                 BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x8d\x00\x00\x00\x00\x00\x00\x00\x80."), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x8e\xff\xff\xff\xff\xff\xff\xff\xff."), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x96\xff\xff\xff\xff\xff\xff\xff\x7f."), BRINE_E_TRUNCATED, 0);
-    expect_error(B("\x80\x02\x8b\xff\xff\xff\x7f\x01."), BRINE_E_TRUNCATED, 2);
-    expect_error(B("\x80\x02\x8b\xff\xff\xff\xff\x01."), BRINE_E_CORRUPT, 2);
+    static const pk_row rows[] = {
+        FAILS("X\xff\xff\xff\xff"
+              "abcd.",
+              BRINE_E_TRUNCATED, 0),
+        FAILS("\x8d\x00\x00\x00\x00\x00\x00\x00\x80.", BRINE_E_TRUNCATED, 0),
+        FAILS("\x8e\xff\xff\xff\xff\xff\xff\xff\xff.", BRINE_E_TRUNCATED, 0),
+        FAILS("\x96\xff\xff\xff\xff\xff\xff\xff\x7f.", BRINE_E_TRUNCATED, 0),
+        FAILS("\x80\x02\x8b\xff\xff\xff\x7f\x01.", BRINE_E_TRUNCATED, 2),
+        FAILS("\x80\x02\x8b\xff\xff\xff\xff\x01.", BRINE_E_CORRUPT, 2),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_stack_underflow_and_mark_misuse_are_corrupt)
 {
-    expect_error(B("a."), BRINE_E_CORRUPT, 0);
-    expect_error(B("\x80\x02\x85."), BRINE_E_CORRUPT, 2);
-    expect_error(B("]0."), BRINE_E_CORRUPT, 2);     /* nothing left for STOP */
-    expect_error(B("K\x01t."), BRINE_E_CORRUPT, 2); /* TUPLE without MARK */
-    expect_error(B("](K\x01"
-                   "a."),
-                 BRINE_E_CORRUPT, 4);                   /* APPEND reaches below the MARK */
-    expect_error(B("K\x01(."), BRINE_E_CORRUPT, 3);     /* STOP inside a MARK */
-    expect_error(B("K\x01K\x02."), BRINE_E_CORRUPT, 4); /* two values left at STOP */
-    expect_error(B("1."), BRINE_E_CORRUPT, 0);          /* POP_MARK without MARK */
-    expect_error(B("(K\x01"
-                   "e."),
-                 BRINE_E_CORRUPT, 3);                     /* APPENDS with nothing below its MARK */
-    expect_error(B("(im\nC\nN."), BRINE_E_CORRUPT, 7);    /* INST ok, then two values at STOP */
-    expect_error(B("K\x01im\nC\n."), BRINE_E_CORRUPT, 2); /* INST without MARK */
-    expect_error(B("(o."), BRINE_E_CORRUPT, 1);           /* OBJ without a class */
-    expect_error(B("2."), BRINE_E_CORRUPT, 0);            /* DUP of nothing */
-    expect_error(B("(p0\n."), BRINE_E_CORRUPT, 1);        /* PUT right after a MARK */
+    static const pk_row rows[] = {
+        FAILS("a.", BRINE_E_CORRUPT, 0),
+        FAILS("\x80\x02\x85.", BRINE_E_CORRUPT, 2),
+        FAILS("]0.", BRINE_E_CORRUPT, 2),     /* nothing left for STOP */
+        FAILS("K\x01t.", BRINE_E_CORRUPT, 2), /* TUPLE without MARK */
+        FAILS("](K\x01"
+              "a.",
+              BRINE_E_CORRUPT, 4),                /* APPEND reaches below the MARK */
+        FAILS("K\x01(.", BRINE_E_CORRUPT, 3),     /* STOP inside a MARK */
+        FAILS("K\x01K\x02.", BRINE_E_CORRUPT, 4), /* two values left at STOP */
+        FAILS("1.", BRINE_E_CORRUPT, 0),          /* POP_MARK without MARK */
+        FAILS("(K\x01"
+              "e.",
+              BRINE_E_CORRUPT, 3),                  /* APPENDS with nothing below its MARK */
+        FAILS("(im\nC\nN.", BRINE_E_CORRUPT, 7),    /* INST ok, then two values at STOP */
+        FAILS("K\x01im\nC\n.", BRINE_E_CORRUPT, 2), /* INST without MARK */
+        FAILS("(o.", BRINE_E_CORRUPT, 1),           /* OBJ without a class */
+        FAILS("2.", BRINE_E_CORRUPT, 0),            /* DUP of nothing */
+        FAILS("(p0\n.", BRINE_E_CORRUPT, 1),        /* PUT right after a MARK */
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_memo_errors_name_the_key)
 {
     brine_error err;
-    expect_error(B("\x80\x02h\x03."), BRINE_E_CORRUPT, 2);
+    static const pk_row rows[] = {
+        FAILS("\x80\x02h\x03.", BRINE_E_CORRUPT, 2),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
     ck_assert_ptr_null(dec(B("\x80\x02j\x00\x00\x00\x01."), &err));
     ck_assert_ptr_nonnull(strstr(err.message, "16777216"));
-    expect_error(B("g7\n."), BRINE_E_CORRUPT, 0);
-    expect_error(B("N\x80\x02q\x01g1\n."), BRINE_E_CORRUPT, 8); /* 1 exists: two values at STOP */
-    expect_error(B("Np-1\n."), BRINE_E_CORRUPT, 1);
-    expect_error(B("Np99999999999999999999\n."), BRINE_E_CORRUPT, 1);
-    expect_error(B("Npx\n."), BRINE_E_SYNTAX, 1);
+    static const pk_row rows2[] = {
+        FAILS("g7\n.", BRINE_E_CORRUPT, 0),
+        FAILS("N\x80\x02q\x01g1\n.", BRINE_E_CORRUPT, 8), /* 1 exists: two values at STOP */
+        FAILS("Np-1\n.", BRINE_E_CORRUPT, 1),
+        FAILS("Np99999999999999999999\n.", BRINE_E_CORRUPT, 1),
+        FAILS("Npx\n.", BRINE_E_SYNTAX, 1),
+    };
+    expect_rows(rows2, sizeof rows2 / sizeof rows2[0]);
 }
 END_TEST
 
 START_TEST(test_objects_that_take_no_state_or_items_are_refused)
 {
-    expect_error(B("]}b."), BRINE_E_CORRUPT, 2); /* BUILD on a list */
-    expect_error(B("K\x01K\x02"
-                   "a."),
-                 BRINE_E_CORRUPT, 4);                          /* APPEND to an int */
-    expect_error(B(")K\x01K\x02s."), BRINE_E_CORRUPT, 5);      /* SETITEM on a tuple */
-    expect_error(B("}(K\x01u."), BRINE_E_CORRUPT, 4);          /* SETITEMS with a key alone */
-    expect_error(B("](K\x01\x90."), BRINE_E_UNSUPPORTED, 4);   /* ADDITEMS to a list */
-    expect_error(B("cm\nf\nK\x01R."), BRINE_E_CORRUPT, 7);     /* REDUCE with args not a tuple */
-    expect_error(B("cm\nf\n)K\x01\x92."), BRINE_E_CORRUPT, 8); /* NEWOBJ_EX kwargs not a dict */
-    expect_error(B("}]K\x01s."), BRINE_E_KEY, 4);              /* a list as a dict key */
+    static const pk_row rows[] = {
+        FAILS("]}b.", BRINE_E_CORRUPT, 2), /* BUILD on a list */
+        FAILS("K\x01K\x02"
+              "a.",
+              BRINE_E_CORRUPT, 4),                       /* APPEND to an int */
+        FAILS(")K\x01K\x02s.", BRINE_E_CORRUPT, 5),      /* SETITEM on a tuple */
+        FAILS("}(K\x01u.", BRINE_E_CORRUPT, 4),          /* SETITEMS with a key alone */
+        FAILS("](K\x01\x90.", BRINE_E_UNSUPPORTED, 4),   /* ADDITEMS to a list */
+        FAILS("cm\nf\nK\x01R.", BRINE_E_CORRUPT, 7),     /* REDUCE with args not a tuple */
+        FAILS("cm\nf\n)K\x01\x92.", BRINE_E_CORRUPT, 8), /* NEWOBJ_EX kwargs not a dict */
+        FAILS("}]K\x01s.", BRINE_E_KEY, 4),              /* a list as a dict key */
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
 START_TEST(test_unknown_opcodes_and_protocols_are_refused)
 {
-    expect_error(B("\x80\x02\xff."), BRINE_E_SYNTAX, 2);
-    expect_error(B("\x80\x06N."), BRINE_E_VERSION, 0);
-    expect_error(B("N\x80\x09."), BRINE_E_VERSION, 1);
+    static const pk_row rows[] = {
+        FAILS("\x80\x02\xff.", BRINE_E_SYNTAX, 2),
+        FAILS("\x80\x06N.", BRINE_E_VERSION, 0),
+        FAILS("N\x80\x09.", BRINE_E_VERSION, 1),
+    };
+    expect_rows(rows, sizeof rows / sizeof rows[0]);
 }
 END_TEST
 
@@ -618,12 +698,12 @@ START_TEST(test_deep_nesting_fails_with_depth_unless_the_limit_is_raised)
     brine_doc_free(doc);
     free(p);
     p = nested_lists(1001, &len);
-    expect_error_at(p, len, 0, BRINE_E_DEPTH, 2000, "", __LINE__); /* the last APPEND */
+    expect_pk_error_at(p, len, 0, BRINE_E_DEPTH, 2000, "", __LINE__); /* the last APPEND */
     ck_assert_ptr_null(dec(p, len, &err));
     ck_assert_str_eq(err.message, "maximum recursion depth exceeded while decoding (limit 1000)");
     free(p);
     p = nested_lists(1000000, &len);
-    expect_error_at(p, len, 0, BRINE_E_DEPTH, 1000000 + 999, "", __LINE__);
+    expect_pk_error_at(p, len, 0, BRINE_E_DEPTH, 1000000 + 999, "", __LINE__);
     doc = dec_depth(p, len, 1000000, &err);
     ck_assert_msg(doc != NULL, "%s", err.message);
     brine_doc_free(doc);
@@ -632,7 +712,7 @@ START_TEST(test_deep_nesting_fails_with_depth_unless_the_limit_is_raised)
     p = malloc(1002);
     memset(p, '(', 1001);
     p[1001] = '.';
-    expect_error_at(p, 1002, 0, BRINE_E_DEPTH, 1000, "", __LINE__);
+    expect_pk_error_at(p, 1002, 0, BRINE_E_DEPTH, 1000, "", __LINE__);
     free(p);
 }
 END_TEST
@@ -994,7 +1074,7 @@ static Suite *pickle_suite(void)
 {
     Suite *s = suite_create("pickle_read");
     TCase *tc = tcase_create("reader");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_descriptor_names_extensions_mime_and_caps);
     tcase_add_test(tc, test_sniff_is_certain_of_protocols_2_to_5_and_guesses_text_pickles);
@@ -1037,12 +1117,4 @@ static Suite *pickle_suite(void)
     return s;
 }
 
-int main(void)
-{
-    int failed;
-    SRunner *sr = srunner_create(pickle_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(pickle_suite)

@@ -18,25 +18,11 @@
 #include <brine/model.h>
 #include <brine/plugin.h>
 
+#include "check_util.h"
+
 static brine_registry *reg;
 static const brine_plugin *pk, *js;
-
-static void setup(void)
-{
-    brine_error err;
-    reg = brine_registry_new(&err);
-    ck_assert_ptr_nonnull(reg);
-    ck_assert_int_eq(brine_registry_load(reg, &err), BRINE_OK);
-    pk = brine_registry_find(reg, "pickle");
-    js = brine_registry_find(reg, "json");
-    ck_assert_msg(pk != NULL, "the pickle plugin is not found");
-    ck_assert_ptr_nonnull(js);
-}
-
-static void teardown(void)
-{
-    brine_registry_free(reg);
-}
+static const test_format fixture_formats[] = {{"pickle", &pk, NULL}, {"json", &js, NULL}, {0}};
 
 typedef struct vector {
     const char *json;
@@ -257,10 +243,8 @@ START_TEST(test_a_tuple_that_contains_itself_through_tuples_only_is_refused)
     ck_assert_int_eq(err.code, BRINE_OK);
     ck_assert_ptr_null(pickle_hex(top, 4, &err, &rc));
     ck_assert_int_eq(rc, BRINE_E_UNSUPPORTED);
-    ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
-    ck_assert_str_eq(err.message, "a tuple that contains itself through tuples and model args only cannot be pickled");
-    ck_assert_str_eq(err.path, "$[1]");
-    ck_assert_uint_eq(err.offset, BRINE_NO_OFFSET);
+    expect_error(&err, BRINE_E_UNSUPPORTED, BRINE_NO_OFFSET, "$[1]",
+                 "a tuple that contains itself through tuples and model args only cannot be pickled");
     brine_doc_free(doc);
 }
 END_TEST
@@ -277,8 +261,8 @@ START_TEST(test_a_model_name_without_a_module_is_refused)
     ck_assert_int_eq(err.code, BRINE_OK);
     ck_assert_ptr_null(pickle_hex(top, 4, &err, &rc));
     ck_assert_int_eq(rc, BRINE_E_UNSUPPORTED);
-    ck_assert_str_eq(err.message, "model name 'Point' is not module.qualname, which pickle needs");
-    ck_assert_str_eq(err.path, "$.k[1]");
+    expect_error(&err, BRINE_E_UNSUPPORTED, BRINE_NO_OFFSET, "$.k[1]",
+                 "model name 'Point' is not module.qualname, which pickle needs");
     brine_doc_free(doc);
 }
 END_TEST
@@ -628,24 +612,29 @@ START_TEST(test_malformed_event_streams_are_refused)
     brine_event extra[] = {ev_begin(BRINE_EV_LIST, 1, 0), ev_int(1), ev_int(2)};
     brine_event after[] = {ev_int(1), ev_int(2)};
     brine_event early[] = {ev_begin(BRINE_EV_LIST, 2, 0), ev_int(1)};
-    brine_error err;
-    char *hex;
-    ck_assert_int_eq(run_events(end_only, 1, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "an END without an open container");
-    ck_assert_int_eq(run_events(bad_args, 2, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "a model's args must be a tuple");
-    ck_assert_str_eq(err.path, "$.args");
-    ck_assert_int_eq(run_events(three, 5, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "a model has exactly two children, args and state");
-    ck_assert_int_eq(run_events(bad_ref, 2, &hex, &err), BRINE_E_REF);
-    ck_assert_str_eq(err.message, "a reference to anchor 9, which was not defined before");
-    ck_assert_str_eq(err.path, "$[0]");
-    ck_assert_int_eq(run_events(extra, 3, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.path, "$[1]");
-    ck_assert_int_eq(run_events(after, 2, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "an event after the end of the value");
-    ck_assert_int_eq(run_events(early, 2, &hex, &err), BRINE_E_INVALID);
-    ck_assert_str_eq(err.message, "the events ended before the value was complete");
+#define EVS(a) (a), sizeof(a) / sizeof((a)[0])
+    const struct {
+        const brine_event *evs;
+        size_t count;
+        int code;
+        const char *path, *message; /* NULL: not checked */
+    } cases[] = {
+        {EVS(end_only), BRINE_E_INVALID, NULL, "an END without an open container"},
+        {EVS(bad_args), BRINE_E_INVALID, "$.args", "a model's args must be a tuple"},
+        {EVS(three), BRINE_E_INVALID, NULL, "a model has exactly two children, args and state"},
+        {EVS(bad_ref), BRINE_E_REF, "$[0]", "a reference to anchor 9, which was not defined before"},
+        {EVS(extra), BRINE_E_INVALID, "$[1]", NULL},
+        {EVS(after), BRINE_E_INVALID, NULL, "an event after the end of the value"},
+        {EVS(early), BRINE_E_INVALID, NULL, "the events ended before the value was complete"},
+    };
+#undef EVS
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        brine_error err;
+        char *hex;
+        ck_assert_msg(run_events(cases[i].evs, cases[i].count, &hex, &err) == cases[i].code, "case %zu: %s", i,
+                      err.message);
+        expect_error(&err, cases[i].code, BRINE_NO_OFFSET, cases[i].path, cases[i].message);
+    }
 }
 END_TEST
 
@@ -787,7 +776,7 @@ static Suite *pickle_write_suite(void)
 {
     Suite *s = suite_create("pickle_write");
     TCase *tc = tcase_create("write");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    registry_fixture(tc, &reg, fixture_formats);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_values_are_written_as_cpython_writes_them, 0, (int)(sizeof vectors / sizeof *vectors));
     tcase_add_test(tc, test_protocol_4_is_the_default);
@@ -811,12 +800,4 @@ static Suite *pickle_write_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(pickle_write_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(pickle_write_suite)

@@ -7,6 +7,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 START_TEST(test_the_built_in_formats_are_preloaded_and_round_trip_a_value)
 {
     brine_error err;
@@ -45,9 +47,5 @@ int main(void)
     TCase *tc = tcase_create("preload");
     tcase_add_test(tc, test_the_built_in_formats_are_preloaded_and_round_trip_a_value);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

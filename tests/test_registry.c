@@ -11,6 +11,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #define LIBS BRINE_TEST_BUILDDIR "/.libs/"
 
 static char tmp[256];
@@ -364,9 +366,5 @@ int main(void)
                         sizeof writable_cases / sizeof writable_cases[0]);
     tcase_add_test(tc, test_loading_a_world_writable_file_by_path_is_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "brine/brine.h"
+#include "check_util.h"
 
 /* ------------------------------------------------------------------------
  * UTF-8
@@ -830,11 +831,4 @@ static Suite *text_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(text_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TEST_MAIN(text_suite)

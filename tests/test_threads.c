@@ -12,6 +12,8 @@
 
 #include <brine/format.h>
 
+#include "check_util.h"
+
 #define THREADS 16
 
 static const char *const formats[] = {"native", "msgpack", "json", "pickle"};
@@ -209,9 +211,5 @@ int main(void)
         tcase_add_test(tc, cases[i].test);
         suite_add_tcase(s, tc);
     }
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

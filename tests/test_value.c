@@ -11,30 +11,10 @@
 
 #include "brine/brine.h"
 
-/* An assertion for hot loops: Check records every ck_assert (a write per
- * call), which makes a million of them slow; this one costs nothing until
- * it fails. */
-#define REQUIRE(cond)                                                                                                  \
-    do {                                                                                                               \
-        if (!(cond))                                                                                                   \
-            ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond);                                              \
-    } while (0)
+#include "check_util.h"
 
 static brine_doc *doc;
 static brine_error err;
-
-static void setup(void)
-{
-    doc = brine_doc_new();
-    ck_assert_ptr_nonnull(doc);
-    brine_error_clear(&err);
-}
-
-static void teardown(void)
-{
-    brine_doc_free(doc);
-    doc = NULL;
-}
 
 /* Parses lowercase hex into bytes; returns the count. */
 static size_t unhex(const char *hex, unsigned char *out)
@@ -90,9 +70,7 @@ START_TEST(test_set_root_accepts_own_values_and_refuses_foreign_ones)
     brine_doc *other = brine_doc_new();
     brine_value *s = brine_str_new_cstr(other, "x", &err);
     ck_assert_int_eq(brine_doc_set_root(doc, s, &err), BRINE_E_INVALID);
-    ck_assert_int_eq(err.code, BRINE_E_INVALID);
-    ck_assert_uint_eq(err.offset, BRINE_NO_OFFSET);
-    ck_assert_str_eq(err.path, "");
+    expect_error(&err, BRINE_E_INVALID, BRINE_NO_OFFSET, "", NULL);
     /* Scalars without pointers belong to no document and go anywhere. */
     brine_value *i = brine_int_new(other, 7, NULL);
     ck_assert_ptr_null(brine_value_doc(i));
@@ -230,14 +208,11 @@ START_TEST(test_invalid_utf8_is_rejected_with_the_offset_of_the_first_bad_byte)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         brine_error_clear(&err);
         ck_assert_ptr_null(brine_str_new(doc, cases[i].s, cases[i].len, &err));
-        ck_assert_int_eq(err.code, BRINE_E_UTF8);
-        ck_assert_uint_eq(err.offset, cases[i].offset);
-        ck_assert_str_eq(err.path, "");
+        expect_error(&err, BRINE_E_UTF8, cases[i].offset, "", NULL);
     }
     brine_error_clear(&err);
     ck_assert_ptr_null(brine_model_new(doc, "Bad\xff", 4, &err));
-    ck_assert_int_eq(err.code, BRINE_E_UTF8);
-    ck_assert_uint_eq(err.offset, 3);
+    expect_error(&err, BRINE_E_UTF8, 3, NULL, NULL);
 }
 END_TEST
 
@@ -416,8 +391,7 @@ START_TEST(test_decimal_text_is_validated_with_offsets)
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         brine_error_clear(&err);
         ck_assert_ptr_null(brine_int_new_decimal(doc, bad[k].s, strlen(bad[k].s), &err));
-        ck_assert_int_eq(err.code, BRINE_E_SYNTAX);
-        ck_assert_uint_eq(err.offset, bad[k].offset);
+        expect_error(&err, BRINE_E_SYNTAX, bad[k].offset, NULL, NULL);
     }
     brine_error_clear(&err);
     brine_value *v = brine_int_new_decimal(doc, "-0", 2, &err);
@@ -536,8 +510,7 @@ START_TEST(test_list_append_get_set_and_count)
     ck_assert_int_eq(brine_seq_set(l, 5, brine_str_new_cstr(doc, "five", NULL), &err), BRINE_OK);
     ck_assert_str_eq(brine_str_get(brine_seq_get(l, 5), NULL), "five");
     ck_assert_int_eq(brine_seq_set(l, 100, brine_null_new(doc, NULL), &err), BRINE_E_RANGE);
-    ck_assert_int_eq(err.code, BRINE_E_RANGE);
-    ck_assert_str_eq(err.message, "index 100 out of range for a list of 100 elements");
+    expect_error(&err, BRINE_E_RANGE, ANY_OFFSET, NULL, "index 100 out of range for a list of 100 elements");
     /* Containers are stored by reference: the same node, seen through both. */
     brine_value *inner = brine_list_new(doc, NULL);
     brine_seq_append(l, inner, NULL);
@@ -664,14 +637,14 @@ static Suite *value_suite(void)
 {
     Suite *s = suite_create("value");
     TCase *tc = tcase_create("documents");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_new_document_has_null_root_and_default_depth);
     tcase_add_test(tc, test_set_root_accepts_own_values_and_refuses_foreign_ones);
     tcase_add_test(tc, test_memory_grows_with_the_values_allocated);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scalars");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_type_names_are_the_python_like_names);
     tcase_add_test(tc, test_scalars_keep_their_type_and_value);
     tcase_add_test(tc, test_constructors_refuse_a_null_document);
@@ -682,7 +655,7 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ints");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_int64_boundaries_round_trip);
     tcase_add_test(tc, test_uint64_range_round_trips);
     tcase_add_test(tc, test_ints_beyond_64_bits_are_big_and_exact);
@@ -694,7 +667,7 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sequences");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_list_append_get_set_and_count);
     tcase_add_test(tc, test_appending_an_element_of_the_same_list_survives_growth);
@@ -704,18 +677,11 @@ static Suite *value_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("models");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_model_has_name_empty_args_and_null_state);
     tcase_add_test(tc, test_model_args_must_be_a_tuple_of_the_same_document);
     suite_add_tcase(s, tc);
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(value_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN(value_suite)

@@ -1,0 +1,180 @@
+/* check_util.c: the test kit declared in check_util.h. The fixtures remember
+ * the test file's handles here, once per program, when the suite is built:
+ * Check runs setup and teardown without arguments, and a forked test
+ * inherits this state from the runner. */
+#include "check_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    brine_registry **reg;
+    const test_format *formats;
+} rf;
+
+static struct {
+    brine_doc **doc;
+    brine_error *err;
+} df;
+
+void registry_fixture(TCase *tc, brine_registry **reg, const test_format *formats)
+{
+    rf.reg = reg;
+    rf.formats = formats;
+    tcase_add_checked_fixture(tc, registry_setup, registry_teardown);
+}
+
+void registry_setup(void)
+{
+    brine_error err;
+    brine_error_clear(&err);
+    ck_assert_msg(rf.reg != NULL, "registry_setup before registry_fixture");
+    *rf.reg = brine_registry_new(&err);
+    ck_assert_msg(*rf.reg != NULL, "brine_registry_new: %s", err.message);
+    ck_assert_msg(brine_registry_load(*rf.reg, &err) == BRINE_OK, "brine_registry_load: %s", err.message);
+    for (const test_format *f = rf.formats; f && f->name; f++) {
+        if (f->file)
+            ck_assert_msg(brine_registry_load_file(*rf.reg, f->file, &err) == BRINE_OK, "loading %s: %s", f->file,
+                          err.message);
+        const brine_plugin *found = brine_registry_find(*rf.reg, f->name);
+        if (f->plugin)
+            *f->plugin = found;
+        ck_assert_msg(found != NULL, "the %s plugin was not found (BRINE_PLUGIN_PATH=%s)", f->name,
+                      getenv("BRINE_PLUGIN_PATH") ? getenv("BRINE_PLUGIN_PATH") : "");
+    }
+}
+
+void registry_teardown(void)
+{
+    brine_registry_free(*rf.reg);
+    *rf.reg = NULL;
+    for (const test_format *f = rf.formats; f && f->name; f++)
+        if (f->plugin)
+            *f->plugin = NULL;
+}
+
+static void doc_setup(void)
+{
+    *df.doc = brine_doc_new();
+    ck_assert_ptr_nonnull(*df.doc);
+    brine_error_clear(df.err);
+}
+
+static void doc_teardown(void)
+{
+    brine_doc_free(*df.doc);
+    *df.doc = NULL;
+}
+
+void doc_fixture(TCase *tc, brine_doc **doc, brine_error *err)
+{
+    df.doc = doc;
+    df.err = err;
+    tcase_add_checked_fixture(tc, doc_setup, doc_teardown);
+}
+
+brine_value *I(int64_t i)
+{
+    return brine_int_new(*df.doc, i, NULL);
+}
+
+brine_value *S(const char *s)
+{
+    return brine_str_new_cstr(*df.doc, s, NULL);
+}
+
+brine_value *F(double f)
+{
+    return brine_float_new(*df.doc, f, NULL);
+}
+
+const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth)
+{
+    memset(t, 0, sizeof *t);
+    t->o.max_depth = max_depth;
+    t->o.items = t->items;
+    snprintf(t->buf, sizeof t->buf, "%s", list ? list : "");
+    for (char *p = strtok(t->buf, ","); p && t->o.count < 8; p = strtok(NULL, ","))
+        t->items[t->o.count++] = p;
+    return &t->o;
+}
+
+brine_doc *decode_with(const brine_plugin *fmt, const void *data, size_t len, const char *list, size_t max_depth,
+                       brine_error *err)
+{
+    test_opts t;
+    brine_error_clear(err);
+    return brine_decode_buffer(fmt, data, len, opts_of(&t, list, max_depth), err);
+}
+
+void *encode_with(const brine_plugin *fmt, const brine_value *v, const char *list, size_t max_depth, size_t *len,
+                  brine_error *err)
+{
+    test_opts t;
+    void *data = NULL;
+    size_t n = 0;
+    brine_error_clear(err);
+    if (brine_encode_buffer(fmt, v, opts_of(&t, list, max_depth), &data, &n, err) != BRINE_OK)
+        return NULL;
+    if (len)
+        *len = n;
+    return data;
+}
+
+void expect_error_at(const char *file, int line, const brine_error *err, int code, uint64_t offset, const char *path,
+                     const char *message)
+{
+    /* Every mismatch prints the whole error: the one field asked about
+     * rarely explains itself. */
+    char got[BRINE_ERROR_TEXT + BRINE_ERROR_PATH + 64];
+    snprintf(got, sizeof got, "code %d, offset %llu, path '%s', message '%s'", err->code,
+             (unsigned long long)err->offset, err->path, err->message);
+    ck_assert_msg(err->code == code, "%s:%d: expected code %d, got %s", file, line, code, got);
+    ck_assert_msg(offset == ANY_OFFSET || err->offset == offset, "%s:%d: expected offset %llu, got %s", file, line,
+                  (unsigned long long)offset, got);
+    ck_assert_msg(!path || strcmp(err->path, path) == 0, "%s:%d: expected path '%s', got %s", file, line,
+                  path ? path : "", got);
+    ck_assert_msg(!message || strcmp(err->message, message) == 0, "%s:%d: expected message '%s', got %s", file, line,
+                  message ? message : "", got);
+    ck_assert_msg(code == BRINE_OK || err->message[0] != '\0', "%s:%d: an error without a message: %s", file, line,
+                  got);
+}
+
+long alloc_calls, alloc_fail_at, alloc_live;
+
+void *failing_malloc(size_t size)
+{
+    if (++alloc_calls == alloc_fail_at)
+        return NULL;
+    void *p = malloc(size);
+    if (p)
+        alloc_live++;
+    return p;
+}
+
+void *failing_realloc(void *ptr, size_t size)
+{
+    if (++alloc_calls == alloc_fail_at)
+        return NULL;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        alloc_live++;
+    return p;
+}
+
+void counting_free(void *ptr)
+{
+    if (ptr)
+        alloc_live--;
+    free(ptr);
+}
+
+int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
