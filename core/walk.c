@@ -276,7 +276,19 @@ static int depth_or_cycle(brinep_stack *stack, const brine_value *pending, size_
     return path_error(stack, err);
 }
 
-/* The expansion budget of a walk over doc's values (see walk()). */
+/* The expansion budget of a walk over doc's values. Written out again each
+ * time it is met, a chain of shared containers grows exponentially (a
+ * 300-byte file can stand for 2^64 lists), and a 1 MB str in a list shared
+ * 4,096 times is 4 GiB. The budget counts what the walk sends, in bytes: 16
+ * a value (its slot: a container counts itself and all its children when it
+ * opens) plus the data of every str, bytes, big int and model name, at
+ * every visit. Sent once, a graph costs at most about three times its
+ * document's memory (each value has a slot there and each blob is stored
+ * once; short dict keys shared between dicts cost less than their entry's
+ * slots), so past ratio x memory + extra (defaults 8 and 64 MiB) the output
+ * can only come from repetition, and the walk stops instead of filling a
+ * disk. It applies to every sink: one that stores references is sent a
+ * shared str again too. */
 typedef struct expand_budget {
     uint64_t limit; /* bytes: ratio x memory + extra, saturated */
     uint32_t ratio; /* N */
@@ -373,6 +385,22 @@ typedef struct blob_sink {
     uint64_t *limit;   /* the walk's expansion limit, in bytes */
 } blob_sink;
 
+static int blob_sink_event(brine_sink *self, const brine_event *ev);
+
+/* The filter in front of next; the sink the walk then sends to. */
+static brine_sink *blob_sink_init(blob_sink *f, brine_sink *next, brinep_map *blobs, uint64_t *next_id, uint64_t *limit)
+{
+    f->sink = *next;
+    f->sink.event = blob_sink_event;
+    f->sink.finish = NULL;
+    f->sink.destroy = NULL;
+    f->next = next;
+    f->blobs = blobs;
+    f->next_id = next_id;
+    f->limit = limit;
+    return &f->sink;
+}
+
 static int blob_sink_event(brine_sink *self, const brine_event *ev)
 {
     blob_sink *f = (blob_sink *)self;
@@ -455,7 +483,7 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     brinep_map_init(&seen);
     brinep_stack_init(&stack, sizeof(walk_frame));
     brine_doc *doc = brine_value_doc(root);
-    expand_budget budget; /* see below, at the loop */
+    expand_budget budget; /* see expand_budget */
     expand_budget_init(&budget, doc, opts);
     /* Shared blobs share the table of ids, under their own addresses. */
     const int blobs =
@@ -470,30 +498,9 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
             brinep_map_destroy(&seen);
             return rc;
         }
-        filter.sink = *sink;
-        filter.sink.event = blob_sink_event;
-        filter.sink.finish = NULL;
-        filter.sink.destroy = NULL;
-        filter.next = sink;
-        filter.blobs = &seen;
-        filter.next_id = &next_id;
-        filter.limit = &budget.limit;
-        sink = &filter.sink;
+        sink = blob_sink_init(&filter, sink, &seen, &next_id, &budget.limit);
     }
-    /* Written out again each time it is met, a chain of shared containers
-     * grows exponentially (a 300-byte file can stand for 2^64 lists), and a
-     * 1 MB str in a list shared 4,096 times is 4 GiB. The budget counts
-     * what the walk sends, in bytes: 16 a value (its slot: a container
-     * counts itself and all its children when it opens) plus the data of
-     * every str, bytes, big int and model name, at every visit. Sent once,
-     * a graph costs at most about three times its document's memory (each
-     * value has a slot there and each blob is stored once; short dict keys
-     * shared between dicts cost less than their entry's slots), so past
-     * ratio x memory + extra (defaults 8 and 64 MiB) the output can only
-     * come from repetition, and the walk stops instead of filling a disk.
-     * It applies to every sink: one that stores references is sent a
-     * shared str again too. */
-    uint64_t sent = 0;
+    uint64_t sent = 0; /* bytes counted against budget.limit */
 
     /* The walk itself reaches the root once more than its links say. */
     const void *root_node = brinep_node(root);

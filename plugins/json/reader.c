@@ -224,179 +224,215 @@ static int read_part(js_reader *R, const unsigned char **pp, double *out)
     return BRINE_OK;
 }
 
-/* The value of a tag whose key is read: p at the value, `open` at the
- * object's brace. JS_PLAIN (nothing consumed) when the value is not of the
- * tag's kind, so {"$tuple": 5} from elsewhere reads as a dict. */
-static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, js_tag tag, int in_args,
-                    int *args_next)
+/* The close of a tag's object after its value: p past the value. */
+static int tag_close(js_reader *R, const unsigned char **pp, const unsigned char *p, js_tag tag)
+{
+    p = js_skip_ws(p, R->end);
+    if (p == R->end || *p != '}')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting '}' to close the %s tag", js_tag_names[tag]);
+    *pp = p + 1;
+    return JS_DONE;
+}
+
+/* $anchor and $alias: p at the id. An alias is read whole with its close
+ * (JS_DONE); an anchor leaves p at the value of the container tag that
+ * follows it, *tag that tag (BRINE_OK). */
+static int read_ref_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, js_tag *tag,
+                        uint64_t *anchor)
 {
     const unsigned char *p = *pp, *end = R->end, *s, *sq;
     size_t len;
-    unsigned c = p < end ? *p : 0;
-    uint64_t anchor = 0;
+    int rc;
+    if (!(p < end && *p >= '0' && *p <= '9'))
+        return JS_PLAIN;
+    if (!(R->flags & JS_R_REFS))
+        return js_fail(R, BRINE_E_UNSUPPORTED, open,
+                       "The document uses references (%s): decode it with the refs option", js_tag_names[*tag]);
+    if (!(p = read_id(R, p, js_tag_names[*tag], anchor)))
+        return R->status;
+    if (*tag == JS_TAG_ALIAS) {
+        brine_event ev;
+        ev.anchor = 0;
+        ev.kind = BRINE_EV_REF;
+        ev.v.ref = *anchor;
+        if ((rc = emit(R, &ev, open)))
+            return rc;
+        return tag_close(R, pp, p, *tag);
+    }
+    p = js_skip_ws(p, end);
+    if (p == end || *p != ',')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
+    p = js_skip_ws(p + 1, end);
+    if (p == end || *p != '"')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting property name enclosed in double quotes");
+    sq = p;
+    if (!(p = js_scan_string(R, p, &s, &len)))
+        return R->status;
+    *tag = js_tag_find(s, len);
+    if (*tag != JS_TAG_LIST && *tag != JS_TAG_TUPLE && *tag != JS_TAG_DICT && *tag != JS_TAG_MODEL)
+        return js_fail(R, BRINE_E_SYNTAX, sq,
+                       "Expecting \"$list\", \"$tuple\", \"$dict\" or \"$model\" after \"$anchor\"");
+    p = js_skip_ws(p, end);
+    if (p == end || *p != ':')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
+    p = js_skip_ws(p + 1, end);
+    unsigned c = p < end ? *p : 0, want = *tag == JS_TAG_MODEL ? '"' : *tag == JS_TAG_DICT ? '{' : '[';
+    if (c != want)
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting %s after \"%s\"",
+                       want == '"'   ? "a string"
+                       : want == '{' ? "an object"
+                                     : "an array",
+                       js_tag_names[*tag]);
+    *pp = p;
+    return BRINE_OK;
+}
+
+/* $tuple, $list and $dict: p at the '[' or '{'. */
+static int read_container_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, js_tag tag,
+                              uint64_t anchor)
+{
+    const unsigned char *p = *pp, *end = R->end;
+    int dict = tag == JS_TAG_DICT, rc;
+    if ((rc = emit_begin(R,
+                         dict                  ? BRINE_EV_DICT
+                         : tag == JS_TAG_TUPLE ? BRINE_EV_TUPLE
+                                               : BRINE_EV_LIST,
+                         anchor, open)) ||
+        (rc = push(R, JD_WRAP, tag, 0, open)))
+        return rc;
+    p = js_skip_ws(p + 1, end);
+    if (p < end && *p == (dict ? '}' : ']')) {
+        *pp = p + 1;
+        return (rc = emit_end(R, p)) ? rc : JS_DONE;
+    }
+    if (dict ? (rc = push(R, JD_OBJECT, 0, 0, p)) || (rc = read_key(R, &p, R->depth - 1))
+             : (rc = push(R, JD_ARRAY, 0, 0, p)) != 0)
+        return rc;
+    *pp = p;
+    return JS_MORE;
+}
+
+/* $model: p at the name; its args come next. */
+static int read_model_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, uint64_t anchor,
+                          int *args_next)
+{
+    const unsigned char *p = *pp, *end = R->end, *s;
+    size_t len;
     brine_event ev;
+    int rc;
+    if (!(p = js_scan_string(R, p, &s, &len)))
+        return R->status;
+    ev.kind = BRINE_EV_MODEL;
+    ev.anchor = anchor;
+    ev.v.s.ptr = (const char *)s;
+    ev.v.s.len = len;
+    if ((rc = emit(R, &ev, open)))
+        return rc;
+    p = js_skip_ws(p, end);
+    if (p == end || *p != ',')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
+    p = js_skip_ws(p + 1, end);
+    if ((rc = expect_name(R, &p, "args", "$model")) || (rc = push(R, JD_ARGS, JS_TAG_MODEL, 0, open)))
+        return rc;
+    *args_next = 1;
+    *pp = p;
+    return JS_MORE;
+}
+
+/* $bytes, $float and $int: a string, then the close. */
+static int read_text_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, js_tag tag)
+{
+    const unsigned char *p = *pp, *s, *sq = p;
+    size_t len;
+    brine_event ev;
+    int rc;
     ev.anchor = 0;
+    if (!(p = js_scan_string(R, p, &s, &len)))
+        return R->status;
+    if (tag == JS_TAG_BYTES) {
+        R->aux.len = 0;
+        if (js_buf_grow(&R->aux, len / 4 * 3 + 3, NULL))
+            return js_nomem(R);
+        if (js_b64_decode(s, len, R->aux.data, &R->aux.len))
+            return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid base64 in the $bytes tag");
+        rc = emit_text(R, BRINE_EV_BYTES, R->aux.data, R->aux.len, open);
+    } else if (tag == JS_TAG_FLOAT) {
+        ev.kind = BRINE_EV_FLOAT;
+        if (js_float_tag_parse(s, len, &ev.v.f))
+            return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid $float value");
+        rc = emit(R, &ev, open);
+    } else {
+        int neg = len > 0 && s[0] == '-';
+        size_t i = (size_t)neg, n;
+        int ok = len >= i + 3 && s[i] == '0' && s[i + 1] == 'x';
+        for (n = i + 2; ok && n < len; n++)
+            ok = (s[n] >= '0' && s[n] <= '9') || ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'f');
+        if (!ok)
+            return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid $int value: expecting hex digits like \"-0x1f\"");
+        if (js_hex_to_le(s + i + 2, len - i - 2, neg, &R->aux, NULL))
+            return js_nomem(R);
+        js_le_event(R->aux.data, R->aux.len, &ev);
+        rc = emit(R, &ev, open);
+    }
+    return rc ? rc : tag_close(R, pp, p, tag);
+}
+
+/* $complex: p at the '[' of the pair, then the close. */
+static int read_complex_tag(js_reader *R, const unsigned char **pp, const unsigned char *open)
+{
+    const unsigned char *p = *pp, *end = R->end;
+    brine_event ev;
+    int rc;
+    ev.anchor = 0;
+    ev.kind = BRINE_EV_COMPLEX;
+    p = js_skip_ws(p + 1, end);
+    if ((rc = read_part(R, &p, &ev.v.c.re)))
+        return rc;
+    p = js_skip_ws(p, end);
+    if (p == end || *p != ',')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
+    p = js_skip_ws(p + 1, end);
+    if ((rc = read_part(R, &p, &ev.v.c.im)))
+        return rc;
+    p = js_skip_ws(p, end);
+    if (p == end || *p != ']')
+        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ']' to close the $complex pair");
+    p++;
+    if ((rc = emit(R, &ev, open)))
+        return rc;
+    return tag_close(R, pp, p, JS_TAG_COMPLEX);
+}
+
+/* The value of a tag whose key is read: p at the value, `open` at the
+ * object's brace. JS_PLAIN (nothing consumed) when the value is not of the
+ * tag's kind, so {"$tuple": 5} from elsewhere reads as a dict. Each family
+ * of tags has a function; this one dispatches on the tag and the first
+ * byte of its value. */
+static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, js_tag tag, int in_args,
+                    int *args_next)
+{
+    uint64_t anchor = 0;
     int rc;
     if (tag == JS_TAG_ANCHOR || tag == JS_TAG_ALIAS) {
-        if (!(c >= '0' && c <= '9'))
-            return JS_PLAIN;
-        if (!(R->flags & JS_R_REFS))
-            return js_fail(R, BRINE_E_UNSUPPORTED, open,
-                           "The document uses references (%s): decode it with the refs option", js_tag_names[tag]);
-        if (!(p = read_id(R, p, js_tag_names[tag], &anchor)))
-            return R->status;
-        if (tag == JS_TAG_ALIAS) {
-            ev.kind = BRINE_EV_REF;
-            ev.v.ref = anchor;
-            if ((rc = emit(R, &ev, open)))
-                return rc;
-            goto close;
-        }
-        p = js_skip_ws(p, end);
-        if (p == end || *p != ',')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
-        p = js_skip_ws(p + 1, end);
-        if (p == end || *p != '"')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting property name enclosed in double quotes");
-        sq = p;
-        if (!(p = js_scan_string(R, p, &s, &len)))
-            return R->status;
-        tag = js_tag_find(s, len);
-        if (tag != JS_TAG_LIST && tag != JS_TAG_TUPLE && tag != JS_TAG_DICT && tag != JS_TAG_MODEL)
-            return js_fail(R, BRINE_E_SYNTAX, sq,
-                           "Expecting \"$list\", \"$tuple\", \"$dict\" or \"$model\" after \"$anchor\"");
-        p = js_skip_ws(p, end);
-        if (p == end || *p != ':')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
-        p = js_skip_ws(p + 1, end);
-        c = p < end ? *p : 0;
-        unsigned want = tag == JS_TAG_MODEL ? '"' : tag == JS_TAG_DICT ? '{' : '[';
-        if (c != want)
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting %s after \"%s\"",
-                           want == '"'   ? "a string"
-                           : want == '{' ? "an object"
-                                         : "an array",
-                           js_tag_names[tag]);
+        if ((rc = read_ref_tag(R, pp, open, &tag, &anchor)) != BRINE_OK)
+            return rc;
     }
+    unsigned c = *pp < R->end ? **pp : 0;
     if (in_args && tag != JS_TAG_TUPLE)
         return JS_PLAIN; /* the caller refuses it */
     if ((R->flags & JS_R_KEY) && (tag == JS_TAG_LIST || tag == JS_TAG_DICT || tag == JS_TAG_MODEL))
         return JS_PLAIN;
     switch (tag) {
     case JS_TAG_TUPLE:
-    case JS_TAG_LIST:
-        if (c != '[')
-            return JS_PLAIN;
-        if ((rc = emit_begin(R, tag == JS_TAG_TUPLE ? BRINE_EV_TUPLE : BRINE_EV_LIST, anchor, open)) ||
-            (rc = push(R, JD_WRAP, tag, 0, open)))
-            return rc;
-        p = js_skip_ws(p + 1, end);
-        if (p < end && *p == ']') {
-            *pp = p + 1;
-            return (rc = emit_end(R, p)) ? rc : JS_DONE;
-        }
-        if ((rc = push(R, JD_ARRAY, 0, 0, p)))
-            return rc;
-        *pp = p;
-        return JS_MORE;
-    case JS_TAG_DICT:
-        if (c != '{')
-            return JS_PLAIN;
-        if ((rc = emit_begin(R, BRINE_EV_DICT, anchor, open)) || (rc = push(R, JD_WRAP, tag, 0, open)))
-            return rc;
-        p = js_skip_ws(p + 1, end);
-        if (p < end && *p == '}') {
-            *pp = p + 1;
-            return (rc = emit_end(R, p)) ? rc : JS_DONE;
-        }
-        if ((rc = push(R, JD_OBJECT, 0, 0, p)) || (rc = read_key(R, &p, R->depth - 1)))
-            return rc;
-        *pp = p;
-        return JS_MORE;
-    case JS_TAG_MODEL:
-        if (c != '"')
-            return JS_PLAIN;
-        if (!(p = js_scan_string(R, p, &s, &len)))
-            return R->status;
-        ev.kind = BRINE_EV_MODEL;
-        ev.anchor = anchor;
-        ev.v.s.ptr = (const char *)s;
-        ev.v.s.len = len;
-        if ((rc = emit(R, &ev, open)))
-            return rc;
-        p = js_skip_ws(p, end);
-        if (p == end || *p != ',')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
-        p = js_skip_ws(p + 1, end);
-        if ((rc = expect_name(R, &p, "args", "$model")) || (rc = push(R, JD_ARGS, tag, 0, open)))
-            return rc;
-        *args_next = 1;
-        *pp = p;
-        return JS_MORE;
+    case JS_TAG_LIST: return c == '[' ? read_container_tag(R, pp, open, tag, anchor) : JS_PLAIN;
+    case JS_TAG_DICT: return c == '{' ? read_container_tag(R, pp, open, tag, anchor) : JS_PLAIN;
+    case JS_TAG_MODEL: return c == '"' ? read_model_tag(R, pp, open, anchor, args_next) : JS_PLAIN;
     case JS_TAG_BYTES:
     case JS_TAG_FLOAT:
-    case JS_TAG_INT:
-        if (c != '"')
-            return JS_PLAIN;
-        sq = p;
-        if (!(p = js_scan_string(R, p, &s, &len)))
-            return R->status;
-        if (tag == JS_TAG_BYTES) {
-            R->aux.len = 0;
-            if (js_buf_grow(&R->aux, len / 4 * 3 + 3, NULL))
-                return js_nomem(R);
-            if (js_b64_decode(s, len, R->aux.data, &R->aux.len))
-                return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid base64 in the $bytes tag");
-            rc = emit_text(R, BRINE_EV_BYTES, R->aux.data, R->aux.len, open);
-        } else if (tag == JS_TAG_FLOAT) {
-            ev.kind = BRINE_EV_FLOAT;
-            if (js_float_tag_parse(s, len, &ev.v.f))
-                return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid $float value");
-            rc = emit(R, &ev, open);
-        } else {
-            int neg = len > 0 && s[0] == '-';
-            size_t i = (size_t)neg, n;
-            int ok = len >= i + 3 && s[i] == '0' && s[i + 1] == 'x';
-            for (n = i + 2; ok && n < len; n++)
-                ok = (s[n] >= '0' && s[n] <= '9') || ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'f');
-            if (!ok)
-                return js_fail(R, BRINE_E_SYNTAX, sq, "Invalid $int value: expecting hex digits like \"-0x1f\"");
-            if (js_hex_to_le(s + i + 2, len - i - 2, neg, &R->aux, NULL))
-                return js_nomem(R);
-            js_le_event(R->aux.data, R->aux.len, &ev);
-            rc = emit(R, &ev, open);
-        }
-        if (rc)
-            return rc;
-        goto close;
-    case JS_TAG_COMPLEX:
-        if (c != '[')
-            return JS_PLAIN;
-        ev.kind = BRINE_EV_COMPLEX;
-        p = js_skip_ws(p + 1, end);
-        if ((rc = read_part(R, &p, &ev.v.c.re)))
-            return rc;
-        p = js_skip_ws(p, end);
-        if (p == end || *p != ',')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
-        p = js_skip_ws(p + 1, end);
-        if ((rc = read_part(R, &p, &ev.v.c.im)))
-            return rc;
-        p = js_skip_ws(p, end);
-        if (p == end || *p != ']')
-            return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ']' to close the $complex pair");
-        p++;
-        if ((rc = emit(R, &ev, open)))
-            return rc;
-        goto close;
+    case JS_TAG_INT: return c == '"' ? read_text_tag(R, pp, open, tag) : JS_PLAIN;
+    case JS_TAG_COMPLEX: return c == '[' ? read_complex_tag(R, pp, open) : JS_PLAIN;
     default: return JS_PLAIN;
     }
-close:
-    p = js_skip_ws(p, end);
-    if (p == end || *p != '}')
-        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting '}' to close the %s tag", js_tag_names[tag]);
-    *pp = p + 1;
-    return JS_DONE;
 }
 
 /* p at '{'. */

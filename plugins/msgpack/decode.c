@@ -628,6 +628,8 @@ static int mp_value_done(mp_dec *d, int *top)
             return rc;                                                                                                 \
     } while (0)
 
+static int mp_run_rare(mp_dec *d, unsigned b, int *open);
+
 static int mp_run(mp_dec *d)
 {
     brine_source *s = d->src;
@@ -672,43 +674,15 @@ static int mp_run(mp_dec *d)
                 ev.kind = BRINE_EV_NULL;
                 rc = mp_scalar(d, &ev);
                 break;
-            case 0xc1: return mp_fail(d, BRINE_E_SYNTAX, d->value_off, "byte 0xc1 is never used in MessagePack");
             case 0xc2:
             case 0xc3:
                 ev.kind = BRINE_EV_BOOL;
                 ev.v.boolean = b == 0xc3;
                 rc = mp_scalar(d, &ev);
                 break;
-            case 0xc4:
-            case 0xc5:
-            case 0xc6:
-                n = (size_t)1 << (b - 0xc4);
-                MP_NEED(n, "bin header");
-                p = s->cur;
-                s->cur += n;
-                rc = mp_bin(d, n == 1 ? p[0] : n == 2 ? mp_load16(p) : mp_load32(p));
-                break;
-            case 0xc7:
-            case 0xc8:
-            case 0xc9:
-                n = (size_t)1 << (b - 0xc7);
-                MP_NEED(n + 1, "ext header");
-                p = s->cur;
-                s->cur += n + 1;
-                rc = mp_ext(d, b, (int8_t)p[n], n == 1 ? p[0] : n == 2 ? mp_load16(p) : mp_load32(p), &open);
-                break;
-            case 0xca: {
-                uint32_t u;
-                float x;
-                MP_NEED(4, "float 32");
-                u = mp_load32(s->cur);
-                memcpy(&x, &u, sizeof x);
-                s->cur += 4;
-                ev.kind = BRINE_EV_FLOAT;
-                ev.v.f = x;
-                rc = mp_scalar(d, &ev);
-                break;
-            }
+            case 0xc1:
+            case 0xc4 ... 0xca:
+            case 0xd4 ... 0xd8: rc = mp_run_rare(d, b, &open); break;
             case 0xcb:
                 MP_NEED(8, "float 64");
                 ev.kind = BRINE_EV_FLOAT;
@@ -743,16 +717,6 @@ static int mp_run(mp_dec *d)
                                   : (int64_t)mp_load64(p);
                 rc = mp_scalar(d, &ev);
                 break;
-            case 0xd4:
-            case 0xd5:
-            case 0xd6:
-            case 0xd7:
-            case 0xd8:
-                MP_NEED(1, "ext header");
-                p = s->cur;
-                s->cur += 1;
-                rc = mp_ext(d, b, (int8_t)p[0], (uint64_t)1 << (b - 0xd4), &open);
-                break;
             case 0xd9:
             case 0xda:
             case 0xdb:
@@ -786,6 +750,51 @@ static int mp_run(mp_dec *d)
         if (top)
             return BRINE_OK;
     }
+}
+
+/* The type bytes mp_run leaves out of its loop: 0xc1, bin, ext and float
+ * 32, which brine's encoder never writes (a float is always 64 bits, bytes
+ * and models have their own events) and other writers write rarely. */
+static int mp_run_rare(mp_dec *d, unsigned b, int *open)
+{
+    brine_source *s = d->src;
+    const unsigned char *p;
+    size_t n;
+    int rc;
+    if (b == 0xc1)
+        return mp_fail(d, BRINE_E_SYNTAX, d->value_off, "byte 0xc1 is never used in MessagePack");
+    if (b >= 0xc4 && b <= 0xc6) {
+        n = (size_t)1 << (b - 0xc4);
+        MP_NEED(n, "bin header");
+        p = s->cur;
+        s->cur += n;
+        return mp_bin(d, n == 1 ? p[0] : n == 2 ? mp_load16(p) : mp_load32(p));
+    }
+    if (b >= 0xc7 && b <= 0xc9) {
+        n = (size_t)1 << (b - 0xc7);
+        MP_NEED(n + 1, "ext header");
+        p = s->cur;
+        s->cur += n + 1;
+        return mp_ext(d, b, (int8_t)p[n], n == 1 ? p[0] : n == 2 ? mp_load16(p) : mp_load32(p), open);
+    }
+    if (b == 0xca) {
+        brine_event ev;
+        uint32_t u;
+        float x;
+        MP_NEED(4, "float 32");
+        u = mp_load32(s->cur);
+        memcpy(&x, &u, sizeof x);
+        s->cur += 4;
+        ev.anchor = 0;
+        ev.kind = BRINE_EV_FLOAT;
+        ev.v.f = x;
+        return mp_scalar(d, &ev);
+    }
+    /* 0xd4 to 0xd8: fixext 1 to 16. */
+    MP_NEED(1, "ext header");
+    p = s->cur;
+    s->cur += 1;
+    return mp_ext(d, b, (int8_t)p[0], (uint64_t)1 << (b - 0xd4), open);
 }
 
 int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)

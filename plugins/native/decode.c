@@ -253,6 +253,81 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
     return !(len == 9 && last == 0x00);
 }
 
+/* A model's args must be a tuple: looks at their tag at src->cur (past an
+ * anchor) without consuming it; a ref's target is checked once its id is
+ * read, so *args_ref asks the loop to. */
+static NAT_NOINLINE int nat_model_args(nat_dec *d, int *args_ref)
+{
+    brine_source *src = d->src;
+    uint64_t vstart = nat_off(src, src->cur);
+    unsigned args;
+    int rc;
+    if (src->cur == src->end && (rc = nat_more(d, 1, "a model's args", vstart)) != BRINE_OK)
+        return rc;
+    args = src->cur[0];
+    if (args == NAT_ANCHOR) {
+        if ((size_t)(src->end - src->cur) < 2 && (rc = nat_more(d, 2, "a model's args", vstart)) != BRINE_OK)
+            return rc;
+        args = src->cur[1];
+    }
+    if (args == NAT_REF)
+        *args_ref = 1;
+    else if (args != NAT_TUPLE && args != NAT_TUPLE_OPEN)
+        return nat_fail(d, BRINE_E_CORRUPT, vstart, "model args at offset %llu are not a tuple (tag 0x%02X)",
+                        (unsigned long long)vstart, args);
+    return BRINE_OK;
+}
+
+/* A tag that no version of the format defines, or that a newer one does. */
+static NAT_NOINLINE int nat_bad_tag(nat_dec *d, unsigned tag, uint64_t vstart)
+{
+    if (d->minor > NAT_MINOR)
+        return nat_fail(d, BRINE_E_VERSION, vstart,
+                        "tag 0x%02X at offset %llu is not defined in native format %d.%d (the file is version %d.%u)",
+                        tag, (unsigned long long)vstart, NAT_MAJOR, NAT_MINOR, NAT_MAJOR, d->minor);
+    return nat_fail(d, BRINE_E_CORRUPT, vstart, "unknown tag 0x%02X at offset %llu", tag, (unsigned long long)vstart);
+}
+
+/* The checksum trailer after the last value, which ends at p, then the end
+ * of the input. Verified: the last 8 bytes hold the checksum of all before
+ * them, and the check of the end of input makes sure that they are these.
+ * (Out of the loop since a check there cost 1% of decode instructions: it
+ * changed how the compiler allocated the loop's registers.) */
+static NAT_NOINLINE int nat_trailer(nat_dec *d, const unsigned char *p)
+{
+    brine_source *src = d->src;
+    uint64_t stored, computed = 0, vstart = nat_off(src, p);
+    int rc;
+    if (!d->verified) {
+        XXH3_64bits_update(d->xx, d->hashed, (size_t)(p - d->hashed));
+        computed = XXH3_64bits_digest(d->xx);
+    }
+    d->hashed = p;
+    src->cur = p;
+    if ((size_t)(src->end - p) < NAT_TRAILER_LEN) {
+        if ((rc = nat_more(d, NAT_TRAILER_LEN, "the checksum trailer", vstart)) != BRINE_OK)
+            return rc;
+        p = src->cur;
+    }
+    stored = nat_load64(p);
+    if (!d->verified && stored != computed)
+        return nat_fail(d, BRINE_E_CORRUPT, vstart,
+                        "checksum mismatch: the file is corrupt (stored %016llx, computed %016llx over %llu bytes)",
+                        (unsigned long long)stored, (unsigned long long)computed, (unsigned long long)vstart);
+    p += NAT_TRAILER_LEN;
+    src->cur = p;
+    d->hashed = p;
+    /* brine_source_at_end may move the window: vstart was fixed before. */
+    if (!brine_source_at_end(src)) {
+        src->cur = p;
+        return nat_fail(d, BRINE_E_CORRUPT, vstart + NAT_TRAILER_LEN,
+                        "unexpected bytes after the end of the document at offset %llu",
+                        (unsigned long long)(vstart + NAT_TRAILER_LEN));
+    }
+    /* The caller calls sink->finish (brine_decode, brine_transcode). */
+    return BRINE_OK;
+}
+
 /* The offset of the value being read. vp points at it while the window
  * holds it; before the window moves its offset is saved in vsaved. */
 #define VSTART (vp ? nat_off(src, vp) : vsaved)
@@ -460,7 +535,6 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
         case NAT_DICT: VARINT(count, "a dict"); goto dict;
         case NAT_MODEL: {
             size_t bad;
-            unsigned args;
             VARINT(count, "a model");
             NEED(count, "a model");
             bad = brine_utf8_check((const char *)p, (size_t)count);
@@ -474,20 +548,11 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
             EMIT();
             ev.anchor = 0;
             PUSH(2, NAT_K_MODEL);
-            /* The args must be a tuple: look at their tag (past an anchor)
-             * now; a ref's target is checked once its id is read. */
-            vp = p;
-            NEED(1, "a model's args");
-            args = p[0];
-            if (args == NAT_ANCHOR) {
-                NEED(2, "a model's args");
-                args = p[1];
-            }
-            if (args == NAT_REF)
-                args_ref = 1;
-            else if (args != NAT_TUPLE && args != NAT_TUPLE_OPEN)
-                FAIL(BRINE_E_CORRUPT, vstart, "model args at offset %llu are not a tuple (tag 0x%02X)",
-                     (unsigned long long)vstart, args);
+            src->cur = p;
+            if ((rc = nat_model_args(&d, &args_ref)) != BRINE_OK)
+                goto out;
+            p = src->cur;
+            e = src->end;
             continue;
         }
         case NAT_ANCHOR:
@@ -539,11 +604,9 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
             top_kind = d.stack[depth].kind;
             goto value_done;
         default:
-            if (d.minor > NAT_MINOR)
-                FAIL(BRINE_E_VERSION, vstart,
-                     "tag 0x%02X at offset %llu is not defined in native format %d.%d (the file is version %d.%u)", tag,
-                     (unsigned long long)vstart, NAT_MAJOR, NAT_MINOR, NAT_MAJOR, d.minor);
-            FAIL(BRINE_E_CORRUPT, vstart, "unknown tag 0x%02X at offset %llu", tag, (unsigned long long)vstart);
+            src->cur = p;
+            rc = nat_bad_tag(&d, tag, VSTART);
+            goto out;
         }
         EMIT();
         goto value_done;
@@ -607,36 +670,9 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
         }
     }
 
-trailer : {
-    uint64_t stored, computed = 0;
-    if (!d.verified)
-        XXH3_64bits_update(&xx, d.hashed, (size_t)(p - d.hashed));
-    d.hashed = p;
-    if (!d.verified)
-        computed = XXH3_64bits_digest(&xx);
-    vp = p;
-    NEED(NAT_TRAILER_LEN, "the checksum trailer");
-    /* brine_source_at_end below may move the window: fix the offset now. */
-    SAVE_VSTART();
-    stored = nat_load64(p);
-    /* Verified: the last 8 bytes hold the checksum of all before them,
-     * and the check of the end of input below makes sure that they are
-     * these. (A check here costs 1% of decode instructions: it changes how
-     * the compiler allocates the loop's registers.) */
-    if (!d.verified && stored != computed)
-        FAIL(BRINE_E_CORRUPT, vstart,
-             "checksum mismatch: the file is corrupt (stored %016llx, computed %016llx over %llu bytes)",
-             (unsigned long long)stored, (unsigned long long)computed, (unsigned long long)vstart);
-    p += NAT_TRAILER_LEN;
-    src->cur = p;
-    d.hashed = p;
-    if (!brine_source_at_end(src))
-        FAIL(BRINE_E_CORRUPT, vstart + NAT_TRAILER_LEN, "unexpected bytes after the end of the document at offset %llu",
-             (unsigned long long)(vstart + NAT_TRAILER_LEN));
-    /* The caller calls sink->finish (brine_decode, brine_transcode). */
-    rc = BRINE_OK;
+trailer:
+    rc = nat_trailer(&d, p);
     goto out;
-}
 
 sink_failed:
     /* The sink knows the path but not where in the input we are. */

@@ -428,10 +428,387 @@ static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n,
     }
 }
 
+#if defined(__GNUC__)
+#define PK_NOINLINE __attribute__((noinline))
+#else
+#define PK_NOINLINE
+#endif
+
+/* The opcodes below pk_step are the rare ones, each family in a function of
+ * its own so that the dispatch loop holds only what a protocol 2-5 pickle of
+ * plain data runs (docs/performance.md: the instruction counts before and
+ * after the split). */
+
+/* POP, POP_MARK and DUP, which CPython's pickler writes only for recursive
+ * tuples (POP, POP_MARK) or never (DUP). */
+static PK_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
+{
+    size_t first;
+    int rc;
+    if (op == PKOP_DUP) {
+        if ((rc = pk_need(d, 1)) != BRINE_OK)
+            return rc;
+        return pk_push_slot(d, d->stack[d->count - 1]);
+    }
+    if (op == PKOP_POP && d->count > pk_fence(d)) {
+        d->dirty |= d->stack[--d->count].node != 0;
+        return BRINE_OK;
+    }
+    /* POP_MARK, or Python's POP of an empty stack, which pops the mark. */
+    if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+        return rc;
+    d->dirty |= d->count > first;
+    d->count = first;
+    return BRINE_OK;
+}
+
+/* Python 2's BINSTRINGs and the buffer opcodes. */
+static PK_NOINLINE int pk_op_rare(pk_dec *d, unsigned op)
+{
+    const unsigned char *s;
+    size_t len;
+    int rc;
+    if (op == PKOP_NEXT_BUFFER)
+        return pk_fail(d, BRINE_E_UNSUPPORTED, "out-of-band buffer (NEXT_BUFFER) at offset %llu",
+                       (unsigned long long)d->op_off);
+    if (op == PKOP_READONLY_BUFFER)
+        return pk_need(d, 1);
+    if ((rc = pk_payload(d, op == PKOP_SHORT_BINSTRING ? 1 : 4, 1, &s, &len)) != BRINE_OK)
+        return rc;
+    return pk_push_str2(d, s, len);
+}
+
+/* PROTO, FRAME and STOP: the framing around the values. */
+static PK_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
+{
+    uint64_t u;
+    int rc;
+    if (op == PKOP_STOP) {
+        if (d->mark_count)
+            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu inside a MARK", (unsigned long long)d->op_off);
+        if (d->count != 1)
+            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu with %zu values on the stack (1 expected)",
+                           (unsigned long long)d->op_off, d->count);
+        return -1;
+    }
+    if (op == PKOP_PROTO) {
+        if ((rc = pk_uint(d, 1, &u)) != BRINE_OK)
+            return rc;
+        if (u > PK_HIGHEST_PROTOCOL)
+            return pk_fail(d, BRINE_E_VERSION, "unsupported pickle protocol: %d (at offset %llu)", (int)u,
+                           (unsigned long long)d->op_off);
+        d->proto = (int)u;
+        return BRINE_OK;
+    }
+    if ((rc = pk_uint(d, 8, &u)) != BRINE_OK)
+        return rc;
+    if (d->frame_end)
+        return pk_fail(d, BRINE_E_CORRUPT, "FRAME at offset %llu: a new frame begins before the end of the current one",
+                       (unsigned long long)d->op_off);
+    if (u > (uint64_t)(d->end - d->p))
+        return pk_fail(d, BRINE_E_TRUNCATED, "FRAME at offset %llu declares %llu bytes but the input has %llu left",
+                       (unsigned long long)d->op_off, (unsigned long long)u, (unsigned long long)(d->end - d->p));
+    d->frame_end = u ? d->p + u : NULL;
+    return BRINE_OK;
+}
+
+/* Protocol 0's text opcodes whose argument is a line: PUT, GET, INT, LONG
+ * and FLOAT (UNICODE and STRING, which unescape, have their own). */
+static PK_NOINLINE int pk_op_text(pk_dec *d, unsigned op)
+{
+    brine_error e = {0};
+    const unsigned char *s;
+    size_t len;
+    uint64_t u = 0;
+    brine_value *v;
+    int rc;
+    if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+        return rc;
+    switch (op) {
+    case PKOP_PUT:
+    case PKOP_GET:
+        if ((rc = pk_text_key(d, s, len, &u)) != BRINE_OK)
+            return rc;
+        return op == PKOP_PUT ? pk_put(d, u) : pk_get(d, u);
+    case PKOP_INT:
+        if (len == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
+            return pk_push(d, brine_bool_new(d->doc, s[1] == '1', &e), &e); /* Python 2.2's bools */
+        v = pk_text_int(d->doc, s, len, d->op_off, &e);
+        break;
+    case PKOP_LONG:
+        if (len && s[len - 1] == 'L')
+            len--;
+        v = pk_text_int(d->doc, s, len, d->op_off, &e);
+        break;
+    default: /* PKOP_FLOAT */ v = pk_text_float(d->doc, s, len, d->op_off, &e); break;
+    }
+    return v ? pk_push(d, v, &e) : pk_forward(d, &e);
+}
+
+/* UNICODE: a raw-unicode-escaped line. */
+static PK_NOINLINE int pk_op_unicode(pk_dec *d)
+{
+    const unsigned char *s;
+    size_t len, bad = 0;
+    const char *why = "";
+    int rc;
+    if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+        return rc;
+    rc = pk_raw_unicode_decode(s, len, &d->buf, &bad, &why);
+    if (rc == BRINE_E_NOMEM)
+        return pk_nomem(d);
+    if (rc)
+        return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + bad - d->start), "UNICODE at offset %llu: %s",
+                                  (unsigned long long)d->op_off, why);
+    return pk_push_str(d, d->buf.p, d->buf.len, 0);
+}
+
+/* STRING: a quoted, escaped line. */
+static PK_NOINLINE int pk_op_string(pk_dec *d)
+{
+    const unsigned char *s;
+    size_t len, bad = 0;
+    const char *why = "";
+    int rc;
+    if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+        return rc;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\r'))
+        len--; /* Python 2 pickles written on Windows */
+    if (len < 2 || s[0] != s[len - 1] || (s[0] != '\'' && s[0] != '"'))
+        return pk_fail(d, BRINE_E_SYNTAX, "STRING at offset %llu: the argument must be quoted",
+                       (unsigned long long)d->op_off);
+    rc = pk_escape_decode(s + 1, len - 2, &d->buf, &bad, &why);
+    if (rc == BRINE_E_NOMEM)
+        return pk_nomem(d);
+    if (rc)
+        return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + 1 + bad - d->start), "STRING at offset %llu: %s",
+                                  (unsigned long long)d->op_off, why);
+    return pk_push_str2(d, d->buf.p ? d->buf.p : (const unsigned char *)"", d->buf.len);
+}
+
+/* TUPLE, LIST, FROZENSET and DICT: a container of the values above the
+ * innermost MARK. */
+static int pk_op_marked(pk_dec *d, unsigned op)
+{
+    brine_error e = {0};
+    size_t first, len, h = 0;
+    brine_value *v;
+    int rc;
+    if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+        return rc;
+    len = d->count - first;
+    if (op == PKOP_TUPLE) {
+        v = pk_tuple_of(d, first, len, &h, &e);
+    } else if (op == PKOP_FROZENSET) {
+        v = pk_set_model(d, "builtins.frozenset", first, len, &h, &e);
+    } else {
+        /* LIST and DICT: an empty container filled like APPENDS and SETITEMS. */
+        pk_slot c;
+        v = op == PKOP_LIST ? brine_list_new(d->doc, &e) : brine_dict_new(d->doc, &e);
+        if (!v)
+            return pk_api_fail(d, &e);
+        if ((rc = pk_slot_make(d, v, &c)) != BRINE_OK)
+            return rc;
+        rc = op == PKOP_LIST ? pk_append(d, &c, first, len) : pk_setitems(d, &c, first, len);
+        if (rc)
+            return rc;
+        d->count = first;
+        return pk_push_slot(d, c);
+    }
+    return pk_replace(d, first, v, h, &e);
+}
+
+/* APPEND and SETITEM: one item into the container below it; APPENDS,
+ * SETITEMS and ADDITEMS: the values above the innermost MARK into the
+ * container below the MARK. */
+static int pk_op_items(pk_dec *d, unsigned op)
+{
+    size_t first, len;
+    int rc;
+    if (op == PKOP_APPEND || op == PKOP_SETITEM) {
+        len = op == PKOP_APPEND ? 1 : 2;
+        if ((rc = pk_need(d, len + 1)) != BRINE_OK)
+            return rc;
+        first = d->count - len;
+        rc = op == PKOP_APPEND ? pk_append(d, &d->stack[first - 1], first, 1)
+                               : pk_setitems(d, &d->stack[first - 1], first, 2);
+        if (rc || (rc = pk_aud_items(d, &d->stack[first - 1])) != BRINE_OK)
+            return rc;
+        d->count = first;
+        return BRINE_OK;
+    }
+    if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+        return rc;
+    if (first <= pk_fence(d))
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: no %s below the MARK", pk_opname(op),
+                       (unsigned long long)d->op_off,
+                       op == PKOP_APPENDS    ? "list"
+                       : op == PKOP_SETITEMS ? "dict"
+                                             : "set");
+    len = d->count - first;
+    rc = op == PKOP_APPENDS    ? pk_append(d, &d->stack[first - 1], first, len)
+         : op == PKOP_SETITEMS ? pk_setitems(d, &d->stack[first - 1], first, len)
+                               : pk_additems(d, &d->stack[first - 1], first, len);
+    if (rc || (len && (rc = pk_aud_items(d, &d->stack[first - 1])) != BRINE_OK))
+        return rc;
+    d->count = first;
+    return BRINE_OK;
+}
+
+/* GLOBAL, INST and STACK_GLOBAL: a name, which INST also calls. */
+static PK_NOINLINE int pk_op_global(pk_dec *d, unsigned op)
+{
+    const unsigned char *mod, *s;
+    size_t mod_len, len, first;
+    int rc;
+    if (op == PKOP_STACK_GLOBAL) {
+        const brine_value *m, *n;
+        const char *ms, *ns;
+        size_t ml, nl;
+        if ((rc = pk_need(d, 2)) != BRINE_OK)
+            return rc;
+        m = d->stack[d->count - 2].v;
+        n = d->stack[d->count - 1].v;
+        if (brine_type_of(m) != BRINE_STR || brine_type_of(n) != BRINE_STR)
+            return pk_fail(d, BRINE_E_CORRUPT, "STACK_GLOBAL at offset %llu requires str",
+                           (unsigned long long)d->op_off);
+        ms = brine_str_get(m, &ml);
+        ns = brine_str_get(n, &nl);
+        d->count -= 2;
+        return pk_push_global(d, ms, ml, ns, nl);
+    }
+    if ((rc = pk_line(d, &mod, &mod_len)) != BRINE_OK || (rc = pk_line(d, &s, &len)) != BRINE_OK)
+        return rc;
+    if (op == PKOP_INST && (!pk_is_ascii(mod, mod_len) || !pk_is_ascii(s, len)))
+        return pk_fail(d, BRINE_E_SYNTAX, "INST at offset %llu: the module and name must be ASCII",
+                       (unsigned long long)d->op_off);
+    if (op == PKOP_INST && !d->mark_count)
+        return pk_pop_mark(d, &first); /* fails: no MARK */
+    if ((rc = pk_push_global(d, (const char *)mod, mod_len, (const char *)s, len)) != BRINE_OK)
+        return rc;
+    if (op == PKOP_GLOBAL)
+        return BRINE_OK;
+    /* INST: the class just pushed sits above the MARK's args. */
+    pk_slot cls = d->stack[--d->count];
+    pk_pop_mark(d, &first);
+    return pk_instantiate(d, &cls, first, d->count - first, first);
+}
+
+/* OBJ, REDUCE, NEWOBJ and NEWOBJ_EX: calls, which become models; BUILD:
+ * the state set on one. */
+static PK_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
+{
+    brine_error e = {0};
+    size_t first, h = 0;
+    brine_value *v;
+    int rc;
+    if (op == PKOP_BUILD) {
+        if ((rc = pk_need(d, 2)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
+            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
+            return rc;
+        d->count--;
+        return BRINE_OK;
+    }
+    if (op == PKOP_OBJ) {
+        pk_slot cls;
+        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
+            return rc;
+        if (d->count == first)
+            return pk_fail(d, BRINE_E_CORRUPT, "OBJ at offset %llu: no class after the MARK",
+                           (unsigned long long)d->op_off);
+        cls = d->stack[first];
+        return pk_instantiate(d, &cls, first + 1, d->count - first - 1, first);
+    }
+    size_t n = op == PKOP_NEWOBJ_EX ? 3 : 2;
+    const pk_slot *base;
+    if ((rc = pk_need(d, n)) != BRINE_OK)
+        return rc;
+    base = &d->stack[d->count - n];
+    if (brine_type_of(base[1].v) != BRINE_TUPLE)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: the arguments are a %s, not a tuple", pk_opname(op),
+                       (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[1].v)));
+    if (op == PKOP_NEWOBJ_EX && brine_type_of(base[2].v) != BRINE_DICT)
+        return pk_fail(d, BRINE_E_CORRUPT, "NEWOBJ_EX at offset %llu: the keyword arguments are a %s, not a dict",
+                       (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[2].v)));
+    v = op == PKOP_REDUCE ? pk_call(d, &base[0], &base[1], &h, &e)
+                          : pk_newobj(d, &base[0], &base[1], op == PKOP_NEWOBJ_EX ? &base[2] : NULL, &h, &e);
+    brine_value *callable = base[0].v;
+    if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
+        return rc;
+    return pk_aud_call(d, callable, d->stack[d->count - 1].v);
+}
+
+/* BYTEARRAY8, PERSID, BINPERSID, EXT1, EXT2 and EXT4: values Python builds
+ * from the opcode's argument, which become models of a fixed name. */
+static PK_NOINLINE int pk_op_named(pk_dec *d, unsigned op)
+{
+    brine_error e = {0};
+    const unsigned char *s;
+    size_t len, h = 0;
+    uint64_t u;
+    brine_value *v, *t;
+    int rc;
+    if (op == PKOP_BYTEARRAY8) {
+        brine_value *b;
+        if ((rc = pk_payload(d, 8, 0, &s, &len)) != BRINE_OK)
+            return rc;
+        b = brine_bytes_new(d->doc, s, len, &e);
+        t = brine_tuple_new(d->doc, &e);
+        if (e.code == BRINE_OK)
+            brine_seq_append(t, b, &e);
+        v = e.code ? NULL : pk_model(d, "builtins.bytearray", 18, t, &e);
+        return pk_replace(d, d->count, v, 2, &e);
+    }
+    if (op == PKOP_PERSID || op == PKOP_BINPERSID) {
+        if (op == PKOP_PERSID) {
+            if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
+                return rc;
+            if (!pk_is_ascii(s, len))
+                return pk_fail(d, BRINE_E_SYNTAX,
+                               "PERSID at offset %llu: persistent IDs in protocol 0 must be ASCII strings",
+                               (unsigned long long)d->op_off);
+            if ((rc = pk_push_str(d, s, len, 1)) != BRINE_OK)
+                return rc;
+        } else if ((rc = pk_need(d, 1)) != BRINE_OK) {
+            return rc;
+        }
+        v = pk_tuple_of(d, d->count - 1, 1, &h, &e);
+        t = v;
+        v = v ? pk_model(d, "pickle.persistent_id", 20, t, &e) : NULL;
+        if ((rc = pk_replace(d, d->count - 1, v, h + 1, &e)) != BRINE_OK)
+            return rc;
+        return pk_aud_made(d, BRINE_AUDIT_PERSID, d->stack[d->count - 1].v);
+    }
+    /* EXT1, EXT2, EXT4. */
+    brine_value *c;
+    int64_t code;
+    if ((rc = pk_uint(d, op == PKOP_EXT1 ? 1 : op == PKOP_EXT2 ? 2 : 4, &u)) != BRINE_OK)
+        return rc;
+    code = op == PKOP_EXT4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+    if (code <= 0)
+        return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu specifies code <= 0", pk_opname(op),
+                       (unsigned long long)d->op_off);
+    t = brine_tuple_new(d->doc, &e);
+    c = brine_int_new(d->doc, code, &e);
+    if (e.code == BRINE_OK)
+        brine_seq_append(t, c, &e);
+    v = e.code ? NULL : pk_model(d, "pickle.ext", 10, t, &e);
+    if ((rc = pk_replace(d, d->count, v, 2, &e)) != BRINE_OK)
+        return rc;
+    return pk_aud_made(d, BRINE_AUDIT_EXT, d->stack[d->count - 1].v);
+}
+
 /* Runs one opcode at d->p. Returns BRINE_OK, an error, or -1 after STOP. */
 static int pk_step(pk_dec *d)
 {
-    brine_error e = {0};
+    /* Cleared, not zeroed: "= {0}" wrote all its bytes for every opcode,
+     * half of this function's instructions. Here e only goes to value
+     * constructors and pk_push/pk_replace, which read its code and, when
+     * set, its message; it is never copied whole (pk_forward is for the
+     * text opcodes). */
+    brine_error e;
     const unsigned char *s;
     size_t len, first, h = 0;
     uint64_t u;
@@ -439,6 +816,7 @@ static int pk_step(pk_dec *d)
     int rc;
     brine_value *v;
 
+    brine_error_clear(&e);
     if (d->frame_end && d->p >= d->frame_end)
         d->frame_end = NULL; /* the frame is used up */
     d->op_off = d->base + (uint64_t)(d->p - d->start);
@@ -447,32 +825,8 @@ static int pk_step(pk_dec *d)
     op = *d->p++;
     switch (op) {
     case PKOP_PROTO:
-        if ((rc = pk_uint(d, 1, &u)) != BRINE_OK)
-            return rc;
-        if (u > PK_HIGHEST_PROTOCOL)
-            return pk_fail(d, BRINE_E_VERSION, "unsupported pickle protocol: %d (at offset %llu)", (int)u,
-                           (unsigned long long)d->op_off);
-        d->proto = (int)u;
-        return BRINE_OK;
     case PKOP_FRAME:
-        if ((rc = pk_uint(d, 8, &u)) != BRINE_OK)
-            return rc;
-        if (d->frame_end)
-            return pk_fail(d, BRINE_E_CORRUPT,
-                           "FRAME at offset %llu: a new frame begins before the end of the current one",
-                           (unsigned long long)d->op_off);
-        if (u > (uint64_t)(d->end - d->p))
-            return pk_fail(d, BRINE_E_TRUNCATED, "FRAME at offset %llu declares %llu bytes but the input has %llu left",
-                           (unsigned long long)d->op_off, (unsigned long long)u, (unsigned long long)(d->end - d->p));
-        d->frame_end = u ? d->p + u : NULL;
-        return BRINE_OK;
-    case PKOP_STOP:
-        if (d->mark_count)
-            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu inside a MARK", (unsigned long long)d->op_off);
-        if (d->count != 1)
-            return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu with %zu values on the stack (1 expected)",
-                           (unsigned long long)d->op_off, d->count);
-        return -1;
+    case PKOP_STOP: return pk_op_frame(d, op);
 
     /* The stack machine. */
     case PKOP_MARK:
@@ -483,37 +837,16 @@ static int pk_step(pk_dec *d)
         d->marks[d->mark_count++] = d->count;
         return BRINE_OK;
     case PKOP_POP:
-        if (d->count > pk_fence(d)) {
-            d->dirty |= d->stack[--d->count].node != 0;
-            return BRINE_OK;
-        }
-        /* fall through - Python's POP of an empty stack pops the mark */
     case PKOP_POP_MARK:
-        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
-            return rc;
-        d->dirty |= d->count > first;
-        d->count = first;
-        return BRINE_OK;
-    case PKOP_DUP:
-        if ((rc = pk_need(d, 1)) != BRINE_OK)
-            return rc;
-        return pk_push_slot(d, d->stack[d->count - 1]);
+    case PKOP_DUP: return pk_op_stack(d, op);
 
     /* The memo. */
     case PKOP_MEMOIZE: return pk_put(d, d->memo_count);
-    case PKOP_PUT:
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK || (rc = pk_text_key(d, s, len, &u)) != BRINE_OK)
-            return rc;
-        return pk_put(d, u);
     case PKOP_BINPUT:
     case PKOP_LONG_BINPUT:
         if ((rc = pk_uint(d, op == PKOP_BINPUT ? 1 : 4, &u)) != BRINE_OK)
             return rc;
         return pk_put(d, u);
-    case PKOP_GET:
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK || (rc = pk_text_key(d, s, len, &u)) != BRINE_OK)
-            return rc;
-        return pk_get(d, u);
     case PKOP_BINGET:
     case PKOP_LONG_BINGET:
         if ((rc = pk_uint(d, op == PKOP_BINGET ? 1 : 4, &u)) != BRINE_OK)
@@ -524,20 +857,6 @@ static int pk_step(pk_dec *d)
     case PKOP_NONE: return pk_push(d, brine_null_new(d->doc, &e), &e);
     case PKOP_NEWTRUE:
     case PKOP_NEWFALSE: return pk_push(d, brine_bool_new(d->doc, op == PKOP_NEWTRUE, &e), &e);
-    case PKOP_INT:
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        if (len == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
-            return pk_push(d, brine_bool_new(d->doc, s[1] == '1', &e), &e); /* Python 2.2's bools */
-        v = pk_text_int(d->doc, s, len, d->op_off, &e);
-        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
-    case PKOP_LONG:
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        if (len && s[len - 1] == 'L')
-            len--;
-        v = pk_text_int(d->doc, s, len, d->op_off, &e);
-        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
     case PKOP_BININT:
         if ((rc = pk_uint(d, 4, &u)) != BRINE_OK)
             return rc;
@@ -552,11 +871,6 @@ static int pk_step(pk_dec *d)
         if ((rc = pk_payload(d, op == PKOP_LONG1 ? 1 : 4, 1, &s, &len)) != BRINE_OK)
             return rc;
         return pk_push(d, brine_int_new_bytes(d->doc, s, len, &e), &e);
-    case PKOP_FLOAT:
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        v = pk_text_float(d->doc, s, len, d->op_off, &e);
-        return v ? pk_push(d, v, &e) : pk_forward(d, &e);
     case PKOP_BINFLOAT: {
         double f;
         uint64_t bits = 0;
@@ -575,19 +889,6 @@ static int pk_step(pk_dec *d)
         if ((rc = pk_payload(d, op == PKOP_SHORT_BINUNICODE ? 1 : op == PKOP_BINUNICODE ? 4 : 8, 0, &s, &len)))
             return rc;
         return pk_push_str(d, s, len, 1);
-    case PKOP_UNICODE: {
-        size_t bad = 0;
-        const char *why = "";
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        rc = pk_raw_unicode_decode(s, len, &d->buf, &bad, &why);
-        if (rc == BRINE_E_NOMEM)
-            return pk_nomem(d);
-        if (rc)
-            return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + bad - d->start),
-                                      "UNICODE at offset %llu: %s", (unsigned long long)d->op_off, why);
-        return pk_push_str(d, d->buf.p, d->buf.len, 0);
-    }
     case PKOP_SHORT_BINBYTES:
     case PKOP_BINBYTES:
     case PKOP_BINBYTES8:
@@ -596,42 +897,15 @@ static int pk_step(pk_dec *d)
         return pk_push(d, brine_bytes_new(d->doc, s, len, &e), &e);
     case PKOP_SHORT_BINSTRING:
     case PKOP_BINSTRING:
-        if ((rc = pk_payload(d, op == PKOP_SHORT_BINSTRING ? 1 : 4, 1, &s, &len)) != BRINE_OK)
-            return rc;
-        return pk_push_str2(d, s, len);
-    case PKOP_STRING: {
-        size_t bad = 0;
-        const char *why = "";
-        if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\r'))
-            len--; /* Python 2 pickles written on Windows */
-        if (len < 2 || s[0] != s[len - 1] || (s[0] != '\'' && s[0] != '"'))
-            return pk_fail(d, BRINE_E_SYNTAX, "STRING at offset %llu: the argument must be quoted",
-                           (unsigned long long)d->op_off);
-        rc = pk_escape_decode(s + 1, len - 2, &d->buf, &bad, &why);
-        if (rc == BRINE_E_NOMEM)
-            return pk_nomem(d);
-        if (rc)
-            return brine_error_set_at(d->err, rc, d->base + (uint64_t)(s + 1 + bad - d->start),
-                                      "STRING at offset %llu: %s", (unsigned long long)d->op_off, why);
-        return pk_push_str2(d, d->buf.p ? d->buf.p : (const unsigned char *)"", d->buf.len);
-    }
-    case PKOP_BYTEARRAY8: {
-        brine_value *b, *t;
-        if ((rc = pk_payload(d, 8, 0, &s, &len)) != BRINE_OK)
-            return rc;
-        b = brine_bytes_new(d->doc, s, len, &e);
-        t = brine_tuple_new(d->doc, &e);
-        if (e.code == BRINE_OK)
-            brine_seq_append(t, b, &e);
-        v = e.code ? NULL : pk_model(d, "builtins.bytearray", 18, t, &e);
-        return pk_replace(d, d->count, v, 2, &e);
-    }
     case PKOP_NEXT_BUFFER:
-        return pk_fail(d, BRINE_E_UNSUPPORTED, "out-of-band buffer (NEXT_BUFFER) at offset %llu",
-                       (unsigned long long)d->op_off);
-    case PKOP_READONLY_BUFFER: return pk_need(d, 1);
+    case PKOP_READONLY_BUFFER: return pk_op_rare(d, op);
+    case PKOP_PUT:
+    case PKOP_GET:
+    case PKOP_INT:
+    case PKOP_LONG:
+    case PKOP_FLOAT: return pk_op_text(d, op);
+    case PKOP_UNICODE: return pk_op_unicode(d);
+    case PKOP_STRING: return pk_op_string(d);
 
     /* Containers. */
     case PKOP_EMPTY_LIST: return pk_push(d, brine_list_new(d->doc, &e), &e);
@@ -652,187 +926,28 @@ static int pk_step(pk_dec *d)
     case PKOP_TUPLE:
     case PKOP_LIST:
     case PKOP_FROZENSET:
-    case PKOP_DICT:
-        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
-            return rc;
-        len = d->count - first;
-        if (op == PKOP_TUPLE) {
-            v = pk_tuple_of(d, first, len, &h, &e);
-        } else if (op == PKOP_FROZENSET) {
-            v = pk_set_model(d, "builtins.frozenset", first, len, &h, &e);
-        } else {
-            /* LIST and DICT: an empty container filled like APPENDS and SETITEMS. */
-            pk_slot c;
-            v = op == PKOP_LIST ? brine_list_new(d->doc, &e) : brine_dict_new(d->doc, &e);
-            if (!v)
-                return pk_api_fail(d, &e);
-            if ((rc = pk_slot_make(d, v, &c)) != BRINE_OK)
-                return rc;
-            rc = op == PKOP_LIST ? pk_append(d, &c, first, len) : pk_setitems(d, &c, first, len);
-            if (rc)
-                return rc;
-            d->count = first;
-            return pk_push_slot(d, c);
-        }
-        return pk_replace(d, first, v, h, &e);
+    case PKOP_DICT: return pk_op_marked(d, op);
     case PKOP_APPEND:
-        if ((rc = pk_need(d, 2)) != BRINE_OK)
-            return rc;
-        if ((rc = pk_append(d, &d->stack[d->count - 2], d->count - 1, 1)) != BRINE_OK ||
-            (rc = pk_aud_items(d, &d->stack[d->count - 2])) != BRINE_OK)
-            return rc;
-        d->count--;
-        return BRINE_OK;
     case PKOP_SETITEM:
-        if ((rc = pk_need(d, 3)) != BRINE_OK)
-            return rc;
-        if ((rc = pk_setitems(d, &d->stack[d->count - 3], d->count - 2, 2)) != BRINE_OK ||
-            (rc = pk_aud_items(d, &d->stack[d->count - 3])) != BRINE_OK)
-            return rc;
-        d->count -= 2;
-        return BRINE_OK;
     case PKOP_APPENDS:
     case PKOP_SETITEMS:
-    case PKOP_ADDITEMS:
-        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
-            return rc;
-        if (first <= pk_fence(d))
-            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: no %s below the MARK", pk_opname(op),
-                           (unsigned long long)d->op_off,
-                           op == PKOP_APPENDS    ? "list"
-                           : op == PKOP_SETITEMS ? "dict"
-                                                 : "set");
-        len = d->count - first;
-        rc = op == PKOP_APPENDS    ? pk_append(d, &d->stack[first - 1], first, len)
-             : op == PKOP_SETITEMS ? pk_setitems(d, &d->stack[first - 1], first, len)
-                                   : pk_additems(d, &d->stack[first - 1], first, len);
-        if (rc || (len && (rc = pk_aud_items(d, &d->stack[first - 1])) != BRINE_OK))
-            return rc;
-        d->count = first;
-        return BRINE_OK;
+    case PKOP_ADDITEMS: return pk_op_items(d, op);
 
     /* Names, calls and objects. */
     case PKOP_GLOBAL:
-    case PKOP_INST: {
-        const unsigned char *mod;
-        size_t mod_len;
-        if ((rc = pk_line(d, &mod, &mod_len)) != BRINE_OK || (rc = pk_line(d, &s, &len)) != BRINE_OK)
-            return rc;
-        if (op == PKOP_INST && (!pk_is_ascii(mod, mod_len) || !pk_is_ascii(s, len)))
-            return pk_fail(d, BRINE_E_SYNTAX, "INST at offset %llu: the module and name must be ASCII",
-                           (unsigned long long)d->op_off);
-        if (op == PKOP_INST && !d->mark_count)
-            return pk_pop_mark(d, &first); /* fails: no MARK */
-        if ((rc = pk_push_global(d, (const char *)mod, mod_len, (const char *)s, len)) != BRINE_OK)
-            return rc;
-        if (op == PKOP_GLOBAL)
-            return BRINE_OK;
-        /* INST: the class just pushed sits above the MARK's args. */
-        {
-            pk_slot cls = d->stack[--d->count];
-            pk_pop_mark(d, &first);
-            return pk_instantiate(d, &cls, first, d->count - first, first);
-        }
-    }
-    case PKOP_STACK_GLOBAL: {
-        const brine_value *m, *n;
-        const char *ms, *ns;
-        size_t ml, nl;
-        if ((rc = pk_need(d, 2)) != BRINE_OK)
-            return rc;
-        m = d->stack[d->count - 2].v;
-        n = d->stack[d->count - 1].v;
-        if (brine_type_of(m) != BRINE_STR || brine_type_of(n) != BRINE_STR)
-            return pk_fail(d, BRINE_E_CORRUPT, "STACK_GLOBAL at offset %llu requires str",
-                           (unsigned long long)d->op_off);
-        ms = brine_str_get(m, &ml);
-        ns = brine_str_get(n, &nl);
-        d->count -= 2;
-        return pk_push_global(d, ms, ml, ns, nl);
-    }
-    case PKOP_OBJ: {
-        pk_slot cls;
-        if ((rc = pk_pop_mark(d, &first)) != BRINE_OK)
-            return rc;
-        if (d->count == first)
-            return pk_fail(d, BRINE_E_CORRUPT, "OBJ at offset %llu: no class after the MARK",
-                           (unsigned long long)d->op_off);
-        cls = d->stack[first];
-        return pk_instantiate(d, &cls, first + 1, d->count - first - 1, first);
-    }
+    case PKOP_INST:
+    case PKOP_STACK_GLOBAL: return pk_op_global(d, op);
+    case PKOP_OBJ:
     case PKOP_REDUCE:
     case PKOP_NEWOBJ:
-    case PKOP_NEWOBJ_EX: {
-        size_t n = op == PKOP_NEWOBJ_EX ? 3 : 2;
-        const pk_slot *base;
-        if ((rc = pk_need(d, n)) != BRINE_OK)
-            return rc;
-        base = &d->stack[d->count - n];
-        if (brine_type_of(base[1].v) != BRINE_TUPLE)
-            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: the arguments are a %s, not a tuple", pk_opname(op),
-                           (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[1].v)));
-        if (op == PKOP_NEWOBJ_EX && brine_type_of(base[2].v) != BRINE_DICT)
-            return pk_fail(d, BRINE_E_CORRUPT, "NEWOBJ_EX at offset %llu: the keyword arguments are a %s, not a dict",
-                           (unsigned long long)d->op_off, brine_type_name(brine_type_of(base[2].v)));
-        v = op == PKOP_REDUCE ? pk_call(d, &base[0], &base[1], &h, &e)
-                              : pk_newobj(d, &base[0], &base[1], op == PKOP_NEWOBJ_EX ? &base[2] : NULL, &h, &e);
-        {
-            brine_value *callable = base[0].v;
-            if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
-                return rc;
-            return pk_aud_call(d, callable, d->stack[d->count - 1].v);
-        }
-    }
-    case PKOP_BUILD:
-        if ((rc = pk_need(d, 2)) != BRINE_OK)
-            return rc;
-        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
-            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
-            return rc;
-        d->count--;
-        return BRINE_OK;
+    case PKOP_NEWOBJ_EX:
+    case PKOP_BUILD: return pk_op_call(d, op);
+    case PKOP_BYTEARRAY8:
     case PKOP_PERSID:
-    case PKOP_BINPERSID: {
-        brine_value *t;
-        if (op == PKOP_PERSID) {
-            if ((rc = pk_line(d, &s, &len)) != BRINE_OK)
-                return rc;
-            if (!pk_is_ascii(s, len))
-                return pk_fail(d, BRINE_E_SYNTAX,
-                               "PERSID at offset %llu: persistent IDs in protocol 0 must be ASCII strings",
-                               (unsigned long long)d->op_off);
-            if ((rc = pk_push_str(d, s, len, 1)) != BRINE_OK)
-                return rc;
-        } else if ((rc = pk_need(d, 1)) != BRINE_OK) {
-            return rc;
-        }
-        v = pk_tuple_of(d, d->count - 1, 1, &h, &e);
-        t = v;
-        v = v ? pk_model(d, "pickle.persistent_id", 20, t, &e) : NULL;
-        if ((rc = pk_replace(d, d->count - 1, v, h + 1, &e)) != BRINE_OK)
-            return rc;
-        return pk_aud_made(d, BRINE_AUDIT_PERSID, d->stack[d->count - 1].v);
-    }
+    case PKOP_BINPERSID:
     case PKOP_EXT1:
     case PKOP_EXT2:
-    case PKOP_EXT4: {
-        brine_value *t, *c;
-        int64_t code;
-        if ((rc = pk_uint(d, op == PKOP_EXT1 ? 1 : op == PKOP_EXT2 ? 2 : 4, &u)) != BRINE_OK)
-            return rc;
-        code = op == PKOP_EXT4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
-        if (code <= 0)
-            return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu specifies code <= 0", pk_opname(op),
-                           (unsigned long long)d->op_off);
-        t = brine_tuple_new(d->doc, &e);
-        c = brine_int_new(d->doc, code, &e);
-        if (e.code == BRINE_OK)
-            brine_seq_append(t, c, &e);
-        v = e.code ? NULL : pk_model(d, "pickle.ext", 10, t, &e);
-        if ((rc = pk_replace(d, d->count, v, 2, &e)) != BRINE_OK)
-            return rc;
-        return pk_aud_made(d, BRINE_AUDIT_EXT, d->stack[d->count - 1].v);
-    }
+    case PKOP_EXT4: return pk_op_named(d, op);
     default:
         return pk_fail(d, BRINE_E_SYNTAX, "invalid load key, '\\x%02x' (unknown opcode) at offset %llu", op,
                        (unsigned long long)d->op_off);
