@@ -256,7 +256,7 @@ static int nat_bigint_ok(const unsigned char *b, size_t len)
 /* A model's args must be a tuple: looks at their tag at src->cur (past an
  * anchor) without consuming it; a ref's target is checked once its id is
  * read, so *args_ref asks the loop to. */
-static NAT_NOINLINE int nat_model_args(nat_dec *d, int *args_ref)
+static BRINEP_NOINLINE int nat_model_args(nat_dec *d, int *args_ref)
 {
     brine_source *src = d->src;
     uint64_t vstart = nat_off(src, src->cur);
@@ -279,7 +279,7 @@ static NAT_NOINLINE int nat_model_args(nat_dec *d, int *args_ref)
 }
 
 /* A tag that no version of the format defines, or that a newer one does. */
-static NAT_NOINLINE int nat_bad_tag(nat_dec *d, unsigned tag, uint64_t vstart)
+static BRINEP_NOINLINE int nat_bad_tag(nat_dec *d, unsigned tag, uint64_t vstart)
 {
     if (d->minor > NAT_MINOR)
         return nat_fail(d, BRINE_E_VERSION, vstart,
@@ -293,7 +293,7 @@ static NAT_NOINLINE int nat_bad_tag(nat_dec *d, unsigned tag, uint64_t vstart)
  * them, and the check of the end of input makes sure that they are these.
  * (Out of the loop since a check there cost 1% of decode instructions: it
  * changed how the compiler allocated the loop's registers.) */
-static NAT_NOINLINE int nat_trailer(nat_dec *d, const unsigned char *p)
+static BRINEP_NOINLINE int nat_trailer(nat_dec *d, const unsigned char *p)
 {
     brine_source *src = d->src;
     uint64_t stored, computed = 0, vstart = nat_off(src, p);

@@ -15,6 +15,7 @@
 
 #include <brine/pickle.h>
 
+#include "private/attrs.h"
 #include "reader.h"
 
 /* ------------------------------------------------------------------------
@@ -428,12 +429,6 @@ static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n,
     }
 }
 
-#if defined(__GNUC__)
-#define PK_NOINLINE __attribute__((noinline))
-#else
-#define PK_NOINLINE
-#endif
-
 /* The opcodes below pk_step are the rare ones, each family in a function of
  * its own so that the dispatch loop holds only what a protocol 2-5 pickle of
  * plain data runs (docs/performance.md: the instruction counts before and
@@ -441,7 +436,7 @@ static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n,
 
 /* POP, POP_MARK and DUP, which CPython's pickler writes only for recursive
  * tuples (POP, POP_MARK) or never (DUP). */
-static PK_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
 {
     size_t first;
     int rc;
@@ -463,7 +458,7 @@ static PK_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
 }
 
 /* Python 2's BINSTRINGs and the buffer opcodes. */
-static PK_NOINLINE int pk_op_rare(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_rare(pk_dec *d, unsigned op)
 {
     const unsigned char *s;
     size_t len;
@@ -479,7 +474,7 @@ static PK_NOINLINE int pk_op_rare(pk_dec *d, unsigned op)
 }
 
 /* PROTO, FRAME and STOP: the framing around the values. */
-static PK_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
 {
     uint64_t u;
     int rc;
@@ -514,7 +509,7 @@ static PK_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
 
 /* Protocol 0's text opcodes whose argument is a line: PUT, GET, INT, LONG
  * and FLOAT (UNICODE and STRING, which unescape, have their own). */
-static PK_NOINLINE int pk_op_text(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_text(pk_dec *d, unsigned op)
 {
     brine_error e = {0};
     const unsigned char *s;
@@ -546,7 +541,7 @@ static PK_NOINLINE int pk_op_text(pk_dec *d, unsigned op)
 }
 
 /* UNICODE: a raw-unicode-escaped line. */
-static PK_NOINLINE int pk_op_unicode(pk_dec *d)
+static BRINEP_NOINLINE int pk_op_unicode(pk_dec *d)
 {
     const unsigned char *s;
     size_t len, bad = 0;
@@ -564,7 +559,7 @@ static PK_NOINLINE int pk_op_unicode(pk_dec *d)
 }
 
 /* STRING: a quoted, escaped line. */
-static PK_NOINLINE int pk_op_string(pk_dec *d)
+static BRINEP_NOINLINE int pk_op_string(pk_dec *d)
 {
     const unsigned char *s;
     size_t len, bad = 0;
@@ -656,7 +651,7 @@ static int pk_op_items(pk_dec *d, unsigned op)
 }
 
 /* GLOBAL, INST and STACK_GLOBAL: a name, which INST also calls. */
-static PK_NOINLINE int pk_op_global(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_global(pk_dec *d, unsigned op)
 {
     const unsigned char *mod, *s;
     size_t mod_len, len, first;
@@ -696,7 +691,7 @@ static PK_NOINLINE int pk_op_global(pk_dec *d, unsigned op)
 
 /* OBJ, REDUCE, NEWOBJ and NEWOBJ_EX: calls, which become models; BUILD:
  * the state set on one. */
-static PK_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
 {
     brine_error e = {0};
     size_t first, h = 0;
@@ -742,7 +737,7 @@ static PK_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
 
 /* BYTEARRAY8, PERSID, BINPERSID, EXT1, EXT2 and EXT4: values Python builds
  * from the opcode's argument, which become models of a fixed name. */
-static PK_NOINLINE int pk_op_named(pk_dec *d, unsigned op)
+static BRINEP_NOINLINE int pk_op_named(pk_dec *d, unsigned op)
 {
     brine_error e = {0};
     const unsigned char *s;
