@@ -480,10 +480,11 @@ check "no progress by default when stderr is not a terminal" 0 "$BRINE" convert 
 mkfifo "$T/fifo"
 mkdir -p "$T/sig"
 # A non-interactive shell starts background jobs with SIGINT and SIGQUIT
-# ignored (brine then keeps them ignored, like nohup): env restores their
-# default where it can.
+# ignored, and nohup (make check run under it) ignores SIGHUP; brine then
+# keeps them ignored, as it should: env restores every signal's default
+# where it can.
 default_sig=()
-env --default-signal=INT,QUIT true 2>/dev/null && default_sig=(env --default-signal=INT,QUIT)
+env --default-signal true 2>/dev/null && default_sig=(env --default-signal)
 # killed_by SIG: a conversion blocked on its input, with its temporary file
 # open, is sent SIG; it must die of SIG (status 128 + its number) and leave
 # no temporary file.
