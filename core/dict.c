@@ -140,7 +140,7 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
 {
     uint64_t seed = doc->seed;
     if (key->type != BRINE_TUPLE) {
-        if (key->type == BRINE_LIST || key->type == BRINE_DICT || key->type == BRINE_MODEL)
+        if (key->type == BRINE_LIST || key->type == BRINE_DICT || key->type == BRINE_MODEL || key->type == BRINE_ARRAY)
             return unhashable(key, err);
         *out = scalar_hash(seed, key);
         return BRINE_OK;
@@ -174,7 +174,7 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
             f->index = 0;
             f->acc = salted(seed, 100) ^ (uint64_t)v->as.seq->count;
             tuples++;
-        } else if (v->type == BRINE_LIST || v->type == BRINE_DICT || v->type == BRINE_MODEL) {
+        } else if (v->type == BRINE_LIST || v->type == BRINE_DICT || v->type == BRINE_MODEL || v->type == BRINE_ARRAY) {
             rc = unhashable(v, err);
             break;
         } else {
@@ -309,8 +309,8 @@ brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
 /* Without an index (small dicts) entries carry no hash: keys are compared
  * directly, which for a handful of keys is cheaper than hashing each one.
  * Hashes are computed when the index is built. */
-static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key,
-                         const char *s, size_t len)
+static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key, const char *s,
+                         size_t len)
 {
     if ((d->index && e->hash != h) || e->key.type == BRINEP_DELETED)
         return 0;

@@ -59,10 +59,35 @@ typedef enum brine_event_kind {
     BRINE_EV_DICT = 12,   /* begin; v.count: entries (pairs), or unknown */
     BRINE_EV_MODEL = 13,  /* begin; v.s: the type name (UTF-8) */
     BRINE_EV_END = 14,    /* ends the innermost open container */
-    BRINE_EV_REF = 15     /* v.ref: the anchor id of an earlier container */
+    BRINE_EV_REF = 15,    /* v.ref: the anchor id of an earlier container */
+    BRINE_EV_ARRAY = 16   /* v.array: a whole array (only to BRINE_SINK_ARRAYS sinks) */
 } brine_event_kind;
 
 #define BRINE_COUNT_UNKNOWN ((size_t)-1)
+
+/* The header an ARRAY event points at: one array value, its element type,
+ * shape and data, valid only during the call. The event may carry an
+ * anchor like a begin event (an array is a container for sharing: a later
+ * REF names the same array). data holds data_len bytes in the dtype's byte
+ * order and C order; in this form (the only one sent today) data_len is
+ * the whole array, count x itemsize, and chunks is 0. Reserved for
+ * streaming (#21): a header with chunks nonzero and data_len less than
+ * nbytes, followed by ARRAY_CHUNK events carrying the rest in order; no
+ * producer may send that form until a sink flag asks for it. Core checks
+ * every header it receives (dtype of the event's producer's own making,
+ * ndim, shape product, data_len) and refuses a bad one with BRINE_E_PLUGIN.
+ * A producer builds the dtype in any document (brine_dtype_parse); the
+ * consumer copies what it keeps. */
+typedef struct brine_array_header {
+    const brine_dtype *dtype;
+    unsigned ndim;         /* 0 .. BRINE_ARRAY_MAX_DIMS */
+    const uint64_t *shape; /* ndim sizes; NULL allowed when ndim is 0 */
+    uint64_t count;        /* elements: the product of shape (1 for 0-d) */
+    const void *data;      /* data_len bytes; NULL allowed when data_len is 0 */
+    size_t data_len;       /* bytes in data: count x itemsize in the one-block form */
+    uint32_t chunks;       /* 0: the one-block form (#21 plans the chunked form) */
+    uint32_t reserved_;    /* zero */
+} brine_array_header;
 
 typedef struct brine_event {
     brine_event_kind kind;
@@ -81,6 +106,7 @@ typedef struct brine_event {
         } s;
         size_t count;
         uint64_t ref;
+        const brine_array_header *array; /* BRINE_EV_ARRAY */
     } v;
 } brine_event;
 
@@ -112,6 +138,16 @@ struct brine_sink {
  * more), so that a string stored once and referenced a million times is
  * sent once. The builder and the pickle encoder declare it. */
 #define BRINE_SINK_SCALAR_REFS 2u
+
+/* The sink takes BRINE_EV_ARRAY events. A sink without it (every plugin
+ * built for ABI 1) never sees one: the walker, and the checker of a
+ * streamed conversion, send it each array as nested lists with numpy's
+ * tolist() meaning instead (docs/plugins.md: bool -> BOOL, ints and
+ * datetime64/timedelta64 counts -> INT/UINT, floats -> FLOAT, complex ->
+ * COMPLEX, S -> BYTES and U -> STR without their trailing NULs, V ->
+ * BYTES, records -> TUPLEs of their fields, a 0-d array -> its element).
+ * Each dimension is one level of nesting for the depth limit. */
+#define BRINE_SINK_ARRAYS 4u
 
 /* ------------------------------------------------------------------------
  * Byte sources: a window of input bytes [cur, end) that decoders read with
@@ -313,11 +349,11 @@ typedef struct brine_option_spec {
 
 #define BRINE_PLUGIN_ABI 1
 
-#define BRINE_CAP_DECODE 0x01u /* decode is set */
-#define BRINE_CAP_ENCODE 0x02u /* encoder_new is set */
-#define BRINE_CAP_TEXT 0x04u   /* the format is text (errors quote line:column) */
-#define BRINE_CAP_BINARY 0x08u /* the format is binary (errors quote offsets) */
-#define BRINE_CAP_REFS 0x10u   /* stores shared and cyclic nodes, always */
+#define BRINE_CAP_DECODE 0x01u      /* decode is set */
+#define BRINE_CAP_ENCODE 0x02u      /* encoder_new is set */
+#define BRINE_CAP_TEXT 0x04u        /* the format is text (errors quote line:column) */
+#define BRINE_CAP_BINARY 0x08u      /* the format is binary (errors quote offsets) */
+#define BRINE_CAP_REFS 0x10u        /* stores shared and cyclic nodes, always */
 #define BRINE_CAP_REFS_OPTION 0x20u /* stores them when the "refs" option is set */
 
 /* A decoder reads one value (or, with a format's sequence option, a list of
@@ -354,16 +390,16 @@ typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, co
                                      brine_error *err);
 
 typedef struct brine_plugin {
-    uint32_t abi;                      /* BRINE_PLUGIN_ABI */
-    uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
-    const char *name;                  /* "json": lowercase letters, digits, - and _ */
-    const char *description;           /* one line */
-    const char *version;               /* the plugin's own version */
-    const char *const *extensions;     /* NULL-terminated, without the dot */
-    const char *mime_type;             /* "application/json" */
-    uint32_t caps;                     /* BRINE_CAP_* */
-    uint32_t depth_ceiling;            /* deepest nesting the format's library can take, 0 for none */
-    const brine_option_spec *options;  /* ends with a {NULL} entry; may be NULL */
+    uint32_t abi;                                        /* BRINE_PLUGIN_ABI */
+    uint32_t size;                                       /* sizeof(brine_plugin) as the plugin was built */
+    const char *name;                                    /* "json": lowercase letters, digits, - and _ */
+    const char *description;                             /* one line */
+    const char *version;                                 /* the plugin's own version */
+    const char *const *extensions;                       /* NULL-terminated, without the dot */
+    const char *mime_type;                               /* "application/json" */
+    uint32_t caps;                                       /* BRINE_CAP_* */
+    uint32_t depth_ceiling;                              /* deepest nesting the format's library can take, 0 for none */
+    const brine_option_spec *options;                    /* ends with a {NULL} entry; may be NULL */
     int (*sniff)(const unsigned char *head, size_t len); /* confidence 0..100; may be NULL */
     brine_decode_fn decode;
     brine_encoder_new_fn encoder_new;
@@ -378,11 +414,11 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
 /* Defines the entry point of a plugin. MODULE is the libtool module name
  * (the file name without extension), so that static builds can preload it. */
 #define BRINE_PLUGIN_DEFINE(MODULE, DESCRIPTOR) BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)
-#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                 \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                        \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                         \
-    {                                                                                          \
-        return &(DESCRIPTOR);                                                                  \
+#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                                       \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                                               \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                                                \
+    {                                                                                                                  \
+        return &(DESCRIPTOR);                                                                                          \
     }
 
 /* ------------------------------------------------------------------------
@@ -409,8 +445,7 @@ BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_dept
  * limit of opts (NULL: the defaults). Past the expansion limit the walk
  * stops with BRINE_E_RANGE, naming the limit, with the path of the value
  * where it stopped (brine_walk applies the default limit). */
-BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts,
-                                 brine_error *err);
+BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts, brine_error *err);
 
 /* A sink that builds the events' value into doc (flags BRINE_SINK_REFS |
  * BRINE_SINK_SCALAR_REFS: a REF to an anchored str, bytes or big int stores
