@@ -913,8 +913,8 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * come: streamed, the first shared node would be met after plain
      * output has started. */
     int refs = brine_decoder_refs(from, from_opts);
-    int stream =
-        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) && !(to_opts && to_opts->sort_keys);
+    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) &&
+                 !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;
     if (stream) {

@@ -309,8 +309,8 @@ brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
 /* Without an index (small dicts) entries carry no hash: keys are compared
  * directly, which for a handful of keys is cheaper than hashing each one.
  * Hashes are computed when the index is built. */
-static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key, const char *s,
-                         size_t len)
+static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key,
+                         const char *s, size_t len)
 {
     if ((d->index && e->hash != h) || e->key.type == BRINEP_DELETED)
         return 0;

@@ -102,25 +102,25 @@ BRINE_API const char *brine_version(void);
 /* Status codes. The numbers are fixed and only ever appended to. */
 typedef enum brine_status {
     BRINE_OK = 0,
-    BRINE_E_NOMEM = 1,        /* an allocation failed */
-    BRINE_E_INVALID = 2,      /* a bad argument: NULL, wrong document, ... */
-    BRINE_E_TYPE = 3,         /* a value of the wrong type for the call */
-    BRINE_E_RANGE = 4,        /* an integer does not fit, an index is out of range */
-    BRINE_E_UTF8 = 5,         /* invalid UTF-8 in a str */
-    BRINE_E_DEPTH = 6,        /* maximum recursion depth exceeded */
-    BRINE_E_CYCLE = 7,        /* circular reference detected */
-    BRINE_E_SYNTAX = 8,       /* malformed input */
-    BRINE_E_TRUNCATED = 9,    /* input ends in the middle of a value */
-    BRINE_E_CORRUPT = 10,     /* checksum mismatch or impossible structure */
-    BRINE_E_VERSION = 11,     /* data or plugin of an unsupported version */
+    BRINE_E_NOMEM = 1,       /* an allocation failed */
+    BRINE_E_INVALID = 2,     /* a bad argument: NULL, wrong document, ... */
+    BRINE_E_TYPE = 3,        /* a value of the wrong type for the call */
+    BRINE_E_RANGE = 4,       /* an integer does not fit, an index is out of range */
+    BRINE_E_UTF8 = 5,        /* invalid UTF-8 in a str */
+    BRINE_E_DEPTH = 6,       /* maximum recursion depth exceeded */
+    BRINE_E_CYCLE = 7,       /* circular reference detected */
+    BRINE_E_SYNTAX = 8,      /* malformed input */
+    BRINE_E_TRUNCATED = 9,   /* input ends in the middle of a value */
+    BRINE_E_CORRUPT = 10,    /* checksum mismatch or impossible structure */
+    BRINE_E_VERSION = 11,    /* data or plugin of an unsupported version */
     BRINE_E_UNSUPPORTED = 12, /* a value the target format cannot represent */
-    BRINE_E_IO = 13,          /* reading or writing failed */
-    BRINE_E_PLUGIN = 14,      /* a plugin could not be loaded or misbehaved */
-    BRINE_E_NOTFOUND = 15,    /* no such format, key or file */
-    BRINE_E_KEY = 16,         /* an unhashable dict key */
-    BRINE_E_REF = 17,         /* a reference to an anchor that does not exist */
-    BRINE_E_OPTION = 18,      /* an unknown or malformed format option */
-    BRINE_E_MODEL = 19        /* a model type is not registered or refused its state */
+    BRINE_E_IO = 13,         /* reading or writing failed */
+    BRINE_E_PLUGIN = 14,     /* a plugin could not be loaded or misbehaved */
+    BRINE_E_NOTFOUND = 15,   /* no such format, key or file */
+    BRINE_E_KEY = 16,        /* an unhashable dict key */
+    BRINE_E_REF = 17,        /* a reference to an anchor that does not exist */
+    BRINE_E_OPTION = 18,     /* an unknown or malformed format option */
+    BRINE_E_MODEL = 19       /* a model type is not registered or refused its state */
 } brine_status;
 
 #define BRINE_ERROR_TEXT 256
@@ -130,12 +130,12 @@ typedef enum brine_status {
 /* What went wrong, where. The first error wins: a call that fails fills it
  * once and later failures in the same operation do not overwrite it. */
 typedef struct brine_error {
-    int code;                       /* a brine_status */
-    uint64_t offset;                /* byte offset in the input, or BRINE_NO_OFFSET */
-    uint64_t line;                  /* 1-based line for text formats, 0 if unknown */
-    uint64_t column;                /* 1-based column for text formats, 0 if unknown */
-    char path[BRINE_ERROR_PATH];    /* "$.users[3].name", or "" if unknown */
-    char message[BRINE_ERROR_TEXT]; /* one sentence, no trailing newline */
+    int code;                         /* a brine_status */
+    uint64_t offset;                  /* byte offset in the input, or BRINE_NO_OFFSET */
+    uint64_t line;                    /* 1-based line for text formats, 0 if unknown */
+    uint64_t column;                  /* 1-based column for text formats, 0 if unknown */
+    char path[BRINE_ERROR_PATH];      /* "$.users[3].name", or "" if unknown */
+    char message[BRINE_ERROR_TEXT];   /* one sentence, no trailing newline */
 } brine_error;
 
 /* A short fixed name for a status ("out of memory", "maximum recursion depth
@@ -254,16 +254,16 @@ BRINE_API unsigned brine_value_kinds(const brine_value *v);
 typedef enum brine_type {
     BRINE_NULL = 0,
     BRINE_BOOL = 1,
-    BRINE_INT = 2,     /* any size: int64, uint64 and beyond */
-    BRINE_FLOAT = 3,   /* IEEE double */
-    BRINE_COMPLEX = 4, /* two doubles */
-    BRINE_STR = 5,     /* UTF-8 */
+    BRINE_INT = 2,      /* any size: int64, uint64 and beyond */
+    BRINE_FLOAT = 3,    /* IEEE double */
+    BRINE_COMPLEX = 4,  /* two doubles */
+    BRINE_STR = 5,      /* UTF-8 */
     BRINE_BYTES = 6,
     BRINE_LIST = 7,
     BRINE_TUPLE = 8,
-    BRINE_DICT = 9,   /* insertion-ordered, hashable keys */
-    BRINE_MODEL = 10, /* type name, args tuple, state */
-    BRINE_ARRAY = 11  /* typed n-dimensional array: <brine/array.h> */
+    BRINE_DICT = 9,     /* insertion-ordered, hashable keys */
+    BRINE_MODEL = 10,   /* type name, args tuple, state */
+    BRINE_ARRAY = 11    /* typed n-dimensional array: <brine/array.h> */
 } brine_type;
 
 BRINE_API brine_type brine_type_of(const brine_value *v);

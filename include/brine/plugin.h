@@ -74,8 +74,8 @@ typedef enum brine_event_kind {
  * streaming (#21): a header with chunks nonzero and data_len less than
  * nbytes, followed by ARRAY_CHUNK events carrying the rest in order; no
  * producer may send that form until a sink flag asks for it. Core checks
- * every header it receives (dtype of the event's producer's own making,
- * ndim, shape product, data_len) and refuses a bad one with BRINE_E_PLUGIN.
+ * every header it receives (the dtype's fields, ndim, the shape's product
+ * against count, data_len) and refuses a bad one with BRINE_E_PLUGIN.
  * A producer builds the dtype in any document (brine_dtype_parse); the
  * consumer copies what it keeps. */
 typedef struct brine_array_header {
@@ -349,11 +349,11 @@ typedef struct brine_option_spec {
 
 #define BRINE_PLUGIN_ABI 1
 
-#define BRINE_CAP_DECODE 0x01u      /* decode is set */
-#define BRINE_CAP_ENCODE 0x02u      /* encoder_new is set */
-#define BRINE_CAP_TEXT 0x04u        /* the format is text (errors quote line:column) */
-#define BRINE_CAP_BINARY 0x08u      /* the format is binary (errors quote offsets) */
-#define BRINE_CAP_REFS 0x10u        /* stores shared and cyclic nodes, always */
+#define BRINE_CAP_DECODE 0x01u /* decode is set */
+#define BRINE_CAP_ENCODE 0x02u /* encoder_new is set */
+#define BRINE_CAP_TEXT 0x04u   /* the format is text (errors quote line:column) */
+#define BRINE_CAP_BINARY 0x08u /* the format is binary (errors quote offsets) */
+#define BRINE_CAP_REFS 0x10u   /* stores shared and cyclic nodes, always */
 #define BRINE_CAP_REFS_OPTION 0x20u /* stores them when the "refs" option is set */
 
 /* A decoder reads one value (or, with a format's sequence option, a list of
@@ -390,16 +390,16 @@ typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, co
                                      brine_error *err);
 
 typedef struct brine_plugin {
-    uint32_t abi;                                        /* BRINE_PLUGIN_ABI */
-    uint32_t size;                                       /* sizeof(brine_plugin) as the plugin was built */
-    const char *name;                                    /* "json": lowercase letters, digits, - and _ */
-    const char *description;                             /* one line */
-    const char *version;                                 /* the plugin's own version */
-    const char *const *extensions;                       /* NULL-terminated, without the dot */
-    const char *mime_type;                               /* "application/json" */
-    uint32_t caps;                                       /* BRINE_CAP_* */
-    uint32_t depth_ceiling;                              /* deepest nesting the format's library can take, 0 for none */
-    const brine_option_spec *options;                    /* ends with a {NULL} entry; may be NULL */
+    uint32_t abi;                      /* BRINE_PLUGIN_ABI */
+    uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
+    const char *name;                  /* "json": lowercase letters, digits, - and _ */
+    const char *description;           /* one line */
+    const char *version;               /* the plugin's own version */
+    const char *const *extensions;     /* NULL-terminated, without the dot */
+    const char *mime_type;             /* "application/json" */
+    uint32_t caps;                     /* BRINE_CAP_* */
+    uint32_t depth_ceiling;            /* deepest nesting the format's library can take, 0 for none */
+    const brine_option_spec *options;  /* ends with a {NULL} entry; may be NULL */
     int (*sniff)(const unsigned char *head, size_t len); /* confidence 0..100; may be NULL */
     brine_decode_fn decode;
     brine_encoder_new_fn encoder_new;
@@ -414,11 +414,11 @@ typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
 /* Defines the entry point of a plugin. MODULE is the libtool module name
  * (the file name without extension), so that static builds can preload it. */
 #define BRINE_PLUGIN_DEFINE(MODULE, DESCRIPTOR) BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)
-#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                                       \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                                               \
-    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                                                \
-    {                                                                                                                  \
-        return &(DESCRIPTOR);                                                                                          \
+#define BRINE_PLUGIN_DEFINE_(MODULE, DESCRIPTOR)                                                 \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void);                        \
+    BRINE_API const brine_plugin *MODULE##_LTX_brine_plugin_entry(void)                         \
+    {                                                                                          \
+        return &(DESCRIPTOR);                                                                  \
     }
 
 /* ------------------------------------------------------------------------
@@ -445,7 +445,8 @@ BRINE_API int brine_walk(const brine_value *v, brine_sink *sink, size_t max_dept
  * limit of opts (NULL: the defaults). Past the expansion limit the walk
  * stops with BRINE_E_RANGE, naming the limit, with the path of the value
  * where it stopped (brine_walk applies the default limit). */
-BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts, brine_error *err);
+BRINE_API int brine_walk_options(const brine_value *v, brine_sink *sink, const brine_options *opts,
+                                 brine_error *err);
 
 /* A sink that builds the events' value into doc (flags BRINE_SINK_REFS |
  * BRINE_SINK_SCALAR_REFS: a REF to an anchored str, bytes or big int stores
