@@ -34,6 +34,7 @@ typedef struct ffmt {
     int sign_plus;
     int part;
     int pass;
+    int size; /* bytes of one float: 2, 4 or 8 */
 } ffmt;
 
 typedef struct rp {
@@ -56,14 +57,23 @@ static void put(rp *r, const char *s)
 
 /* ---- float text, dragon4's forms through the shortest repr ---- */
 
-/* Shortest digits of |d| and its decimal exponent: d = 0.DIGITS x 10^exp. */
-static int shortest_digits(double d, char *digits, int *exp10)
+/* Shortest digits of |d| and its decimal exponent: d = 0.DIGITS x 10^exp.
+ * size is the element's float size: a float32 (or float16, approximated
+ * by float32) prints its own shortest digits, as numpy's dragon4 does. */
+static int shortest_digits(double d, char *digits, int *exp10, int size)
 {
-    char buf[BRINE_DTOA_SIZE];
+    char buf[BRINE_DTOA_SIZE + 8];
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.17e", fabs(d));
-    /* brine_dtoa gives the shortest round-trip text; read its digits. */
-    brine_dtoa(fabs(d), buf);
+    if (size < 8 && isfinite(d)) {
+        for (int prec = 1; prec <= 9; prec++) {
+            snprintf(buf, sizeof buf, "%.*e", prec - 1, fabs(d));
+            if (strtof(buf, NULL) == (float)fabs(d))
+                break;
+        }
+    } else {
+        brine_dtoa(fabs(d), buf); /* the shortest round-trip text of a double */
+    }
     int n = 0, e = 0, seen_point = 0, lead = 1, exp_part = 0, exp_sign = 1;
     int point_at = -1;
     for (const char *p = buf; *p; p++) {
@@ -109,11 +119,11 @@ static int shortest_digits(double d, char *digits, int *exp10)
 
 /* Positional text of d with at most precision fractional digits (shortest
  * digits, rounded if longer): integer part and fraction, without padding. */
-static void positional(double d, int precision, char *ip, char *fp)
+static void positional(double d, int precision, char *ip, char *fp, int size)
 {
     char digits[40];
     int e10;
-    int n = shortest_digits(d, digits, &e10);
+    int n = shortest_digits(d, digits, &e10, size);
     int frac = n - e10; /* fractional digits of the shortest form */
     if (frac > precision) {
         char buf[400];
@@ -157,11 +167,11 @@ static void positional(double d, int precision, char *ip, char *fp)
 
 /* Scientific: mantissa integer digit, fraction (at most precision digits),
  * exponent text ("+08"). */
-static void scientific(double d, int precision, char *ip, char *fp, char *ep)
+static void scientific(double d, int precision, char *ip, char *fp, char *ep, int size)
 {
     char digits[40];
     int e10;
-    int n = shortest_digits(d, digits, &e10);
+    int n = shortest_digits(d, digits, &e10, size);
     int exp = e10 - 1;
     if (n - 1 > precision) {
         char buf[64];
@@ -273,12 +283,12 @@ static void ff_scan(rp *r, const unsigned char *p)
     }
     char ip[400], fp[40], ep[16];
     if (f->exp_format) {
-        scientific(x, 8, ip, fp, ep);
+        scientific(x, 8, ip, fp, ep, f->size);
         int el = (int)strlen(ep) - 1;
         if (el > f->exp_size)
             f->exp_size = el;
     } else {
-        positional(x, 8, ip, fp);
+        positional(x, 8, ip, fp, f->size);
     }
     int il = (int)strlen(ip) + (f->sign_plus && !signbit(x));
     if (il > f->pad_left)
@@ -325,7 +335,7 @@ static void ff_format(const ffmt *f, double x, char *out, size_t cap)
     }
     const char *sign = f->sign_plus && !signbit(x) ? "+" : "";
     if (f->exp_format) {
-        scientific(x, 8, ip, fp, ep);
+        scientific(x, 8, ip, fp, ep, f->size);
         char frac[64];
         snprintf(frac, sizeof frac, "%-*s", f->precision, fp);
         for (char *c = frac; *c; c++)
@@ -337,7 +347,7 @@ static void ff_format(const ffmt *f, double x, char *out, size_t cap)
         snprintf(body, sizeof body, "%s%s.%se%s", sign, ip, frac, e2);
         snprintf(out, cap, "%*s", f->pad_left + (int)strlen(body) - (int)strlen(sign) - (int)strlen(ip), body);
     } else {
-        positional(x, 8, ip, fp);
+        positional(x, 8, ip, fp, f->size);
         snprintf(body, sizeof body, "%s%s", sign, ip);
         snprintf(out, cap, "%*s.%-*s", f->pad_left, body, f->pad_right, fp);
     }
@@ -446,10 +456,17 @@ static void elem_text(rp *r, const unsigned char *p, char *out, size_t cap)
     }
     case BRINE_DT_FLOAT: {
         double x = elem_double(r, p, 0);
-        if (r->a->ndim == 0) {
+        if (r->a->ndim == 0 && dt->itemsize == 8) {
             char buf[BRINE_DTOA_SIZE];
             brine_dtoa(x, buf);
             snprintf(out, cap, "%s", buf);
+        } else if (r->a->ndim == 0) { /* a float32 scalar's repr: its own shortest digits */
+            int prec = 1;
+            do
+                snprintf(out, cap, "%.*g", prec, x);
+            while (isfinite(x) && strtof(out, NULL) != (float)x && ++prec <= 9);
+            if (isfinite(x) && !strpbrk(out, ".e"))
+                snprintf(out + strlen(out), cap - strlen(out), ".0");
         } else {
             ff_format(&r->re_fmt, x, out, cap);
         }
@@ -578,7 +595,7 @@ static void recurse(rp *r, sbuf *out, unsigned axis, uint64_t base, size_t inden
                 sb_adds(&line, ", ");
             }
             elem_text(r, a->data + (base + i * stride) * a->dtype->itemsize, word, sizeof word);
-            extend_line(&s, &line, word, k + 1 == total ? width : elem_width, indent);
+            extend_line(&s, &line, word, elem_width, indent);
             if (k + 1 < total)
                 sb_adds(&line, ", ");
         }
@@ -615,10 +632,10 @@ static void recurse(rp *r, sbuf *out, unsigned axis, uint64_t base, size_t inden
     brine_free(s.s);
 }
 
+/* numpy's dtype_is_implied: the scalar type alone decides, so a
+ * big-endian '>f8' array prints without its dtype too. */
 static int typeless(const brine_dtype *dt)
 {
-    if (dt->order != '|' && brinep_dtype_swapped(dt))
-        return 0;
     return dt->kind == BRINE_DT_BOOL || (dt->kind == BRINE_DT_INT && dt->itemsize == 8) ||
            (dt->kind == BRINE_DT_FLOAT && dt->itemsize == 8) || (dt->kind == BRINE_DT_COMPLEX && dt->itemsize == 16);
 }
@@ -661,6 +678,7 @@ void brinep_array_repr(const brinep_array *a, brinep_put_fn putf, void *ctx)
     int skip_dtype = typeless(dt) && a->count > 0;
     if (dt->kind == BRINE_DT_FLOAT || dt->kind == BRINE_DT_COMPLEX) {
         r.re_fmt.part = 0;
+        r.re_fmt.size = r.im_fmt.size = (int)(dt->kind == BRINE_DT_COMPLEX ? dt->itemsize / 2 : dt->itemsize);
         ff_fill(&r, &r.re_fmt);
         if (dt->kind == BRINE_DT_COMPLEX) {
             r.im_fmt.part = 1;
@@ -681,7 +699,7 @@ void brinep_array_repr(const brinep_array *a, brinep_put_fn putf, void *ctx)
         sb_adds(&body, "[]");
     } else {
         size_t suffix = skip_dtype ? 1 : 1; /* ")" or "," */
-        recurse(&r, &body, 0, 0, 6, LINE_WIDTH - suffix);
+        recurse(&r, &body, 0, 0, 7, LINE_WIDTH - suffix); /* "array([" */
     }
     if (body.s)
         r.put(r.ctx, body.s, body.len);
