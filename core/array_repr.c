@@ -698,7 +698,7 @@ void brinep_array_repr(const brinep_array *a, brinep_put_fn putf, void *ctx)
     } else if (a->count == 0) {
         sb_adds(&body, "[]");
     } else {
-        size_t suffix = skip_dtype ? 1 : 1; /* ")" or "," */
+        size_t suffix = skip_dtype ? 1 : 1;               /* ")" or "," */
         recurse(&r, &body, 0, 0, 7, LINE_WIDTH - suffix); /* "array([" */
     }
     if (body.s)

@@ -911,9 +911,12 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * format that looks at the graph before writing (encode_value: json's
      * auto mode chooses plain JSON or the envelope) when references may
      * come: streamed, the first shared node would be met after plain
-     * output has started. */
+     * output has started. A format that always stores references (native)
+     * has no such choice to make: its hook (native's picks the file
+     * version from the graph's arrays) does not stop a stream. */
     int refs = brine_decoder_refs(from, from_opts);
-    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) &&
+    int hook_needs_graph = encode_value_hook(to) && !(to->caps & BRINE_CAP_REFS);
+    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) &&
                  !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;

@@ -111,12 +111,24 @@ static const struct {
     int code;
     uint64_t offset;
 } bad_dtypes[] = {
-    {"", BRINE_E_SYNTAX, 0},         {"f8", BRINE_E_SYNTAX, 2},         {"*f8", BRINE_E_SYNTAX, 0},
-    {"<x8", BRINE_E_SYNTAX, 1},      {"|O8", BRINE_E_UNSUPPORTED, 1},   {"<f3", BRINE_E_UNSUPPORTED, 2},
-    {"<f", BRINE_E_SYNTAX, 2},       {"|S0", BRINE_E_UNSUPPORTED, 2},   {"|V0", BRINE_E_UNSUPPORTED, 2},
-    {"|f8", BRINE_E_SYNTAX, 0},      {"<M8", BRINE_E_UNSUPPORTED, 3},   {"<M8[xs]", BRINE_E_UNSUPPORTED, 4},
-    {"<M8[ns", BRINE_E_SYNTAX, 4},   {"<M8(ns)", BRINE_E_SYNTAX, 3},    {"<f8 ", BRINE_E_SYNTAX, 3},
-    {"<i16", BRINE_E_UNSUPPORTED, 2}, {"|S99999999999999", BRINE_E_UNSUPPORTED, 2}, {"<m8[0s]", BRINE_E_UNSUPPORTED, 5},
+    {"", BRINE_E_SYNTAX, 0},
+    {"f8", BRINE_E_SYNTAX, 2},
+    {"*f8", BRINE_E_SYNTAX, 0},
+    {"<x8", BRINE_E_SYNTAX, 1},
+    {"|O8", BRINE_E_UNSUPPORTED, 1},
+    {"<f3", BRINE_E_UNSUPPORTED, 2},
+    {"<f", BRINE_E_SYNTAX, 2},
+    {"|S0", BRINE_E_UNSUPPORTED, 2},
+    {"|V0", BRINE_E_UNSUPPORTED, 2},
+    {"|f8", BRINE_E_SYNTAX, 0},
+    {"<M8", BRINE_E_UNSUPPORTED, 3},
+    {"<M8[xs]", BRINE_E_UNSUPPORTED, 4},
+    {"<M8[ns", BRINE_E_SYNTAX, 4},
+    {"<M8(ns)", BRINE_E_SYNTAX, 3},
+    {"<f8 ", BRINE_E_SYNTAX, 3},
+    {"<i16", BRINE_E_UNSUPPORTED, 2},
+    {"|S99999999999999", BRINE_E_UNSUPPORTED, 2},
+    {"<m8[0s]", BRINE_E_UNSUPPORTED, 5},
 };
 
 START_TEST(test_dtype_parse_refuses_with_code_and_offset)
@@ -143,11 +155,20 @@ static brine_dtype *node_dtype(brine_doc *doc)
     brine_dtype *i8 = brine_dtype_parse(doc, "<i8", 3, &err), *f8 = brine_dtype_parse(doc, "<f8", 3, &err);
     brine_dtype *u1 = brine_dtype_parse(doc, "|u1", 3, &err);
     brine_dtype *rec = brine_dtype_record_new(doc, 64, &err);
-    static const char *names[] = {"left_child",    "right_child", "feature", "threshold", "impurity",
-                                  "n_node_samples", "weighted_n_node_samples", "missing_go_to_left"};
+    static const char *names[] = {"left_child",
+                                  "right_child",
+                                  "feature",
+                                  "threshold",
+                                  "impurity",
+                                  "n_node_samples",
+                                  "weighted_n_node_samples",
+                                  "missing_go_to_left"};
     for (int k = 0; k < 8; k++)
-        brine_dtype_record_add(rec, names[k], strlen(names[k]), k < 3 || k == 5 ? i8 : k == 7 ? u1 : f8, 8 * k, 0,
-                               NULL, &err);
+        brine_dtype_record_add(rec, names[k], strlen(names[k]),
+                               k < 3 || k == 5 ? i8
+                               : k == 7        ? u1
+                                               : f8,
+                               8 * k, 0, NULL, &err);
     ck_assert_int_eq(err.code, BRINE_OK);
     return rec;
 }
@@ -200,9 +221,9 @@ START_TEST(test_record_builder_descr_and_refusals)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         brine_error_clear(&err);
         uint64_t sh[] = {bad[i].shape0};
-        ck_assert_int_eq(brine_dtype_record_add(big, bad[i].name, strlen(bad[i].name), i8, bad[i].offset, bad[i].ndim,
-                                                sh, &err),
-                         bad[i].code);
+        ck_assert_int_eq(
+            brine_dtype_record_add(big, bad[i].name, strlen(bad[i].name), i8, bad[i].offset, bad[i].ndim, sh, &err),
+            bad[i].code);
         ck_assert_msg(strstr(err.message, bad[i].msg), "%zu: %s", i, err.message);
     }
     brine_error_clear(&err);
@@ -462,7 +483,13 @@ static const struct {
     {"|b1", 1, {3}, 3, {1, 0, 1}, 0, 0, "array([ True, False,  True])"},
     {"<i4", 1, {3}, 3, {1, 2, 3}, 0, 0, "array([1, 2, 3], dtype=int32)"},
     {"<f4", 1, {3}, 3, {0.1f, 0.2f, 0.3f}, 0, 0, "array([0.1, 0.2, 0.3], dtype=float32)"},
-    {"<f8", 1, {2000}, 0, {0}, 1, 1,
+    {"<f8",
+     1,
+     {2000},
+     0,
+     {0},
+     1,
+     1,
      "array([0.000e+00, 1.000e+00, 2.000e+00, ..., 1.997e+03, 1.998e+03,\n       1.999e+03])"},
     {"<f8", 1, {2}, 2, {1e8, 1.5}, 0, 0, "array([1.0e+08, 1.5e+00])"},
     {"<f8", 1, {2}, 2, {1e-5, 1.0}, 0, 0, "array([1.e-05, 1.e+00])"},
@@ -472,15 +499,33 @@ static const struct {
     {"<f8", 1, {0}, 0, {0}, 0, 1, "array([], dtype=float64)"},
     {"<f8", 2, {0, 3}, 0, {0}, 0, 1, "array([], shape=(0, 3), dtype=float64)"},
     {">f8", 1, {2}, 2, {1.0, 2.0}, 0, 0, "array([1., 2.])"},
-    {"<i8", 2, {5, 6}, 0, {0}, 1000, 1,
+    {"<i8",
+     2,
+     {5, 6},
+     0,
+     {0},
+     1000,
+     1,
      "array([[    0,  1000,  2000,  3000,  4000,  5000],\n       [ 6000,  7000,  8000,  9000, 10000, 11000],\n       "
      "[12000, 13000, 14000, 15000, 16000, 17000],\n       [18000, 19000, 20000, 21000, 22000, 23000],\n       [24000, "
      "25000, 26000, 27000, 28000, 29000]])"},
     {"<f8", 1, {3}, 3, {-1.0, 0.0, 12.5}, 0, 0, "array([-1. ,  0. , 12.5])"},
     {"|u1", 1, {2}, 2, {255, 0}, 0, 0, "array([255,   0], dtype=uint8)"},
-    {"<i8", 2, {2, 1001}, 0, {0}, 1, 1,
+    {"<i8",
+     2,
+     {2, 1001},
+     0,
+     {0},
+     1,
+     1,
      "array([[   0,    1,    2, ...,  998,  999, 1000],\n       [1001, 1002, 1003, ..., 1999, 2000, 2001]])"},
-    {"<f8", 1, {12}, 0, {0}, 1, 7,
+    {"<f8",
+     1,
+     {12},
+     0,
+     {0},
+     1,
+     7,
      "array([0.        , 0.14285714, 0.28571429, 0.42857143, 0.57142857,\n       0.71428571, 0.85714286, 1.        , "
      "1.14285714, 1.28571429,\n       1.42857143, 1.57142857])"},
 };
@@ -620,50 +665,48 @@ START_TEST(test_tolist_for_sinks_without_arrays)
     /* Depth: two dimensions are two levels. */
     walk_text(a, 0, 1, &rc);
     ck_assert_int_eq(rc, BRINE_E_DEPTH);
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<f8", 3, &err), 2, s0, NULL, &err), 0,
-                               0, &rc),
-                     "[2 [0 ] [0 ] ] ");
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<f8", 3, &err), 2, s0, NULL, &err), 0, 0, &rc),
+        "[2 [0 ] [0 ] ] ");
     const uint64_t u8[] = {UINT64_MAX, 1};
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<u8", 3, &err), 1, s2, u8, &err), 0, 0,
-                               &rc),
-                     "[2 u18446744073709551615 u1 ] ");
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "|b1", 3, &err), 1, s2, "\1\0", &err), 0,
-                               0, &rc),
-                     "[2 T F ] ");
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<u8", 3, &err), 1, s2, u8, &err), 0, 0, &rc),
+        "[2 u18446744073709551615 u1 ] ");
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, brine_dtype_parse(doc, "|b1", 3, &err), 1, s2, "\1\0", &err), 0, 0, &rc),
+        "[2 T F ] ");
     ck_assert_str_eq(
         walk_text(brine_array_new(doc, brine_dtype_parse(doc, "|S3", 3, &err), 1, s2, "a\0\0b\0c", &err), 0, 0, &rc),
         "[2 b1'a' b3'b' ] "); /* trailing NULs stripped, inner ones kept */
     const uint32_t u[] = {0xe9, 'x', 0, 0x1F600, 0, 0};
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<U3", 3, &err), 1, s2, u, &err), 0, 0,
-                               &rc),
+    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<U3", 3, &err), 1, s2, u, &err), 0, 0, &rc),
                      "[2 '\xc3\xa9x' '\xf0\x9f\x98\x80' ] ");
     const int64_t dt[] = {1, INT64_MIN};
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<M8[s]", 6, &err), 1, s2, dt, &err), 0,
-                               0, &rc),
-                     "[2 1 N ] "); /* NaT is None */
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<M8[s]", 6, &err), 1, s2, dt, &err), 0, 0, &rc),
+        "[2 1 N ] "); /* NaT is None */
     const float cx[] = {1, -2};
-    ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<c8", 3, &err), 0, NULL, cx, &err), 0, 0,
-                               &rc),
-                     "1-2j "); /* 0-d: the element itself */
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<c8", 3, &err), 0, NULL, cx, &err), 0, 0, &rc),
+        "1-2j "); /* 0-d: the element itself */
     /* Records: tuples of fields, sub-arrays as lists. */
     brine_dtype *rec = brine_dtype_record_new(doc, 8, &err);
     uint64_t sub[] = {2};
     brine_dtype_record_add(rec, "a", 1, brine_dtype_parse(doc, "|i1", 3, &err), 0, 0, NULL, &err);
     brine_dtype_record_add(rec, "b", 1, brine_dtype_parse(doc, "<i2", 3, &err), 2, 1, sub, &err);
     const unsigned char rd[] = {5, 0, 1, 0, 2, 0, 0, 0};
-    ck_assert_str_eq(walk_text(brine_array_new(doc, rec, 1, sub + 0, (unsigned char[16]){5, 0, 1, 0, 2, 0, 0, 0, 6, 0,
-                                                                                           3, 0, 4, 0, 0, 0},
-                                               &err),
-                               0, 0, &rc),
-                     "[2 (2 5 [2 1 2 ] ] (2 6 [2 3 4 ] ] ] ");
+    ck_assert_str_eq(
+        walk_text(brine_array_new(doc, rec, 1, sub + 0,
+                                  (unsigned char[16]){5, 0, 1, 0, 2, 0, 0, 0, 6, 0, 3, 0, 4, 0, 0, 0}, &err),
+                  0, 0, &rc),
+        "[2 (2 5 [2 1 2 ] ] (2 6 [2 3 4 ] ] ] ");
     (void)rd;
     /* A shared array: anchored as a list for a sink with references, sent
      * again for one without. */
     brine_value *l = brine_list_new(doc, &err);
     brine_seq_append(l, a, &err);
     brine_seq_append(l, a, &err);
-    ck_assert_str_eq(walk_text(l, BRINE_SINK_REFS, 0, &rc),
-                     "[2 &[2 [3 1 -2 3 ] [3 -4 5 -6 ] ] *1 ] ");
+    ck_assert_str_eq(walk_text(l, BRINE_SINK_REFS, 0, &rc), "[2 &[2 [3 1 -2 3 ] [3 -4 5 -6 ] ] *1 ] ");
     ck_assert_str_eq(walk_text(l, 0, 0, &rc), "[2 [2 [3 1 -2 3 ] [3 -4 5 -6 ] ] [2 [3 1 -2 3 ] [3 -4 5 -6 ] ] ] ");
     brine_doc_free(doc);
 }
@@ -713,19 +756,16 @@ START_TEST(test_builder_checks_array_headers)
         int null_data;
         const char *msg;
     } cases[] = {
-        {1, 3, 24, 0, 0, NULL},
-        {1, 3, 16, 0, 0, "disagree"},
-        {1, 2, 24, 0, 0, "disagree"},
-        {65, 3, 24, 0, 0, "65 dimensions"},
-        {1, 3, 24, 1, 0, "chunked"},
-        {1, 3, 24, 0, 1, "disagree"},
+        {1, 3, 24, 0, 0, NULL},       {1, 3, 16, 0, 0, "disagree"},
+        {1, 2, 24, 0, 0, "disagree"}, {65, 3, 24, 0, 0, "65 dimensions"},
+        {1, 3, 24, 1, 0, "chunked"},  {1, 3, 24, 0, 1, "disagree"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         brine_doc *doc = brine_doc_new();
         brine_error_clear(&err);
         brine_sink *b = brine_builder_new(doc, 0, &err);
         ck_assert(b->flags & BRINE_SINK_ARRAYS);
-        brine_array_header h = {f8, cases[i].ndim, shape, cases[i].count, cases[i].null_data ? NULL : d,
+        brine_array_header h = {f8,           cases[i].ndim,   shape, cases[i].count, cases[i].null_data ? NULL : d,
                                 cases[i].len, cases[i].chunks, 0};
         brine_event ev = {.kind = BRINE_EV_ARRAY};
         ev.v.array = &h;
@@ -781,9 +821,8 @@ START_TEST(test_native_round_trips_every_dtype_and_shape)
             roundtrip(a, 1);
         }
         uint64_t empty[] = {0, 4};
-        brine_seq_append(list, brine_array_new(doc, brine_dtype_parse(doc, dtype_cases[i].in, 3, &err), 2, empty,
-                                               NULL, &err),
-                         &err);
+        brine_seq_append(
+            list, brine_array_new(doc, brine_dtype_parse(doc, dtype_cases[i].in, 3, &err), 2, empty, NULL, &err), &err);
     }
     brine_seq_append(list, brine_array_new(doc, node_dtype(doc), 1, shapes[1], NULL, &err), &err);
     brine_seq_append(list, brine_seq_get(list, 3), &err); /* shared */
@@ -834,7 +873,10 @@ END_TEST
 /* A native file around body (format 1.1), with its checksum. */
 static size_t make_file(unsigned char *f, const unsigned char *body, size_t n, int minor)
 {
-    memcpy(f, "\x89" "BRN\r\n\x1a\n", 8);
+    memcpy(f,
+           "\x89"
+           "BRN\r\n\x1a\n",
+           8);
     f[8] = 1;
     f[9] = (unsigned char)minor;
     memcpy(f + 10, body, n);
@@ -855,20 +897,36 @@ static const struct {
     /* D7 hlen | len "<f8" ndim shape... | pad to 16 (offset 16) | data */
     {"good", {0xD7, 5, 3, '<', 'f', '8', 0}, 7, BRINE_OK, 0, NULL},
     {"ndim 65", {0xD7, 5, 3, '<', 'f', '8', 65}, 7, BRINE_E_CORRUPT, 16, "65 dimensions"},
-    {"shape overflow", {0xD7, 25, 3, '<', 'f', '8', 2, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0xFF,
-                        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1},
-     27, BRINE_E_CORRUPT, 16, "overflows 64 bits"},
-    {"bytes overflow", {0xD7, 14, 3, '<', 'f', '8', 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F},
-     16, BRINE_E_CORRUPT, 16, "byte size overflows"},
+    {"shape overflow",
+     {0xD7, 25,   3, '<',  'f',  '8',  2,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+      0xFF, 0xFF, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1},
+     27,
+     BRINE_E_CORRUPT,
+     16,
+     "overflows 64 bits"},
+    {"bytes overflow",
+     {0xD7, 14, 3, '<', 'f', '8', 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F},
+     16,
+     BRINE_E_CORRUPT,
+     16,
+     "byte size overflows"},
     {"short data", {0xD7, 6, 3, '<', 'f', '8', 1, 100}, 8, BRINE_E_TRUNCATED, 26, "an array's data"},
     {"itemsize 0", {0xD7, 6, 3, '|', 'S', '0', 1, 1}, 8, BRINE_E_UNSUPPORTED, 15, "itemsize"},
     {"bad dtype", {0xD7, 6, 3, '<', 'q', '8', 1, 1}, 8, BRINE_E_CORRUPT, 14, "unknown kind"},
     {"object", {0xD7, 6, 3, '|', 'O', '8', 1, 1}, 8, BRINE_E_UNSUPPORTED, 14, "object arrays"},
     {"dtype past header", {0xD7, 3, 9, '<', 'f'}, 5, BRINE_E_CORRUPT, 13, "runs past"},
     /* |V8 with fields a <i4 at 0 and b <i4 at 2: overlapping */
-    {"overlap", {0xD7, 22, 3, '|', 'V', '8', 2, 1, 'a', 0, 0, 3, '<', 'i', '4', 1, 'b', 2, 0, 3, '<', 'i', '4', 0},
-     24, BRINE_E_CORRUPT, 25, "overlaps field 'a'"},
-    {"field out of range", {0xD7, 14, 3, '|', 'V', '4', 1, 1, 'a', 2, 0, 3, '<', 'i', '4', 0}, 16, BRINE_E_CORRUPT, 17,
+    {"overlap",
+     {0xD7, 22, 3, '|', 'V', '8', 2, 1, 'a', 0, 0, 3, '<', 'i', '4', 1, 'b', 2, 0, 3, '<', 'i', '4', 0},
+     24,
+     BRINE_E_CORRUPT,
+     25,
+     "overlaps field 'a'"},
+    {"field out of range",
+     {0xD7, 14, 3, '|', 'V', '4', 1, 1, 'a', 2, 0, 3, '<', 'i', '4', 0},
+     16,
+     BRINE_E_CORRUPT,
+     17,
      "does not fit"},
     {"nonzero pad", {0xD7, 5, 3, '<', 'f', '8', 0, 0, 0, 0, 1}, 11, BRINE_E_CORRUPT, 20, "padding"},
     {"leftover", {0xD7, 6, 3, '<', 'f', '8', 0, 0}, 8, BRINE_E_CORRUPT, 17, "left over"},
@@ -905,10 +963,9 @@ START_TEST(test_native_hostile_arrays_fail_cleanly)
             continue;
         }
         ck_assert_msg(doc == NULL, "%s decoded", hostile[i].name);
-        ck_assert_msg(err.code == hostile[i].code && err.offset == hostile[i].offset &&
-                          strstr(err.message, hostile[i].msg),
-                      "%s: code %d offset %llu: %s", hostile[i].name, err.code, (unsigned long long)err.offset,
-                      err.message);
+        ck_assert_msg(
+            err.code == hostile[i].code && err.offset == hostile[i].offset && strstr(err.message, hostile[i].msg),
+            "%s: code %d offset %llu: %s", hostile[i].name, err.code, (unsigned long long)err.offset, err.message);
     }
 }
 END_TEST
@@ -968,9 +1025,44 @@ START_TEST(test_native_transcode_to_formats_without_arrays)
     void *again = brine_output_take(&o, &nl);
     ck_assert_uint_eq(nl, len);
     ck_assert_int_eq(memcmp(again, out, len), 0);
+    ck_assert_int_eq(streamed, 1);
     brine_free(again);
     brine_output_destroy(&o);
     (void)mp;
+    brine_free(out);
+
+    /* Streamed, an array after a list's first element: the 1.0 header is
+     * still in the output buffer, and becomes 1.1. */
+    brine_value *l = brine_list_new(doc, &err);
+    brine_seq_append(l, brine_int_new(doc, 5, &err), &err);
+    brine_seq_append(l, a, &err);
+    ck_assert_int_eq(brine_encode_buffer(nat, l, NULL, &out, &len, &err), BRINE_OK);
+    ck_assert_int_eq(((unsigned char *)out)[9], 1);
+    brine_source_init_buffer(&src, out, len);
+    brine_output_init_buffer(&o, &err);
+    ck_assert_int_eq(brine_transcode(nat, &src, NULL, nat, &o, NULL, &streamed, &err), BRINE_OK);
+    ck_assert_int_eq(streamed, 1);
+    again = brine_output_take(&o, &nl);
+    ck_assert_uint_eq(nl, len);
+    ck_assert_int_eq(memcmp(again, out, len), 0);
+    brine_free(again);
+    brine_output_destroy(&o);
+    brine_free(out);
+    /* After a megabyte: the header has been hashed, so the streamed writer
+     * refuses rather than mislabel the file (the CLI then converts through
+     * a graph); brine_encode of the same graph writes 1.1 from the start. */
+    static char mb[1 << 20];
+    brine_value *l2 = brine_list_new(doc, &err);
+    brine_seq_append(l2, brine_bytes_new(doc, mb, sizeof mb, &err), &err);
+    brine_seq_append(l2, a, &err);
+    ck_assert_int_eq(brine_encode_buffer(nat, l2, NULL, &out, &len, &err), BRINE_OK);
+    ck_assert_int_eq(((unsigned char *)out)[9], 1);
+    brine_source_init_buffer(&src, out, len);
+    brine_output_init_buffer(&o, &err);
+    ck_assert_int_eq(brine_transcode(nat, &src, NULL, nat, &o, NULL, &streamed, &err), BRINE_E_UNSUPPORTED);
+    ck_assert_msg(strncmp(err.message, "an array arrived after", 22) == 0, "%s", err.message);
+    ck_assert_str_eq(err.path, "$[1]");
+    brine_output_destroy(&o);
     brine_free(out);
     brine_doc_free(doc);
 }

@@ -754,14 +754,14 @@ START_TEST(test_a_newer_major_version_is_refused_and_a_newer_minor_read)
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(err.code, BRINE_E_VERSION);
     ck_assert_uint_eq(err.offset, 8);
-    ck_assert_str_eq(err.message, "native format version 2.0 is newer than this reader supports (1.0)");
+    ck_assert_str_eq(err.message, "native format version 2.0 is newer than this reader supports (1.1)");
     free(f);
     f = file_of(0, 9, "\xc0", 1, &len);
     doc = dec(f, len, 0, &err);
     ck_assert_int_eq(err.code, BRINE_E_VERSION);
     ck_assert_str_eq(err.message, "native format version 0.9 is not supported");
     free(f);
-    /* 1.7 using only 1.0's tags loads; a tag 1.0 reserves is a version error there. */
+    /* 1.7 using only 1.1's tags loads; a tag 1.1 reserves is a version error there. */
     f = file_of(1, 7, "\xa1\x05", 2, &len);
     doc = dec(f, len, 0, &err);
     ck_assert_msg(doc != NULL, "%s", err.message);
@@ -774,7 +774,7 @@ START_TEST(test_a_newer_major_version_is_refused_and_a_newer_minor_read)
     ck_assert_int_eq(err.code, BRINE_E_VERSION);
     ck_assert_uint_eq(err.offset, 11);
     ck_assert_str_eq(err.message,
-                     "tag 0xD9 at offset 11 is not defined in native format 1.0 (the file is version 1.7)");
+                     "tag 0xD9 at offset 11 is not defined in native format 1.1 (the file is version 1.7)");
     free(f);
 }
 END_TEST

@@ -385,7 +385,10 @@ typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, stru
  * into encoder_new's sink, so that the encoder may look at the whole value
  * first (brine_value_kinds, say) and then walk it (brine_walk_options with
  * opts, which carries the limits). It writes to out and leaves the flush to
- * its caller; errors as encoder_new's sink reports them. */
+ * its caller; errors as encoder_new's sink reports them. A transcode from a
+ * decoder that may send references goes through a graph to reach this
+ * hook, unless the format stores references always (BRINE_CAP_REFS): such
+ * an encoder takes shared nodes as they come, and streams. */
 typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, const brine_options *opts,
                                      brine_error *err);
 

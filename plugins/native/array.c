@@ -225,8 +225,7 @@ int nat_array_header_parse(const unsigned char *p, size_t len, uint64_t base, br
         else if (count > UINT64_MAX / shape[i]) {
             r.pos = shape_at;
             return rfail(&r, BRINE_E_CORRUPT, "the shape's element count overflows 64 bits");
-        }
-        else
+        } else
             count *= shape[i];
     }
     if (zero)
