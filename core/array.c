@@ -12,8 +12,43 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "dtype.h"
+
+void brinep_array_advise(void *data, size_t nbytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* Fresh memory costs a page fault per 4 KiB, and for a large array
+     * those faults are most of a decode (8 x 8 MB of float64: decode 6x
+     * memcpy's time with 4 KiB pages). Asking for transparent huge pages
+     * where the block spans them cuts the faults 512-fold; it is advice
+     * only (ignored where THP is off), on whole 2 MiB pages inside the
+     * block. */
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (nbytes < 2 * huge)
+        return;
+    uintptr_t start = ((uintptr_t)data + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)data + nbytes) & ~(huge - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)data;
+    (void)nbytes;
+#endif
+}
+
+unsigned char *brinep_array_data_alloc(brine_doc *doc, size_t nbytes)
+{
+    unsigned char *p = brinep_alloc(doc, nbytes ? nbytes : 16);
+    /* (Placing large blocks at a 2 MiB boundary, 2 MiB of address space
+     * more each, was tried: 8 x 8 MB decoded no faster.) */
+    if (p)
+        brinep_array_advise(p, nbytes);
+    return p;
+}
 
 int brinep_shape_count(unsigned ndim, const uint64_t *shape, size_t itemsize, uint64_t *count, size_t *nbytes)
 {
@@ -107,7 +142,7 @@ brine_value *brine_array_new(brine_doc *doc, const brine_dtype *dt, unsigned ndi
     brinep_array *a = brinep_array_alloc(doc, dt, ndim, shape, err);
     if (!a)
         return NULL;
-    if (!(a->data = brinep_alloc(doc, a->nbytes ? a->nbytes : 16))) {
+    if (!(a->data = brinep_array_data_alloc(doc, a->nbytes))) {
         brinep_nomem(err);
         return NULL;
     }
@@ -134,7 +169,7 @@ brine_value *brine_array_adopt(brine_doc *doc, const brine_dtype *dt, unsigned n
     if (!v)
         return NULL;
     if ((uintptr_t)data % 16) {
-        if (!(a->data = brinep_alloc(doc, a->nbytes ? a->nbytes : 16))) {
+        if (!(a->data = brinep_array_data_alloc(doc, a->nbytes))) {
             brinep_nomem(err);
             return NULL;
         }
@@ -547,7 +582,7 @@ brinep_array *brinep_array_copy(brine_doc *doc, const brinep_array *src, brine_e
     brinep_array *a = dt ? brinep_array_alloc(doc, dt, src->ndim, src->shape, err) : NULL;
     if (!a)
         return NULL;
-    if (!(a->data = brinep_alloc(doc, a->nbytes ? a->nbytes : 16))) {
+    if (!(a->data = brinep_array_data_alloc(doc, a->nbytes))) {
         brinep_nomem(err);
         return NULL;
     }

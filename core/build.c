@@ -452,7 +452,7 @@ static BRINEP_NOINLINE int array_event(builder *b, const brine_event *ev)
         return fault(b, what);
     const brine_dtype *dt = brine_dtype_copy(b->doc, h->dtype, b->sink.err);
     brinep_array *a = dt ? brinep_array_alloc(b->doc, dt, h->ndim, h->shape, b->sink.err) : NULL;
-    if (a && !(a->data = brinep_alloc(b->doc, a->nbytes ? a->nbytes : 16)))
+    if (a && !(a->data = brinep_array_data_alloc(b->doc, a->nbytes)))
         brinep_nomem(b->sink.err);
     if (!a || !a->data)
         return with_path(b, b->sink.err && b->sink.err->code ? b->sink.err->code : BRINE_E_NOMEM);

@@ -70,6 +70,14 @@ int brinep_dtype_fault(const brine_dtype *dt, char *what, size_t cap);
  * itemsize, overflows size_t (never allocates). */
 int brinep_shape_count(unsigned ndim, const uint64_t *shape, size_t itemsize, uint64_t *count, size_t *nbytes);
 
+/* Advice for the fresh memory of a large array (transparent huge pages
+ * on Linux): call before the first write to it. */
+void brinep_array_advise(void *data, size_t nbytes);
+
+/* The data block of a new array of nbytes in doc (16-byte aligned, and
+ * advised when large), or NULL. */
+unsigned char *brinep_array_data_alloc(brine_doc *doc, size_t nbytes);
+
 /* The node of a new array in doc (shape copied, dtype taken as is), data
  * left to the caller: uninitialised when data is NULL, else adopted. */
 brinep_array *brinep_array_alloc(brine_doc *doc, const brine_dtype *dt, unsigned ndim, const uint64_t *shape,

@@ -258,6 +258,15 @@ BRINE_API int brine_output_reserve(brine_output *out, size_t need, brine_error *
 /* Appends len bytes. */
 BRINE_API int brine_output_write(brine_output *out, const void *data, size_t len, brine_error *err);
 
+/* A hint that about `bytes` more bytes will be written: a memory output
+ * (brine_output_init_buffer) sizes its buffer for them at once, instead of
+ * doubling and copying as they come (the pages it does not use are never
+ * touched); other outputs ignore it, and so does a memory output that
+ * cannot get that much memory (writes then grow it as usual). For encoders
+ * that know their size, such as native writing large arrays (#20).
+ * Returns BRINE_OK, or the output's earlier error. */
+BRINE_API int brine_output_expect(brine_output *out, size_t bytes, brine_error *err);
+
 /* Drains buffered bytes to the destination (and fflush()es a FILE *). */
 BRINE_API int brine_output_flush(brine_output *out, brine_error *err);
 

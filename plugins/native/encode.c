@@ -701,8 +701,16 @@ int nat_encode_value(const brine_value *v, brine_output *out, const brine_option
     if (!sink)
         return err && err->code ? err->code : BRINE_E_NOMEM;
     nat_enc *en = (nat_enc *)sink;
-    if (brine_value_kinds(v) & BRINE_KIND_ARRAY) /* a superset: at worst 1.1 for a graph that lost its arrays */
+    if (brine_value_kinds(v) & BRINE_KIND_ARRAY) { /* a superset: at worst 1.1 for a graph that lost its arrays */
         en->minor = NAT_MINOR_ARRAYS;
+        /* Array data is most of such a document, and the file holds it
+         * once: a memory output takes its size in one allocation, not a
+         * chain of doubling copies (8 arrays of 8 MB: encode 8x memcpy's
+         * time before, see docs/performance.md). */
+        brine_doc *doc = brine_value_doc(v);
+        if (doc)
+            brine_output_expect(out, brine_doc_memory(doc), NULL); /* a hint: a failure is the first write's */
+    }
     int rc = brine_walk_options(v, sink, opts, err);
     sink->destroy(sink);
     return rc;
