@@ -16,7 +16,9 @@
  * (null, bool, int, float, complex, str, bytes) are stored by value in the
  * slot; containers (list, tuple, dict, model) are nodes that slots point at.
  * Storing a container in two places shares the node, as in Python; storing a
- * scalar copies it. (The data of a str, bytes or big int is an immutable
+ * scalar copies it. Arrays (<brine/array.h>) are nodes too: shared like a
+ * list, but leaves of every traversal (their elements are data, not
+ * values). (The data of a str, bytes or big int is an immutable
  * block that several slots of one document may share: a value stored
  * twice, a copy within the document, a string the input stores once and
  * references many times. This is invisible to users, as equality,
