@@ -716,9 +716,13 @@ static int emit_elem(tolist *t, const brine_dtype *dt, const unsigned char *p, s
                 o[3] = (unsigned char)(0x80 | (c & 0x3F));
                 len += 4;
             } else {
-                return brine_error_set(t->err, BRINE_E_UTF8,
-                                       "a 'U' array element holds U+%04X, which is not a character UTF-8 can hold",
-                                       (unsigned)c);
+                /* A surrogate or a value past U+10FFFF: numpy's tolist()
+                 * gives a str Python cannot encode, or fails; brine's str
+                 * is UTF-8, so it becomes U+FFFD, and the walk goes on. */
+                o[0] = 0xEF;
+                o[1] = 0xBF;
+                o[2] = 0xBD;
+                len += 3;
             }
         }
         ev.kind = BRINE_EV_STR;

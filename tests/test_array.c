@@ -678,9 +678,10 @@ START_TEST(test_tolist_for_sinks_without_arrays)
     ck_assert_str_eq(
         walk_text(brine_array_new(doc, brine_dtype_parse(doc, "|S3", 3, &err), 1, s2, "a\0\0b\0c", &err), 0, 0, &rc),
         "[2 b1'a' b3'b' ] "); /* trailing NULs stripped, inner ones kept */
-    const uint32_t u[] = {0xe9, 'x', 0, 0x1F600, 0, 0};
+    const uint32_t u[] = {0xe9, 'x', 0, 0x1F600, 0xD800, 0x110000};
     ck_assert_str_eq(walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<U3", 3, &err), 1, s2, u, &err), 0, 0, &rc),
-                     "[2 '\xc3\xa9x' '\xf0\x9f\x98\x80' ] ");
+                     "[2 '\xc3\xa9x' '\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd' ] "); /* no character: U+FFFD */
+    ck_assert_int_eq(rc, BRINE_OK);
     const int64_t dt[] = {1, INT64_MIN};
     ck_assert_str_eq(
         walk_text(brine_array_new(doc, brine_dtype_parse(doc, "<M8[s]", 6, &err), 1, s2, dt, &err), 0, 0, &rc),

@@ -144,7 +144,8 @@ struct brine_sink {
  * streamed conversion, send it each array as nested lists with numpy's
  * tolist() meaning instead (docs/plugins.md: bool -> BOOL, ints and
  * datetime64/timedelta64 counts -> INT/UINT, floats -> FLOAT, complex ->
- * COMPLEX, S -> BYTES and U -> STR without their trailing NULs, V ->
+ * COMPLEX, S -> BYTES and U -> STR without their trailing NULs (a code
+ * unit that is no character, a surrogate or past U+10FFFF, as U+FFFD), V ->
  * BYTES, records -> TUPLEs of their fields, a 0-d array -> its element).
  * Each dimension is one level of nesting for the depth limit. */
 #define BRINE_SINK_ARRAYS 4u
