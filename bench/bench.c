@@ -617,11 +617,12 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: brine-bench [--quick] [--time S] [--runs N] [--only CELL] [--no-model]\n"
-            "                   [--corpus DIR] [--dump-model FILE] [FILE.json...]\n"
+            "                   [--no-arrays] [--arrays-only] [--corpus DIR] [--dump-model FILE] [FILE.json...]\n"
             "Times brine's native, msgpack and json formats against cJSON, msgpack-c and memcpy on\n"
             "the JSON files given (default: twitter, citm_catalog and canada.json in the corpus\n"
             "directory, %s) and on a generated model-like workload.\n"
-            "--only runs just the cells whose name contains CELL (\"native encode\"), for profiling.\n",
+            "--only runs just the cells whose name contains CELL (\"native encode\"), for profiling.\n"
+            "The arrays workload (#20, arrays.c) runs last; --arrays-only runs it alone.\n",
             BENCH_CORPUS);
 }
 
@@ -651,7 +652,7 @@ int main(int argc, char **argv)
 {
     const char *corpus = BENCH_CORPUS, *dump = NULL;
     const char *files[MAX_WORKLOADS];
-    int nfiles = 0, model = 1;
+    int nfiles = 0, model = 1, arrays = 1, arrays_only = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -667,6 +668,10 @@ int main(int argc, char **argv)
             no_trim = 1;
         } else if (strcmp(a, "--no-model") == 0) {
             model = 0;
+        } else if (strcmp(a, "--no-arrays") == 0) {
+            arrays = 0;
+        } else if (strcmp(a, "--arrays-only") == 0) {
+            arrays_only = 1;
         } else if (strcmp(a, "--corpus") == 0 && i + 1 < argc) {
             corpus = argv[++i];
         } else if (strcmp(a, "--dump-model") == 0 && i + 1 < argc) {
@@ -734,7 +739,7 @@ int main(int argc, char **argv)
 
     double start = bench_now();
     print_header();
-    for (int i = 0; i < nfiles + model; i++) {
+    for (int i = 0; i < (arrays_only ? 0 : nfiles + model); i++) {
         workload w;
         memset(&w, 0, sizeof w);
         if (i < nfiles) {
@@ -748,7 +753,10 @@ int main(int argc, char **argv)
         run_workload(&w);
         workload_free(&w);
     }
-    print_targets();
+    if (!arrays_only)
+        print_targets();
+    if (arrays && bench_arrays_run(fmts[F_NATIVE], &config) != 0)
+        failures++;
     printf("\ntotal time %.1f s%s\n", bench_now() - start, failures ? "; SOME CELLS FAILED" : "");
     brine_registry_free(reg);
     return failures ? 1 : 0;

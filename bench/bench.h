@@ -105,4 +105,12 @@ size_t raw_cj_parse_peak(const char *text);
 /* "msgpack-c 4.0.0, cJSON 1.7.15" into buf. */
 void raw_versions(char *buf, size_t cap);
 
+/* ---- arrays.c ---------------------------------------------------------- */
+
+struct brine_plugin;
+
+/* The float64 array workload (#20): native encode and decode against
+ * memcpy, printed as a table with the target. Nonzero if a cell failed. */
+int bench_arrays_run(const struct brine_plugin *nat, const bench_config *cfg);
+
 #endif /* BRINE_BENCH_H */

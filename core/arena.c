@@ -196,6 +196,9 @@ void brine_doc_free(brine_doc *doc)
 {
     if (!doc)
         return;
+    /* Adopted memory first (the finalizers live in the arena). */
+    for (brinep_finalizer *f = doc->finalizers; f; f = f->next)
+        f->fn(f->arg);
     /* The document lives in its oldest chunk: read nothing from it once
      * freeing has started. */
     brinep_chunk *c = doc->chunks;

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "events.h"
+#include "dtype.h"
 
 typedef struct build_frame {
     brine_value slot; /* the open container; a deferred one's node is NULL */
@@ -429,8 +430,41 @@ static BRINEP_NOINLINE int ref(builder *b, uint64_t id)
     case BRINE_LIST:
     case BRINE_TUPLE: slot.as.seq = node; break;
     case BRINE_DICT: slot.as.dict = node; break;
+    case BRINE_ARRAY: slot.as.array = node; break;
     default: slot.as.model = node; break;
     }
+    return attach(b, slot);
+}
+
+/* An ARRAY event: its header checked (a plugin's promise, as counts are),
+ * then the array copied into the document, its dtype too unless it is
+ * the document's own. The data goes in one memcpy into 16-byte aligned
+ * arena memory. */
+static BRINEP_NOINLINE int array_event(builder *b, const brine_event *ev)
+{
+    char what[BRINEP_FAULT_TEXT];
+    const brine_array_header *h = ev->v.array;
+    if (brinep_array_header_fault(h, what, sizeof what))
+        return fault(b, what);
+    const brine_dtype *dt = brine_dtype_copy(b->doc, h->dtype, b->sink.err);
+    brinep_array *a = dt ? brinep_array_alloc(b->doc, dt, h->ndim, h->shape, b->sink.err) : NULL;
+    if (a && !(a->data = brinep_array_data_alloc(b->doc, a->nbytes)))
+        brinep_nomem(b->sink.err);
+    if (!a || !a->data)
+        return with_path(b, b->sink.err && b->sink.err->code ? b->sink.err->code : BRINE_E_NOMEM);
+    if (a->nbytes)
+        memcpy(a->data, h->data, a->nbytes);
+    if (ev->anchor) {
+        int added;
+        uint64_t *at = brinep_map_upsert(&b->anchors, ev->anchor, &added);
+        if (!at)
+            return brinep_nomem(b->sink.err);
+        if (!added)
+            return fail(b, BRINE_E_REF, "%s", "an anchor id is defined twice");
+        *at = (uint64_t)(uintptr_t)a | BRINE_ARRAY;
+    }
+    brine_value slot = brinep_slot(BRINE_ARRAY, 0, 0);
+    slot.as.array = a;
     return attach(b, slot);
 }
 
@@ -573,6 +607,7 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
     case BRINE_EV_MODEL: return begin(b, ev);
     case BRINE_EV_END: return end(b);
     case BRINE_EV_REF: return ref(b, ev->v.ref);
+    case BRINE_EV_ARRAY: return array_event(b, ev);
     default: return event_fault(b, ev);
     }
 }
@@ -613,7 +648,8 @@ brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err
     b->sink.event = builder_event;
     b->sink.finish = builder_finish;
     b->sink.destroy = builder_destroy;
-    b->sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS; /* it restores anchors and references */
+    b->sink.flags =
+        BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* it restores anchors and references */
     b->sink.err = err;
     b->doc = doc;
     b->max_depth = max_depth ? max_depth : doc->max_depth;

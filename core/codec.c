@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "events.h"
 #include "keyset.h"
+#include "dtype.h"
 #include "brine/format.h"
 
 /* The depth limit for decoding with fmt: the caller's, capped by the
@@ -676,6 +677,60 @@ static BRINEP_INLINE int checker_end(checker *c)
     return BRINE_OK;
 }
 
+/* An ARRAY event: a leaf, checked and placed like a scalar but unhashable
+ * (never a key, nor inside a tuple that is one: recorded as a list), and
+ * anchored like a container (the anchor's kind is recorded as a list's).
+ * An encoder without BRINE_SINK_ARRAYS gets numpy's tolist() instead. */
+static BRINEP_NOINLINE int checker_array(checker *c, check_frame *top, const brine_event *ev)
+{
+    int rc;
+    if ((rc = checker_event_fault(c, ev)))
+        return rc;
+    if (top && ((top->kind == BRINE_EV_DICT && top->children % 2 == 0 && !top->in_key) || top->in_key))
+        return checker_fail(c, BRINE_E_KEY, "unhashable type: 'array'");
+    if (top && top->kind == BRINE_EV_MODEL) {
+        if (top->children == 2)
+            return checker_fault(c, "a third child in a model (it has args and state)");
+        if (top->children == 0)
+            return checker_fail(c, BRINE_E_CORRUPT, "a model's args must be a tuple, not array");
+    }
+    if (!top && c->complete)
+        return checker_fault(c, "a second value after a complete one");
+    if (c->recording) {
+        c->bad_pos = c->tuples.len;
+        c->bad_kind = BRINE_EV_LIST;
+        if (brinep_bytes_add(&c->tuples, "?", 1))
+            return checker_nomem(c);
+    }
+    brine_event renamed = *ev;
+    if (ev->anchor) {
+        int added;
+        uint64_t *val = brinep_map_upsert(&c->anchors, ev->anchor, &added);
+        if (!val)
+            return checker_nomem(c);
+        if (!added)
+            return checker_fail(c, BRINE_E_REF, "an anchor id is defined twice");
+        *val = ++c->anchors_given << 4 | (uint64_t)BRINE_EV_LIST;
+        renamed.anchor = c->anchors_given;
+    }
+    if (c->next->flags & BRINE_SINK_ARRAYS) {
+        rc = c->next->event(c->next, &renamed);
+    } else if (renamed.anchor && ev->v.array->ndim == 0) {
+        return checker_fail(c, BRINE_E_UNSUPPORTED,
+                            "a shared 0-d array cannot be written to a format without arrays while streaming: "
+                            "decode to a graph, then encode it");
+    } else {
+        rc = brinep_array_tolist(ev->v.array, renamed.anchor, c->next, c->stack.count, c->max_depth, c->sink.err);
+    }
+    if (rc != BRINE_OK)
+        return encoder_refused(c, ev, rc);
+    if (top)
+        top->children++;
+    else
+        c->complete = 1;
+    return BRINE_OK;
+}
+
 /* Every event passes here: the contract checks of its content inline in
  * one switch (no call for scalars), then the stream's shape. */
 static int checker_event(brine_sink *sink, const brine_event *ev)
@@ -730,6 +785,7 @@ static int checker_event(brine_sink *sink, const brine_event *ev)
             }
         }
         break;
+    case BRINE_EV_ARRAY: return checker_array(c, top, ev);
     default: return checker_event_fault(c, ev);
     }
     if (top && ev->kind != BRINE_EV_END) {
@@ -812,7 +868,7 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
     memset(&c, 0, sizeof c);
     c.sink.event = checker_event;
     c.sink.finish = checker_finish;
-    c.sink.flags = encoder->flags;
+    c.sink.flags = encoder->flags | BRINE_SINK_ARRAYS; /* it converts for an encoder without arrays */
     c.sink.err = err;
     c.next = encoder;
     c.from = from->name;
@@ -855,10 +911,13 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * format that looks at the graph before writing (encode_value: json's
      * auto mode chooses plain JSON or the envelope) when references may
      * come: streamed, the first shared node would be met after plain
-     * output has started. */
+     * output has started. A format that always stores references (native)
+     * has no such choice to make: its hook (native's picks the file
+     * version from the graph's arrays) does not stop a stream. */
     int refs = brine_decoder_refs(from, from_opts);
-    int stream =
-        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !encode_value_hook(to))) && !(to_opts && to_opts->sort_keys);
+    int hook_needs_graph = encode_value_hook(to) && !(to->caps & BRINE_CAP_REFS);
+    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) &&
+                 !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;
     if (stream) {

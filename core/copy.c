@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "dtype.h"
 
 /* A map from old container nodes to new ones makes every container copied
  * once; a new container is linked into its parent as soon as it exists and
@@ -121,7 +122,8 @@ static int copy_slot(copier *c, const brine_value *src, brine_value *dst, int *p
     case BRINE_LIST:
     case BRINE_TUPLE:
     case BRINE_DICT:
-    case BRINE_MODEL: break;
+    case BRINE_MODEL:
+    case BRINE_ARRAY: break;
     default: return BRINE_OK;
     }
     const void *node = brinep_node(src);
@@ -129,6 +131,18 @@ static int copy_slot(copier *c, const brine_value *src, brine_value *dst, int *p
     uint64_t *slot = brinep_map_upsert(&c->nodes, (uint64_t)(uintptr_t)node, &added);
     if (!slot)
         return brinep_nomem(c->err);
+    if (src->type == BRINE_ARRAY) { /* a leaf: copied whole, once, shared as the source shares it */
+        if (added) {
+            brinep_array *copy = brinep_array_copy(c->doc, src->as.array, c->err);
+            if (!copy) {
+                brinep_map_remove(&c->nodes, (uint64_t)(uintptr_t)node);
+                return c->err && c->err->code ? c->err->code : BRINE_E_NOMEM;
+            }
+            *slot = (uint64_t)(uintptr_t)copy;
+        }
+        dst->as.array = (brinep_array *)(uintptr_t)*slot;
+        return BRINE_OK;
+    }
     if (!added) {
         void *copy = (void *)(uintptr_t)*slot;
         switch (src->type) {

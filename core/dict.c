@@ -141,7 +141,7 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
 {
     uint64_t seed = doc->seed;
     if (key->type != BRINE_TUPLE) {
-        if (key->type == BRINE_LIST || key->type == BRINE_DICT || key->type == BRINE_MODEL)
+        if (key->type == BRINE_LIST || key->type == BRINE_DICT || key->type == BRINE_MODEL || key->type == BRINE_ARRAY)
             return unhashable(key, err);
         *out = scalar_hash(seed, key);
         return BRINE_OK;
@@ -175,7 +175,7 @@ int brinep_key_hash(const brine_doc *doc, const brine_value *key, size_t max_dep
             f->index = 0;
             f->acc = salted(seed, 100) ^ (uint64_t)v->as.seq->count;
             tuples++;
-        } else if (v->type == BRINE_LIST || v->type == BRINE_DICT || v->type == BRINE_MODEL) {
+        } else if (v->type == BRINE_LIST || v->type == BRINE_DICT || v->type == BRINE_MODEL || v->type == BRINE_ARRAY) {
             rc = unhashable(v, err);
             break;
         } else {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "dtype.h"
 
 /* Both graphs are walked in lockstep with an explicit stack, building a
  * bijection between their containers (a-node to b-node and back). A
@@ -78,6 +79,7 @@ static int shallow_equal(const brine_value *a, const brine_value *b)
     case BRINE_LIST:
     case BRINE_TUPLE: return a->as.seq->count == b->as.seq->count;
     case BRINE_DICT: return a->as.dict->count == b->as.dict->count;
+    case BRINE_ARRAY: return brinep_array_equal(a->as.array, b->as.array); /* a leaf: all of it */
     default: {
         const brinep_blob *x = a->as.model->name, *y = b->as.model->name;
         return x->len == y->len && !memcmp(x->data, y->data, x->len);
@@ -161,20 +163,23 @@ int brine_value_equal(const brine_value *a, const brine_value *b, size_t max_dep
                     result = 0;
                     break;
                 }
-                if (stack.count >= max_depth) {
+                if (a->type == BRINE_ARRAY) {
+                    /* compared whole: no children */
+                } else if (stack.count >= max_depth) {
                     result = -brinep_depth_error(err, max_depth, "comparing");
                     if (err && err->code == BRINE_E_DEPTH && err->path[0] == '\0')
                         frames_path(&stack, err->path, sizeof err->path);
                     break;
+                } else {
+                    eq_frame *f = brinep_stack_push(&stack);
+                    if (!f) {
+                        result = -brinep_nomem(err);
+                        break;
+                    }
+                    f->na = na;
+                    f->nb = nb;
+                    f->type = a->type;
                 }
-                eq_frame *f = brinep_stack_push(&stack);
-                if (!f) {
-                    result = -brinep_nomem(err);
-                    break;
-                }
-                f->na = na;
-                f->nb = nb;
-                f->type = a->type;
             }
         }
         /* The next pair of children; finished containers are popped. */

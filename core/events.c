@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "events.h"
+#include "dtype.h"
 
 static int null_bytes(const brine_event *ev, const char *kind, char *what, size_t cap)
 {
@@ -66,6 +67,7 @@ int brinep_event_fault(const brine_event *ev, char *what, size_t cap)
     case BRINE_EV_MODEL: return utf8_fault(ev, "model", what, cap);
     case BRINE_EV_BYTES: return !ev->v.s.ptr && ev->v.s.len ? null_bytes(ev, "bytes", what, cap) : BRINE_OK;
     case BRINE_EV_BIGINT: return bigint_fault(ev, what, cap);
+    case BRINE_EV_ARRAY: return brinep_array_header_fault(ev->v.array, what, cap);
     }
     snprintf(what, cap, "an event of unknown kind %d", (int)ev->kind);
     return BRINE_E_PLUGIN;

@@ -66,6 +66,20 @@ typedef struct brinep_dict {
 
 typedef struct brinep_model brinep_model;
 
+/* An array node (core/array.c): a container for sharing (doc and links
+ * first, like the others), a leaf for traversals. Its data is 16-byte
+ * aligned arena memory, or memory adopted with a finalizer. */
+typedef struct brinep_array {
+    brine_doc *doc;
+    size_t links; /* slots pointing here */
+    const brine_dtype *dtype;
+    unsigned ndim;
+    uint64_t *shape; /* ndim sizes, arena memory; NULL for 0-d */
+    uint64_t count;  /* elements */
+    size_t nbytes;   /* count x itemsize */
+    unsigned char *data;
+} brinep_array;
+
 struct brine_value {
     union {
         struct {
@@ -85,6 +99,7 @@ struct brine_value {
         brinep_seq *seq;    /* list, tuple */
         brinep_dict *dict;
         brinep_model *model;
+        brinep_array *array;
     } as;
 };
 
@@ -146,7 +161,15 @@ struct brine_doc {
      * events, the value API, brinep_link, brine_value_copy) and never
      * cleared, so a superset (brine_value_kinds). */
     unsigned kinds;
+    /* Called at brine_doc_free, newest first: adopted array memory. */
+    struct brinep_finalizer *finalizers;
 };
+
+typedef struct brinep_finalizer {
+    struct brinep_finalizer *next;
+    void (*fn)(void *);
+    void *arg;
+} brinep_finalizer;
 
 /* Blocks above this many bytes get a chunk of their own. */
 #define BRINEP_DEDICATED_MIN ((size_t)16 << 10)
@@ -224,6 +247,7 @@ static BRINEP_INLINE unsigned brinep_slot_kinds(const brine_value *v)
     case BRINE_BYTES: return BRINE_KIND_BYTES;
     case BRINE_TUPLE: return BRINE_KIND_TUPLE;
     case BRINE_MODEL: return BRINE_KIND_MODEL;
+    case BRINE_ARRAY: return BRINE_KIND_ARRAY;
     default: return 0;
     }
 }
@@ -252,6 +276,7 @@ static inline void *brinep_node(const brine_value *v)
     case BRINE_TUPLE: return v->as.seq;
     case BRINE_DICT: return v->as.dict;
     case BRINE_MODEL: return v->as.model;
+    case BRINE_ARRAY: return v->as.array;
     default: return NULL;
     }
 }

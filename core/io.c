@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "dtype.h"
 
 enum { SOURCE_CHUNK = 64 * 1024, OUTPUT_CHUNK = 64 * 1024 };
 enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK };
@@ -306,6 +307,9 @@ static int output_grow(brine_output *out, size_t need, brine_error *err)
     unsigned char *buf = brine_realloc(out->buf_, cap);
     if (!buf)
         return output_fail(out, BRINE_E_NOMEM, err, "out of memory");
+    /* The part not written yet: a large buffer (arrays) is fresh memory
+     * whose page faults cost more than the copy into it (array.c). */
+    brinep_array_advise(buf + used, cap - used);
     out->buf_ = buf;
     out->cap_ = cap;
     out->cur = buf + used;
@@ -335,6 +339,28 @@ int brine_output_reserve(brine_output *out, size_t need, brine_error *err)
             return BRINE_OK;
     }
     return output_grow(out, need, err);
+}
+
+int brine_output_expect(brine_output *out, size_t bytes, brine_error *err)
+{
+    if (out->status_)
+        return output_status(out, err);
+    if (out->kind_ != OUT_BUFFER || (size_t)(out->end - out->cur) >= bytes)
+        return BRINE_OK;
+    /* A hint: when the memory is not there, writing goes on as without it
+     * (no sticky error, unlike a write's growth). */
+    size_t used = (size_t)(out->cur - out->buf_);
+    if (bytes > SIZE_MAX / 2 - used)
+        return BRINE_OK;
+    unsigned char *buf = brine_realloc(out->buf_, used + bytes);
+    if (!buf)
+        return BRINE_OK;
+    brinep_array_advise(buf + used, bytes);
+    out->buf_ = buf;
+    out->cap_ = used + bytes;
+    out->cur = buf + used;
+    out->end = buf + out->cap_;
+    return BRINE_OK;
 }
 
 int brine_output_write(brine_output *out, const void *data, size_t len, brine_error *err)

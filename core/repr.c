@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "dtype.h"
 
 /* Iterative (explicit stack, depth-limited). A shared container that is not
  * open prints in full, like Python; a graph whose sharing would make the
@@ -225,6 +226,12 @@ static void put(out *o, const char *s, size_t n)
         memcpy(o->buf + o->len, s, n < room ? n : room);
     }
     o->len += n;
+}
+
+/* brinep_array_repr's output function. */
+static void array_put(void *ctx, const char *s, size_t n)
+{
+    put(ctx, s, n);
 }
 
 static void puts_(out *o, const char *s)
@@ -754,7 +761,9 @@ static int render(const brine_value *v, out *o, size_t max_depth, size_t width, 
                 frames_path(&p.stack, err->path, sizeof err->path);
             break;
         }
-        if (brinep_node(v))
+        if (v->type == BRINE_ARRAY)
+            brinep_array_repr(v->as.array, array_put, o);
+        else if (brinep_node(v))
             rc = open_container(&p, v, inline_args);
         else if ((rc = put_scalar(o, v)) == BRINE_E_NOMEM)
             brinep_nomem(err);

@@ -15,7 +15,7 @@
 static const char *const type_names[] = {
     [BRINE_NULL] = "null",       [BRINE_BOOL] = "bool", [BRINE_INT] = "int",     [BRINE_FLOAT] = "float",
     [BRINE_COMPLEX] = "complex", [BRINE_STR] = "str",   [BRINE_BYTES] = "bytes", [BRINE_LIST] = "list",
-    [BRINE_TUPLE] = "tuple",     [BRINE_DICT] = "dict", [BRINE_MODEL] = "model",
+    [BRINE_TUPLE] = "tuple",     [BRINE_DICT] = "dict", [BRINE_MODEL] = "model", [BRINE_ARRAY] = "array",
 };
 
 const char *brine_type_name(brine_type t)
@@ -54,6 +54,7 @@ brine_doc *brine_value_doc(const brine_value *v)
     case BRINE_TUPLE: return v->as.seq->doc;
     case BRINE_DICT: return v->as.dict->doc;
     case BRINE_MODEL: return v->as.model->doc;
+    case BRINE_ARRAY: return v->as.array->doc;
     default: return NULL;
     }
 }

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "dtype.h"
 #include "brine/format.h"
 
 typedef struct walk_frame {
@@ -276,6 +277,33 @@ static int depth_or_cycle(brinep_stack *stack, const brine_value *pending, size_
     return path_error(stack, err);
 }
 
+/* Sends array v (a leaf of the walk, at nesting depth) to sink: one ARRAY
+ * event for a sink that takes them, else numpy's tolist() as nested lists
+ * (brinep_array_tolist), the outermost list anchored when v is. */
+static int send_array(const brine_value *v, brine_sink *sink, uint64_t anchor, size_t depth, size_t max_depth,
+                      brine_error *err)
+{
+    const brinep_array *a = v->as.array;
+    brine_array_header h = {a->dtype, a->ndim, a->shape, a->count, a->data, a->nbytes, 0, 0};
+    if (sink->flags & BRINE_SINK_ARRAYS) {
+        brine_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = BRINE_EV_ARRAY;
+        ev.anchor = anchor;
+        ev.v.array = &h;
+        return sink->event(sink, &ev);
+    }
+    return brinep_array_tolist(&h, anchor, sink, depth, max_depth, err);
+}
+
+/* Whether a shared array is anchored for sink: not when it reaches it as
+ * a bare scalar (a 0-d array to a sink without arrays), which has no
+ * anchor; it is sent again each time instead. */
+static inline int array_anchorable(const brine_value *v, const brine_sink *sink)
+{
+    return v->type != BRINE_ARRAY || (sink->flags & BRINE_SINK_ARRAYS) || v->as.array->ndim > 0;
+}
+
 /* The expansion budget of a walk over doc's values. Written out again each
  * time it is met, a chain of shared containers grows exponentially (a
  * 300-byte file can stand for 2^64 lists), and a 1 MB str in a list shared
@@ -352,7 +380,7 @@ static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *bl
             rc = brinep_nomem(err);
             break;
         }
-        if (node && added && stack.count < max_depth) {
+        if (node && added && v->type != BRINE_ARRAY && stack.count < max_depth) {
             walk_frame *f = brinep_stack_push(&stack);
             if (!f) {
                 rc = brinep_nomem(err);
@@ -513,6 +541,10 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
         if ((rc = sink->event(sink, &ev)) != BRINE_OK)
             path_error(&stack, err);
         v = NULL;
+    } else if (root->type == BRINE_ARRAY) {
+        if ((rc = send_array(root, sink, 0, 0, max_depth, err)) != BRINE_OK)
+            path_error(&stack, err);
+        v = NULL;
     }
     while (v) {
         brine_event ev;
@@ -530,7 +562,7 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
         } else {
             brinep_node_head *node = brinep_node(v);
             int ref = 0;
-            if (refs && node->links + ((const void *)node == root_node) > 1) {
+            if (refs && node->links + ((const void *)node == root_node) > 1 && array_anchorable(v, sink)) {
                 int added;
                 uint64_t *id = brinep_map_upsert(&seen, (uint64_t)(uintptr_t)node, &added);
                 if (!id) {
@@ -544,6 +576,18 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
                     ev.v.ref = *id;
                     ref = 1;
                 }
+            }
+            if (!ref && v->type == BRINE_ARRAY) {
+                /* A leaf: its data counts once a visit, like a str's. */
+                if ((sent += 16 + v->as.array->nbytes) > budget.limit) {
+                    rc = expand_error(&stack, &budget, refs, err);
+                    break;
+                }
+                if ((rc = send_array(v, sink, ev.anchor, stack.count, max_depth, err)) != BRINE_OK) {
+                    path_error(&stack, err);
+                    break;
+                }
+                goto next_child;
             }
             if (!ref) {
                 if (stack.count >= max_depth) {
@@ -580,6 +624,7 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
         }
         /* The next child, closing every exhausted container on the way (top
          * is set: the root is a container, which closes last). */
+    next_child:
         for (;;) {
             if (top->type == BRINE_LIST || top->type == BRINE_TUPLE) {
                 v = top->cur;
@@ -649,7 +694,7 @@ int brine_value_stats(const brine_value *root, size_t max_depth, size_t *count, 
         }
         if (added)
             values++;
-        if (node && added) {
+        if (node && added && v->type != BRINE_ARRAY) {
             if (stack.count >= max_depth) {
                 brinep_depth_error(err, max_depth, "counting");
                 rc = path_error(&stack, err);

@@ -207,7 +207,10 @@ static inline void fz_find_destroy(brine_sink *self)
 static inline fz_float_finder fz_scan(const brine_value *v)
 {
     fz_float_finder f = {{fz_find_event, fz_find_finish, fz_find_destroy, BRINE_SINK_REFS, NULL}, 0, 0, 0};
-    if (brine_walk(v, &f.sink, 0, NULL) != BRINE_OK)
+    /* No depth limit of its own: arrays reach this sink as nested lists
+     * (it looks inside them for NaNs), one level a dimension, past the
+     * depth the decoder allowed. */
+    if (brine_walk(v, &f.sink, (size_t)1 << 20, NULL) != BRINE_OK)
         FZ_FAIL("walking a decoded graph failed");
     return f;
 }

@@ -383,6 +383,32 @@ static void generated(void)
     add(cycles, dcycle);
     encode_everywhere(cycles, "cycles");
 
+    /* Arrays (#20): every kind, 0-d to 3-d, empty, a record, one shared. */
+    {
+        static const char *const types[] = {"|b1", "<i2", ">i4", "<u8", "<f2", "<f4", ">f8", "<c16",
+                                            "|S5", "<U3", "<M8[ns]", "<m8[10ms]", "|V3"};
+        static const uint64_t shapes[][3] = {{0}, {3}, {2, 2}, {1, 2, 3}};
+        brine_value *arrays = brine_list_new(d, NULL);
+        for (size_t t = 0; t < FZ_COUNT(types); t++) {
+            brine_dtype *dt = brine_dtype_parse(d, types[t], strlen(types[t]), NULL);
+            brine_value *a = brine_array_new(d, dt, (unsigned)(t % 4), shapes[t % 4], NULL, NULL);
+            unsigned char *p = brine_array_data_mut(a);
+            for (size_t k = 0; k < brine_array_nbytes(a); k++)
+                p[k] = (unsigned char)(k * 7 + t);
+            brine_seq_append(arrays, a, NULL);
+            encode_everywhere(a, "array");
+        }
+        uint64_t empty[] = {0, 5};
+        brine_seq_append(arrays, brine_array_new(d, brine_dtype_parse(d, "<f8", 3, NULL), 2, empty, NULL, NULL), NULL);
+        brine_dtype *rec = brine_dtype_record_new(d, 16, NULL);
+        uint64_t sub[] = {2};
+        brine_dtype_record_add(rec, "a", 1, brine_dtype_parse(d, "<i8", 3, NULL), 0, 0, NULL, NULL);
+        brine_dtype_record_add(rec, "b", 1, brine_dtype_parse(d, "<f4", 3, NULL), 8, 1, sub, NULL);
+        brine_seq_append(arrays, brine_array_new(d, rec, 1, sub, NULL, NULL), NULL);
+        brine_seq_append(arrays, brine_seq_get(arrays, 1), NULL); /* shared */
+        encode_everywhere(arrays, "arrays");
+    }
+
     /* Nesting: a little, at the default limit, and past it. */
     encode_everywhere(nested(d, 20, 1), "nested");
     encode_everywhere(nested(d, BRINE_DEFAULT_MAX_DEPTH, 0), "deep");

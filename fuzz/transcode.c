@@ -86,7 +86,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * has folded it away (no model at all in the decoded document). */
     int dropped = rc == BRINE_E_MODEL && streamed == 1 && grc == BRINE_OK && strstr(err.message, "is not allowed") &&
                   !doc_model;
-    if ((rc == BRINE_OK) != (grc == BRINE_OK) && !folded && !late && !dropped)
+    /* Arrays (#20), streamed: the native writer refuses an array that
+     * comes after its 1.0 header has left the buffer, and the checker a
+     * shared 0-d array for an encoder without arrays (it has no list to
+     * anchor); a graph has the whole value first. */
+    int array_late = rc == BRINE_E_UNSUPPORTED && streamed == 1 && grc == BRINE_OK &&
+                     (strncmp(err.message, "an array arrived after", 22) == 0 ||
+                      strncmp(err.message, "a shared 0-d array", 18) == 0);
+    if ((rc == BRINE_OK) != (grc == BRINE_OK) && !folded && !late && !dropped && !array_late)
         FZ_FAIL("%s -> %s: transcode (%s route) says %s, decode + encode says %s: %s / %s", from->name, to->name,
                 streamed ? "streamed" : "graph", brine_strerror(rc), brine_strerror(grc), err.message, gerr.message);
     if (rc == BRINE_OK) {

@@ -123,6 +123,7 @@ static int ev_event(brine_sink *sink, const brine_event *ev)
     }
     case BRINE_EV_END: n += snprintf(tok + n, sizeof tok - n, "]"); break;
     case BRINE_EV_REF: n += snprintf(tok + n, sizeof tok - n, "*%" PRIu64, ev->v.ref); break;
+    default: n += snprintf(tok + n, sizeof tok - n, "?%d", (int)ev->kind); break; /* arrays: never sent here */
     }
     tok[n++] = ' ';
     return ev_put(e, tok, (size_t)n);

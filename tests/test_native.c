@@ -725,13 +725,13 @@ START_TEST(test_a_newer_major_version_is_refused_and_a_newer_minor_read)
     brine_error err;
     brine_doc *doc = dec(f, len, 0, &err);
     ck_assert_ptr_null(doc);
-    expect_error(&err, BRINE_E_VERSION, 8, NULL, "native format version 2.0 is newer than this reader supports (1.0)");
+    expect_error(&err, BRINE_E_VERSION, 8, NULL, "native format version 2.0 is newer than this reader supports (1.1)");
     free(f);
     f = file_of(0, 9, "\xc0", 1, &len);
     doc = dec(f, len, 0, &err);
     expect_error(&err, BRINE_E_VERSION, ANY_OFFSET, NULL, "native format version 0.9 is not supported");
     free(f);
-    /* 1.7 using only 1.0's tags loads; a tag 1.0 reserves is a version error there. */
+    /* 1.7 using only 1.1's tags loads; a tag 1.1 reserves is a version error there. */
     f = file_of(1, 7, "\xa1\x05", 2, &len);
     doc = dec(f, len, 0, &err);
     ck_assert_msg(doc != NULL, "%s", err.message);
@@ -743,7 +743,7 @@ START_TEST(test_a_newer_major_version_is_refused_and_a_newer_minor_read)
     ck_assert_ptr_null(doc);
     expect_error(&err, BRINE_E_VERSION, 11, NULL, NULL);
     ck_assert_str_eq(err.message,
-                     "tag 0xD9 at offset 11 is not defined in native format 1.0 (the file is version 1.7)");
+                     "tag 0xD9 at offset 11 is not defined in native format 1.1 (the file is version 1.7)");
     free(f);
 }
 END_TEST

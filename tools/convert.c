@@ -118,8 +118,12 @@ static int retry_through_graph(cli *c, cli_input *in, cli_output *out, const bri
                                cli_progress *progress)
 {
     static const char repeat[] = "a dict key repeats";
+    static const char late_array[] = "an array arrived after"; /* native's 1.0 header had left (#20) */
     struct stat st;
-    if (first->code != BRINE_E_UNSUPPORTED || strncmp(first->message, repeat, sizeof repeat - 1) != 0 || !out->tmp ||
+    if (first->code != BRINE_E_UNSUPPORTED ||
+        (strncmp(first->message, repeat, sizeof repeat - 1) != 0 &&
+         strncmp(first->message, late_array, sizeof late_array - 1) != 0) ||
+        !out->tmp ||
         strcmp(in->path, "-") == 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
     const char *in_path = in->path, *out_path = out->name; /* the caller's strings */

@@ -16,7 +16,9 @@
  * (null, bool, int, float, complex, str, bytes) are stored by value in the
  * slot; containers (list, tuple, dict, model) are nodes that slots point at.
  * Storing a container in two places shares the node, as in Python; storing a
- * scalar copies it. (The data of a str, bytes or big int is an immutable
+ * scalar copies it. Arrays (<brine/array.h>) are nodes too: shared like a
+ * list, but leaves of every traversal (their elements are data, not
+ * values). (The data of a str, bytes or big int is an immutable
  * block that several slots of one document may share: a value stored
  * twice, a copy within the document, a string the input stores once and
  * references many times. This is invisible to users, as equality,
@@ -245,6 +247,7 @@ BRINE_API brine_doc *brine_value_doc(const brine_value *v);
 #define BRINE_KIND_NONFINITE 0x20u /* a NaN or infinite float */
 #define BRINE_KIND_SHARED 0x40u    /* a container stored in two places (shared, or in a cycle) */
 #define BRINE_KIND_HUGE_INT 0x80u  /* an int of 1786 bytes or more: it may have more than 4300 digits */
+#define BRINE_KIND_ARRAY 0x100u    /* an array (#20) */
 
 /* The BRINE_KIND_* bits of v's document together with v's own: a superset
  * of what a walk from v can meet. A container v that is stored somewhere
@@ -268,13 +271,18 @@ typedef enum brine_type {
     BRINE_LIST = 7,
     BRINE_TUPLE = 8,
     BRINE_DICT = 9,     /* insertion-ordered, hashable keys */
-    BRINE_MODEL = 10    /* type name, args tuple, state */
+    BRINE_MODEL = 10,   /* type name, args tuple, state */
+    BRINE_ARRAY = 11    /* typed n-dimensional array: <brine/array.h> */
 } brine_type;
 
 BRINE_API brine_type brine_type_of(const brine_value *v);
 
 /* "null", "bool", "int", ... */
 BRINE_API const char *brine_type_name(brine_type t);
+
+/* Arrays and their element types: ownership, alignment and byte order
+ * are described at the top of that header. */
+#include <brine/array.h>
 
 /* ------------------------------------------------------------------------
  * Scalars. Constructors return a handle valid for the document's lifetime,

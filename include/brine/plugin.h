@@ -59,10 +59,35 @@ typedef enum brine_event_kind {
     BRINE_EV_DICT = 12,   /* begin; v.count: entries (pairs), or unknown */
     BRINE_EV_MODEL = 13,  /* begin; v.s: the type name (UTF-8) */
     BRINE_EV_END = 14,    /* ends the innermost open container */
-    BRINE_EV_REF = 15     /* v.ref: the anchor id of an earlier container */
+    BRINE_EV_REF = 15,    /* v.ref: the anchor id of an earlier container */
+    BRINE_EV_ARRAY = 16   /* v.array: a whole array (only to BRINE_SINK_ARRAYS sinks) */
 } brine_event_kind;
 
 #define BRINE_COUNT_UNKNOWN ((size_t)-1)
+
+/* The header an ARRAY event points at: one array value, its element type,
+ * shape and data, valid only during the call. The event may carry an
+ * anchor like a begin event (an array is a container for sharing: a later
+ * REF names the same array). data holds data_len bytes in the dtype's byte
+ * order and C order; in this form (the only one sent today) data_len is
+ * the whole array, count x itemsize, and chunks is 0. Reserved for
+ * streaming (#21): a header with chunks nonzero and data_len less than
+ * nbytes, followed by ARRAY_CHUNK events carrying the rest in order; no
+ * producer may send that form until a sink flag asks for it. Core checks
+ * every header it receives (the dtype's fields, ndim, the shape's product
+ * against count, data_len) and refuses a bad one with BRINE_E_PLUGIN.
+ * A producer builds the dtype in any document (brine_dtype_parse); the
+ * consumer copies what it keeps. */
+typedef struct brine_array_header {
+    const brine_dtype *dtype;
+    unsigned ndim;         /* 0 .. BRINE_ARRAY_MAX_DIMS */
+    const uint64_t *shape; /* ndim sizes; NULL allowed when ndim is 0 */
+    uint64_t count;        /* elements: the product of shape (1 for 0-d) */
+    const void *data;      /* data_len bytes; NULL allowed when data_len is 0 */
+    size_t data_len;       /* bytes in data: count x itemsize in the one-block form */
+    uint32_t chunks;       /* 0: the one-block form (#21 plans the chunked form) */
+    uint32_t reserved_;    /* zero */
+} brine_array_header;
 
 typedef struct brine_event {
     brine_event_kind kind;
@@ -81,6 +106,7 @@ typedef struct brine_event {
         } s;
         size_t count;
         uint64_t ref;
+        const brine_array_header *array; /* BRINE_EV_ARRAY */
     } v;
 } brine_event;
 
@@ -112,6 +138,17 @@ struct brine_sink {
  * more), so that a string stored once and referenced a million times is
  * sent once. The builder and the pickle encoder declare it. */
 #define BRINE_SINK_SCALAR_REFS 2u
+
+/* The sink takes BRINE_EV_ARRAY events. A sink without it (every plugin
+ * built for ABI 1) never sees one: the walker, and the checker of a
+ * streamed conversion, send it each array as nested lists with numpy's
+ * tolist() meaning instead (docs/plugins.md: bool -> BOOL, ints and
+ * datetime64/timedelta64 counts -> INT/UINT, floats -> FLOAT, complex ->
+ * COMPLEX, S -> BYTES and U -> STR without their trailing NULs (a code
+ * unit that is no character, a surrogate or past U+10FFFF, as U+FFFD), V ->
+ * BYTES, records -> TUPLEs of their fields, a 0-d array -> its element).
+ * Each dimension is one level of nesting for the depth limit. */
+#define BRINE_SINK_ARRAYS 4u
 
 /* ------------------------------------------------------------------------
  * Byte sources: a window of input bytes [cur, end) that decoders read with
@@ -221,6 +258,15 @@ BRINE_API int brine_output_reserve(brine_output *out, size_t need, brine_error *
 
 /* Appends len bytes. */
 BRINE_API int brine_output_write(brine_output *out, const void *data, size_t len, brine_error *err);
+
+/* A hint that about `bytes` more bytes will be written: a memory output
+ * (brine_output_init_buffer) sizes its buffer for them at once, instead of
+ * doubling and copying as they come (the pages it does not use are never
+ * touched); other outputs ignore it, and so does a memory output that
+ * cannot get that much memory (writes then grow it as usual). For encoders
+ * that know their size, such as native writing large arrays (#20).
+ * Returns BRINE_OK, or the output's earlier error. */
+BRINE_API int brine_output_expect(brine_output *out, size_t bytes, brine_error *err);
 
 /* Drains buffered bytes to the destination (and fflush()es a FILE *). */
 BRINE_API int brine_output_flush(brine_output *out, brine_error *err);
@@ -434,7 +480,10 @@ typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, stru
  * into encoder_new's sink, so that the encoder may look at the whole value
  * first (brine_value_kinds, say) and then walk it (brine_walk_options with
  * opts, which carries the limits). It writes to out and leaves the flush to
- * its caller; errors as encoder_new's sink reports them. */
+ * its caller; errors as encoder_new's sink reports them. A transcode from a
+ * decoder that may send references goes through a graph to reach this
+ * hook, unless the format stores references always (BRINE_CAP_REFS): such
+ * an encoder takes shared nodes as they come, and streams. */
 typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, const brine_options *opts,
                                      brine_error *err);
 

@@ -31,6 +31,7 @@ enum {
     NAT_K_TUPLE,
     NAT_K_DICT,
     NAT_K_MODEL,
+    NAT_K_ARRAY,    /* for anchors only: an array is a leaf */
     NAT_K_OPEN = 8, /* or'ed with LIST, TUPLE, DICT */
 };
 #define NAT_OPEN_REM UINT64_MAX
@@ -52,6 +53,8 @@ typedef struct nat_dec {
     size_t anchors;              /* anchors read so far */
     size_t acap;
     unsigned minor; /* the file's minor version */
+    uint64_t start; /* input offset of the magic number: arrays align from it */
+    brine_doc *dtypes; /* the arrays' dtypes (made on the first array) */
     int verified;   /* the checksum was verified before decoding: hash nothing */
     nat_frame inline_stack[NAT_INLINE_FRAMES];
 } nat_dec;
@@ -328,6 +331,53 @@ static BRINEP_NOINLINE int nat_trailer(nat_dec *d, const unsigned char *p)
     return BRINE_OK;
 }
 
+/* An array (tag NAT_ARRAY, format 1.1) whose tag src->cur has just
+ * passed, at input offset vstart: the header parsed (its sizes checked
+ * before the input is asked for the data), the zero bytes before the data
+ * checked, then one event pointing at the data in the window. The input
+ * must hold all of it (brine_source_more grows with what arrives, never
+ * with a hostile length alone). Returns a status; the sink's own failure
+ * is flagged in *sink_failed. */
+static BRINEP_NOINLINE int nat_array(nat_dec *d, brine_sink *sink, uint64_t anchor, uint64_t vstart, int *sink_failed)
+{
+    brine_source *src = d->src;
+    uint64_t hlen;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS];
+    brine_array_header h;
+    int rc;
+    if (BRINEP_LIKELY(src->cur < src->end && *src->cur < 0x80))
+        hlen = *src->cur++;
+    else if ((rc = nat_varint_slow(d, &hlen, "an array", vstart)) != BRINE_OK)
+        return rc;
+    if ((uint64_t)(src->end - src->cur) < hlen && (rc = nat_more(d, hlen, "an array header", vstart)) != BRINE_OK)
+        return rc;
+    if (!d->dtypes && !(d->dtypes = brine_doc_new()))
+        return brine_error_set(d->err, BRINE_E_NOMEM, "out of memory");
+    if ((rc = nat_array_header_parse(src->cur, (size_t)hlen, nat_off(src, src->cur), d->dtypes, &h, shape, d->err)))
+        return rc;
+    src->cur += hlen;
+    size_t pad = nat_array_pad(nat_off(src, src->cur) - d->start);
+    uint64_t need = (uint64_t)pad + h.data_len;
+    if ((uint64_t)(src->end - src->cur) < need && (rc = nat_more(d, need, "an array's data", vstart)) != BRINE_OK)
+        return rc;
+    for (size_t i = 0; i < pad; i++)
+        if (src->cur[i] != 0)
+            return nat_fail(d, BRINE_E_CORRUPT, nat_off(src, src->cur + i),
+                            "array at offset %llu: a nonzero byte in the padding before its data",
+                            (unsigned long long)vstart);
+    src->cur += pad;
+    h.data = src->cur;
+    src->cur += h.data_len;
+    brine_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BRINE_EV_ARRAY;
+    ev.anchor = anchor;
+    ev.v.array = &h;
+    if ((rc = sink->event(sink, &ev)) != BRINE_OK)
+        *sink_failed = 1;
+    return rc;
+}
+
 /* The offset of the value being read. vp points at it while the window
  * holds it; before the window moves its offset is saved in vsaved. */
 #define VSTART (vp ? nat_off(src, vp) : vsaved)
@@ -422,6 +472,7 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
     XXH3_64bits_reset(&xx);
     d.hashed = src->cur;
 
+    d.start = brine_source_offset(src);
     if ((rc = nat_header(&d)) != BRINE_OK)
         goto out;
     p = src->cur;
@@ -555,10 +606,27 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
             e = src->end;
             continue;
         }
+        case NAT_ARRAY:
+            if (d.minor < NAT_MINOR_ARRAYS)
+                goto unknown_tag;
+            src->cur = p;
+            SAVE_VSTART();
+            {
+                int failed = 0;
+                rc = nat_array(&d, sink, ev.anchor, vsaved, &failed);
+                p = src->cur;
+                e = src->end;
+                ev.anchor = 0;
+                if (rc && failed)
+                    goto sink_failed;
+                if (rc)
+                    goto out;
+            }
+            goto value_done;
         case NAT_ANCHOR:
             NEED(1, "an anchor");
             tag = *p++;
-            kind = nat_container_kind(tag);
+            kind = tag == NAT_ARRAY && d.minor >= NAT_MINOR_ARRAYS ? NAT_K_ARRAY : nat_container_kind(tag);
             if (kind == NAT_K_TOP)
                 FAIL(BRINE_E_CORRUPT, vstart, "anchor at offset %llu is not followed by a container (tag 0x%02X)",
                      (unsigned long long)vstart, tag);
@@ -604,6 +672,7 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
             top_kind = d.stack[depth].kind;
             goto value_done;
         default:
+        unknown_tag:
             src->cur = p;
             rc = nat_bad_tag(&d, tag, VSTART);
             goto out;
@@ -680,6 +749,7 @@ sink_failed:
     brine_error_merge_sink(err, sink, rc, VSTART, NULL);
 
 out:
+    brine_doc_free(d.dtypes);
     if (d.stack != d.inline_stack)
         brine_free(d.stack);
     brine_free(d.akind);

@@ -15,6 +15,10 @@
 enum { NAT_E_TOP = 0, NAT_E_LIST, NAT_E_TUPLE, NAT_E_DICT, NAT_E_MODEL, NAT_E_OPEN = 8 };
 #define NAT_OPEN_REM UINT64_MAX
 
+/* status before the first event: the header is not written yet (its
+ * version depends on what comes), and the fast path takes the slow one. */
+#define NAT_PENDING (-1)
+
 /* Room asked for in one go for a tag, a varint and a fixed payload. */
 #define NAT_SMALL_ROOM (1 + NAT_VARINT_MAX + 16)
 
@@ -48,6 +52,9 @@ typedef struct nat_enc {
     uint64_t seq_ids; /* incoming ids 1..seq_ids are file ids 1..seq_ids */
     int mapped;       /* an incoming id broke the sequence: later ones use map */
     nat_idmap map;
+    unsigned char *header; /* the header's bytes while no byte has left the buffer (hashed == header) */
+    unsigned minor;        /* the minor version in the header */
+    uint64_t start;        /* brine_output_total when the header was written: the file's offset 0 */
 } nat_enc;
 
 static int nat_efail(nat_enc *en, int code, const char *msg)
@@ -370,6 +377,72 @@ static int nat_child_check(nat_enc *en, const brine_event *ev)
     return BRINE_OK;
 }
 
+/* The header (section 2), written at the first event: 1.0, or 1.1 when
+ * the graph (nat_encode_value) or the first event says arrays come. */
+static int nat_header(nat_enc *en)
+{
+    brine_output *out = en->out;
+    int rc;
+    en->status = 0;
+    en->hashed = out->cur;
+    if ((rc = nat_room(en, NAT_HEADER_LEN)) != BRINE_OK)
+        return rc;
+    unsigned char *p = out->cur;
+    en->hashed = en->header = p;
+    en->start = brine_output_total(out);
+    memcpy(p, NAT_MAGIC, NAT_MAGIC_LEN);
+    p[8] = NAT_MAJOR;
+    p[9] = (unsigned char)en->minor;
+    out->cur = p + NAT_HEADER_LEN;
+    return BRINE_OK;
+}
+
+/* An ARRAY event (format 1.1): the tag, the header's length and bytes,
+ * zero bytes to a multiple of 16 from the file's start, and the data in
+ * one piece. A file that holds arrays says 1.1 in its header: chosen from
+ * the graph by nat_encode_value, or, when events are streamed to an
+ * encoder that began as 1.0, by patching the header while it is still in
+ * the output buffer (no byte has been hashed or drained); after that the
+ * array is refused rather than written under the wrong version. */
+static BRINEP_NOINLINE int nat_array(nat_enc *en, const brine_event *ev)
+{
+    const brine_array_header *h = ev->v.array;
+    unsigned char small[256], *hdr = small;
+    int rc;
+    if (en->minor < NAT_MINOR_ARRAYS) {
+        if (en->hashed != en->header)
+            return nat_efail(en, BRINE_E_UNSUPPORTED,
+                             "an array arrived after the native writer had flushed a 1.0 header; encode the graph "
+                             "(brine_encode), which writes 1.1 from the start");
+        en->header[9] = NAT_MINOR_ARRAYS;
+        en->minor = NAT_MINOR_ARRAYS;
+    }
+    if (ev->anchor && (rc = nat_anchor_define(en, ev->anchor)) != BRINE_OK)
+        return rc;
+    size_t hlen = nat_array_header_write(h, NULL, 0);
+    if (hlen > sizeof small && !(hdr = brine_malloc(hlen)))
+        return nat_efail(en, BRINE_E_NOMEM, NULL);
+    nat_array_header_write(h, hdr, hlen);
+    if ((rc = nat_room(en, 2 + NAT_VARINT_MAX)) == BRINE_OK) {
+        unsigned char *p = en->out->cur;
+        if (ev->anchor)
+            *p++ = NAT_ANCHOR;
+        *p++ = NAT_ARRAY;
+        p += nat_put_varint(p, hlen);
+        en->out->cur = p;
+        rc = nat_payload(en, hdr, hlen);
+    }
+    if (hdr != small)
+        brine_free(hdr);
+    if (rc != BRINE_OK)
+        return rc;
+    static const unsigned char zeros[16] = {0};
+    size_t pad = nat_array_pad(brine_output_total(en->out) - en->start);
+    if ((rc = nat_payload(en, zeros, pad)) != BRINE_OK)
+        return rc;
+    return nat_payload(en, h->data, h->data_len);
+}
+
 /* Every event, every case: the general path (nat_event below takes the
  * common ones faster). Kept out of line so that the fast path stays a leaf. */
 static BRINEP_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
@@ -379,8 +452,14 @@ static BRINEP_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
     size_t len;
     int rc;
 
-    if (BRINEP_UNLIKELY(en->status))
-        return en->status;
+    if (BRINEP_UNLIKELY(en->status)) {
+        if (en->status != NAT_PENDING)
+            return en->status;
+        if (ev->kind == BRINE_EV_ARRAY)
+            en->minor = NAT_MINOR_ARRAYS;
+        if ((rc = nat_header(en)) != BRINE_OK)
+            return rc;
+    }
     if (ev->kind == BRINE_EV_END)
         return nat_end(en);
     if (BRINEP_UNLIKELY(en->top_rem == 0 || en->top_kind == NAT_E_MODEL) && (rc = nat_child_check(en, ev)) != BRINE_OK)
@@ -434,6 +513,7 @@ static BRINEP_NOINLINE int nat_event_any(nat_enc *en, const brine_event *ev)
         p += 16;
         break;
     }
+    case BRINE_EV_ARRAY: return nat_array(en, ev);
     case BRINE_EV_REF: {
         uint64_t id;
         if ((rc = nat_anchor_lookup(en, ev->v.ref, &id)) != BRINE_OK)
@@ -549,7 +629,7 @@ static int nat_finish(brine_sink *self)
     brine_output *out = en->out;
     int rc;
 
-    if (en->status)
+    if (en->status && en->status != NAT_PENDING)
         return en->status;
     if (en->finished)
         return nat_efail(en, BRINE_E_INVALID, "finish called twice");
@@ -581,7 +661,6 @@ static void nat_destroy(brine_sink *self)
 brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
 {
     nat_enc *en;
-    unsigned char *p;
     (void)opts;
 
     en = brine_malloc(sizeof *en);
@@ -593,7 +672,7 @@ brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_
     en->sink.event = nat_event;
     en->sink.finish = nat_finish;
     en->sink.destroy = nat_destroy;
-    en->sink.flags = BRINE_SINK_REFS;
+    en->sink.flags = BRINE_SINK_REFS | BRINE_SINK_ARRAYS;
     en->sink.err = err;
     en->out = out;
     en->top_rem = 1;
@@ -608,16 +687,31 @@ brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_
     en->xx = (XXH3_state_t *)(((uintptr_t)en->xx_mem + 63) & ~(uintptr_t)63);
     XXH3_INITSTATE(en->xx);
     XXH3_64bits_reset(en->xx);
+    /* The header waits for the first event: a graph without arrays is
+     * 1.0, as 0.1 wrote it, and nothing reaches out before that event
+     * (a transcode may create an encoder it then does not use). */
+    en->status = NAT_PENDING;
     en->hashed = out->cur;
-
-    if (nat_room(en, NAT_HEADER_LEN) != BRINE_OK) {
-        nat_destroy(&en->sink);
-        return NULL;
-    }
-    p = out->cur;
-    memcpy(p, NAT_MAGIC, NAT_MAGIC_LEN);
-    p[8] = NAT_MAJOR;
-    p[9] = NAT_MINOR;
-    out->cur = p + NAT_HEADER_LEN;
     return &en->sink;
+}
+
+int nat_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err)
+{
+    brine_sink *sink = nat_encoder_new(out, opts, err);
+    if (!sink)
+        return err && err->code ? err->code : BRINE_E_NOMEM;
+    nat_enc *en = (nat_enc *)sink;
+    if (brine_value_kinds(v) & BRINE_KIND_ARRAY) { /* a superset: at worst 1.1 for a graph that lost its arrays */
+        en->minor = NAT_MINOR_ARRAYS;
+        /* Array data is most of such a document, and the file holds it
+         * once: a memory output takes its size in one allocation, not a
+         * chain of doubling copies (8 arrays of 8 MB: encode 8x memcpy's
+         * time before, see docs/performance.md). */
+        brine_doc *doc = brine_value_doc(v);
+        if (doc)
+            brine_output_expect(out, brine_doc_memory(doc), NULL); /* a hint: a failure is the first write's */
+    }
+    int rc = brine_walk_options(v, sink, opts, err);
+    sink->destroy(sink);
+    return rc;
 }

@@ -25,7 +25,7 @@ static const brine_plugin nat_plugin = {
     .size = sizeof(brine_plugin),
     .name = "native",
     .description = "brine's own binary format: lossless, shared and cyclic nodes, checksummed",
-    .version = "1.0",
+    .version = "1.1",
     .extensions = nat_extensions,
     .mime_type = "application/x-brine",
     .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS,
@@ -34,6 +34,7 @@ static const brine_plugin nat_plugin = {
     .sniff = nat_sniff,
     .decode = nat_decode,
     .encoder_new = nat_encoder_new,
+    .encode_value = nat_encode_value, /* picks the file version from the graph: 1.1 only with arrays */
 };
 
 BRINE_PLUGIN_DEFINE(native, nat_plugin)

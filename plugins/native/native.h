@@ -15,7 +15,8 @@
 #include "private/attrs.h"
 
 #define NAT_MAJOR 1
-#define NAT_MINOR 0
+#define NAT_MINOR 1 /* the newest minor this plugin reads */
+#define NAT_MINOR_ARRAYS 1 /* the minor that added arrays: written only by a file that has one */
 #define NAT_MAGIC                                                                                                      \
     "\x89"                                                                                                             \
     "BRN\r\n\x1a\n"
@@ -58,7 +59,8 @@ enum nat_tag {
     NAT_TUPLE_OPEN = 0xD4,
     NAT_DICT_OPEN = 0xD5,
     NAT_END = 0xD6,
-    NAT_RESERVED_FIRST = 0xD7,
+    NAT_ARRAY = 0xD7, /* 1.1: varint hlen, header[hlen] (array.c), 0-15 zero bytes to a multiple of 16, data */
+    NAT_RESERVED_FIRST = 0xD8,
     NAT_RESERVED_LAST = 0xDF
 };
 
@@ -121,8 +123,23 @@ static inline size_t nat_put_varint(unsigned char *p, uint64_t v)
     return n;
 }
 
-/* The plugin's two entry points (decode.c, encode.c). */
+/* The plugin's entry points (decode.c, encode.c). */
 int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
 brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
+int nat_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err);
+
+/* Bytes from the file's start to the next multiple of 16 (array data). */
+static inline size_t nat_array_pad(uint64_t from_start)
+{
+    return (size_t)((16 - (from_start & 15)) & 15);
+}
+
+/* An array's header (array.c): written into out (cap bytes; returns the
+ * length it needs), or parsed from the len bytes at p (input offset base)
+ * with its dtype made in doc and its shape in shape (room for
+ * BRINE_ARRAY_MAX_DIMS): h gets all but data. Errors carry offsets. */
+size_t nat_array_header_write(const brine_array_header *h, unsigned char *out, size_t cap);
+int nat_array_header_parse(const unsigned char *p, size_t len, uint64_t base, brine_doc *doc, brine_array_header *h,
+                           uint64_t *shape, brine_error *err);
 
 #endif /* BRINE_NATIVE_H */
