@@ -1012,53 +1012,26 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
     return BRINE_OK;
 }
 
-int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+/* Sends the value the machine left on d's stack to sink, as decoding does:
+ * through a copy of what is reachable when the run dropped containers (the
+ * walker anchors containers by their link count, and a dropped container,
+ * a NEWOBJ args tuple or a popped list, still links what it held: the copy
+ * has exact counts), under the depth limit, which the walk enforces again
+ * because memo references can join containers into a chain deeper than any
+ * one opcode made. */
+static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err)
 {
-    pk_dec d;
-    brine_error local;
-    int rc;
-    memset(&d, 0, sizeof d);
-    if (!err) {
-        brine_error_clear(&local);
-        err = &local;
-    }
-    *report = NULL;
-    if (pk_aud_new(&d) != BRINE_OK)
-        return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
-    rc = pk_run(&d, src, opts, err);
-    *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
-    if (!*report && rc == BRINE_OK)
-        rc = brine_error_set(err, BRINE_E_NOMEM, "out of memory");
-    pk_dec_free(&d);
-    return rc;
-}
-
-int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
-{
-    pk_dec d;
     pk_fwd fwd;
     brine_doc *copy = NULL;
-    brine_value *root;
+    brine_value *root = d->stack[0].v;
+    uint64_t stop_off = d->op_off;
     int rc;
-    uint64_t stop_off;
-    memset(&d, 0, sizeof d);
-    if ((rc = pk_run(&d, src, opts, err)) != BRINE_OK) {
-        pk_dec_free(&d);
-        return rc;
-    }
-    stop_off = d.op_off;
-    root = d.stack[0].v;
-    if (d.dirty) {
-        /* The walker anchors containers by their link count, and a dropped
-         * container (a NEWOBJ args tuple, a popped list) still links what
-         * it held: a copy of what is reachable has exact counts. */
+    if (d->dirty) {
         copy = brine_doc_new();
-        if (!copy) {
-            pk_dec_free(&d);
+        if (!copy)
             return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
-        }
-        brine_doc_set_max_depth(copy, d.max_depth);
-        root = brine_value_copy(copy, root, d.max_depth, err);
+        brine_doc_set_max_depth(copy, d->max_depth);
+        root = brine_value_copy(copy, root, d->max_depth, err);
     }
     memset(&fwd, 0, sizeof fwd);
     fwd.sink.event = pk_fwd_event;
@@ -1074,9 +1047,57 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
         /* The walker words its depth error for encoding; this is a decode. */
         if (rc == BRINE_E_DEPTH)
             snprintf(err->message, sizeof err->message, "maximum recursion depth exceeded while decoding (limit %zu)",
-                     d.max_depth);
+                     d->max_depth);
     }
     brine_doc_free(copy);
+    return rc;
+}
+
+static int pk_discard_event(brine_sink *self, const brine_event *ev)
+{
+    (void)self;
+    (void)ev;
+    return BRINE_OK;
+}
+
+int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+{
+    pk_dec d;
+    brine_error local;
+    int rc;
+    memset(&d, 0, sizeof d);
+    if (!err) {
+        brine_error_clear(&local);
+        err = &local;
+    }
+    *report = NULL;
+    if (pk_aud_new(&d) != BRINE_OK)
+        return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+    rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK) {
+        /* The audit ends as decoding would: a value the walk refuses (too
+         * deep) is a failed load, whose calls reach nothing. */
+        brine_sink discard;
+        memset(&discard, 0, sizeof discard);
+        discard.event = pk_discard_event;
+        discard.finish = pk_fwd_finish;
+        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS;
+        rc = pk_emit(&d, &discard, opts, err);
+    }
+    *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
+    if (!*report && rc == BRINE_OK)
+        rc = brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+    pk_dec_free(&d);
+    return rc;
+}
+
+int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    pk_dec d;
+    memset(&d, 0, sizeof d);
+    int rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK)
+        rc = pk_emit(&d, sink, opts, err);
     pk_dec_free(&d);
     return rc;
 }
