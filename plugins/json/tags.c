@@ -8,14 +8,14 @@
 #include "json.h"
 
 const char *const js_tag_names[] = {
-    NULL, "$tuple", "$list", "$dict", "$bytes", "$complex", "$float", "$int", "$model", "$anchor", "$alias",
+    NULL, "$tuple", "$list", "$dict", "$bytes", "$complex", "$float", "$int", "$model", "$anchor", "$alias", "$array",
 };
 
 js_tag js_tag_find(const unsigned char *s, size_t len)
 {
     if (len < 4 || len > 8 || s[0] != '$')
         return JS_TAG_NONE;
-    for (int t = JS_TAG_TUPLE; t <= JS_TAG_ALIAS; t++)
+    for (int t = JS_TAG_TUPLE; t <= JS_TAG_ARRAY; t++)
         if (strlen(js_tag_names[t]) == len && memcmp(js_tag_names[t], s, len) == 0)
             return (js_tag)t;
     return JS_TAG_NONE;
