@@ -53,6 +53,8 @@ static const fz_optset fz_msgpack_sets[] = {
     {0, {"refs"}, {"refs"}},
     {0, {"plain"}, {"plain"}},
     {8, {"sequence", "invalid_utf8=bytes", "refs"}, {"sequence", "refs"}},
+    /* #20: arrays as msgpack-numpy maps. */
+    {0, {"numpy", "refs"}, {"numpy", "refs"}},
 };
 static const fz_optset fz_json_sets[] = {
     {0, {NULL}, {"pretty", "ascii"}},

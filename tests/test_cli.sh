@@ -197,7 +197,7 @@ check "-O pretty reaches the json encoder" 0 "$BRINE" convert -t json -O pretty 
     '[ "$(wc -l <"$T/out")" -gt 20 ]' 'grep -q "^  \"name\": \"brine sample\"" "$T/out"'
 check "a writer option the writer lacks is a usage error naming its options" 2 \
     "$BRINE" convert -t msgpack -O frobnicate=1 "$SAMPLE" -o "$T/never.msgpack" -- \
-    'has_err "unknown writer option '"'"'frobnicate'"'"' for msgpack (-O writer options: refs, plain, sequence)"' \
+    'has_err "unknown writer option '"'"'frobnicate'"'"' for msgpack (-O writer options: refs, plain, sequence, numpy)"' \
     '[ ! -e "$T/never.msgpack" ]'
 check "an encoding-only option given to show is a usage error" 2 "$BRINE" show -I pretty "$SAMPLE" -- \
     'has_err "unknown reader option '"'"'pretty'"'"' for json"'
@@ -696,9 +696,9 @@ while IFS='|' read -r desc want words; do
     got=$(complete_words "$BRINE" $words "")
     if [ "$got" = "$want" ]; then pass "completion: $desc"; else fail "completion: $desc" "got '$got', wanted '$want'"; fi
 done <<ROWS
--O after -t msgpack lists msgpack's writer options|refs plain sequence|convert -t msgpack -O
--O after -o x.msgpack lists them too|refs plain sequence|convert in.json -o x.msgpack -O
--I after a .msgpack input lists its reader options|refs plain sequence invalid_utf8|show in.msgpack -I
+-O after -t msgpack lists msgpack's writer options|refs plain sequence numpy|convert -t msgpack -O
+-O after -o x.msgpack lists them too|refs plain sequence numpy|convert in.json -o x.msgpack -O
+-I after a .msgpack input lists its reader options|refs plain sequence numpy invalid_utf8|show in.msgpack -I
 -O after -t pickle|protocol allow|convert -t pickle -O
 the commands include audit and diff|convert formats show check audit diff help|
 ROWS

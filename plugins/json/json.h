@@ -27,7 +27,8 @@ typedef enum js_tag {
     JS_TAG_INT,     /* {"$int": "-0x<hex>"}: ints too long for decimal text */
     JS_TAG_MODEL,   /* {"$model": "name", "args": [...], "state": v} */
     JS_TAG_ANCHOR,  /* {"$anchor": n, "$list" | "$tuple" | "$dict" | "$model": ...} */
-    JS_TAG_ALIAS    /* {"$alias": n} */
+    JS_TAG_ALIAS,   /* {"$alias": n} */
+    JS_TAG_ARRAY    /* {"$array": {"dtype": ..., "shape": [...], "data": "base64"}} (array.c) */
 } js_tag;
 
 /* The key of each tag, "$tuple"..., indexed by js_tag. */
@@ -139,6 +140,7 @@ struct js_reader {
      * key in its outer reader. */
     js_reader *outer;
     const unsigned char *outer_at;
+    brine_doc *dtypes; /* the dtypes of the arrays read (made on the first); freed with the reader */
 };
 
 /* Reads one value at *pp (leading whitespace skipped), leaving *pp after it. */
@@ -196,6 +198,11 @@ const unsigned char *js_scan_number(js_reader *R, const unsigned char *p, brine_
 /* The end of the longest valid number token at p, and whether it has a
  * fraction or exponent; p itself when there is none. */
 const unsigned char *js_number_end(const unsigned char *p, const unsigned char *end, int *is_float);
+
+/* The $array tag's object at *pp ('{'), whose outer tag object opens at
+ * `open`: one ARRAY event (anchored when anchor is nonzero), *pp left
+ * after the inner object's '}'. */
+int js_read_array_tag(js_reader *R, const unsigned char **pp, const unsigned char *open, uint64_t anchor);
 
 /* ---- entry points ----------------------------------------------------------- */
 

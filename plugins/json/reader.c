@@ -269,14 +269,17 @@ static int read_ref_tag(js_reader *R, const unsigned char **pp, const unsigned c
     if (!(p = js_scan_string(R, p, &s, &len)))
         return R->status;
     *tag = js_tag_find(s, len);
-    if (*tag != JS_TAG_LIST && *tag != JS_TAG_TUPLE && *tag != JS_TAG_DICT && *tag != JS_TAG_MODEL)
+    if (*tag != JS_TAG_LIST && *tag != JS_TAG_TUPLE && *tag != JS_TAG_DICT && *tag != JS_TAG_MODEL &&
+        *tag != JS_TAG_ARRAY)
         return js_fail(R, BRINE_E_SYNTAX, sq,
-                       "Expecting \"$list\", \"$tuple\", \"$dict\" or \"$model\" after \"$anchor\"");
+                       "Expecting \"$list\", \"$tuple\", \"$dict\", \"$model\" or \"$array\" after \"$anchor\"");
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
     p = js_skip_ws(p + 1, end);
-    unsigned c = p < end ? *p : 0, want = *tag == JS_TAG_MODEL ? '"' : *tag == JS_TAG_DICT ? '{' : '[';
+    unsigned c = p < end ? *p : 0, want = *tag == JS_TAG_MODEL                          ? '"'
+                                          : *tag == JS_TAG_DICT || *tag == JS_TAG_ARRAY ? '{'
+                                                                                        : '[';
     if (c != want)
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting %s after \"%s\"",
                        want == '"'   ? "a string"
@@ -420,7 +423,8 @@ static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char 
     unsigned c = *pp < R->end ? **pp : 0;
     if (in_args && tag != JS_TAG_TUPLE)
         return JS_PLAIN; /* the caller refuses it */
-    if ((R->flags & JS_R_KEY) && (tag == JS_TAG_LIST || tag == JS_TAG_DICT || tag == JS_TAG_MODEL))
+    if ((R->flags & JS_R_KEY) &&
+        (tag == JS_TAG_LIST || tag == JS_TAG_DICT || tag == JS_TAG_MODEL || tag == JS_TAG_ARRAY))
         return JS_PLAIN;
     switch (tag) {
     case JS_TAG_TUPLE:
@@ -431,6 +435,12 @@ static int read_tag(js_reader *R, const unsigned char **pp, const unsigned char 
     case JS_TAG_FLOAT:
     case JS_TAG_INT: return c == '"' ? read_text_tag(R, pp, open, tag) : JS_PLAIN;
     case JS_TAG_COMPLEX: return c == '[' ? read_complex_tag(R, pp, open) : JS_PLAIN;
+    case JS_TAG_ARRAY:
+        if (c != '{')
+            return JS_PLAIN;
+        if ((rc = js_read_array_tag(R, pp, open, anchor)))
+            return rc;
+        return tag_close(R, pp, *pp, JS_TAG_ARRAY);
     default: return JS_PLAIN;
     }
 }
@@ -745,6 +755,7 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     brine_free(R.stack);
     js_buf_free(&R.str);
     js_buf_free(&R.aux);
+    brine_doc_free(R.dtypes);
     return rc;
 }
 

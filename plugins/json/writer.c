@@ -20,12 +20,14 @@
  * canada's encode time and +36% of citm's (fresh pages), and memory that a
  * bounded conversion cannot spare (#21).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "descr.h"
 #include "json.h"
 #include "private/attrs.h"
 #include "shortcopy.h"
@@ -473,6 +475,111 @@ static int write_alias(js_writer *w, uint64_t id, size_t level)
     return tag_close(w, level);
 }
 
+/* ---- arrays: {"$array": {"dtype": ..., "shape": [...], "data": "base64"}} ---- */
+
+/* "key": with its line break before, when pretty. */
+static int member(js_writer *w, const char *key, size_t level, int first)
+{
+    int rc;
+    if ((!first && (rc = PUTS(w, ","))) || (rc = nl(w, level)) || (rc = put(w, "\"", 1)) ||
+        (rc = put(w, key, strlen(key))) || (rc = put(w, "\"", 1)))
+        return rc;
+    return colon(w);
+}
+
+/* A JSON array of sizes at level (pretty: one per line, as json.tool). */
+static int write_sizes(js_writer *w, unsigned ndim, const uint64_t *shape, size_t level)
+{
+    int rc = PUTS(w, "[");
+    for (unsigned i = 0; i < ndim && rc == BRINE_OK; i++)
+        if (!(i && (rc = PUTS(w, ","))) && !(rc = nl(w, level + 1)))
+            rc = write_int(w, 0, shape[i]);
+    if (rc == BRINE_OK && ndim)
+        rc = nl(w, level);
+    return rc ? rc : PUTS(w, "]");
+}
+
+/* numpy's dtype.str, or a record's descr as arrays (plugins/descr.h). */
+static int write_dtype(js_writer *w, const brine_dtype *dt, size_t level)
+{
+    char s[64];
+    int rc;
+    if (brine_dtype_kind_of(dt) != BRINE_DT_RECORD)
+        return write_str(w, "", 0, (const unsigned char *)s, brine_dtype_str(dt, s, sizeof s));
+    size_t n;
+    pd_entry *e = pd_entries(dt, &n);
+    if (!e)
+        return fail(w, BRINE_E_NOMEM, "out of memory");
+    rc = PUTS(w, "[");
+    for (size_t i = 0; i < n && rc == BRINE_OK; i++) {
+        if ((i && (rc = PUTS(w, ","))) || (rc = nl(w, level + 1)) || (rc = PUTS(w, "[")) || (rc = nl(w, level + 2)))
+            break;
+        if (e[i].field < 0) {
+            int len = snprintf(s, sizeof s, "|V%llu", (unsigned long long)e[i].pad);
+            if ((rc = PUTS(w, "\"\"")) || (rc = PUTS(w, ",")) || (rc = nl(w, level + 2)) ||
+                (rc = write_str(w, "", 0, (const unsigned char *)s, (size_t)len)))
+                break;
+        } else {
+            const char *name;
+            size_t nlen;
+            const brine_dtype *f;
+            unsigned ndim;
+            const uint64_t *shape;
+            brine_dtype_field(dt, (size_t)e[i].field, &name, &nlen, &f, NULL, &ndim, &shape);
+            if ((rc = write_str(w, "", 0, (const unsigned char *)name, nlen)) || (rc = PUTS(w, ",")) ||
+                (rc = nl(w, level + 2)) || (rc = write_dtype(w, f, level + 2)))
+                break;
+            if (ndim &&
+                ((rc = PUTS(w, ",")) || (rc = nl(w, level + 2)) || (rc = write_sizes(w, ndim, shape, level + 2))))
+                break;
+        }
+        if (!(rc = nl(w, level + 1)))
+            rc = PUTS(w, "]");
+    }
+    brine_free(e);
+    if (rc == BRINE_OK && n)
+        rc = nl(w, level);
+    return rc ? rc : PUTS(w, "]");
+}
+
+/* The data as base64, in pieces of 48 KiB of input (no single reservation
+ * of an array's whole text). */
+static int write_b64(js_writer *w, const unsigned char *p, size_t len)
+{
+    int rc = PUTS(w, "\"");
+    for (size_t at = 0; at < len && rc == BRINE_OK; at += 49152) {
+        size_t n = len - at < 49152 ? len - at : 49152;
+        if ((rc = reserve(w, js_b64_len(n))) == BRINE_OK) {
+            js_b64_encode(p + at, n, w->cur);
+            w->cur += js_b64_len(n);
+        }
+    }
+    return rc ? rc : PUTS(w, "\"");
+}
+
+static int write_array(js_writer *w, const brine_event *ev, size_t level)
+{
+    const brine_array_header *h = ev->v.array;
+    uint64_t anchor = (w->opts & W_REFS) ? ev->anchor : 0;
+    size_t inner = level + 1;
+    int rc;
+    if (w->key_frame)
+        return fail(w, BRINE_E_KEY, "unhashable dict key");
+    if (anchor) {
+        if ((rc = tag_open(w, level, JS_TAG_ANCHOR)) || (rc = write_int(w, 0, anchor)) ||
+            (rc = member(w, js_tag_names[JS_TAG_ARRAY], level + 1, 0)))
+            return rc;
+    } else if ((rc = tag_open(w, level, JS_TAG_ARRAY))) {
+        return rc;
+    }
+    if ((rc = PUTS(w, "{")) || (rc = member(w, "dtype", inner + 1, 1)) || (rc = write_dtype(w, h->dtype, inner + 1)) ||
+        (rc = member(w, "shape", inner + 1, 0)) || (rc = write_sizes(w, h->ndim, h->shape, inner + 1)) ||
+        (rc = member(w, "data", inner + 1, 0)) || (rc = write_b64(w, h->data, h->data_len)) || (rc = nl(w, inner)) ||
+        (rc = PUTS(w, "}")))
+        return rc;
+    return tag_close(w, level);
+}
+
 /* ---- containers --------------------------------------------------------------- */
 
 static js_wframe *push(js_writer *w, int kind, size_t level, int closers)
@@ -818,6 +925,7 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
     case BRINE_EV_STR: return write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len);
     case BRINE_EV_BYTES: return write_bytes(w, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, level);
     case BRINE_EV_REF: return write_alias(w, ev->v.ref, level);
+    case BRINE_EV_ARRAY: return write_array(w, ev, level);
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
@@ -844,6 +952,7 @@ static const char *lacked(const js_writer *w, const brine_event *ev, int key)
     case BRINE_EV_COMPLEX: return "a complex";
     case BRINE_EV_MODEL: return "a model";
     case BRINE_EV_REF: return "a shared value";
+    case BRINE_EV_ARRAY: return "an array";
     case BRINE_EV_BIGINT: return ev->v.s.len > JS_MAX_DEC_BYTES ? "an int of more than 4299 digits" : NULL;
     case BRINE_EV_FLOAT: return ev->v.f - ev->v.f != 0 ? "a NaN or infinite float" : NULL;
     case BRINE_EV_LIST:
@@ -1288,7 +1397,9 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
     w->sink.event = enc_event;
     w->sink.finish = enc_finish;
     w->sink.destroy = enc_destroy;
-    w->sink.flags = (o & W_REFS) ? BRINE_SINK_REFS : 0;
+    /* Arrays as $array tags; plain leaves them to core, which sends
+     * numpy's tolist() as nested lists. */
+    w->sink.flags = ((o & W_REFS) ? BRINE_SINK_REFS : 0) | ((o & W_PLAIN) ? 0 : BRINE_SINK_ARRAYS);
     w->sink.err = err;
     w->out = out;
     w->opts = o;
@@ -1314,7 +1425,7 @@ brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_e
  * as references). */
 #define JS_LACKED_KINDS                                                                                                \
     (BRINE_KIND_TUPLE | BRINE_KIND_BYTES | BRINE_KIND_COMPLEX | BRINE_KIND_MODEL | BRINE_KIND_KEY |                    \
-     BRINE_KIND_NONFINITE | BRINE_KIND_HUGE_INT)
+     BRINE_KIND_NONFINITE | BRINE_KIND_HUGE_INT | BRINE_KIND_ARRAY)
 
 /* Does the line holding v need the envelope? Written alone in auto mode
  * (without refs) into a scratch buffer, it fails on a value JSON lacks. A

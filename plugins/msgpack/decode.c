@@ -34,6 +34,7 @@ typedef struct mp_dec {
     uint64_t value_off;  /* input offset of the value being read */
     uint64_t anchor;     /* id of an ext 84 read just before, for the next container; 0 for none */
     uint64_t anchor_end; /* where that anchor's payload ends */
+    brine_doc *dtypes;   /* the arrays' dtypes (made on the first array) */
 } mp_dec;
 
 static uint64_t mp_off(const mp_dec *d)
@@ -516,6 +517,88 @@ bad:
                    MP_EXT_ANCHOR);
 }
 
+/* The array of h has been parsed (its dtype in d->dtypes, data in the
+ * window): one event, taking a pending anchor, whose ext payload (or, for
+ * a msgpack-numpy map, the bytes up to `end`) it must fill. */
+static int mp_array_event(mp_dec *d, const brine_array_header *h, uint64_t end)
+{
+    brine_event ev;
+    uint64_t ext_end = end;
+    int rc;
+    memset(&ev, 0, sizeof ev);
+    if ((rc = mp_take_anchor(d, &ext_end, &ev.anchor)) != BRINE_OK)
+        return rc;
+    if (ext_end != end)
+        return mp_fail(d, BRINE_E_CORRUPT, d->value_off, "the anchored value does not fill the anchor's payload");
+    ev.kind = BRINE_EV_ARRAY;
+    ev.v.array = h;
+    return mp_emit(d, &ev);
+}
+
+/* array.c filled the error: add the path. */
+static int mp_array_failed(mp_dec *d, int rc)
+{
+    if (d->err && d->err->code != BRINE_OK && d->err->path[0] == '\0')
+        mp_fill_path(d, d->err->path, sizeof d->err->path);
+    return rc;
+}
+
+static int mp_dtypes(mp_dec *d)
+{
+    if (!d->dtypes && !(d->dtypes = brine_doc_new()))
+        return mp_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+    return BRINE_OK;
+}
+
+/* Ext 86: the payload of len bytes (in the window at cur) ending at end. */
+static int mp_array(mp_dec *d, uint64_t len, uint64_t end)
+{
+    brine_source *s = d->src;
+    brine_array_header h;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS];
+    int rc;
+    if ((rc = mp_dtypes(d)) != BRINE_OK)
+        return rc;
+    if ((rc = mp_array_ext(s->cur, (size_t)len, mp_off(d), d->dtypes, &h, shape, d->err)) != BRINE_OK)
+        return mp_array_failed(d, rc);
+    s->cur += len;
+    return mp_array_event(d, &h, end);
+}
+
+/* With the numpy option, a map of `entries` pairs whose header was just
+ * read: a msgpack-numpy array is read whole (*done 1), anything else is
+ * left to be read as a map (*done 0). Parsed again with more input until
+ * the map's bytes are all in the window (each try asks for what the last
+ * one missed, so a file source grows only with bytes that exist). */
+static int mp_numpy_map(mp_dec *d, uint64_t entries, int *done)
+{
+    brine_source *s = d->src;
+    brine_array_header h;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS];
+    size_t used, need;
+    int rc;
+    *done = 0;
+    if (entries < 3 || entries > 5)
+        return BRINE_OK;
+    if ((rc = mp_dtypes(d)) != BRINE_OK)
+        return rc;
+    for (;;) {
+        rc = mp_array_numpy(s->cur, (size_t)(s->end - s->cur), mp_off(d), entries, d->dtypes, &h, shape, &used, &need,
+                            d->err);
+        if (rc == MP_NOT_NUMPY)
+            return BRINE_OK;
+        if (rc != MP_NEED_MORE)
+            break;
+        if ((rc = mp_need(d, need, "map")) != BRINE_OK)
+            return rc;
+    }
+    if (rc != BRINE_OK)
+        return mp_array_failed(d, rc);
+    *done = 1;
+    s->cur += used;
+    return mp_array_event(d, &h, mp_off(d));
+}
+
 /* An ext value: `form` is its header byte, the payload of len bytes is at
  * cur. *open is 1 when it opened a container whose children follow, or
  * when it was an anchor (the container follows). */
@@ -534,9 +617,10 @@ static int mp_ext(mp_dec *d, unsigned form, int type, uint64_t len, int *open)
     end = start + len;
     p = s->cur;
     *open = 0;
-    if (!d->o.plain && type >= MP_EXT_TUPLE && type <= MP_EXT_REF) {
+    if (!d->o.plain && type >= MP_EXT_TUPLE && type <= MP_EXT_ARRAY) {
         uint64_t count;
         switch (type) {
+        case MP_EXT_ARRAY: return mp_array(d, len, end);
         case MP_EXT_TUPLE:
             if ((rc = mp_inner_array(d, end, &count)) != BRINE_OK)
                 return rc;
@@ -663,7 +747,11 @@ static int mp_run(mp_dec *d)
             ev.v.i = (int8_t)b;
             rc = mp_scalar(d, &ev);
         } else if (b <= 0x8f) {
-            rc = mp_open(d, MPF_DICT, (uint64_t)(b & 0x0f) * 2, 0, NULL, 0, &open);
+            int done = 0;
+            if (d->o.numpy && (rc = mp_numpy_map(d, b & 0x0f, &done)) != BRINE_OK)
+                return rc;
+            if (!done)
+                rc = mp_open(d, MPF_DICT, (uint64_t)(b & 0x0f) * 2, 0, NULL, 0, &open);
         } else if (b <= 0x9f) {
             rc = mp_open(d, MPF_LIST, b & 0x0f, 0, NULL, 0, &open);
         } else if (b <= 0xbf) {
@@ -735,6 +823,13 @@ static int mp_run(mp_dec *d)
                 p = s->cur;
                 s->cur += n;
                 n = n == 2 ? mp_load16(p) : mp_load32(p);
+                if (b >= 0xde && d->o.numpy) {
+                    int done = 0;
+                    if ((rc = mp_numpy_map(d, n, &done)) != BRINE_OK)
+                        return rc;
+                    if (done)
+                        break;
+                }
                 rc = b < 0xde ? mp_open(d, MPF_LIST, n, 0, NULL, 0, &open)
                               : mp_open(d, MPF_DICT, n * 2, 0, NULL, 0, &open);
                 break;
@@ -814,5 +909,6 @@ int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
                      "extra data after the MessagePack value (decode with the sequence option to read them all)");
     brine_free(d.stack);
     brine_free(d.scratch);
+    brine_doc_free(d.dtypes);
     return rc;
 }

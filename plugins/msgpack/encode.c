@@ -67,6 +67,7 @@ typedef struct mp_enc {
     size_t cap_bytes_cap;
     unsigned char *scratch; /* big int bytes reversed */
     size_t scratch_cap;
+    mp_bytes arr; /* an array's bytes before its data */
 } mp_enc;
 
 static int mp_dispatch(mp_enc *e, const brine_event *ev);
@@ -332,6 +333,38 @@ static int mp_put_ref(mp_enc *e, const brine_event *ev)
     return rc ? rc : msgpack_pack_ext_body(&e->pk, p, w);
 }
 
+/* An ARRAY event: ext 86 ([dtype, shape, data] in its payload), or with
+ * numpy msgpack-numpy's map; anchored (ext 84 around it) when shared and
+ * refs is on. The data is written from the event as it is: in the
+ * dtype's byte order, which the dtype spells. */
+static int mp_put_array(mp_enc *e, const brine_event *ev)
+{
+    const brine_array_header *h = ev->v.array;
+    unsigned char hdr[6];
+    size_t slot = MP_NO_SLOT;
+    int rc;
+    if (h->data_len > UINT32_MAX)
+        return mp_efail(e, BRINE_E_UNSUPPORTED, "an array of %zu bytes exceeds MessagePack's 4 GiB limit", h->data_len);
+    if (mp_array_prefix(h, e->o.numpy, &e->arr) != BRINE_OK)
+        return mp_efail(e, BRINE_E_NOMEM, "out of memory");
+    uint64_t len = (uint64_t)e->arr.len + h->data_len;
+    if (!e->o.numpy && len > UINT32_MAX)
+        return mp_efail(e, BRINE_E_UNSUPPORTED, "an array of %llu bytes exceeds MessagePack's 4 GiB ext limit",
+                        (unsigned long long)len);
+    if (ev->anchor && e->o.refs) {
+        if ((rc = mp_slot_open(e, SLOT_EXT, MP_EXT_ANCHOR, &slot)) != BRINE_OK)
+            return rc;
+        if ((rc = msgpack_pack_array(&e->pk, 2)) || (rc = msgpack_pack_uint64(&e->pk, ev->anchor)))
+            return rc;
+    }
+    if (!e->o.numpy && (rc = mp_write(e, (const char *)hdr, mp_ext_header(hdr, mp_ext_form(len), MP_EXT_ARRAY, len))))
+        return rc;
+    if ((rc = mp_write(e, (const char *)e->arr.p, e->arr.len)) ||
+        (rc = mp_write(e, (const char *)h->data, h->data_len)))
+        return rc;
+    return slot == MP_NO_SLOT ? BRINE_OK : mp_slot_fill(e, slot, 0);
+}
+
 static int mp_put_str(mp_enc *e, const brine_event *ev)
 {
     int rc;
@@ -463,6 +496,7 @@ static int mp_generic(mp_enc *e, const brine_event *ev)
     case BRINE_EV_STR:
     case BRINE_EV_BYTES: rc = mp_put_str(e, ev); break;
     case BRINE_EV_REF: rc = mp_put_ref(e, ev); break;
+    case BRINE_EV_ARRAY: rc = mp_put_array(e, ev); break;
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
@@ -841,6 +875,7 @@ static void mp_destroy(brine_sink *sink)
     brine_free(e->slots);
     brine_free(e->cap_bytes);
     brine_free(e->scratch);
+    brine_free(e->arr.p);
     brine_free(e);
 }
 
@@ -863,7 +898,9 @@ brine_sink *mp_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->sink.event = mp_event;
     e->sink.finish = mp_finish;
     e->sink.destroy = mp_destroy;
-    e->sink.flags = o.refs ? BRINE_SINK_REFS : 0;
+    /* Arrays as ext 86 or msgpack-numpy maps; plain leaves them to core,
+     * which sends numpy's tolist() as nested lists. */
+    e->sink.flags = (o.refs ? BRINE_SINK_REFS : 0) | (!o.plain || o.numpy ? BRINE_SINK_ARRAYS : 0);
     e->sink.err = err;
     e->out = out;
     e->o = o;

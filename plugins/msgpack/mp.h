@@ -12,6 +12,8 @@
 
 #include <brine/plugin.h>
 
+#include "descr.h"
+
 /* Ext type codes for the brine types MessagePack has no form for. They sit
  * in the middle of the application range (0..127), away from the small codes
  * most programs take first; the `plain` decode option reads them as opaque
@@ -23,6 +25,7 @@ enum {
     MP_EXT_MODEL = 83,   /* payload: one msgpack array [name (str), args (tuple), state] */
     MP_EXT_ANCHOR = 84,  /* payload: one msgpack array [id (uint > 0), container] */
     MP_EXT_REF = 85,     /* payload: the anchor id, big-endian, 1, 2, 4 or 8 bytes */
+    MP_EXT_ARRAY = 86,   /* payload: one msgpack array [dtype (str, or a record's descr), shape, data (bin)] */
     MP_EXT_TIMESTAMP = -1
 };
 
@@ -48,6 +51,7 @@ typedef struct mp_opts {
     int plain;      /* encode: no brine ext types; decode: read them as msgpack.ext */
     int sequence;   /* a top-level list <-> concatenated values */
     int utf8_bytes; /* decode: a str that is not UTF-8 reads as bytes */
+    int numpy;      /* arrays as msgpack-numpy's {"nd": true, ...} maps (array.c) */
 } mp_opts;
 
 int mp_opts_parse(const brine_options *opts, mp_opts *out, brine_error *err);
@@ -128,5 +132,36 @@ int mp_ts_fits(int64_t sec, uint32_t nsec, uint64_t width);
 
 /* Writes the payload (width bytes, as mp_ts_fits allowed). */
 void mp_ts_write(unsigned char out[12], int64_t sec, uint32_t nsec, size_t width);
+
+/* ---- arrays (array.c) ---------------------------------------------------- */
+
+/* A growable byte buffer; fail is set when memory ran out. */
+typedef struct mp_bytes {
+    unsigned char *p; /* brine_malloc'd */
+    size_t len, cap;
+    int fail;
+} mp_bytes;
+
+/* The MessagePack bytes of the array of h up to its data: ext 86's payload
+ * ([dtype, shape, and the data's bin header), or with numpy the map of
+ * msgpack-numpy up to the data's bin header. The data bytes follow. */
+int mp_array_prefix(const brine_array_header *h, int numpy, mp_bytes *out);
+
+/* Parses the payload of ext 86 (p[0..len), at input offset base) into h,
+ * the dtype made in doc, the shape into shape (BRINE_ARRAY_MAX_DIMS
+ * entries), h->data pointing into p. BRINE_E_CORRUPT (or
+ * BRINE_E_UNSUPPORTED for a dtype brine lacks) with the offset. */
+int mp_array_ext(const unsigned char *p, size_t len, uint64_t base, brine_doc *doc, brine_array_header *h,
+                 uint64_t *shape, brine_error *err);
+
+/* The entries of a map of `entries` pairs whose header was just read, at
+ * p[0..avail): a msgpack-numpy array (first key "nd", bin or str, with a
+ * bool: then BRINE_OK, *used the bytes of the entries, h as above), an
+ * ordinary map (MP_NOT_NUMPY, nothing consumed), more bytes needed to tell
+ * (MP_NEED_MORE, *need counted from p), or an error. */
+#define MP_NOT_NUMPY (-1)
+#define MP_NEED_MORE (-2)
+int mp_array_numpy(const unsigned char *p, size_t avail, uint64_t base, uint64_t entries, brine_doc *doc,
+                   brine_array_header *h, uint64_t *shape, size_t *used, size_t *need, brine_error *err);
 
 #endif /* BRINE_MP_H */

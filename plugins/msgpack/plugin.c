@@ -15,6 +15,8 @@ static const brine_option_spec mp_options[] = {
     {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
      "no brine ext types: tuple as array, complex as [re, im], model as a map; decode them as msgpack.ext"},
     {"sequence", BRINE_OPT_DECODE | BRINE_OPT_ENCODE, "a top-level list is a stream of concatenated values"},
+    {"numpy", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "arrays as msgpack-numpy's {\"nd\": true, \"type\": ..., \"shape\": ..., \"data\": ...} maps"},
     {"invalid_utf8", BRINE_OPT_DECODE, "error (default) or bytes: read a str that is not UTF-8 as bytes"},
     {NULL, 0, NULL}};
 
@@ -22,7 +24,7 @@ static const brine_plugin mp_plugin = {
     .abi = BRINE_PLUGIN_ABI,
     .size = sizeof(brine_plugin),
     .name = "msgpack",
-    .description = "MessagePack, with ext types for tuple, complex, big int, model and references",
+    .description = "MessagePack, with ext types for tuple, complex, big int, model, array and references",
     .version = "1.0.0",
     .extensions = mp_extensions,
     .mime_type = "application/vnd.msgpack",
@@ -59,7 +61,7 @@ int mp_opts_parse(const brine_options *opts, mp_opts *out, brine_error *err)
     int rc;
     memset(out, 0, sizeof *out);
     if ((rc = mp_flag(opts, "refs", &out->refs, err)) || (rc = mp_flag(opts, "plain", &out->plain, err)) ||
-        (rc = mp_flag(opts, "sequence", &out->sequence, err)))
+        (rc = mp_flag(opts, "sequence", &out->sequence, err)) || (rc = mp_flag(opts, "numpy", &out->numpy, err)))
         return rc;
     v = brine_options_get(opts, "invalid_utf8");
     if (v) {
