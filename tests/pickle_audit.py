@@ -236,7 +236,7 @@ def allow_lists(tmp, marker):
     if rc != 1:
         fail("the sklearn preset admits sklearn.utils._testing: %s" % out)
     rc, out, err = brine(["check", "-I", "allow=bogus", deep])
-    if rc != 2 and "neither module.name nor a preset" not in out + err:
+    if rc != 2 or "neither module.name nor a preset" not in out + err:
         fail("allow=bogus is not refused as an option: rc %d %s %s" % (rc, out, err))
     # Writing: unlisted types are refused by default, with the way out.
     copy = os.path.join(tmp, "copy.pkl")
