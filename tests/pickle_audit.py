@@ -322,6 +322,45 @@ def allow_lists(tmp, marker):
     rc, out, err = brine(["check", "-I", "allow=bogus", deep])
     if rc != 2 or "neither module.name nor a preset" not in out + err:
         fail("allow=bogus is not refused as an option: rc %d %s %s" % (rc, out, err))
+    # A refusal leaves no value: the notice does not call the allowed
+    # actions before it hidden (the error names the refused global); a
+    # stream that fails otherwise still lists what Python would run first.
+    mixed = os.path.join(tmp, "mixed.pkl")
+    data = b"\x80\x04" + sg("collections", "OrderedDict") + b")R0" + sg("posix", "system") + u("true") + b"\x85R."
+    with open(mixed, "wb") as f:
+        f.write(data)
+    for cmd in ("show", "check"):
+        rc, out, err = brine([cmd, "-I", "allow=safe", mixed])
+        if rc != 1 or "STACK_GLOBAL at offset 47: global 'posix.system' is not allowed" not in out + err:
+            fail("allow=safe does not refuse posix.system in %s: rc %d %s %s" % (cmd, rc, out, err))
+        if "would" in err or "offset 28" in err:
+            fail("%s lists the allowed actions before an allow= refusal: %s" % (cmd, err))
+    trunc = os.path.join(tmp, "trunc.pkl")
+    with open(trunc, "wb") as f:
+        f.write(data[:-1])
+    rc, out, err = brine(["show", trunc])
+    if (rc != 1 or "would run this before the error" not in err or
+            "offset 28: import collections.OrderedDict (STACK_GLOBAL)" not in err or
+            "offset 55: call posix.system (REDUCE)" not in err):
+        fail("a truncated pickle's notice: rc %d %s" % (rc, err))
+    # audit takes the reader's -I options, as its synopsis says.
+    rc, out, err = brine(["audit", "-I", "allow=safe", mixed])
+    if rc != 1 or "global 'posix.system' is not allowed" not in out:
+        fail("brine audit -I allow=safe: rc %d %s %s" % (rc, out, err))
+    rc, out, err = brine(["audit", "--json", "-I", "allow=bogus", mixed])
+    if rc != 2 or "neither module.name nor a preset" not in err or out:
+        fail("brine audit -I allow=bogus: rc %d %s %s" % (rc, out, err))
+    # --json prints its object also for a file that cannot be opened.
+    missing = os.path.join(tmp, "missing.pkl")
+    rc, out, err = brine(["audit", "--json", missing])
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = None
+    if rc != 1 or not got or got["file"] != missing or got["format"] is not None or got["actions"] != [] or \
+            got["status"] != "error" or got["error"]["message"] != "No such file or directory" or \
+            got["error"]["offset"] is not None:
+        fail("brine audit --json of a missing file: rc %d %r %r" % (rc, out, err))
     # Writing: unlisted types are refused by default, with the way out.
     copy = os.path.join(tmp, "copy.pkl")
     rc, out, err = brine(["convert", evil, "-o", copy])
