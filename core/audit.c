@@ -32,6 +32,12 @@ int brine_audit(const brine_plugin *fmt, brine_source *src, const brine_options 
     if (rc != BRINE_OK)
         return rc;
     rc = hook(src, opts, report, err);
+    /* A bad option value (allow=bogus) is the caller's error, found before
+     * any byte is read: no report, as for an unknown option above. */
+    if (rc == BRINE_E_OPTION && *report && !(*report)->count) {
+        brine_audit_report_free(*report);
+        *report = NULL;
+    }
     if (!*report && rc == BRINE_OK)
         rc = brinep_nomem(err);
     return rc;

@@ -269,19 +269,67 @@ brine_value *brine_model_to_value(const brine_models *models, brine_doc *doc, co
 
 /* ---- values to objects ------------------------------------------------------ */
 
+/* A global used as a value (a class passed as an argument: the pickle
+ * reader's model pickle.global, args (module, qualname), docs/pickle.md) is
+ * checked by the name it stands for, as the pickle plugin's allow= does:
+ * "module.name", or "module:Outer.Inner" for a nested qualname. Allowing
+ * "pickle.global" itself would admit every global; a real scikit-learn
+ * tree names numpy.ndarray so (issue #19). */
+#define GLOBAL_MODEL "pickle.global"
+
 typedef struct strict_sink {
     brine_sink sink;
     const brine_models *models;
+    int global_step; /* events of a pickle.global's args seen + 1; 0: none open */
+    size_t module_len;
+    char name[256]; /* the module, then the whole name */
 } strict_sink;
+
+static int strict_refuse(brine_sink *sink, int global, const char *name, size_t len)
+{
+    char shown[96];
+    return brine_error_set(sink->err, BRINE_E_MODEL,
+                           global ? "global '%s' is not allowed (brine_models_allow lists what is)"
+                                  : "model type '%s' is not registered",
+                           printable(name, len, shown));
+}
+
+/* The events of a pickle.global's args: TUPLE, STR module, STR qualname. */
+static int strict_global(strict_sink *s, const brine_event *ev)
+{
+    int step = s->global_step++;
+    const char *sep = ".";
+    if (step == 1 && ev->kind == BRINE_EV_TUPLE && ev->v.count == 2)
+        return BRINE_OK;
+    if (step == 2 && ev->kind == BRINE_EV_STR && ev->v.s.len < sizeof s->name / 2) {
+        memcpy(s->name, ev->v.s.ptr, ev->v.s.len);
+        s->module_len = ev->v.s.len;
+        return BRINE_OK;
+    }
+    s->global_step = 0;
+    if (step != 3 || ev->kind != BRINE_EV_STR || ev->v.s.len >= sizeof s->name / 2)
+        return strict_refuse(&s->sink, 0, GLOBAL_MODEL, strlen(GLOBAL_MODEL));
+    if (memchr(ev->v.s.ptr, '.', ev->v.s.len))
+        sep = ":";
+    size_t len = s->module_len;
+    s->name[len++] = *sep;
+    memcpy(s->name + len, ev->v.s.ptr, ev->v.s.len);
+    len += ev->v.s.len;
+    return lookup(s->models, s->name, len, NULL) ? BRINE_OK : strict_refuse(&s->sink, 1, s->name, len);
+}
 
 static int strict_event(brine_sink *sink, const brine_event *ev)
 {
     strict_sink *s = (strict_sink *)sink;
+    if (s->global_step)
+        return strict_global(s, ev);
     if (ev->kind != BRINE_EV_MODEL || lookup(s->models, ev->v.s.ptr, ev->v.s.len, NULL))
         return BRINE_OK;
-    char shown[96];
-    return brine_error_set(sink->err, BRINE_E_MODEL, "model type '%s' is not registered",
-                           printable(ev->v.s.ptr, ev->v.s.len, shown));
+    if (ev->v.s.len == strlen(GLOBAL_MODEL) && memcmp(ev->v.s.ptr, GLOBAL_MODEL, ev->v.s.len) == 0) {
+        s->global_step = 1;
+        return BRINE_OK;
+    }
+    return strict_refuse(sink, 0, ev->v.s.ptr, ev->v.s.len);
 }
 
 /* Refuses the first model in v whose type is not registered, with its path.

@@ -3,6 +3,7 @@
  * JSON, and the notice that show and check print when a pickle would run
  * something its value does not show. Decoding itself is inspect.c's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,14 +11,32 @@
 
 #include "cli.h"
 
+/* The reader refused a global that allow= does not list: that import is
+ * the last entry, at the error's offset (the pickle reader's only
+ * BRINE_E_MODEL). */
+static int refused_by_allow(const brine_audit_report *r)
+{
+    const brine_audit_entry *last = r->count ? &r->entries[r->count - 1] : NULL;
+    return r->status == BRINE_E_MODEL && last && last->action == BRINE_AUDIT_IMPORT && last->offset == r->error.offset;
+}
+
 size_t cli_audit_notice(const char *name, const brine_audit_report *report, uint64_t base)
 {
     size_t hidden = 0;
-    for (size_t i = 0; report && i < report->count; i++)
+    /* After an allow= refusal no value exists to hide anything, every
+     * earlier global passed the list, and the error names the one that
+     * did not: listing the rest as hidden was noise (29 lines for a
+     * tampered sklearn tree). */
+    if (!report || refused_by_allow(report))
+        return 0;
+    for (size_t i = 0; i < report->count; i++)
         hidden += !report->entries[i].reaches;
     if (!hidden)
         return 0;
-    cli_msg("%s: loading this pickle in Python would also run what the value does not show:", name);
+    if (report->status == BRINE_OK)
+        cli_msg("%s: loading this pickle in Python would also run what the value does not show:", name);
+    else
+        cli_msg("%s: loading this pickle in Python would run this before the error (and may go further):", name);
     for (size_t i = 0; i < report->count; i++) {
         const brine_audit_entry *e = &report->entries[i];
         if (!e->reaches)
@@ -76,6 +95,24 @@ static void print_json(const char *name, const brine_plugin *fmt, const brine_au
     printf("}}\n");
 }
 
+/* --json for an input that gave no report (it could not be opened, or the
+ * audit failed before reading it): the same object, with no actions. */
+static void print_json_failure(const char *name, const brine_plugin *fmt, int code, const char *message)
+{
+    printf("{\"file\": ");
+    json_str(name);
+    printf(", \"format\": ");
+    if (fmt)
+        json_str(fmt->name);
+    else
+        printf("null");
+    printf(", \"actions\": [], \"hidden\": 0, \"status\": \"error\", \"error\": {\"code\": %d, \"offset\": null, "
+           "\"message\": ",
+           code);
+    json_str(message[0] ? message : brine_strerror(code));
+    printf("}}\n");
+}
+
 static void print_text(const char *name, const brine_plugin *fmt, const brine_audit_report *r, uint64_t base)
 {
     size_t hidden = 0;
@@ -97,7 +134,7 @@ static void print_text(const char *name, const brine_plugin *fmt, const brine_au
 
 int cmd_audit(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_DEPTH | OPT_JSON);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_JSON);
     if (rc >= 0)
         return rc;
     if (c->arg_count > 1)
@@ -108,7 +145,10 @@ int cmd_audit(cli *c, int argc, char **argv)
     cli_input in;
     const char *path = c->arg_count ? c->args[0] : "-";
     if (cli_input_open(&in, path) != CLI_OK) {
-        cli_msg("%s: %s", in.name, in.why);
+        if (c->json)
+            print_json_failure(in.name, NULL, in.read_errno == ENOENT ? BRINE_E_NOTFOUND : BRINE_E_IO, in.why);
+        else
+            cli_msg("%s: %s", in.name, in.why);
         return CLI_FAIL;
     }
     int status;
@@ -138,6 +178,10 @@ int cmd_audit(cli *c, int argc, char **argv)
         if (!report) {
             if (rc == BRINE_E_UNSUPPORTED)
                 status = cli_usage(c, "%s: %s (audit reads pickles)", in.name, err.message);
+            else if (rc == BRINE_E_OPTION)
+                status = cli_option_error(c, &err);
+            else if (c->json)
+                print_json_failure(in.name, fmt, rc, err.message), status = CLI_FAIL;
             else
                 cli_report(in.name, fmt, &err), status = CLI_FAIL;
         } else {

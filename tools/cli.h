@@ -123,7 +123,7 @@ typedef struct cli_input {
     int seekable;  /* a regular file: the reader can go back (fd_head is valid) */
     off_t fd_head; /* fd's position after the peeked bytes */
     uint64_t pos;  /* the reader's position, from the first peeked byte */
-    int read_errno;
+    int read_errno; /* errno of a failed read, or of cli_input_open's open */
     char why[256]; /* why cli_input_open failed */
     FILE *fp;      /* the counting reader the source reads through */
     char *buffer;  /* fp's buffer, CLI_READ_BUFFER bytes */

@@ -27,6 +27,7 @@ int cli_input_open(cli_input *in, const char *path)
     if (strcmp(path, "-") != 0) {
         in->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (in->fd < 0) {
+            in->read_errno = errno;
             snprintf(in->why, sizeof in->why, "%s", strerror(errno));
             return CLI_FAIL;
         }

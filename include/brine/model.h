@@ -116,7 +116,11 @@ BRINE_API const brine_model_type *brine_models_find(const brine_models *models, 
  * and saving through a format with an "allow" encoding option (pickle)
  * lets files name them. With the registered types this makes the set an
  * allow-list: e.g. the classes of a scikit-learn pickle, whose args are not
- * (version,), so that registering them could not work. A later
+ * (version,), so that registering them could not work. A global that a
+ * pickle passes as a value (model pickle.global, args (module, qualname))
+ * is checked by that name, "module.name" or "module:Outer.Inner": a
+ * scikit-learn tree needs "numpy.ndarray" besides its five model types
+ * (allowing "pickle.global" admits every global). A later
  * brine_models_register of the name gives it callbacks. BRINE_E_INVALID
  * for a missing or non-UTF-8 name; BRINE_E_NOMEM. */
 BRINE_API int brine_models_allow(brine_models *models, const char *name, brine_error *err);

@@ -76,7 +76,9 @@ typedef struct brine_audit_report {
  * brine_audit_report_free) holds the entries also when the stream fails to
  * decode; the return value is then that error (also in err). NULL *report
  * and BRINE_E_NOTFOUND when reg has no pickle plugin with an audit hook,
- * BRINE_E_NOMEM when out of memory. */
+ * BRINE_E_OPTION for an unknown option or a bad value (allow=bogus),
+ * BRINE_E_INVALID for a NULL src or report, BRINE_E_NOMEM when out of
+ * memory. */
 BRINE_API int brine_pickle_audit(const brine_registry *reg, brine_source *src, const brine_options *opts,
                                  brine_audit_report **report, brine_error *err);
 

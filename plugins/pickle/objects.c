@@ -496,9 +496,14 @@ int pk_additems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     size_t i, h = 0;
     if (n == 0)
         return BRINE_OK; /* as Python: nothing to add, whatever the target */
-    if (!list || !pk_name_is(target->v, "builtins.set") || brine_type_of(list) != BRINE_LIST)
-        return pk_fail(d, BRINE_E_UNSUPPORTED, "ADDITEMS at offset %llu: the target is not a set",
-                       (unsigned long long)d->op_off);
+    if (!list || !pk_name_is(target->v, "builtins.set") || brine_type_of(list) != BRINE_LIST) {
+        /* Python calls an object's add here: the audit lists it before the
+         * refusal, as the last thing Python would run. */
+        int rc = pk_aud_items(d, target);
+        return rc ? rc
+                  : pk_fail(d, BRINE_E_UNSUPPORTED, "ADDITEMS at offset %llu: the target is not a set",
+                            (unsigned long long)d->op_off);
+    }
     for (i = 0; i < n; i++) {
         if (brine_seq_append(list, d->stack[first + i].v, &e))
             return pk_api_fail(d, &e);
