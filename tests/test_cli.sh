@@ -565,6 +565,28 @@ a name far from every format gets none|unknown output format 'yaml' (formats:|co
 --indent on a binary format is a usage error|--indent and --tab apply to text formats; msgpack has no indentation|convert -t msgpack --indent 2 $T/u.json
 a malformed --select path is a usage error with its offset|bad path '\$.users[x' at offset 8|convert -t json --select \$.users[x $T/u.json
 ROWS
+# Every flag of every format takes only a flag's spellings (docs/plugins.md,
+# "Options"): a typo is exit 2 naming the values, not read as on.
+for flag in plain tagged refs lines pretty sort_keys ascii; do
+    check "-O $flag=maybe for json is a usage error naming the values" 2 "$BRINE" convert -t json -O "$flag=maybe" \
+        "$T/u.json" -- "has_err \"$flag takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'\"" \
+        '[ ! -s "$T/out" ]'
+done
+for flag in plain legacy_tags refs lines replace_invalid; do
+    check "-I $flag=maybe for json is a usage error naming the values" 2 "$BRINE" show -I "$flag=maybe" "$T/u.json" -- \
+        "has_err \"$flag takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'\""
+done
+for flag in refs plain sequence; do
+    check "-O $flag=maybe for msgpack is a usage error" 2 "$BRINE" convert -t msgpack -O "$flag=maybe" "$T/u.json" -- \
+        "has_err \"$flag takes no value or one of\""
+done
+check "-O pretty=yesplease (#17's example) is a usage error" 2 "$BRINE" convert -t json -O pretty=yesplease "$T/u.json" \
+    -- "has_err \"bad option value: pretty takes no value or one of 1, true, yes, on, 0, false, no, off; not 'yesplease'\""
+check "-O pretty=Yes is a flag's spelling" 0 "$BRINE" convert -t json -O pretty=Yes "$T/u.json" -- \
+    'grep -q "^  \"b\": 1,$" "$T/out"'
+check "-O pretty=off turns it off" 0 "$BRINE" convert -t json -O pretty=off "$T/u.json" -- '[ "$(wc -l <"$T/out")" = 1 ]'
+check "-O lines=maybe for jsonl is a usage error" 2 "$BRINE" convert -t jsonl -O lines=maybe "$T/u.json" -- \
+    "has_err \"lines takes no value or one of\""
 for name in JSON Json MsgPack NATIVE; do
     check "format names are case-insensitive: -t $name" 0 "$BRINE" convert -t "$name" "$T/u.json" -o "$T/case.out"
 done
