@@ -561,7 +561,9 @@ a misspelt input format gets a suggestion|unknown input format 'jsn'; did you me
 a name far from every format gets none|unknown output format 'yaml' (formats:|convert -t yaml $T/u.json
 -O for the reader says to use -I|('lines' is an option of json's reader: use -I lines)|convert -t msgpack -O lines $T/u.json
 -I for the writer says to use -O|('pretty' is an option of json's writer: use -O pretty)|convert -t json -I pretty $T/u.msgpack
---indent beyond 8 is a usage error|--indent wants a number of spaces from 0 to 8, not '9'|convert -t json --indent 9 $T/u.json
+--indent beyond 16 is a usage error|--indent wants a number of spaces from 0 to 16, not '17'|convert -t json --indent 17 $T/u.json
+-O indent=17 is a usage error naming the values|indent takes a number of spaces from 0 to 16, or tab; not '17'|convert -t json -O indent=17 $T/u.json
+--indent on JSON Lines is a usage error|the json options indent and lines cannot be combined|convert -t jsonl --indent 2 $T/u.json
 --indent on a binary format is a usage error|--indent and --tab apply to text formats; msgpack has no indentation|convert -t msgpack --indent 2 $T/u.json
 a malformed --select path is a usage error with its offset|bad path '\$.users[x' at offset 8|convert -t json --select \$.users[x $T/u.json
 ROWS
@@ -599,12 +601,21 @@ check "-O on show is taken for -I with a warning" 0 "$BRINE" show -O invalid_utf
 check "--indent 2 pretty-prints JSON" 0 "$BRINE" convert -t json --indent 2 "$T/u.json" -- \
     'grep -q "^  \"b\": 1,$" "$T/out"'
 check "--indent 0 is compact" 0 "$BRINE" convert -t json --indent 0 "$T/u.json" -- '[ "$(wc -l <"$T/out")" = 1 ]'
-if "$BRINE" formats --json | grep -q '"name": "indent", "decode": false, "encode": true'; then
-    check "--indent 4 indents by 4" 0 "$BRINE" convert -t json --indent 4 "$T/u.json" -- 'grep -q "^    \"b\": 1,$" "$T/out"'
-    check "--tab indents by tabs" 0 "$BRINE" convert -t json --tab "$T/u.json" -- 'grep -q "^	\"b\": 1,$" "$T/out"'
-else
-    check "--indent 4 is refused while the json writer has only pretty" 2 "$BRINE" convert -t json --indent 4 "$T/u.json" -- \
-        'has_err "indents by 2 spaces only"'
+check "--indent 4 indents by 4" 0 "$BRINE" convert -t json --indent 4 "$T/u.json" -- \
+    'grep -q "^    \"b\": 1,$" "$T/out"' 'grep -q "^            \"name\": \"ann\"$" "$T/out"'
+check "--tab indents by tabs" 0 "$BRINE" convert -t json --tab "$T/u.json" -- 'grep -q "^	\"b\": 1,$" "$T/out"' \
+    'grep -q "^			\"name\": \"ann\"$" "$T/out"'
+check "--indent 16 is the widest" 0 "$BRINE" convert -t json --indent 16 "$T/u.json" -o "$T/i16.json" -- \
+    'grep -q "^                \"b\": 1,$" "$T/i16.json"'
+check "-O indent=3 is the writer's option" 0 "$BRINE" convert -t json -O indent=3 "$T/u.json" -- \
+    'grep -q "^   \"b\": 1,$" "$T/out"'
+if "$PYTHON3" -c 'import json' 2>/dev/null; then
+    for n in 1 4 7; do
+        check "--indent $n writes what json.dumps(indent=$n) does" 0 "$BRINE" convert -t json --indent $n "$T/u.json" -- \
+            "[ \"\$(cat \"\$T/out\")\" = \"\$(\"\$PYTHON3\" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), indent=$n))' \"\$T/u.json\")\" ]"
+    done
+    check "--tab writes what json.dumps(indent='\\t') does" 0 "$BRINE" convert -t json --tab --sort-keys "$T/u.json" -- \
+        "[ \"\$(cat \"\$T/out\")\" = \"\$(\"\$PYTHON3\" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), indent=chr(9), sort_keys=True))' \"\$T/u.json\")\" ]"
 fi
 printf '\204\241b\001\241a\002\003\003\300\004' >"$T/mixed.msgpack" # {"b": 1, "a": 2, 3: 3, None: 4}
 for fmt in json msgpack native pickle; do

@@ -26,6 +26,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_PIPE = 141 };
 /* Inputs larger than this show a progress line when stderr is a terminal. */
 #define CLI_PROGRESS_MIN ((uint64_t)64 << 20)
 
+/* --indent's largest N: what the json writer's indent option takes. */
+#define CLI_INDENT_MAX 16
+
 /* Options each subcommand may accept (cli_parse's mask). */
 enum {
     OPT_FROM = 1u << 0,     /* -f FORMAT */

@@ -23,6 +23,8 @@ const brine_option_spec js_options[] = {
     {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "JSON Lines: read one value per line into a list; write a top-level list one value per line"},
     {"pretty", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "indent by 2 spaces, like python -m json.tool --indent 2"},
+    {"indent", BRINE_OPT_ENCODE,
+     "indent by N spaces, 0 to 16 (0: compact), or indent=tab by tabs, like jq --indent N / --tab"},
     {"sort_keys", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "write dict entries sorted by key"},
     {"ascii", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "escape everything outside ASCII as \\u escapes"},
     {"replace_invalid", BRINE_OPT_DECODE | BRINE_OPT_FLAG,

@@ -1,5 +1,6 @@
 /* writer.c: the json encoder, a sink that writes events as JSON text:
- * compact by default, or pretty (2-space indent, like python -m json.tool),
+ * compact by default, or indented (pretty: 2 spaces, like python -m
+ * json.tool; indent=N spaces or indent=tab, like jq --indent N / --tab),
  * with sorted keys or ASCII-only text on request. A value made of JSON's
  * types is written as plain JSON; one holding anything else goes inside the
  * {"$brine": 1, "value": ...} envelope, where values JSON lacks become tags
@@ -80,8 +81,10 @@ typedef struct js_writer {
     size_t entry_count, entry_cap;
     js_wframe *stack;
     size_t depth, cap;
-    size_t key_frame;   /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
-    size_t sorted_open; /* sorted dicts open */
+    size_t key_frame;          /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
+    size_t sorted_open;        /* sorted dicts open */
+    unsigned char indent_char; /* W_PRETTY: ' ' or '\t' */
+    size_t indent_width;       /* W_PRETTY: indent_chars a level (1 to JS_INDENT_MAX) */
 } js_writer;
 
 static int fail(js_writer *w, int code, const char *msg)
@@ -167,11 +170,11 @@ static int nl(js_writer *w, size_t level)
 {
     if (!pretty(w))
         return BRINE_OK;
-    size_t n = 1 + 2 * level;
+    size_t n = 1 + w->indent_width * level;
     int rc = reserve(w, n);
     if (rc == BRINE_OK) {
         *w->cur = '\n';
-        memset(w->cur + 1, ' ', n - 1);
+        memset(w->cur + 1, w->indent_char, n - 1);
         w->cur += n;
     }
     return rc;
@@ -621,11 +624,12 @@ static int sort_entries(js_writer *w, js_wframe *f)
         if (i && (rc = js_buf_put(&w->tmp, ",", 1, w->sink.err)))
             break;
         if (w->opts & W_PRETTY) {
-            if ((rc = js_buf_grow(&w->tmp, 1 + 2 * f->level, w->sink.err)))
+            size_t pad = w->indent_width * f->level;
+            if ((rc = js_buf_grow(&w->tmp, 1 + pad, w->sink.err)))
                 break;
             w->tmp.data[w->tmp.len] = '\n';
-            memset(w->tmp.data + w->tmp.len + 1, ' ', 2 * f->level);
-            w->tmp.len += 1 + 2 * f->level;
+            memset(w->tmp.data + w->tmp.len + 1, w->indent_char, pad);
+            w->tmp.len += 1 + pad;
         }
         rc = js_buf_put(&w->tmp, w->sort.data + start, stop - start, w->sink.err);
     }
@@ -829,7 +833,17 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
 /* ---- documents: plain, or the envelope ----------------------------------------- */
 
 static const char env_open[] = "{\"$brine\":1,\"value\":";
-static const char env_open_pretty[] = "{\n  \"$brine\": 1,\n  \"value\": ";
+
+/* The envelope's opening, up to its value, at the writer's indentation. */
+static int put_env_open(js_writer *w)
+{
+    int rc;
+    if (!(w->opts & W_PRETTY))
+        return PUTS(w, env_open);
+    if ((rc = PUTS(w, "{")) || (rc = nl(w, 1)) || (rc = PUTS(w, "\"$brine\": 1,")) || (rc = nl(w, 1)))
+        return rc;
+    return PUTS(w, "\"value\": ");
+}
 
 /* The kind of value plain JSON lacks that ev is, or NULL: tuple, bytes,
  * complex, model, a shared node written as a reference, a non-finite float,
@@ -895,7 +909,7 @@ static int open_deferred(js_writer *w, js_wframe *f, const brine_event *key)
     if (is_envelope_key(key)) {
         w->env = 1;
         f->level++;
-        if ((rc = (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open)))
+        if ((rc = put_env_open(w)))
             return rc;
     }
     return PUTS(w, "{");
@@ -926,7 +940,7 @@ static int unit_begin(js_writer *w, const brine_event *ev)
     if (!env)
         return BRINE_OK;
     w->env = 1;
-    return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
+    return put_env_open(w);
 }
 
 /* A document ended: the envelope closes. */
@@ -1256,9 +1270,40 @@ static void enc_destroy(brine_sink *sink)
     brine_free(w);
 }
 
+/* The indent option: "tab", or a number of spaces from 0 (compact, as jq's
+ * --indent 0, where Python's indent=0 still breaks lines) to JS_INDENT_MAX.
+ * Sets *width (0: not given) and *c; -1 for any other value. */
+static int indent_option(const brine_options *opts, size_t *width, unsigned char *c)
+{
+    const char *v = brine_options_get(opts, "indent");
+    *width = 0;
+    *c = ' ';
+    if (!v)
+        return 0;
+    if (strcmp(v, "tab") == 0) {
+        *width = 1;
+        *c = '\t';
+        return 0;
+    }
+    size_t n = 0, i = 0;
+    for (; v[i] >= '0' && v[i] <= '9' && i < 3; i++)
+        n = n * 10 + (size_t)(v[i] - '0');
+    if (i == 0 || v[i] || n > JS_INDENT_MAX)
+        return -1;
+    *width = n ? n : SIZE_MAX; /* SIZE_MAX: given as 0 */
+    return 0;
+}
+
 static js_writer *writer_new(brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
     unsigned o = js_lines_option(opts, lines) ? W_LINES : 0;
+    size_t indent;
+    unsigned char indent_char;
+    if (indent_option(opts, &indent, &indent_char) != 0) {
+        brine_error_set(err, BRINE_E_OPTION, "indent takes a number of spaces from 0 to %d, or tab; not '%s'",
+                        JS_INDENT_MAX, brine_options_get(opts, "indent"));
+        return NULL;
+    }
     static const struct {
         const char *name;
         unsigned bit;
@@ -1267,6 +1312,11 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (brine_options_flag(opts, flags[i].name))
             o |= flags[i].bit;
+    /* indent=N says how, and wins over pretty (2 spaces); indent=0 is compact. */
+    if (indent == SIZE_MAX)
+        o &= ~W_PRETTY;
+    else if (indent)
+        o |= W_PRETTY;
     if ((o & W_PLAIN) && (o & W_REFS)) {
         brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
         return NULL;
@@ -1276,7 +1326,8 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
         return NULL;
     }
     if ((o & W_PRETTY) && (o & W_LINES)) {
-        brine_error_set(err, BRINE_E_OPTION, "the json options pretty and lines cannot be combined");
+        brine_error_set(err, BRINE_E_OPTION, "the json options %s and lines cannot be combined",
+                        indent ? "indent" : "pretty");
         return NULL;
     }
     js_writer *w = brine_malloc(sizeof *w);
@@ -1292,6 +1343,8 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
     w->sink.err = err;
     w->out = out;
     w->opts = o;
+    w->indent_char = indent_char;
+    w->indent_width = indent && indent != SIZE_MAX ? indent : 2;
     w->unit_depth = (o & W_LINES) ? 1 : 0;
     w->target = T_OUT;
     w->cur = out->cur;
