@@ -597,6 +597,20 @@ check "-O on show is taken for -I with a warning" 0 "$BRINE" show -O invalid_utf
     'has_err "warning: -O sets writer options"' 'has_err "use -I invalid_utf8=bytes"' \
     '[ "$(cat "$T/out")" = "b'"'"'\\xff'"'"'" ]'
 
+# -O plain writes what json.dumps writes and refuses what it refuses (#17).
+printf '\222\001\304\001x' >"$T/bytes.msgpack"           # [1, b'x']
+check "-O plain refuses bytes as json.dumps does, with the path" 1 "$BRINE" convert -t json -O plain \
+    "$T/bytes.msgpack" -o "$T/plain.json" -- 'has_err "Object of type bytes is not JSON serializable at \$[1]"' \
+    '[ ! -e "$T/plain.json" ]'
+if "$PYTHON3" -c 'import pickle' 2>/dev/null; then
+    "$PYTHON3" -c 'import pickle, sys; pickle.dump({"t": (1, 2), 3: [1j]}, open(sys.argv[1], "wb"), 2)' "$T/c.pkl"
+    check "-O plain refuses complex as json.dumps does, with the path" 1 "$BRINE" convert -t json -O plain "$T/c.pkl" \
+        -- 'has_err "Object of type complex is not JSON serializable at \$[3][0]"'
+    "$PYTHON3" -c 'import pickle, sys; pickle.dump({"t": (1, 2), 3: None}, open(sys.argv[1], "wb"), 2)' "$T/t.pkl"
+    check "-O plain writes tuples as arrays and int keys as text, as json.dumps does" 0 "$BRINE" convert -t json \
+        -O plain "$T/t.pkl" -- '[ "$(cat "$T/out")" = "{\"t\":[1,2],\"3\":null}" ]'
+fi
+
 # --indent, --tab, --sort-keys.
 check "--indent 2 pretty-prints JSON" 0 "$BRINE" convert -t json --indent 2 "$T/u.json" -- \
     'grep -q "^  \"b\": 1,$" "$T/out"'

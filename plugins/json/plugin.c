@@ -13,7 +13,7 @@
 const brine_option_spec js_options[] = {
     {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "read: even a {\"$brine\": ...} envelope is plain JSON; write: what Python's json.dumps writes (tuple as "
-     "array, bytes as base64, complex as [re, im], model as an object; NaN refused)"},
+     "array, numbers as keys' text) and refuses what it refuses (bytes, complex, models, NaN)"},
     {"tagged", BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "always write the {\"$brine\": 1, \"value\": ...} envelope, with $ tags inside"},
     {"legacy_tags", BRINE_OPT_DECODE | BRINE_OPT_FLAG,

@@ -4,7 +4,9 @@
  * with sorted keys or ASCII-only text on request. A value made of JSON's
  * types is written as plain JSON; one holding anything else goes inside the
  * {"$brine": 1, "value": ...} envelope, where values JSON lacks become tags
- * (tags.c, docs/json.md). With `plain`, they get their nearest plain form.
+ * (tags.c, docs/json.md). With `plain`, it writes what Python's json.dumps
+ * writes (a tuple as an array, a number's key as its text) and refuses what
+ * json.dumps refuses: bytes, complex, models, NaN.
  *
  * Text goes straight into the output's buffer; a sorted dict, or a non-str
  * key (written as "$" + its JSON), is rendered into a side buffer first.
@@ -387,6 +389,22 @@ static int out_of_range(js_writer *w)
     return fail(w, BRINE_E_UNSUPPORTED, "Out of range float values are not JSON compliant");
 }
 
+/* What plain mode refuses, in json.dumps's words: bytes, complex and the
+ * instance of a class (a model, by its name's last part) are "Object of
+ * type X is not JSON serializable" (#17). */
+static int not_serializable(js_writer *w, const char *type, size_t len)
+{
+    for (size_t i = len; i-- > 0;) {
+        if (type[i] == '.') {
+            type += i + 1;
+            len -= i + 1;
+            break;
+        }
+    }
+    return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED, "Object of type %.*s is not JSON serializable",
+                           (int)(len > 200 ? 200 : len), type);
+}
+
 /* {"name": ... with the tag's value to follow, for a value on a line at level. */
 static int tag_open(js_writer *w, size_t level, js_tag tag)
 {
@@ -442,8 +460,9 @@ static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_
 static int write_bytes(js_writer *w, const unsigned char *p, size_t len, size_t level)
 {
     int rc;
-    int tagged = !(w->opts & W_PLAIN);
-    if (tagged && (rc = tag_open(w, level, JS_TAG_BYTES)))
+    if (w->opts & W_PLAIN)
+        return not_serializable(w, "bytes", 5);
+    if ((rc = tag_open(w, level, JS_TAG_BYTES)))
         return rc;
     if ((rc = reserve(w, js_b64_len(len) + 2)))
         return rc;
@@ -451,19 +470,21 @@ static int write_bytes(js_writer *w, const unsigned char *p, size_t len, size_t 
     js_b64_encode(p, len, w->cur);
     w->cur += js_b64_len(len);
     *w->cur++ = '"';
-    return tagged ? tag_close(w, level) : BRINE_OK;
+    return tag_close(w, level);
 }
 
 static int write_complex(js_writer *w, double re, double im, size_t level)
 {
-    int rc, tagged = !(w->opts & W_PLAIN);
-    size_t inner = tagged ? level + 1 : level;
-    if (tagged && (rc = tag_open(w, level, JS_TAG_COMPLEX)))
+    int rc;
+    size_t inner = level + 1;
+    if (w->opts & W_PLAIN)
+        return not_serializable(w, "complex", 7);
+    if ((rc = tag_open(w, level, JS_TAG_COMPLEX)))
         return rc;
     if ((rc = PUTS(w, "[")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, re, inner + 1)) || (rc = PUTS(w, ",")) ||
         (rc = nl(w, inner + 1)) || (rc = write_float(w, im, inner + 1)) || (rc = nl(w, inner)) || (rc = PUTS(w, "]")))
         return rc;
-    return tagged ? tag_close(w, level) : BRINE_OK;
+    return tag_close(w, level);
 }
 
 static int write_alias(js_writer *w, uint64_t id, size_t level)
@@ -557,12 +578,9 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
         return BRINE_OK;
     }
     case BRINE_EV_MODEL:
-        if (anchor)
-            rc = anchor_open(w, anchor, level, JS_TAG_MODEL);
-        else if (tagged)
-            rc = tag_open(w, level, JS_TAG_MODEL);
-        else if (!(rc = PUTS(w, "{")) && !(rc = nl(w, level + 1)) && !(rc = PUTS(w, "\"type\"")))
-            rc = colon(w);
+        if (!tagged)
+            return not_serializable(w, ev->v.s.ptr, ev->v.s.len);
+        rc = anchor ? anchor_open(w, anchor, level, JS_TAG_MODEL) : tag_open(w, level, JS_TAG_MODEL);
         if (rc || (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)) || (rc = PUTS(w, ",")) ||
             (rc = nl(w, level + 1)) || (rc = PUTS(w, "\"args\"")) || (rc = colon(w)))
             return rc;
