@@ -508,14 +508,21 @@ killed_by() {
     wait "$pid" 2>/dev/null
     st=$?
     exec 3>&-
-    if [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = $((128 + $(kill -l "$sig"))) ]; then
+    if grep -q -e 'Sanitizer' "$T/err"; then
+        # A sanitizer keeps its own handler for the synchronous signals
+        # (output.c leaves a handler someone else installed alone).
+        echo "skip - SIG$sig: the sanitizer's handler took it"
+    elif [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = $((128 + $(kill -l "$sig"))) ]; then
         pass "$desc"
     else
         fail "$desc" "temp: '$had_temp' left: '$(ls -A "$T/sig")' status $st"
     fi
     rm -f "$T/sig"/.out.msgpack.*
 }
-for sig in TERM HUP QUIT USR1 USR2 ALRM VTALRM PROF INT; do
+# The synchronous signals (SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS: sent with
+# kill here, as a crash in a plugin would raise them) and the real-time ones
+# clean up too (#16).
+for sig in TERM HUP QUIT USR1 USR2 ALRM VTALRM PROF INT SEGV BUS ILL FPE ABRT TRAP SYS RTMIN RTMIN+1 RTMAX; do
     if [ ${#default_sig[@]} = 0 ] && { [ $sig = INT ] || [ $sig = QUIT ]; }; then
         echo "skip - SIG$sig: env --default-signal is missing, a background job ignores it"
         continue
