@@ -40,6 +40,19 @@ size_t brine_options_max_depth(const brine_options *opts)
     return opts && opts->max_depth ? opts->max_depth : BRINE_DEFAULT_MAX_DEPTH;
 }
 
+/* The spellings of a flag's value (BRINE_OPT_FLAG), on then off; "" is a
+ * bare name. One list for every format, so `-O pretty=yes` means the same
+ * wherever a flag is taken, and a typo is refused rather than read as on. */
+static const char *const flag_values[] = {"", "1", "true", "yes", "on", "0", "false", "no", "off"};
+
+static int flag_value_ok(const char *v)
+{
+    for (size_t i = 0; i < sizeof flag_values / sizeof flag_values[0]; i++)
+        if (strcasecmp(v, flag_values[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int brine_options_check(const brine_plugin *fmt, const brine_options *opts, int for_encode, brine_error *err)
 {
     brinep_enter(err);
@@ -51,12 +64,17 @@ int brine_options_check(const brine_plugin *fmt, const brine_options *opts, int 
         if (!item)
             return brine_error_set(err, BRINE_E_INVALID, "option %zu is NULL", i);
         size_t len = option_name_len(item);
-        int known = 0;
-        for (const brine_option_spec *o = fmt->options; o && o->name && !known; o++)
-            known = (o->flags & want) && strlen(o->name) == len && strncmp(o->name, item, len) == 0;
-        if (!known)
+        const brine_option_spec *spec = NULL;
+        for (const brine_option_spec *o = fmt->options; o && o->name && !spec; o++)
+            if ((o->flags & want) && strlen(o->name) == len && strncmp(o->name, item, len) == 0)
+                spec = o;
+        if (!spec)
             return brine_error_set(err, BRINE_E_OPTION, "the %s format has no %s option '%.*s'", fmt->name,
                                    for_encode ? "encoding" : "decoding", (int)len, item);
+        if ((spec->flags & BRINE_OPT_FLAG) && item[len] == '=' && !flag_value_ok(item + len + 1))
+            return brine_error_set(err, BRINE_E_OPTION,
+                                   "%s takes no value or one of 1, true, yes, on, 0, false, no, off; not '%s'",
+                                   spec->name, item + len + 1);
     }
     return BRINE_OK;
 }

@@ -508,14 +508,21 @@ killed_by() {
     wait "$pid" 2>/dev/null
     st=$?
     exec 3>&-
-    if [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = $((128 + $(kill -l "$sig"))) ]; then
+    if grep -q -e 'Sanitizer' "$T/err"; then
+        # A sanitizer keeps its own handler for the synchronous signals
+        # (output.c leaves a handler someone else installed alone).
+        echo "skip - SIG$sig: the sanitizer's handler took it"
+    elif [ -n "$had_temp" ] && [ -z "$(ls -A "$T/sig")" ] && [ "$st" = $((128 + $(kill -l "$sig"))) ]; then
         pass "$desc"
     else
         fail "$desc" "temp: '$had_temp' left: '$(ls -A "$T/sig")' status $st"
     fi
     rm -f "$T/sig"/.out.msgpack.*
 }
-for sig in TERM HUP QUIT USR1 USR2 ALRM VTALRM PROF INT; do
+# The synchronous signals (SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS: sent with
+# kill here, as a crash in a plugin would raise them) and the real-time ones
+# clean up too (#16).
+for sig in TERM HUP QUIT USR1 USR2 ALRM VTALRM PROF INT SEGV BUS ILL FPE ABRT TRAP SYS RTMIN RTMIN+1 RTMAX; do
     if [ ${#default_sig[@]} = 0 ] && { [ $sig = INT ] || [ $sig = QUIT ]; }; then
         echo "skip - SIG$sig: env --default-signal is missing, a background job ignores it"
         continue
@@ -561,10 +568,34 @@ a misspelt input format gets a suggestion|unknown input format 'jsn'; did you me
 a name far from every format gets none|unknown output format 'yaml' (formats:|convert -t yaml $T/u.json
 -O for the reader says to use -I|('lines' is an option of json's reader: use -I lines)|convert -t msgpack -O lines $T/u.json
 -I for the writer says to use -O|('pretty' is an option of json's writer: use -O pretty)|convert -t json -I pretty $T/u.msgpack
---indent beyond 8 is a usage error|--indent wants a number of spaces from 0 to 8, not '9'|convert -t json --indent 9 $T/u.json
+--indent beyond 16 is a usage error|--indent wants a number of spaces from 0 to 16, not '17'|convert -t json --indent 17 $T/u.json
+-O indent=17 is a usage error naming the values|indent takes a number of spaces from 0 to 16, or tab; not '17'|convert -t json -O indent=17 $T/u.json
+--indent on JSON Lines is a usage error|the json options indent and lines cannot be combined|convert -t jsonl --indent 2 $T/u.json
 --indent on a binary format is a usage error|--indent and --tab apply to text formats; msgpack has no indentation|convert -t msgpack --indent 2 $T/u.json
 a malformed --select path is a usage error with its offset|bad path '\$.users[x' at offset 8|convert -t json --select \$.users[x $T/u.json
 ROWS
+# Every flag of every format takes only a flag's spellings (docs/plugins.md,
+# "Options"): a typo is exit 2 naming the values, not read as on.
+for flag in plain tagged refs lines pretty sort_keys ascii; do
+    check "-O $flag=maybe for json is a usage error naming the values" 2 "$BRINE" convert -t json -O "$flag=maybe" \
+        "$T/u.json" -- "has_err \"$flag takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'\"" \
+        '[ ! -s "$T/out" ]'
+done
+for flag in plain legacy_tags refs lines replace_invalid; do
+    check "-I $flag=maybe for json is a usage error naming the values" 2 "$BRINE" show -I "$flag=maybe" "$T/u.json" -- \
+        "has_err \"$flag takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'\""
+done
+for flag in refs plain sequence; do
+    check "-O $flag=maybe for msgpack is a usage error" 2 "$BRINE" convert -t msgpack -O "$flag=maybe" "$T/u.json" -- \
+        "has_err \"$flag takes no value or one of\""
+done
+check "-O pretty=yesplease (#17's example) is a usage error" 2 "$BRINE" convert -t json -O pretty=yesplease "$T/u.json" \
+    -- "has_err \"bad option value: pretty takes no value or one of 1, true, yes, on, 0, false, no, off; not 'yesplease'\""
+check "-O pretty=Yes is a flag's spelling" 0 "$BRINE" convert -t json -O pretty=Yes "$T/u.json" -- \
+    'grep -q "^  \"b\": 1,$" "$T/out"'
+check "-O pretty=off turns it off" 0 "$BRINE" convert -t json -O pretty=off "$T/u.json" -- '[ "$(wc -l <"$T/out")" = 1 ]'
+check "-O lines=maybe for jsonl is a usage error" 2 "$BRINE" convert -t jsonl -O lines=maybe "$T/u.json" -- \
+    "has_err \"lines takes no value or one of\""
 for name in JSON Json MsgPack NATIVE; do
     check "format names are case-insensitive: -t $name" 0 "$BRINE" convert -t "$name" "$T/u.json" -o "$T/case.out"
 done
@@ -573,16 +604,39 @@ check "-O on show is taken for -I with a warning" 0 "$BRINE" show -O invalid_utf
     'has_err "warning: -O sets writer options"' 'has_err "use -I invalid_utf8=bytes"' \
     '[ "$(cat "$T/out")" = "b'"'"'\\xff'"'"'" ]'
 
+# -O plain writes what json.dumps writes and refuses what it refuses (#17).
+printf '\222\001\304\001x' >"$T/bytes.msgpack"           # [1, b'x']
+check "-O plain refuses bytes as json.dumps does, with the path" 1 "$BRINE" convert -t json -O plain \
+    "$T/bytes.msgpack" -o "$T/plain.json" -- 'has_err "Object of type bytes is not JSON serializable at \$[1]"' \
+    '[ ! -e "$T/plain.json" ]'
+if "$PYTHON3" -c 'import pickle' 2>/dev/null; then
+    "$PYTHON3" -c 'import pickle, sys; pickle.dump({"t": (1, 2), 3: [1j]}, open(sys.argv[1], "wb"), 2)' "$T/c.pkl"
+    check "-O plain refuses complex as json.dumps does, with the path" 1 "$BRINE" convert -t json -O plain "$T/c.pkl" \
+        -- 'has_err "Object of type complex is not JSON serializable at \$[3][0]"'
+    "$PYTHON3" -c 'import pickle, sys; pickle.dump({"t": (1, 2), 3: None}, open(sys.argv[1], "wb"), 2)' "$T/t.pkl"
+    check "-O plain writes tuples as arrays and int keys as text, as json.dumps does" 0 "$BRINE" convert -t json \
+        -O plain "$T/t.pkl" -- '[ "$(cat "$T/out")" = "{\"t\":[1,2],\"3\":null}" ]'
+fi
+
 # --indent, --tab, --sort-keys.
 check "--indent 2 pretty-prints JSON" 0 "$BRINE" convert -t json --indent 2 "$T/u.json" -- \
     'grep -q "^  \"b\": 1,$" "$T/out"'
 check "--indent 0 is compact" 0 "$BRINE" convert -t json --indent 0 "$T/u.json" -- '[ "$(wc -l <"$T/out")" = 1 ]'
-if "$BRINE" formats --json | grep -q '"name": "indent", "decode": false, "encode": true'; then
-    check "--indent 4 indents by 4" 0 "$BRINE" convert -t json --indent 4 "$T/u.json" -- 'grep -q "^    \"b\": 1,$" "$T/out"'
-    check "--tab indents by tabs" 0 "$BRINE" convert -t json --tab "$T/u.json" -- 'grep -q "^	\"b\": 1,$" "$T/out"'
-else
-    check "--indent 4 is refused while the json writer has only pretty" 2 "$BRINE" convert -t json --indent 4 "$T/u.json" -- \
-        'has_err "indents by 2 spaces only"'
+check "--indent 4 indents by 4" 0 "$BRINE" convert -t json --indent 4 "$T/u.json" -- \
+    'grep -q "^    \"b\": 1,$" "$T/out"' 'grep -q "^            \"name\": \"ann\"$" "$T/out"'
+check "--tab indents by tabs" 0 "$BRINE" convert -t json --tab "$T/u.json" -- 'grep -q "^	\"b\": 1,$" "$T/out"' \
+    'grep -q "^			\"name\": \"ann\"$" "$T/out"'
+check "--indent 16 is the widest" 0 "$BRINE" convert -t json --indent 16 "$T/u.json" -o "$T/i16.json" -- \
+    'grep -q "^                \"b\": 1,$" "$T/i16.json"'
+check "-O indent=3 is the writer's option" 0 "$BRINE" convert -t json -O indent=3 "$T/u.json" -- \
+    'grep -q "^   \"b\": 1,$" "$T/out"'
+if "$PYTHON3" -c 'import json' 2>/dev/null; then
+    for n in 1 4 7; do
+        check "--indent $n writes what json.dumps(indent=$n) does" 0 "$BRINE" convert -t json --indent $n "$T/u.json" -- \
+            "[ \"\$(cat \"\$T/out\")\" = \"\$(\"\$PYTHON3\" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), indent=$n))' \"\$T/u.json\")\" ]"
+    done
+    check "--tab writes what json.dumps(indent='\\t') does" 0 "$BRINE" convert -t json --tab --sort-keys "$T/u.json" -- \
+        "[ \"\$(cat \"\$T/out\")\" = \"\$(\"\$PYTHON3\" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), indent=chr(9), sort_keys=True))' \"\$T/u.json\")\" ]"
 fi
 printf '\204\241b\001\241a\002\003\003\300\004' >"$T/mixed.msgpack" # {"b": 1, "a": 2, 3: 3, None: 4}
 for fmt in json msgpack native pickle; do

@@ -1046,6 +1046,45 @@ START_TEST(test_unknown_options_are_refused_naming_the_format)
 }
 END_TEST
 
+/* Every flag of the built-in formats takes only a flag's spellings: a typo
+ * ("pretty=yesplease") is refused before the plugin runs, not read as on. */
+START_TEST(test_flag_options_refuse_values_no_flag_takes)
+{
+    static const struct {
+        const char *format, *name;
+        int for_encode;
+    } flags[] = {
+        {"json", "plain", 1},       {"json", "tagged", 1},    {"json", "refs", 1},     {"json", "lines", 1},
+        {"json", "pretty", 1},      {"json", "sort_keys", 1}, {"json", "ascii", 1},    {"json", "plain", 0},
+        {"json", "legacy_tags", 0}, {"json", "refs", 0},      {"json", "lines", 0},    {"json", "replace_invalid", 0},
+        {"jsonl", "pretty", 1},     {"jsonl", "lines", 0},    {"msgpack", "refs", 1},  {"msgpack", "plain", 1},
+        {"msgpack", "sequence", 1}, {"msgpack", "refs", 0},   {"msgpack", "plain", 0}, {"msgpack", "sequence", 0},
+    };
+    static const char *const good[] = {"", "=1", "=true", "=Yes", "=ON", "=0", "=false", "=no", "=Off"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        const brine_plugin *fmt = brine_registry_find(reg, flags[i].format);
+        char item[64], msg[160];
+        brine_error err;
+        ck_assert_ptr_nonnull(fmt);
+        snprintf(item, sizeof item, "%s=maybe", flags[i].name);
+        const char *items[] = {item};
+        brine_options opts = {.count = 1, .items = items};
+        brine_error_clear(&err);
+        ck_assert_msg(brine_options_check(fmt, &opts, flags[i].for_encode, &err) == BRINE_E_OPTION,
+                      "%s %s: %s accepted", flags[i].format, flags[i].for_encode ? "-O" : "-I", item);
+        snprintf(msg, sizeof msg, "%s takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'",
+                 flags[i].name);
+        expect_error(&err, BRINE_E_OPTION, BRINE_NO_OFFSET, "", msg);
+        for (size_t g = 0; g < sizeof good / sizeof good[0]; g++) {
+            snprintf(item, sizeof item, "%s%s", flags[i].name, good[g]);
+            brine_error_clear(&err);
+            ck_assert_msg(brine_options_check(fmt, &opts, flags[i].for_encode, &err) == BRINE_OK, "%s: %s refused: %s",
+                          flags[i].format, item, err.message);
+        }
+    }
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1087,6 +1126,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_a_failing_callback_output_is_an_error);
     tcase_add_test(tc, test_options_read_flags_values_and_the_last_occurrence);
     tcase_add_test(tc, test_unknown_options_are_refused_naming_the_format);
+    tcase_add_test(tc, test_flag_options_refuse_values_no_flag_takes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -191,6 +191,12 @@ check "an unsorted dict is an error with its offset" 1 \
 check "the unsorted option reaches the bencode decoder" 0 \
     "$BRINE" convert -I unsorted -t bencode "$T/unsorted.torrent" -- \
     '[ "$(cat "$T/out")" = "d1:ai2e1:bi1ee" ]'
+# Its flags are declared BRINE_OPT_FLAG: libbrine checks their values.
+check "-I unsorted=no turns the flag off" 1 "$BRINE" convert -I unsorted=no -t bencode "$T/unsorted.torrent" -- \
+    'grep -q -F "out of order" "$T/err"'
+check "-I unsorted=maybe is a usage error naming a flag's values" 2 \
+    "$BRINE" convert -I unsorted=maybe -t bencode "$T/unsorted.torrent" -- \
+    "grep -q -F \"unsorted takes no value or one of 1, true, yes, on, 0, false, no, off; not 'maybe'\" \"\$T/err\""
 # Streamed from the json decoder, an error is located in the input; through
 # a graph (json's refs option makes brine build one), by its path.
 printf '{"a": [1, 2.5]}' >"$T/float.json"

@@ -219,14 +219,15 @@ END_TEST
 
 /* ---- plain mode ------------------------------------------------------------------- */
 
+/* json.dumps's output: tuples as arrays, number, bool and None keys as
+ * their text. */
 START_TEST(test_plain_writes_what_any_json_reader_expects)
 {
-    ck_assert_reencodes("[{\"$tuple\":[1,\"a\"]},{\"$bytes\":\"AAH/\"},{\"$complex\":[1.5,-2]},"
-                        "{\"$model\":\"pkg.Point\",\"args\":[1,{\"$tuple\":[]}],\"state\":{\"z\":3}},"
+    ck_assert_reencodes("[{\"$tuple\":[1,\"a\",{\"$tuple\":[]}]},"
                         "{\"$1\":\"one\",\"$2.5\":1,\"$null\":1,\"$true\":1,\"$false\":0,\"$-5\":1,"
                         "\"$123456789012345678901234567890\":2,\"$$x\":3}]",
                         "legacy_tags", "plain",
-                        "[[1,\"a\"],\"AAH/\",[1.5,-2.0],{\"type\":\"pkg.Point\",\"args\":[1,[]],\"state\":{\"z\":3}},"
+                        "[[1,\"a\",[]],"
                         "{\"1\":\"one\",\"2.5\":1,\"null\":1,\"true\":1,\"false\":0,\"-5\":1,"
                         "\"123456789012345678901234567890\":2,\"$x\":3}]");
 }
@@ -251,8 +252,17 @@ START_TEST(test_plain_refuses_nan_infinities_and_unconvertible_keys_with_the_pat
     const char *nan_msg = "Out of range float values are not JSON compliant";
     assert_encode_fails("{\"a\":[1,{\"$float\":\"nan\"}]}", "plain", BRINE_E_UNSUPPORTED, "$.a[1]", nan_msg);
     assert_encode_fails("[{\"$float\":\"-inf\"}]", "plain", BRINE_E_UNSUPPORTED, "$[0]", nan_msg);
+    /* What json.dumps refuses as it does (#17), with the path. */
     assert_encode_fails("{\"x\":{\"$complex\":[1,{\"$float\":\"inf\"}]}}", "plain", BRINE_E_UNSUPPORTED, "$.x",
-                        nan_msg);
+                        "Object of type complex is not JSON serializable");
+    assert_encode_fails("[1,{\"b\":{\"$complex\":[1.5,-2]}}]", "plain", BRINE_E_UNSUPPORTED, "$[1].b",
+                        "Object of type complex is not JSON serializable");
+    assert_encode_fails("{\"a\":[{\"$bytes\":\"AAH/\"}]}", "plain", BRINE_E_UNSUPPORTED, "$.a[0]",
+                        "Object of type bytes is not JSON serializable");
+    assert_encode_fails("[{\"$model\":\"pkg.mod.Point\",\"args\":[1],\"state\":{\"z\":3}}]", "plain",
+                        BRINE_E_UNSUPPORTED, "$[0]", "Object of type Point is not JSON serializable");
+    assert_encode_fails("{\"m\":{\"$model\":\"Bare\",\"args\":[],\"state\":null}}", "plain", BRINE_E_UNSUPPORTED, "$.m",
+                        "Object of type Bare is not JSON serializable");
     assert_encode_fails("{\"k\":{\"${\\\"$float\\\":\\\"nan\\\"}\":1}}", "plain", BRINE_E_UNSUPPORTED, "$.k[nan]",
                         nan_msg);
     assert_encode_fails("{\"k\":{\"a\":1,\"$[1,2]\":1}}", "plain", BRINE_E_UNSUPPORTED, "$.k[(1, 2)]",
@@ -806,6 +816,112 @@ START_TEST(test_pretty_output_matches_python_json_tool)
 }
 END_TEST
 
+/* The pretty text above with each level's 2 spaces made unit instead
+ * (malloc'ed): what Python's json.dumps(indent=unit) writes. */
+static char *reindent(const char *two, const char *unit)
+{
+    size_t cap = strlen(two) * (strlen(unit) + 1) + 1, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = two; *p;) {
+        out[n++] = *p;
+        if (*p++ != '\n')
+            continue;
+        for (; p[0] == ' ' && p[1] == ' '; p += 2)
+            n += (size_t)sprintf(out + n, "%s", unit);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Transcodes text (streamed: no graph) with the json writer's options. */
+static char *transcode_json(const char *text, const char *eopts, brine_error *err)
+{
+    test_opts t;
+    brine_source src;
+    brine_output out;
+    size_t len;
+    brine_source_init_buffer(&src, text, strlen(text));
+    brine_output_init_buffer(&out, err);
+    int rc = brine_transcode(js, &src, NULL, js, &out, opts_of(&t, eopts, 0), NULL, err);
+    char *data = rc == BRINE_OK ? brine_output_take(&out, &len) : NULL;
+    brine_output_destroy(&out);
+    brine_source_destroy(&src);
+    if (!data)
+        return NULL;
+    char *z = malloc(len + 1);
+    memcpy(z, data, len);
+    z[len] = '\0';
+    brine_free(data);
+    return z;
+}
+
+START_TEST(test_indent_and_tab_match_python_json_dumps)
+{
+    /* json.dumps(d, indent=4) and indent="\t" (plus the final newline). */
+    static const char small[] = "{\"b\":[1,{\"c\":[]}],\"a\":{}}";
+    ck_assert_reencodes(small, NULL, "indent=4",
+                        "{\n    \"b\": [\n        1,\n        {\n            \"c\": []\n        }\n    ],\n    \"a\": "
+                        "{}\n}\n");
+    ck_assert_reencodes(small, NULL, "indent=tab",
+                        "{\n\t\"b\": [\n\t\t1,\n\t\t{\n\t\t\t\"c\": []\n\t\t}\n\t],\n\t\"a\": {}\n}\n");
+    ck_assert_reencodes(small, NULL, "indent=1,sort_keys",
+                        "{\n \"a\": {},\n \"b\": [\n  1,\n  {\n   \"c\": []\n  }\n ]\n}\n");
+    /* indent=0 is compact, like jq's --indent 0, and wins over pretty. */
+    ck_assert_reencodes(small, NULL, "pretty,indent=0", small);
+    ck_assert_reencodes(small, NULL, "indent=2",
+                        "{\n  \"b\": [\n    1,\n    {\n      \"c\": []\n    }\n  ],\n  \"a\": "
+                        "{}\n}\n");
+    /* The envelope indents the same way. */
+    ck_assert_reencodes("{\"$brine\":1,\"value\":{\"$tuple\":[1,2]}}", NULL, "indent=tab",
+                        "{\n\t\"$brine\": 1,\n\t\"value\": {\n\t\t\"$tuple\": [\n\t\t\t1,\n\t\t\t2\n\t\t]\n\t}\n}\n");
+
+    /* The whole sample at every width, through a graph and streamed. */
+    static const char pretty2[] =
+        "{\n  \"name\": \"brine\",\n  \"tags\": [\n    \"fast\",\n    \"exact\",\n    "
+        "\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa"
+        "\x9e\"\n  ],\n  \"empty\": {},\n  \"none\": [],\n  \"nested\": {\n    \"a\": [\n      1,\n      2.5,\n      "
+        "-0.0,\n      1e+16,\n      1e-05,\n      null,\n      true,\n      false\n    ],\n    \"b\": {\n      \"c\": "
+        "\"q\\\"uote\\\\ \\n\\t\\u0001 \x7f \xc3\xa9 \xf0\x9f\x98\x80\"\n    }\n  },\n  \"big\": "
+        "123456789012345678901234567890\n}\n";
+    ck_assert_reencodes(sample, NULL, "pretty", pretty2);
+    for (int width = 1; width <= 16; width++) {
+        char opt[32], unit[17];
+        snprintf(opt, sizeof opt, "indent=%d", width);
+        memset(unit, ' ', (size_t)width);
+        unit[width] = '\0';
+        char *want = reindent(pretty2, unit);
+        ck_assert_reencodes(sample, NULL, opt, want);
+        brine_error err;
+        char *streamed = transcode_json(sample, opt, &err);
+        ck_assert_msg(streamed != NULL, "%s: %s", opt, err.message);
+        ck_assert_str_eq(streamed, want);
+        free(streamed);
+        free(want);
+    }
+}
+END_TEST
+
+START_TEST(test_indent_takes_0_to_16_spaces_or_tab)
+{
+    static const char *const bad[] = {"indent=17", "indent=x",    "indent",     "indent=-1",
+                                      "indent=4x", "indent=0004", "indent=tabs"};
+    brine_error err;
+    brine_doc *d = dec("[1]", NULL, &err);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char msg[128];
+        ck_assert_ptr_null(enc(brine_doc_root(d), bad[i], &err));
+        snprintf(msg, sizeof msg, "indent takes a number of spaces from 0 to 16, or tab; not '%s'", bad[i] + 7);
+        if (!strchr(bad[i], '='))
+            snprintf(msg, sizeof msg, "indent takes a number of spaces from 0 to 16, or tab; not ''");
+        expect_error(&err, BRINE_E_OPTION, BRINE_NO_OFFSET, "", msg);
+    }
+    ck_assert_ptr_null(enc(brine_doc_root(d), "lines,indent=4", &err));
+    expect_error(&err, BRINE_E_OPTION, BRINE_NO_OFFSET, "", "the json options indent and lines cannot be combined");
+    brine_doc_free(d);
+}
+END_TEST
+
 START_TEST(test_ascii_and_sort_keys_match_python_json_dumps)
 {
     /* json.dumps(d, sort_keys=True, separators=(',', ':')) with and
@@ -966,6 +1082,8 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_json_lines_read_and_write_one_value_per_line);
     tcase_add_test(tc, test_pretty_output_matches_python_json_tool);
     tcase_add_test(tc, test_ascii_and_sort_keys_match_python_json_dumps);
+    tcase_add_test(tc, test_indent_and_tab_match_python_json_dumps);
+    tcase_add_test(tc, test_indent_takes_0_to_16_spaces_or_tab);
     tcase_add_test(tc, test_the_plugin_describes_itself_and_sniffs_json);
     tcase_add_test(tc, test_hostile_mutations_fail_cleanly);
     tcase_add_test(tc, test_a_file_source_and_a_streamed_transcode_read_the_same);

@@ -103,7 +103,7 @@ static const char convert_help[] =
     "                           'brine formats' lists each format's options\n"
     "      --sort-keys          write every dict's entries sorted by key, in any\n"
     "                           format (the conversion then does not stream)\n"
-    "      --indent N           indent text output by N spaces (0-8; 0: compact)\n"
+    "      --indent N           indent text output by N spaces (0-16; 0: compact)\n"
     "      --tab                indent text output by tabs\n"
     "      --select PATH        convert only the value at PATH ($.users[1].name)\n"
     "      --max-depth N        nesting limit (default 1000)\n"
@@ -367,8 +367,8 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         case LONG_INDENT: {
             char *end;
             long n = strtol(optarg, &end, 10);
-            if (optarg[0] < '0' || optarg[0] > '9' || *end || n > 8)
-                return cli_usage(c, "--indent wants a number of spaces from 0 to 8, not '%s'", optarg);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || n > CLI_INDENT_MAX)
+                return cli_usage(c, "--indent wants a number of spaces from 0 to %d, not '%s'", CLI_INDENT_MAX, optarg);
             c->indent = (int)n;
             c->tab = 0;
             break;

@@ -23,8 +23,21 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_PIPE = 141 };
 /* The counting reader's buffer: the size of each read(2). */
 #define CLI_READ_BUFFER (256 * 1024)
 
+/* A conversion that streams can meet a repeated dict key, which only a
+ * graph folds (first position, last value); convert then runs again through
+ * a graph, which needs the input again and nothing written yet. A file is
+ * read again; a pipe's first CLI_KEEP_MAX bytes are kept to be read again;
+ * output that is not a file (stdout, a FIFO) is held back until the
+ * conversion ends or CLI_HOLD_MAX bytes are ready. Past either, the
+ * repeated key is an error (tools/convert.c, brine(1)). */
+#define CLI_KEEP_MAX ((size_t)64 << 20)
+#define CLI_HOLD_MAX ((size_t)16 << 20)
+
 /* Inputs larger than this show a progress line when stderr is a terminal. */
 #define CLI_PROGRESS_MIN ((uint64_t)64 << 20)
+
+/* --indent's largest N: what the json writer's indent option takes. */
+#define CLI_INDENT_MAX 16
 
 /* Options each subcommand may accept (cli_parse's mask). */
 enum {
@@ -61,11 +74,11 @@ typedef struct cli {
     const char *select;   /* --select PATH */
     int pretty;           /* --pretty */
     const char *from_name, *to_name, *out_path;
-    size_t max_depth;      /* 0: the library default */
-    uint32_t expand_ratio; /* --max-expand; 0: the library default */
-    uint64_t expand_bytes; /* likewise */
+    size_t max_depth;                         /* 0: the library default */
+    uint32_t expand_ratio;                    /* --max-expand; 0: the library default */
+    uint64_t expand_bytes;                    /* likewise */
     int quiet, progress, json, names, strict; /* strict: check and diff --strict */
-    char **args; /* operands after the options */
+    char **args;                              /* operands after the options */
     int arg_count;
     brine_registry *reg;
 } cli;
@@ -125,8 +138,13 @@ typedef struct cli_input {
     uint64_t pos;  /* the reader's position, from the first peeked byte */
     int read_errno; /* errno of a failed read, or of cli_input_open's open */
     char why[256]; /* why cli_input_open failed */
-    FILE *fp;      /* the counting reader the source reads through */
-    char *buffer;  /* fp's buffer, CLI_READ_BUFFER bytes */
+    int keeping;   /* convert: append what is read to kept (a pipe: see CLI_KEEP_MAX) */
+    int kept_over; /* more than CLI_KEEP_MAX bytes came: kept was dropped */
+    unsigned char *kept;
+    size_t kept_len, kept_cap;
+    size_t replay_len, replay_pos; /* a second reading: kept's bytes first */
+    FILE *fp;                      /* the counting reader the source reads through */
+    char *buffer;                  /* fp's buffer, CLI_READ_BUFFER bytes */
     brine_source src;
     cli_progress *progress;
 } cli_input;
@@ -134,6 +152,9 @@ typedef struct cli_input {
 int cli_input_open(cli_input *in, const char *path);
 const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status);
 int cli_input_start(cli_input *in, cli_progress *progress);
+void cli_input_keep(cli_input *in);
+int cli_input_can_reread(const cli_input *in);
+int cli_input_reread(cli_input *in, cli_progress *progress);
 int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, const brine_error *err, char *buf,
                         size_t cap);
 void cli_input_close(cli_input *in);
@@ -148,6 +169,9 @@ typedef struct cli_output {
     int write_errno;
     int is_pipe;        /* writes go to a pipe or socket: EPIPE ends quietly */
     unsigned char last; /* the last byte written, for the final newline */
+    int holding;        /* not a file: writes go to held (see CLI_HOLD_MAX) */
+    unsigned char *held;
+    size_t held_len, held_cap;
     brine_output out;
     int out_ready;
     cli_progress *progress;
@@ -156,6 +180,8 @@ typedef struct cli_output {
 void cli_output_setup(void);
 int cli_output_open(cli_output *o, const char *path, cli_progress *progress);
 int cli_output_commit(cli_output *o);
+int cli_output_can_restart(const cli_output *o);
+int cli_output_restart(cli_output *o);
 void cli_output_abort(cli_output *o);
 int cli_close_stdout(int status);
 int cli_output_newline(cli_output *o);
@@ -167,10 +193,10 @@ typedef struct cli_decoded {
     const brine_plugin *fmt;
     brine_doc *doc;
     brine_error err;
-    char why[320];              /* a failure that is not the data's (open, format) */
-    int unknown_format;         /* why says no format recognised the input */
+    char why[320];                     /* a failure that is not the data's (open, format) */
+    int unknown_format;                /* why says no format recognised the input */
     struct brine_audit_report *report; /* the format's audit, when it has one (brine/pickle.h) */
-    uint64_t report_base;       /* input offset the audit's offsets count from */
+    uint64_t report_base;              /* input offset the audit's offsets count from */
 } cli_decoded;
 
 int cli_decode_input(cli *c, const char *path, cli_progress *progress, cli_decoded *d);

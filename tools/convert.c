@@ -108,48 +108,59 @@ static int convert_selected(cli *c, const brine_plugin *from, brine_source *src,
 
 /* A streamed conversion refuses a repeated dict key (core/codec.c), where
  * decoding folds it as Python does (first position, last value). A user
- * converting an ordinary file expects what `show` gives, so when the input
- * is a regular file (it can be read again) and the output goes through a
- * temporary file (nothing reached OUT yet), the conversion runs again
- * through a graph. On stdin or to stdout the error stands (tools/brine.1).
- * Returns the new status, or -1 to keep the first error. */
+ * converting an ordinary file expects what `show` gives, so the conversion
+ * runs again through a graph: the input is read again (a file from its
+ * start, a pipe from the bytes it kept) and the output starts again
+ * (nothing reached it: a temporary file, or output still held back). Past
+ * CLI_KEEP_MAX or CLI_HOLD_MAX that cannot be, and the message says what
+ * to do in the command's terms. Returns the new status, or -1 to keep the
+ * first error. */
 static int retry_through_graph(cli *c, cli_input *in, cli_output *out, const brine_plugin *from, const brine_plugin *to,
                                const brine_options *from_opts, const brine_options *to_opts, const brine_error *first,
                                cli_progress *progress)
 {
     static const char repeat[] = "a dict key repeats";
     static const char late_array[] = "an array arrived after"; /* native's 1.0 header had left (#20) */
-    struct stat st;
+    int repeated = strncmp(first->message, repeat, sizeof repeat - 1) == 0;
     if (first->code != BRINE_E_UNSUPPORTED ||
-        (strncmp(first->message, repeat, sizeof repeat - 1) != 0 &&
-         strncmp(first->message, late_array, sizeof late_array - 1) != 0) ||
-        !out->tmp ||
-        strcmp(in->path, "-") == 0 || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        (!repeated && strncmp(first->message, late_array, sizeof late_array - 1) != 0) || in->read_errno ||
+        out->write_errno)
         return -1;
-    const char *in_path = in->path, *out_path = out->name; /* the caller's strings */
-    cli_output_abort(out);
-    cli_input_close(in);
-    int status = cli_input_open(in, in_path);
-    if (status != CLI_OK) {
-        cli_msg("%s: %s", in->name, in->why);
-    } else if ((status = cli_output_open(out, out_path, progress)) == CLI_OK) {
-        if ((status = cli_input_start(in, progress)) != CLI_OK) {
-            cli_output_abort(out);
-        } else {
-            brine_error err;
-            brine_error_clear(&err);
-            brine_doc *doc = brine_decode(from, &in->src, from_opts, &err);
-            if (!doc || brine_encode(to, brine_doc_root(doc), &out->out, to_opts, &err) != BRINE_OK) {
-                status = report_failure(c, in, out, from, &err, 0);
-                cli_output_abort(out);
-            } else {
-                if (to->caps & BRINE_CAP_TEXT)
-                    cli_output_newline(out);
-                status = cli_output_commit(out);
-            }
-            brine_doc_free(doc);
-        }
+    if (!cli_input_can_reread(in) || !cli_output_can_restart(out)) {
+        if (!repeated)
+            return -1;
+        char where[64];
+        int input_ok = cli_input_can_reread(in);
+        cli_format_location(where, sizeof where, from, first);
+        cli_msg("%s: %sa dict key repeats at %s; brine folds it as Python does (first position, last value) by "
+                "converting again, but %s had passed %zu MiB: %s",
+                in->name, where, first->path[0] ? first->path : "$", input_ok ? "the output" : "the input",
+                (input_ok ? CLI_HOLD_MAX : CLI_KEEP_MAX) >> 20,
+                input_ok ? "write to a file with -o FILE" : "save the input to a file and convert that");
+        cli_output_abort(out);
+        return CLI_FAIL;
     }
+    int status;
+    if ((status = cli_output_restart(out)) != CLI_OK)
+        return status;
+    if ((status = cli_input_reread(in, progress)) != CLI_OK) {
+        if (in->read_errno)
+            cli_msg("%s: read error: %s", in->name, strerror(in->read_errno));
+        cli_output_abort(out);
+        return CLI_FAIL;
+    }
+    brine_error err;
+    brine_error_clear(&err);
+    brine_doc *doc = brine_decode(from, &in->src, from_opts, &err);
+    if (!doc || brine_encode(to, brine_doc_root(doc), &out->out, to_opts, &err) != BRINE_OK) {
+        status = report_failure(c, in, out, from, &err, 0);
+        cli_output_abort(out);
+    } else {
+        if (to->caps & BRINE_CAP_TEXT)
+            cli_output_newline(out);
+        status = cli_output_commit(out);
+    }
+    brine_doc_free(doc);
     return status;
 }
 
@@ -196,6 +207,7 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     cli_progress_init(&progress, c, in.name, in.size);
     if ((status = cli_output_open(&out, out_path, &progress)) != CLI_OK)
         goto done;
+    cli_input_keep(&in);
     if ((status = cli_input_start(&in, &progress)) != CLI_OK) {
         cli_output_abort(&out);
         goto done;

@@ -4,7 +4,8 @@
  * the peeked bytes, then reads the descriptor, and feeds the progress line.
  * So stdin streams like a file and offsets count from the first byte. A
  * regular file's stream can also seek back (the native reader verifies its
- * checksum in a first pass), a pipe's cannot.
+ * checksum in a first pass), a pipe's cannot; for convert, a pipe's first
+ * CLI_KEEP_MAX bytes are kept, so that it can be read once more.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -118,11 +119,45 @@ int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, co
     return 1;
 }
 
+/* Appends what was read to kept while it fits in CLI_KEEP_MAX; past that,
+ * drops it (the input cannot be read again). */
+static void keep(cli_input *in, const char *buf, size_t n)
+{
+    if (in->kept_len + n > CLI_KEEP_MAX) {
+        free(in->kept);
+        in->kept = NULL;
+        in->kept_len = in->kept_cap = 0;
+        in->keeping = 0;
+        in->kept_over = 1;
+        return;
+    }
+    if (in->kept_len + n > in->kept_cap) {
+        size_t cap = in->kept_cap ? in->kept_cap : CLI_READ_BUFFER;
+        while (cap < in->kept_len + n)
+            cap *= 2;
+        unsigned char *p = realloc(in->kept, cap);
+        if (!p) { /* then it cannot be read again, as a long pipe */
+            in->kept_len = CLI_KEEP_MAX;
+            keep(in, buf, n);
+            return;
+        }
+        in->kept = p;
+        in->kept_cap = cap;
+    }
+    memcpy(in->kept + in->kept_len, buf, n);
+    in->kept_len += n;
+}
+
 static ssize_t counting_read(void *cookie, char *buf, size_t size)
 {
     cli_input *in = cookie;
     ssize_t n;
-    if (in->head_pos < in->head_len) {
+    if (in->replay_pos < in->replay_len) {
+        size_t left = in->replay_len - in->replay_pos;
+        n = (ssize_t)(left < size ? left : size);
+        memcpy(buf, in->kept + in->replay_pos, (size_t)n);
+        in->replay_pos += (size_t)n;
+    } else if (in->head_pos < in->head_len) {
         size_t left = in->head_len - in->head_pos;
         n = (ssize_t)(left < size ? left : size);
         memcpy(buf, in->head + in->head_pos, (size_t)n);
@@ -136,6 +171,8 @@ static ssize_t counting_read(void *cookie, char *buf, size_t size)
             return -1;
         }
     }
+    if (in->keeping && n > 0)
+        keep(in, buf, (size_t)n);
     in->pos += (uint64_t)n;
     if (in->progress) {
         in->progress->in_bytes += (uint64_t)n;
@@ -185,8 +222,54 @@ int cli_input_start(cli_input *in, cli_progress *progress)
     return CLI_OK;
 }
 
+/* Convert's input may have to be read again (a repeated dict key): a
+ * regular file can, a pipe keeps what it gives from here on. */
+void cli_input_keep(cli_input *in)
+{
+    in->keeping = !in->seekable;
+}
+
+/* 1 if the input can be read again from its first byte. */
+int cli_input_can_reread(const cli_input *in)
+{
+    return in->seekable || (in->keeping && !in->kept_over);
+}
+
+/* Starts reading the input again from its first byte (cli_input_can_reread
+ * said it can): a file from its start, a pipe from what it kept, then on. */
+int cli_input_reread(cli_input *in, cli_progress *progress)
+{
+    if (in->fp) {
+        brine_source_destroy(&in->src);
+        fclose(in->fp);
+        in->fp = NULL;
+    }
+    free(in->buffer);
+    in->buffer = NULL;
+    if (in->seekable) {
+        if (lseek(in->fd, in->fd_head, SEEK_SET) != in->fd_head) {
+            in->read_errno = errno;
+            return CLI_FAIL;
+        }
+        in->head_pos = 0;
+    } else {
+        /* kept holds the peeked bytes too: they were read through it. */
+        in->keeping = 0;
+        in->replay_len = in->kept_len;
+        in->replay_pos = 0;
+    }
+    in->pos = 0;
+    in->read_errno = 0;
+    if (progress)
+        progress->in_bytes = 0;
+    return cli_input_start(in, progress);
+}
+
 void cli_input_close(cli_input *in)
 {
+    free(in->kept);
+    in->kept = NULL;
+    in->kept_len = in->kept_cap = in->replay_len = in->replay_pos = 0;
     if (in->fp) {
         brine_source_destroy(&in->src);
         fclose(in->fp);

@@ -6,7 +6,9 @@
  * FIFO) are written directly, and every write error (ENOSPC, EFBIG with
  * SIGXFSZ ignored) is reported, except EPIPE on a pipe (SIGPIPE is
  * ignored): a reader that has seen enough (`| head`) ends brine quietly,
- * with status 141 (CLI_PIPE), as SIGPIPE would.
+ * with status 141 (CLI_PIPE), as SIGPIPE would. Direct output is held back
+ * in memory up to CLI_HOLD_MAX bytes (cli.h says why), so that a conversion
+ * refused after its start can still be done again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -115,9 +117,8 @@ void cli_output_setup(void)
     umask(saved_umask);
 }
 
-static int write_all(void *ctx, const void *data, size_t len)
+static int write_direct(cli_output *o, const void *data, size_t len)
 {
-    cli_output *o = ctx;
     const char *p = data;
     while (len) {
         ssize_t n = write(o->fd, p, len);
@@ -129,13 +130,54 @@ static int write_all(void *ctx, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
-        o->last = (unsigned char)p[-1];
-        if (o->progress) {
+        if (!o->holding && o->progress) {
             o->progress->out_bytes += (uint64_t)n;
             cli_progress_tick(o->progress);
         }
     }
     return 0;
+}
+
+/* Writes what was held back, and from then on writes go straight out. */
+static int release_held(cli_output *o)
+{
+    int rc = o->held_len ? write_direct(o, o->held, o->held_len) : 0;
+    o->holding = 0;
+    free(o->held);
+    o->held = NULL;
+    o->held_len = o->held_cap = 0;
+    return rc;
+}
+
+static int write_all(void *ctx, const void *data, size_t len)
+{
+    cli_output *o = ctx;
+    if (len)
+        o->last = ((const unsigned char *)data)[len - 1];
+    if (o->holding && o->held_len + len <= CLI_HOLD_MAX) {
+        if (o->held_len + len > o->held_cap) {
+            size_t cap = o->held_cap ? o->held_cap : 64 * 1024;
+            while (cap < o->held_len + len)
+                cap *= 2;
+            unsigned char *p = realloc(o->held, cap);
+            if (p) {
+                o->held = p;
+                o->held_cap = cap;
+            }
+        }
+        if (o->held_len + len <= o->held_cap) {
+            memcpy(o->held + o->held_len, data, len);
+            o->held_len += len;
+            if (o->progress) {
+                o->progress->out_bytes += (uint64_t)len;
+                cli_progress_tick(o->progress);
+            }
+            return 0;
+        }
+    }
+    if (o->holding && release_held(o) != 0)
+        return -1;
+    return write_direct(o, data, len);
 }
 
 /* The file that writing to path replaces. A symbolic link is followed to
@@ -252,6 +294,7 @@ int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
     }
     struct stat st;
     o->is_pipe = !o->tmp && fstat(o->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    o->holding = !o->tmp;
     brine_error_clear(&err);
     if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
         cli_oom();
@@ -300,7 +343,9 @@ int cli_output_commit(cli_output *o)
 {
     brine_error err;
     brine_error_clear(&err);
-    if (brine_output_flush(&o->out, &err) != BRINE_OK) {
+    if (brine_output_flush(&o->out, &err) != BRINE_OK || (o->holding && release_held(o) != 0)) {
+        if (!err.code)
+            brine_error_set(&err, BRINE_E_IO, "write error");
         if (o->is_pipe && cli_pipe_closed(o->write_errno)) {
             cli_output_abort(o);
             return CLI_PIPE;
@@ -341,8 +386,45 @@ int cli_output_commit(cli_output *o)
     return CLI_OK;
 }
 
+/* 1 if nothing has reached the output yet (a temporary file, or all of it
+ * still held), so a conversion can start it again. */
+int cli_output_can_restart(const cli_output *o)
+{
+    return o->tmp != NULL || o->holding;
+}
+
+/* Drops what was written so far (cli_output_can_restart said it can). */
+int cli_output_restart(cli_output *o)
+{
+    brine_error err;
+    if (o->tmp) {
+        const char *name = o->name; /* the caller's string */
+        cli_progress *progress = o->progress;
+        cli_output_abort(o);
+        return cli_output_open(o, name, progress);
+    }
+    brine_output_destroy(&o->out);
+    o->out_ready = 0;
+    o->held_len = 0;
+    o->last = '\n';
+    if (o->progress)
+        o->progress->out_bytes = 0;
+    brine_error_clear(&err);
+    if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
+        cli_oom();
+        cli_output_abort(o);
+        return CLI_FAIL;
+    }
+    o->out_ready = 1;
+    return CLI_OK;
+}
+
 void cli_output_abort(cli_output *o)
 {
+    free(o->held);
+    o->held = NULL;
+    o->held_len = o->held_cap = 0;
+    o->holding = 0;
     if (o->out_ready)
         brine_output_destroy(&o->out);
     o->out_ready = 0;

@@ -911,9 +911,15 @@ static int bc_sniff(const unsigned char *p, size_t len)
 
 static const char *const bc_extensions[] = {"torrent", "bencode", NULL};
 
+/* libbrine 0.2 checks a flag's value (bytes=maybe is refused); built
+ * against 0.1's headers, which lack the bit, any value reads as on. */
+#ifndef BRINE_OPT_FLAG
+#define BRINE_OPT_FLAG 0
+#endif
+
 static const brine_option_spec bc_options[] = {
-    {"bytes", BRINE_OPT_DECODE, "decode every byte string as bytes, also those that are valid UTF-8"},
-    {"unsorted", BRINE_OPT_DECODE, "accept dicts whose keys are not in sorted order"},
+    {"bytes", BRINE_OPT_DECODE | BRINE_OPT_FLAG, "decode every byte string as bytes, also those that are valid UTF-8"},
+    {"unsorted", BRINE_OPT_DECODE | BRINE_OPT_FLAG, "accept dicts whose keys are not in sorted order"},
     {"max_digits", BRINE_OPT_DECODE | BRINE_OPT_ENCODE, "longest integer in decimal digits, 0 for no limit (4300)"},
     {NULL, 0, NULL},
 };

@@ -92,7 +92,8 @@ BRINE_API const brine_plugin *brine_registry_find_mime(const brine_registry *reg
 BRINE_API const brine_plugin *brine_registry_sniff(const brine_registry *reg, const void *head, size_t len);
 
 /* Checks opts against the options fmt declares for decoding
- * (for_encode 0) or encoding (1): BRINE_E_OPTION naming the first unknown. */
+ * (for_encode 0) or encoding (1): BRINE_E_OPTION naming the first unknown,
+ * or the first flag (BRINE_OPT_FLAG) given a value no flag takes. */
 BRINE_API int brine_options_check(const brine_plugin *fmt, const brine_options *opts, int for_encode, brine_error *err);
 
 /* Decodes one value from src into a new document (its root), whose depth

@@ -344,7 +344,9 @@ typedef struct brine_options {
  * when opts is NULL). The last occurrence wins. */
 BRINE_API const char *brine_options_get(const brine_options *opts, const char *name);
 
-/* 1 if name is present with no value or a value other than 0, false, no, off. */
+/* 1 if name is present with no value or a value other than 0, false, no, off.
+ * For an option declared BRINE_OPT_FLAG, libbrine has already refused any
+ * other value by the time a plugin's entry point runs. */
 BRINE_API int brine_options_flag(const brine_options *opts, const char *name);
 
 /* max_depth, or BRINE_DEFAULT_MAX_DEPTH when opts is NULL or it is 0. */
@@ -352,10 +354,15 @@ BRINE_API size_t brine_options_max_depth(const brine_options *opts);
 
 #define BRINE_OPT_DECODE 1u /* the option applies when decoding */
 #define BRINE_OPT_ENCODE 2u /* the option applies when encoding */
+/* The option is a flag (added in 0.2): given bare ("pretty") or with one of
+ * 1, true, yes, on, 0, false, no, off (any case); brine_options_check
+ * refuses every other value with BRINE_E_OPTION, naming these. Read it with
+ * brine_options_flag. */
+#define BRINE_OPT_FLAG 4u
 
 typedef struct brine_option_spec {
     const char *name; /* NULL ends the list */
-    unsigned flags;   /* BRINE_OPT_DECODE | BRINE_OPT_ENCODE */
+    unsigned flags;   /* BRINE_OPT_DECODE | BRINE_OPT_ENCODE, and BRINE_OPT_FLAG for a flag */
     const char *help; /* one line */
 } brine_option_spec;
 

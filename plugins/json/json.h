@@ -221,6 +221,9 @@ static inline int js_lines_option(const brine_options *opts, int dflt)
     return brine_options_get(opts, "lines") ? brine_options_flag(opts, "lines") : dflt;
 }
 
+/* The widest indentation the indent option takes, in spaces. */
+#define JS_INDENT_MAX 16
+
 /* What the json and jsonl descriptors share (plugin.c). */
 extern const brine_option_spec js_options[];
 int js_sniff(const unsigned char *head, size_t len);

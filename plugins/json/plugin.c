@@ -11,19 +11,24 @@
  * name that applies to both means one thing for each side, and each side
  * reads only its own options. */
 const brine_option_spec js_options[] = {
-    {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+    {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "read: even a {\"$brine\": ...} envelope is plain JSON; write: what Python's json.dumps writes (tuple as "
-     "array, bytes as base64, complex as [re, im], model as an object; NaN refused)"},
-    {"tagged", BRINE_OPT_ENCODE, "always write the {\"$brine\": 1, \"value\": ...} envelope, with $ tags inside"},
-    {"legacy_tags", BRINE_OPT_DECODE, "read brine 0.1's tagged JSON: $ tags and escaped keys everywhere"},
-    {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+     "array, numbers as keys' text) and refuses what it refuses (bytes, complex, models, NaN)"},
+    {"tagged", BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
+     "always write the {\"$brine\": 1, \"value\": ...} envelope, with $ tags inside"},
+    {"legacy_tags", BRINE_OPT_DECODE | BRINE_OPT_FLAG,
+     "read brine 0.1's tagged JSON: $ tags and escaped keys everywhere"},
+    {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "store shared and cyclic containers as $anchor/$alias tags and restore their identity"},
-    {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+    {"lines", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "JSON Lines: read one value per line into a list; write a top-level list one value per line"},
-    {"pretty", BRINE_OPT_ENCODE, "indent by 2 spaces, like python -m json.tool --indent 2"},
-    {"sort_keys", BRINE_OPT_ENCODE, "write dict entries sorted by key"},
-    {"ascii", BRINE_OPT_ENCODE, "escape everything outside ASCII as \\u escapes"},
-    {"replace_invalid", BRINE_OPT_DECODE, "replace invalid UTF-8 and lone surrogates in strings with U+FFFD"},
+    {"pretty", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "indent by 2 spaces, like python -m json.tool --indent 2"},
+    {"indent", BRINE_OPT_ENCODE,
+     "indent by N spaces, 0 to 16 (0: compact), or indent=tab by tabs, like jq --indent N / --tab"},
+    {"sort_keys", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "write dict entries sorted by key"},
+    {"ascii", BRINE_OPT_ENCODE | BRINE_OPT_FLAG, "escape everything outside ASCII as \\u escapes"},
+    {"replace_invalid", BRINE_OPT_DECODE | BRINE_OPT_FLAG,
+     "replace invalid UTF-8 and lone surrogates in strings with U+FFFD"},
     {NULL, 0, NULL}};
 
 static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)

@@ -1,9 +1,12 @@
 /* writer.c: the json encoder, a sink that writes events as JSON text:
- * compact by default, or pretty (2-space indent, like python -m json.tool),
+ * compact by default, or indented (pretty: 2 spaces, like python -m
+ * json.tool; indent=N spaces or indent=tab, like jq --indent N / --tab),
  * with sorted keys or ASCII-only text on request. A value made of JSON's
  * types is written as plain JSON; one holding anything else goes inside the
  * {"$brine": 1, "value": ...} envelope, where values JSON lacks become tags
- * (tags.c, docs/json.md). With `plain`, they get their nearest plain form.
+ * (tags.c, docs/json.md). With `plain`, it writes what Python's json.dumps
+ * writes (a tuple as an array, a number's key as its text) and refuses what
+ * json.dumps refuses: bytes, complex, models, NaN.
  *
  * Text goes straight into the output's buffer; a sorted dict, or a non-str
  * key (written as "$" + its JSON), is rendered into a side buffer first.
@@ -82,8 +85,10 @@ typedef struct js_writer {
     size_t entry_count, entry_cap;
     js_wframe *stack;
     size_t depth, cap;
-    size_t key_frame;   /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
-    size_t sorted_open; /* sorted dicts open */
+    size_t key_frame;          /* capturing a key of the dict at depth key_frame (1-based); 0 when not */
+    size_t sorted_open;        /* sorted dicts open */
+    unsigned char indent_char; /* W_PRETTY: ' ' or '\t' */
+    size_t indent_width;       /* W_PRETTY: indent_chars a level (1 to JS_INDENT_MAX) */
 } js_writer;
 
 static int fail(js_writer *w, int code, const char *msg)
@@ -169,11 +174,11 @@ static int nl(js_writer *w, size_t level)
 {
     if (!pretty(w))
         return BRINE_OK;
-    size_t n = 1 + 2 * level;
+    size_t n = 1 + w->indent_width * level;
     int rc = reserve(w, n);
     if (rc == BRINE_OK) {
         *w->cur = '\n';
-        memset(w->cur + 1, ' ', n - 1);
+        memset(w->cur + 1, w->indent_char, n - 1);
         w->cur += n;
     }
     return rc;
@@ -386,6 +391,22 @@ static int out_of_range(js_writer *w)
     return fail(w, BRINE_E_UNSUPPORTED, "Out of range float values are not JSON compliant");
 }
 
+/* What plain mode refuses, in json.dumps's words: bytes, complex and the
+ * instance of a class (a model, by its name's last part) are "Object of
+ * type X is not JSON serializable" (#17). */
+static int not_serializable(js_writer *w, const char *type, size_t len)
+{
+    for (size_t i = len; i-- > 0;) {
+        if (type[i] == '.') {
+            type += i + 1;
+            len -= i + 1;
+            break;
+        }
+    }
+    return brine_error_set(w->sink.err, BRINE_E_UNSUPPORTED, "Object of type %.*s is not JSON serializable",
+                           (int)(len > 200 ? 200 : len), type);
+}
+
 /* {"name": ... with the tag's value to follow, for a value on a line at level. */
 static int tag_open(js_writer *w, size_t level, js_tag tag)
 {
@@ -441,8 +462,9 @@ static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_
 static int write_bytes(js_writer *w, const unsigned char *p, size_t len, size_t level)
 {
     int rc;
-    int tagged = !(w->opts & W_PLAIN);
-    if (tagged && (rc = tag_open(w, level, JS_TAG_BYTES)))
+    if (w->opts & W_PLAIN)
+        return not_serializable(w, "bytes", 5);
+    if ((rc = tag_open(w, level, JS_TAG_BYTES)))
         return rc;
     if ((rc = reserve(w, js_b64_len(len) + 2)))
         return rc;
@@ -450,19 +472,21 @@ static int write_bytes(js_writer *w, const unsigned char *p, size_t len, size_t 
     js_b64_encode(p, len, w->cur);
     w->cur += js_b64_len(len);
     *w->cur++ = '"';
-    return tagged ? tag_close(w, level) : BRINE_OK;
+    return tag_close(w, level);
 }
 
 static int write_complex(js_writer *w, double re, double im, size_t level)
 {
-    int rc, tagged = !(w->opts & W_PLAIN);
-    size_t inner = tagged ? level + 1 : level;
-    if (tagged && (rc = tag_open(w, level, JS_TAG_COMPLEX)))
+    int rc;
+    size_t inner = level + 1;
+    if (w->opts & W_PLAIN)
+        return not_serializable(w, "complex", 7);
+    if ((rc = tag_open(w, level, JS_TAG_COMPLEX)))
         return rc;
     if ((rc = PUTS(w, "[")) || (rc = nl(w, inner + 1)) || (rc = write_float(w, re, inner + 1)) || (rc = PUTS(w, ",")) ||
         (rc = nl(w, inner + 1)) || (rc = write_float(w, im, inner + 1)) || (rc = nl(w, inner)) || (rc = PUTS(w, "]")))
         return rc;
-    return tagged ? tag_close(w, level) : BRINE_OK;
+    return tag_close(w, level);
 }
 
 static int write_alias(js_writer *w, uint64_t id, size_t level)
@@ -661,12 +685,9 @@ static int begin_container(js_writer *w, const brine_event *ev, size_t level, in
         return BRINE_OK;
     }
     case BRINE_EV_MODEL:
-        if (anchor)
-            rc = anchor_open(w, anchor, level, JS_TAG_MODEL);
-        else if (tagged)
-            rc = tag_open(w, level, JS_TAG_MODEL);
-        else if (!(rc = PUTS(w, "{")) && !(rc = nl(w, level + 1)) && !(rc = PUTS(w, "\"type\"")))
-            rc = colon(w);
+        if (!tagged)
+            return not_serializable(w, ev->v.s.ptr, ev->v.s.len);
+        rc = anchor ? anchor_open(w, anchor, level, JS_TAG_MODEL) : tag_open(w, level, JS_TAG_MODEL);
         if (rc || (rc = write_str(w, "", 0, (const unsigned char *)ev->v.s.ptr, ev->v.s.len)) || (rc = PUTS(w, ",")) ||
             (rc = nl(w, level + 1)) || (rc = PUTS(w, "\"args\"")) || (rc = colon(w)))
             return rc;
@@ -728,11 +749,12 @@ static int sort_entries(js_writer *w, js_wframe *f)
         if (i && (rc = js_buf_put(&w->tmp, ",", 1, w->sink.err)))
             break;
         if (w->opts & W_PRETTY) {
-            if ((rc = js_buf_grow(&w->tmp, 1 + 2 * f->level, w->sink.err)))
+            size_t pad = w->indent_width * f->level;
+            if ((rc = js_buf_grow(&w->tmp, 1 + pad, w->sink.err)))
                 break;
             w->tmp.data[w->tmp.len] = '\n';
-            memset(w->tmp.data + w->tmp.len + 1, ' ', 2 * f->level);
-            w->tmp.len += 1 + 2 * f->level;
+            memset(w->tmp.data + w->tmp.len + 1, w->indent_char, pad);
+            w->tmp.len += 1 + pad;
         }
         rc = js_buf_put(&w->tmp, w->sort.data + start, stop - start, w->sink.err);
     }
@@ -937,7 +959,17 @@ static int write_value(js_writer *w, const brine_event *ev, size_t level, int as
 /* ---- documents: plain, or the envelope ----------------------------------------- */
 
 static const char env_open[] = "{\"$brine\":1,\"value\":";
-static const char env_open_pretty[] = "{\n  \"$brine\": 1,\n  \"value\": ";
+
+/* The envelope's opening, up to its value, at the writer's indentation. */
+static int put_env_open(js_writer *w)
+{
+    int rc;
+    if (!(w->opts & W_PRETTY))
+        return PUTS(w, env_open);
+    if ((rc = PUTS(w, "{")) || (rc = nl(w, 1)) || (rc = PUTS(w, "\"$brine\": 1,")) || (rc = nl(w, 1)))
+        return rc;
+    return PUTS(w, "\"value\": ");
+}
 
 /* The kind of value plain JSON lacks that ev is, or NULL: tuple, bytes,
  * complex, model, a shared node written as a reference, a non-finite float,
@@ -1004,7 +1036,7 @@ static int open_deferred(js_writer *w, js_wframe *f, const brine_event *key)
     if (is_envelope_key(key)) {
         w->env = 1;
         f->level++;
-        if ((rc = (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open)))
+        if ((rc = put_env_open(w)))
             return rc;
     }
     return PUTS(w, "{");
@@ -1035,7 +1067,7 @@ static int unit_begin(js_writer *w, const brine_event *ev)
     if (!env)
         return BRINE_OK;
     w->env = 1;
-    return (w->opts & W_PRETTY) ? PUTS(w, env_open_pretty) : PUTS(w, env_open);
+    return put_env_open(w);
 }
 
 /* A document ended: the envelope closes. */
@@ -1365,9 +1397,40 @@ static void enc_destroy(brine_sink *sink)
     brine_free(w);
 }
 
+/* The indent option: "tab", or a number of spaces from 0 (compact, as jq's
+ * --indent 0, where Python's indent=0 still breaks lines) to JS_INDENT_MAX.
+ * Sets *width (0: not given) and *c; -1 for any other value. */
+static int indent_option(const brine_options *opts, size_t *width, unsigned char *c)
+{
+    const char *v = brine_options_get(opts, "indent");
+    *width = 0;
+    *c = ' ';
+    if (!v)
+        return 0;
+    if (strcmp(v, "tab") == 0) {
+        *width = 1;
+        *c = '\t';
+        return 0;
+    }
+    size_t n = 0, i = 0;
+    for (; v[i] >= '0' && v[i] <= '9' && i < 3; i++)
+        n = n * 10 + (size_t)(v[i] - '0');
+    if (i == 0 || v[i] || n > JS_INDENT_MAX)
+        return -1;
+    *width = n ? n : SIZE_MAX; /* SIZE_MAX: given as 0 */
+    return 0;
+}
+
 static js_writer *writer_new(brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
     unsigned o = js_lines_option(opts, lines) ? W_LINES : 0;
+    size_t indent;
+    unsigned char indent_char;
+    if (indent_option(opts, &indent, &indent_char) != 0) {
+        brine_error_set(err, BRINE_E_OPTION, "indent takes a number of spaces from 0 to %d, or tab; not '%s'",
+                        JS_INDENT_MAX, brine_options_get(opts, "indent"));
+        return NULL;
+    }
     static const struct {
         const char *name;
         unsigned bit;
@@ -1376,6 +1439,11 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (brine_options_flag(opts, flags[i].name))
             o |= flags[i].bit;
+    /* indent=N says how, and wins over pretty (2 spaces); indent=0 is compact. */
+    if (indent == SIZE_MAX)
+        o &= ~W_PRETTY;
+    else if (indent)
+        o |= W_PRETTY;
     if ((o & W_PLAIN) && (o & W_REFS)) {
         brine_error_set(err, BRINE_E_OPTION, "the json options plain and refs cannot be combined");
         return NULL;
@@ -1385,7 +1453,8 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
         return NULL;
     }
     if ((o & W_PRETTY) && (o & W_LINES)) {
-        brine_error_set(err, BRINE_E_OPTION, "the json options pretty and lines cannot be combined");
+        brine_error_set(err, BRINE_E_OPTION, "the json options %s and lines cannot be combined",
+                        indent ? "indent" : "pretty");
         return NULL;
     }
     js_writer *w = brine_malloc(sizeof *w);
@@ -1403,6 +1472,8 @@ static js_writer *writer_new(brine_output *out, const brine_options *opts, brine
     w->sink.err = err;
     w->out = out;
     w->opts = o;
+    w->indent_char = indent_char;
+    w->indent_width = indent && indent != SIZE_MAX ? indent : 2;
     w->unit_depth = (o & W_LINES) ? 1 : 0;
     w->target = T_OUT;
     w->cur = out->cur;

@@ -10,12 +10,13 @@
 static const char *const mp_extensions[] = {"msgpack", "mpk", NULL};
 
 static const brine_option_spec mp_options[] = {
-    {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+    {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "store shared and cyclic containers as ext 84/85 and restore their identity"},
-    {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+    {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "no brine ext types: tuple as array, complex as [re, im], model as a map; decode them as msgpack.ext"},
-    {"sequence", BRINE_OPT_DECODE | BRINE_OPT_ENCODE, "a top-level list is a stream of concatenated values"},
-    {"numpy", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
+    {"sequence", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
+     "a top-level list is a stream of concatenated values"},
+    {"numpy", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "arrays as msgpack-numpy's {\"nd\": true, \"type\": ..., \"shape\": ..., \"data\": ...} maps"},
     {"invalid_utf8", BRINE_OPT_DECODE, "error (default) or bytes: read a str that is not UTF-8 as bytes"},
     {NULL, 0, NULL}};
@@ -38,31 +39,16 @@ static const brine_plugin mp_plugin = {
 
 BRINE_PLUGIN_DEFINE(msgpack, mp_plugin)
 
-/* A flag option: absent, bare, or one of the values brine_options_flag
- * knows; anything else ("refs=yesplease") is refused with the values it
- * takes, rather than read as on. */
-static int mp_flag(const brine_options *opts, const char *name, int *on, brine_error *err)
-{
-    static const char *const values[] = {"", "1", "true", "yes", "on", "0", "false", "no", "off"};
-    const char *v = brine_options_get(opts, name);
-    *on = brine_options_flag(opts, name);
-    if (!v)
-        return BRINE_OK;
-    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-        if (strcasecmp(v, values[i]) == 0)
-            return BRINE_OK;
-    return brine_error_set(err, BRINE_E_OPTION,
-                           "%s takes no value or one of 1, true, yes, on, 0, false, no, off; not '%s'", name, v);
-}
-
 int mp_opts_parse(const brine_options *opts, mp_opts *out, brine_error *err)
 {
     const char *v;
-    int rc;
     memset(out, 0, sizeof *out);
-    if ((rc = mp_flag(opts, "refs", &out->refs, err)) || (rc = mp_flag(opts, "plain", &out->plain, err)) ||
-        (rc = mp_flag(opts, "sequence", &out->sequence, err)) || (rc = mp_flag(opts, "numpy", &out->numpy, err)))
-        return rc;
+    /* Flags: libbrine refused any other value than a flag's before we run
+     * (BRINE_OPT_FLAG in the table above). */
+    out->refs = brine_options_flag(opts, "refs");
+    out->plain = brine_options_flag(opts, "plain");
+    out->sequence = brine_options_flag(opts, "sequence");
+    out->numpy = brine_options_flag(opts, "numpy");
     v = brine_options_get(opts, "invalid_utf8");
     if (v) {
         if (strcmp(v, "bytes") == 0)
