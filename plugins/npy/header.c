@@ -216,6 +216,7 @@ static int integer(hp *h, uint64_t *out)
 static int shape_tuple(hp *h, unsigned *ndim, uint64_t *shape)
 {
     int rc;
+    peek(h);
     size_t open = h->pos;
     if ((rc = expect(h, '(', "for a shape")))
         return rc;
