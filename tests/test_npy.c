@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <brine/format.h>
 
@@ -135,6 +136,83 @@ START_TEST(test_npy_reads_from_a_file_source)
     brine_doc_free(doc);
     brine_doc_free(ref);
     free(file);
+}
+END_TEST
+
+/* A .npy of n float64 (i * 0.5) written after `skip` bytes of junk and
+ * followed by `extra` bytes, into a temporary file; returns its descriptor
+ * at offset skip. */
+static int big_npy_file(size_t n, size_t skip, size_t extra, size_t *data_at)
+{
+    char header[128];
+    snprintf(header, sizeof header, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu,), }", n);
+    size_t hl = strlen(header) + 1, pad = 64 - (10 + hl) % 64;
+    FILE *f = tmpfile();
+    ck_assert(f != NULL);
+    for (size_t i = 0; i < skip; i++)
+        fputc('j', f);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc((int)((hl + pad) & 0xFF), f);
+    fputc((int)((hl + pad) >> 8), f);
+    fputs(header, f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    *data_at = skip + 10 + hl + pad;
+    for (size_t i = 0; i < n; i++) {
+        double v = (double)i * 0.5;
+        fwrite(&v, 8, 1, f);
+    }
+    for (size_t i = 0; i < extra; i++)
+        fputc('x', f);
+    fflush(f);
+    int fd = dup(fileno(f));
+    fclose(f);
+    ck_assert(lseek(fd, (off_t)skip, SEEK_SET) == (off_t)skip);
+    return fd;
+}
+
+START_TEST(test_npy_large_data_is_read_from_a_mapping_of_the_file)
+{
+    /* 4 MiB of data: brine_source_view maps it. The descriptor starts 100
+     * bytes into the file, so the mapping's file offset is not the
+     * input's. */
+    size_t n = 1 << 19, data_at;
+    int fd = big_npy_file(n, 100, 0, &data_at);
+    brine_source src;
+    brine_source_init_fd(&src, fd);
+    brine_error err;
+    brine_doc *doc = brine_decode(npy, &src, NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_value *a = brine_doc_root(doc);
+    ck_assert_uint_eq(brine_array_count(a), n);
+    const double *d = brine_array_data(a);
+    for (size_t i = 0; i < n; i++)
+        REQUIRE(d[i] == (double)i * 0.5);
+    ck_assert_uint_eq(brine_source_offset(&src), data_at - 100 + n * 8);
+    brine_doc_free(doc);
+    brine_source_destroy(&src);
+    close(fd);
+
+    /* Bytes after the data: found after the view, at their offset. */
+    fd = big_npy_file(n, 0, 3, &data_at);
+    brine_source_init_fd(&src, fd);
+    ck_assert_ptr_null(brine_decode(npy, &src, NULL, &err));
+    expect_error(&err, BRINE_E_SYNTAX, data_at + n * 8, "",
+                 "bytes after the array's data (a .npy file holds one array)");
+    brine_source_destroy(&src);
+    close(fd);
+
+    /* A file shorter than its shape says: nothing mapped, the window's
+     * error at the end of the input. */
+    fd = big_npy_file(n, 0, 0, &data_at);
+    ck_assert_int_eq(ftruncate(fd, (off_t)(data_at + n * 4)), 0);
+    brine_source_init_fd(&src, fd);
+    ck_assert_ptr_null(brine_decode(npy, &src, NULL, &err));
+    ck_assert_int_eq(err.code, BRINE_E_TRUNCATED);
+    ck_assert_uint_eq(err.offset, data_at + n * 4);
+    brine_source_destroy(&src);
+    close(fd);
 }
 END_TEST
 
@@ -526,6 +604,7 @@ static Suite *npy_suite(void)
     registry_fixture(tc, &reg, formats);
     tcase_add_test(tc, test_npy_golden_files_read_as_numpy_wrote_them);
     tcase_add_test(tc, test_npy_reads_from_a_file_source);
+    tcase_add_test(tc, test_npy_large_data_is_read_from_a_mapping_of_the_file);
     tcase_add_test(tc, test_npz_golden_files_read_as_dicts_of_their_members);
     tcase_add_test(tc, test_npz_round_trips_stored_and_deflated);
     tcase_add_test(tc, test_npy_encoder_refuses_what_is_not_one_array);

@@ -455,6 +455,7 @@ int npy_header_parse(const unsigned char *text, size_t len, int utf8, uint64_t b
     h.doc = doc;
     h.err = err;
     int rc, seen[3] = {0, 0, 0};
+    static const char *const names[] = {"descr", "fortran_order", "shape"};
     memset(info, 0, sizeof *info);
     if ((rc = expect(&h, '{', "at the start of the header")))
         goto out;
@@ -471,7 +472,7 @@ int npy_header_parse(const unsigned char *text, size_t len, int utf8, uint64_t b
             goto out;
         }
         if (seen[key]++) {
-            rc = hfail(&h, BRINE_E_SYNTAX, at, "the key '%s' twice", h.str);
+            rc = hfail(&h, BRINE_E_SYNTAX, at, "the key '%s' twice", names[key]);
             goto out;
         }
         if ((rc = expect(&h, ':', "after a key")))
@@ -492,7 +493,6 @@ int npy_header_parse(const unsigned char *text, size_t len, int utf8, uint64_t b
         }
     }
     size_t close = h.pos++;
-    static const char *const names[] = {"descr", "fortran_order", "shape"};
     for (int k = 0; k < 3; k++)
         if (!seen[k]) {
             rc = hfail(&h, BRINE_E_SYNTAX, close, "no '%s' key", names[k]);

@@ -2,8 +2,9 @@
  * header (header.c), then count x itemsize bytes of data, asked of the
  * source only after the header's sizes are checked, so a hostile shape
  * costs nothing until the input backs it. Fortran-order data is transposed
- * into C order in memory of its own; C-order data is sent from the source's
- * window as it is (the builder copies it once into the document).
+ * into C order in memory of its own; C-order data is sent as the source's
+ * view gives it (from a large file, a mapping), so that the builder's copy
+ * into the document is the only one.
  */
 #include "npy.h"
 
@@ -63,7 +64,10 @@ int npy_read(brine_source *src, brine_sink *sink, brine_doc *dtypes, int *sink_f
         return rc;
     src->cur += prefix + (size_t)hlen;
     uint64_t data_at = brine_source_offset(src);
-    if ((rc = brine_source_need(src, info.nbytes, err)))
+    /* A view: from a large file, a mapping read once by the builder's copy
+     * (or the transpose) instead of read into the window and copied again. */
+    brine_view view;
+    if ((rc = brine_source_view(src, info.nbytes, &view, err)))
         return rc;
 
     unsigned char *tmp = NULL;
@@ -73,14 +77,16 @@ int npy_read(brine_source *src, brine_sink *sink, brine_doc *dtypes, int *sink_f
     h.ndim = info.ndim;
     h.shape = info.shape;
     h.count = info.count;
-    h.data = src->cur;
+    h.data = view.data;
     h.data_len = info.nbytes;
     if (info.fortran && info.ndim > 1 && info.count > 1) {
         /* The input backs every byte by now, so this allocation is bounded
          * by it. */
-        if (!(tmp = brine_malloc(info.nbytes)))
+        if (!(tmp = brine_malloc(info.nbytes))) {
+            brine_view_release(&view);
             return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
-        transpose(src->cur, tmp, info.ndim, info.shape, brine_dtype_itemsize(info.dtype), info.count);
+        }
+        transpose(view.data, tmp, info.ndim, info.shape, brine_dtype_itemsize(info.dtype), info.count);
         h.data = tmp;
     }
     brine_event ev;
@@ -89,10 +95,10 @@ int npy_read(brine_source *src, brine_sink *sink, brine_doc *dtypes, int *sink_f
     ev.v.array = &h;
     rc = sink->event(sink, &ev);
     brine_free(tmp);
+    brine_view_release(&view);
     if (rc) {
         *sink_failed = 1;
         return brine_error_merge_sink(err, sink, rc, data_at, NULL);
     }
-    src->cur += info.nbytes;
     return BRINE_OK;
 }

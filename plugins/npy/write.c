@@ -43,7 +43,10 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
     int rc = npy_header_build(h->dtype, h->ndim, h->shape, &head, &hlen, sink->err);
     if (rc)
         return rc;
-    rc = brine_output_write(e->out, head, hlen, sink->err);
+    /* A size hint: a file output reserves its blocks, a memory one its room. */
+    rc = brine_output_expect(e->out, hlen + h->data_len, sink->err);
+    if (rc == BRINE_OK)
+        rc = brine_output_write(e->out, head, hlen, sink->err);
     brine_free(head);
     if (rc == BRINE_OK && h->data_len)
         rc = brine_output_write(e->out, h->data, h->data_len, sink->err);
