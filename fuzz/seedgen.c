@@ -385,8 +385,8 @@ static void generated(void)
 
     /* Arrays (#20): every kind, 0-d to 3-d, empty, a record, one shared. */
     {
-        static const char *const types[] = {"|b1", "<i2", ">i4", "<u8", "<f2", "<f4", ">f8", "<c16",
-                                            "|S5", "<U3", "<M8[ns]", "<m8[10ms]", "|V3"};
+        static const char *const types[] = {"|b1",  "<i2", ">i4", "<u8",     "<f2",       "<f4", ">f8",
+                                            "<c16", "|S5", "<U3", "<M8[ns]", "<m8[10ms]", "|V3"};
         static const uint64_t shapes[][3] = {{0}, {3}, {2, 2}, {1, 2, 3}};
         brine_value *arrays = brine_list_new(d, NULL);
         for (size_t t = 0; t < FZ_COUNT(types); t++) {
@@ -496,6 +496,9 @@ int main(int argc, char **argv)
     from_dir(path, format_index("pickle"), ".pkl");
     snprintf(path, sizeof path, "%s/sklearn-tree", data);
     from_dir(path, format_index("pickle"), ".pkl");
+    snprintf(path, sizeof path, "%s/npy", data);
+    from_dir(path, format_index("npy"), ".npy");
+    from_dir(path, format_index("npz"), ".npz");
     for (size_t fi = 0; fi < FZ_COUNT(fz_formats); fi++) {
         snprintf(path, sizeof path, "%s/fuzz/%s", data, fz_formats[fi].name);
         from_dir(path, fi, NULL);

@@ -495,7 +495,7 @@ static void npz_fails(const unsigned char *f, size_t len, int code, uint64_t off
 START_TEST(test_npz_hostile_zips_give_clean_errors)
 {
     size_t len;
-    unsigned char *good = decode_file(npz, "pair.npz") ? slurp(NPY_DIR "/pair.npz", &len) : NULL;
+    unsigned char *good = slurp(NPY_DIR "/pair.npz", &len);
     unsigned char *f = malloc(len);
     size_t end = len - 22; /* the end record, no comment */
     uint32_t cd_at = good[end + 16] | good[end + 17] << 8 | good[end + 18] << 16 | (uint32_t)good[end + 19] << 24;

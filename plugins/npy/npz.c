@@ -1,7 +1,8 @@
 /* npz.c: the npz format: numpy's .npz, a zip of .npy members (numpy.savez,
  * numpy.savez_compressed). It decodes to a dict {member name without
  * ".npy": array}, a member that is no .npy becoming bytes as numpy.load
- * gives it, and encodes a dict of str to arrays. The zip is zip.c's; each
+ * gives it, and encodes a dict of str to arrays (and bytes, written back
+ * as such members, so that what it reads it writes). The zip is zip.c's; each
  * member's .npy is read.c's and header.c's, as for the npy format.
  */
 #include <stdio.h>
@@ -208,6 +209,18 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
         e->state = 2;
         return BRINE_OK;
     case 2: {
+        if (ev->kind == BRINE_EV_BYTES) {
+            /* A member that is no array, as numpy.load gives one back:
+             * stored under its key as it is, without ".npy". */
+            if (ev->v.s.len >= NPY_MAGIC_LEN && memcmp(ev->v.s.ptr, NPY_MAGIC, NPY_MAGIC_LEN) == 0)
+                return brine_error_set(
+                    sink->err, BRINE_E_UNSUPPORTED,
+                    "npz cannot hold bytes that start like an npy file: they would read as an array");
+            const void *part = ev->v.s.ptr;
+            size_t len = ev->v.s.len;
+            e->state = 1;
+            return zip_write_member(e->zw, e->name, e->name_len - 4, &part, &len, 1, sink->err);
+        }
         if (ev->kind != BRINE_EV_ARRAY)
             return brine_error_set(sink->err, BRINE_E_TYPE, "npz holds a dict of str to arrays: a value is %s",
                                    what(ev->kind));
