@@ -385,8 +385,8 @@ static void generated(void)
 
     /* Arrays (#20): every kind, 0-d to 3-d, empty, a record, one shared. */
     {
-        static const char *const types[] = {"|b1",  "<i2", ">i4", "<u8",     "<f2",       "<f4", ">f8",
-                                            "<c16", "|S5", "<U3", "<M8[ns]", "<m8[10ms]", "|V3"};
+        static const char *const types[] = {"|b1", "<i2", ">i4", "<u8", "<f2", "<f4", ">f8", "<c16",
+                                            "|S5", "<U3", "<M8[ns]", "<m8[10ms]", "|V3"};
         static const uint64_t shapes[][3] = {{0}, {3}, {2, 2}, {1, 2, 3}};
         brine_value *arrays = brine_list_new(d, NULL);
         for (size_t t = 0; t < FZ_COUNT(types); t++) {
