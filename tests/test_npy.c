@@ -529,6 +529,16 @@ START_TEST(test_npz_hostile_zips_give_clean_errors)
     memcpy(f, good, len);
     f[cd_at + 22] = f[cd_at + 26] = 1;
     npz_fails(f, len, BRINE_E_CORRUPT, 0, "npz: a member's data runs past the start of the directory");
+    /* Two directory entries naming one member: a decompression bomb's
+     * trick (the second entry's offset set to the first's). */
+    memcpy(f, good, len);
+    {
+        size_t second = cd_at + 46 + (f[cd_at + 28] | f[cd_at + 29] << 8) + (f[cd_at + 30] | f[cd_at + 31] << 8);
+        memcpy(f + second + 42, f + cd_at + 42, 4);
+        memcpy(f + second + 16, f + cd_at + 16, 12); /* the same CRC and sizes */
+        memcpy(f + second + 46, f + cd_at + 46, 6);  /* and name, as the local header says */
+        npz_fails(f, len, BRINE_E_CORRUPT, 0, "npz: two members share bytes of the file");
+    }
     free(f);
     free(good);
 

@@ -117,7 +117,7 @@ static int string(hp *h)
 {
     int q = peek(h);
     if (q != '\'' && q != '"')
-        return hfail(h, q < 0 ? BRINE_E_SYNTAX : BRINE_E_SYNTAX, h->pos, "a string expected");
+        return hfail(h, BRINE_E_SYNTAX, h->pos, "a string expected");
     size_t open = h->pos++;
     h->str_len = 0;
     int rc;

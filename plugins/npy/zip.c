@@ -7,6 +7,7 @@
  * header and keeps only the directory entries; sizes and offsets past 4 GiB
  * get zip64 fields, as Python's zipfile writes them.
  */
+#include <stdlib.h>
 #include <zlib.h>
 
 #include "zip.h"
@@ -73,6 +74,34 @@ static int zip64_extra(const unsigned char *x, size_t xlen, uint64_t at, zip_ent
     if (usize32 == U32_MAX_ || csize32 == U32_MAX_ || off32 == U32_MAX_)
         return zfail(err, BRINE_E_CORRUPT, at, "a size of FFFFFFFF without a zip64 extra field");
     return BRINE_OK;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    uint64_t x = (*(const zip_entry *const *)a)->header_at, y = (*(const zip_entry *const *)b)->header_at;
+    return x < y ? -1 : x > y;
+}
+
+/* Members that share bytes are refused: a directory of 65,535 entries
+ * naming one large member would decode to 65,535 copies of it, memory
+ * thousands of times the input's. Zips written by numpy, Python and zip
+ * tools place each member after the last. */
+static int no_overlap(zip_entry *list, size_t n, brine_error *err)
+{
+    if (n < 2)
+        return BRINE_OK;
+    zip_entry **order = brine_malloc(n * sizeof *order);
+    if (!order)
+        return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        order[k] = &list[k];
+    qsort(order, n, sizeof *order, by_offset);
+    int rc = BRINE_OK;
+    for (size_t k = 1; k < n && rc == BRINE_OK; k++)
+        if (order[k - 1]->data_at + order[k - 1]->csize > order[k]->header_at)
+            rc = zfail(err, BRINE_E_CORRUPT, order[k]->header_at, "two members share bytes of the file");
+    brine_free(order);
+    return rc;
 }
 
 int zip_read_directory(const unsigned char *p, size_t len, uint64_t base, zip_entry **entries, size_t *count,
@@ -188,6 +217,8 @@ int zip_read_directory(const unsigned char *p, size_t len, uint64_t base, zip_en
         e->data_at = base + data;
         pos += CENTRAL_LEN + (size_t)nlen + xlen + clen;
     }
+    if ((rc = no_overlap(list, (size_t)n, err)))
+        goto out;
     *entries = list;
     *count = (size_t)n;
     return BRINE_OK;
