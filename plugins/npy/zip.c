@@ -473,6 +473,9 @@ int zip_write_member(zip_writer *w, const char *name, size_t name_len, const voi
     } else {
         e->method = ZIP_STORED;
         e->csize = e->usize;
+        /* A size hint: a file output reserves the member's blocks. */
+        if ((rc = brine_output_expect(w->out, LOCAL_LEN + 20 + name_len + (size_t)e->usize, err)))
+            return rc;
     }
     int z64 = e->usize >= U32_MAX_ || e->csize >= U32_MAX_;
     unsigned char h[LOCAL_LEN + 20];
