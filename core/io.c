@@ -4,8 +4,11 @@
  * plain pointer arithmetic; only window edges come here. A source's memory
  * grows with the bytes that actually arrive, never with a declared length. */
 #define _FILE_OFFSET_BITS 64
+#define _GNU_SOURCE /* fallocate */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +197,84 @@ int brine_source_rewind(brine_source *src, uint64_t offset, brine_error *err)
     return BRINE_OK;
 }
 
+/* ---- views ------------------------------------------------------------- */
+
+/* Blocks smaller than this are copied through the window: a mapping costs
+ * two system calls and page-table work that only pays on large arrays. */
+enum { VIEW_MAP_MIN = 1 << 20 };
+
+/* Maps [cur, cur + len) of a regular file and moves the stream past it.
+ * Returns 1 when mapped, 0 when the caller should read through the window
+ * (not a regular file, too short, or mapping failed). Measured on 10^7
+ * float64 from the page cache: reading through the window copied every byte
+ * twice (read() into the window, then the builder's copy into the
+ * document) and took 3.3-3.5x numpy.load; the mapping leaves the one copy,
+ * 0.64-1.05x numpy.load (make bench-npy). */
+static int view_map(brine_source *src, size_t len, brine_view *view)
+{
+    int fd = src->fp_ ? fileno(src->fp_) : src->fd_;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    off_t pos = src->fp_ ? ftello(src->fp_) : lseek(fd, 0, SEEK_CUR);
+    size_t ahead = (size_t)(src->end - src->cur); /* read into the window past cur */
+    if (pos < 0 || (uint64_t)pos < ahead)
+        return 0;
+    uint64_t at = (uint64_t)pos - ahead; /* cur's position in the file */
+    if ((uint64_t)st.st_size < at || (uint64_t)st.st_size - at < len)
+        return 0; /* the window's path reports the truncation at its offset */
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return 0;
+    uint64_t off = at - at % (uint64_t)page;
+    size_t delta = (size_t)(at - off);
+    if (len > SIZE_MAX - delta)
+        return 0;
+    int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    flags |= MAP_POPULATE; /* one call fills the page tables, not a fault per page */
+#endif
+    void *map = mmap(NULL, len + delta, PROT_READ, flags, fd, (off_t)off);
+    if (map == MAP_FAILED)
+        return 0;
+    /* The stream goes on after the block: seek there, and empty the window. */
+    off_t next = (off_t)(at + len);
+    int moved = src->fp_ ? fseeko(src->fp_, next, SEEK_SET) == 0 : lseek(fd, next, SEEK_SET) == next;
+    if (!moved) {
+        munmap(map, len + delta);
+        return 0;
+    }
+    src->base = brine_source_offset(src) + len;
+    src->start = src->cur = src->end = src->buf_;
+    view->data = (unsigned char *)map + delta;
+    view->len = len;
+    view->map_ = map;
+    view->map_len_ = len + delta;
+    return 1;
+}
+
+int brine_source_view(brine_source *src, size_t len, brine_view *view, brine_error *err)
+{
+    memset(view, 0, sizeof *view);
+    if (len >= VIEW_MAP_MIN && !src->eof_ && (size_t)(src->end - src->cur) < len && view_map(src, len, view))
+        return BRINE_OK;
+    int rc = brine_source_need(src, len, err);
+    if (rc)
+        return rc;
+    view->data = src->cur;
+    view->len = len;
+    src->cur += len;
+    return BRINE_OK;
+}
+
+void brine_view_release(brine_view *view)
+{
+    if (view && view->map_)
+        munmap(view->map_, view->map_len_);
+    if (view)
+        memset(view, 0, sizeof *view);
+}
+
 /* ---- outputs ------------------------------------------------------------ */
 
 static int output_init(brine_output *out, int kind, brine_error *err)
@@ -341,10 +422,40 @@ int brine_output_reserve(brine_output *out, size_t need, brine_error *err)
     return output_grow(out, need, err);
 }
 
+/* Reserves the blocks of a regular file that `bytes` more bytes will fill,
+ * without changing its size, as numpy.save does before writing an array.
+ * Measured on ext4, 80 MB: a file truncated and rewritten (O_TRUNC) gets
+ * its blocks allocated, and its writeback started, when it is closed
+ * (ext4's auto_da_alloc), and the next truncation waits for that: an npy
+ * save took 1.9-2.8x numpy.save's time written plainly, 0.77-0.96x with
+ * its blocks reserved first (make bench-npy). */
+static void output_preallocate(brine_output *out, size_t bytes)
+{
+#if defined(__linux__) && defined(FALLOC_FL_KEEP_SIZE)
+    enum { PREALLOCATE_MIN = 1 << 20 };
+    int fd = out->kind_ == OUT_FD ? out->fd_ : out->kind_ == OUT_FILE && out->fp_ ? fileno(out->fp_) : -1;
+    struct stat st;
+    if (bytes < PREALLOCATE_MIN || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    off_t pos = out->kind_ == OUT_FILE ? ftello(out->fp_) : lseek(fd, 0, SEEK_CUR);
+    if (pos < 0)
+        return;
+    pos += (off_t)(out->cur - out->buf_);                        /* what is buffered lands first */
+    (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, pos, (off_t)bytes); /* advice: a failure changes nothing */
+#else
+    (void)out;
+    (void)bytes;
+#endif
+}
+
 int brine_output_expect(brine_output *out, size_t bytes, brine_error *err)
 {
     if (out->status_)
         return output_status(out, err);
+    if (out->kind_ == OUT_FD || out->kind_ == OUT_FILE) {
+        output_preallocate(out, bytes);
+        return BRINE_OK;
+    }
     if (out->kind_ != OUT_BUFFER || (size_t)(out->end - out->cur) >= bytes)
         return BRINE_OK;
     /* A hint: when the memory is not there, writing goes on as without it

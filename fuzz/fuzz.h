@@ -19,6 +19,8 @@ const brine_plugin *json_LTX_brine_plugin_entry(void);
 const brine_plugin *jsonl_LTX_brine_plugin_entry(void);
 const brine_plugin *bencode_LTX_brine_plugin_entry(void);
 const brine_plugin *pickle_LTX_brine_plugin_entry(void);
+const brine_plugin *npy_LTX_brine_plugin_entry(void);
+const brine_plugin *npz_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -86,12 +88,22 @@ static const fz_optset fz_pickle_sets[] = {
     {8, {NULL}, {"protocol=5"}},
 };
 
+/* #20: numpy's files; npz also written deflated. */
+static const fz_optset fz_npy_sets[] = {
+    {0, {NULL}, {NULL}},
+};
+static const fz_optset fz_npz_sets[] = {
+    {0, {NULL}, {NULL}},
+    {0, {NULL}, {"compress=1"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
     {"native", fz_native_sets, FZ_COUNT(fz_native_sets)}, {"msgpack", fz_msgpack_sets, FZ_COUNT(fz_msgpack_sets)},
     {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},       {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
     {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)}, {"jsonl", fz_jsonl_sets, FZ_COUNT(fz_jsonl_sets)},
+    {"npy", fz_npy_sets, FZ_COUNT(fz_npy_sets)},          {"npz", fz_npz_sets, FZ_COUNT(fz_npz_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -116,7 +128,9 @@ static inline brine_registry *fz_registry(void)
         brine_registry_add(reg, json_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, jsonl_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, npy_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }

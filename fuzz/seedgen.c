@@ -109,6 +109,8 @@ static unsigned char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+static void encode_everywhere(const brine_value *g, const char *tag);
+
 /* ---- seeds from data/ ----------------------------------------------------- */
 
 /* Every regular file of dir (sorted, so runs are deterministic) as a seed. */
@@ -132,6 +134,40 @@ static void from_dir(const char *dir, size_t fi, const char *suffix)
     }
     if (n >= 0)
         free(names);
+}
+
+/* The small .npy files of dir, decoded into one dict of arrays and written
+ * by every format (npz among them, stored and deflated): array seeds for
+ * all, and npz seeds with many members. */
+static void from_npy_arrays(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    brine_doc *doc = brine_doc_new();
+    brine_value *dict = doc ? brine_dict_new(doc, NULL) : NULL;
+    if (!dict)
+        die("npy seeds", "out of memory");
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t nl = strlen(nm), len;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        unsigned char *data = nl > 4 && strcmp(nm + nl - 4, ".npy") == 0 ? slurp(path, &len) : NULL;
+        brine_doc *one = data && len <= 1024 ? brine_decode_buffer(fz_plugin("npy"), data, len, NULL, NULL) : NULL;
+        if (one) {
+            brine_value *copy = brine_value_copy(doc, brine_doc_root(one), 0, NULL);
+            brine_value *key = brine_str_new(doc, nm, nl - 4, NULL);
+            if (!copy || !key || brine_dict_set(dict, key, copy, NULL) != BRINE_OK)
+                die("npy seeds", "cannot build the dict");
+            brine_doc_free(one);
+        }
+        free(data);
+        free(names[i]);
+    }
+    if (n >= 0)
+        free(names);
+    encode_everywhere(dict, "npyarrays");
+    brine_doc_free(doc);
 }
 
 static int hexval(int c)
@@ -496,6 +532,10 @@ int main(int argc, char **argv)
     from_dir(path, format_index("pickle"), ".pkl");
     snprintf(path, sizeof path, "%s/sklearn-tree", data);
     from_dir(path, format_index("pickle"), ".pkl");
+    snprintf(path, sizeof path, "%s/npy", data);
+    from_dir(path, format_index("npy"), ".npy");
+    from_dir(path, format_index("npz"), ".npz");
+    from_npy_arrays(path);
     for (size_t fi = 0; fi < FZ_COUNT(fz_formats); fi++) {
         snprintf(path, sizeof path, "%s/fuzz/%s", data, fz_formats[fi].name);
         from_dir(path, fi, NULL);
