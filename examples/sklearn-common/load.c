@@ -49,8 +49,7 @@ int sk_report(const char *prog, const char *what, const brine_error *err)
     return 1;
 }
 
-/* "a str", "a model of type 'x'", "a 2-d array of <f8": for messages. */
-static const char *describe(const brine_value *v, char *buf, size_t cap)
+const char *sk_describe(const brine_value *v, char *buf, size_t cap)
 {
     size_t len;
     char dt[32];
@@ -117,7 +116,7 @@ const brine_value *sk_array_at(const brine_value *root, const char *path, unsign
     if (!a)
         return NULL;
     if (brine_type_of(a) != BRINE_ARRAY) {
-        sk_fail(err, 0, path, "expected a numpy array, found %s", describe(a, found, sizeof found));
+        sk_fail(err, 0, path, "expected a numpy array, found %s", sk_describe(a, found, sizeof found));
         return NULL;
     }
     const uint64_t *have = brine_array_shape(a);
@@ -151,7 +150,7 @@ int sk_doubles_at(const brine_value *root, const char *path, unsigned ndim, cons
         return -1;
     brine_dtype_kind k = brine_dtype_kind_of(brine_array_dtype(a));
     if (k != BRINE_DT_FLOAT && k != BRINE_DT_INT && k != BRINE_DT_UINT)
-        return sk_fail(err, 0, path, "expected an array of numbers, found %s", describe(a, found, sizeof found));
+        return sk_fail(err, 0, path, "expected an array of numbers, found %s", sk_describe(a, found, sizeof found));
     /* The count is bounded by the array's own bytes, already in memory. */
     uint64_t count = brine_array_count(a);
     double *d = malloc((count ? count : 1) * sizeof *d);
@@ -234,7 +233,7 @@ static int label_object(sk_labels *l, size_t i, const brine_value *item, const c
         return rc;
     }
     return sk_fail(err, BRINE_E_UNSUPPORTED, path, "expected a class label (a str or an int), found %s",
-                   describe(item, found, sizeof found));
+                   sk_describe(item, found, sizeof found));
 }
 
 /* Label i of a typed array a: U, S, int, uint or bool. */

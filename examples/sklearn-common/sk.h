@@ -24,6 +24,10 @@ int sk_fail(brine_error *err, int code, const char *path, const char *fmt, ...)
 /* base + suffix into out (cap bytes), truncated with "..." if too long. */
 const char *sk_path(char *out, size_t cap, const char *base, const char *suffix);
 
+/* What v is, for "found ..." in messages: "a str", "a model of type 'x'",
+ * "a 2-d array of <f8". */
+const char *sk_describe(const brine_value *v, char *buf, size_t cap);
+
 /* Prints "PROG: WHAT: message (at byte N) (at PATH)" on stderr; returns 1. */
 int sk_report(const char *prog, const char *what, const brine_error *err);
 

@@ -168,6 +168,11 @@ static int model_read(const brine_value *root, lin_model *m, brine_error *err)
                  version);
     if (brine_get_model(root, "$", PIPELINE, NULL, NULL) == BRINE_OK)
         return pipeline_read(root, m, err);
+    if (brine_get_model(root, "$", LOGISTIC, NULL, NULL) != BRINE_OK) {
+        char found[160];
+        return sk_fail(err, 0, "$", "expected a LogisticRegression or a Pipeline ending in one, found %s",
+                       sk_describe(root, found, sizeof found));
+    }
     return logistic_read(root, "$", m, err);
 }
 
