@@ -97,6 +97,7 @@ int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out)
         out->node = d->node_count++;
         d->nodes[out->node].height = 1;
         d->nodes[out->node].flags = 0;
+        d->nodes[out->node].memo_key = 0;
     }
     return BRINE_OK;
 }
@@ -398,7 +399,38 @@ static int pk_get(pk_dec *d, uint64_t key)
 static int pk_put(pk_dec *d, uint64_t key)
 {
     int rc = pk_need(d, 1);
-    return rc ? rc : pk_memo_put(d, key, d->stack[d->count - 1]);
+    if (rc)
+        return rc;
+    pk_slot s = d->stack[d->count - 1];
+    if (s.node && (d->nodes[s.node].flags & PKN_NDARRAY)) {
+        /* Where numpy.c finds it again when its BUILD makes it an array. */
+        pk_node *n = &d->nodes[s.node];
+        if (n->memo_key && n->memo_key != key + 1)
+            n->flags |= PKN_MEMO_MANY;
+        n->memo_key = key + 1;
+    }
+    return pk_memo_put(d, key, s);
+}
+
+void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a)
+{
+    const pk_node *n = &d->nodes[m->node];
+    size_t i;
+    for (i = 0; i < d->count; i++)
+        if (d->stack[i].node == m->node)
+            d->stack[i] = a;
+    if (n->flags & PKN_MEMO_MANY) {
+        for (i = 0; i < d->memo_len; i++)
+            if (d->memo[i].v && d->memo[i].node == m->node)
+                d->memo[i] = a;
+        for (i = 0; i < d->sparse_cap; i++)
+            if (d->sparse[i].slot.v && d->sparse[i].slot.node == m->node)
+                d->sparse[i].slot = a;
+    } else if (n->memo_key) {
+        pk_slot *e = (pk_slot *)pk_memo_find(d, n->memo_key - 1);
+        if (e && e->node == m->node)
+            *e = a;
+    }
 }
 
 static int pk_int64(pk_dec *d, int64_t i)
@@ -700,8 +732,11 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     if (op == PKOP_BUILD) {
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
-        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
-            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
+        int done;
+        if ((rc = pk_np_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK)
+            return rc;
+        if (!done && ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
+                      (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK))
             return rc;
         d->count--;
         return BRINE_OK;
@@ -732,6 +767,8 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     brine_value *callable = base[0].v;
     if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
         return rc;
+    if (op == PKOP_REDUCE)
+        pk_np_reduced(d, &d->stack[d->count - 1]);
     return pk_aud_call(d, callable, d->stack[d->count - 1].v);
 }
 
@@ -952,6 +989,7 @@ static int pk_step(pk_dec *d)
 static void pk_dec_free(pk_dec *d)
 {
     pk_aud_free(d);
+    pk_np_free(d);
     pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
@@ -1038,7 +1076,7 @@ static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine
     fwd.sink.finish = pk_fwd_finish;
     /* Shared strs, bytes and big ints (a str fetched from the memo again)
      * go out as anchors and REFs only if the sink takes them. */
-    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & BRINE_SINK_SCALAR_REFS);
+    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & (BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS));
     fwd.sink.err = sink->err;
     fwd.next = sink;
     rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
@@ -1081,7 +1119,7 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
         memset(&discard, 0, sizeof discard);
         discard.event = pk_discard_event;
         discard.finish = pk_fwd_finish;
-        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS;
+        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* as the builder */
         rc = pk_emit(&d, &discard, opts, err);
     }
     *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
