@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <brine/format.h>
+#include <brine/pickle.h>
 
 #include "check_util.h"
 
@@ -126,13 +127,17 @@ static unsigned char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* Splits "a,b=1" into opts (items point into buf). */
+/* Splits "a,b=1" into opts (items point into buf); "max_depth=N" sets the
+ * depth limit (the fuzzers' option sets use 8) instead of being an item. */
 static const brine_options *parse_options(char *buf, const char **items, brine_options *opts)
 {
-    size_t count = 0;
+    size_t count = 0, max_depth = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && count < MAX_OPTS; tok = strtok_r(NULL, ",", &save))
-        items[count++] = tok;
-    *opts = (brine_options){.count = count, .items = items}; /* the rest: defaults */
+        if (strncmp(tok, "max_depth=", 10) == 0)
+            max_depth = strtoul(tok + 10, NULL, 10);
+        else
+            items[count++] = tok;
+    *opts = (brine_options){.max_depth = max_depth, .count = count, .items = items}; /* the rest: defaults */
     return opts;
 }
 
@@ -217,6 +222,20 @@ START_TEST(test_every_input_the_fuzzers_found_gives_its_expected_result)
             rc = round_trip(c, fmt, doc, &opts, &err);
         check_outcome(c, rc, &err);
         brine_doc_free(doc);
+    } else if (strcmp(c->what, "audit") == 0) {
+        /* The audit must end as decoding does (fuzz/decode.c checks it). */
+        brine_doc *doc = brine_decode_buffer(fmt, data, len, &opts, &err);
+        check_outcome(c, doc ? BRINE_OK : err.code, &err);
+        brine_doc_free(doc);
+        brine_source src;
+        brine_audit_report *report = NULL;
+        brine_source_init_buffer(&src, data, len);
+        int rc = brine_audit(fmt, &src, &opts, &report, &err);
+        check_outcome(c, rc, &err);
+        ck_assert_msg(report && report->status == rc, "%s (line %d): the audit's report says %d", c->file, c->line,
+                      report ? report->status : -1);
+        brine_audit_report_free(report);
+        brine_source_destroy(&src);
     } else if (strncmp(c->what, "to ", 3) == 0) {
         const brine_plugin *to = format_named(c, c->what + 3);
         brine_source src;
@@ -238,7 +257,8 @@ START_TEST(test_every_input_the_fuzzers_found_gives_its_expected_result)
         brine_output_destroy(&out);
         brine_source_destroy(&src);
     } else {
-        ck_abort_msg("%s (line %d): WHAT must be decode, roundtrip or to FORMAT, not %s", c->file, c->line, c->what);
+        ck_abort_msg("%s (line %d): WHAT must be decode, roundtrip, audit or to FORMAT, not %s", c->file, c->line,
+                     c->what);
     }
     free(data);
 }

@@ -170,6 +170,7 @@ brine_value *pk_tuple_of(pk_dec *d, size_t first, size_t n, size_t *height, brin
         return NULL;
     brine_seq_reserve(t, n, e);
     for (i = 0; i < n; i++) {
+        pk_np_link(d, &d->stack[first + i]);
         brine_seq_append(t, d->stack[first + i].v, e);
         if (pk_height(d, &d->stack[first + i]) > h)
             h = pk_height(d, &d->stack[first + i]);
@@ -212,6 +213,7 @@ brine_value *pk_set_model(pk_dec *d, const char *name, size_t first, size_t n, s
         return NULL;
     brine_seq_reserve(list, n, e);
     for (i = 0; i < n; i++) {
+        pk_np_link(d, &d->stack[first + i]);
         brine_seq_append(list, d->stack[first + i].v, e);
         if (pk_height(d, &d->stack[first + i]) > h)
             h = pk_height(d, &d->stack[first + i]);
@@ -255,6 +257,7 @@ brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, si
     }
     if (len == (size_t)-1) {
         /* Not a global: pickle.call(callable, args). */
+        pk_np_link(d, callable);
         t = brine_tuple_new(d->doc, e);
         if (t) {
             brine_seq_append(t, callable->v, e);
@@ -262,6 +265,15 @@ brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, si
         }
         *height = (pk_height(d, callable) > pk_height(d, args) ? pk_height(d, callable) : pk_height(d, args)) + 2;
         return e->code ? NULL : pk_model(d, "pickle.call", 11, t, e);
+    }
+    if (len > 6 && !memcmp(d->name, "numpy.", 6)) {
+        int done;
+        brine_value *a = pk_np_call(d, d->name, len, args, e, &done);
+        if (done) {
+            *height = 0;
+            return a;
+        }
+        len = pk_global_name(d, callable->v); /* d->name again */
     }
     if (!strcmp(d->name, "_codecs.encode") && n == 2 && brine_type_of(a0) == BRINE_STR &&
         (pk_str_is(a1, "latin1") || pk_str_is(a1, "latin-1"))) {
@@ -335,6 +347,7 @@ brine_value *pk_newobj(pk_dec *d, const pk_slot *cls, const pk_slot *args, const
         return pk_model(d, d->name, len, args->v, e);
     }
     h = pk_height(d, cls) > pk_height(d, args) ? pk_height(d, cls) : pk_height(d, args);
+    pk_np_link(d, cls);
     t = brine_tuple_new(d->doc, e);
     if (!t)
         return NULL;
@@ -417,6 +430,7 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     }
     for (i = 0; i < n; i++) {
         const pk_slot *s = &d->stack[first + i];
+        pk_np_link(d, s);
         if (brine_seq_append(list, s->v, &e))
             return pk_api_fail(d, &e);
         /* A list that holds itself does not get deeper for it. */
@@ -449,6 +463,8 @@ int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     }
     for (i = 0; i < n; i += 2) {
         const pk_slot *k = &d->stack[first + i], *v = &d->stack[first + i + 1];
+        pk_np_link(d, k);
+        pk_np_link(d, v);
         if (list) {
             brine_value *pair = brine_tuple_new(d->doc, &e);
             if (pair) {
@@ -476,6 +492,7 @@ int pk_build(pk_dec *d, const pk_slot *target, const pk_slot *state)
     if (brine_type_of(target->v) != BRINE_MODEL)
         return pk_fail(d, BRINE_E_CORRUPT, "BUILD at offset %llu: cannot set the state of a %s (only of an object)",
                        (unsigned long long)d->op_off, brine_type_name(brine_type_of(target->v)));
+    pk_np_link(d, state);
     if (d->nodes[target->node].flags & PKN_ITEMS)
         brine_seq_set(brine_model_args(brine_model_state(target->v)), 0, state->v, &e);
     else
@@ -500,6 +517,7 @@ int pk_additems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
         return pk_fail(d, BRINE_E_UNSUPPORTED, "ADDITEMS at offset %llu: the target is not a set",
                        (unsigned long long)d->op_off);
     for (i = 0; i < n; i++) {
+        pk_np_link(d, &d->stack[first + i]);
         if (brine_seq_append(list, d->stack[first + i].v, &e))
             return pk_api_fail(d, &e);
         if (d->stack[first + i].node != target->node && pk_height(d, &d->stack[first + i]) > h)

@@ -97,6 +97,7 @@ int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out)
         out->node = d->node_count++;
         d->nodes[out->node].height = 1;
         d->nodes[out->node].flags = 0;
+        d->nodes[out->node].memo_key = 0;
     }
     return BRINE_OK;
 }
@@ -398,7 +399,38 @@ static int pk_get(pk_dec *d, uint64_t key)
 static int pk_put(pk_dec *d, uint64_t key)
 {
     int rc = pk_need(d, 1);
-    return rc ? rc : pk_memo_put(d, key, d->stack[d->count - 1]);
+    if (rc)
+        return rc;
+    pk_slot s = d->stack[d->count - 1];
+    if (s.node && (d->nodes[s.node].flags & PKN_NDARRAY)) {
+        /* Where numpy.c finds it again when its BUILD makes it an array. */
+        pk_node *n = &d->nodes[s.node];
+        if (n->memo_key && n->memo_key != key + 1)
+            n->flags |= PKN_MEMO_MANY;
+        n->memo_key = key + 1;
+    }
+    return pk_memo_put(d, key, s);
+}
+
+void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a)
+{
+    const pk_node *n = &d->nodes[m->node];
+    size_t i;
+    for (i = 0; i < d->count; i++)
+        if (d->stack[i].node == m->node)
+            d->stack[i] = a;
+    if (n->flags & PKN_MEMO_MANY) {
+        for (i = 0; i < d->memo_len; i++)
+            if (d->memo[i].v && d->memo[i].node == m->node)
+                d->memo[i] = a;
+        for (i = 0; i < d->sparse_cap; i++)
+            if (d->sparse[i].slot.v && d->sparse[i].slot.node == m->node)
+                d->sparse[i].slot = a;
+    } else if (n->memo_key) {
+        pk_slot *e = (pk_slot *)pk_memo_find(d, n->memo_key - 1);
+        if (e && e->node == m->node)
+            *e = a;
+    }
 }
 
 static int pk_int64(pk_dec *d, int64_t i)
@@ -700,8 +732,11 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     if (op == PKOP_BUILD) {
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
-        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
-            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
+        int done;
+        if ((rc = pk_np_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK)
+            return rc;
+        if (!done && ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
+                      (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK))
             return rc;
         d->count--;
         return BRINE_OK;
@@ -732,6 +767,8 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     brine_value *callable = base[0].v;
     if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
         return rc;
+    if (op == PKOP_REDUCE)
+        pk_np_reduced(d, &d->stack[d->count - 1]);
     return pk_aud_call(d, callable, d->stack[d->count - 1].v);
 }
 
@@ -952,6 +989,7 @@ static int pk_step(pk_dec *d)
 static void pk_dec_free(pk_dec *d)
 {
     pk_aud_free(d);
+    pk_np_free(d);
     pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
@@ -1012,6 +1050,54 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
     return BRINE_OK;
 }
 
+/* Sends the value the machine left on d's stack to sink, as decoding does:
+ * through a copy of what is reachable when the run dropped containers (the
+ * walker anchors containers by their link count, and a dropped container,
+ * a NEWOBJ args tuple or a popped list, still links what it held: the copy
+ * has exact counts), under the depth limit, which the walk enforces again
+ * because memo references can join containers into a chain deeper than any
+ * one opcode made. */
+static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    pk_fwd fwd;
+    brine_doc *copy = NULL;
+    brine_value *root = d->stack[0].v;
+    uint64_t stop_off = d->op_off;
+    int rc;
+    if (d->dirty) {
+        copy = brine_doc_new();
+        if (!copy)
+            return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
+        brine_doc_set_max_depth(copy, d->max_depth);
+        root = brine_value_copy(copy, root, d->max_depth, err);
+    }
+    memset(&fwd, 0, sizeof fwd);
+    fwd.sink.event = pk_fwd_event;
+    fwd.sink.finish = pk_fwd_finish;
+    /* Shared strs, bytes and big ints (a str fetched from the memo again)
+     * go out as anchors and REFs only if the sink takes them. */
+    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & (BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS));
+    fwd.sink.err = sink->err;
+    fwd.next = sink;
+    rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
+    if (rc != BRINE_OK && err) {
+        brine_error_merge_sink(err, sink, rc, stop_off, NULL);
+        /* The walker words its depth error for encoding; this is a decode. */
+        if (rc == BRINE_E_DEPTH)
+            snprintf(err->message, sizeof err->message, "maximum recursion depth exceeded while decoding (limit %zu)",
+                     d->max_depth);
+    }
+    brine_doc_free(copy);
+    return rc;
+}
+
+static int pk_discard_event(brine_sink *self, const brine_event *ev)
+{
+    (void)self;
+    (void)ev;
+    return BRINE_OK;
+}
+
 int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
 {
     pk_dec d;
@@ -1026,6 +1112,16 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
     if (pk_aud_new(&d) != BRINE_OK)
         return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
     rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK) {
+        /* The audit ends as decoding would: a value the walk refuses (too
+         * deep) is a failed load, whose calls reach nothing. */
+        brine_sink discard;
+        memset(&discard, 0, sizeof discard);
+        discard.event = pk_discard_event;
+        discard.finish = pk_fwd_finish;
+        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* as the builder */
+        rc = pk_emit(&d, &discard, opts, err);
+    }
     *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
     if (!*report && rc == BRINE_OK)
         rc = brine_error_set(err, BRINE_E_NOMEM, "out of memory");
@@ -1036,47 +1132,10 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
 int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
 {
     pk_dec d;
-    pk_fwd fwd;
-    brine_doc *copy = NULL;
-    brine_value *root;
-    int rc;
-    uint64_t stop_off;
     memset(&d, 0, sizeof d);
-    if ((rc = pk_run(&d, src, opts, err)) != BRINE_OK) {
-        pk_dec_free(&d);
-        return rc;
-    }
-    stop_off = d.op_off;
-    root = d.stack[0].v;
-    if (d.dirty) {
-        /* The walker anchors containers by their link count, and a dropped
-         * container (a NEWOBJ args tuple, a popped list) still links what
-         * it held: a copy of what is reachable has exact counts. */
-        copy = brine_doc_new();
-        if (!copy) {
-            pk_dec_free(&d);
-            return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
-        }
-        brine_doc_set_max_depth(copy, d.max_depth);
-        root = brine_value_copy(copy, root, d.max_depth, err);
-    }
-    memset(&fwd, 0, sizeof fwd);
-    fwd.sink.event = pk_fwd_event;
-    fwd.sink.finish = pk_fwd_finish;
-    /* Shared strs, bytes and big ints (a str fetched from the memo again)
-     * go out as anchors and REFs only if the sink takes them. */
-    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & BRINE_SINK_SCALAR_REFS);
-    fwd.sink.err = sink->err;
-    fwd.next = sink;
-    rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
-    if (rc != BRINE_OK && err) {
-        brine_error_merge_sink(err, sink, rc, stop_off, NULL);
-        /* The walker words its depth error for encoding; this is a decode. */
-        if (rc == BRINE_E_DEPTH)
-            snprintf(err->message, sizeof err->message, "maximum recursion depth exceeded while decoding (limit %zu)",
-                     d.max_depth);
-    }
-    brine_doc_free(copy);
+    int rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK)
+        rc = pk_emit(&d, sink, opts, err);
     pk_dec_free(&d);
     return rc;
 }
