@@ -281,6 +281,35 @@ static int label_typed(sk_labels *l, size_t i, const brine_value *a, const unsig
     }
 }
 
+/* An object array (dtype 'O': the labels were Python objects, as pandas
+ * gives str columns) is no BRINE_ARRAY: brine's pickle reader keeps it as
+ * numpy's _reconstruct model, whose state (version, shape, dtype,
+ * is_fortran, items) holds the items as a list. The 1-d one's list. */
+static const brine_value *object_items(const brine_value *root, const char *path, brine_error *err)
+{
+    char p[BRINE_ERROR_PATH], found[160];
+    brine_value *m, *items;
+    int64_t n;
+    size_t len;
+    if (brine_get_model(root, path, NULL, &m, err))
+        return NULL;
+    const char *name = brine_model_name(m, &len);
+    if (!((len == 34 && memcmp(name, "numpy.core.multiarray._reconstruct", len) == 0) ||
+          (len == 35 && memcmp(name, "numpy._core.multiarray._reconstruct", len) == 0))) {
+        sk_fail(err, 0, path, "expected a numpy array, found %s", sk_describe(m, found, sizeof found));
+        return NULL;
+    }
+    if (brine_get_list(root, sk_path(p, sizeof p, path, ".state[4]"), &items, err) ||
+        brine_get_int64(root, sk_path(p, sizeof p, path, ".state[1][0]"), &n, err))
+        return NULL;
+    if (brine_get_tuple(root, sk_path(p, sizeof p, path, ".state[1]"), &m, err) || brine_seq_count(m) != 1 ||
+        n != (int64_t)brine_seq_count(items)) {
+        sk_fail(err, BRINE_E_CORRUPT, path, "expected a 1-d object array of %zu labels", brine_seq_count(items));
+        return NULL;
+    }
+    return items;
+}
+
 int sk_labels_read(const brine_value *root, const char *path, sk_labels *out, brine_error *err)
 {
     char sub[BRINE_ERROR_PATH], at[48];
@@ -290,6 +319,8 @@ int sk_labels_read(const brine_value *root, const char *path, sk_labels *out, br
     if (!v)
         return -1;
     size_t count;
+    if (brine_type_of(v) == BRINE_MODEL && !(v = object_items(root, path, err)))
+        return -1;
     if (brine_type_of(v) == BRINE_LIST || brine_type_of(v) == BRINE_TUPLE)
         count = brine_seq_count(v);
     else {
