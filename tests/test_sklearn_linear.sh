@@ -3,7 +3,7 @@
 # program loads the LogisticRegression models and Pipelines(StandardScaler,
 # LogisticRegression) that Python pickled (data/sklearn-linear/, written by
 # examples/sklearn-linear/train.py: multinomial, one-vs-rest with a
-# Fortran-order coef_, protocol 5, two classes) and must predict every test
+# Fortran-order coef_, protocol 5, two classes, big-endian arrays) and must predict every test
 # row as scikit-learn did, with the same probabilities (within 1e-12: the
 # dot products may add in another order than BLAS). With Debian's
 # python3-sklearn it also checks that the expectations are what
@@ -18,7 +18,7 @@ if ! "$BRINE" formats 2>/dev/null | grep -q '^pickle '; then
 fi
 
 d=$BRINE_TEST_DATA/sklearn-linear
-models="logistic logistic-ovr pipeline pipeline-p5 binary"
+models="logistic logistic-ovr pipeline pipeline-p5 binary big-endian"
 work=$(mktemp -d "${TMPDIR:-/tmp}/brine-sklin.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -99,8 +99,15 @@ $d/logistic-ovr.pkl: LogisticRegression (one-vs-rest) from scikit-learn 1.2.1: 4
 $d/pipeline.pkl: StandardScaler + LogisticRegression (multinomial) from scikit-learn 1.2.1: 4 features, classes B, L, R
 $d/pipeline-p5.pkl: StandardScaler + LogisticRegression (multinomial) from scikit-learn 1.2.1: 4 features, classes B, L, R
 $d/binary.pkl: StandardScaler + LogisticRegression (one-vs-rest) from scikit-learn 1.2.1: 4 features, classes L, R
+$d/big-endian.pkl: LogisticRegression (multinomial) from scikit-learn 1.2.1: 4 features, classes B, L, R
 EOF
 diff summaries.want summaries >&2 || fail "model summaries differ"
+
+# The big-endian model's arrays stay '>f8' in brine (the byte order is part
+# of the dtype: the native file spells it), and the program reads them in
+# the machine's order.
+LC_ALL=C grep -q -a ">f8" big-endian.brn || fail "big-endian.brn holds no '>f8' array"
+! LC_ALL=C grep -q -a ">f8" logistic.brn || fail "logistic.brn holds a '>f8' array"
 
 # One-vs-rest and multinomial differ in the probabilities, not the labels:
 # read as the other, the probabilities would not match.
@@ -132,4 +139,4 @@ run 1 short.pkl "$d/test.csv"
 grep -q '^sklearn-linear: short.pkl: .* (at byte [0-9]*)' err || fail "truncated pickle: $(cat err)"
 
 [ "$failures" -eq 0 ] || exit 1
-echo "sklearn linear: 5 models (multinomial, one-vs-rest, pipelines, binary) predict 188 of 188 rows as scikit-learn (87.23%), probabilities within 1e-12; 5 bad inputs refused"
+echo "sklearn linear: 6 models (multinomial, one-vs-rest, pipelines, binary, big-endian) predict 188 of 188 rows as scikit-learn (87.23%), probabilities within 1e-12; 5 bad inputs refused"

@@ -33,14 +33,25 @@ FEATURES = ["left_weight", "left_distance", "right_weight", "right_distance"]
 # name -> (estimator, pickle protocol, train on L and R rows only). Each
 # exercises one path of the C predictor: multinomial (lbfgs's default for
 # three classes), one-vs-rest (liblinear's), a scaler before the model,
-# protocol 5's array form, and a binary model (one row of coef_).
+# protocol 5's array form, a binary model (one row of coef_) and arrays in
+# big-endian byte order.
 MODELS = {
     "logistic": (lambda: LogisticRegression(max_iter=1000), 4, False),
     "logistic-ovr": (lambda: LogisticRegression(solver="liblinear", random_state=0), 4, False),
     "pipeline": (lambda: Pipeline([("scaler", StandardScaler()), ("logreg", LogisticRegression())]), 4, False),
     "pipeline-p5": (lambda: Pipeline([("scaler", StandardScaler()), ("logreg", LogisticRegression())]), 5, False),
     "binary": (lambda: Pipeline([("scaler", StandardScaler()), ("logreg", LogisticRegression())]), 4, True),
+    "big-endian": (lambda: LogisticRegression(max_iter=1000), 4, False),
 }
+
+
+def big_endian(model):
+    """The "big-endian" model: logistic's arrays stored as '>f8', as a
+    model saved on a big-endian machine holds them (numpy computes with
+    them unchanged)."""
+    model.coef_ = model.coef_.astype(">f8")
+    model.intercept_ = model.intercept_.astype(">f8")
+    return model
 
 
 def main():
@@ -64,6 +75,8 @@ def main():
     for name, (make, protocol, binary) in MODELS.items():
         keep = (y_train != "B") if binary else np.ones(len(y_train), dtype=bool)
         model = make().fit(X_train[keep], y_train[keep])
+        if name == "big-endian":
+            model = big_endian(model)
         pred = model.predict(X_test)
         proba = model.predict_proba(X_test)
         # Protocols are named so the files do not change with the Python
