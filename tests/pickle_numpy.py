@@ -28,7 +28,10 @@ def run(args, data):
 
 def same(a, b):
     """Equal arrays: type, dtype (byte order and fields included), shape
-    and bytes (so NaN and -0.0 compare exactly)."""
+    and bytes (so NaN and -0.0 compare exactly). A 0-d array comes back as
+    the numpy scalar of its dtype (the writer's default, zerod=scalar)."""
+    if a.ndim == 0 and isinstance(b, np.generic):
+        b = np.array(b, dtype=b.dtype)
     return (type(b) is np.ndarray and a.dtype == b.dtype and a.dtype.str == b.dtype.str and
             a.dtype.fields == b.dtype.fields and a.shape == b.shape and
             a.copy(order="C").tobytes() == b.copy(order="C").tobytes())
@@ -100,7 +103,8 @@ def main():
                 raw = pickle.dumps(a, proto)
                 label = "%s (protocol %d)" % (name, proto)
                 # pickle -> brine -> pickle
-                for outp in (2, 3, 4, 5):
+                # every output protocol from protocol 4 input, one from the others
+                for outp in ((2, 3, 4, 5) if proto == 4 else (2 + proto % 4,)):
                     rc, out, err = run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % outp], raw)
                     if rc:
                         check(label, False, "-> protocol %d: brine failed: %s" % (outp, err))
@@ -117,6 +121,8 @@ def main():
                     rc, out, err = run(["convert", "-t", "pickle", nat], b"")
                 check(label + " -> native -> pickle", rc == 0 and same(numpy_gives(a, 4), pickle.loads(out)), err)
                 # nothing the stream calls is hidden from brine show
+                if proto not in (0, 2, 5):
+                    continue
                 rc, out, err = run(["show", "-f", "pickle"], raw)
                 check(label + " show", rc == 0 and out.startswith(b"array(") and err == "", err + repr(out[:80]))
     # brine show prints numpy's repr style for simple arrays
@@ -139,10 +145,18 @@ def main():
     rc, out, err = run(["convert", "-f", "pickle", "-t", "pickle"], pickle.dumps(o, 4))
     got = pickle.loads(out) if rc == 0 else None
     check("object array", got is not None and got.dtype == object and list(got) == list(o), err)
-    # numpy scalars read as 0-d arrays; written back as 0-d arrays
-    rc, out, err = run(["convert", "-f", "pickle", "-t", "pickle"], pickle.dumps(np.float32(1.25), 2))
-    got = pickle.loads(out) if rc == 0 else None
-    check("numpy scalar", got is not None and got.shape == () and got.dtype == np.float32 and got == 1.25, err)
+    # numpy scalars read as 0-d arrays and go back as numpy scalars; with
+    # zerod=array, as 0-d arrays
+    for outp in (2, 5):
+        raw = pickle.dumps(np.float32(1.25), 2)
+        rc, out, err = run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % outp], raw)
+        got = pickle.loads(out) if rc == 0 else None
+        check("numpy scalar", type(got) is np.float32 and got == 1.25, err + repr(got))
+        rc, out, err = run(["convert", "-f", "pickle", "-t", "pickle", "-O", "protocol=%d" % outp, "-O", "zerod=array"],
+                           raw)
+        got = pickle.loads(out) if rc == 0 else None
+        check("zerod=array", type(got) is np.ndarray and got.shape == () and got.dtype == np.float32 and got == 1.25,
+              err + repr(got))
     print("pickle_numpy: %d passed, %d failed" % (passed, failures))
     return 1 if failures else 0
 

@@ -1037,6 +1037,14 @@ brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->out = out;
     e->proto = proto;
     e->max_depth = brine_options_max_depth(opts);
+    if ((p = brine_options_get(opts, "zerod")) != NULL) {
+        if (strcmp(p, "array") && strcmp(p, "scalar")) {
+            brine_error_set(err, BRINE_E_OPTION, "zerod takes scalar or array, not '%s'", p);
+            brine_free(e);
+            return NULL;
+        }
+        e->zerod_array = strcmp(p, "array") == 0;
+    }
     if (pk_allow_add(&e->allow, "safe", err) || pk_allow_options(&e->allow, opts, err)) {
         pk_allow_free(&e->allow);
         brine_free(e);

@@ -136,7 +136,8 @@ typedef struct pk_enc {
     int dry;
     unsigned char *scratch;
     size_t scratch_cap;
-    pk_allow allow; /* the safe preset plus allow= */
+    pk_allow allow;  /* the safe preset plus allow= */
+    int zerod_array; /* zerod=array: 0-d arrays as ndarrays, not numpy scalars */
     /* Arrays met inside a record, kept (copied) until it is written */
     brine_doc *adoc;
     brine_value **arrays;

@@ -144,10 +144,10 @@ static int np_dtype(pk_enc *e, const brine_dtype *dt, unsigned ndim, const uint6
     } else if ((rc = pkw_op(e, PKOP_NONE)) || (rc = pkw_op(e, PKOP_NONE))) {
         return rc;
     }
-    int flexible = ndim || kind == BRINE_DT_BYTES || kind == BRINE_DT_STR || kind == BRINE_DT_VOID ||
-                   kind == BRINE_DT_RECORD;
-    if ((rc = np_int(e, flexible ? (int64_t)nbytes : -1)) ||
-        (rc = np_int(e, flexible ? np_align(dt) : -1)) || (rc = np_int(e, np_flags(dt))))
+    int flexible =
+        ndim || kind == BRINE_DT_BYTES || kind == BRINE_DT_STR || kind == BRINE_DT_VOID || kind == BRINE_DT_RECORD;
+    if ((rc = np_int(e, flexible ? (int64_t)nbytes : -1)) || (rc = np_int(e, flexible ? np_align(dt) : -1)) ||
+        (rc = np_int(e, np_flags(dt))))
         return rc;
     if (dated) {
         /* ({}, (unit, count, 1, 1)) */
@@ -170,6 +170,15 @@ static int np_dtype(pk_enc *e, const brine_dtype *dt, unsigned ndim, const uint6
 int pkw_array(pk_enc *e, const brine_array_header *h)
 {
     int rc;
+    if (h->ndim == 0 && !e->zerod_array) {
+        /* numpy.core.multiarray.scalar(dtype, bytes): the reader makes 0-d
+         * arrays of numpy scalars, which pickles hold far more often than
+         * 0-d ndarrays (sklearn's n_classes_), so they go back as scalars. */
+        if ((rc = pkw_global(e, "numpy.core.multiarray", 21, "scalar", 6)) || (rc = np_dtype(e, h->dtype, 0, NULL)) ||
+            (rc = np_blob(e, BRINE_EV_BYTES, h->data, h->data_len)) || (rc = pkw_op(e, PKOP_TUPLE2)))
+            return rc;
+        return pkw_op(e, PKOP_REDUCE);
+    }
     if (e->proto >= 5) {
         unsigned char hdr[9];
         hdr[0] = PKOP_BYTEARRAY8;
