@@ -35,6 +35,13 @@ typedef struct pk_pmap {
     size_t count, cap;
 } pk_pmap;
 
+/* A value that reaches the returned value when user (a key) does: the
+ * model an array replaced, the arguments of the call that made one. */
+typedef struct pk_use {
+    const void *user;
+    const brine_value *used;
+} pk_use;
+
 struct pk_aud {
     pk_aent *ents;
     size_t count, cap;
@@ -49,12 +56,7 @@ struct pk_aud {
     pk_pmap complexes; /* the walk: complex values seen, by pk_complex_key */
     size_t *builds;    /* by reader node: last BUILD's entry + 1 */
     size_t builds_cap;
-    /* numpy arrays: (user key, value) pairs, the value reaching when the
-     * user does (the model an array replaced, a call's arguments). */
-    struct pk_use {
-        const void *user;
-        const brine_value *used;
-    } *uses;
+    pk_use *uses; /* numpy arrays (pk_aud_uses) */
     size_t uses_count, uses_cap;
     char scratch[128];
 };

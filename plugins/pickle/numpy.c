@@ -22,9 +22,9 @@
 #include "reader.h"
 
 /* The module spellings numpy 1 and 2 write. */
-static const char *const np_reconstruct[] = {"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
-                                             "numpy.core._multiarray_umath._reconstruct",
-                                             "numpy._core._multiarray_umath._reconstruct", NULL};
+static const char *const np_reconstruct[] = {
+    "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+    "numpy.core._multiarray_umath._reconstruct", "numpy._core._multiarray_umath._reconstruct", NULL};
 static const char *const np_scalar[] = {"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
                                         "numpy.core._multiarray_umath.scalar", "numpy._core._multiarray_umath.scalar",
                                         NULL};
@@ -284,8 +284,7 @@ static int np_dtype_read(pk_dec *d, const brine_value *v, unsigned level, const 
             return rc;
         if (inner.ndim)
             return np_fail(d, BRINE_E_CORRUPT, "numpy sub-array dtype of a sub-array dtype");
-        if (np_count(sub->ndim, sub->shape, brine_dtype_itemsize(*out), &count, &nbytes) ||
-            (uint64_t)elsize != nbytes)
+        if (np_count(sub->ndim, sub->shape, brine_dtype_itemsize(*out), &count, &nbytes) || (uint64_t)elsize != nbytes)
             return np_fail(d, BRINE_E_CORRUPT, "numpy sub-array dtype of %lld bytes does not match its shape",
                            (long long)elsize);
         return BRINE_OK;
