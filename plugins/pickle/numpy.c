@@ -472,8 +472,7 @@ int pk_np_rawdata(pk_dec *d, const unsigned char *s, size_t len, int *done)
     *done = 0;
     if (first == 0 || d->count - first != 4 || !d->stack[first - 1].node ||
         (d->nodes[d->stack[first - 1].node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) != PKN_NDARRAY ||
-        !np_uint(st[0].v, &version) || version != 1 || brine_type_of(st[3].v) != BRINE_BOOL ||
-        brine_bool_get(st[3].v))
+        !np_uint(st[0].v, &version) || version != 1 || brine_type_of(st[3].v) != BRINE_BOOL || brine_bool_get(st[3].v))
         return BRINE_OK;
     /* A trial: a shape or dtype that does not fit fails at the BUILD, with
      * its offset, not here. */
@@ -570,8 +569,8 @@ int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
         return np_fail(d, BRINE_E_CORRUPT, "numpy array of a sub-array dtype");
     if (!np_int(fv, &fortran) || (fortran != 0 && fortran != 1))
         return np_fail(d, BRINE_E_CORRUPT, "numpy array is_fortran is not a bool");
-    if (state->node && (d->nodes[state->node].flags & PKN_RAWSTATE) && brine_type_of(data) == BRINE_ARRAY &&
-        !fortran && brine_dtype_equal(brine_array_dtype(data), dt) && brine_array_ndim(data) == ndim &&
+    if (state->node && (d->nodes[state->node].flags & PKN_RAWSTATE) && brine_type_of(data) == BRINE_ARRAY && !fortran &&
+        brine_dtype_equal(brine_array_dtype(data), dt) && brine_array_ndim(data) == ndim &&
         (!ndim || !memcmp(brine_array_shape(data), shape, ndim * sizeof *shape))) {
         a.v = (brine_value *)data; /* made at the data's BINBYTES, copied once */
     } else {
