@@ -636,9 +636,8 @@ brine_value *pk_np_call(pk_dec *d, const char *name, size_t len, const pk_slot *
         /* scalar(dtype, bytes): a 0-d array */
         data_i = 1;
         if (n != 2)
-            rc = np_fail(d, BRINE_E_CORRUPT, "numpy scalar arguments are not (dtype, data)");
-        else
-            rc = np_dtype(d, brine_seq_get(t, 0), 1, &dt, &sub);
+            return NULL; /* not numpy's form: the call stays a model */
+        rc = np_dtype(d, brine_seq_get(t, 0), 1, &dt, &sub);
     } else {
         return NULL;
     }
