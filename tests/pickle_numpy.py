@@ -92,6 +92,7 @@ def arrays():
     out.append(("non-contiguous view", np.arange(20, dtype="<i2").reshape(4, 5)[:, ::2]))
     nan = np.array([np.nan, -0.0, np.inf], dtype="<f8")
     out.append(("NaN and -0.0", nan))
+    out.append(("large (one copy on read)", np.arange(20000, dtype="<f8").reshape(100, 200)))
     return out
 
 

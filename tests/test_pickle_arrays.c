@@ -230,6 +230,98 @@ START_TEST(test_shared_arrays_stay_shared)
 }
 END_TEST
 
+/* numpy's protocol 3 form of a float64 array of n elements whose data is
+ * data, the array appended to a list, then what `tail` adds; data large
+ * enough for the reader's one-copy path (PK_NP_RAW_MIN). The bytes are
+ * BINPUT 9, the state tuple BINPUT 10, the array BINPUT 8. */
+static unsigned char *big_pickle(const unsigned char *data, size_t n, const char *tail, size_t tail_len, size_t *len)
+{
+    static const char head[] = "\x80\x03]q\x00"
+                               "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
+                               "C\x01"
+                               "b"
+                               "\x87Rq\x08(K\x01J";
+    static const char dt[] = "\x85"
+                             "cnumpy\ndtype\nX\x02\x00\x00\x00"
+                             "f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ"
+                             "\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89"
+                             "B";
+    static const char mid[] = "q\x09tq\x0a"
+                              "bq\x08"
+                              "a";
+    size_t nbytes = n * 8, hl = sizeof head - 1, dl = sizeof dt - 1, ml = sizeof mid - 1;
+    unsigned char *p = malloc(hl + 4 + dl + 4 + nbytes + ml + tail_len + 1), *q = p;
+    memcpy(q, head, hl), q += hl;
+    for (int i = 0; i < 4; i++)
+        *q++ = (unsigned char)(n >> (8 * i));
+    memcpy(q, dt, dl), q += dl;
+    for (int i = 0; i < 4; i++)
+        *q++ = (unsigned char)(nbytes >> (8 * i));
+    memcpy(q, data, nbytes), q += nbytes;
+    memcpy(q, mid, ml), q += ml;
+    memcpy(q, tail, tail_len), q += tail_len;
+    *q++ = '.';
+    *len = (size_t)(q - p);
+    return p;
+}
+
+/* The reader copies a large array's data once, making the array at the
+ * BINBYTES; a stream that fetches those bytes (or the state tuple holding
+ * them) from the memo again gets the bytes, as Python would. */
+START_TEST(test_large_data_read_once_and_bytes_still_bytes)
+{
+    size_t n = 16384, len;
+    unsigned char *data = malloc(n * 8);
+    for (size_t i = 0; i < n * 8; i++)
+        data[i] = (unsigned char)(i * 13 + 5);
+    static const struct {
+        const char *tail;
+        size_t len;
+    } tails[] = {{"", 0},
+                 {"h\x09"
+                  "a",
+                  3},
+                 {"h\x0a"
+                  "a",
+                  3},
+                 {"h\x09h\x0a\x86"
+                  "a",
+                  6}};
+    for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+        brine_error err;
+        unsigned char *p = big_pickle(data, n, tails[t].tail, tails[t].len, &len);
+        brine_doc *doc = decode_with(pk, p, len, NULL, 0, &err);
+        ck_assert_msg(doc != NULL, "%zu: %s", t, err.message);
+        const brine_value *l = brine_doc_root(doc), *a = brine_seq_get(l, 0), *x = brine_seq_get(l, 1);
+        ck_assert_int_eq(brine_type_of(a), BRINE_ARRAY);
+        ck_assert_uint_eq(brine_array_nbytes(a), n * 8);
+        ck_assert(memcmp(brine_array_data(a), data, n * 8) == 0);
+        ck_assert_uint_eq(brine_seq_count(l), t == 0 ? 1 : 2);
+        if (t == 3) {
+            ck_assert_int_eq(brine_type_of(x), BRINE_TUPLE);
+            ck_assert_int_eq(brine_type_of(brine_seq_get(x, 0)), BRINE_BYTES);
+            x = brine_seq_get(brine_seq_get(x, 1), 4);
+        }
+        if (t == 2) {
+            ck_assert_int_eq(brine_type_of(x), BRINE_TUPLE);
+            ck_assert_uint_eq(brine_seq_count(x), 5);
+            x = brine_seq_get(x, 4);
+        }
+        if (t) {
+            size_t blen;
+            const void *b = brine_bytes_get(x, &blen);
+            ck_assert_msg(b != NULL, "%zu: a %s, not bytes", t, brine_type_name(brine_type_of(x)));
+            ck_assert_uint_eq(blen, n * 8);
+            ck_assert(memcmp(b, data, blen) == 0);
+        }
+        expect_audit_status(p, len, BRINE_OK);
+        brine_doc_free(doc);
+        free(p);
+    }
+    free(data);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pickle_arrays");
@@ -238,6 +330,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_golden_numpy_pickles_read_as_expected);
     tcase_add_test(tc, test_writer_round_trips_every_dtype_at_every_protocol);
     tcase_add_test(tc, test_shared_arrays_stay_shared);
+    tcase_add_test(tc, test_large_data_read_once_and_bytes_still_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

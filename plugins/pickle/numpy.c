@@ -446,6 +446,93 @@ void pk_np_reduced(pk_dec *d, const pk_slot *s)
         d->nodes[s->node].flags |= PKN_NDARRAY;
 }
 
+/* ---- the data's one copy -------------------------------------------------
+ * A BINBYTES payload that is the data of a numpy state being built (the
+ * stack holds M, MARK, 1, shape, dtype, False: numpy's protocol 2-4 form)
+ * is copied once, straight into the array (whose block core allocates
+ * with huge-page advice), not into a bytes value first: a bytes value of
+ * 8 MB took its 2,048 page faults fresh, as much time as CPython's whole
+ * pickle.loads of it. The array stands for the bytes (PKN_RAWDATA) while
+ * the TUPLE and BUILD consume it as numpy's pickles do; anything else
+ * that meets it (a GET of its memo entry, DUP, a container, the STOP)
+ * gets the bytes made from it (pk_np_materialize), so every value is what
+ * Python has there. */
+
+int pk_np_rawdata(pk_dec *d, const unsigned char *s, size_t len, int *done)
+{
+    size_t first = d->marks[d->mark_count - 1];
+    const pk_slot *st = &d->stack[first];
+    brine_error *saved = d->err, quiet, e;
+    const brine_dtype *dt;
+    np_sub sub;
+    unsigned ndim;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS], count, version;
+    size_t nbytes;
+    int ok;
+    *done = 0;
+    if (first == 0 || d->count - first != 4 || !d->stack[first - 1].node ||
+        (d->nodes[d->stack[first - 1].node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) != PKN_NDARRAY ||
+        !np_uint(st[0].v, &version) || version != 1 || brine_type_of(st[3].v) != BRINE_BOOL || brine_bool_get(st[3].v))
+        return BRINE_OK;
+    /* A trial: a shape or dtype that does not fit fails at the BUILD, with
+     * its offset, not here. */
+    brine_error_clear(&quiet);
+    d->err = &quiet;
+    ok = np_shape(d, st[1].v, &ndim, shape) == BRINE_OK && np_dtype(d, st[2].v, 1, &dt, &sub) == BRINE_OK &&
+         !sub.ndim && !np_count(ndim, shape, brine_dtype_itemsize(dt), &count, &nbytes) && nbytes == len;
+    d->err = saved;
+    if (!ok)
+        return BRINE_OK;
+    brine_error_clear(&e);
+    brine_value *a = brine_array_new(d->doc, dt, ndim, shape, s, &e);
+    if (!a)
+        return pk_api_fail(d, &e);
+    pk_slot slot = {a, 0};
+    if (d->node_count == 0)
+        d->node_count = 1;
+    if (pk_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
+        return pk_fail(d, BRINE_E_NOMEM, "out of memory");
+    slot.node = d->node_count++;
+    d->nodes[slot.node].height = 0;
+    d->nodes[slot.node].flags = PKN_RAWDATA;
+    d->nodes[slot.node].memo_key = 0;
+    *done = 1;
+    return pk_push_slot(d, slot);
+}
+
+int pk_np_materialize(pk_dec *d, pk_slot *s)
+{
+    brine_error e;
+    unsigned flags = s->node ? d->nodes[s->node].flags : 0;
+    brine_error_clear(&e);
+    if (flags & PKN_RAWDATA) {
+        brine_value *b = brine_bytes_new(d->doc, brine_array_data(s->v), brine_array_nbytes(s->v), &e);
+        if (!b)
+            return pk_api_fail(d, &e);
+        s->v = b;
+        s->node = 0;
+    } else if (flags & PKN_RAWSTATE) {
+        size_t n = brine_seq_count(s->v);
+        const brine_value *a = brine_seq_get(s->v, n - 1);
+        if (brine_type_of(a) == BRINE_ARRAY) {
+            brine_value *b = brine_bytes_new(d->doc, brine_array_data(a), brine_array_nbytes(a), &e);
+            if (!b || brine_seq_set(s->v, n - 1, b, &e))
+                return pk_api_fail(d, &e);
+        }
+        d->nodes[s->node].flags &= ~PKN_RAWSTATE;
+    }
+    return BRINE_OK;
+}
+
+int pk_np_link_slow(pk_dec *d, pk_slot *s)
+{
+    if (d->nodes[s->node].flags & PKN_NDARRAY) {
+        d->nodes[s->node].flags |= PKN_LINKED;
+        return BRINE_OK;
+    }
+    return pk_np_materialize(d, s);
+}
+
 /* BUILD on a waiting _reconstruct model: the array replaces it. */
 int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *done)
 {
@@ -482,10 +569,22 @@ int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
         return np_fail(d, BRINE_E_CORRUPT, "numpy array of a sub-array dtype");
     if (!np_int(fv, &fortran) || (fortran != 0 && fortran != 1))
         return np_fail(d, BRINE_E_CORRUPT, "numpy array is_fortran is not a bool");
-    if ((rc = np_data(d, data, &p, &len, &adopt)) != BRINE_OK)
-        return rc;
-    if ((rc = np_array(d, dt, ndim, shape, (int)fortran, p, len, adopt, &a.v)) != BRINE_OK)
-        return rc;
+    if (state->node && (d->nodes[state->node].flags & PKN_RAWSTATE) && brine_type_of(data) == BRINE_ARRAY && !fortran &&
+        brine_dtype_equal(brine_array_dtype(data), dt) && brine_array_ndim(data) == ndim &&
+        (!ndim || !memcmp(brine_array_shape(data), shape, ndim * sizeof *shape))) {
+        a.v = (brine_value *)data; /* made at the data's BINBYTES, copied once */
+    } else {
+        if (state->node && (d->nodes[state->node].flags & PKN_RAWSTATE) &&
+            brine_type_of(data) == BRINE_ARRAY) { /* the bytes it stands for */
+            p = brine_array_data(data);
+            len = brine_array_nbytes(data);
+            adopt = 1;
+        } else if ((rc = np_data(d, data, &p, &len, &adopt)) != BRINE_OK) {
+            return rc;
+        }
+        if ((rc = np_array(d, dt, ndim, shape, (int)fortran, p, len, adopt, &a.v)) != BRINE_OK)
+            return rc;
+    }
     a.node = 0;
     if (d->aud) {
         /* The audit sees the BUILD on the model, which it then knows as
@@ -537,9 +636,8 @@ brine_value *pk_np_call(pk_dec *d, const char *name, size_t len, const pk_slot *
         /* scalar(dtype, bytes): a 0-d array */
         data_i = 1;
         if (n != 2)
-            rc = np_fail(d, BRINE_E_CORRUPT, "numpy scalar arguments are not (dtype, data)");
-        else
-            rc = np_dtype(d, brine_seq_get(t, 0), 1, &dt, &sub);
+            return NULL; /* not numpy's form: the call stays a model */
+        rc = np_dtype(d, brine_seq_get(t, 0), 1, &dt, &sub);
     } else {
         return NULL;
     }

@@ -393,6 +393,9 @@ static int pk_get(pk_dec *d, uint64_t key)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: memo value not found at index %llu",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off,
                        (unsigned long long)key);
+    if (m->node && (d->nodes[m->node].flags & (PKN_RAWDATA | PKN_RAWSTATE)) &&
+        pk_np_materialize(d, (pk_slot *)m) != BRINE_OK)
+        return BRINE_E_NOMEM;
     return pk_push_slot(d, *m);
 }
 
@@ -473,7 +476,7 @@ static BRINEP_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
     size_t first;
     int rc;
     if (op == PKOP_DUP) {
-        if ((rc = pk_need(d, 1)) != BRINE_OK)
+        if ((rc = pk_need(d, 1)) != BRINE_OK || (rc = pk_np_materialize(d, &d->stack[d->count - 1])) != BRINE_OK)
             return rc;
         return pk_push_slot(d, d->stack[d->count - 1]);
     }
@@ -516,7 +519,7 @@ static BRINEP_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
         if (d->count != 1)
             return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu with %zu values on the stack (1 expected)",
                            (unsigned long long)d->op_off, d->count);
-        return -1;
+        return pk_np_materialize(d, &d->stack[0]) ? BRINE_E_NOMEM : -1;
     }
     if (op == PKOP_PROTO) {
         if ((rc = pk_uint(d, 1, &u)) != BRINE_OK)
@@ -625,7 +628,16 @@ static int pk_op_marked(pk_dec *d, unsigned op)
         return rc;
     len = d->count - first;
     if (op == PKOP_TUPLE) {
+        d->np_tuple_ok = 1;
+        d->np_rawstate = 0;
         v = pk_tuple_of(d, first, len, &h, &e);
+        d->np_tuple_ok = 0;
+        if (v && d->np_rawstate) {
+            if ((rc = pk_replace(d, first, v, h, &e)) != BRINE_OK)
+                return rc;
+            d->nodes[d->stack[d->count - 1].node].flags |= PKN_RAWSTATE;
+            return BRINE_OK;
+        }
     } else if (op == PKOP_FROZENSET) {
         v = pk_set_model(d, "builtins.frozenset", first, len, &h, &e);
     } else {
@@ -926,6 +938,11 @@ static int pk_step(pk_dec *d)
     case PKOP_BINBYTES8:
         if ((rc = pk_payload(d, op == PKOP_SHORT_BINBYTES ? 1 : op == PKOP_BINBYTES ? 4 : 8, 0, &s, &len)))
             return rc;
+        if (len >= PK_NP_RAW_MIN && d->mark_count) {
+            int done;
+            if ((rc = pk_np_rawdata(d, s, len, &done)) != BRINE_OK || done)
+                return rc;
+        }
         return pk_push(d, brine_bytes_new(d->doc, s, len, &e), &e);
     case PKOP_SHORT_BINSTRING:
     case PKOP_BINSTRING:

@@ -13,6 +13,8 @@
 #define PKN_NDARRAY 2u   /* numpy's _reconstruct(ndarray, ...) waiting for its BUILD (numpy.c) */
 #define PKN_LINKED 4u    /* ... put in a container before its BUILD: it stays a model */
 #define PKN_MEMO_MANY 8u /* ... stored under more than one memo key */
+#define PKN_RAWDATA 16u  /* an array standing for the bytes of a numpy state being built (numpy.c) */
+#define PKN_RAWSTATE 32u /* a numpy state tuple holding such an array */
 
 /* A stack or memo slot: a value and, for containers, its node index (0 for
  * scalars) into pk_dec.nodes, where its nesting height is tracked. */
@@ -70,6 +72,8 @@ typedef struct pk_dec {
     pk_aud *aud;    /* the audit being taken, or NULL when decoding */
     pk_np *np;      /* numpy.c's dtype cache, made on first use */
     int np_init;
+    int np_tuple_ok; /* TUPLE may hold a PKN_RAWDATA array as is (numpy.c) */
+    int np_rawstate; /* ... and did: the tuple gets PKN_RAWSTATE */
 } pk_dec;
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
@@ -103,12 +107,24 @@ void pk_np_free(pk_dec *d);
 /* Puts slot a wherever the stack and the memo hold model m (reader.c). */
 void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a);
 
-/* A slot linked into a container: a waiting _reconstruct model there
- * can no longer be replaced, so it stays a model. */
-static inline void pk_np_link(pk_dec *d, const pk_slot *s)
+/* A large BINBYTES where a numpy state is being built: *done 1 when it
+ * pushed the array itself (PKN_RAWDATA) instead of the bytes. */
+int pk_np_rawdata(pk_dec *d, const unsigned char *s, size_t len, int *done);
+#define PK_NP_RAW_MIN 65536 /* smaller data is copied twice: it costs little */
+/* Makes s (a stack or memo slot) what Python has there: the bytes of a
+ * PKN_RAWDATA array, a PKN_RAWSTATE tuple holding bytes. */
+int pk_np_materialize(pk_dec *d, pk_slot *s);
+int pk_np_link_slow(pk_dec *d, pk_slot *s);
+
+/* A slot linked into a container (or used as a callable): a waiting
+ * _reconstruct model there can no longer be replaced, so it stays a
+ * model; an array standing for bytes becomes the bytes. The slot is one of
+ * d->stack's. */
+static inline int pk_np_link(pk_dec *d, const pk_slot *s)
 {
-    if (s->node && (d->nodes[s->node].flags & PKN_NDARRAY))
-        d->nodes[s->node].flags |= PKN_LINKED;
+    if (s->node && (d->nodes[s->node].flags & (PKN_NDARRAY | PKN_RAWDATA | PKN_RAWSTATE)))
+        return pk_np_link_slow(d, (pk_slot *)s);
+    return BRINE_OK;
 }
 
 /* The global's name "module.qualname" in d->name, as models are named. */
