@@ -91,7 +91,7 @@ static int op_fresh_memcpy(void *ctx)
     return 0;
 }
 
-static brine_doc *make_graph(size_t arrays, size_t count, size_t *data_len, brine_error *err)
+brine_doc *bench_arrays_graph(size_t arrays, size_t count, size_t *data_len, brine_error *err)
 {
     brine_doc *doc = brine_doc_new();
     if (!doc)
@@ -154,7 +154,7 @@ static int run_one(const brine_plugin *nat, const bench_config *cfg, size_t arra
     arr_op o;
     memset(&o, 0, sizeof o);
     o.nat = nat;
-    brine_doc *doc = make_graph(arrays, count, &o.data_len, &err);
+    brine_doc *doc = bench_arrays_graph(arrays, count, &o.data_len, &err);
     if (!doc || brine_encode_buffer(nat, brine_doc_root(doc), NULL, &o.file, &o.file_len, &err) != BRINE_OK) {
         printf("  %zu x %zu float64: skipped: %s\n", arrays, count, err.message);
         brine_doc_free(doc);

@@ -757,6 +757,9 @@ int main(int argc, char **argv)
         print_targets();
     if (arrays && bench_arrays_run(fmts[F_NATIVE], &config) != 0)
         failures++;
+    const brine_plugin *pk = arrays ? brine_registry_find(reg, "pickle") : NULL;
+    if (pk && bench_pickle_arrays_run(pk, &config) != 0)
+        failures++;
     printf("\ntotal time %.1f s%s\n", bench_now() - start, failures ? "; SOME CELLS FAILED" : "");
     brine_registry_free(reg);
     return failures ? 1 : 0;

@@ -113,4 +113,17 @@ struct brine_plugin;
  * memcpy, printed as a table with the target. Nonzero if a cell failed. */
 int bench_arrays_run(const struct brine_plugin *nat, const bench_config *cfg);
 
+/* A list of `arrays` float64 arrays of count elements (one array, not in a
+ * list, when arrays is 1) of deterministic doubles; *data_len their bytes. */
+struct brine_doc;
+struct brine_error;
+struct brine_doc *bench_arrays_graph(size_t arrays, size_t count, size_t *data_len, struct brine_error *err);
+
+/* ---- pickle_arrays.c ---------------------------------------------------- */
+
+/* The numpy-heavy pickle (#20): 8 float64 arrays of 10^6 as numpy writes
+ * them at protocol 4, decoded and encoded by brine, against memcpy; the
+ * CPython figure is pickle_anchor.py's. Nonzero if a cell failed. */
+int bench_pickle_arrays_run(const struct brine_plugin *pk, const bench_config *cfg);
+
 #endif /* BRINE_BENCH_H */

@@ -165,6 +165,27 @@ def run_workload(name, description, obj, json_bytes, cfg):
     sys.stdout.flush()
 
 
+def run_numpy_arrays(cfg):
+    """#20's numpy-heavy pickle: 8 float64 arrays of 10^6 elements pickled
+    by numpy at protocol 4 (brine-bench's 'pickle arrays' decodes brine's
+    writing of the same shape: numpy's form, the same byte count within a
+    few hundred bytes). Skipped without numpy."""
+    try:
+        import numpy as np
+    except ImportError:
+        print("\nnumpy arrays: skipped (no numpy in %s)" % sys.executable)
+        return
+    rng = np.random.default_rng(20)
+    arrays = [rng.random(1000000) for _ in range(8)]
+    data = pickle.dumps(arrays, protocol=4)
+    print("\nnumpy arrays: 8 x 1000000 float64 pickled by numpy %s, protocol 4" % np.__version__)
+    print("  %-28s %12s %10s %10s %10s %9s %6s" % ("cell", "bytes", "median ms", "min ms", "max ms", "MB/s", "runs"))
+    print_row("pickle loads", len(data), time_cell(lambda: pickle.loads(data), cfg))
+    stats = time_cell(lambda: pickle.dumps(arrays, protocol=4), cfg)
+    print_row("pickle dumps", len(data), stats)
+    sys.stdout.flush()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", help="JSON files (default: the corpus)")
@@ -174,6 +195,7 @@ def main():
     parser.add_argument("--runs", type=int, default=15, help="least runs per cell (default 15)")
     parser.add_argument("--quick", action="store_true", help="short cells, for a smoke test")
     parser.add_argument("--no-model", action="store_true", help="skip the generated model workload")
+    parser.add_argument("--arrays-only", action="store_true", help="only the numpy arrays workload")
     parser.add_argument("--check-model", metavar="FILE",
                         help="compare the model with brine-bench --dump-model's FILE and exit")
     cfg = parser.parse_args()
@@ -197,6 +219,8 @@ def main():
 
     start = time.perf_counter()
     print_header(cfg)
+    if cfg.arrays_only:
+        files, cfg.no_model = [], True
     for path in files:
         with open(path, "rb") as f:
             text = f.read()
@@ -206,6 +230,7 @@ def main():
     if not cfg.no_model:
         run_workload("model", "generated in Python: %d lists of %d floats and %d tree-node dicts"
                      % (MODEL_LISTS, MODEL_FLOATS, MODEL_NODES), make_model(), None, cfg)
+    run_numpy_arrays(cfg)
     print("\ntotal time %.1f s" % (time.perf_counter() - start))
     return 0
 

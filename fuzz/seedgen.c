@@ -530,6 +530,10 @@ int main(int argc, char **argv)
     from_dir(path, format_index("json"), ".json");
     snprintf(path, sizeof path, "%s/pickle", data);
     from_dir(path, format_index("pickle"), ".pkl");
+    snprintf(path, sizeof path, "%s/pickle/numpy", data); /* numpy's array forms, good and hostile */
+    from_dir(path, format_index("pickle"), ".pkl");
+    snprintf(path, sizeof path, "%s/sklearn-linear", data);
+    from_dir(path, format_index("pickle"), ".pkl");
     snprintf(path, sizeof path, "%s/sklearn-tree", data);
     from_dir(path, format_index("pickle"), ".pkl");
     snprintf(path, sizeof path, "%s/npy", data);

@@ -753,7 +753,7 @@ done <<ROWS
 -O after -t msgpack lists msgpack's writer options|refs plain sequence numpy|convert -t msgpack -O
 -O after -o x.msgpack lists them too|refs plain sequence numpy|convert in.json -o x.msgpack -O
 -I after a .msgpack input lists its reader options|refs plain sequence numpy invalid_utf8|show in.msgpack -I
--O after -t pickle|protocol allow|convert -t pickle -O
+-O after -t pickle|protocol zerod allow|convert -t pickle -O
 the commands include audit and diff|convert formats show check audit diff help|
 ROWS
 

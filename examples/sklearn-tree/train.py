@@ -4,7 +4,9 @@ Balance Scale data and writes what examples/sklearn-tree/predict reads:
 data/sklearn-tree/model.pkl (pickle.dump of the fitted classifier, default
 protocol), model-p5.pkl (the same with protocol 5, numpy's other array
 form), model-unicode.pkl (the same tree with its labels as a numpy str
-array) and test.csv (the held-out rows with sklearn's prediction for each).
+array), test.csv (the held-out rows as Python writes them: a header, the
+features, then the class) and model.sklearn.csv (scikit-learn's predict and
+predict_proba for each test row, floats as repr() writes them).
 
 Run it with Debian's python3 (python3-sklearn, python3-numpy) from anywhere:
     /usr/bin/python3 examples/sklearn-tree/train.py
@@ -55,9 +57,14 @@ def main():
         pickle.dump(clf_u, f, protocol=4)
     with open(os.path.join(OUT, "test.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["class"] + FEATURES + ["sklearn"])
-        for x, y, p in zip(X_test, y_test, y_pred):
-            w.writerow([y] + [int(v) for v in x] + [p])
+        w.writerow(FEATURES + ["class"])
+        for x, y in zip(X_test, y_test):
+            w.writerow([int(v) for v in x] + [y])
+    with open(os.path.join(OUT, "model.sklearn.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["predict"] + ["proba_" + c for c in clf.classes_])
+        for p, pr in zip(y_pred, clf.predict_proba(X_test)):
+            w.writerow([p] + [repr(float(v)) for v in pr])
 
     correct = int(np.sum(y_pred == y_test))
     print("scikit-learn %s, numpy %s, Python %s" % (sklearn.__version__, np.__version__, sys.version.split()[0]))

@@ -35,6 +35,13 @@ typedef struct pk_pmap {
     size_t count, cap;
 } pk_pmap;
 
+/* A value that reaches the returned value when user (a key) does: the
+ * model an array replaced, the arguments of the call that made one. */
+typedef struct pk_use {
+    const void *user;
+    const brine_value *used;
+} pk_use;
+
 struct pk_aud {
     pk_aent *ents;
     size_t count, cap;
@@ -49,6 +56,8 @@ struct pk_aud {
     pk_pmap complexes; /* the walk: complex values seen, by pk_complex_key */
     size_t *builds;    /* by reader node: last BUILD's entry + 1 */
     size_t builds_cap;
+    pk_use *uses; /* numpy arrays (pk_aud_uses) */
+    size_t uses_count, uses_cap;
     char scratch[128];
 };
 
@@ -197,6 +206,7 @@ void pk_aud_free(pk_dec *d)
     brine_free(a->name_seen);
     brine_free(a->itab);
     brine_free(a->builds);
+    brine_free(a->uses);
     pk_pmap_free(&a->results);
     pk_pmap_free(&a->complexes);
     brine_free(a);
@@ -213,12 +223,14 @@ static uint64_t pk_complex_key(const brine_value *v)
     return XXH3_64bits(c, sizeof c) | 1;
 }
 
-/* What identifies v: a model's node, a bytes value's data; else NULL. */
+/* What identifies v: a model's node, a bytes value's data, an array's
+ * data (which may be the bytes value's it adopted); else NULL. */
 static const void *pk_key(const brine_value *v)
 {
     size_t len;
     switch (brine_type_of(v)) {
     case BRINE_MODEL: return brine_model_args(v);
+    case BRINE_ARRAY: return brine_array_data(v);
     case BRINE_BYTES: return len = 0, brine_bytes_get(v, &len);
     default: return NULL;
     }
@@ -361,6 +373,36 @@ int pk_aud_made(pk_dec *d, int action, const brine_value *result)
     return BRINE_OK;
 }
 
+int pk_aud_uses(pk_dec *d, const brine_value *user, const brine_value *used)
+{
+    pk_aud *a = d->aud;
+    if (!a)
+        return BRINE_OK;
+    if (pk_grow((void **)&a->uses, &a->uses_cap, a->uses_count + 1, sizeof *a->uses))
+        return pk_fail(d, BRINE_E_NOMEM, "out of memory");
+    a->uses[a->uses_count].user = pk_key(user);
+    a->uses[a->uses_count++].used = used;
+    return BRINE_OK;
+}
+
+int pk_aud_array(pk_dec *d, const pk_slot *model, const brine_value *array)
+{
+    pk_aud *a = d->aud;
+    const void *old = pk_key(model->v), *key = pk_key(array);
+    size_t *i;
+    if (!a)
+        return BRINE_OK;
+    /* The _reconstruct CALL made the array; its BUILD set the array. */
+    if ((i = pk_pmap_find(&a->results, old)) != NULL) {
+        a->ents[*i].key = key;
+        if (pk_made(d, key, *i))
+            return BRINE_E_NOMEM;
+    }
+    if (model->node < a->builds_cap && a->builds[model->node])
+        a->ents[a->builds[model->node] - 1].key = key;
+    return pk_aud_uses(d, array, model->v);
+}
+
 /* ---- what reaches the value --------------------------------------------- */
 
 /* The identity of a container for the walk's visited set (NULL: empty). */
@@ -399,6 +441,13 @@ static int pk_reach(pk_dec *d, const brine_value *root, pk_pmap *seen)
         const void *key;
         size_t n, it = 0, id;
         brine_type t = brine_type_of(v);
+        if (t == BRINE_ARRAY) {
+            if (pk_pmap_put(seen, pk_key(v), 1)) {
+                rc = BRINE_E_NOMEM;
+                goto out;
+            }
+            continue;
+        }
         if (t == BRINE_BYTES || t == BRINE_COMPLEX) {
             if (t == BRINE_BYTES ? pk_pmap_put(seen, pk_key(v), 1)
                                  : pk_pmap_put(&a->complexes, (const void *)(uintptr_t)pk_complex_key(v), 1)) {
@@ -468,6 +517,26 @@ struct brine_audit_report *pk_aud_report(pk_dec *d, const brine_value *root, int
     if (root && a->count && pk_reach(d, root, &seen) != BRINE_OK) {
         pk_pmap_free(&seen);
         return NULL;
+    }
+    /* What reaches through arrays: the models they replaced, the
+     * arguments of the calls that made them (a used value may be an array
+     * of another use, so later uses can enable earlier ones: repeat until
+     * nothing changes; each use is walked once). */
+    if (root && a->count) {
+        int more = 1;
+        while (more) {
+            more = 0;
+            for (i = 0; i < a->uses_count; i++) {
+                if (!a->uses[i].used || !pk_pmap_find(&seen, a->uses[i].user))
+                    continue;
+                if (pk_reach(d, a->uses[i].used, &seen) != BRINE_OK) {
+                    pk_pmap_free(&seen);
+                    return NULL;
+                }
+                a->uses[i].used = NULL;
+                more = 1;
+            }
+        }
     }
     for (i = 0; i < a->count; i++) {
         pk_aent *e = &a->ents[i];

@@ -168,8 +168,27 @@ brine_value *pk_tuple_of(pk_dec *d, size_t first, size_t n, size_t *height, brin
     size_t i, h = 0;
     if (!t)
         return NULL;
+    /* numpy's state (1, shape, dtype, False, data) holds the array made at
+     * the data's BINBYTES as is, for the BUILD to take (numpy.c). */
+    if (d->np_tuple_ok && n == 5 && d->stack[first + 4].node &&
+        (d->nodes[d->stack[first + 4].node].flags & PKN_RAWDATA)) {
+        brine_seq_reserve(t, n, e);
+        for (i = 0; i < 4; i++)
+            if (pk_np_link(d, &d->stack[first + i]))
+                return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
+        for (i = 0; i < n; i++)
+            brine_seq_append(t, d->stack[first + i].v, e);
+        for (i = 0, h = 0; i < n; i++)
+            if (pk_height(d, &d->stack[first + i]) > h)
+                h = pk_height(d, &d->stack[first + i]);
+        d->np_rawstate = 1;
+        *height = h + 1;
+        return e->code ? NULL : t;
+    }
     brine_seq_reserve(t, n, e);
     for (i = 0; i < n; i++) {
+        if (pk_np_link(d, &d->stack[first + i]))
+            return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
         brine_seq_append(t, d->stack[first + i].v, e);
         if (pk_height(d, &d->stack[first + i]) > h)
             h = pk_height(d, &d->stack[first + i]);
@@ -212,6 +231,8 @@ brine_value *pk_set_model(pk_dec *d, const char *name, size_t first, size_t n, s
         return NULL;
     brine_seq_reserve(list, n, e);
     for (i = 0; i < n; i++) {
+        if (pk_np_link(d, &d->stack[first + i]))
+            return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
         brine_seq_append(list, d->stack[first + i].v, e);
         if (pk_height(d, &d->stack[first + i]) > h)
             h = pk_height(d, &d->stack[first + i]);
@@ -255,6 +276,8 @@ brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, si
     }
     if (len == (size_t)-1) {
         /* Not a global: pickle.call(callable, args). */
+        if (pk_np_link(d, callable))
+            return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
         t = brine_tuple_new(d->doc, e);
         if (t) {
             brine_seq_append(t, callable->v, e);
@@ -262,6 +285,15 @@ brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, si
         }
         *height = (pk_height(d, callable) > pk_height(d, args) ? pk_height(d, callable) : pk_height(d, args)) + 2;
         return e->code ? NULL : pk_model(d, "pickle.call", 11, t, e);
+    }
+    if (len > 6 && !memcmp(d->name, "numpy.", 6)) {
+        int done;
+        brine_value *a = pk_np_call(d, d->name, len, args, e, &done);
+        if (done) {
+            *height = 0;
+            return a;
+        }
+        len = pk_global_name(d, callable->v); /* d->name again */
     }
     if (!strcmp(d->name, "_codecs.encode") && n == 2 && brine_type_of(a0) == BRINE_STR &&
         (pk_str_is(a1, "latin1") || pk_str_is(a1, "latin-1"))) {
@@ -335,6 +367,8 @@ brine_value *pk_newobj(pk_dec *d, const pk_slot *cls, const pk_slot *args, const
         return pk_model(d, d->name, len, args->v, e);
     }
     h = pk_height(d, cls) > pk_height(d, args) ? pk_height(d, cls) : pk_height(d, args);
+    if (pk_np_link(d, cls))
+        return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
     t = brine_tuple_new(d->doc, e);
     if (!t)
         return NULL;
@@ -417,6 +451,8 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     }
     for (i = 0; i < n; i++) {
         const pk_slot *s = &d->stack[first + i];
+        if (pk_np_link(d, s))
+            return BRINE_E_NOMEM;
         if (brine_seq_append(list, s->v, &e))
             return pk_api_fail(d, &e);
         /* A list that holds itself does not get deeper for it. */
@@ -449,6 +485,8 @@ int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
     }
     for (i = 0; i < n; i += 2) {
         const pk_slot *k = &d->stack[first + i], *v = &d->stack[first + i + 1];
+        if (pk_np_link(d, k) || pk_np_link(d, v))
+            return BRINE_E_NOMEM;
         if (list) {
             brine_value *pair = brine_tuple_new(d->doc, &e);
             if (pair) {
@@ -476,6 +514,8 @@ int pk_build(pk_dec *d, const pk_slot *target, const pk_slot *state)
     if (brine_type_of(target->v) != BRINE_MODEL)
         return pk_fail(d, BRINE_E_CORRUPT, "BUILD at offset %llu: cannot set the state of a %s (only of an object)",
                        (unsigned long long)d->op_off, brine_type_name(brine_type_of(target->v)));
+    if (pk_np_link(d, state))
+        return BRINE_E_NOMEM;
     if (d->nodes[target->node].flags & PKN_ITEMS)
         brine_seq_set(brine_model_args(brine_model_state(target->v)), 0, state->v, &e);
     else
@@ -505,6 +545,8 @@ int pk_additems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
                             (unsigned long long)d->op_off);
     }
     for (i = 0; i < n; i++) {
+        if (pk_np_link(d, &d->stack[first + i]))
+            return BRINE_E_NOMEM;
         if (brine_seq_append(list, d->stack[first + i].v, &e))
             return pk_api_fail(d, &e);
         if (d->stack[first + i].node != target->node && pk_height(d, &d->stack[first + i]) > h)

@@ -10,6 +10,8 @@ static const char *const pk_extensions[] = {"pkl", "pickle", NULL};
 
 static const brine_option_spec pk_options[] = {
     {"protocol", BRINE_OPT_ENCODE, "the pickle protocol to write, 2 to 5 (default 4)"},
+    {"zerod", BRINE_OPT_ENCODE,
+     "how a 0-d array is written: scalar (a numpy scalar, np.float64(2.5); the default) or array (a 0-d ndarray)"},
     {"allow", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
      "globals a pickle may name: module.name, patterns (* within one component), presets safe, sklearn"},
     {NULL, 0, NULL}};

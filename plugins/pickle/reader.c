@@ -97,6 +97,7 @@ int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out)
         out->node = d->node_count++;
         d->nodes[out->node].height = 1;
         d->nodes[out->node].flags = 0;
+        d->nodes[out->node].memo_key = 0;
     }
     return BRINE_OK;
 }
@@ -392,13 +393,47 @@ static int pk_get(pk_dec *d, uint64_t key)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: memo value not found at index %llu",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off,
                        (unsigned long long)key);
+    if (m->node && (d->nodes[m->node].flags & (PKN_RAWDATA | PKN_RAWSTATE)) &&
+        pk_np_materialize(d, (pk_slot *)m) != BRINE_OK)
+        return BRINE_E_NOMEM;
     return pk_push_slot(d, *m);
 }
 
 static int pk_put(pk_dec *d, uint64_t key)
 {
     int rc = pk_need(d, 1);
-    return rc ? rc : pk_memo_put(d, key, d->stack[d->count - 1]);
+    if (rc)
+        return rc;
+    pk_slot s = d->stack[d->count - 1];
+    if (s.node && (d->nodes[s.node].flags & PKN_NDARRAY)) {
+        /* Where numpy.c finds it again when its BUILD makes it an array. */
+        pk_node *n = &d->nodes[s.node];
+        if (n->memo_key && n->memo_key != key + 1)
+            n->flags |= PKN_MEMO_MANY;
+        n->memo_key = key + 1;
+    }
+    return pk_memo_put(d, key, s);
+}
+
+void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a)
+{
+    const pk_node *n = &d->nodes[m->node];
+    size_t i;
+    for (i = 0; i < d->count; i++)
+        if (d->stack[i].node == m->node)
+            d->stack[i] = a;
+    if (n->flags & PKN_MEMO_MANY) {
+        for (i = 0; i < d->memo_len; i++)
+            if (d->memo[i].v && d->memo[i].node == m->node)
+                d->memo[i] = a;
+        for (i = 0; i < d->sparse_cap; i++)
+            if (d->sparse[i].slot.v && d->sparse[i].slot.node == m->node)
+                d->sparse[i].slot = a;
+    } else if (n->memo_key) {
+        pk_slot *e = (pk_slot *)pk_memo_find(d, n->memo_key - 1);
+        if (e && e->node == m->node)
+            *e = a;
+    }
 }
 
 static int pk_int64(pk_dec *d, int64_t i)
@@ -441,7 +476,7 @@ static BRINEP_NOINLINE int pk_op_stack(pk_dec *d, unsigned op)
     size_t first;
     int rc;
     if (op == PKOP_DUP) {
-        if ((rc = pk_need(d, 1)) != BRINE_OK)
+        if ((rc = pk_need(d, 1)) != BRINE_OK || (rc = pk_np_materialize(d, &d->stack[d->count - 1])) != BRINE_OK)
             return rc;
         return pk_push_slot(d, d->stack[d->count - 1]);
     }
@@ -484,7 +519,7 @@ static BRINEP_NOINLINE int pk_op_frame(pk_dec *d, unsigned op)
         if (d->count != 1)
             return pk_fail(d, BRINE_E_CORRUPT, "STOP at offset %llu with %zu values on the stack (1 expected)",
                            (unsigned long long)d->op_off, d->count);
-        return -1;
+        return pk_np_materialize(d, &d->stack[0]) ? BRINE_E_NOMEM : -1;
     }
     if (op == PKOP_PROTO) {
         if ((rc = pk_uint(d, 1, &u)) != BRINE_OK)
@@ -593,7 +628,16 @@ static int pk_op_marked(pk_dec *d, unsigned op)
         return rc;
     len = d->count - first;
     if (op == PKOP_TUPLE) {
+        d->np_tuple_ok = 1;
+        d->np_rawstate = 0;
         v = pk_tuple_of(d, first, len, &h, &e);
+        d->np_tuple_ok = 0;
+        if (v && d->np_rawstate) {
+            if ((rc = pk_replace(d, first, v, h, &e)) != BRINE_OK)
+                return rc;
+            d->nodes[d->stack[d->count - 1].node].flags |= PKN_RAWSTATE;
+            return BRINE_OK;
+        }
     } else if (op == PKOP_FROZENSET) {
         v = pk_set_model(d, "builtins.frozenset", first, len, &h, &e);
     } else {
@@ -700,8 +744,11 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     if (op == PKOP_BUILD) {
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
-        if ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
-            (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK)
+        int done;
+        if ((rc = pk_np_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK)
+            return rc;
+        if (!done && ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
+                      (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK))
             return rc;
         d->count--;
         return BRINE_OK;
@@ -732,6 +779,8 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
     brine_value *callable = base[0].v;
     if ((rc = pk_replace(d, d->count - n, v, h, &e)) != BRINE_OK)
         return rc;
+    if (op == PKOP_REDUCE)
+        pk_np_reduced(d, &d->stack[d->count - 1]);
     return pk_aud_call(d, callable, d->stack[d->count - 1].v);
 }
 
@@ -889,6 +938,11 @@ static int pk_step(pk_dec *d)
     case PKOP_BINBYTES8:
         if ((rc = pk_payload(d, op == PKOP_SHORT_BINBYTES ? 1 : op == PKOP_BINBYTES ? 4 : 8, 0, &s, &len)))
             return rc;
+        if (len >= PK_NP_RAW_MIN && d->mark_count) {
+            int done;
+            if ((rc = pk_np_rawdata(d, s, len, &done)) != BRINE_OK || done)
+                return rc;
+        }
         return pk_push(d, brine_bytes_new(d->doc, s, len, &e), &e);
     case PKOP_SHORT_BINSTRING:
     case PKOP_BINSTRING:
@@ -952,6 +1006,7 @@ static int pk_step(pk_dec *d)
 static void pk_dec_free(pk_dec *d)
 {
     pk_aud_free(d);
+    pk_np_free(d);
     pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
@@ -1038,7 +1093,7 @@ static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine
     fwd.sink.finish = pk_fwd_finish;
     /* Shared strs, bytes and big ints (a str fetched from the memo again)
      * go out as anchors and REFs only if the sink takes them. */
-    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & BRINE_SINK_SCALAR_REFS);
+    fwd.sink.flags = BRINE_SINK_REFS | (sink->flags & (BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS));
     fwd.sink.err = sink->err;
     fwd.next = sink;
     rc = root ? brine_walk_options(root, &fwd.sink, opts, err) : (err && err->code ? err->code : BRINE_E_NOMEM);
@@ -1081,7 +1136,7 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
         memset(&discard, 0, sizeof discard);
         discard.event = pk_discard_event;
         discard.finish = pk_fwd_finish;
-        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS;
+        discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* as the builder */
         rc = pk_emit(&d, &discard, opts, err);
     }
     *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);

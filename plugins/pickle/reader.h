@@ -9,7 +9,12 @@
 #include "pickle.h"
 
 /* Node flags: what the reader knows about a container it made. */
-#define PKN_ITEMS 1u /* a model whose state is a pickle.reduce_state wrapper */
+#define PKN_ITEMS 1u     /* a model whose state is a pickle.reduce_state wrapper */
+#define PKN_NDARRAY 2u   /* numpy's _reconstruct(ndarray, ...) waiting for its BUILD (numpy.c) */
+#define PKN_LINKED 4u    /* ... put in a container before its BUILD: it stays a model */
+#define PKN_MEMO_MANY 8u /* ... stored under more than one memo key */
+#define PKN_RAWDATA 16u  /* an array standing for the bytes of a numpy state being built (numpy.c) */
+#define PKN_RAWSTATE 32u /* a numpy state tuple holding such an array */
 
 /* A stack or memo slot: a value and, for containers, its node index (0 for
  * scalars) into pk_dec.nodes, where its nesting height is tracked. */
@@ -21,6 +26,7 @@ typedef struct pk_slot {
 typedef struct pk_node {
     size_t height; /* nesting depth of the container's contents, a lower bound */
     unsigned flags;
+    uint64_t memo_key; /* PKN_NDARRAY: the memo key it was stored under + 1, or 0 */
 } pk_node;
 
 /* A memo entry kept in the sparse table (slot.v NULL: empty). */
@@ -30,6 +36,7 @@ typedef struct pk_memo_entry {
 } pk_memo_entry;
 
 typedef struct pk_aud pk_aud; /* audit.c */
+typedef struct pk_np pk_np;   /* numpy.c */
 
 typedef struct pk_dec {
     brine_doc *doc;
@@ -63,6 +70,10 @@ typedef struct pk_dec {
     size_t name_cap;
     pk_allow allow; /* the decoder's allow= (allow.on: checked) */
     pk_aud *aud;    /* the audit being taken, or NULL when decoding */
+    pk_np *np;      /* numpy.c's dtype cache, made on first use */
+    int np_init;
+    int np_tuple_ok; /* TUPLE may hold a PKN_RAWDATA array as is (numpy.c) */
+    int np_rawstate; /* ... and did: the tuple gets PKN_RAWSTATE */
 } pk_dec;
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
@@ -76,6 +87,45 @@ int pk_aud_items(pk_dec *d, const pk_slot *target);
 int pk_aud_made(pk_dec *d, int action, const brine_value *result); /* PERSID, EXT */
 /* The report: reaches computed against root (NULL after an error). */
 struct brine_audit_report *pk_aud_report(pk_dec *d, const brine_value *root, int status, const brine_error *err);
+
+/* The array a numpy _reconstruct model became (numpy.c): the audit
+ * knows the model's CALL and BUILD as the array's, and what reaches the
+ * value through it (the model, its dtype's calls). */
+int pk_aud_array(pk_dec *d, const pk_slot *model, const brine_value *array);
+/* Everything in used reaches the value when user does (an array made by a
+ * call from its arguments). */
+int pk_aud_uses(pk_dec *d, const brine_value *user, const brine_value *used);
+
+/* numpy's arrays (numpy.c). After a REDUCE: marks a _reconstruct result
+ * that waits for its BUILD. */
+void pk_np_reduced(pk_dec *d, const pk_slot *s);
+/* BUILD on such a model: *done 1 when it became an array (audit included). */
+int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *done);
+/* REDUCE of _frombuffer or scalar (see numpy.c). */
+brine_value *pk_np_call(pk_dec *d, const char *name, size_t len, const pk_slot *args, brine_error *e, int *done);
+void pk_np_free(pk_dec *d);
+/* Puts slot a wherever the stack and the memo hold model m (reader.c). */
+void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a);
+
+/* A large BINBYTES where a numpy state is being built: *done 1 when it
+ * pushed the array itself (PKN_RAWDATA) instead of the bytes. */
+int pk_np_rawdata(pk_dec *d, const unsigned char *s, size_t len, int *done);
+#define PK_NP_RAW_MIN 65536 /* smaller data is copied twice: it costs little */
+/* Makes s (a stack or memo slot) what Python has there: the bytes of a
+ * PKN_RAWDATA array, a PKN_RAWSTATE tuple holding bytes. */
+int pk_np_materialize(pk_dec *d, pk_slot *s);
+int pk_np_link_slow(pk_dec *d, pk_slot *s);
+
+/* A slot linked into a container (or used as a callable): a waiting
+ * _reconstruct model there can no longer be replaced, so it stays a
+ * model; an array standing for bytes becomes the bytes. The slot is one of
+ * d->stack's. */
+static inline int pk_np_link(pk_dec *d, const pk_slot *s)
+{
+    if (s->node && (d->nodes[s->node].flags & (PKN_NDARRAY | PKN_RAWDATA | PKN_RAWSTATE)))
+        return pk_np_link_slow(d, (pk_slot *)s);
+    return BRINE_OK;
+}
 
 /* The global's name "module.qualname" in d->name, as models are named. */
 size_t pk_global_name(pk_dec *d, const brine_value *v);

@@ -549,6 +549,23 @@ static int pk_share(pk_enc *e, const brine_event *ev, size_t *idx)
     return pkw_anchor_set(e, ev->anchor, AN_SCALAR, *idx, PK_NONE);
 }
 
+/* Keeps array e->arrays[ai], met inside a record, as a shared value
+ * (under its anchor, if any); *idx is its index in e->shared. */
+static int pk_share_array(pk_enc *e, size_t ai, uint64_t anchor, size_t *idx)
+{
+    pk_shared *sh;
+    if (e->shared_count == e->shared_cap &&
+        pk_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
+        return pkw_nomem(e);
+    *idx = e->shared_count;
+    sh = &e->shared[e->shared_count++];
+    sh->off = ai;
+    sh->len = 0;
+    sh->memo = PK_NONE;
+    sh->kind = BRINE_EV_ARRAY;
+    return anchor ? pkw_anchor_set(e, anchor, AN_SCALAR, *idx, PK_NONE) : BRINE_OK;
+}
+
 int pkw_shared(pk_enc *e, size_t idx)
 {
     pk_shared *sh = &e->shared[idx];
@@ -556,6 +573,11 @@ int pkw_shared(pk_enc *e, size_t idx)
     int rc;
     if (sh->memo != PK_NONE)
         return pkw_get(e, sh->memo);
+    if (sh->kind == BRINE_EV_ARRAY) {
+        if ((rc = pkw_array_value(e, e->arrays[sh->off])) != BRINE_OK || e->dry)
+            return rc;
+        return pkw_memoize(e, &e->shared[idx].memo);
+    }
     memset(&ev, 0, sizeof ev);
     ev.kind = sh->kind;
     ev.v.s.len = sh->len;
@@ -644,7 +666,13 @@ static int pk_record(pk_enc *e, const brine_event *ev)
     if (parent && parent->ev.kind != BRINE_EV_MODEL && parent->ev.v.count != BRINE_COUNT_UNKNOWN &&
         parent->count >= (parent->ev.kind == BRINE_EV_DICT ? 2 * parent->ev.v.count : parent->ev.v.count))
         return pkw_fail(e, BRINE_E_INVALID, "a container got more values than it announced");
-    if (ev->anchor && pk_is_blob(ev->kind)) {
+    if (ev->kind == BRINE_EV_ARRAY) {
+        size_t ai;
+        if ((rc = pkw_array_keep(e, ev->v.array, &ai)) != BRINE_OK ||
+            (rc = pk_share_array(e, ai, ev->anchor, &e->rec[idx].shared)) != BRINE_OK)
+            return rc;
+        r->ev.v.array = NULL;
+    } else if (ev->anchor && pk_is_blob(ev->kind)) {
         if ((rc = pk_share(e, ev, &e->rec[idx].shared)) != BRINE_OK)
             return rc;
         r->ev.v.s.ptr = NULL;
@@ -921,6 +949,14 @@ static int pk_event(brine_sink *sink, const brine_event *ev)
         e->last_count = a->count;
         break;
     }
+    case BRINE_EV_ARRAY:
+        rc = pkw_array(e, ev->v.array);
+        if (rc == BRINE_OK && ev->anchor) {
+            size_t idx;
+            if ((rc = pkw_memoize(e, &idx)) == BRINE_OK)
+                rc = pkw_anchor_set(e, ev->anchor, AN_MEMO, idx, PK_NONE);
+        }
+        break;
     default:
         /* A model's null state is no state: nothing to write, no BUILD. */
         if (ev->kind == BRINE_EV_NULL && e->depth && e->stack[e->depth - 1].kind == BRINE_EV_MODEL) {
@@ -968,6 +1004,8 @@ static void pk_destroy(brine_sink *sink)
     brine_free(e->bytes);
     brine_free(e->gs);
     brine_free(e->scratch);
+    brine_free(e->arrays);
+    brine_doc_free(e->adoc);
     pk_allow_free(&e->allow);
     brine_free(e);
 }
@@ -993,11 +1031,20 @@ brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->sink.event = pk_event;
     e->sink.finish = pk_finish;
     e->sink.destroy = pk_destroy;
-    e->sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS; /* pickle always has its memo */
+    /* Pickle always has its memo; arrays go out as numpy writes them. */
+    e->sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS;
     e->sink.err = err;
     e->out = out;
     e->proto = proto;
     e->max_depth = brine_options_max_depth(opts);
+    if ((p = brine_options_get(opts, "zerod")) != NULL) {
+        if (strcmp(p, "array") && strcmp(p, "scalar")) {
+            brine_error_set(err, BRINE_E_OPTION, "zerod takes scalar or array, not '%s'", p);
+            brine_free(e);
+            return NULL;
+        }
+        e->zerod_array = strcmp(p, "array") == 0;
+    }
     if (pk_allow_add(&e->allow, "safe", err) || pk_allow_options(&e->allow, opts, err)) {
         pk_allow_free(&e->allow);
         brine_free(e);

@@ -39,7 +39,7 @@ enum { AN_FREE, AN_MEMO, AN_NODE, AN_SCALAR };
  * out rather than fetched (a module name inside a GLOBAL opcode, a record
  * that consumed it without memoizing it). */
 typedef struct pk_shared {
-    size_t off; /* its bytes in pk_enc.sbytes */
+    size_t off; /* its bytes in pk_enc.sbytes; an array: its index in pk_enc.arrays */
     size_t len;
     size_t memo; /* its memo index once written, else PK_NONE */
     brine_event_kind kind;
@@ -136,7 +136,12 @@ typedef struct pk_enc {
     int dry;
     unsigned char *scratch;
     size_t scratch_cap;
-    pk_allow allow; /* the safe preset plus allow= */
+    pk_allow allow;  /* the safe preset plus allow= */
+    int zerod_array; /* zerod=array: 0-d arrays as ndarrays, not numpy scalars */
+    /* Arrays met inside a record, kept (copied) until it is written */
+    brine_doc *adoc;
+    brine_value **arrays;
+    size_t arrays_count, arrays_cap;
 } pk_enc;
 
 int pkw_fail(pk_enc *e, int code, const char *fmt, ...)
@@ -169,6 +174,12 @@ static inline const char *pkw_rec_str(const pk_enc *e, const pk_rec *r)
         return e->sbytes + e->shared[r->shared].off;
     return e->bytes ? e->bytes + r->str_off : NULL; /* no strings recorded: scalars need none */
 }
+/* writer_numpy.c: an array as numpy pickles it (the value on the stack,
+ * not memoized); the same for a kept array; keeps a copy of an array met
+ * inside a record, *idx its index in e->arrays. */
+int pkw_array(pk_enc *e, const brine_array_header *h);
+int pkw_array_value(pk_enc *e, const brine_value *a);
+int pkw_array_keep(pk_enc *e, const brine_array_header *h, size_t *idx);
 /* writer_save.c: writes the finished record and resets it. */
 int pkw_write_record(pk_enc *e);
 
