@@ -7,9 +7,10 @@
  * wrapped at 75 columns; more than 1000 elements summarised with '...' and
  * 3 edge items; the dtype shown unless it is float64, int64, complex128 or
  * bool. Strings, bytes and records print their elements with Python's
- * repr of the tolist() value, without numpy's padding; datetime64 and
- * timedelta64 print their counts (numpy prints dates): the aim is a
- * readable text, exact for the numeric kinds, not a parser's input. */
+ * repr of the tolist() value (array_text.c), without numpy's padding and
+ * per-field float alignment; datetime64 as numpy's ISO dates, timedelta64
+ * as counts: the aim is a readable text, exact for the numeric kinds, not
+ * a parser's input. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,32 +233,7 @@ static void visit_shown(rp *r, visit_fn fn)
 
 static double elem_double(const rp *r, const unsigned char *p, int imag)
 {
-    brine_value v;
-    (void)v;
-    const brine_dtype *dt = r->a->dtype;
-    unsigned char buf[16];
-    if (brinep_dtype_swapped(dt)) {
-        brinep_dtype_swap(dt, buf, p);
-        p = buf;
-    }
-    size_t part = dt->kind == BRINE_DT_COMPLEX ? dt->itemsize / 2 : dt->itemsize;
-    p += imag ? part : 0;
-    if (part == 8) {
-        double x;
-        memcpy(&x, p, 8);
-        return x;
-    }
-    if (part == 4) {
-        float x;
-        memcpy(&x, p, 4);
-        return x;
-    }
-    uint16_t h;
-    memcpy(&h, p, 2);
-    int e = h >> 10 & 0x1f;
-    double m = h & 0x3ff;
-    double x = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
-    return h & 0x8000 ? -x : x;
+    return brinep_elem_double(r->a->dtype, p, imag);
 }
 
 static void ff_scan(rp *r, const unsigned char *p)
@@ -357,48 +333,17 @@ static void ff_format(const ffmt *f, double x, char *out, size_t cap)
 
 static int64_t elem_i64(const rp *r, const unsigned char *p, uint64_t *u, int *is_u)
 {
-    const brine_dtype *dt = r->a->dtype;
-    unsigned char buf[16];
-    if (dt->order != '|' && brinep_dtype_swapped(dt)) {
-        brinep_dtype_swap(dt, buf, p);
-        p = buf;
-    }
-    int64_t i = 0;
-    *is_u = dt->kind == BRINE_DT_UINT;
-    *u = 0;
-    switch (dt->itemsize) {
-    case 1:
-        if (*is_u)
-            *u = p[0];
-        else
-            i = (int8_t)p[0];
-        break;
-    case 2: {
-        uint16_t x;
-        memcpy(&x, p, 2);
-        *u = x;
-        i = (int16_t)x;
-        break;
-    }
-    case 4: {
-        uint32_t x;
-        memcpy(&x, p, 4);
-        *u = x;
-        i = (int32_t)x;
-        break;
-    }
-    default:
-        memcpy(&i, p, 8);
-        memcpy(u, p, 8);
-        break;
-    }
-    return i;
+    return brinep_elem_i64(r->a->dtype, p, u, is_u);
 }
 
 static void int_text(const rp *r, const unsigned char *p, char *out, size_t cap)
 {
     uint64_t u;
     int is_u;
+    if (r->a->dtype->kind == BRINE_DT_DATETIME) {
+        brinep_elem_text(r->a->dtype, p, out, cap); /* '2020-01-01', as numpy */
+        return;
+    }
     int64_t i = elem_i64(r, p, &u, &is_u);
     if (is_u)
         snprintf(out, cap, "%llu", (unsigned long long)u);
@@ -417,29 +362,6 @@ static void int_scan(rp *r, const unsigned char *p)
 
 /* ---- elements ---- */
 
-static void bytes_repr(const unsigned char *p, size_t len, int b, char *out, size_t cap)
-{
-    size_t o = 0;
-    if (b && o < cap)
-        out[o++] = 'b';
-    if (o < cap)
-        out[o++] = '\'';
-    for (size_t i = 0; i < len && o + 5 < cap; i++) {
-        unsigned c = p[i];
-        if (c == '\'' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        }
-    }
-    if (o + 1 < cap)
-        out[o++] = '\'';
-    out[o < cap ? o : cap - 1] = '\0';
-}
-
 static void elem_text(rp *r, const unsigned char *p, char *out, size_t cap)
 {
     const brine_dtype *dt = r->a->dtype;
@@ -449,7 +371,7 @@ static void elem_text(rp *r, const unsigned char *p, char *out, size_t cap)
     case BRINE_DT_UINT:
     case BRINE_DT_DATETIME:
     case BRINE_DT_TIMEDELTA: {
-        char buf[32];
+        char buf[64];
         int_text(r, p, buf, sizeof buf);
         snprintf(out, cap, "%*s", r->a->ndim ? r->int_width : 0, buf);
         break;
@@ -482,38 +404,7 @@ static void elem_text(rp *r, const unsigned char *p, char *out, size_t cap)
         snprintf(out, cap, "%s%.*sj%*s", re, (int)sp, im, (int)(strlen(im) - sp), "");
         break;
     }
-    case BRINE_DT_BYTES: {
-        size_t len = dt->itemsize;
-        while (len && p[len - 1] == 0)
-            len--;
-        bytes_repr(p, len, 1, out, cap);
-        break;
-    }
-    case BRINE_DT_STR: { /* ASCII shown, others as \U escapes: readable, short */
-        size_t units = dt->itemsize / 4, o = 0;
-        while (units) {
-            uint32_t c;
-            memcpy(&c, p + (units - 1) * 4, 4);
-            if (c)
-                break;
-            units--;
-        }
-        out[o++] = '\'';
-        for (size_t i = 0; i < units && o + 12 < cap; i++) {
-            uint32_t c;
-            memcpy(&c, p + i * 4, 4);
-            if (brinep_dtype_swapped(dt))
-                c = __builtin_bswap32(c);
-            if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
-                out[o++] = (char)c;
-            else
-                o += (size_t)snprintf(out + o, cap - o, c < 0x100 ? "\\x%02x" : "\\U%08x", (unsigned)c);
-        }
-        out[o++] = '\'';
-        out[o] = '\0';
-        break;
-    }
-    default: bytes_repr(p, dt->itemsize > 16 ? 16 : dt->itemsize, 1, out, cap); break;
+    default: brinep_elem_text(dt, p, out, cap); break; /* str, bytes, records: Python's repr of tolist() */
     }
 }
 
@@ -644,13 +535,7 @@ static void dtype_text(const brine_dtype *dt, char *out, size_t cap)
 {
     char s[64];
     if (dt->kind == BRINE_DT_RECORD) {
-        size_t n = brine_dtype_descr(dt, NULL, 0) + 1;
-        char *d = brine_malloc(n);
-        if (d) {
-            brine_dtype_descr(dt, d, n);
-            snprintf(out, cap, "%s", d);
-            brine_free(d);
-        }
+        brinep_dtype_record_repr(dt, out, cap);
         return;
     }
     if (dt->kind == BRINE_DT_BYTES || dt->kind == BRINE_DT_STR || dt->kind == BRINE_DT_VOID ||
@@ -704,13 +589,20 @@ void brinep_array_repr(const brinep_array *a, brinep_put_fn putf, void *ctx)
     if (body.s)
         r.put(r.ctx, body.s, body.len);
     if (!skip_dtype) {
-        char dts[256], shape[1400];
-        dtype_text(dt, dts, sizeof dts);
+        char small[256], shape[1400];
+        /* A record's text has no bound but its fields'. */
+        size_t dts_cap = dt->kind == BRINE_DT_RECORD ? brinep_dtype_record_repr(dt, NULL, 0) + 3 : sizeof small;
+        char *dts = dts_cap > sizeof small ? brine_malloc(dts_cap) : small;
+        if (!dts) {
+            dts = small;
+            dts_cap = sizeof small;
+        }
+        dtype_text(dt, dts, dts_cap);
         size_t last_nl = 0;
         for (size_t i = 0; i < body.len; i++)
             if (body.s[i] == '\n')
                 last_nl = i + 1;
-        size_t line_len = body.len - last_nl + (last_nl ? 0 : 6);
+        size_t line_len = body.len - last_nl + (last_nl ? 0 : 6) + 1; /* "array(" on the first, "," */
         if (a->count == 0 && !(a->ndim == 1)) {
             size_t o = (size_t)snprintf(shape, sizeof shape, ", shape=(");
             for (unsigned d = 0; d < a->ndim && o < sizeof shape - 40; d++)
@@ -720,12 +612,14 @@ void brinep_array_repr(const brinep_array *a, brinep_put_fn putf, void *ctx)
             put(&r, shape);
         }
         put(&r, ",");
-        if (line_len + strlen(dts) + 7 + 1 > LINE_WIDTH)
+        if (line_len + strlen(dts) + 7 + 1 > LINE_WIDTH) /* numpy: last line + len("dtype=...)") + 1 > 75 */
             put(&r, "\n      ");
         else
             put(&r, " ");
         put(&r, "dtype=");
         put(&r, dts);
+        if (dts != small)
+            brine_free(dts);
     }
     put(&r, ")");
     brine_free(body.s);

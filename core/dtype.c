@@ -474,6 +474,107 @@ size_t brine_dtype_descr(const brine_dtype *dt, char *out, size_t cap)
     return tfinish(&t);
 }
 
+/* ---- numpy's repr of a record dtype (the array repr's dtype=) ---- */
+
+/* A field's type as numpy's repr writes it in a record: no '|' order,
+ * bool as '?' ('u1', 'S2', '<f8'). */
+static void short_type_into(textbuf *t, const brine_dtype *dt)
+{
+    char buf[80];
+    textbuf s = {buf, sizeof buf, 0};
+    str_into(&s, dt);
+    tfinish(&s);
+    tput(t, "'", 1);
+    tputs(t, dt->kind == BRINE_DT_BOOL ? "?" : buf[0] == '|' ? buf + 1 : buf);
+    tput(t, "'", 1);
+}
+
+static void record_repr_into(textbuf *t, const brine_dtype *dt);
+
+static void shape_into(textbuf *t, const brinep_field *f)
+{
+    tputs(t, "(");
+    for (unsigned d = 0; d < f->ndim; d++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%s%llu", d ? ", " : "", (unsigned long long)f->shape[d]);
+        tputs(t, buf);
+    }
+    tputs(t, f->ndim == 1 ? ",)" : ")");
+}
+
+static void field_type_into(textbuf *t, const brinep_field *f, int as_format)
+{
+    if (as_format && f->ndim)
+        tput(t, "(", 1);
+    if (f->dtype->kind == BRINE_DT_RECORD)
+        record_repr_into(t, f->dtype);
+    else
+        short_type_into(t, f->dtype);
+    if (f->ndim) {
+        tputs(t, ", ");
+        shape_into(t, f);
+        if (as_format)
+            tput(t, ")", 1);
+    }
+}
+
+/* numpy's _is_packed: each field right after the one before, in the
+ * order added, and nothing after the last. */
+static int record_packed(const brine_dtype *dt)
+{
+    uint64_t at = 0;
+    for (size_t i = 0; i < dt->nfields; i++) {
+        if (dt->fields[i].offset != at)
+            return 0;
+        at += dt->fields[i].size;
+    }
+    return at == dt->itemsize;
+}
+
+/* [('a', '<i4'), ('b', 'u1', (2,))], or, with gaps or another order,
+ * numpy's dict form {'names': [...], 'formats': [...], 'offsets': [...],
+ * 'itemsize': n}. */
+static void record_repr_into(textbuf *t, const brine_dtype *dt)
+{
+    if (record_packed(dt)) {
+        tput(t, "[", 1);
+        for (size_t i = 0; i < dt->nfields; i++) {
+            tputs(t, i ? ", (" : "(");
+            name_literal(t, dt->fields[i].name, dt->fields[i].len);
+            tputs(t, ", ");
+            field_type_into(t, &dt->fields[i], 0);
+            tput(t, ")", 1);
+        }
+        tput(t, "]", 1);
+        return;
+    }
+    char buf[48];
+    tputs(t, "{'names': [");
+    for (size_t i = 0; i < dt->nfields; i++) {
+        tputs(t, i ? ", " : "");
+        name_literal(t, dt->fields[i].name, dt->fields[i].len);
+    }
+    tputs(t, "], 'formats': [");
+    for (size_t i = 0; i < dt->nfields; i++) {
+        tputs(t, i ? ", " : "");
+        field_type_into(t, &dt->fields[i], 1);
+    }
+    tputs(t, "], 'offsets': [");
+    for (size_t i = 0; i < dt->nfields; i++) {
+        snprintf(buf, sizeof buf, "%s%llu", i ? ", " : "", (unsigned long long)dt->fields[i].offset);
+        tputs(t, buf);
+    }
+    snprintf(buf, sizeof buf, "], 'itemsize': %llu}", (unsigned long long)dt->itemsize);
+    tputs(t, buf);
+}
+
+size_t brinep_dtype_record_repr(const brine_dtype *dt, char *out, size_t cap)
+{
+    textbuf t = {out, cap, 0};
+    record_repr_into(&t, dt);
+    return tfinish(&t);
+}
+
 size_t brinep_dtype_name(const brine_dtype *dt, char *out, size_t cap)
 {
     static const char *const base[] = {"",      "bool", "int",        "uint",        "float", "complex",

@@ -62,6 +62,10 @@ void brinep_dtype_swap(const brine_dtype *dt, unsigned char *dst, const unsigned
  * "datetime64[ns]", "bytes80", "str160"... as dtype.name), into out. */
 size_t brinep_dtype_name(const brine_dtype *dt, char *out, size_t cap);
 
+/* A record dtype as numpy's repr writes it: [('a', '<i4'), ('b', '?')],
+ * or the {'names': ..., 'offsets': ...} form when it has gaps, into out. */
+size_t brinep_dtype_record_repr(const brine_dtype *dt, char *out, size_t cap);
+
 /* Checks a dtype a plugin sent (any document): kinds, sizes, nesting,
  * fields inside the record. BRINE_OK or BRINE_E_PLUGIN with what. */
 int brinep_dtype_fault(const brine_dtype *dt, char *what, size_t cap);
@@ -97,6 +101,17 @@ int brinep_array_header_fault(const brine_array_header *h, char *what, size_t ca
 /* Equality and copying of array nodes (equal.c, copy.c). */
 int brinep_array_equal(const brinep_array *a, const brinep_array *b);
 brinep_array *brinep_array_copy(brine_doc *doc, const brinep_array *src, brine_error *err);
+
+/* One element at p of dt (array_text.c): its number in native order,
+ * and its text as Python's repr of its tolist() value (a str element as
+ * Python's str repr, a datetime64 as numpy's ISO text, a record as a
+ * tuple), into out (cut at a character's end); returns the length. */
+double brinep_elem_double(const brine_dtype *dt, const unsigned char *p, int imag);
+int64_t brinep_elem_i64(const brine_dtype *dt, const unsigned char *p, uint64_t *u, int *is_u);
+size_t brinep_elem_text(const brine_dtype *dt, const unsigned char *p, char *out, size_t cap);
+
+/* Whether Python's str.isprintable() holds for the code point (repr.c). */
+int brinep_is_printable(uint32_t cp);
 
 /* numpy's repr of the array (repr.c calls it), appended through put. */
 typedef void (*brinep_put_fn)(void *ctx, const char *s, size_t len);

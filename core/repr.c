@@ -166,7 +166,7 @@ static const uint32_t nonprintable[][2] = {
     {0x2CEA2, 0x2CEAF}, {0x2EBE1, 0x2F7FF}, {0x2FA1E, 0x2FFFF}, {0x3134B, 0xE00FF}, {0xE01F0, 0x10FFFF},
 };
 
-static int is_printable(uint32_t cp)
+int brinep_is_printable(uint32_t cp)
 {
     if (cp < 0x80)
         return cp >= 0x20 && cp < 0x7F;
@@ -425,7 +425,7 @@ static void put_str(out *o, const char *text, size_t len)
         }
         uint32_t cp;
         size_t n = utf8_decode(s + i, len - i, &cp);
-        if (n && is_printable(cp)) {
+        if (n && brinep_is_printable(cp)) {
             i += n;
             continue;
         }

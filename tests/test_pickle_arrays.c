@@ -177,7 +177,7 @@ START_TEST(test_writer_round_trips_every_dtype_at_every_protocol)
         if (brine_dtype_kind_of(dt) == BRINE_DT_STR)
             memset(p, 0, brine_array_nbytes(a)), p[0] = 'a', p[brine_dtype_itemsize(dt)] = 'b';
         for (int proto = 2; proto <= 5; proto++) {
-            char opt[16];
+            char opt[32];
             size_t len;
             snprintf(opt, sizeof opt, "protocol=%d", proto);
             void *bytes = encode_with(pk, a, opt, 0, &len, &err);
@@ -210,7 +210,7 @@ START_TEST(test_shared_arrays_stay_shared)
     brine_seq_append(l, t, &err);
     brine_seq_append(l, t, &err);
     for (int proto = 2; proto <= 5; proto++) {
-        char opt[16];
+        char opt[32];
         size_t len;
         snprintf(opt, sizeof opt, "protocol=%d", proto);
         void *bytes = encode_with(pk, l, opt, 0, &len, &err);

@@ -456,7 +456,11 @@ BRINE_API brine_value *brine_value_copy(brine_doc *doc, const brine_value *v, si
 
 /* Writes a Python-repr style rendering of v: [1, 2.5, 'x', (1,), {'a':
  * b'\x00'}], models as Type(args..., state=...), a container met again while
- * it is being printed as [...], (...), {...} or Type(...). Ints of more than
+ * it is being printed as [...], (...), {...} or Type(...). Arrays print as
+ * numpy 1.24's repr() does (array([1.5, 2. ]), dtype=..., ISO datetime64,
+ * records as tuples, '...' past 1000 elements), but for a record's float,
+ * complex and bool fields, which print as Python's repr of tolist() (4.0
+ * where numpy aligns 4. across the array). Ints of more than
  * 4300 digits print in hex (0x..., -0x...). A shared container prints in
  * full each time it is met, as in Python; printing fails with BRINE_E_RANGE
  * when that would repeat beyond 16 times the document's slots plus
