@@ -244,8 +244,7 @@ static const struct {
 };
 
 /* v units (of dt's unit x unit_count) as numpy prints them: '2020-01-01',
- * '2020-01-01T12:30:00.500', 'NaT'. Units finer than ns, and counts that
- * overflow with the multiplier, print the count itself. */
+ * '2020-01-01T12:30:00.500', 'NaT'. */
 static void datetime_text(const brine_dtype *dt, int64_t v, tb *b)
 {
     char s[64];
@@ -254,7 +253,12 @@ static void datetime_text(const brine_dtype *dt, int64_t v, tb *b)
         return;
     }
     int64_t n;
-    if (__builtin_mul_overflow(v, (int64_t)(dt->unit_count ? dt->unit_count : 1), &n) || dt->unit > BRINE_UNIT_ns) {
+    /* Far out counts (no calendar arithmetic may overflow) and units
+     * without a calendar print as the count. */
+    int by_days = dt->unit <= BRINE_UNIT_D; /* Y, M, W, D: n + 1970 and days + 719468 below */
+    if (__builtin_mul_overflow(v, (int64_t)(dt->unit_count ? dt->unit_count : 1), &n) ||
+        (by_days && (n > INT64_MAX / 8 || n < -(INT64_MAX / 8))) || dt->unit == BRINE_UNIT_NONE ||
+        dt->unit > BRINE_UNIT_ns) {
         snprintf(s, sizeof s, "%" PRId64, v);
         tb_adds(b, s);
         return;
@@ -286,12 +290,14 @@ static void datetime_text(const brine_dtype *dt, int64_t v, tb *b)
                 digits = fractions[i].digits;
             }
         int64_t frac = 0;
-        if (dt->unit == BRINE_UNIT_h)
-            secs = n > INT64_MAX / 3600 || n < INT64_MIN / 3600 ? 0 : n * 3600;
-        else if (dt->unit == BRINE_UNIT_m)
-            secs = n > INT64_MAX / 60 || n < INT64_MIN / 60 ? 0 : n * 60;
-        else
+        if (dt->unit == BRINE_UNIT_h || dt->unit == BRINE_UNIT_m) {
+            if (__builtin_mul_overflow(n, dt->unit == BRINE_UNIT_h ? 3600 : 60, &secs)) {
+                snprintf(s, sizeof s, "%" PRId64, v);
+                break;
+            }
+        } else {
             secs = floordiv(n, per_second, &frac);
+        }
         int64_t tod;
         int64_t days = floordiv(secs, 86400, &tod);
         civil(days, &y, &mo, &d);

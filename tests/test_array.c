@@ -592,6 +592,41 @@ START_TEST(test_repr_of_strings_and_complex_matches_numpy)
 }
 END_TEST
 
+/* Dates as numpy prints them, and counts no calendar can hold (the
+ * extremes of int64, a multiplier that overflows) as the count, with no
+ * arithmetic overflow on the way (the sanitizer builds run this). */
+START_TEST(test_repr_of_datetimes_far_out_prints_counts)
+{
+    static const struct {
+        const char *dtype;
+        int64_t v[2];
+        const char *want;
+    } rows[] = {
+        {"<M8[D]", {0, -1}, "array(['1970-01-01', '1969-12-31'], dtype='datetime64[D]')"},
+        {"<M8[D]",
+         {INT64_MAX, INT64_MIN + 1},
+         "array([ 9223372036854775807, -9223372036854775807], dtype='datetime64[D]')"},
+        {"<M8[h]", {INT64_MAX / 2, 1}, "array([4611686018427387903,     '1970-01-01T01'], dtype='datetime64[h]')"},
+        {"<M8[7D]", {INT64_MAX / 3, 0}, "array([3074457345618258602,        '1970-01-01'], dtype='datetime64[7D]')"},
+        {"<M8[ns]",
+         {INT64_MIN, 0},
+         "array([                          'NaT', '1970-01-01T00:00:00.000000000'],\n      dtype='datetime64[ns]')"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        brine_doc *doc = brine_doc_new();
+        brine_error err = {0};
+        char buf[256];
+        uint64_t two[] = {2};
+        brine_value *a = brine_array_new(doc, brine_dtype_parse(doc, rows[i].dtype, strlen(rows[i].dtype), &err), 1,
+                                         two, rows[i].v, &err);
+        ck_assert_ptr_nonnull(a);
+        brine_value_repr(a, buf, sizeof buf, 0, &err);
+        ck_assert_msg(strcmp(buf, rows[i].want) == 0, "%s: %s", rows[i].dtype, buf);
+        brine_doc_free(doc);
+    }
+}
+END_TEST
+
 /* ---- tolist(): sinks without BRINE_SINK_ARRAYS ------------------------- */
 
 /* A sink that writes events as text and declares flags. */
@@ -1072,6 +1107,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_equality_copy_and_nan);
     tcase_add_test(tc, test_repr_matches_numpy);
     tcase_add_test(tc, test_repr_of_strings_and_complex_matches_numpy);
+    tcase_add_test(tc, test_repr_of_datetimes_far_out_prints_counts);
     tcase_add_test(tc, test_tolist_for_sinks_without_arrays);
     tcase_add_test(tc, test_tolist_through_plugins_without_arrays);
     tcase_add_test(tc, test_builder_checks_array_headers);
