@@ -20,10 +20,6 @@
 #define MAX_FEATURES 100000
 #define MAX_STEPS 64
 
-/* The globals these pickles name, on top of the pickle reader's sklearn
- * preset (numpy's array forms). */
-#define ALLOW "sklearn," LOGISTIC "," PIPELINE "," SCALER
-
 typedef struct lin_scaler {
     double *mean;  /* n_features, or NULL (with_mean=False) */
     double *scale; /* n_features, or NULL (with_std=False) */
@@ -258,7 +254,7 @@ int main(int argc, char **argv)
     brine_error_clear(&err);
     brine_registry *formats = NULL;
     lin_model m = {0};
-    brine_doc *doc = sk_load(cli.model, ALLOW, &formats, &err);
+    brine_doc *doc = sk_load(cli.model, "sklearn", &formats, &err);
     if (!doc || model_read(brine_doc_root(doc), &m, &err))
         rc = sk_report(cli.prog, cli.model, &err);
     else {

@@ -34,10 +34,38 @@ def balance_scale():
 
 
 def estimators():
-    """The fitted estimators of brine's tests (examples/sklearn-tree)."""
+    """The fitted estimators of brine's examples (sklearn-tree,
+    sklearn-linear) and the common ones a C program meets: forests,
+    boosting, linear models, pipelines with scalers, neighbours, SVMs,
+    small networks, clustering and PCA."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeRegressor
+
     X, y = balance_scale()
+    yv = (y == "L").astype(np.float64)
     yield DecisionTreeClassifier(criterion="gini", random_state=100, max_depth=3, min_samples_leaf=5).fit(X, y)
     yield DecisionTreeClassifier(random_state=0, max_depth=3).fit(X, np.array(y, dtype=np.str_))
+    yield DecisionTreeRegressor(max_depth=3).fit(X, yv)
+    yield RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y)
+    yield RandomForestRegressor(n_estimators=3, max_depth=3, random_state=0).fit(X, yv)
+    yield GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(X, y)
+    yield LogisticRegression(max_iter=1000).fit(X, y)
+    yield LogisticRegression(max_iter=1000, multi_class="ovr").fit(X, y)
+    yield Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))]).fit(X, y)
+    yield LinearRegression().fit(X, yv)
+    yield KNeighborsClassifier(n_neighbors=3).fit(X, y)
+    yield SVC().fit(X, y)
+    yield MLPClassifier(hidden_layer_sizes=(4,), max_iter=50, random_state=0).fit(X, y)
+    yield KMeans(n_clusters=3, n_init=1, random_state=0).fit(X)
+    yield PCA(n_components=2).fit(X)
 
 
 class Recorder(pickle.Unpickler):
@@ -50,6 +78,9 @@ class Recorder(pickle.Unpickler):
 
 
 def main():
+    import warnings
+
+    warnings.simplefilter("ignore")  # convergence warnings of the tiny fits
     for est in estimators():
         for proto in range(2, pickle.HIGHEST_PROTOCOL + 1):
             Recorder(io.BytesIO(pickle.dumps(est, protocol=proto))).load()
