@@ -55,6 +55,10 @@ int npy_read(brine_source *src, brine_sink *sink, brine_doc *dtypes, int *sink_f
 /* The npy encoder: a sink that takes one ARRAY event. */
 brine_sink *npy_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 
+/* "a list", "an array"...: what an event of kind k is, for the encoders'
+ * refusals of a root or member that is not an array (write.c). */
+const char *npy_event_what(brine_event_kind k);
+
 /* Little-endian loads and stores. */
 static inline uint32_t npy_le16(const unsigned char *p)
 {

@@ -156,27 +156,6 @@ typedef struct npz_enc {
     size_t name_len, name_cap;
 } npz_enc;
 
-static const char *what(brine_event_kind k)
-{
-    switch (k) {
-    case BRINE_EV_NULL: return "None";
-    case BRINE_EV_BOOL: return "a bool";
-    case BRINE_EV_INT:
-    case BRINE_EV_UINT:
-    case BRINE_EV_BIGINT: return "an int";
-    case BRINE_EV_FLOAT: return "a float";
-    case BRINE_EV_COMPLEX: return "a complex";
-    case BRINE_EV_STR: return "a str";
-    case BRINE_EV_BYTES: return "bytes";
-    case BRINE_EV_LIST: return "a list";
-    case BRINE_EV_TUPLE: return "a tuple";
-    case BRINE_EV_DICT: return "a dict";
-    case BRINE_EV_MODEL: return "a model";
-    case BRINE_EV_ARRAY: return "an array";
-    default: return "something else";
-    }
-}
-
 static int enc_event(brine_sink *sink, const brine_event *ev)
 {
     npz_enc *e = (npz_enc *)sink;
@@ -184,7 +163,7 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
     case 0:
         if (ev->kind != BRINE_EV_DICT)
             return brine_error_set(sink->err, BRINE_E_TYPE, "npz holds a dict of str to arrays, not %s",
-                                   what(ev->kind));
+                                   npy_event_what(ev->kind));
         e->state = 1;
         return BRINE_OK;
     case 1:
@@ -193,7 +172,8 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
             return BRINE_OK;
         }
         if (ev->kind != BRINE_EV_STR)
-            return brine_error_set(sink->err, BRINE_E_TYPE, "npz keys are str (member names), not %s", what(ev->kind));
+            return brine_error_set(sink->err, BRINE_E_TYPE, "npz keys are str (member names), not %s",
+                                   npy_event_what(ev->kind));
         if (ev->v.s.len > e->name_cap - 4 || !e->name) {
             size_t cap = ev->v.s.len + 64;
             char *n = brine_realloc(e->name, cap);
@@ -223,7 +203,7 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
         }
         if (ev->kind != BRINE_EV_ARRAY)
             return brine_error_set(sink->err, BRINE_E_TYPE, "npz holds a dict of str to arrays: a value is %s",
-                                   what(ev->kind));
+                                   npy_event_what(ev->kind));
         const brine_array_header *h = ev->v.array;
         unsigned char *head;
         size_t hlen;

@@ -11,7 +11,7 @@ typedef struct npy_enc {
     int done;
 } npy_enc;
 
-static const char *kind_name(brine_event_kind k)
+const char *npy_event_what(brine_event_kind k)
 {
     switch (k) {
     case BRINE_EV_NULL: return "None";
@@ -27,6 +27,7 @@ static const char *kind_name(brine_event_kind k)
     case BRINE_EV_TUPLE: return "a tuple";
     case BRINE_EV_DICT: return "a dict";
     case BRINE_EV_MODEL: return "a model";
+    case BRINE_EV_ARRAY: return "an array";
     default: return "something else";
     }
 }
@@ -36,7 +37,7 @@ static int enc_event(brine_sink *sink, const brine_event *ev)
     npy_enc *e = (npy_enc *)sink;
     if (ev->kind != BRINE_EV_ARRAY || e->done)
         return brine_error_set(sink->err, BRINE_E_TYPE, "npy holds one array, not %s",
-                               e->done ? "more than one value" : kind_name(ev->kind));
+                               e->done ? "more than one value" : npy_event_what(ev->kind));
     const brine_array_header *h = ev->v.array;
     unsigned char *head;
     size_t hlen;
