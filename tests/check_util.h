@@ -83,6 +83,10 @@ void *encode_with(const brine_plugin *fmt, const brine_value *v, const char *lis
 void expect_error_at(const char *file, int line, const brine_error *err, int code, uint64_t offset, const char *path,
                      const char *message);
 
+/* The whole file at path (a failed assertion if it cannot be read), with a
+ * NUL after its *len bytes; free() it. */
+unsigned char *read_test_file(const char *path, size_t *len);
+
 /* An assertion for hot loops: Check records every ck_assert (a write per
  * call), which makes a million of them slow; this one costs nothing until
  * it fails. */

@@ -108,25 +108,6 @@ static const char *load_cases(void)
     return NULL;
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    size_t cap = 4096, n = 0, got;
-    unsigned char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap) {
-            buf = realloc(buf, cap *= 2);
-            ck_assert_ptr_nonnull(buf);
-        }
-    }
-    fclose(fp);
-    *len = n;
-    return buf;
-}
-
 /* Splits "a,b=1" into opts (items point into buf); "max_depth=N" sets the
  * depth limit (the fuzzers' option sets use 8) instead of being an item. */
 static const brine_options *parse_options(char *buf, const char **items, brine_options *opts)
@@ -209,7 +190,7 @@ START_TEST(test_every_input_the_fuzzers_found_gives_its_expected_result)
     brine_error err;
     size_t len;
     snprintf(path, sizeof path, "%s/fuzz/%s", BRINE_TEST_DATA, c->file);
-    unsigned char *data = slurp(path, &len);
+    unsigned char *data = read_test_file(path, &len);
     const brine_plugin *fmt = format_named(c, c->format);
     memcpy(optbuf, c->options, sizeof optbuf);
     parse_options(optbuf, items, &opts);

@@ -124,29 +124,12 @@ static uint64_t double_bits(double d)
     return u;
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *data;
-    long n;
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    rewind(fp);
-    data = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(data, 1, (size_t)n, fp), (size_t)n);
-    data[n] = 0;
-    fclose(fp);
-    *len = (size_t)n;
-    return data;
-}
-
 /* data/native/NAME.EXT, NUL-terminated (not counted in *len); free it. */
 static unsigned char *read_data(const char *name, const char *ext, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/native/%s.%s", BRINE_TEST_DATA, name, ext);
-    return read_file(path, len);
+    return read_test_file(path, len);
 }
 
 /* ---- descriptor --------------------------------------------------------- */

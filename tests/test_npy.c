@@ -25,22 +25,6 @@ static const brine_plugin *npy, *npz;
 
 static const test_format formats[] = {{"npy", &npy, NULL}, {"npz", &npz, NULL}, {0}};
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    ck_assert(buf != NULL);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
-
 static int hexval(int c)
 {
     return c <= '9' ? c - '0' : c - 'a' + 10;
@@ -52,9 +36,9 @@ static void check_golden(const char *name)
     char path[512];
     size_t len, elen;
     snprintf(path, sizeof path, "%s/%s.npy", NPY_DIR, name);
-    unsigned char *file = slurp(path, &len);
+    unsigned char *file = read_test_file(path, &len);
     snprintf(path, sizeof path, "%s/%s.expect", NPY_DIR, name);
-    char *expect = (char *)slurp(path, &elen);
+    char *expect = (char *)read_test_file(path, &elen);
     /* Four lines, any of them empty (a 0-d shape, an empty array's data). */
     char *line[4];
     char *p = expect;
@@ -130,7 +114,7 @@ START_TEST(test_npy_reads_from_a_file_source)
     brine_doc *doc = brine_load_file(reg, NULL, NPY_DIR "/d5.npy", NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.message);
     size_t len;
-    unsigned char *file = slurp(NPY_DIR "/d5.npy", &len);
+    unsigned char *file = read_test_file(NPY_DIR "/d5.npy", &len);
     brine_doc *ref = decode_with(npy, file, len, NULL, 0, &err);
     ck_assert(brine_value_equal(brine_doc_root(doc), brine_doc_root(ref), 0, NULL));
     brine_doc_free(doc);
@@ -221,7 +205,7 @@ static brine_doc *decode_file(const brine_plugin *fmt, const char *name)
     char path[512];
     size_t len;
     snprintf(path, sizeof path, "%s/%s", NPY_DIR, name);
-    unsigned char *file = slurp(path, &len);
+    unsigned char *file = read_test_file(path, &len);
     brine_error err;
     brine_doc *doc = decode_with(fmt, file, len, NULL, 0, &err);
     ck_assert_msg(doc != NULL, "%s: %s", name, err.message);
@@ -495,7 +479,7 @@ static void npz_fails(const unsigned char *f, size_t len, int code, uint64_t off
 START_TEST(test_npz_hostile_zips_give_clean_errors)
 {
     size_t len;
-    unsigned char *good = slurp(NPY_DIR "/pair.npz", &len);
+    unsigned char *good = read_test_file(NPY_DIR "/pair.npz", &len);
     unsigned char *f = malloc(len);
     size_t end = len - 22; /* the end record, no comment */
     uint32_t cd_at = good[end + 16] | good[end + 17] << 8 | good[end + 18] << 16 | (uint32_t)good[end + 19] << 24;
@@ -543,7 +527,7 @@ START_TEST(test_npz_hostile_zips_give_clean_errors)
     free(good);
 
     /* A deflated member: garbage data, and a size deflate cannot reach. */
-    good = slurp(NPY_DIR "/pair_deflated.npz", &len);
+    good = read_test_file(NPY_DIR "/pair_deflated.npz", &len);
     f = malloc(len);
     end = len - 22;
     cd_at = good[end + 16] | good[end + 17] << 8 | good[end + 18] << 16 | (uint32_t)good[end + 19] << 24;

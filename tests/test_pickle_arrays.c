@@ -23,23 +23,6 @@ static const brine_plugin *pk;
 
 static const test_format formats[] = {{"pickle", &pk, NULL}, {0}};
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long n;
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return p;
-}
-
 static void hex(const void *p, size_t len, char *out)
 {
     const unsigned char *b = p;
@@ -76,7 +59,7 @@ START_TEST(test_golden_numpy_pickles_read_as_expected)
         if (!file || file[0] == '#')
             continue;
         snprintf(path, sizeof path, "%s/pickle/numpy/%s", BRINE_TEST_DATA, file);
-        unsigned char *data = read_file(path, &len);
+        unsigned char *data = read_test_file(path, &len);
         brine_doc *doc = decode_with(pk, data, len, NULL, 0, &err);
         const brine_value *root = doc ? brine_doc_root(doc) : NULL;
         if (strcmp(kind, "ok") == 0) {

@@ -757,23 +757,6 @@ END_TEST
 
 /* ---- golden files -------------------------------------------------------- */
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *p;
-    long n;
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return p;
-}
-
 /* data/pickle/expected.tsv: file, then "ok" and the repr, or "error", the
  * code and the offset. Every truncation of a good file fails cleanly. */
 START_TEST(test_golden_files_read_as_expected_and_every_truncation_fails)
@@ -794,7 +777,7 @@ START_TEST(test_golden_files_read_as_expected_and_every_truncation_fails)
             continue;
         ck_assert_ptr_nonnull(kind);
         snprintf(path, sizeof path, "%s/pickle/%s", BRINE_TEST_DATA, file);
-        data = read_file(path, &len);
+        data = read_test_file(path, &len);
         doc = dec(data, len, &err);
         if (strcmp(kind, "ok") == 0) {
             char *buf = malloc(1 << 16);
@@ -841,7 +824,7 @@ START_TEST(test_mutated_golden_files_decode_or_fail_cleanly)
         size_t len;
         unsigned char *orig, *buf;
         snprintf(path, sizeof path, "%s/pickle/%s", BRINE_TEST_DATA, files[f]);
-        orig = read_file(path, &len);
+        orig = read_test_file(path, &len);
         buf = malloc(len);
         ck_assert_ptr_nonnull(buf);
         for (round = 0; round < 400; round++) {
