@@ -10,7 +10,7 @@
  * The _reconstruct model is made at REDUCE like any call and replaced by
  * the array at its BUILD, in the stack and the memo (the only places a
  * CPython pickle holds it before BUILD; one linked into a container before
- * its BUILD stays a model, see PKN_LINKED). The array adopts the bytes
+ * its BUILD is refused, see PKN_LINKED). The array adopts the bytes
  * value's block in place (blobs start 16 bytes into a 16-byte aligned
  * allocation), so the data is copied once from the input, and once more
  * by whatever consumes the decoded events.
@@ -547,6 +547,14 @@ int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
     int adopt, rc;
     pk_slot m = *target, a;
     *done = 0;
+    if (target->node && (d->nodes[target->node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) ==
+                            (PKN_NDARRAY | PKN_LINKED))
+        /* CPython gives an ndarray here too, but the container already
+         * holds the model: read as a model, it would be written back as
+         * numpy's form and read again as an array (a changed graph), so it
+         * is refused, as a form numpy never writes. */
+        return np_fail(d, BRINE_E_UNSUPPORTED,
+                       "numpy array put in a container before its BUILD (brine reads the order numpy writes)");
     if (!target->node || (d->nodes[target->node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) != PKN_NDARRAY)
         return BRINE_OK;
     /* Version 1: (1, shape, dtype, is_fortran, data); version 0 has no

@@ -11,7 +11,7 @@
 /* Node flags: what the reader knows about a container it made. */
 #define PKN_ITEMS 1u     /* a model whose state is a pickle.reduce_state wrapper */
 #define PKN_NDARRAY 2u   /* numpy's _reconstruct(ndarray, ...) waiting for its BUILD (numpy.c) */
-#define PKN_LINKED 4u    /* ... put in a container before its BUILD: it stays a model */
+#define PKN_LINKED 4u    /* ... put in a container before its BUILD: its BUILD is refused */
 #define PKN_MEMO_MANY 8u /* ... stored under more than one memo key */
 #define PKN_RAWDATA 16u  /* an array standing for the bytes of a numpy state being built (numpy.c) */
 #define PKN_RAWSTATE 32u /* a numpy state tuple holding such an array */
