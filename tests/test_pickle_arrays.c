@@ -217,7 +217,8 @@ END_TEST
  * data, the array appended to a list, then what `tail` adds; data large
  * enough for the reader's one-copy path (PK_NP_RAW_MIN). The bytes are
  * BINPUT 9, the state tuple BINPUT 10, the array BINPUT 8. */
-static unsigned char *big_pickle(const unsigned char *data, size_t n, const char *tail, size_t tail_len, size_t *len)
+static unsigned char *big_pickle(const unsigned char *data, size_t n, const char *tail, size_t tail_len, int reduce,
+                                 size_t *len)
 {
     static const char head[] = "\x80\x03]q\x00"
                                "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
@@ -229,10 +230,12 @@ static unsigned char *big_pickle(const unsigned char *data, size_t n, const char
                              "f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ"
                              "\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89"
                              "B";
-    static const char mid[] = "q\x09tq\x0a"
-                              "bq\x08"
-                              "a";
-    size_t nbytes = n * 8, hl = sizeof head - 1, dl = sizeof dt - 1, ml = sizeof mid - 1;
+    /* BUILD, or (reduce) REDUCE: the state tuple as the args of a call. */
+    const char *mid = reduce ? "q\x09tq\x0aRa"
+                             : "q\x09tq\x0a"
+                               "bq\x08"
+                               "a";
+    size_t nbytes = n * 8, hl = sizeof head - 1, dl = sizeof dt - 1, ml = strlen(mid);
     unsigned char *p = malloc(hl + 4 + dl + 4 + nbytes + ml + tail_len + 1), *q = p;
     memcpy(q, head, hl), q += hl;
     for (int i = 0; i < 4; i++)
@@ -272,7 +275,7 @@ START_TEST(test_large_data_read_once_and_bytes_still_bytes)
                   6}};
     for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
         brine_error err;
-        unsigned char *p = big_pickle(data, n, tails[t].tail, tails[t].len, &len);
+        unsigned char *p = big_pickle(data, n, tails[t].tail, tails[t].len, 0, &len);
         brine_doc *doc = decode_with(pk, p, len, NULL, 0, &err);
         ck_assert_msg(doc != NULL, "%zu: %s", t, err.message);
         const brine_value *l = brine_doc_root(doc), *a = brine_seq_get(l, 0), *x = brine_seq_get(l, 1);
@@ -301,6 +304,21 @@ START_TEST(test_large_data_read_once_and_bytes_still_bytes)
         brine_doc_free(doc);
         free(p);
     }
+    /* The state tuple given to a call instead of BUILD: its data is bytes. */
+    brine_error err;
+    unsigned char *p = big_pickle(data, n, "", 0, 1, &len);
+    brine_doc *doc = decode_with(pk, p, len, NULL, 0, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    const brine_value *call = brine_seq_get(brine_doc_root(doc), 0);
+    const brine_value *st = brine_seq_get(brine_model_args(call), 1);
+    size_t blen;
+    ck_assert_int_eq(brine_type_of(st), BRINE_TUPLE);
+    const void *b = brine_bytes_get(brine_seq_get(st, 4), &blen);
+    ck_assert_msg(b && blen == n * 8 && memcmp(b, data, blen) == 0, "the call's data is a %s",
+                  brine_type_name(brine_type_of(brine_seq_get(st, 4))));
+    expect_audit_status(p, len, BRINE_OK);
+    brine_doc_free(doc);
+    free(p);
     free(data);
 }
 END_TEST

@@ -270,6 +270,8 @@ brine_value *pk_call(pk_dec *d, const pk_slot *callable, const pk_slot *args, si
     const brine_value *a0 = brine_seq_get(args->v, 0), *a1 = brine_seq_get(args->v, 1);
     brine_value *t;
     *height = pk_height(d, args) + 1;
+    if (pk_np_link(d, args))
+        return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
     if (len == (size_t)-2) {
         brine_error_set(e, BRINE_E_NOMEM, "out of memory");
         return NULL;
@@ -358,6 +360,8 @@ brine_value *pk_newobj(pk_dec *d, const pk_slot *cls, const pk_slot *args, const
 {
     size_t n = brine_seq_count(args->v), i, len = pk_global_name(d, cls->v), h;
     brine_value *t;
+    if (pk_np_link(d, args) || (kwargs && pk_np_link(d, kwargs)))
+        return brine_error_set(e, BRINE_E_NOMEM, "out of memory"), NULL;
     if (len == (size_t)-2) {
         brine_error_set(e, BRINE_E_NOMEM, "out of memory");
         return NULL;
