@@ -192,25 +192,6 @@ static int read_dtype(js_reader *R, const unsigned char **pp, const brine_dtype 
     return BRINE_OK;
 }
 
-/* Reads the key `name` and its colon, like reader.c's expect_name. */
-static int expect_key(js_reader *R, const unsigned char **pp, const char *name)
-{
-    const unsigned char *p = *pp, *end = R->end, *k;
-    size_t len;
-    if (p == end || *p != '"')
-        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting property name enclosed in double quotes");
-    const unsigned char *kq = p;
-    if (!(p = js_scan_string(R, p, &k, &len)))
-        return R->status;
-    if (len != strlen(name) || memcmp(k, name, len) != 0)
-        return js_fail(R, BRINE_E_SYNTAX, kq, "Expecting \"%s\" in the $array tag", name);
-    p = js_skip_ws(p, end);
-    if (p == end || *p != ':')
-        return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
-    *pp = js_skip_ws(p + 1, end);
-    return BRINE_OK;
-}
-
 static int expect_byte(js_reader *R, const unsigned char **pp, unsigned char c, const char *msg)
 {
     const unsigned char *p = js_skip_ws(*pp, R->end);
@@ -228,12 +209,12 @@ int js_read_array_tag(js_reader *R, const unsigned char **pp, const unsigned cha
     size_t len, nbytes;
     int rc;
     memset(&h, 0, sizeof h);
-    if ((rc = expect_key(R, &p, "dtype")) || (rc = read_dtype(R, &p, &h.dtype, 1)) ||
-        (rc = expect_byte(R, &p, ',', "Expecting ',' delimiter")) || (rc = expect_key(R, &p, "shape")))
+    if ((rc = js_expect_name(R, &p, "dtype", "$array")) || (rc = read_dtype(R, &p, &h.dtype, 1)) ||
+        (rc = expect_byte(R, &p, ',', "Expecting ',' delimiter")) || (rc = js_expect_name(R, &p, "shape", "$array")))
         return rc;
     const unsigned char *shape_at = p;
     if ((rc = read_shape(R, &p, &h.ndim, shape, "shape")) ||
-        (rc = expect_byte(R, &p, ',', "Expecting ',' delimiter")) || (rc = expect_key(R, &p, "data")))
+        (rc = expect_byte(R, &p, ',', "Expecting ',' delimiter")) || (rc = js_expect_name(R, &p, "data", "$array")))
         return rc;
     if (pd_shape_size(h.ndim, shape, brine_dtype_itemsize(h.dtype), &h.count, &nbytes))
         return js_fail(R, BRINE_E_CORRUPT, shape_at,

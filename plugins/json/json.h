@@ -146,6 +146,10 @@ struct js_reader {
 /* Reads one value at *pp (leading whitespace skipped), leaving *pp after it. */
 int js_read_value(js_reader *R, const unsigned char **pp);
 
+/* Reads the key `name` of a tag's fixed layout (the keys of tag, in its
+ * messages) and its colon, with the whitespace after it (reader.c). */
+int js_expect_name(js_reader *R, const unsigned char **pp, const char *name, const char *tag);
+
 /* Fills err with code and "msg: line L column C (char N)" at `at`, with the
  * path of the frames open; returns code. */
 int js_fail(js_reader *R, int code, const unsigned char *at, const char *msg, ...)

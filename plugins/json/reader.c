@@ -153,8 +153,8 @@ static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
     return emit_key(R, k, len, kq);
 }
 
-/* Reads the key `name` of a tag's fixed layout and its colon. */
-static int expect_name(js_reader *R, const unsigned char **pp, const char *name, const char *tag)
+/* Reads the key `name` of a tag's fixed layout and its colon (json.h). */
+int js_expect_name(js_reader *R, const unsigned char **pp, const char *name, const char *tag)
 {
     const unsigned char *p = *pp, *end = R->end, *k;
     size_t len;
@@ -198,7 +198,7 @@ static int read_part(js_reader *R, const unsigned char **pp, double *out)
     int is_float;
     if (p < end && *p == '{') {
         p = js_skip_ws(p + 1, end);
-        int rc = expect_name(R, &p, "$float", "$complex");
+        int rc = js_expect_name(R, &p, "$float", "$complex");
         if (rc)
             return rc;
         const unsigned char *s, *sq = p;
@@ -335,7 +335,7 @@ static int read_model_tag(js_reader *R, const unsigned char **pp, const unsigned
     if (p == end || *p != ',')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
     p = js_skip_ws(p + 1, end);
-    if ((rc = expect_name(R, &p, "args", "$model")) || (rc = push(R, JD_ARGS, JS_TAG_MODEL, 0, open)))
+    if ((rc = js_expect_name(R, &p, "args", "$model")) || (rc = push(R, JD_ARGS, JS_TAG_MODEL, 0, open)))
         return rc;
     *args_next = 1;
     *pp = p;
@@ -617,7 +617,7 @@ after:
                 return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ',' delimiter");
             p = js_skip_ws(p + 1, end);
             f->kind = JD_STATE;
-            if ((rc = expect_name(R, &p, "state", "$model")))
+            if ((rc = js_expect_name(R, &p, "state", "$model")))
                 return rc;
             goto value;
         case JD_STATE:
@@ -670,7 +670,7 @@ static int read_document(js_reader *R, const unsigned char **pp, int envelope)
     if (q == end || *q != ',')
         return js_fail(R, JS_SYNTAX(R, q), q, "Expecting ',' delimiter");
     q = js_skip_ws(q + 1, end);
-    int rc = expect_name(R, &q, "value", "$brine envelope");
+    int rc = js_expect_name(R, &q, "value", "$brine envelope");
     if (rc)
         return rc;
     unsigned saved = R->flags;

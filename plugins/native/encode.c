@@ -5,12 +5,11 @@
  * hashes the output buffer's bytes just before the output drains them.
  */
 #include <stdint.h>
-#include <sys/random.h>
-#include <time.h>
 
 #define XXH_STATIC_LINKING_ONLY /* sizeof(XXH3_state_t), to place it aligned */
 #include <xxhash.h>
 
+#include "../seed.h"
 #include "native.h"
 
 /* Frame kinds, as in decode.c: open forms count down from NAT_OPEN_REM. */
@@ -76,21 +75,6 @@ static int nat_efail(nat_enc *en, int code, const char *msg)
 
 /* ---- anchor ids ---- */
 
-static uint64_t nat_idmap_seed(const void *m)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
-        return seed;
-    struct {
-        const void *addr;
-        struct timespec ts;
-    } mix;
-    memset(&mix, 0, sizeof mix);
-    mix.addr = m;
-    clock_gettime(CLOCK_MONOTONIC, &mix.ts);
-    return XXH3_64bits(&mix, sizeof mix);
-}
-
 static uint64_t *nat_idmap_slot(const nat_idmap *m, uint64_t key)
 {
     size_t mask = m->cap - 1;
@@ -114,7 +98,7 @@ static int nat_idmap_put(nat_idmap *m, uint64_t key, uint64_t val)
         size_t i;
         bigger.cap = m->cap ? m->cap * 2 : 64;
         bigger.count = m->count;
-        bigger.seed = m->cap ? m->seed : nat_idmap_seed(m);
+        bigger.seed = m->cap ? m->seed : brine_plugin_seed(m);
         bigger.keys = brine_malloc(bigger.cap * sizeof(uint64_t));
         bigger.vals = brine_malloc(bigger.cap * sizeof(uint64_t));
         if (!bigger.keys || !bigger.vals) {

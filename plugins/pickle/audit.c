@@ -15,6 +15,7 @@
 #include <brine/pickle.h>
 #include <xxhash.h>
 
+#include "../seed.h"
 #include "reader.h"
 
 typedef struct pk_aent {
@@ -191,7 +192,7 @@ int pk_aud_new(pk_dec *d)
     if (!d->aud)
         return BRINE_E_NOMEM;
     memset(d->aud, 0, sizeof *d->aud);
-    d->aud->seed = pk_seed(d->aud);
+    d->aud->seed = brine_plugin_seed(d->aud);
     return BRINE_OK;
 }
 

@@ -142,12 +142,6 @@ int pk_raw_unicode_decode(const unsigned char *s, size_t len, pk_buf *out, size_
  * Shared by the reader and the writer (defined in reader.c). */
 int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
 
-/* A hash seed nobody can predict, for tables keyed by input (the reader's
- * memo, the writer's anchors): the kernel's randomness, or failing that the
- * clock mixed with addr. No global state: codecs may run in many threads
- * at once (defined in reader.c). */
-uint64_t pk_seed(const void *addr);
-
 /* An allow-list (allow.c): entries point into the preset tables or into
  * owned copies of the option strings. on: an allow= option was given. */
 typedef struct pk_allow_item {

@@ -8,13 +8,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <xxhash.h>
 
 #include <brine/pickle.h>
 
+#include "../seed.h"
 #include "private/attrs.h"
 #include "reader.h"
 
@@ -183,21 +182,6 @@ static int pk_pop_mark(pk_dec *d, size_t *first)
  * computed offline (100k of them took seconds, each probing all others).
  * ------------------------------------------------------------------------ */
 
-uint64_t pk_seed(const void *d)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
-        return seed;
-    struct {
-        const void *addr;
-        struct timespec ts;
-    } mix;
-    memset(&mix, 0, sizeof mix);
-    mix.addr = d;
-    clock_gettime(CLOCK_MONOTONIC, &mix.ts);
-    return XXH3_64bits(&mix, sizeof mix);
-}
-
 static size_t pk_sparse_home(const pk_dec *d, uint64_t key)
 {
     return (size_t)XXH3_64bits_withSeed(&key, sizeof key, d->sparse_seed) & (d->sparse_cap - 1);
@@ -219,7 +203,7 @@ static int pk_sparse_add(pk_dec *d, uint64_t key, pk_slot s)
 {
     size_t i;
     if (!d->sparse_cap)
-        d->sparse_seed = pk_seed(d);
+        d->sparse_seed = brine_plugin_seed(d);
     if ((d->sparse_count + 1) * 4 > d->sparse_cap * 3) {
         size_t old_cap = d->sparse_cap, cap = old_cap ? old_cap * 2 : 64, j;
         pk_memo_entry *old = d->sparse, *n;

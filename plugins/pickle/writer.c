@@ -5,6 +5,7 @@
  * Pickler.save() (lookahead: a tuple met inside itself gets POP + GET). */
 #include <xxhash.h>
 
+#include "../seed.h"
 #include "writer.h"
 
 /* ---- errors and memory --------------------------------------------------- */
@@ -480,7 +481,7 @@ int pkw_anchor_set(pk_enc *e, uint64_t id, int where, size_t val, size_t count)
         if (2 * (e->anchors_count + 1) > e->anchors_cap) {
             size_t ncap = e->anchors_cap ? 2 * e->anchors_cap : 64;
             if (!e->anchors_cap)
-                e->anchors_seed = pk_seed(e);
+                e->anchors_seed = brine_plugin_seed(e);
             pk_anchor *old = e->anchors, *na;
             if (ncap > SIZE_MAX / sizeof *na || !(na = brine_malloc(ncap * sizeof *na)))
                 return pkw_nomem(e);
