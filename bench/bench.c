@@ -22,7 +22,7 @@
 #include "bench.h"
 
 #ifndef BENCH_CORPUS
-#define BENCH_CORPUS "../shared/corpus"
+#define BENCH_CORPUS "bench/corpus"
 #endif
 #ifndef BENCH_CFLAGS
 #define BENCH_CFLAGS "?"
