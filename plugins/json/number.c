@@ -1,15 +1,17 @@
 /* number.c: JSON number tokens to doubles, exactly and whatever the C
- * locale. Most short tokens take Clinger's fast path (an exact significand
- * times an exact power of ten is correctly rounded by one IEEE operation);
- * the rest go to strtod_l in the "C" locale, which glibc rounds correctly.
- * Integer tokens are scanned in scan.c; they never become doubles there.
+ * locale. Tokens of at most 19 significant digits (nearly all) are
+ * converted by ../fastfloat.c (Clinger's fast path, else Eisel-Lemire),
+ * correctly rounded; the rare longer token whose rounding depends on its
+ * later digits goes to strtod_l in the "C" locale, which glibc rounds
+ * correctly. Integer tokens are scanned in scan.c; they never become
+ * doubles there.
  */
 #define _GNU_SOURCE 1
-#include <float.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastfloat.h"
 #include "json.h"
 
 const unsigned char *js_number_end(const unsigned char *p, const unsigned char *end, int *is_float)
@@ -71,63 +73,9 @@ __attribute__((destructor)) static void free_c_locale(void)
     c_locale = (locale_t)0;
 }
 
-/* Clinger's fast path: digits (at most 19 significant) and a decimal
- * exponent small enough that both the significand (< 2^53) and 10^|e|
- * (e <= 22) are exact doubles. Returns 1 and sets *out when it applies. */
-static int fast_path(const unsigned char *s, const unsigned char *end, double *out)
-{
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    int neg = *s == '-';
-    const unsigned char *p = s + neg;
-    uint64_t m = 0;
-    int digits = 0, exp10 = 0;
-    while (p < end && *p >= '0' && *p <= '9') {
-        if (digits || *p != '0')
-            digits++;
-        m = m * 10 + (uint64_t)(*p++ - '0');
-        if (digits > 19)
-            return 0;
-    }
-    if (p < end && *p == '.')
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-            if (digits || *p != '0')
-                digits++;
-            if (digits > 19)
-                return 0;
-            m = m * 10 + (uint64_t)(*p - '0');
-            exp10--;
-        }
-    if (p < end) { /* the exponent */
-        p++;
-        int eneg = 0, e = 0;
-        if (*p == '+' || *p == '-')
-            eneg = *p++ == '-';
-        for (; p < end; p++) {
-            e = e * 10 + (*p - '0');
-            if (e > 400)
-                return 0;
-        }
-        exp10 += eneg ? -e : e;
-    }
-    if (m > (1ull << 53) || exp10 < -22 || exp10 > 22)
-        return 0;
-    double d = (double)m;
-    d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
-    *out = neg ? -d : d;
-    return 1;
-#else
-    (void)s;
-    (void)end;
-    (void)out;
-    return 0;
-#endif
-}
-
 int js_number_to_double(const unsigned char *s, size_t len, double *out)
 {
-    if (fast_path(s, s + len, out))
+    if (ff_parse_decimal(s, s + len, out))
         return BRINE_OK;
     char small[64];
     char *buf = len < sizeof small ? small : brine_malloc(len + 1);
