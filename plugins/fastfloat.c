@@ -103,19 +103,39 @@ static double ff_from_bits(uint64_t bits, int neg)
  * can move it by at most the input's length. */
 #define FF_EXPONENT_CAP INT64_C(1000000000000)
 
-int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *out)
-{
 #if defined(FF_HAVE_U128)
-    int neg = 0;
-    if (p < end && (*p == '-' || *p == '+'))
-        neg = *p++ == '-';
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight ASCII digits in a little-endian word, as fast_float tests and
+ * reads them (SWAR): canada's 15-digit fractions take two steps, not 15. */
+static inline int ff_eight_digits(uint64_t v)
+{
+    return (((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) & UINT64_C(0x8080808080808080)) ==
+           0;
+}
 
-    /* w: the first 19 significant digits; q: the power of ten of w's last
-     * digit; truncated: a nonzero digit after those 19 was dropped. */
+static inline uint64_t ff_parse_eight(uint64_t v)
+{
+    const uint64_t mask = UINT64_C(0x000000FF000000FF);
+    const uint64_t mul1 = UINT64_C(0x000F424000000064); /* 100 + (1000000 << 32) */
+    const uint64_t mul2 = UINT64_C(0x0000271000000001); /* 1 + (10000 << 32) */
+    v -= UINT64_C(0x3030303030303030);
+    v = v * 10 + (v >> 8);
+    return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+}
+#define FF_SWAR 1
+#endif
+
+/* The digits of p..end in full, for inputs of more than 19 digits (the
+ * fast pass in ff_parse_decimal counts them first): w gets the first 19
+ * significant ones, *q the power of ten of w's last digit, *truncated
+ * whether a nonzero digit was dropped. Returns the end of the digits. */
+static const unsigned char *ff_digits_slow(const unsigned char *p, const unsigned char *end, uint64_t *wp, int64_t *qp,
+                                           int *truncated)
+{
     uint64_t w = 0;
     int64_t q = 0;
-    int sig = 0, truncated = 0;
-    const unsigned char *digits = p;
+    int sig = 0;
+    *truncated = 0;
     for (; p < end && (unsigned)(*p - '0') < 10; p++) {
         unsigned d = (unsigned)(*p - '0');
         if (sig < 19) {
@@ -125,13 +145,11 @@ int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *o
             }
         } else {
             q++;
-            truncated |= d != 0;
+            *truncated |= d != 0;
         }
     }
-    size_t ndigits = (size_t)(p - digits);
-    if (p < end && *p == '.') {
-        const unsigned char *frac = ++p;
-        for (; p < end && (unsigned)(*p - '0') < 10; p++) {
+    if (p < end && *p == '.')
+        for (p++; p < end && (unsigned)(*p - '0') < 10; p++) {
             unsigned d = (unsigned)(*p - '0');
             if (sig < 19) {
                 if (sig || d) {
@@ -140,13 +158,73 @@ int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *o
                 }
                 q--;
             } else {
-                truncated |= d != 0;
+                *truncated |= d != 0;
             }
         }
+    *wp = w;
+    *qp = q;
+    return p;
+}
+#endif
+
+int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *out)
+{
+#if defined(FF_HAVE_U128)
+    int neg = 0;
+    if (p < end && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+
+    /* The fast pass: every digit into w (which overflows harmlessly past
+     * 19 digits, when the careful pass below takes over). w * 10^q is the
+     * value before the exponent. */
+    const unsigned char *digits = p;
+    uint64_t w = 0;
+    int64_t q = 0;
+    int truncated = 0;
+    for (; p < end && (unsigned)(*p - '0') < 10; p++)
+        w = w * 10 + (unsigned)(*p - '0');
+    size_t ndigits = (size_t)(p - digits);
+    if (p < end && *p == '.') {
+        const unsigned char *frac = ++p;
+#if defined(FF_SWAR)
+        while (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, sizeof v);
+            if (!ff_eight_digits(v))
+                break;
+            w = w * 100000000 + ff_parse_eight(v);
+            p += 8;
+        }
+        if (end - p >= 8) {
+            /* The last 1-7 digits in one step too: the bytes after them
+             * are shifted out and '0's shifted in as leading zeros. */
+            static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+            uint64_t v;
+            memcpy(&v, p, sizeof v);
+            uint64_t bad = ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
+                           UINT64_C(0x8080808080808080);
+            unsigned n = (unsigned)__builtin_ctzll(bad) / 8; /* bad != 0: the loop stopped */
+            if (n) {
+                unsigned pad = 8 * (8 - n);
+                v = v << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
+                w = w * pow10[n] + ff_parse_eight(v);
+                p += n;
+            }
+        }
+#endif
+        for (; p < end && (unsigned)(*p - '0') < 10; p++)
+            w = w * 10 + (unsigned)(*p - '0');
+        q = -(int64_t)(p - frac);
         ndigits += (size_t)(p - frac);
     }
     if (!ndigits)
         return 0;
+    if (ndigits > 19) {
+        /* Leading zeros do not count: the careful pass decides. */
+        const unsigned char *e = ff_digits_slow(digits, end, &w, &q, &truncated);
+        if (e != p)
+            return 0;
+    }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
