@@ -2,24 +2,50 @@
  * and in core's check of decoders' str events (build.c, codec.c).
  *
  * Well-formed means Unicode's table 3-7 (RFC 3629): no overlong forms, no
- * surrogates, nothing above U+10FFFF. ASCII runs are checked 16 bytes a step
- * with SSE2 (the x86-64 baseline), else 8 bytes in a word; the last partial
- * step of a run re-reads the string's last 16 (or 8) bytes in place rather
- * than going byte by byte, which is what most calls (short dict keys and
- * values) spend their time on. A 3-byte sequence is checked in one word
- * (twitter.json's str values: 1.29 M instructions a pass by table 3-7
- * alone, 0.67 M with it); every other sequence goes through table 3-7 one
- * lead byte at a time. A Keiser-Lemire lookup would need SSSE3's pshufb,
- * not in the baseline: that belongs with runtime dispatch (issue #23).
- * tests/test_text.c compares this against a plain byte-at-a-time validator.
+ * surrogates, nothing above U+10FFFF. Three implementations, one chosen at
+ * the first call by the CPU (one function pointer, set once; threads that
+ * race to set it store the same value):
+ * - AVX2 and SSSE3: Keiser and Lemire's lookup algorithm ("Validating UTF-8
+ *   in less than one instruction per byte", 2021; simdjson's lookup4): three
+ *   16-entry pshufb tables classify each byte with the one before it, and
+ *   the bytes two and three back say where continuations must be. 32 (16)
+ *   bytes a step, ASCII steps skipped on one movemask. It answers "valid or
+ *   not" per step; at the first step with an error, and for the last
+ *   partial step, the scalar validator takes over from the start of the
+ *   sequence that straddles the step's start, so the offset returned is
+ *   exactly the scalar one and nothing is read past the end.
+ * - scalar, for other CPUs (pshufb is SSSE3, not in x86-64's SSE2
+ *   baseline): ASCII runs 16 bytes a step with SSE2, else 8 in a word; the
+ *   last partial step of a run re-reads the string's last 16 (or 8) bytes
+ *   in place; a 3-byte sequence is checked in one word (twitter.json's str
+ *   values: 1.29 M instructions a pass by table 3-7 alone, 0.67 M with it);
+ *   every other sequence goes through table 3-7 one lead byte at a time.
+ * Strings shorter than U8_VECTOR_MIN go to the scalar validator directly:
+ * most calls are short dict keys and values, for which the vector set-up
+ * and the indirect call cost more than they save (docs/performance.md).
+ * tests/test_text.c compares brine_utf8_check against a plain
+ * byte-at-a-time validator, tests/test_utf8_simd.c each implementation.
  */
 #include <stdint.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define U8_X86 1
+#endif
 
 #include "brine/brine.h"
+#include "utf8.h"
+
+/* Below this many bytes the scalar validator (whose ASCII runs are SSE2
+ * already) is as fast as a dispatched vector one or faster: on citm's
+ * 26,604 strings, all vector from 32 bytes cost 12% more than scalar, from
+ * 64 bytes 6%, from 128 and 256 7%, noise included (docs/performance.md). */
+#ifndef U8_VECTOR_MIN
+#define U8_VECTOR_MIN 64
+#endif
 
 /* The high bit of every byte of a word: a word is all ASCII when none is set. */
 #define U8_HIGH_BITS 0x8080808080808080u
@@ -71,9 +97,11 @@ static inline size_t ascii_run(const unsigned char *u, size_t i, size_t len)
     return i;
 }
 
-size_t brine_utf8_check(const char *s, size_t len)
+/* The scalar validator: the baseline where no vector unit is found, and
+ * the tail of every input (fewer bytes than a vector step) and the exact
+ * offset once a vector step has seen an error. */
+static size_t u8_scalar(const unsigned char *u, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
 
     for (;;) {
@@ -144,4 +172,190 @@ size_t brine_utf8_check(const char *s, size_t len)
         if (i == len)
             return len;
     }
+}
+
+size_t brinep_utf8_check_scalar(const char *s, size_t len)
+{
+    return u8_scalar((const unsigned char *)s, len);
+}
+
+/* The exact answer once a vector step at start saw an error, or for the
+ * tail: everything before start is valid except perhaps a sequence that
+ * began in the three bytes before it and ends at or after it, so the scalar
+ * validator resumes at that sequence's lead byte (the last one within three
+ * bytes, unless ASCII comes first). */
+static size_t u8_finish(const unsigned char *u, size_t len, size_t start)
+{
+    size_t b = start;
+    for (size_t k = 1; k <= 3 && k <= start; k++) {
+        unsigned c = u[start - k];
+        if (c >= 0xC0) {
+            b = start - k;
+            break;
+        }
+        if (c < 0x80)
+            break;
+    }
+    return b + u8_scalar(u + b, len - b);
+}
+
+#if defined(U8_X86)
+/* Whether a sequence begun in the three bytes before i (i a step's start,
+ * all before it checked) still wants continuation bytes: the vector check
+ * of an ASCII step is skipped, so this is asked instead. */
+static inline int u8_open(const unsigned char *u, size_t i)
+{
+    return (i >= 1 && u[i - 1] >= 0xC0) || (i >= 2 && u[i - 2] >= 0xE0) || (i >= 3 && u[i - 3] >= 0xF0);
+}
+
+/* Keiser-Lemire's error classes: a byte pair (the byte before, this one)
+ * is an error when the three lookups of it share a bit. */
+#define KL_TOO_SHORT 0x01      /* a lead byte or ASCII, then a lead byte or ASCII, where a continuation was due */
+#define KL_TOO_LONG 0x02       /* ASCII, then a continuation */
+#define KL_OVERLONG_3 0x04     /* E0 80..9F */
+#define KL_TOO_LARGE 0x08      /* F4 90..BF, F5..FF 90..BF */
+#define KL_SURROGATE 0x10      /* ED A0..BF */
+#define KL_OVERLONG_2 0x20     /* C0..C1 then a continuation */
+#define KL_TOO_LARGE_1000 0x40 /* F5..FF 80..8F */
+#define KL_OVERLONG_4 0x40     /* F0 80..8F */
+#define KL_TWO_CONTS 0x80      /* a continuation after a continuation (legal where the lead asks for it) */
+#define KL_CARRY (KL_TOO_SHORT | KL_TOO_LONG | KL_TWO_CONTS)
+
+/* The three tables, indexed by the high nibble of the byte before, its low
+ * nibble and the high nibble of this byte. */
+#define KL_BYTE_1_HIGH                                                                                                 \
+    KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG, KL_TOO_LONG,            \
+        KL_TWO_CONTS, KL_TWO_CONTS, KL_TWO_CONTS, KL_TWO_CONTS, KL_TOO_SHORT | KL_OVERLONG_2, KL_TOO_SHORT,            \
+        KL_TOO_SHORT | KL_OVERLONG_3 | KL_SURROGATE, KL_TOO_SHORT | KL_TOO_LARGE | KL_TOO_LARGE_1000 | KL_OVERLONG_4
+#define KL_BYTE_1_LOW                                                                                                  \
+    KL_CARRY | KL_OVERLONG_3 | KL_OVERLONG_2 | KL_OVERLONG_4, KL_CARRY | KL_OVERLONG_2, KL_CARRY, KL_CARRY,            \
+        KL_CARRY | KL_TOO_LARGE, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000,                                          \
+        KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000,                      \
+        KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000,                      \
+        KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000,                      \
+        KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000 | KL_SURROGATE,       \
+        KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000, KL_CARRY | KL_TOO_LARGE | KL_TOO_LARGE_1000
+#define KL_BYTE_2_HIGH                                                                                                 \
+    KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT, KL_TOO_SHORT,    \
+        KL_TOO_LONG | KL_OVERLONG_2 | KL_TWO_CONTS | KL_OVERLONG_3 | KL_TOO_LARGE_1000 | KL_OVERLONG_4,                \
+        KL_TOO_LONG | KL_OVERLONG_2 | KL_TWO_CONTS | KL_OVERLONG_3 | KL_TOO_LARGE,                                     \
+        KL_TOO_LONG | KL_OVERLONG_2 | KL_TWO_CONTS | KL_SURROGATE | KL_TOO_LARGE,                                      \
+        KL_TOO_LONG | KL_OVERLONG_2 | KL_TWO_CONTS | KL_SURROGATE | KL_TOO_LARGE, KL_TOO_SHORT, KL_TOO_SHORT,          \
+        KL_TOO_SHORT, KL_TOO_SHORT
+
+#define U8_SSSE3 __attribute__((target("ssse3")))
+#define U8_AVX2 __attribute__((target("avx2")))
+
+/* The error bits of the 16 bytes in, given the 16 before them. */
+U8_SSSE3 static inline __m128i kl_check_16(__m128i in, __m128i prev)
+{
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    __m128i prev1 = _mm_alignr_epi8(in, prev, 15);
+    __m128i b1h = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_1_HIGH), _mm_and_si128(_mm_srli_epi16(prev1, 4), nib));
+    __m128i b1l = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_1_LOW), _mm_and_si128(prev1, nib));
+    __m128i b2h = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_2_HIGH), _mm_and_si128(_mm_srli_epi16(in, 4), nib));
+    __m128i sc = _mm_and_si128(_mm_and_si128(b1h, b1l), b2h);
+    /* Two or three bytes after a 3- or 4-byte lead a continuation is due:
+     * there TWO_CONTS is required, not an error. */
+    __m128i prev2 = _mm_alignr_epi8(in, prev, 14), prev3 = _mm_alignr_epi8(in, prev, 13);
+    __m128i must23 = _mm_or_si128(_mm_subs_epu8(prev2, _mm_set1_epi8((char)(0xE0 - 0x80))),
+                                  _mm_subs_epu8(prev3, _mm_set1_epi8((char)(0xF0 - 0x80))));
+    return _mm_xor_si128(_mm_and_si128(must23, _mm_set1_epi8((char)0x80)), sc);
+}
+
+size_t U8_SSSE3 brinep_utf8_check_ssse3(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    __m128i prev = _mm_setzero_si128();
+    size_t i = 0;
+    int after_ascii = 1;
+    for (; len - i >= 16; i += 16) {
+        __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        if (!_mm_movemask_epi8(in)) {
+            /* Skipped, unless the step before left a sequence open. */
+            if (!after_ascii && u8_open(u, i))
+                return u8_finish(u, len, i);
+            after_ascii = 1;
+        } else {
+            __m128i err = kl_check_16(in, prev);
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) != 0xFFFF)
+                return u8_finish(u, len, i);
+            after_ascii = 0;
+        }
+        prev = in;
+    }
+    return u8_finish(u, len, i);
+}
+
+U8_AVX2 static inline __m256i kl_check_32(__m256i in, __m256i prev)
+{
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    /* The 32 bytes before each of in's: prev's high lane, then in's low lane. */
+    __m256i before = _mm256_permute2x128_si256(prev, in, 0x21);
+    __m256i prev1 = _mm256_alignr_epi8(in, before, 15);
+    __m256i b1h = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_1_HIGH, KL_BYTE_1_HIGH),
+                                      _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nib));
+    __m256i b1l = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_1_LOW, KL_BYTE_1_LOW), _mm256_and_si256(prev1, nib));
+    __m256i b2h = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_2_HIGH, KL_BYTE_2_HIGH),
+                                      _mm256_and_si256(_mm256_srli_epi16(in, 4), nib));
+    __m256i sc = _mm256_and_si256(_mm256_and_si256(b1h, b1l), b2h);
+    __m256i prev2 = _mm256_alignr_epi8(in, before, 14), prev3 = _mm256_alignr_epi8(in, before, 13);
+    __m256i must23 = _mm256_or_si256(_mm256_subs_epu8(prev2, _mm256_set1_epi8((char)(0xE0 - 0x80))),
+                                     _mm256_subs_epu8(prev3, _mm256_set1_epi8((char)(0xF0 - 0x80))));
+    return _mm256_xor_si256(_mm256_and_si256(must23, _mm256_set1_epi8((char)0x80)), sc);
+}
+
+size_t U8_AVX2 brinep_utf8_check_avx2(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    __m256i prev = _mm256_setzero_si256();
+    size_t i = 0;
+    int after_ascii = 1;
+    for (; len - i >= 32; i += 32) {
+        __m256i in = _mm256_loadu_si256((const __m256i *)(const void *)(u + i));
+        if (!_mm256_movemask_epi8(in)) {
+            if (!after_ascii && u8_open(u, i))
+                return u8_finish(u, len, i);
+            after_ascii = 1;
+        } else {
+            __m256i err = kl_check_32(in, prev);
+            if (!_mm256_testz_si256(err, err))
+                return u8_finish(u, len, i);
+            after_ascii = 0;
+        }
+        prev = in;
+    }
+    return u8_finish(u, len, i);
+}
+#endif
+
+typedef size_t (*u8_fn)(const char *s, size_t len);
+
+/* The implementation for this CPU, chosen at the first call. */
+static u8_fn u8_impl;
+
+static u8_fn u8_choose(void)
+{
+#if defined(U8_X86)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return brinep_utf8_check_avx2;
+    if (__builtin_cpu_supports("ssse3"))
+        return brinep_utf8_check_ssse3;
+#endif
+    return brinep_utf8_check_scalar;
+}
+
+size_t brine_utf8_check(const char *s, size_t len)
+{
+    if (len < U8_VECTOR_MIN)
+        return u8_scalar((const unsigned char *)s, len);
+    /* Relaxed is enough: the pointer leads to code, not to data another
+     * thread wrote, and every thread computes the same value. */
+    u8_fn f = __atomic_load_n(&u8_impl, __ATOMIC_RELAXED);
+    if (!f) {
+        f = u8_choose();
+        __atomic_store_n(&u8_impl, f, __ATOMIC_RELAXED);
+    }
+    return f(s, len);
 }
