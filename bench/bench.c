@@ -55,7 +55,8 @@ typedef struct op {
     const brine_value *root;
     raw_mp_tree *mp;
     raw_cj_tree *cj;
-    char *dst; /* memcpy's destination */
+    raw_sj_doc *sj; /* simdjson's padded copy of the JSON and its parser */
+    char *dst;      /* memcpy's destination */
     size_t out_len;
     int streamed;
     brine_error err;
@@ -173,6 +174,14 @@ static int op_cj_parse(void *ctx)
     op *o = ctx;
     return raw_cj_parse(o->in->data);
 }
+
+#ifdef BENCH_SIMDJSON
+static int op_sj_parse(void *ctx)
+{
+    op *o = ctx;
+    return raw_sj_parse(o->sj);
+}
+#endif
 
 static int op_cj_print(void *ctx)
 {
@@ -486,6 +495,13 @@ static void run_workload(workload *w)
         add_cell(&t, G_MP_ENCODE, "raw msgpack_pack_object", op_mp_pack, &o, -1, NULL);
     o.in = w->in[F_JSON];
     add_cell(&t, G_JSON_DECODE, "raw cJSON_Parse", op_cj_parse, &o, (long long)o.in->len, NULL);
+#ifdef BENCH_SIMDJSON
+    /* The peer row: simdjson's DOM parse, timed in turn with the cells above. */
+    raw_sj_doc *sj = raw_sj_doc_new(o.in->data, o.in->len);
+    o.sj = sj;
+    if (sj)
+        add_cell(&t, G_JSON_DECODE, "peer simdjson DOM parse", op_sj_parse, &o, (long long)o.in->len, NULL);
+#endif
     o.cj = cj;
     if (cj)
         add_cell(&t, G_JSON_ENCODE, "raw cJSON_PrintUnformatted", op_cj_print, &o, -1, NULL);
@@ -511,6 +527,9 @@ static void run_workload(workload *w)
     measure(&t);
     raw_mp_tree_free(mp);
     raw_cj_tree_free(cj);
+#ifdef BENCH_SIMDJSON
+    raw_sj_doc_free(sj);
+#endif
     free(dst);
 
     print_table(&t);
@@ -576,12 +595,19 @@ static void cpu_model(char *buf, size_t cap)
 
 static void print_header(void)
 {
-    char cpu[256], date[64], libs[128];
+    char cpu[256], date[64], libs[192];
     struct utsname un;
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M %Z", localtime(&now));
     cpu_model(cpu, sizeof cpu);
     raw_versions(libs, sizeof libs);
+#ifdef BENCH_SIMDJSON
+    size_t used = strlen(libs);
+    if (used + 2 < sizeof libs) {
+        strcpy(libs + used, ", ");
+        raw_sj_version(libs + used + 2, sizeof libs - used - 2);
+    }
+#endif
     printf("brine benchmark, %s\n", date);
     printf("machine: %s, %ld cores online", cpu, sysconf(_SC_NPROCESSORS_ONLN));
     if (uname(&un) == 0)

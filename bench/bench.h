@@ -11,6 +11,10 @@
 
 #include <brine/brine.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- timing.c ----------------------------------------------------------- */
 
 /* One repetition of the measured operation; 0 on success. */
@@ -105,6 +109,18 @@ size_t raw_cj_parse_peak(const char *text);
 /* "msgpack-c 4.0.0, cJSON 1.7.15" into buf. */
 void raw_versions(char *buf, size_t cap);
 
+/* ---- simdjson.cpp (when configure defines BENCH_SIMDJSON) --------------- */
+
+/* A JSON text held for simdjson: a padded copy and a parser; NULL when out
+ * of memory or when simdjson refuses the text. */
+typedef struct raw_sj_doc raw_sj_doc;
+raw_sj_doc *raw_sj_doc_new(const char *data, size_t len);
+/* One DOM parse of the text, reusing the parser; 0 on success. */
+int raw_sj_parse(raw_sj_doc *d);
+void raw_sj_doc_free(raw_sj_doc *d);
+/* "simdjson 3.0.1 (haswell)" into buf. */
+void raw_sj_version(char *buf, size_t cap);
+
 /* ---- arrays.c ---------------------------------------------------------- */
 
 struct brine_plugin;
@@ -125,5 +141,9 @@ struct brine_doc *bench_arrays_graph(size_t arrays, size_t count, size_t *data_l
  * them at protocol 4, decoded and encoded by brine, against memcpy; the
  * CPython figure is pickle_anchor.py's. Nonzero if a cell failed. */
 int bench_pickle_arrays_run(const struct brine_plugin *pk, const bench_config *cfg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BRINE_BENCH_H */
