@@ -2,29 +2,33 @@
  * and in core's check of decoders' str events (build.c, codec.c).
  *
  * Well-formed means Unicode's table 3-7 (RFC 3629): no overlong forms, no
- * surrogates, nothing above U+10FFFF. Three implementations, one chosen at
+ * surrogates, nothing above U+10FFFF. Two implementations, one chosen at
  * the first call by the CPU (one function pointer, set once; threads that
  * race to set it store the same value):
- * - AVX2 and SSSE3: Keiser and Lemire's lookup algorithm ("Validating UTF-8
- *   in less than one instruction per byte", 2021; simdjson's lookup4): three
+ * - AVX2: Keiser and Lemire's lookup algorithm ("Validating UTF-8 in less
+ *   than one instruction per byte", 2021; simdjson's lookup4): three
  *   16-entry pshufb tables classify each byte with the one before it, and
- *   the bytes two and three back say where continuations must be. 32 (16)
- *   bytes a step, ASCII steps skipped on one movemask. It answers "valid or
- *   not" per step; at the first step with an error, and for the last
- *   partial step, the scalar validator takes over from the start of the
- *   sequence that straddles the step's start, so the offset returned is
- *   exactly the scalar one and nothing is read past the end.
- * - scalar, for other CPUs (pshufb is SSSE3, not in x86-64's SSE2
- *   baseline): ASCII runs 16 bytes a step with SSE2, else 8 in a word; the
- *   last partial step of a run re-reads the string's last 16 (or 8) bytes
- *   in place; a 3-byte sequence is checked in one word (twitter.json's str
- *   values: 1.29 M instructions a pass by table 3-7 alone, 0.67 M with it);
- *   every other sequence goes through table 3-7 one lead byte at a time.
+ *   the bytes two and three back say where continuations must be. 32 bytes
+ *   a step, ASCII steps skipped on one movemask. It answers "valid or not"
+ *   per step; at the first step with an error, and for the last partial
+ *   step, the scalar validator takes over from the start of the sequence
+ *   that straddles the step's start, so the offset returned is exactly the
+ *   scalar one and nothing is read past the end.
+ * - scalar, for other CPUs: ASCII runs 16 bytes a step with SSE2 (the
+ *   x86-64 baseline), else 8 in a word; the last partial step of a run
+ *   re-reads the string's last 16 (or 8) bytes in place; a 3-byte sequence
+ *   is checked in one word (twitter.json's str values: 1.29 M instructions
+ *   a pass by table 3-7 alone, 0.67 M with it); every other sequence goes
+ *   through table 3-7 one lead byte at a time.
+ * Whole files: AVX2 2.2x the scalar speed on twitter.json, 1.7x on citm,
+ * 3.1x on CJK text. The same algorithm 16 bytes a step with SSSE3 (pshufb
+ * is not in SSE2) was tried for CPUs without AVX2 and dropped: 1.2-1.5x
+ * slower than the scalar validator on all three (docs/performance.md).
  * Strings shorter than U8_VECTOR_MIN go to the scalar validator directly:
  * most calls are short dict keys and values, for which the vector set-up
- * and the indirect call cost more than they save (docs/performance.md).
+ * and the indirect call cost more than they save.
  * tests/test_text.c compares brine_utf8_check against a plain
- * byte-at-a-time validator, tests/test_utf8_simd.c each implementation.
+ * byte-at-a-time validator, tests/test_utf8_simd.c AVX2 against scalar.
  */
 #include <stdint.h>
 #include <string.h>
@@ -40,9 +44,11 @@
 #include "utf8.h"
 
 /* Below this many bytes the scalar validator (whose ASCII runs are SSE2
- * already) is as fast as a dispatched vector one or faster: on citm's
- * 26,604 strings, all vector from 32 bytes cost 12% more than scalar, from
- * 64 bytes 6%, from 128 and 256 7%, noise included (docs/performance.md). */
+ * already) is as fast as the dispatched AVX2 one. Validating each str of
+ * the corpus files in turn, against all scalar: citm (26,604 strings,
+ * mostly short) +2% from 32 bytes, +1.5% from 64, +0.3% from 128; twitter
+ * (18,099, longer and Japanese) -6%, -9%, -11%. Overridable (-D) to measure.
+ */
 #ifndef U8_VECTOR_MIN
 #define U8_VECTOR_MIN 64
 #endif
@@ -100,7 +106,7 @@ static inline size_t ascii_run(const unsigned char *u, size_t i, size_t len)
 /* The scalar validator: the baseline where no vector unit is found, and
  * the tail of every input (fewer bytes than a vector step) and the exact
  * offset once a vector step has seen an error. */
-static size_t u8_scalar(const unsigned char *u, size_t len)
+static inline __attribute__((always_inline)) size_t u8_scalar(const unsigned char *u, size_t len)
 {
     size_t i = 0;
 
@@ -243,49 +249,7 @@ static inline int u8_open(const unsigned char *u, size_t i)
         KL_TOO_LONG | KL_OVERLONG_2 | KL_TWO_CONTS | KL_SURROGATE | KL_TOO_LARGE, KL_TOO_SHORT, KL_TOO_SHORT,          \
         KL_TOO_SHORT, KL_TOO_SHORT
 
-#define U8_SSSE3 __attribute__((target("ssse3")))
 #define U8_AVX2 __attribute__((target("avx2")))
-
-/* The error bits of the 16 bytes in, given the 16 before them. */
-U8_SSSE3 static inline __m128i kl_check_16(__m128i in, __m128i prev)
-{
-    const __m128i nib = _mm_set1_epi8(0x0F);
-    __m128i prev1 = _mm_alignr_epi8(in, prev, 15);
-    __m128i b1h = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_1_HIGH), _mm_and_si128(_mm_srli_epi16(prev1, 4), nib));
-    __m128i b1l = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_1_LOW), _mm_and_si128(prev1, nib));
-    __m128i b2h = _mm_shuffle_epi8(_mm_setr_epi8(KL_BYTE_2_HIGH), _mm_and_si128(_mm_srli_epi16(in, 4), nib));
-    __m128i sc = _mm_and_si128(_mm_and_si128(b1h, b1l), b2h);
-    /* Two or three bytes after a 3- or 4-byte lead a continuation is due:
-     * there TWO_CONTS is required, not an error. */
-    __m128i prev2 = _mm_alignr_epi8(in, prev, 14), prev3 = _mm_alignr_epi8(in, prev, 13);
-    __m128i must23 = _mm_or_si128(_mm_subs_epu8(prev2, _mm_set1_epi8((char)(0xE0 - 0x80))),
-                                  _mm_subs_epu8(prev3, _mm_set1_epi8((char)(0xF0 - 0x80))));
-    return _mm_xor_si128(_mm_and_si128(must23, _mm_set1_epi8((char)0x80)), sc);
-}
-
-size_t U8_SSSE3 brinep_utf8_check_ssse3(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    __m128i prev = _mm_setzero_si128();
-    size_t i = 0;
-    int after_ascii = 1;
-    for (; len - i >= 16; i += 16) {
-        __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        if (!_mm_movemask_epi8(in)) {
-            /* Skipped, unless the step before left a sequence open. */
-            if (!after_ascii && u8_open(u, i))
-                return u8_finish(u, len, i);
-            after_ascii = 1;
-        } else {
-            __m128i err = kl_check_16(in, prev);
-            if (_mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) != 0xFFFF)
-                return u8_finish(u, len, i);
-            after_ascii = 0;
-        }
-        prev = in;
-    }
-    return u8_finish(u, len, i);
-}
 
 U8_AVX2 static inline __m256i kl_check_32(__m256i in, __m256i prev)
 {
@@ -340,8 +304,6 @@ static u8_fn u8_choose(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2"))
         return brinep_utf8_check_avx2;
-    if (__builtin_cpu_supports("ssse3"))
-        return brinep_utf8_check_ssse3;
 #endif
     return brinep_utf8_check_scalar;
 }

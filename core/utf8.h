@@ -11,7 +11,6 @@
 
 size_t brinep_utf8_check_scalar(const char *s, size_t len);
 #if defined(__x86_64__) && defined(__GNUC__)
-size_t brinep_utf8_check_ssse3(const char *s, size_t len);
 size_t brinep_utf8_check_avx2(const char *s, size_t len);
 #endif
 

@@ -1,5 +1,5 @@
-/* test_utf8_simd.c: the vector UTF-8 validators of core/utf8.c (SSSE3 and
- * AVX2 Keiser-Lemire) held to the scalar one, which is the reference here
+/* test_utf8_simd.c: the vector UTF-8 validator of core/utf8.c (AVX2
+ * Keiser-Lemire) held to the scalar one, which is the reference here
  * (tests/test_text.c holds that and brine_utf8_check to a plain decoder):
  * the same offset for every input. core/utf8.c is compiled into this
  * program, so each implementation the CPU has is tested, not only the one
@@ -15,8 +15,8 @@
 
 typedef size_t (*u8_fn)(const char *s, size_t len);
 
-static u8_fn impls[3];
-static const char *impl_names[3];
+static u8_fn impls[2];
+static const char *impl_names[2];
 static int nimpls;
 
 static void pick_impls(void)
@@ -24,10 +24,6 @@ static void pick_impls(void)
     nimpls = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("ssse3")) {
-        impl_names[nimpls] = "ssse3";
-        impls[nimpls++] = brinep_utf8_check_ssse3;
-    }
     if (__builtin_cpu_supports("avx2")) {
         impl_names[nimpls] = "avx2";
         impls[nimpls++] = brinep_utf8_check_avx2;
