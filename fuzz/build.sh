@@ -71,6 +71,10 @@ for f in native msgpack json jsonl pickle bencode npy npz; do
 done
 build sniff sniff.c
 build transcode transcode.c
+# text: UTF-8 validators and float parsing against their references (#23);
+# it includes private headers, hence -iquote (core/check.h is not Check's).
+$CC $cflags -iquote "$src/core" -iquote "$src/plugins" -c "$here/text.c" -o "$obj/text.o"
+$CC -fsanitize=fuzzer $san -o "$outdir/bin/text" "$obj/text.o" $libs
 
 # The seed generator links the same objects but has its own main.
 $CC $cflags -c "$here/seedgen.c" -o "$obj/seedgen.o"
@@ -79,4 +83,8 @@ rm -rf "$outdir/seeds"
 corpus=${FUZZ_CORPUS:-$srcdir/../shared/corpus}
 [ -d "$corpus" ] || corpus=
 ASAN_OPTIONS=detect_leaks=1 "$obj/seedgen" "$srcdir/data" "$outdir" $corpus
+mkdir -p "$outdir/seeds/text"
+for seed in 1.5 -0.0 2.2250738585072011e-308 9007199254740993 1e23 123456789012345678901e-5 "$(printf 'caf\303\251 \346\227\245\346\234\254 \360\237\230\200')"; do
+    printf '%s' "$seed" >"$outdir/seeds/text/$(printf '%s' "$seed" | cksum | cut -d' ' -f1)"
+done
 say "done: $(ls "$outdir/bin" | grep -vc obj) harnesses; run them with $here/run.sh $outdir"
