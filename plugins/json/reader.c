@@ -134,6 +134,17 @@ static int emit_key(js_reader *R, const unsigned char *k, size_t len, const unsi
     return emit_text(R, BRINE_EV_STR, k, len, at);
 }
 
+/* The index of an object frame whose current key's text is [kq, kend):
+ * the key's offset in the input, or, when the window moves, in R->keys
+ * where it is copied (json.h, js_dframe). 0 when out of memory. */
+static size_t key_index(js_reader *R, const unsigned char *kq, const unsigned char *kend)
+{
+    if (!R->streamed)
+        return (size_t)(kq - R->start) + 1;
+    size_t at = R->keys.len;
+    return js_buf_put(&R->keys, kq, (size_t)(kend - kq), NULL) ? 0 : at + 1;
+}
+
 /* p at what should be an object key's quote: reads the key and its colon,
  * records it in frame f (path) and emits it. */
 static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
@@ -145,7 +156,11 @@ static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
     const unsigned char *kq = p;
     if (!(p = js_scan_string(R, p, &k, &len)))
         return R->status;
-    R->stack[frame].index = (size_t)(kq - R->start) + 1;
+    js_dframe *f = &R->stack[frame];
+    if (R->streamed && f->index)
+        R->keys.len = f->index - 1; /* the previous key's text, no longer in the path */
+    if (!(f->index = key_index(R, kq, p)))
+        return js_nomem(R);
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -463,9 +478,10 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
             return js_fail(R, JS_SYNTAX(R, p), p, "Expecting property name enclosed in double quotes");
     } else if (p == end || *p != '"')
         goto refuse;
-    const unsigned char *kq = p;
+    const unsigned char *kq = p, *kend;
     if (!(p = js_scan_string(R, p, &k, &len)))
         return R->status;
+    kend = p;
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -480,8 +496,11 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
         if (in_args || (R->flags & JS_R_KEY))
             goto refuse;
     }
-    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) ||
-        (rc = push(R, JD_OBJECT, 0, (size_t)(kq - R->start) + 1, open)) || (rc = emit_key(R, k, len, kq)))
+    size_t index = key_index(R, kq, kend);
+    if (!index)
+        return js_nomem(R);
+    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) || (rc = push(R, JD_OBJECT, 0, index, open)) ||
+        (rc = emit_key(R, k, len, kq)))
         return rc;
     *pp = p;
     return JS_MORE;
@@ -507,7 +526,7 @@ static int literal(js_reader *R, const unsigned char *p, const char *word, size_
 
 int js_read_value(js_reader *R, const unsigned char **pp)
 {
-    const unsigned char *p = *pp, *end = R->end, *q, *s;
+    const unsigned char *p = *pp, *end, *q, *s;
     const size_t base_depth = R->depth;
     const int key_ctx = (R->flags & JS_R_KEY) != 0;
     int args = 0, rc;
@@ -516,6 +535,9 @@ int js_read_value(js_reader *R, const unsigned char **pp)
     ev.anchor = 0;
 
 value:
+    if ((rc = js_ensure(R, &p)))
+        return rc;
+    end = R->end;
     p = js_skip_ws(p, end);
     if (p == end)
         return js_fail(R, BRINE_E_TRUNCATED, p, "Expecting value");
@@ -538,6 +560,8 @@ value:
             return rc;
         goto value;
     case '{':
+        if ((R->flags & JS_R_TAGS) && R->safe != end && (rc = js_hold_object(R, &p)))
+            return rc;
         rc = read_object(R, &p, &args);
         if (rc == JS_MORE)
             goto value;
@@ -583,6 +607,9 @@ value:
 
 after:
     while (R->depth > base_depth) {
+        if ((rc = js_ensure(R, &p)))
+            return rc;
+        end = R->end;
         js_dframe *f = &R->stack[R->depth - 1];
         p = js_skip_ws(p, end);
         unsigned c = p < end ? *p : 0;
@@ -625,6 +652,8 @@ after:
                 return js_fail(R, JS_SYNTAX(R, p), p, "Expecting '}' to close the $model tag");
             break;
         }
+        if (f->kind == JD_OBJECT && R->streamed && f->index)
+            R->keys.len = f->index - 1; /* its key's text, and deeper ones' */
         R->depth--;
         if ((rc = emit_end(R, p)))
             return rc;
@@ -643,6 +672,9 @@ after:
  * anything else as plain JSON (tags on only with legacy_tags). */
 static int read_document(js_reader *R, const unsigned char **pp, int envelope)
 {
+    int rc = js_ensure(R, pp);
+    if (rc)
+        return rc;
     const unsigned char *p = js_skip_ws(*pp, R->end), *end = R->end, *q, *k;
     size_t len;
     if (!envelope || p == end || *p != '{')
@@ -670,15 +702,15 @@ static int read_document(js_reader *R, const unsigned char **pp, int envelope)
     if (q == end || *q != ',')
         return js_fail(R, JS_SYNTAX(R, q), q, "Expecting ',' delimiter");
     q = js_skip_ws(q + 1, end);
-    int rc = js_expect_name(R, &q, "value", "$brine envelope");
-    if (rc)
+    if ((rc = js_expect_name(R, &q, "value", "$brine envelope")))
         return rc;
     unsigned saved = R->flags;
     R->flags |= JS_R_TAGS;
     rc = js_read_value(R, &q);
     R->flags = saved;
-    if (rc)
+    if (rc || (rc = js_ensure(R, &q)))
         return rc;
+    end = R->end;
     q = js_skip_ws(q, end);
     if (q == end || *q != '}')
         return js_fail(R, JS_SYNTAX(R, q), q, "Expecting '}' to close the $brine envelope");
@@ -692,18 +724,29 @@ static int read_document(js_reader *R, const unsigned char **pp, int envelope)
  * itself span lines; two values on one line are "Extra data". */
 static int read_lines(js_reader *R, const unsigned char **pp, int envelope)
 {
-    const unsigned char *p = *pp, *end = R->end;
+    const unsigned char *p = *pp, *end;
     int rc = emit_begin(R, BRINE_EV_LIST, 0, p);
     if (rc || (rc = push(R, JD_ARRAY, 0, 0, p))) /* the path of errors names the line's value */
         return rc;
     for (;; R->stack[0].index++) {
+        if ((rc = js_ensure(R, &p)))
+            return rc;
+        end = R->end;
         p = js_skip_ws(p, end);
         if (p == end)
             break;
         if ((rc = read_document(R, &p, envelope)))
             return rc;
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-            p++;
+        /* The rest of the line is blank: read on to its newline, keeping it. */
+        for (;;) {
+            end = R->end;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                p++;
+            if (p < end || R->safe == end)
+                break;
+            if ((rc = js_fill_more(R, &p)))
+                return rc;
+        }
         if (p < end && *p != '\n')
             return js_fail(R, BRINE_E_SYNTAX, p, "Extra data");
     }
@@ -728,24 +771,28 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     }
     if (brine_options_flag(opts, "replace_invalid"))
         flags |= JS_R_REPLACE;
-    int rc = brine_source_read_all(src, err);
-    if (rc)
-        return rc;
     js_reader R;
     memset(&R, 0, sizeof R);
     R.start = src->cur;
     R.end = src->end;
     R.base = brine_source_offset(src);
+    R.src = src;
     R.sink = sink;
     R.err = err;
     R.flags = flags;
     R.max_depth = brine_options_max_depth(opts);
     const unsigned char *p = R.start;
-    if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+    /* The first fill: a buffer (or a short stream) is all in the window
+     * now and reads as before; otherwise the window moves. */
+    int rc = js_refill(&R, &p);
+    R.streamed = R.safe != R.end;
+    if (rc)
+        ;
+    else if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         rc = js_fail(&R, BRINE_E_SYNTAX, p, "Unexpected UTF-8 BOM (decode using utf-8-sig)");
     else if (js_lines_option(opts, lines))
         rc = read_lines(&R, &p, !plain);
-    else if ((rc = read_document(&R, &p, !plain)) == BRINE_OK) {
+    else if ((rc = read_document(&R, &p, !plain)) == BRINE_OK && (rc = js_ensure(&R, &p)) == BRINE_OK) {
         p = js_skip_ws(p, R.end);
         if (p != R.end)
             rc = js_fail(&R, BRINE_E_SYNTAX, p, "Extra data");
@@ -755,6 +802,7 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     brine_free(R.stack);
     js_buf_free(&R.str);
     js_buf_free(&R.aux);
+    js_buf_free(&R.keys);
     brine_doc_free(R.dtypes);
     return rc;
 }
