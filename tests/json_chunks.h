@@ -96,8 +96,9 @@ static inline int chunked_agrees(const brine_plugin *fmt, const void *data, size
         } else if (err.code != whole_err.code || err.offset != whole_err.offset || err.line != whole_err.line ||
                    err.column != whole_err.column || strcmp(err.path, whole_err.path) != 0 ||
                    strcmp(err.message, whole_err.message) != 0) {
-            snprintf(why, cap, "%zu-byte chunks: code %d offset %llu %llu:%llu '%s' %s; whole: code %d offset %llu "
-                               "%llu:%llu '%s' %s",
+            snprintf(why, cap,
+                     "%zu-byte chunks: code %d offset %llu %llu:%llu '%s' %s; whole: code %d offset %llu "
+                     "%llu:%llu '%s' %s",
                      chunk_steps[i], err.code, (unsigned long long)err.offset, (unsigned long long)err.line,
                      (unsigned long long)err.column, err.path, err.message, whole_err.code,
                      (unsigned long long)whole_err.offset, (unsigned long long)whole_err.line,
