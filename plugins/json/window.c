@@ -120,9 +120,12 @@ static void count_dropped(js_reader *R, const unsigned char *p)
 /* ---- filling ------------------------------------------------------------------- */
 
 /* Drops the window before *pp (and, with skip, the whitespace after it),
- * reads at least one more byte or finds the end of input, and moves *pp
- * into the new window. */
-static int fill(js_reader *R, const unsigned char **pp, int skip)
+ * reads at least one more byte (with grow, until what lies ahead has
+ * doubled) or finds the end of input, and moves *pp into the new window.
+ * Growing when a fill was not enough keeps a token larger than a chunk
+ * from being scanned again at each read: its scans add up to twice its
+ * length. */
+static int fill(js_reader *R, const unsigned char **pp, int skip, int grow)
 {
     const unsigned char *p = *pp;
     if (!R->src) { /* text in memory (an escaped key's) */
@@ -136,7 +139,7 @@ static int fill(js_reader *R, const unsigned char **pp, int skip)
     size_t have = (size_t)(R->end - p);
     brine_error e;
     brine_error_clear(&e);
-    int rc = brine_source_more(R->src, have + 1, &e);
+    int rc = brine_source_more(R->src, grow && have > 1 && have < SIZE_MAX / 2 ? 2 * have : have + 1, &e);
     R->start = *pp = R->src->cur;
     R->end = R->src->end;
     R->base = brine_source_offset(R->src);
@@ -156,17 +159,18 @@ static int fill(js_reader *R, const unsigned char **pp, int skip)
 
 int js_refill(js_reader *R, const unsigned char **pp)
 {
-    int rc;
+    int rc, grow = 0;
     do {
-        if ((rc = fill(R, pp, 1)) != BRINE_OK)
+        if ((rc = fill(R, pp, 1, grow)) != BRINE_OK)
             return rc;
+        grow = 1;
     } while (*pp > R->safe);
     return BRINE_OK;
 }
 
 int js_fill_more(js_reader *R, const unsigned char **pp)
 {
-    return R->safe == R->end ? BRINE_OK : fill(R, pp, 0);
+    return R->safe == R->end ? BRINE_OK : fill(R, pp, 0, 0);
 }
 
 /* ---- bounded tags ---------------------------------------------------------------- */
@@ -223,8 +227,8 @@ static int object_ready(const unsigned char *p, const unsigned char *end)
 
 int js_hold_object(js_reader *R, const unsigned char **pp)
 {
-    while (R->safe != R->end && !object_ready(*pp, R->end)) {
-        int rc = fill(R, pp, 0);
+    for (int grow = 0; R->safe != R->end && !object_ready(*pp, R->end); grow = 1) {
+        int rc = fill(R, pp, 0, grow);
         if (rc)
             return rc;
     }
