@@ -41,7 +41,7 @@ static void *fz_feeder(void *arg)
 /* Decodes the input again through one-byte reads and compares with the
  * whole buffer's result (whole, or NULL and whole_err). */
 static void fz_chunked(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts,
-                       const brine_doc *whole, const brine_error *whole_err)
+                       brine_doc *whole, const brine_error *whole_err)
 {
     int sv[2];
     pthread_t t;
