@@ -117,8 +117,10 @@ enum { JD_ARRAY, JD_OBJECT, JD_WRAP, JD_ARGS, JD_STATE };
 
 typedef struct js_dframe {
     uint8_t kind; /* JD_* */
-    uint8_t tag;  /* JD_WRAP: the js_tag its object holds */
-    size_t index; /* JD_ARRAY: element index; JD_OBJECT: 1 + offset of the current key's quote, 0 before one */
+    uint8_t tag;  /* JD_WRAP: the js_tag its object holds; JD_OBJECT: 1 when its key is saved in keys */
+    /* JD_ARRAY: element index; JD_OBJECT: 1 + the input offset of the
+     * current key's quote (or, saved, of its text in keys), 0 before one. */
+    size_t index;
 } js_dframe;
 
 typedef struct js_reader js_reader;
@@ -132,8 +134,7 @@ struct js_reader {
      * fill. src is NULL for readers over text in memory (escaped keys). */
     const unsigned char *safe;
     brine_source *src;
-    int streamed;    /* the window moves: object keys are copied to keys for paths */
-    js_buf keys;     /* streamed: the quoted text of the open objects' keys */
+    js_buf keys;     /* the quoted text of open objects' keys the window dropped (for paths) */
     uint64_t line0;  /* newlines before start */
     uint64_t col0;   /* characters between the last of them and start */
     uint64_t chars0; /* characters before start */

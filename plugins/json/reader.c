@@ -134,17 +134,6 @@ static int emit_key(js_reader *R, const unsigned char *k, size_t len, const unsi
     return emit_text(R, BRINE_EV_STR, k, len, at);
 }
 
-/* The index of an object frame whose current key's text is [kq, kend):
- * the key's offset in the input, or, when the window moves, in R->keys
- * where it is copied (json.h, js_dframe). 0 when out of memory. */
-static size_t key_index(js_reader *R, const unsigned char *kq, const unsigned char *kend)
-{
-    if (!R->streamed)
-        return (size_t)(kq - R->start) + 1;
-    size_t at = R->keys.len;
-    return js_buf_put(&R->keys, kq, (size_t)(kend - kq), NULL) ? 0 : at + 1;
-}
-
 /* p at what should be an object key's quote: reads the key and its colon,
  * records it in frame f (path) and emits it. */
 static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
@@ -156,11 +145,8 @@ static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
     const unsigned char *kq = p;
     if (!(p = js_scan_string(R, p, &k, &len)))
         return R->status;
-    js_dframe *f = &R->stack[frame];
-    if (R->streamed && f->index)
-        R->keys.len = f->index - 1; /* the previous key's text, no longer in the path */
-    if (!(f->index = key_index(R, kq, p)))
-        return js_nomem(R);
+    R->stack[frame].index = (size_t)(R->base + (uint64_t)(kq - R->start)) + 1;
+    R->stack[frame].tag = 0; /* in the window (window.c saves it before dropping it) */
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -478,10 +464,9 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
             return js_fail(R, JS_SYNTAX(R, p), p, "Expecting property name enclosed in double quotes");
     } else if (p == end || *p != '"')
         goto refuse;
-    const unsigned char *kq = p, *kend;
+    const unsigned char *kq = p;
     if (!(p = js_scan_string(R, p, &k, &len)))
         return R->status;
-    kend = p;
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -496,10 +481,8 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
         if (in_args || (R->flags & JS_R_KEY))
             goto refuse;
     }
-    size_t index = key_index(R, kq, kend);
-    if (!index)
-        return js_nomem(R);
-    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) || (rc = push(R, JD_OBJECT, 0, index, open)) ||
+    if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) ||
+        (rc = push(R, JD_OBJECT, 0, (size_t)(R->base + (uint64_t)(kq - R->start)) + 1, open)) ||
         (rc = emit_key(R, k, len, kq)))
         return rc;
     *pp = p;
@@ -652,8 +635,6 @@ after:
                 return js_fail(R, JS_SYNTAX(R, p), p, "Expecting '}' to close the $model tag");
             break;
         }
-        if (f->kind == JD_OBJECT && R->streamed && f->index)
-            R->keys.len = f->index - 1; /* its key's text, and deeper ones' */
         R->depth--;
         if ((rc = emit_end(R, p)))
             return rc;
@@ -785,7 +766,6 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     /* The first fill: a buffer (or a short stream) is all in the window
      * now and reads as before; otherwise the window moves. */
     int rc = js_refill(&R, &p);
-    R.streamed = R.safe != R.end;
     if (rc)
         ;
     else if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)

@@ -26,13 +26,21 @@ static void reader_path(js_reader *R, char *path, size_t cap)
              * (it was read once) but memory may run out. */
             js_reader tmp;
             memset(&tmp, 0, sizeof tmp);
-            tmp.start = R->streamed ? R->keys.data : R->start; /* keys copied when the window moves */
-            tmp.end = R->streamed ? R->keys.data + R->keys.len : R->end;
+            const unsigned char *at;
+            if (f->tag) { /* saved before the window dropped it */
+                tmp.start = R->keys.data;
+                tmp.end = R->keys.data + R->keys.len;
+                at = tmp.start + f->index - 1;
+            } else {
+                tmp.start = R->start;
+                tmp.end = R->end;
+                at = R->start + (f->index - 1 - R->base);
+            }
             tmp.flags = R->flags & JS_R_REPLACE;
             const unsigned char *k;
             size_t len;
             brine_event key = {.kind = BRINE_EV_STR};
-            if (js_scan_string(&tmp, tmp.start + f->index - 1, &k, &len)) {
+            if (js_scan_string(&tmp, at, &k, &len)) {
                 key.v.s.ptr = (const char *)k;
                 key.v.s.len = len;
                 brine_path_append_key(path, cap, &key);

@@ -20,10 +20,12 @@
 
 /* ---- tokens ------------------------------------------------------------------ */
 
-static inline int number_byte(unsigned c)
-{
-    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-}
+/* The bytes a number token is made of (a superset of its grammar: the
+ * reader finds where the number really ends). */
+static const unsigned char number_bytes[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['+'] = 1, ['-'] = 1,
+};
 
 const unsigned char *js_token_end(const unsigned char *p, const unsigned char *end)
 {
@@ -45,7 +47,7 @@ const unsigned char *js_token_end(const unsigned char *p, const unsigned char *e
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         const unsigned char *q = p + 1;
-        while (q < end && number_byte(*q))
+        while (q < end && number_bytes[*q])
             q++;
         return q < end ? q : NULL;
     }
@@ -62,7 +64,7 @@ const unsigned char *js_token_end(const unsigned char *p, const unsigned char *e
 
 /* The start of the JS_MARGIN-th last whole token in [p, end), or NULL when
  * there are fewer. */
-static const unsigned char *horizon(const unsigned char *p, const unsigned char *end)
+static const unsigned char *scan_tokens(const unsigned char *p, const unsigned char *end)
 {
     const unsigned char *ring[32];
     size_t m = 0;
@@ -79,6 +81,33 @@ static const unsigned char *horizon(const unsigned char *p, const unsigned char 
     return m >= JS_MARGIN ? ring[(m - JS_MARGIN) & 31] : NULL;
 }
 
+/* The lines scanned back from the window's end before the whole window. */
+#define JS_TAIL_LINES 32
+
+/* scan_tokens(p, end), scanning only the window's last lines when it can:
+ * a newline is never inside a token (a string cannot hold a raw one; the
+ * reader stops at one with an error), so the tokens after a newline are
+ * the same whether counted from there or from p, and a pretty-printed
+ * document or JSON Lines is not lexed twice. */
+static const unsigned char *horizon(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *b = end;
+    for (int i = 0; i < JS_TAIL_LINES && b > p; i++) {
+        const unsigned char *nl = memrchr(p, '\n', (size_t)(b - p));
+        if (!nl) {
+            b = p;
+            break;
+        }
+        b = nl;
+    }
+    if (b > p) {
+        const unsigned char *safe = scan_tokens(b + 1, end);
+        if (safe)
+            return safe;
+    }
+    return scan_tokens(p, end);
+}
+
 /* ---- positions of dropped bytes -------------------------------------------------- */
 
 /* UTF-8 continuation bytes in [p, p + n): they start no character. */
@@ -89,7 +118,10 @@ static uint64_t continuations(const unsigned char *p, size_t n)
     for (; n >= 8; p += 8, n -= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        k += (uint64_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080ull);
+        /* A high bit per continuation byte, summed by the multiply into
+         * the top byte (at most 8: no carry). */
+        uint64_t m = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+        k += (m * 0x0101010101010101ull) >> 56;
     }
 #endif
     for (; n; p++, n--)
@@ -105,16 +137,57 @@ static void count_dropped(js_reader *R, const unsigned char *p)
     size_t n = (size_t)(p - s);
     if (!n)
         return;
-    R->chars0 += n - continuations(s, n);
+    uint64_t chars = n - continuations(s, n);
+    R->chars0 += chars;
     const unsigned char *nl = memrchr(s, '\n', n);
     if (!nl) {
-        R->col0 += n - continuations(s, n);
+        R->col0 += chars;
         return;
     }
     for (const unsigned char *q = s; (q = memchr(q, '\n', (size_t)(nl + 1 - q))) != NULL; q++)
         R->line0++;
     size_t tail = (size_t)(p - nl - 1);
     R->col0 = tail - continuations(nl + 1, tail);
+}
+
+/* ---- keys of open objects ------------------------------------------------------ */
+
+/* Before the window drops the bytes before p: copies the keys there that
+ * open objects still name in error paths into R->keys (rebuilt each time,
+ * so it holds only the open objects' keys: depth times a key at most). */
+static int save_keys(js_reader *R, const unsigned char *p)
+{
+    uint64_t drop = R->base + (uint64_t)(p - R->start);
+    js_buf b = {NULL, 0, 0};
+    int any = 0;
+    for (size_t i = 0; i < R->depth; i++) {
+        js_dframe *f = &R->stack[i];
+        if (f->kind != JD_OBJECT || !f->index)
+            continue;
+        const unsigned char *k, *end;
+        if (f->tag) {
+            k = R->keys.data + f->index - 1;
+            end = R->keys.data + R->keys.len;
+        } else if (f->index - 1 < drop) {
+            k = R->start + (f->index - 1 - R->base);
+            end = R->end;
+        } else
+            continue;
+        const unsigned char *e = js_token_end(k, end);
+        size_t at = b.len;
+        if (!e || js_buf_put(&b, k, (size_t)(e - k), NULL)) {
+            js_buf_free(&b);
+            return js_nomem(R);
+        }
+        f->index = at + 1;
+        f->tag = 1;
+        any = 1;
+    }
+    if (!any && !R->keys.data)
+        return BRINE_OK;
+    js_buf_free(&R->keys);
+    R->keys = b;
+    return BRINE_OK;
 }
 
 /* ---- filling ------------------------------------------------------------------- */
@@ -134,6 +207,8 @@ static int fill(js_reader *R, const unsigned char **pp, int skip, int grow)
     }
     if (skip)
         p = js_skip_ws(p, R->end);
+    if (save_keys(R, p))
+        return R->status;
     count_dropped(R, p);
     R->src->cur = p;
     size_t have = (size_t)(R->end - p);
