@@ -3,14 +3,86 @@
  * format (fuzz.h); a failure must be a clean error (code, message, offset
  * inside the input), a success a graph that prints, counts and copies. A
  * format with an audit (pickle) is audited too, and the audit must agree
- * with the decoder: the same status, entries at offsets inside the input. */
+ * with the decoder: the same status, entries at offsets inside the input.
+ * The json formats, whose reader streams, also read each input through a
+ * source that gets one byte a read (fz_chunked; 16 bytes past 1 KiB), which must give the same
+ * value or the same error as the whole buffer. */
 #include <brine/pickle.h>
 
 #include "fuzz.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <xxhash.h>
+
+/* ---- one byte a read ------------------------------------------------------ */
+
+typedef struct fz_feed {
+    int fd;
+    const uint8_t *data;
+    size_t size;
+} fz_feed;
+
+/* Sends the input one byte a message (16 past 1 KiB, to keep the fuzzer's
+ * pace): a SOCK_SEQPACKET read returns one message, so the decoder's
+ * source gets that much a read. */
+static void *fz_feeder(void *arg)
+{
+    fz_feed *f = arg;
+    size_t step = f->size <= 1024 ? 1 : 16;
+    for (size_t i = 0; i < f->size; i += step) {
+        size_t n = f->size - i < step ? f->size - i : step;
+        if (send(f->fd, f->data + i, n, MSG_NOSIGNAL) != (ssize_t)n)
+            break; /* the decoder stopped early */
+    }
+    shutdown(f->fd, SHUT_WR);
+    return NULL;
+}
+
+/* Decodes the input again through one-byte reads and compares with the
+ * whole buffer's result (whole, or NULL and whole_err). */
+static void fz_chunked(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts,
+                       brine_doc *whole, const brine_error *whole_err)
+{
+    int sv[2];
+    pthread_t t;
+    if (size > 4096 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+        return;
+    fz_feed feed = {sv[1], data, size};
+    if (pthread_create(&t, NULL, fz_feeder, &feed) != 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return;
+    }
+    brine_source src;
+    brine_error err;
+    brine_error_clear(&err);
+    brine_source_init_fd(&src, sv[0]);
+    brine_doc *doc = brine_decode(fmt, &src, opts, &err);
+    brine_source_destroy(&src);
+    close(sv[0]);
+    pthread_join(t, NULL);
+    close(sv[1]);
+    if (!doc && (err.code == BRINE_E_NOMEM || (whole_err && whole_err->code == BRINE_E_NOMEM)))
+        return;
+    if (!doc != !whole)
+        FZ_FAIL("read one byte at a time, the input %s (%s) where whole it %s (%s)", doc ? "decoded" : "failed",
+                err.message, whole ? "decoded" : "failed", whole_err->message);
+    if (doc && brine_value_equal(brine_doc_root(whole), brine_doc_root(doc), 0, NULL) != 1)
+        FZ_FAIL("read one byte at a time, the input decoded to a different value");
+    if (!doc && (err.code != whole_err->code || err.offset != whole_err->offset || err.line != whole_err->line ||
+                 err.column != whole_err->column || strcmp(err.path, whole_err->path) != 0 ||
+                 strcmp(err.message, whole_err->message) != 0))
+        FZ_FAIL("read one byte at a time: code %d at %llu, %s %s; whole: code %d at %llu, %s %s", err.code,
+                (unsigned long long)err.offset, err.path, err.message, whole_err->code,
+                (unsigned long long)whole_err->offset, whole_err->path, whole_err->message);
+    brine_doc_free(doc);
+}
+
+/* ---- the harness ------------------------------------------------------------ */
 
 /* The audit of the same bytes and options must end as decoding did. */
 static void fz_audit(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts, int decoded)
@@ -51,6 +123,8 @@ static void decode_all(const uint8_t *data, size_t size)
         brine_doc *doc =
             brine_decode_buffer(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), &err);
         fz_audit(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc != NULL);
+        if (strncmp(FZ_FORMAT, "json", 4) == 0)
+            fz_chunked(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
         if (!doc) {
             fz_check_error("decoding", &err, size);
             continue;

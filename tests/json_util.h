@@ -13,6 +13,7 @@
 #include <brine/format.h>
 
 #include "check_util.h"
+#include "json_chunks.h"
 
 #define CORPUS BRINE_TEST_DATA "/../../shared/corpus"
 
@@ -20,10 +21,17 @@ static brine_registry *reg;
 static const brine_plugin *js;
 static const test_format fixture_formats[] = {{"json", &js, NULL}, {0}};
 
-/* Decodes len bytes of text (len -1: strlen) with options. */
+/* Decodes len bytes of text (len -1: strlen) with options. Each text is
+ * first read in chunks of 1 to 64 bytes too (json_chunks.h), which must
+ * give the same value or error: every json test input tests streaming. */
 static inline brine_doc *dec_n(const char *text, size_t len, const char *opts, size_t max_depth, brine_error *err)
 {
-    return decode_with(js, text, len == (size_t)-1 ? strlen(text) : len, opts, max_depth, err);
+    size_t n = len == (size_t)-1 ? strlen(text) : len;
+    char why[4096];
+    test_opts t;
+    ck_assert_msg(n > 60000 || chunked_agrees(js, text, n, opts_of(&t, opts, max_depth), why, sizeof why),
+                  "streaming %.300s (options %s): %s", text, opts ? opts : "none", why);
+    return decode_with(js, text, n, opts, max_depth, err);
 }
 
 static inline brine_doc *dec(const char *text, const char *opts, brine_error *err)

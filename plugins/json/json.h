@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <brine/plugin.h>
 
@@ -116,15 +117,27 @@ enum { JD_ARRAY, JD_OBJECT, JD_WRAP, JD_ARGS, JD_STATE };
 
 typedef struct js_dframe {
     uint8_t kind; /* JD_* */
-    uint8_t tag;  /* JD_WRAP: the js_tag its object holds */
-    size_t index; /* JD_ARRAY: element index; JD_OBJECT: 1 + offset of the current key's quote, 0 before one */
+    uint8_t tag;  /* JD_WRAP: the js_tag its object holds; JD_OBJECT: 1 when its key is saved in keys */
+    /* JD_ARRAY: element index; JD_OBJECT: 1 + the input offset of the
+     * current key's quote (or, saved, of its text in keys), 0 before one. */
+    size_t index;
 } js_dframe;
 
 typedef struct js_reader js_reader;
 struct js_reader {
-    const unsigned char *start; /* the whole input */
+    const unsigned char *start; /* the window of input in memory (all of it for a buffer) */
     const unsigned char *end;
     uint64_t base; /* input offset of start */
+    /* Streaming (window.c): the reader refills the window when it passes
+     * safe, before which at least JS_MARGIN whole tokens lie; safe is end
+     * once the window holds the rest of the input, NULL before the first
+     * fill. src is NULL for readers over text in memory (escaped keys). */
+    const unsigned char *safe;
+    brine_source *src;
+    js_buf keys;     /* the quoted text of open objects' keys the window dropped (for paths) */
+    uint64_t line0;  /* newlines before start */
+    uint64_t col0;   /* characters between the last of them and start */
+    uint64_t chars0; /* characters before start */
     brine_sink *sink;
     brine_error *err;
     unsigned flags; /* JS_R_* */
@@ -142,6 +155,65 @@ struct js_reader {
     const unsigned char *outer_at;
     brine_doc *dtypes; /* the dtypes of the arrays read (made on the first); freed with the reader */
 };
+
+/* ---- the streaming window (window.c) ---------------------------------------- */
+
+/* Whole tokens the reader may read past a refill check before the next:
+ * the longest fixed run is an anchored tag's head, {"$anchor": 1,
+ * "$dict": {"k": (11 tokens); bounded tags ($bytes, $complex, $array ...)
+ * are held whole by js_hold_object instead. */
+#define JS_MARGIN 24
+
+/* Drops the window before *pp (counting its lines for positions), reads
+ * more input and moves *pp to the same byte in the new window, until
+ * JS_MARGIN whole tokens follow it or the input ends. */
+int js_refill(js_reader *R, const unsigned char **pp);
+
+/* Reads at least one more byte into the window (dropping what lies before
+ * *pp), unless the window holds the rest of the input already: for a
+ * check that reads on up to a newline. */
+int js_fill_more(js_reader *R, const unsigned char **pp);
+
+/* Refills when *pp has passed the safe point: at each token boundary where
+ * the reader holds no other pointer into the window. */
+static inline int js_ensure(js_reader *R, const unsigned char **pp)
+{
+    return *pp > R->safe ? js_refill(R, pp) : BRINE_OK;
+}
+
+/* *pp at '{' in the tagged mode: makes the whole object available when it
+ * is a tag of bounded size that the reader reads in one go. */
+int js_hold_object(js_reader *R, const unsigned char **pp);
+
+/* The end of the whole token at p (not whitespace) in [p, end), or NULL
+ * when it may continue past end: a string to its closing quote (or to a
+ * control character, where the reader stops), a number or word to the
+ * byte after it (a word: at most 5 letters, the longest literal), anything
+ * else one byte. */
+const unsigned char *js_token_end(const unsigned char *p, const unsigned char *end);
+
+/* The first byte in [p, end) that is '"', '\\' or a control character
+ * (non-ASCII text passes). */
+static inline const unsigned char *js_find_special_lazy(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        /* Each term flags its bytes exactly up to the first hit (& ~x keeps
+         * bytes >= 0x80 out of the "below 0x20" one). */
+        uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
+        if (t)
+            return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
+        p++;
+    return p;
+}
 
 /* Reads one value at *pp (leading whitespace skipped), leaving *pp after it. */
 int js_read_value(js_reader *R, const unsigned char **pp);

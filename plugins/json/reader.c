@@ -145,7 +145,8 @@ static int read_key(js_reader *R, const unsigned char **pp, size_t frame)
     const unsigned char *kq = p;
     if (!(p = js_scan_string(R, p, &k, &len)))
         return R->status;
-    R->stack[frame].index = (size_t)(kq - R->start) + 1;
+    R->stack[frame].index = (size_t)(R->base + (uint64_t)(kq - R->start)) + 1;
+    R->stack[frame].tag = 0; /* in the window (window.c saves it before dropping it) */
     p = js_skip_ws(p, end);
     if (p == end || *p != ':')
         return js_fail(R, JS_SYNTAX(R, p), p, "Expecting ':' delimiter");
@@ -481,7 +482,8 @@ static int read_object(js_reader *R, const unsigned char **pp, int *args)
             goto refuse;
     }
     if ((rc = emit_begin(R, BRINE_EV_DICT, 0, open)) ||
-        (rc = push(R, JD_OBJECT, 0, (size_t)(kq - R->start) + 1, open)) || (rc = emit_key(R, k, len, kq)))
+        (rc = push(R, JD_OBJECT, 0, (size_t)(R->base + (uint64_t)(kq - R->start)) + 1, open)) ||
+        (rc = emit_key(R, k, len, kq)))
         return rc;
     *pp = p;
     return JS_MORE;
@@ -507,7 +509,7 @@ static int literal(js_reader *R, const unsigned char *p, const char *word, size_
 
 int js_read_value(js_reader *R, const unsigned char **pp)
 {
-    const unsigned char *p = *pp, *end = R->end, *q, *s;
+    const unsigned char *p = *pp, *end, *q, *s;
     const size_t base_depth = R->depth;
     const int key_ctx = (R->flags & JS_R_KEY) != 0;
     int args = 0, rc;
@@ -516,6 +518,9 @@ int js_read_value(js_reader *R, const unsigned char **pp)
     ev.anchor = 0;
 
 value:
+    if ((rc = js_ensure(R, &p)))
+        return rc;
+    end = R->end;
     p = js_skip_ws(p, end);
     if (p == end)
         return js_fail(R, BRINE_E_TRUNCATED, p, "Expecting value");
@@ -538,6 +543,8 @@ value:
             return rc;
         goto value;
     case '{':
+        if ((R->flags & JS_R_TAGS) && R->safe != end && (rc = js_hold_object(R, &p)))
+            return rc;
         rc = read_object(R, &p, &args);
         if (rc == JS_MORE)
             goto value;
@@ -583,6 +590,9 @@ value:
 
 after:
     while (R->depth > base_depth) {
+        if ((rc = js_ensure(R, &p)))
+            return rc;
+        end = R->end;
         js_dframe *f = &R->stack[R->depth - 1];
         p = js_skip_ws(p, end);
         unsigned c = p < end ? *p : 0;
@@ -643,6 +653,9 @@ after:
  * anything else as plain JSON (tags on only with legacy_tags). */
 static int read_document(js_reader *R, const unsigned char **pp, int envelope)
 {
+    int rc = js_ensure(R, pp);
+    if (rc)
+        return rc;
     const unsigned char *p = js_skip_ws(*pp, R->end), *end = R->end, *q, *k;
     size_t len;
     if (!envelope || p == end || *p != '{')
@@ -670,15 +683,15 @@ static int read_document(js_reader *R, const unsigned char **pp, int envelope)
     if (q == end || *q != ',')
         return js_fail(R, JS_SYNTAX(R, q), q, "Expecting ',' delimiter");
     q = js_skip_ws(q + 1, end);
-    int rc = js_expect_name(R, &q, "value", "$brine envelope");
-    if (rc)
+    if ((rc = js_expect_name(R, &q, "value", "$brine envelope")))
         return rc;
     unsigned saved = R->flags;
     R->flags |= JS_R_TAGS;
     rc = js_read_value(R, &q);
     R->flags = saved;
-    if (rc)
+    if (rc || (rc = js_ensure(R, &q)))
         return rc;
+    end = R->end;
     q = js_skip_ws(q, end);
     if (q == end || *q != '}')
         return js_fail(R, JS_SYNTAX(R, q), q, "Expecting '}' to close the $brine envelope");
@@ -692,18 +705,29 @@ static int read_document(js_reader *R, const unsigned char **pp, int envelope)
  * itself span lines; two values on one line are "Extra data". */
 static int read_lines(js_reader *R, const unsigned char **pp, int envelope)
 {
-    const unsigned char *p = *pp, *end = R->end;
+    const unsigned char *p = *pp, *end;
     int rc = emit_begin(R, BRINE_EV_LIST, 0, p);
     if (rc || (rc = push(R, JD_ARRAY, 0, 0, p))) /* the path of errors names the line's value */
         return rc;
     for (;; R->stack[0].index++) {
+        if ((rc = js_ensure(R, &p)))
+            return rc;
+        end = R->end;
         p = js_skip_ws(p, end);
         if (p == end)
             break;
         if ((rc = read_document(R, &p, envelope)))
             return rc;
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-            p++;
+        /* The rest of the line is blank: read on to its newline, keeping it. */
+        for (;;) {
+            end = R->end;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                p++;
+            if (p < end || R->safe == end)
+                break;
+            if ((rc = js_fill_more(R, &p)))
+                return rc;
+        }
         if (p < end && *p != '\n')
             return js_fail(R, BRINE_E_SYNTAX, p, "Extra data");
     }
@@ -728,24 +752,27 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     }
     if (brine_options_flag(opts, "replace_invalid"))
         flags |= JS_R_REPLACE;
-    int rc = brine_source_read_all(src, err);
-    if (rc)
-        return rc;
     js_reader R;
     memset(&R, 0, sizeof R);
     R.start = src->cur;
     R.end = src->end;
     R.base = brine_source_offset(src);
+    R.src = src;
     R.sink = sink;
     R.err = err;
     R.flags = flags;
     R.max_depth = brine_options_max_depth(opts);
     const unsigned char *p = R.start;
-    if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+    /* The first fill: a buffer (or a short stream) is all in the window
+     * now and reads as before; otherwise the window moves. */
+    int rc = js_refill(&R, &p);
+    if (rc)
+        ;
+    else if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         rc = js_fail(&R, BRINE_E_SYNTAX, p, "Unexpected UTF-8 BOM (decode using utf-8-sig)");
     else if (js_lines_option(opts, lines))
         rc = read_lines(&R, &p, !plain);
-    else if ((rc = read_document(&R, &p, !plain)) == BRINE_OK) {
+    else if ((rc = read_document(&R, &p, !plain)) == BRINE_OK && (rc = js_ensure(&R, &p)) == BRINE_OK) {
         p = js_skip_ws(p, R.end);
         if (p != R.end)
             rc = js_fail(&R, BRINE_E_SYNTAX, p, "Extra data");
@@ -755,6 +782,7 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     brine_free(R.stack);
     js_buf_free(&R.str);
     js_buf_free(&R.aux);
+    js_buf_free(&R.keys);
     brine_doc_free(R.dtypes);
     return rc;
 }

@@ -26,13 +26,21 @@ static void reader_path(js_reader *R, char *path, size_t cap)
              * (it was read once) but memory may run out. */
             js_reader tmp;
             memset(&tmp, 0, sizeof tmp);
-            tmp.start = R->start;
-            tmp.end = R->end;
+            const unsigned char *at;
+            if (f->tag) { /* saved before the window dropped it */
+                tmp.start = R->keys.data;
+                tmp.end = R->keys.data + R->keys.len;
+                at = tmp.start + f->index - 1;
+            } else {
+                tmp.start = R->start;
+                tmp.end = R->end;
+                at = R->start + (f->index - 1 - R->base);
+            }
             tmp.flags = R->flags & JS_R_REPLACE;
             const unsigned char *k;
             size_t len;
             brine_event key = {.kind = BRINE_EV_STR};
-            if (js_scan_string(&tmp, R->start + f->index - 1, &k, &len)) {
+            if (js_scan_string(&tmp, at, &k, &len)) {
                 key.v.s.ptr = (const char *)k;
                 key.v.s.len = len;
                 brine_path_append_key(path, cap, &key);
@@ -42,12 +50,12 @@ static void reader_path(js_reader *R, char *path, size_t cap)
     }
 }
 
-/* Line, column (in characters, like Python) and character index of at. */
-static void position(const unsigned char *start, const unsigned char *at, uint64_t *line, uint64_t *column,
-                     uint64_t *chars)
+/* Line, column (in characters, like Python) and character index of at,
+ * counting on from what the window dropped before R->start (window.c). */
+static void position(const js_reader *R, const unsigned char *at, uint64_t *line, uint64_t *column, uint64_t *chars)
 {
-    uint64_t l = 1, c = 0, n = 0;
-    for (const unsigned char *p = start; p < at; p++) {
+    uint64_t l = 1 + R->line0, c = R->col0, n = R->chars0;
+    for (const unsigned char *p = R->start; p < at; p++) {
         if ((*p & 0xc0) == 0x80)
             continue; /* a UTF-8 continuation byte: not a new character */
         n++;
@@ -78,7 +86,7 @@ int js_fail(js_reader *R, int code, const unsigned char *at, const char *fmt, ..
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     uint64_t line, column, chars;
-    position(R->start, at, &line, &column, &chars);
+    position(R, at, &line, &column, &chars);
     brine_error_set_at(err, code, R->base + (uint64_t)(at - R->start), "%s: line %llu column %llu (char %llu)", msg,
                        (unsigned long long)line, (unsigned long long)column, (unsigned long long)chars);
     err->line = line;
@@ -99,7 +107,7 @@ int js_sink_failed(js_reader *R, int st, const unsigned char *at)
     brine_error_merge_sink(err, R->sink, st, offset, NULL);
     if (err && err->offset == offset && err->line == 0) {
         uint64_t chars;
-        position(R->start, at, &err->line, &err->column, &chars);
+        position(R, at, &err->line, &err->column, &chars);
     }
     return st;
 }
@@ -404,29 +412,6 @@ const unsigned char *js_scan_string(js_reader *R, const unsigned char *p, const 
     }
 }
 
-/* The first byte in [p, end) that is '"', '\\' or a control character:
- * find_special letting non-ASCII text through. */
-static inline const unsigned char *find_special_lazy(const unsigned char *p, const unsigned char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        /* Each term flags its bytes exactly up to the first hit (& ~x keeps
-         * bytes >= 0x80 out of the "below 0x20" one). */
-        uint64_t t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
-        if (t)
-            return p + (__builtin_ctzll(t) >> 3);
-        p += 8;
-    }
-#endif
-    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
-        p++;
-    return p;
-}
-
 /* Core validates a STR event's UTF-8 where its bytes are hot, so a second
  * pass here cost 12% of decoding twitter.json (mostly non-ASCII text).
  * Only a string without escapes goes to the sink unchecked (its bytes are
@@ -436,7 +421,7 @@ const unsigned char *js_scan_str_value(js_reader *R, const unsigned char *p, con
 {
     if (R->flags & JS_R_REPLACE)
         return js_scan_string(R, p, s, len);
-    const unsigned char *s0 = p + 1, *q = find_special_lazy(s0, R->end);
+    const unsigned char *s0 = p + 1, *q = js_find_special_lazy(s0, R->end);
     if (q == R->end || *q != '"')
         return js_scan_string(R, p, s, len);
     *s = s0;
