@@ -1023,8 +1023,8 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * version from the graph's arrays) does not stop a stream. */
     int refs = brine_decoder_refs(from, from_opts);
     int hook_needs_graph = encode_value_hook(to) && !(to->caps & BRINE_CAP_REFS);
-    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) &&
-                 !(to_opts && to_opts->sort_keys);
+    int stream =
+        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) && !(to_opts && to_opts->sort_keys);
     /* Without references in the input, the graph would be needed for
      * nothing: a file that can be read twice is probed first (a second
      * decoding pass, no memory). From a pipe the graph stays. */
@@ -1066,4 +1066,78 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
     if (rc != BRINE_OK && err && err->code == BRINE_OK)
         brine_error_set(err, rc, "converting from %s to %s failed: %s", from->name, to->name, brine_strerror(rc));
     return rc;
+}
+
+/* ---- checking without a graph -------------------------------------------- */
+
+/* The sink behind the checker in brine_validate: it counts what
+ * brine_value_stats counts in the decoded graph. A container or array is
+ * one node however often it is referenced; a scalar is copied into each
+ * slot that names it, so a REF to a shared str counts again. The checker
+ * gives anchors the ids 1, 2, 3... in order, so their kinds are an array. */
+typedef struct count_sink {
+    brine_sink sink;
+    size_t values, depth, deepest;
+    unsigned char *kinds; /* anchor id - 1 -> 1 for a scalar, 0 for a node */
+    size_t nkinds, kinds_cap;
+} count_sink;
+
+static int count_event(brine_sink *sink, const brine_event *ev)
+{
+    count_sink *c = (count_sink *)sink;
+    if (ev->kind == BRINE_EV_END) {
+        c->depth--;
+        return BRINE_OK;
+    }
+    if (ev->kind == BRINE_EV_REF) {
+        if (ev->v.ref >= 1 && ev->v.ref <= c->nkinds && c->kinds[ev->v.ref - 1])
+            c->values++;
+        return BRINE_OK;
+    }
+    c->values++;
+    int begin = is_begin(ev->kind);
+    if (ev->anchor) {
+        if (c->nkinds == c->kinds_cap) {
+            size_t cap = c->kinds_cap ? c->kinds_cap * 2 : 64;
+            unsigned char *k = brine_realloc(c->kinds, cap);
+            if (!k)
+                return brinep_nomem(sink->err);
+            c->kinds = k;
+            c->kinds_cap = cap;
+        }
+        c->kinds[c->nkinds++] = !begin && ev->kind != BRINE_EV_ARRAY;
+    }
+    if (begin && ++c->depth > c->deepest)
+        c->deepest = c->depth;
+    return BRINE_OK;
+}
+
+int brine_validate(const brine_plugin *fmt, brine_source *src, const brine_options *opts, size_t *count, size_t *depth,
+                   brine_error *err)
+{
+    brine_error_clear(err); /* an operation: err reports this call only */
+    if (!src)
+        return brine_error_set(err, BRINE_E_INVALID, "no input given");
+    int rc = check_plugin(fmt, 0, err);
+    if (rc || (rc = brine_options_check(fmt, opts, 0, err)))
+        return rc;
+    count_sink c;
+    memset(&c, 0, sizeof c);
+    c.sink.event = count_event;
+    c.sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS;
+    c.sink.err = err;
+    rc = transcode_stream(fmt, src, opts, &c.sink, err);
+    brine_free(c.kinds);
+    if (rc != BRINE_OK) {
+        if (err && err->code == BRINE_OK)
+            brine_error_set(err, rc, "the %s decoder failed: %s", fmt->name, brine_strerror(rc));
+        locate(src, err);
+        name_ceiling(fmt, opts, err);
+        return rc;
+    }
+    if (count)
+        *count = c.values;
+    if (depth)
+        *depth = c.deepest;
+    return BRINE_OK;
 }

@@ -132,14 +132,14 @@ typedef struct cli_input {
     int own_fd;
     unsigned char head[CLI_HEAD];
     size_t head_len, head_pos;
-    uint64_t size; /* for regular files; 0 otherwise */
-    int seekable;  /* a regular file: the reader can go back (fd_head is valid) */
-    off_t fd_head; /* fd's position after the peeked bytes */
-    uint64_t pos;  /* the reader's position, from the first peeked byte */
+    uint64_t size;  /* for regular files; 0 otherwise */
+    int seekable;   /* a regular file: the reader can go back (fd_head is valid) */
+    off_t fd_head;  /* fd's position after the peeked bytes */
+    uint64_t pos;   /* the reader's position, from the first peeked byte */
     int read_errno; /* errno of a failed read, or of cli_input_open's open */
-    char why[256]; /* why cli_input_open failed */
-    int keeping;   /* convert: append what is read to kept (a pipe: see CLI_KEEP_MAX) */
-    int kept_over; /* more than CLI_KEEP_MAX bytes came: kept was dropped */
+    char why[256];  /* why cli_input_open failed */
+    int keeping;    /* convert: append what is read to kept (a pipe: see CLI_KEEP_MAX) */
+    int kept_over;  /* more than CLI_KEEP_MAX bytes came: kept was dropped */
     unsigned char *kept;
     size_t kept_len, kept_cap;
     size_t replay_len, replay_pos; /* a second reading: kept's bytes first */
@@ -197,6 +197,8 @@ typedef struct cli_decoded {
     int unknown_format;                /* why says no format recognised the input */
     struct brine_audit_report *report; /* the format's audit, when it has one (brine/pickle.h) */
     uint64_t report_base;              /* input offset the audit's offsets count from */
+    int validated;                     /* check went without a graph: doc is NULL, count and depth set */
+    size_t count, depth;
 } cli_decoded;
 
 int cli_decode_input(cli *c, const char *path, cli_progress *progress, cli_decoded *d);
