@@ -8,7 +8,8 @@
 # native -> json, msgpack sequence <-> msgpack, sequence -> jsonl, and
 # `brine check` of native and msgpack. A conversion that built a graph or
 # held its output needs 100-200 MiB here. Each result is compared with the
-# same conversion run without the ceiling. Skipped (77) where the ceiling
+# same conversion run without the ceiling. Then the progress line: it counts
+# the bytes the decoder consumed, overall for several inputs. Skipped (77) where the ceiling
 # cannot work: a sanitizer build reserves terabytes of address space.
 set -u
 . "${BRINE_TEST_SRCDIR:?BRINE_TEST_SRCDIR must name tests/ in the source tree}/shtest.sh" bounded
@@ -95,5 +96,21 @@ printf '%s: ok (native, 5280001 values, depth 3)\n' "$T/nat.brn" >"$T/check.expe
 bounded "check of native" "$T/check.expected" "$BRINE" check "$T/nat.brn"
 printf '%s: ok (msgpack, 5280001 values, depth 3)\n' "$T/in.msgpack" >"$T/check.expected"
 bounded "check of msgpack" "$T/check.expected" "$BRINE" check "$T/in.msgpack"
+
+# ---- progress: bytes the decoder consumed, overall for several inputs ----
+
+{
+    printf '\223\001\002\301'
+    head -c 1000000 /dev/zero
+} >"$T/bad.msgpack"
+"$BRINE" convert --progress -t json "$T/bad.msgpack" >/dev/null 2>"$T/err"
+grep -q 'bad.msgpack: read 4 B of 976.6 KiB (0%)' "$T/err" && pass "progress counts what the decoder consumed" ||
+    fail "progress counts what the decoder consumed" "$(cat "$T/err")" # not the reader's 256 KiB read ahead
+mkdir "$T/dir"
+"$BRINE" convert --progress -t json "$T/in.msgpack" "$T/nat.brn" -o "$T/dir" 2>"$T/err"
+total=$(($(stat -c %s "$T/in.msgpack") + $(stat -c %s "$T/nat.brn")))
+grep -q "in.msgpack (1/2): read .* of $((total / 1024 / 1024))\.[0-9] MiB (50%)" "$T/err" &&
+    grep -q "nat.brn (2/2): read .* (100%)" "$T/err" && pass "progress of several inputs is overall" ||
+    fail "progress of several inputs is overall" "$(cat "$T/err")"
 
 shtest_done

@@ -115,12 +115,22 @@ typedef struct cli_progress {
     int tty;  /* stderr is a terminal: redraw one line in place */
     int active;
     const char *name;
-    uint64_t in_bytes, out_bytes;
-    uint64_t in_total; /* 0 when unknown (a pipe) */
+    uint64_t in_bytes, out_bytes; /* this input's */
+    uint64_t in_total;            /* this input's size; 0 when unknown (a pipe) */
+    /* The decoder's source: in_bytes is what it has consumed, not what
+     * was read ahead into buffers (the line then tracks the work). */
+    const brine_source *src;
+    /* Several inputs (cli_progress_next): the line shows them together. */
+    size_t index, count;        /* this input's number from 1, of count (0: one input) */
+    uint64_t done_in, done_out; /* bytes of the inputs before this one */
+    uint64_t all_total;         /* all inputs' sizes; 0 when one is unknown */
     struct timespec start, last;
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, const cli *c, const char *name, uint64_t in_total);
+void cli_progress_all(cli_progress *p, const cli *c, size_t count, uint64_t all_total);
+void cli_progress_next(cli_progress *p, const char *name, uint64_t in_total);
+uint64_t cli_progress_sizes(char **paths, size_t count);
 void cli_progress_tick(cli_progress *p);
 void cli_progress_done(cli_progress *p);
 

@@ -67,7 +67,9 @@ static int decode_input(cli *c, const char *path, cli_progress *progress, decode
         return status;
     }
     brine_options opts = {.max_depth = c->max_depth, .count = count, .items = items};
-    if (progress)
+    if (progress && progress->count) /* check's several inputs: one line */
+        cli_progress_next(progress, d->in.name, d->in.size);
+    else if (progress)
         cli_progress_init(progress, c, d->in.name, d->in.size);
     if ((status = cli_input_start(&d->in, progress)) == CLI_OK && validate && !audited(d->fmt)) {
         /* check: through the streaming checker, no graph. A repeated dict
@@ -218,9 +220,12 @@ int cmd_check(cli *c, int argc, char **argv)
         return CLI_USAGE;
 
     int status = CLI_OK;
+    cli_progress progress;
+    cli_progress_init(&progress, c, "", 0);
+    if (c->arg_count > 1)
+        cli_progress_all(&progress, c, (size_t)c->arg_count, cli_progress_sizes(c->args, (size_t)c->arg_count));
     for (int i = 0; i < c->arg_count; i++) {
         decoded d;
-        cli_progress progress;
         rc = decode_input(c, c->args[i], &progress, &d, 1);
         size_t count = d.count, depth = d.depth;
         if (rc == CLI_OK && !d.validated &&
