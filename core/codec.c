@@ -892,6 +892,113 @@ static int transcode_stream(const brine_plugin *from, brine_source *src, const b
     return rc;
 }
 
+/* ---- the probe: a document of a format with references that has none ---- */
+
+/* A decoder that may produce references (native, pickle) writes them only
+ * for values that are shared: a document with none streams like any other.
+ * The probe decodes once into this sink, which keeps nothing and stops at
+ * the first anchor (or at the depth limit, which the graph's decoding
+ * then reports); the source goes back to where it was either way. It also
+ * notes whether the document holds only what every format has (null, bool,
+ * 64-bit ints, finite floats, str, lists, dicts with str keys): an encoder
+ * that chooses its form from the graph (encode_value: json's auto mode)
+ * chooses its plain form for such a document, which its streamed form
+ * writes too. */
+typedef struct probe_frame {
+    int dict;
+    size_t children;
+} probe_frame;
+
+typedef struct probe_sink {
+    brine_sink sink;
+    brinep_stack stack;
+    size_t max_depth;
+    int shared; /* stopped: an anchor or a reference came (or the depth limit) */
+    int plain;  /* nothing but the common kinds so far */
+} probe_sink;
+
+static int probe_event(brine_sink *sink, const brine_event *ev)
+{
+    probe_sink *p = (probe_sink *)sink;
+    if (ev->anchor || ev->kind == BRINE_EV_REF) {
+        p->shared = 1;
+        return BRINE_E_UNSUPPORTED;
+    }
+    if (ev->kind == BRINE_EV_END) {
+        brinep_stack_pop(&p->stack);
+        return BRINE_OK;
+    }
+    probe_frame *top = p->stack.count ? brinep_stack_top(&p->stack) : NULL;
+    if (top && top->dict && (top->children++ & 1) == 0 && ev->kind != BRINE_EV_STR)
+        p->plain = 0;
+    else if (top && !top->dict)
+        top->children++;
+    switch (ev->kind) {
+    case BRINE_EV_NULL:
+    case BRINE_EV_BOOL:
+    case BRINE_EV_INT:
+    case BRINE_EV_UINT:
+    case BRINE_EV_STR: break;
+    case BRINE_EV_FLOAT:
+        if (ev->v.f - ev->v.f != 0)
+            p->plain = 0;
+        break;
+    case BRINE_EV_LIST:
+    case BRINE_EV_DICT: {
+        probe_frame *f;
+        if (p->stack.count >= p->max_depth) {
+            p->shared = 1;
+            return BRINE_E_DEPTH;
+        }
+        if (!(f = brinep_stack_push(&p->stack)))
+            return BRINE_E_NOMEM;
+        f->dict = ev->kind == BRINE_EV_DICT;
+        f->children = 0;
+        break;
+    }
+    default:
+        p->plain = 0;
+        if (is_begin(ev->kind)) {
+            probe_frame *f;
+            if (p->stack.count >= p->max_depth) {
+                p->shared = 1;
+                return BRINE_E_DEPTH;
+            }
+            if (!(f = brinep_stack_push(&p->stack)))
+                return BRINE_E_NOMEM;
+            f->dict = 0;
+            f->children = 0;
+        }
+    }
+    return BRINE_OK;
+}
+
+/* 1 if the input holds no shared value (and decodes): it can stream; with
+ * need_plain, only if it also holds nothing but the common kinds. */
+static int probe_unshared(const brine_plugin *from, brine_source *src, const brine_options *from_opts, unsigned flags,
+                          int need_plain)
+{
+    if (!brine_source_can_rewind(src))
+        return 0;
+    probe_sink p;
+    memset(&p, 0, sizeof p);
+    p.sink.event = probe_event;
+    p.sink.flags = flags;
+    p.max_depth = decode_depth(from, from_opts);
+    p.plain = 1;
+    brinep_stack_init(&p.stack, sizeof(probe_frame));
+    brine_error err;
+    brine_error_clear(&err);
+    p.sink.err = &err;
+    uint64_t start = brine_source_offset(src);
+    int rc = from->decode(src, &p.sink, from_opts, &err);
+    brinep_stack_destroy(&p.stack);
+    brine_error_clear(&err);
+    if (brine_source_rewind(src, start, &err) != BRINE_OK)
+        return 0; /* then nothing can be decoded again: the graph's decoding says so */
+    return rc == BRINE_OK && !p.shared && (p.plain || !need_plain);
+}
+
 int brine_transcode(const brine_plugin *from, brine_source *src, const brine_options *from_opts, const brine_plugin *to,
                     brine_output *out, const brine_options *to_opts, int *streamed, brine_error *err)
 {
@@ -916,8 +1023,14 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * version from the graph's arrays) does not stop a stream. */
     int refs = brine_decoder_refs(from, from_opts);
     int hook_needs_graph = encode_value_hook(to) && !(to->caps & BRINE_CAP_REFS);
-    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) &&
-                 !(to_opts && to_opts->sort_keys);
+    int stream =
+        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) && !(to_opts && to_opts->sort_keys);
+    /* Without references in the input, the graph would be needed for
+     * nothing: a file that can be read twice is probed first (a second
+     * decoding pass, no memory). From a pipe the graph stays. */
+    if (!stream && refs && !(to_opts && to_opts->sort_keys) &&
+        probe_unshared(from, src, from_opts, encoder->flags | BRINE_SINK_ARRAYS, hook_needs_graph))
+        stream = 1;
     if (streamed)
         *streamed = stream;
     if (stream) {
@@ -953,4 +1066,78 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
     if (rc != BRINE_OK && err && err->code == BRINE_OK)
         brine_error_set(err, rc, "converting from %s to %s failed: %s", from->name, to->name, brine_strerror(rc));
     return rc;
+}
+
+/* ---- checking without a graph -------------------------------------------- */
+
+/* The sink behind the checker in brine_validate: it counts what
+ * brine_value_stats counts in the decoded graph. A container or array is
+ * one node however often it is referenced; a scalar is copied into each
+ * slot that names it, so a REF to a shared str counts again. The checker
+ * gives anchors the ids 1, 2, 3... in order, so their kinds are an array. */
+typedef struct count_sink {
+    brine_sink sink;
+    size_t values, depth, deepest;
+    unsigned char *kinds; /* anchor id - 1 -> 1 for a scalar, 0 for a node */
+    size_t nkinds, kinds_cap;
+} count_sink;
+
+static int count_event(brine_sink *sink, const brine_event *ev)
+{
+    count_sink *c = (count_sink *)sink;
+    if (ev->kind == BRINE_EV_END) {
+        c->depth--;
+        return BRINE_OK;
+    }
+    if (ev->kind == BRINE_EV_REF) {
+        if (ev->v.ref >= 1 && ev->v.ref <= c->nkinds && c->kinds[ev->v.ref - 1])
+            c->values++;
+        return BRINE_OK;
+    }
+    c->values++;
+    int begin = is_begin(ev->kind);
+    if (ev->anchor) {
+        if (c->nkinds == c->kinds_cap) {
+            size_t cap = c->kinds_cap ? c->kinds_cap * 2 : 64;
+            unsigned char *k = brine_realloc(c->kinds, cap);
+            if (!k)
+                return brinep_nomem(sink->err);
+            c->kinds = k;
+            c->kinds_cap = cap;
+        }
+        c->kinds[c->nkinds++] = !begin && ev->kind != BRINE_EV_ARRAY;
+    }
+    if (begin && ++c->depth > c->deepest)
+        c->deepest = c->depth;
+    return BRINE_OK;
+}
+
+int brine_validate(const brine_plugin *fmt, brine_source *src, const brine_options *opts, size_t *count, size_t *depth,
+                   brine_error *err)
+{
+    brine_error_clear(err); /* an operation: err reports this call only */
+    if (!src)
+        return brine_error_set(err, BRINE_E_INVALID, "no input given");
+    int rc = check_plugin(fmt, 0, err);
+    if (rc || (rc = brine_options_check(fmt, opts, 0, err)))
+        return rc;
+    count_sink c;
+    memset(&c, 0, sizeof c);
+    c.sink.event = count_event;
+    c.sink.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS;
+    c.sink.err = err;
+    rc = transcode_stream(fmt, src, opts, &c.sink, err);
+    brine_free(c.kinds);
+    if (rc != BRINE_OK) {
+        if (err && err->code == BRINE_OK)
+            brine_error_set(err, rc, "the %s decoder failed: %s", fmt->name, brine_strerror(rc));
+        locate(src, err);
+        name_ceiling(fmt, opts, err);
+        return rc;
+    }
+    if (count)
+        *count = c.values;
+    if (depth)
+        *depth = c.deepest;
+    return BRINE_OK;
 }

@@ -16,7 +16,15 @@
 #include "dtype.h"
 
 enum { SOURCE_CHUNK = 64 * 1024, OUTPUT_CHUNK = 64 * 1024 };
-enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK };
+enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK, OUT_PATCHABLE };
+
+/* A patchable callback output's callbacks, in its ctx_ (brine_output keeps
+ * its size: docs/abi.md, rule 4). */
+typedef struct output_patcher {
+    brine_write_fn write;
+    brine_patch_fn patch;
+    void *ctx;
+} output_patcher;
 
 /* ---- sources ------------------------------------------------------------ */
 
@@ -363,6 +371,12 @@ static int output_send(brine_output *out, const void *p, size_t len, brine_error
         if (len && out->write_(out->ctx_, b, len) != 0)
             return output_fail(out, BRINE_E_IO, err, "write error: the output callback failed");
         break;
+    case OUT_PATCHABLE: {
+        const output_patcher *pt = out->ctx_;
+        if (len && pt->write(pt->ctx, b, len) != 0)
+            return output_fail(out, BRINE_E_IO, err, "write error: the output callback failed");
+        break;
+    }
     }
     out->flushed_ += total;
     return BRINE_OK;
@@ -403,7 +417,8 @@ static int output_status(brine_output *out, brine_error *err)
     if (!out->status_)
         return BRINE_OK;
     return brine_error_set(err, out->status_, "%s",
-                           out->status_ == BRINE_E_IO ? "write error (reported earlier)" : brine_strerror(out->status_));
+                           out->status_ == BRINE_E_IO ? "write error (reported earlier)"
+                                                      : brine_strerror(out->status_));
 }
 
 int brine_output_reserve(brine_output *out, size_t need, brine_error *err)
@@ -545,7 +560,134 @@ void brine_output_destroy(brine_output *out)
 {
     if (!out)
         return;
+    if (out->kind_ == OUT_PATCHABLE) {
+        brine_free(out->ctx_);
+        out->ctx_ = NULL;
+    }
     brine_free(out->buf_);
     out->buf_ = out->cur = out->end = NULL;
     out->cap_ = 0;
+}
+
+/* ---- patching ------------------------------------------------------------ */
+
+int brine_output_init_patchable(brine_output *out, brine_write_fn write_fn, brine_patch_fn patch, void *ctx,
+                                brine_error *err)
+{
+    brinep_enter(err);
+    int rc = output_init(out, OUT_PATCHABLE, err);
+    if (rc)
+        return rc;
+    output_patcher *pt = brine_malloc(sizeof *pt);
+    if (!pt) {
+        brine_free(out->buf_);
+        out->buf_ = out->cur = out->end = NULL;
+        out->status_ = BRINE_E_NOMEM;
+        return brinep_nomem(err);
+    }
+    pt->write = write_fn;
+    pt->patch = patch;
+    pt->ctx = ctx;
+    out->ctx_ = pt;
+    return BRINE_OK;
+}
+
+/* The descriptor under a FILE * or fd output, or -1. */
+static int output_fd(const brine_output *out)
+{
+    if (out->kind_ == OUT_FD)
+        return out->fd_;
+    if (out->kind_ == OUT_FILE && out->fp_)
+        return fileno(out->fp_);
+    return -1;
+}
+
+int brine_output_can_patch(const brine_output *out)
+{
+    struct stat st;
+    int fd;
+    switch (out->kind_) {
+    case OUT_PATCHABLE: return 1;
+    case OUT_FD:
+    case OUT_FILE:
+        /* A regular file only: a device may seek and still not keep what
+         * was written (a terminal, /dev/null). */
+        fd = output_fd(out);
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+        if (fcntl(fd, F_GETFL) & O_APPEND)
+            return 0; /* every write goes to the end, pwrite's too */
+        return (out->kind_ == OUT_FD ? lseek(fd, 0, SEEK_CUR) : ftello(out->fp_)) >= 0;
+    default: return 0;
+    }
+}
+
+/* Rewrites flushed bytes [offset, offset + len) at the destination. */
+static int output_patch_sent(brine_output *out, uint64_t offset, const unsigned char *data, size_t len,
+                             brine_error *err)
+{
+    char msg[128];
+    uint64_t back = out->flushed_ - offset; /* from the destination's position */
+    if (out->kind_ == OUT_PATCHABLE) {
+        const output_patcher *pt = out->ctx_;
+        if (pt->patch(pt->ctx, offset, data, len) != 0)
+            return output_fail(out, BRINE_E_IO, err, "write error: the output's patch callback failed");
+        return BRINE_OK;
+    }
+    if (out->kind_ == OUT_FD) {
+        off_t pos = lseek(out->fd_, 0, SEEK_CUR);
+        if (pos < 0 || (uint64_t)pos < back)
+            goto fail;
+        off_t at = pos - (off_t)back;
+        while (len) {
+            ssize_t n = pwrite(out->fd_, data, len, at);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                goto fail;
+            data += n;
+            len -= (size_t)n;
+            at += n;
+        }
+        return BRINE_OK;
+    }
+    /* A FILE *: its own buffer first, then there and back again. */
+    if (fflush(out->fp_) != 0)
+        goto fail;
+    off_t pos = ftello(out->fp_);
+    if (pos < 0 || (uint64_t)pos < back || fseeko(out->fp_, pos - (off_t)back, SEEK_SET) != 0)
+        goto fail;
+    int ok = fwrite(data, 1, len, out->fp_) == len && fflush(out->fp_) == 0;
+    if (fseeko(out->fp_, pos, SEEK_SET) != 0 || !ok)
+        goto fail;
+    return BRINE_OK;
+fail:
+    snprintf(msg, sizeof msg, "write error: cannot rewrite earlier output: %s", strerror(errno ? errno : EIO));
+    return output_fail(out, BRINE_E_IO, err, msg);
+}
+
+int brine_output_patch(brine_output *out, uint64_t offset, const void *data, size_t len, brine_error *err)
+{
+    if (out->status_)
+        return output_status(out, err);
+    uint64_t total = brine_output_total(out);
+    if (offset > total || len > total - offset)
+        return brine_error_set(err, BRINE_E_INVALID, "patching bytes %llu to %llu, past the %llu written",
+                               (unsigned long long)offset, (unsigned long long)(offset + len),
+                               (unsigned long long)total);
+    const unsigned char *p = data;
+    if (offset < out->flushed_) {
+        size_t sent = out->flushed_ - offset < len ? (size_t)(out->flushed_ - offset) : len;
+        if (!brine_output_can_patch(out))
+            return brine_error_set(err, BRINE_E_UNSUPPORTED, "this output cannot rewrite bytes it has sent");
+        int rc = output_patch_sent(out, offset, p, sent, err);
+        if (rc)
+            return rc;
+        p += sent;
+        offset += sent;
+        len -= sent;
+    }
+    if (len)
+        memcpy(out->buf_ + (offset - out->flushed_), p, len);
+    return BRINE_OK;
 }

@@ -115,12 +115,22 @@ typedef struct cli_progress {
     int tty;  /* stderr is a terminal: redraw one line in place */
     int active;
     const char *name;
-    uint64_t in_bytes, out_bytes;
-    uint64_t in_total; /* 0 when unknown (a pipe) */
+    uint64_t in_bytes, out_bytes; /* this input's */
+    uint64_t in_total;            /* this input's size; 0 when unknown (a pipe) */
+    /* The decoder's source: in_bytes is what it has consumed, not what
+     * was read ahead into buffers (the line then tracks the work). */
+    const brine_source *src;
+    /* Several inputs (cli_progress_next): the line shows them together. */
+    size_t index, count;        /* this input's number from 1, of count (0: one input) */
+    uint64_t done_in, done_out; /* bytes of the inputs before this one */
+    uint64_t all_total;         /* all inputs' sizes; 0 when one is unknown */
     struct timespec start, last;
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, const cli *c, const char *name, uint64_t in_total);
+void cli_progress_all(cli_progress *p, const cli *c, size_t count, uint64_t all_total);
+void cli_progress_next(cli_progress *p, const char *name, uint64_t in_total);
+uint64_t cli_progress_sizes(char **paths, size_t count);
 void cli_progress_tick(cli_progress *p);
 void cli_progress_done(cli_progress *p);
 
@@ -132,14 +142,14 @@ typedef struct cli_input {
     int own_fd;
     unsigned char head[CLI_HEAD];
     size_t head_len, head_pos;
-    uint64_t size; /* for regular files; 0 otherwise */
-    int seekable;  /* a regular file: the reader can go back (fd_head is valid) */
-    off_t fd_head; /* fd's position after the peeked bytes */
-    uint64_t pos;  /* the reader's position, from the first peeked byte */
+    uint64_t size;  /* for regular files; 0 otherwise */
+    int seekable;   /* a regular file: the reader can go back (fd_head is valid) */
+    off_t fd_head;  /* fd's position after the peeked bytes */
+    uint64_t pos;   /* the reader's position, from the first peeked byte */
     int read_errno; /* errno of a failed read, or of cli_input_open's open */
-    char why[256]; /* why cli_input_open failed */
-    int keeping;   /* convert: append what is read to kept (a pipe: see CLI_KEEP_MAX) */
-    int kept_over; /* more than CLI_KEEP_MAX bytes came: kept was dropped */
+    char why[256];  /* why cli_input_open failed */
+    int keeping;    /* convert: append what is read to kept (a pipe: see CLI_KEEP_MAX) */
+    int kept_over;  /* more than CLI_KEEP_MAX bytes came: kept was dropped */
     unsigned char *kept;
     size_t kept_len, kept_cap;
     size_t replay_len, replay_pos; /* a second reading: kept's bytes first */
@@ -197,6 +207,8 @@ typedef struct cli_decoded {
     int unknown_format;                /* why says no format recognised the input */
     struct brine_audit_report *report; /* the format's audit, when it has one (brine/pickle.h) */
     uint64_t report_base;              /* input offset the audit's offsets count from */
+    int validated;                     /* check went without a graph: doc is NULL, count and depth set */
+    size_t count, depth;
 } cli_decoded;
 
 int cli_decode_input(cli *c, const char *path, cli_progress *progress, cli_decoded *d);

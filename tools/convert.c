@@ -164,11 +164,12 @@ static int retry_through_graph(cli *c, cli_input *in, cli_output *out, const bri
     return status;
 }
 
-static int convert_one(cli *c, const char *in_path, const char *out_path, const brine_plugin *to)
+/* all: the progress line of several inputs, or NULL for one input. */
+static int convert_one(cli *c, const char *in_path, const char *out_path, const brine_plugin *to, cli_progress *all)
 {
     cli_input in;
     cli_output out;
-    cli_progress progress;
+    cli_progress one, *progress = all ? all : &one;
     const char **from_items, **to_items;
     size_t from_count, to_count;
     int status;
@@ -204,11 +205,14 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
                              .expand_bytes = c->expand_bytes,
                              .sort_keys = (unsigned)c->sort_keys};
 
-    cli_progress_init(&progress, c, in.name, in.size);
-    if ((status = cli_output_open(&out, out_path, &progress)) != CLI_OK)
+    if (all)
+        cli_progress_next(all, in.name, in.size);
+    else
+        cli_progress_init(&one, c, in.name, in.size);
+    if ((status = cli_output_open(&out, out_path, progress)) != CLI_OK)
         goto done;
     cli_input_keep(&in);
-    if ((status = cli_input_start(&in, &progress)) != CLI_OK) {
+    if ((status = cli_input_start(&in, progress)) != CLI_OK) {
         cli_output_abort(&out);
         goto done;
     }
@@ -217,9 +221,9 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     int streamed = 0, at_path = 0;
     int rc = c->select ? convert_selected(c, from, &in.src, &from_opts, to, &out.out, &to_opts, &at_path, &err)
                        : brine_transcode(from, &in.src, &from_opts, to, &out.out, &to_opts, &streamed, &err);
-    cli_progress_done(&progress);
+    cli_progress_done(progress);
     if (rc != BRINE_OK && streamed &&
-        (status = retry_through_graph(c, &in, &out, from, to, &from_opts, &to_opts, &err, &progress)) >= 0) {
+        (status = retry_through_graph(c, &in, &out, from, to, &from_opts, &to_opts, &err, progress)) >= 0) {
         /* done through a graph, or failed there with its own message */
         goto done;
     }
@@ -295,7 +299,7 @@ int cmd_convert(cli *c, int argc, char **argv)
     }
 
     if (!to_dir)
-        return convert_one(c, inputs[0], out, to);
+        return convert_one(c, inputs[0], out, to, NULL);
 
     if (!is_directory(out)) {
         cli_msg("%s: no such directory (brine writes into a directory that exists: create it first)", out);
@@ -315,9 +319,13 @@ int cmd_convert(cli *c, int argc, char **argv)
     }
     if (status == CLI_OK)
         status = check_distinct(c, outputs, count);
+    /* One progress line for all: their sizes together (0 if one is not a
+     * regular file: then no percentage). */
+    cli_progress all;
+    cli_progress_all(&all, c, count, cli_progress_sizes(inputs, count));
     /* Go on after a failed input, like cp: the others still get converted. */
     for (size_t i = 0; i < count && status == CLI_OK; i++) {
-        int one = convert_one(c, inputs[i], outputs[i], to);
+        int one = convert_one(c, inputs[i], outputs[i], to, &all);
         if (one == CLI_USAGE)
             status = one;
         else if (one != CLI_OK)

@@ -175,8 +175,9 @@ static ssize_t counting_read(void *cookie, char *buf, size_t size)
         keep(in, buf, (size_t)n);
     in->pos += (uint64_t)n;
     if (in->progress) {
-        in->progress->in_bytes += (uint64_t)n;
-        cli_progress_tick(in->progress);
+        if (!in->progress->src)
+            in->progress->in_bytes += (uint64_t)n;
+        cli_progress_tick(in->progress); /* which reads the decoder's position */
     }
     return n;
 }
@@ -219,6 +220,8 @@ int cli_input_start(cli_input *in, cli_progress *progress)
     if (in->buffer)
         setvbuf(in->fp, in->buffer, _IOFBF, CLI_READ_BUFFER);
     brine_source_init_file(&in->src, in->fp);
+    if (progress)
+        progress->src = &in->src;
     return CLI_OK;
 }
 
@@ -267,6 +270,8 @@ int cli_input_reread(cli_input *in, cli_progress *progress)
 
 void cli_input_close(cli_input *in)
 {
+    if (in->progress && in->progress->src == &in->src)
+        in->progress->src = NULL; /* its last position stays in in_bytes */
     free(in->kept);
     in->kept = NULL;
     in->kept_len = in->kept_cap = in->replay_len = in->replay_pos = 0;

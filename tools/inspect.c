@@ -1,8 +1,9 @@
 /* inspect.c: the show and check subcommands, which decode into a graph and
  * look at it: show prints it (or the value at a path) with the core's
  * Python-repr printer, flat or pretty; check reports one line per input
- * (format, value count and depth from brine_value_stats, or the error and
- * where it is). The decoding is shared with diff.
+ * (format, value count and depth, or the error and where it is), found by
+ * brine_validate without a graph (brine_value_stats on one for a format
+ * with an audit, or a dict key that repeats). The decoding is shared with diff.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -21,9 +22,22 @@ static int audited(const brine_plugin *fmt)
     return fmt->size >= offsetof(brine_plugin, audit) + sizeof fmt->audit && fmt->audit;
 }
 
+/* The status of a failed decoding (or validation), with d->why set when
+ * the input, not the data, was the trouble. */
+static int decode_failed(cli *c, decoded *d)
+{
+    if (d->err.code == BRINE_E_OPTION)
+        return cli_option_error(c, &d->err);
+    if (d->in.read_errno)
+        snprintf(d->why, sizeof d->why, "read error: %s", strerror(d->in.read_errno));
+    else
+        cli_explain_failure(c, &d->in, d->fmt, &d->err, d->why, sizeof d->why);
+    return CLI_FAIL;
+}
+
 /* Opens and decodes path. CLI_OK with d->doc; CLI_USAGE after a message;
  * CLI_FAIL with d->why set, or with d->err for a decoding error. */
-int cli_decode_input(cli *c, const char *path, cli_progress *progress, decoded *d)
+static int decode_input(cli *c, const char *path, cli_progress *progress, decoded *d, int validate)
 {
     const char **items, **unused;
     size_t count, unused_count;
@@ -53,9 +67,38 @@ int cli_decode_input(cli *c, const char *path, cli_progress *progress, decoded *
         return status;
     }
     brine_options opts = {.max_depth = c->max_depth, .count = count, .items = items};
-    if (progress)
+    if (progress && progress->count) /* check's several inputs: one line */
+        cli_progress_next(progress, d->in.name, d->in.size);
+    else if (progress)
         cli_progress_init(progress, c, d->in.name, d->in.size);
-    if ((status = cli_input_start(&d->in, progress)) == CLI_OK) {
+    if ((status = cli_input_start(&d->in, progress)) == CLI_OK && validate && !audited(d->fmt)) {
+        /* check: through the streaming checker, no graph. A repeated dict
+         * key, which a graph folds as Python does, is checked again
+         * through a graph (a pipe's first CLI_KEEP_MAX bytes are kept for
+         * that), so the findings are the graph's. */
+        static const char repeat[] = "a dict key repeats";
+        cli_input_keep(&d->in);
+        int rc = brine_validate(d->fmt, &d->in.src, &opts, &d->count, &d->depth, &d->err);
+        if (rc == BRINE_OK) {
+            d->validated = 1;
+            if (progress)
+                cli_progress_done(progress);
+            free(items);
+            return CLI_OK;
+        }
+        if (rc == BRINE_E_UNSUPPORTED && strncmp(d->err.message, repeat, sizeof repeat - 1) == 0 && !d->in.read_errno &&
+            cli_input_can_reread(&d->in)) {
+            brine_error_clear(&d->err);
+            status = cli_input_reread(&d->in, progress);
+        } else {
+            if (progress)
+                cli_progress_done(progress);
+            status = decode_failed(c, d);
+            free(items);
+            return status;
+        }
+    }
+    if (status == CLI_OK) {
         if (audited(d->fmt) && brine_source_read_all(&d->in.src, &d->err) == BRINE_OK) {
             /* The same bytes, audited first: a value never shows a call
              * whose result the stream dropped (docs/pickle.md, Security). */
@@ -68,18 +111,16 @@ int cli_decode_input(cli *c, const char *path, cli_progress *progress, decoded *
         d->doc = brine_decode(d->fmt, &d->in.src, &opts, &d->err);
         if (progress)
             cli_progress_done(progress);
-        if (!d->doc && d->err.code == BRINE_E_OPTION) {
-            status = cli_option_error(c, &d->err);
-        } else if (!d->doc) {
-            status = CLI_FAIL;
-            if (d->in.read_errno)
-                snprintf(d->why, sizeof d->why, "read error: %s", strerror(d->in.read_errno));
-            else
-                cli_explain_failure(c, &d->in, d->fmt, &d->err, d->why, sizeof d->why);
-        }
+        if (!d->doc)
+            status = decode_failed(c, d);
     }
     free(items);
     return status;
+}
+
+int cli_decode_input(cli *c, const char *path, cli_progress *progress, decoded *d)
+{
+    return decode_input(c, path, progress, d, 0);
 }
 
 void cli_decoded_free(decoded *d)
@@ -179,12 +220,16 @@ int cmd_check(cli *c, int argc, char **argv)
         return CLI_USAGE;
 
     int status = CLI_OK;
+    cli_progress progress;
+    cli_progress_init(&progress, c, "", 0);
+    if (c->arg_count > 1)
+        cli_progress_all(&progress, c, (size_t)c->arg_count, cli_progress_sizes(c->args, (size_t)c->arg_count));
     for (int i = 0; i < c->arg_count; i++) {
         decoded d;
-        cli_progress progress;
-        rc = cli_decode_input(c, c->args[i], &progress, &d);
-        size_t count = 0, depth = 0;
-        if (rc == CLI_OK && brine_value_stats(brine_doc_root(d.doc), c->max_depth, &count, &depth, &d.err) != BRINE_OK)
+        rc = decode_input(c, c->args[i], &progress, &d, 1);
+        size_t count = d.count, depth = d.depth;
+        if (rc == CLI_OK && !d.validated &&
+            brine_value_stats(brine_doc_root(d.doc), c->max_depth, &count, &depth, &d.err) != BRINE_OK)
             rc = CLI_FAIL;
         if (rc == CLI_OK) {
             if (!c->quiet)

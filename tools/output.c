@@ -180,6 +180,37 @@ static int write_all(void *ctx, const void *data, size_t len)
     return write_direct(o, data, len);
 }
 
+/* The temporary file can be rewritten in place: an encoder that learns a
+ * count at the end (msgpack's top list of records) patches it there rather
+ * than holding the records in memory. Its offsets count from the file's
+ * first byte, which is the output's. */
+static int patch_temporary(void *ctx, uint64_t offset, const void *data, size_t len)
+{
+    cli_output *o = ctx;
+    const char *p = data;
+    while (len) {
+        ssize_t n = pwrite(o->fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            o->write_errno = n < 0 ? errno : EIO;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* The brine_output over o: patchable when it goes to a temporary file. */
+static int init_output(cli_output *o, brine_error *err)
+{
+    if (o->tmp)
+        return brine_output_init_patchable(&o->out, write_all, patch_temporary, o, err);
+    return brine_output_init_callback(&o->out, write_all, o, err);
+}
+
 /* The file that writing to path replaces. A symbolic link is followed to
  * its target, and so is a dangling one, like the shell's `>`: the link
  * stays a link and its target is written, created if it does not exist
@@ -296,7 +327,7 @@ int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
     o->is_pipe = !o->tmp && fstat(o->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     o->holding = !o->tmp;
     brine_error_clear(&err);
-    if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
+    if (init_output(o, &err) != BRINE_OK) {
         cli_oom();
         cli_output_abort(o);
         return CLI_FAIL;
@@ -410,7 +441,7 @@ int cli_output_restart(cli_output *o)
     if (o->progress)
         o->progress->out_bytes = 0;
     brine_error_clear(&err);
-    if (brine_output_init_callback(&o->out, write_all, o, &err) != BRINE_OK) {
+    if (init_output(o, &err) != BRINE_OK) {
         cli_oom();
         cli_output_abort(o);
         return CLI_FAIL;

@@ -1,9 +1,15 @@
 /* progress.c: the progress line of long conversions. The input reader and
- * the output writer count bytes and tick here; a line with bytes read (of
- * the total when known), bytes written and the read rate is redrawn on
- * stderr at most a few times a second. Shown when stderr is a terminal and
- * the input is large, always with --progress, never with -q.
+ * the output writer tick here; a line with the bytes the decoder has
+ * consumed (of the total when known), bytes written and the rate is
+ * redrawn on stderr at most a few times a second. Consumed, not read: the
+ * reader reads ahead, and a decoder that took its whole input first (the
+ * JSON reader before #21) had the line at 100% while the work had just
+ * begun. With several inputs the line counts them all ("2/5", overall
+ * bytes and percentage). Shown when stderr is a terminal and the input is
+ * large, always with --progress, never with -q.
  */
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,8 +22,53 @@ void cli_progress_init(cli_progress *p, const cli *c, const char *name, uint64_t
     p->name = name;
     p->in_bytes = p->out_bytes = 0;
     p->in_total = in_total;
+    p->src = NULL;
+    p->index = p->count = 0;
+    p->done_in = p->done_out = p->all_total = 0;
     clock_gettime(CLOCK_MONOTONIC, &p->start);
     p->last = p->start;
+}
+
+/* The sizes of paths together, or 0 if one is not a regular file. */
+uint64_t cli_progress_sizes(char **paths, size_t count)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct stat st;
+        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+/* One line for count inputs of all_total bytes (0: some size unknown). */
+void cli_progress_all(cli_progress *p, const cli *c, size_t count, uint64_t all_total)
+{
+    cli_progress_init(p, c, "", 0);
+    p->count = count;
+    p->all_total = all_total;
+}
+
+/* The next input: what the last one did joins the overall figures. */
+void cli_progress_next(cli_progress *p, const char *name, uint64_t in_total)
+{
+    if (p->index) {
+        p->done_in += p->in_bytes;
+        p->done_out += p->out_bytes;
+    }
+    p->index++;
+    p->name = name;
+    p->in_bytes = p->out_bytes = 0;
+    p->in_total = in_total;
+    p->src = NULL;
+}
+
+/* The decoder's position, when it has a source. */
+static void consumed(cli_progress *p)
+{
+    if (p->src)
+        p->in_bytes = brine_source_offset(p->src);
 }
 
 static double seconds(const struct timespec *a, const struct timespec *b)
@@ -44,13 +95,18 @@ static void draw(cli_progress *p, const struct timespec *now, int final)
 {
     char in[32], total[32], out[32], rate[32];
     double elapsed = seconds(&p->start, now);
-    human(in, sizeof in, (double)p->in_bytes);
-    human(out, sizeof out, (double)p->out_bytes);
-    human(rate, sizeof rate, elapsed > 0 ? (double)p->in_bytes / elapsed : 0);
-    fprintf(stderr, "%sbrine: %s: read %s", p->tty ? "\r" : "", p->name, in);
-    if (p->in_total) {
-        human(total, sizeof total, (double)p->in_total);
-        fprintf(stderr, " of %s (%.0f%%)", total, 100.0 * (double)p->in_bytes / (double)p->in_total);
+    uint64_t in_bytes = p->done_in + p->in_bytes;
+    uint64_t in_total = p->count ? p->all_total : p->in_total;
+    human(in, sizeof in, (double)in_bytes);
+    human(out, sizeof out, (double)(p->done_out + p->out_bytes));
+    human(rate, sizeof rate, elapsed > 0 ? (double)in_bytes / elapsed : 0);
+    if (p->count)
+        fprintf(stderr, "%sbrine: %s (%zu/%zu): read %s", p->tty ? "\r" : "", p->name, p->index, p->count, in);
+    else
+        fprintf(stderr, "%sbrine: %s: read %s", p->tty ? "\r" : "", p->name, in);
+    if (in_total) {
+        human(total, sizeof total, (double)in_total);
+        fprintf(stderr, " of %s (%.0f%%)", total, 100.0 * (double)in_bytes / (double)in_total);
     }
     fprintf(stderr, ", wrote %s, %s/s", out, rate);
     if (final)
@@ -65,8 +121,9 @@ void cli_progress_tick(cli_progress *p)
 {
     if (!p || !p->mode)
         return;
+    consumed(p);
     if (!p->active) {
-        uint64_t size = p->in_total ? p->in_total : p->in_bytes;
+        uint64_t size = p->count && p->all_total ? p->all_total : p->in_total ? p->in_total : p->done_in + p->in_bytes;
         if (p->mode == 1 && (!p->tty || size <= CLI_PROGRESS_MIN))
             return;
         p->active = 1;

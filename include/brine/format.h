@@ -156,6 +156,17 @@ BRINE_API int brine_decoder_refs(const brine_plugin *fmt, const brine_options *o
 /* Counts the values in v (a shared container once) and its nesting depth. */
 BRINE_API int brine_value_stats(const brine_value *v, size_t max_depth, size_t *count, size_t *depth, brine_error *err);
 
+/* Decodes src with fmt without building a graph (#21: memory bounded by
+ * the decoder's own needs), checking what brine_decode checks (the depth
+ * limit, anchors before references, one complete value), and gives what
+ * brine_value_stats would give for the decoded document: *count values (a
+ * shared container once) and *depth. One difference: a dict key that
+ * repeats is BRINE_E_UNSUPPORTED ("a dict key repeats") where decoding
+ * folds it as Python does (first position, last value); a caller that
+ * wants the fold decodes instead. */
+BRINE_API int brine_validate(const brine_plugin *fmt, brine_source *src, const brine_options *opts, size_t *count,
+                             size_t *depth, brine_error *err);
+
 #ifdef __cplusplus
 }
 #endif

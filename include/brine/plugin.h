@@ -311,6 +311,34 @@ BRINE_API void *brine_output_take(brine_output *out, size_t *len);
 /* Frees what the output holds. Does not close the FILE * or descriptor. */
 BRINE_API void brine_output_destroy(brine_output *out);
 
+/* Patching: rewriting bytes already written, so that an encoder can write
+ * a count it learns only at a container's end (#21). The mark of a
+ * position is brine_output_total() before its bytes are written.
+ * patch(ctx, offset, data, len) rewrites len bytes at offset, counted from
+ * the output's first byte; it returns 0 on success. */
+typedef int (*brine_patch_fn)(void *ctx, uint64_t offset, const void *data, size_t len);
+
+/* A callback output whose destination can also be rewritten in place (a
+ * temporary file that is renamed over its target at the end). */
+BRINE_API int brine_output_init_patchable(brine_output *out, brine_write_fn write, brine_patch_fn patch, void *ctx,
+                                          brine_error *err);
+
+/* 1 if brine_output_patch can rewrite bytes that have left the output's
+ * buffer: a FILE * or descriptor on a regular file (its position not moved
+ * by anyone else meanwhile), a patchable callback output. 0 for a pipe, a
+ * terminal, a plain callback (a filter, a socket), and a memory output:
+ * there brine_output_patch works (nothing ever leaves the buffer), but an
+ * encoder that must hold all its bytes anyway gains little by patching and
+ * keeps its canonical form (msgpack's smallest headers). */
+BRINE_API int brine_output_can_patch(const brine_output *out);
+
+/* Rewrites len bytes at offset (a mark: offset + len <= brine_output_total)
+ * with data. The bytes still buffered are changed in place; flushed ones
+ * through the destination (pwrite, fseeko or the patch callback).
+ * BRINE_E_UNSUPPORTED when brine_output_can_patch says 0 and the bytes have
+ * left the buffer; BRINE_E_IO (sticky) when the destination refuses. */
+BRINE_API int brine_output_patch(brine_output *out, uint64_t offset, const void *data, size_t len, brine_error *err);
+
 /* Appends len bytes: the fast path of brine_output_write. */
 static inline int brine_output_put(brine_output *out, const void *data, size_t len, brine_error *err)
 {

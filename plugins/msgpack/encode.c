@@ -6,6 +6,11 @@
  * unused room is skipped when the buffer is flushed: no payload ever moves.
  * Models named msgpack.timestamp and msgpack.ext are held back until they
  * are complete and written as the ext values they stand for.
+ * The one exception is the top list or dict of unknown count into an output
+ * that can be rewritten (a file, memory): its header gets the widest form
+ * (array 32 / map 32) at once and its count is patched in at END, so that a
+ * stream of records never waits whole in the side buffer; each record still
+ * passes through it when its own count is unknown (docs/formats.md).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +42,8 @@ typedef struct mp_eframe {
     size_t slot_hdr;   /* deferred array or map header, or MP_NO_SLOT */
     size_t slot_ext;   /* deferred ext header of a tuple or model */
     size_t slot_anchor;
-    uint8_t kind; /* EF_* */
+    uint64_t patch_at; /* a widest header written to the output at this offset, or UINT64_MAX */
+    uint8_t kind;      /* EF_* */
     /* For mp_event's short path, set once the frame is open: */
     uint8_t fast;  /* its children's scalars and plain containers may take it */
     uint8_t plain; /* a list or dict with its header written: its END may take it */
@@ -48,8 +54,9 @@ typedef struct mp_enc {
     brine_output *out;
     mp_opts o;
     msgpack_packer pk;
-    int status; /* the first failure; every later event returns it */
-    int done;   /* the top value is complete */
+    int status;    /* the first failure; every later event returns it */
+    int done;      /* the top value is complete */
+    int patchable; /* brine_output_can_patch */
     mp_eframe *stack;
     size_t depth, cap;
     /* Deferred writing: while a slot is open, bytes go to buf. */
@@ -390,6 +397,12 @@ static int mp_put_key(mp_enc *e, const char *key)
 
 static int mp_header(mp_enc *e, mp_eframe *f, int what, uint64_t count)
 {
+    if (count == UINT64_MAX && e->depth == 1 && !e->open_slots && e->patchable) {
+        /* The top container: the widest header now, its count at END. */
+        unsigned char hdr[5] = {what == SLOT_ARRAY ? 0xdd : 0xdf, 0, 0, 0, 0};
+        f->patch_at = brine_output_total(e->out);
+        return mp_write(e, (const char *)hdr, sizeof hdr);
+    }
     if (count == UINT64_MAX)
         return mp_slot_open(e, what, 0, &f->slot_hdr);
     if (count > UINT32_MAX)
@@ -405,6 +418,7 @@ static mp_eframe *mp_frame_open(mp_enc *e, uint64_t count)
     mp_eframe *f = &e->stack[e->depth++];
     memset(f, 0, sizeof *f);
     f->slot_hdr = f->slot_ext = f->slot_anchor = MP_NO_SLOT;
+    f->patch_at = UINT64_MAX;
     f->count = count;
     return f;
 }
@@ -474,6 +488,15 @@ static int mp_close(mp_enc *e)
                         (unsigned long long)f.count, (unsigned long long)n);
     if (f.slot_hdr != MP_NO_SLOT && (rc = mp_slot_fill(e, f.slot_hdr, n)) != BRINE_OK)
         return rc;
+    if (f.patch_at != UINT64_MAX) {
+        unsigned char be[4];
+        if (n > UINT32_MAX)
+            return mp_efail(e, BRINE_E_UNSUPPORTED, "%llu values exceed MessagePack's limit of 2^32-1",
+                            (unsigned long long)n);
+        mp_store32(be, (uint32_t)n);
+        if ((rc = brine_output_patch(e->out, f.patch_at + 1, be, sizeof be, e->sink.err)) != BRINE_OK)
+            return mp_write_failed(e, rc);
+    }
     if (f.slot_ext != MP_NO_SLOT && (rc = mp_slot_fill(e, f.slot_ext, 0)) != BRINE_OK)
         return rc;
     if (f.slot_anchor != MP_NO_SLOT && (rc = mp_slot_fill(e, f.slot_anchor, 0)) != BRINE_OK)
@@ -506,7 +529,7 @@ static int mp_generic(mp_enc *e, const brine_event *ev)
         mp_eframe *f = &e->stack[e->depth - 1];
         f->fast = f->kind != EF_PMODEL && !e->open_slots;
         f->plain = (f->kind == EF_LIST || f->kind == EF_DICT) && f->slot_hdr == MP_NO_SLOT &&
-                   f->slot_ext == MP_NO_SLOT && f->slot_anchor == MP_NO_SLOT;
+                   f->slot_ext == MP_NO_SLOT && f->slot_anchor == MP_NO_SLOT && f->patch_at == UINT64_MAX;
         return BRINE_OK;
     }
     case BRINE_EV_END: return mp_close(e);
@@ -904,6 +927,7 @@ brine_sink *mp_encoder_new(brine_output *out, const brine_options *opts, brine_e
     e->sink.err = err;
     e->out = out;
     e->o = o;
+    e->patchable = brine_output_can_patch(out);
     msgpack_packer_init(&e->pk, e, mp_write);
     return &e->sink;
 }
