@@ -91,6 +91,50 @@ BRINE_API const brine_plugin *brine_registry_find_extension(const brine_registry
 BRINE_API const brine_plugin *brine_registry_find_mime(const brine_registry *reg, const char *mime);
 BRINE_API const brine_plugin *brine_registry_sniff(const brine_registry *reg, const void *head, size_t len);
 
+/* Filters (#22) live beside the formats, in a list of their own: the calls
+ * above see formats only. A filter loads from the same search path and
+ * under the same rules; a failure is recorded the same way. */
+BRINE_API size_t brine_registry_filter_count(const brine_registry *reg);
+BRINE_API const brine_plugin *brine_registry_filter_get(const brine_registry *reg, size_t i);
+BRINE_API const char *brine_registry_filter_origin(const brine_registry *reg, size_t i);
+
+/* The filter named name ("gzip"), or NULL. */
+BRINE_API const brine_plugin *brine_registry_find_filter(const brine_registry *reg, const char *name);
+
+/* The filter whose extension ends the file name path ("model.pkl.gz":
+ * gzip; also "x.zst", ".zz"), or NULL. *stem_len (may be NULL) receives
+ * the length of path without that extension and its dot ("model.pkl"),
+ * whose own extension names the format. */
+BRINE_API const brine_plugin *brine_registry_find_filter_extension(const brine_registry *reg, const char *path,
+                                                                   size_t *stem_len);
+
+/* The filter whose magic is most confident about head (at least 16 bytes
+ * when the input has them), or NULL. Filters with BRINE_FILTER_WEAK_MAGIC
+ * (zlib, lzma) take part only when known_format is not NULL (the format
+ * was given or told by an extension) and its sniff gives head 0: a file
+ * that format reads as it is never goes through a filter. */
+BRINE_API const brine_plugin *brine_registry_sniff_filter(const brine_registry *reg, const void *head, size_t len,
+                                                          const brine_plugin *known_format);
+
+/* A source that decompresses, with filter (a BRINE_CAP_FILTER plugin), the
+ * bytes of inner as the decoder pulls them. opts gives the filter's
+ * options and the decompression limit (filter_ratio, filter_bytes; NULL:
+ * the defaults); it need not outlive the call. inner must outlive src and
+ * is not destroyed with it. Offsets of a decoder's errors count
+ * decompressed bytes; the filter's own errors (BRINE_E_CORRUPT,
+ * BRINE_E_TRUNCATED, BRINE_E_RANGE past the limit) name the filter and
+ * carry the offset in inner. BRINE_E_INVALID for a plugin that is no
+ * filter, BRINE_E_OPTION, BRINE_E_NOMEM. */
+BRINE_API int brine_source_init_filter(brine_source *src, const brine_plugin *filter, const brine_options *opts,
+                                       brine_source *inner, brine_error *err);
+
+/* An output that compresses with filter what is written to it, into inner
+ * (which must outlive it). End it with brine_output_finish, which finishes
+ * inner too; brine_output_destroy does not destroy inner. opts: the
+ * filter's options ("level=19"). Errors as for brine_source_init_filter. */
+BRINE_API int brine_output_init_filter(brine_output *out, const brine_plugin *filter, const brine_options *opts,
+                                       brine_output *inner, brine_error *err);
+
 /* Checks opts against the options fmt declares for decoding
  * (for_encode 0) or encoding (1): BRINE_E_OPTION naming the first unknown,
  * or the first flag (BRINE_OPT_FLAG) given a value no flag takes. */
