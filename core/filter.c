@@ -85,7 +85,20 @@ static int check_filter(const brine_plugin *filter, const brine_options *opts, i
         !filter->filter->run || !filter->filter->destroy)
         return brine_error_set(err, BRINE_E_INVALID, "'%s' is not a byte filter",
                                filter && filter->name ? filter->name : "(null)");
-    return brine_options_check(filter, opts, compress, err);
+    unsigned want = compress ? BRINE_OPT_ENCODE : BRINE_OPT_DECODE;
+    for (size_t i = 0; opts && i < opts->count; i++) {
+        const char *item = opts->items[i];
+        if (!item)
+            return brine_error_set(err, BRINE_E_INVALID, "option %zu is NULL", i);
+        size_t len = strcspn(item, "=");
+        const brine_option_spec *o = filter->options;
+        while (o && o->name && !((o->flags & want) && strlen(o->name) == len && strncmp(o->name, item, len) == 0))
+            o++;
+        if (!o || !o->name)
+            return brine_error_set(err, BRINE_E_OPTION, "the %s filter has no %s option '%.*s'", filter->name,
+                                   compress ? "compression" : "decompression", (int)len, item);
+    }
+    return BRINE_OK;
 }
 
 int brine_source_init_filter(brine_source *src, const brine_plugin *filter, const brine_options *opts,

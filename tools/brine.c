@@ -24,7 +24,9 @@ enum {
     LONG_TAB,
     LONG_SELECT,
     LONG_PRETTY,
-    LONG_STRICT
+    LONG_STRICT,
+    LONG_IN_FILTER,
+    LONG_MAX_FILTER
 };
 
 static const struct option long_options[] = {
@@ -41,6 +43,9 @@ static const struct option long_options[] = {
     {"strict", no_argument, NULL, LONG_STRICT},
     {"max-depth", required_argument, NULL, LONG_DEPTH},
     {"max-expand", required_argument, NULL, LONG_EXPAND},
+    {"filter", required_argument, NULL, 'F'},
+    {"input-filter", required_argument, NULL, LONG_IN_FILTER},
+    {"max-filter", required_argument, NULL, LONG_MAX_FILTER},
     {"progress", no_argument, NULL, LONG_PROGRESS},
     {"json", no_argument, NULL, LONG_JSON},
     {"names", no_argument, NULL, LONG_NAMES},
@@ -297,6 +302,35 @@ static int parse_expand(cli *c, const char *text)
     return -1;
 }
 
+/* --max-filter RATIO[:BYTES] or "unlimited": the decompression limit. */
+static int parse_max_filter(cli *c, const char *text)
+{
+    if (strcmp(text, "unlimited") == 0) {
+        c->filter_ratio = UINT32_MAX;
+        c->filter_bytes = UINT64_MAX;
+        return -1;
+    }
+    const char *colon = strchr(text, ':');
+    char ratio[32];
+    size_t len = colon ? (size_t)(colon - text) : strlen(text);
+    uint64_t n = 0, bytes = 0;
+    if (len < sizeof ratio) {
+        memcpy(ratio, text, len);
+        ratio[len] = '\0';
+        n = parse_size(ratio, 0, UINT32_MAX - 1);
+    }
+    if (colon)
+        bytes = parse_size(colon + 1, 1, UINT64_MAX - 1);
+    if (!n || (colon && !bytes))
+        return cli_usage(c,
+                         "--max-filter wants RATIO[:BYTES] (positive integers, BYTES with K, M or G) or unlimited, "
+                         "not '%s'",
+                         text);
+    c->filter_ratio = (uint32_t)n;
+    c->filter_bytes = bytes;
+    return -1;
+}
+
 /* How the user wrote option opt: "-f", or "--json" for a long option. */
 static const char *option_text(int opt, int index)
 {
@@ -324,6 +358,9 @@ static unsigned option_mask(int opt)
     case LONG_STRICT: return OPT_STRICT;
     case LONG_DEPTH: return OPT_DEPTH;
     case LONG_EXPAND: return OPT_EXPAND;
+    case 'F':
+    case LONG_IN_FILTER:
+    case LONG_MAX_FILTER: return OPT_FILTER;
     case LONG_PROGRESS: return OPT_PROGRESS;
     case LONG_JSON: return OPT_JSON;
     case LONG_NAMES: return OPT_NAMES;
@@ -337,7 +374,7 @@ static unsigned option_mask(int opt)
  * the command word, parsing stops at the first operand. */
 int cli_parse(cli *c, int argc, char **argv, unsigned accept)
 {
-    const char *shortopts = c->command ? ":f:t:o:O:I:qhV" : "+:qhV";
+    const char *shortopts = c->command ? ":f:t:o:O:I:F:qhV" : "+:qhV";
     int opt, index;
     opterr = 0;
     optind = 0; /* GNU: start afresh on this argv */
@@ -388,6 +425,21 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         }
         case LONG_EXPAND: {
             int rc = parse_expand(c, optarg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case 'F':
+            /* convert compresses its output; the commands that only read
+             * decompress their input. */
+            if (c->command && strcmp(c->command, "convert") == 0)
+                c->filter_spec = optarg;
+            else
+                c->in_filter_spec = optarg;
+            break;
+        case LONG_IN_FILTER: c->in_filter_spec = optarg; break;
+        case LONG_MAX_FILTER: {
+            int rc = parse_max_filter(c, optarg);
             if (rc >= 0)
                 return rc;
             break;
