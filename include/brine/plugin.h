@@ -399,7 +399,7 @@ typedef struct brine_options {
 #define BRINE_DEFAULT_EXPAND_RATIO 8u
 #define BRINE_DEFAULT_EXPAND_BYTES ((uint64_t)64 << 20)
 #define BRINE_DEFAULT_FILTER_RATIO 100u
-#define BRINE_DEFAULT_FILTER_BYTES ((uint64_t)256 << 20)
+#define BRINE_DEFAULT_FILTER_BYTES ((uint64_t)64 << 20)
 
 /* The value of option name: "" for a bare "name", NULL when absent (also
  * when opts is NULL). The last occurrence wins. */
