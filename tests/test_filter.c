@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <brine/format.h>
 
@@ -354,6 +355,40 @@ START_TEST(test_filter_callback_source_pulls_as_the_decoder_reads)
 }
 END_TEST
 
+/* brine_save_file and brine_load_file take a filter's extension as the
+ * command does: model.pkl.gz is a pickle compressed by gzip. */
+START_TEST(test_filter_save_and_load_file_follow_the_extension_chain)
+{
+    brine_error err;
+    brine_doc *doc = brine_doc_new();
+    brine_value *list = brine_list_new(doc, &err);
+    brine_seq_append(list, brine_int_new(doc, 7, &err), &err);
+    brine_seq_append(list, brine_str_new(doc, "seven", 5, &err), &err);
+    char path[256];
+    snprintf(path, sizeof path, "%s/filter-save-%d.pkl.gz", BRINE_TEST_BUILDDIR, (int)getpid());
+    ck_assert_msg(brine_save_file(reg, NULL, list, path, NULL, &err) == BRINE_OK, "%s", err.message);
+    size_t len;
+    unsigned char *bytes = read_test_file(path, &len);
+    ck_assert(len > 3 && bytes[0] == 0x1f && bytes[1] == 0x8b);
+    free(bytes);
+    brine_doc *back = brine_load_file(reg, NULL, path, NULL, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    char repr[64];
+    brine_value_repr(brine_doc_root(back), repr, sizeof repr, 0, NULL);
+    ck_assert_str_eq(repr, "[7, 'seven']");
+    brine_doc_free(back);
+    /* Renamed without the extension: found by magic, the format by sniffing. */
+    char plain[300];
+    snprintf(plain, sizeof plain, "%s.data", path);
+    ck_assert_int_eq(rename(path, plain), 0);
+    back = brine_load_file(reg, NULL, plain, NULL, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    brine_doc_free(back);
+    unlink(plain);
+    brine_doc_free(doc);
+}
+END_TEST
+
 static Suite *filter_suite(void)
 {
     Suite *s = suite_create("filter");
@@ -369,6 +404,7 @@ static Suite *filter_suite(void)
     tcase_add_test(tc, test_filter_registry_finds_filters_by_name_extension_and_magic);
     tcase_add_test(tc, test_filter_options_are_checked);
     tcase_add_test(tc, test_filter_callback_source_pulls_as_the_decoder_reads);
+    tcase_add_test(tc, test_filter_save_and_load_file_follow_the_extension_chain);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -165,7 +165,9 @@ BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v,
  * BRINE_E_NOTFOUND when no format has path's extension; BRINE_E_IO when
  * path is not a regular file or cannot be written; BRINE_E_INVALID for a
  * NULL v or path, or reg and fmt both NULL; the encoder's errors
- * (BRINE_E_OPTION, BRINE_E_CYCLE ...). */
+ * (BRINE_E_OPTION, BRINE_E_CYCLE ...). A path ending in a filter's
+ * extension ("model.pkl.gz") is compressed by that filter (with its
+ * default options), the format then coming from the extension before it. */
 BRINE_API int brine_save_file(const brine_registry *reg, const brine_plugin *fmt, const brine_value *v, const char *path,
                               const brine_options *opts, brine_error *err);
 
@@ -174,7 +176,11 @@ BRINE_API int brine_save_file(const brine_registry *reg, const brine_plugin *fmt
  * else the one that recognises its first bytes. opts as for brine_decode.
  * NULL on error: BRINE_E_NOTFOUND when the file does not exist or its
  * format cannot be told ("cannot tell the format of 'x.dat'"); BRINE_E_IO
- * when it cannot be read; the decoder's errors, with err->offset. */
+ * when it cannot be read; the decoder's errors, with err->offset. The
+ * file is decompressed when its name ends in a filter's extension, or its
+ * first bytes are a filter's magic (as brine_registry_sniff_filter rules,
+ * with the format known so far), under the default decompression limit;
+ * the format then comes from the extension before the filter's. */
 BRINE_API brine_doc *brine_load_file(const brine_registry *reg, const brine_plugin *fmt, const char *path,
                                      const brine_options *opts, brine_error *err);
 
