@@ -3,7 +3,10 @@
  * file beside the target, reaches the disk (fsync) and is renamed over it,
  * as the brine command does, so a crash or a failed encode leaves the old
  * file or the new one, never half of one; a load takes the format from the
- * caller, else the extension, else the first bytes. */
+ * caller, else the extension, else the first bytes. A name that ends in a
+ * filter's extension (model.pkl.gz, #22) is compressed on saving and
+ * decompressed on loading, and a load also finds a filter by magic, as the
+ * brine command does (docs/formats.md, "Compressed files"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -95,17 +98,36 @@ int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const c
     if (!fp)
         return brine_error_set(err, errno == ENOENT ? BRINE_E_NOTFOUND : BRINE_E_IO, "cannot open '%s': %s", path,
                                strerror(errno));
-    brine_source src;
-    brine_source_init_file(&src, fp);
-    if (!fmt)
-        fmt = brine_registry_find_extension(reg, path);
-    if (!fmt) {
+    brine_source raw, src;
+    brine_source_init_file(&raw, fp);
+    size_t stem_len = strlen(path);
+    const brine_plugin *filter = brine_registry_find_filter_extension(reg, path, &stem_len);
+    if (!fmt && stem_len < 4096) {
+        char stem[4096];
+        memcpy(stem, path, stem_len);
+        stem[stem_len] = '\0';
+        fmt = brine_registry_find_extension(reg, stem);
+    }
+    if (!filter && reg) {
+        brine_error fill;
+        brine_error_clear(&fill);
+        brine_source_more(&raw, 64, &fill); /* short input is fine: what arrived is what there is */
+        filter = brine_registry_sniff_filter(reg, raw.cur, (size_t)(raw.end - raw.cur), fmt);
+    }
+    int rc = BRINE_OK;
+    if (filter)
+        rc = brine_source_init_filter(&src, filter, NULL, &raw, err);
+    brine_source *in = filter ? &src : &raw;
+    if (!rc && !fmt) {
         char what[BRINE_ERROR_TEXT / 2];
         snprintf(what, sizeof what, "'%s'", path);
-        fmt = brinep_sniff_source(reg, &src, what, err);
+        fmt = brinep_sniff_source(reg, in, what, err);
     }
-    int rc = fmt ? read(fmt, &src, ctx, err) : (err && err->code ? err->code : BRINE_E_NOTFOUND);
-    brine_source_destroy(&src);
+    if (!rc)
+        rc = fmt ? read(fmt, in, ctx, err) : (err && err->code ? err->code : BRINE_E_NOTFOUND);
+    if (filter)
+        brine_source_destroy(&src);
+    brine_source_destroy(&raw);
     fclose(fp);
     return rc;
 }
@@ -116,12 +138,20 @@ typedef struct save_ctx {
     const brine_plugin *fmt;
     const brine_value *v;
     const brine_options *opts;
+    const brine_plugin *filter; /* path's outer extension's, or NULL */
 } save_ctx;
 
 static int save_value(brine_output *out, void *ctx, brine_error *err)
 {
     const save_ctx *c = ctx;
-    return brine_encode(c->fmt, c->v, out, c->opts, err);
+    if (!c->filter)
+        return brine_encode(c->fmt, c->v, out, c->opts, err);
+    brine_output z;
+    int rc = brine_output_init_filter(&z, c->filter, NULL, out, err);
+    if (rc == BRINE_OK && (rc = brine_encode(c->fmt, c->v, &z, c->opts, err)) == BRINE_OK)
+        rc = brine_output_finish(&z, err);
+    brine_output_destroy(&z);
+    return rc;
 }
 
 int brine_save_file(const brine_registry *reg, const brine_plugin *fmt, const brine_value *v, const char *path,
@@ -130,13 +160,21 @@ int brine_save_file(const brine_registry *reg, const brine_plugin *fmt, const br
     brinep_enter(err);
     if (!v || !path || (!reg && !fmt))
         return brine_error_set(err, BRINE_E_INVALID, "brine_save_file needs a value, a path and a registry or format");
-    if (!fmt && !(fmt = brine_registry_find_extension(reg, path)))
+    size_t stem_len = strlen(path);
+    const brine_plugin *filter = brine_registry_find_filter_extension(reg, path, &stem_len);
+    if (!fmt && stem_len < 4096) {
+        char stem[4096];
+        memcpy(stem, path, stem_len);
+        stem[stem_len] = '\0';
+        fmt = brine_registry_find_extension(reg, stem);
+    }
+    if (!fmt)
         return brine_error_set(err, BRINE_E_NOTFOUND, "no format has the extension of '%s'", path);
     /* Refused before a temporary file exists, as the encoder would refuse it. */
     int rc = brine_options_check(fmt, opts, 1, err);
     if (rc != BRINE_OK)
         return rc;
-    save_ctx c = {fmt, v, opts};
+    save_ctx c = {fmt, v, opts, filter};
     return brinep_save_atomic(path, save_value, &c, err);
 }
 

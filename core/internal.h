@@ -467,4 +467,19 @@ static inline void brinep_enter(brine_error *err)
 
 int brinep_nomem(brine_error *err);
 
+/* Pulling sources and filtered outputs (core/filter.c, #22). A pulling
+ * source has fd_ BRINEP_PULL_FD and its state in pull_; io.c refills its
+ * window with brinep_pull_read (the count, 0 at the end, or -status with
+ * err filled). A filtered output is io.c's OUT_FILTER kind, whose drained
+ * bytes go to brinep_push_write. */
+#define BRINEP_PULL_FD (-2)
+struct brinep_pull;
+long brinep_pull_read(brine_source *src, unsigned char *buf, size_t room, brine_error *err);
+void brinep_pull_free(struct brinep_pull *p);
+int brinep_output_init_filter(brine_output *out, void *impl, brine_error *err);
+int brinep_push_write(void *impl, const void *data, size_t len, brine_error *err);
+int brinep_push_flush(void *impl, brine_error *err);
+int brinep_push_finish(void *impl, brine_error *err);
+void brinep_push_free(void *impl);
+
 #endif /* BRINE_INTERNAL_H */

@@ -1,6 +1,7 @@
 /* io.c: byte sources (a window [cur, end) over a buffer, FILE * or file
- * descriptor, refilled on demand) and outputs (free space [cur, end) drained
- * to memory, a FILE *, a descriptor or a callback). Decoders and encoders do
+ * descriptor, or a pulling source of filter.c, refilled on demand) and
+ * outputs (free space [cur, end) drained to memory, a FILE *, a
+ * descriptor, a callback or a filter of filter.c). Decoders and encoders do
  * plain pointer arithmetic; only window edges come here. A source's memory
  * grows with the bytes that actually arrive, never with a declared length. */
 #define _FILE_OFFSET_BITS 64
@@ -16,7 +17,7 @@
 #include "dtype.h"
 
 enum { SOURCE_CHUNK = 64 * 1024, OUTPUT_CHUNK = 64 * 1024 };
-enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK, OUT_PATCHABLE };
+enum { OUT_BUFFER = 1, OUT_FILE, OUT_FD, OUT_CALLBACK, OUT_PATCHABLE, OUT_FILTER };
 
 /* A patchable callback output's callbacks, in its ctx_ (brine_output keeps
  * its size: docs/abi.md, rule 4). */
@@ -54,19 +55,32 @@ void brine_source_init_fd(brine_source *src, int fd)
     source_init_stream(src, NULL, fd);
 }
 
+static int is_pull(const brine_source *src)
+{
+    return src->fd_ == BRINEP_PULL_FD;
+}
+
 void brine_source_destroy(brine_source *src)
 {
     if (!src)
         return;
+    if (is_pull(src)) {
+        brinep_pull_free(src->pull_);
+        src->pull_ = NULL;
+        src->fd_ = -1;
+        src->eof_ = 1;
+    }
     brine_free(src->buf_);
     src->buf_ = NULL;
     src->cap_ = 0;
 }
 
 /* Reads what the stream has into [p, p+room): the count, 0 at end of input,
- * or -1 on error. */
-static long source_read(brine_source *src, unsigned char *p, size_t room)
+ * or -1 on error (-status for a pulling source, which has filled err). */
+static long source_read(brine_source *src, unsigned char *p, size_t room, brine_error *err)
 {
+    if (is_pull(src))
+        return brinep_pull_read(src, p, room, err);
     if (src->fp_) {
         size_t n = fread(p, 1, room, src->fp_);
         if (n == 0 && ferror(src->fp_))
@@ -118,7 +132,9 @@ static int source_fill(brine_source *src, size_t need, int to_end, brine_error *
             src->start = src->cur = buf;
             src->end = buf + used;
         }
-        long n = source_read(src, src->buf_ + used, src->cap_ - used);
+        long n = source_read(src, src->buf_ + used, src->cap_ - used, err);
+        if (n < 0 && is_pull(src))
+            return (int)-n;
         if (n < 0)
             return brine_error_set_at(err, BRINE_E_IO, brine_source_offset(src) + used, "read error: %s",
                                       strerror(errno));
@@ -162,6 +178,8 @@ int brine_source_at_end(brine_source *src)
 int brine_source_can_rewind(brine_source *src)
 {
     struct stat st;
+    if (is_pull(src))
+        return 0; /* what a callback or filter gave is gone */
     if (!src->fp_ && src->fd_ < 0)
         return 1; /* a buffer: every byte stays in the window */
     int fd = src->fp_ ? fileno(src->fp_) : src->fd_;
@@ -184,6 +202,9 @@ int brine_source_rewind(brine_source *src, uint64_t offset, brine_error *err)
         src->cur = src->start + (size_t)(offset - src->base);
         return BRINE_OK;
     }
+    if (is_pull(src))
+        return brine_error_set_at(err, BRINE_E_IO, offset, "cannot go back to offset %llu: the input is not a file",
+                                  (unsigned long long)offset);
     /* The stream's position is that of the window's end: step back from it. */
     uint64_t back = src->base + (uint64_t)(src->end - src->start) - offset;
     off_t pos = src->fp_ ? ftello(src->fp_) : lseek(src->fd_, 0, SEEK_CUR);
@@ -220,6 +241,8 @@ enum { VIEW_MAP_MIN = 1 << 20 };
  * 0.64-1.05x numpy.load (make bench-npy). */
 static int view_map(brine_source *src, size_t len, brine_view *view)
 {
+    if (is_pull(src))
+        return 0;
     int fd = src->fp_ ? fileno(src->fp_) : src->fd_;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -377,6 +400,19 @@ static int output_send(brine_output *out, const void *p, size_t len, brine_error
             return output_fail(out, BRINE_E_IO, err, "write error: the output callback failed");
         break;
     }
+    case OUT_FILTER: {
+        brine_error e;
+        brine_error_clear(&e);
+        int rc = brinep_push_write(out->ctx_, b, len, &e);
+        if (rc) {
+            out->status_ = rc;
+            out->cur = out->end = out->buf_;
+            if (err && !err->code)
+                *err = e;
+            return rc;
+        }
+        break;
+    }
     }
     out->flushed_ += total;
     return BRINE_OK;
@@ -526,6 +562,8 @@ int brine_output_flush(brine_output *out, brine_error *err)
     int rc = output_drain(out, err);
     if (rc)
         return rc;
+    if (out->kind_ == OUT_FILTER && (rc = brinep_push_flush(out->ctx_, err)) != BRINE_OK)
+        return rc;
     if (out->kind_ == OUT_FILE && fflush(out->fp_) != 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "write error: %s", strerror(errno ? errno : EIO));
@@ -556,6 +594,23 @@ void *brine_output_take(brine_output *out, size_t *len)
     return data;
 }
 
+int brinep_output_init_filter(brine_output *out, void *impl, brine_error *err)
+{
+    int rc = output_init(out, OUT_FILTER, err);
+    out->ctx_ = impl;
+    return rc;
+}
+
+int brine_output_finish(brine_output *out, brine_error *err)
+{
+    int rc = brine_output_flush(out, err);
+    if (rc || out->kind_ != OUT_FILTER)
+        return rc;
+    if ((rc = brinep_push_finish(out->ctx_, err)) != BRINE_OK)
+        out->status_ = rc;
+    return rc;
+}
+
 void brine_output_destroy(brine_output *out)
 {
     if (!out)
@@ -563,6 +618,11 @@ void brine_output_destroy(brine_output *out)
     if (out->kind_ == OUT_PATCHABLE) {
         brine_free(out->ctx_);
         out->ctx_ = NULL;
+    }
+    if (out->kind_ == OUT_FILTER) {
+        brinep_push_free(out->ctx_);
+        out->ctx_ = NULL;
+        out->kind_ = OUT_CALLBACK; /* destroying twice frees once */
     }
     brine_free(out->buf_);
     out->buf_ = out->cur = out->end = NULL;

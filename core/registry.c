@@ -4,10 +4,12 @@
  * BRINE_PLUGIN_PATH, then the installed plugin directory, or the plugins of
  * the build tree when this libbrine itself runs uninstalled from it. A
  * plugin that cannot be used is recorded as a failure naming its file;
- * loading goes on. libltdl keeps process-wide state (its init count, its
- * handle list, its last error) and has no lock of its own, so every libltdl
- * call here holds ltdl_lock: unlocked, threads loading and freeing their own
- * registries crashed (SIGSEGV in 5 of 15 runs of 8 threads). */
+ * loading goes on. Byte filters (#22) load the same way into a list of
+ * their own, so that every call that hands out formats sees formats only.
+ * libltdl keeps process-wide state (its init count, its handle list, its
+ * last error) and has no lock of its own, so every libltdl call here holds
+ * ltdl_lock: unlocked, threads loading and freeing their own registries
+ * crashed (SIGSEGV in 5 of 15 runs of 8 threads). */
 #define _GNU_SOURCE /* dladdr */
 #include <config.h>
 
@@ -57,6 +59,8 @@ typedef struct reg_failure {
 struct brine_registry {
     reg_entry *entries;
     size_t count, cap;
+    reg_entry *filters; /* BRINE_CAP_FILTER plugins (shadowed unused) */
+    size_t filter_count, filter_cap;
     reg_failure *failures;
     size_t failure_count, failure_cap;
     char **dirs;
@@ -107,6 +111,9 @@ void brine_registry_free(brine_registry *reg)
     for (size_t i = 0; i < reg->count; i++)
         if (reg->entries[i].handle)
             lt_dlclose(reg->entries[i].handle);
+    for (size_t i = 0; i < reg->filter_count; i++)
+        if (reg->filters[i].handle)
+            lt_dlclose(reg->filters[i].handle);
     if (reg->ltdl_started)
         lt_dlexit();
     pthread_mutex_unlock(&ltdl_lock);
@@ -114,6 +121,9 @@ void brine_registry_free(brine_registry *reg)
         brine_free(reg->entries[i].origin);
         brine_free(reg->entries[i].shadowed);
     }
+    for (size_t i = 0; i < reg->filter_count; i++)
+        brine_free(reg->filters[i].origin);
+    brine_free(reg->filters);
     for (size_t i = 0; i < reg->failure_count; i++) {
         brine_free(reg->failures[i].file);
         brine_free(reg->failures[i].reason);
@@ -186,6 +196,14 @@ static const char *refuse(const brine_plugin *p, char *why, size_t cap)
     }
     if (!valid_name(p->name))
         return "its format name is missing or not made of lowercase letters, digits, - and _";
+    if (p->caps & BRINE_CAP_FILTER) {
+        if (p->caps & (BRINE_CAP_DECODE | BRINE_CAP_ENCODE))
+            return "it claims to be both a filter and a format";
+        const brine_filter_ops *f = p->filter;
+        if (!f || f->size < sizeof(brine_filter_ops) || !f->create || !f->run || !f->destroy)
+            return "it claims to be a filter but its filter functions are missing";
+        return NULL;
+    }
     if (!(p->caps & (BRINE_CAP_DECODE | BRINE_CAP_ENCODE)))
         return "it can neither decode nor encode";
     if ((p->caps & BRINE_CAP_DECODE) && !p->decode)
@@ -195,12 +213,37 @@ static const char *refuse(const brine_plugin *p, char *why, size_t cap)
     return NULL;
 }
 
+/* Registers filter p (refuse() accepted it) unless its name is taken. */
+static int add_filter(brine_registry *reg, const brine_plugin *p, const char *origin, lt_dlhandle handle,
+                      brine_error *err)
+{
+    char why[PATH_MAX + 100];
+    for (size_t i = 0; i < reg->filter_count; i++)
+        if (strcmp(reg->filters[i].plugin->name, p->name) == 0) {
+            snprintf(why, sizeof why, "a filter named '%s' is already loaded from %s; this one is ignored", p->name,
+                     reg->filters[i].origin);
+            return add_failure(reg, origin, why, err);
+        }
+    if (grow((void **)&reg->filters, &reg->filter_cap, reg->filter_count, sizeof *reg->filters))
+        return brinep_nomem(err);
+    reg_entry *e = &reg->filters[reg->filter_count];
+    if (!(e->origin = dup_str(origin)))
+        return brinep_nomem(err);
+    e->plugin = p;
+    e->shadowed = NULL;
+    e->handle = handle;
+    reg->filter_count++;
+    return BRINE_OK;
+}
+
 /* Registers p unless it is refused or its name is taken. */
 static int add_plugin(brine_registry *reg, const brine_plugin *p, const char *origin, lt_dlhandle handle,
                       brine_error *err)
 {
     char why[PATH_MAX + 100];
     const char *reason = refuse(p, why, sizeof why);
+    if (!reason && (p->caps & BRINE_CAP_FILTER))
+        return add_filter(reg, p, origin, handle, err);
     if (!reason) {
         const brine_plugin *same = brine_registry_find(reg, p->name);
         if (same) {
@@ -671,6 +714,73 @@ const brine_plugin *brine_registry_sniff(const brine_registry *reg, const void *
         if (!p->sniff || !(p->caps & BRINE_CAP_DECODE))
             continue;
         int score = p->sniff(head, len);
+        if (score > best_score) {
+            best = p;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+size_t brine_registry_filter_count(const brine_registry *reg)
+{
+    return reg ? reg->filter_count : 0;
+}
+
+const brine_plugin *brine_registry_filter_get(const brine_registry *reg, size_t i)
+{
+    return reg && i < reg->filter_count ? reg->filters[i].plugin : NULL;
+}
+
+const char *brine_registry_filter_origin(const brine_registry *reg, size_t i)
+{
+    return reg && i < reg->filter_count ? reg->filters[i].origin : NULL;
+}
+
+const brine_plugin *brine_registry_find_filter(const brine_registry *reg, const char *name)
+{
+    for (size_t i = 0; reg && name && i < reg->filter_count; i++)
+        if (strcmp(reg->filters[i].plugin->name, name) == 0)
+            return reg->filters[i].plugin;
+    return NULL;
+}
+
+const brine_plugin *brine_registry_find_filter_extension(const brine_registry *reg, const char *path, size_t *stem_len)
+{
+    if (!reg || !path)
+        return NULL;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base || !dot[1])
+        return NULL; /* no extension, or a hidden file's name ("/.gz") */
+    for (size_t i = 0; i < reg->filter_count; i++)
+        for (const char *const *e = reg->filters[i].plugin->extensions; e && *e; e++)
+            if (strcasecmp(*e, dot + 1) == 0) {
+                if (stem_len)
+                    *stem_len = (size_t)(dot - path);
+                return reg->filters[i].plugin;
+            }
+    return NULL;
+}
+
+const brine_plugin *brine_registry_sniff_filter(const brine_registry *reg, const void *head, size_t len,
+                                                const brine_plugin *known_format)
+{
+    const brine_plugin *best = NULL;
+    int best_score = 0;
+    int weak_ok = -1; /* known_format's sniff is asked once, and only if a weak magic may count */
+    for (size_t i = 0; reg && head && i < reg->filter_count; i++) {
+        const brine_plugin *p = reg->filters[i].plugin;
+        if (!p->filter->magic)
+            continue;
+        if (p->filter->flags & BRINE_FILTER_WEAK_MAGIC) {
+            if (weak_ok < 0)
+                weak_ok = known_format && known_format->sniff && known_format->sniff(head, len) == 0;
+            if (!weak_ok)
+                continue;
+        }
+        int score = p->filter->magic(head, len);
         if (score > best_score) {
             best = p;
             best_score = score;

@@ -49,8 +49,10 @@ libs="$outdir/lib/plugins/native/.libs/native.a $outdir/lib/plugins/msgpack/.lib
 libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/plugins/json/.libs/jsonl.a"
 libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
+for f in gzip zlib bz2 xz lzma zstd; do libs="$libs $outdir/lib/plugins/filters/.libs/$f.a"; done
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
-libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var LIBLTDL) -lm"
+libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var BZ2_LIBS) $(var LZMA_LIBS) $(var ZSTD_LIBS)"
+libs="$libs $(var LIBLTDL) -lm"
 cflags="$CFLAGS -I$src/include -I$here"
 
 # The bencode example plugin is compiled into every harness as a fourth format.
@@ -70,6 +72,7 @@ for f in native msgpack json jsonl pickle bencode npy npz; do
     build "roundtrip_$f" roundtrip.c -DFZ_FORMAT="\"$f\""
 done
 build sniff sniff.c
+build filter filter.c
 build transcode transcode.c
 # text: UTF-8 validators and float parsing against their references (#23);
 # it includes private headers, hence -iquote (core/check.h is not Check's).
@@ -86,5 +89,13 @@ ASAN_OPTIONS=detect_leaks=1 "$obj/seedgen" "$srcdir/data" "$outdir" $corpus
 mkdir -p "$outdir/seeds/text"
 for seed in 1.5 -0.0 2.2250738585072011e-308 9007199254740993 1e23 123456789012345678901e-5 "$(printf 'caf\303\251 \346\227\245\346\234\254 \360\237\230\200')"; do
     printf '%s' "$seed" >"$outdir/seeds/text/$(printf '%s' "$seed" | cksum | cut -d' ' -f1)"
+done
+# The filter harness's seeds: its first byte picks the filter (fuzz/filter.c:
+# 0 gzip, 2 bz2, 3 xz, 5 zstd), the rest is a stream the tools wrote.
+mkdir -p "$outdir/seeds/filter"
+for pick in "0 gzip" "2 bzip2" "3 xz" "5 zstd"; do
+    set -- $pick
+    command -v "$2" >/dev/null 2>&1 || continue
+    { printf "\\$(printf %03o "$1")"; "$2" -c <"$srcdir/data/cli/sample.json"; } >"$outdir/seeds/filter/$2" 2>/dev/null || true
 done
 say "done: $(ls "$outdir/bin" | grep -vc obj) harnesses; run them with $here/run.sh $outdir"

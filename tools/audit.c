@@ -134,7 +134,7 @@ static void print_text(const char *name, const brine_plugin *fmt, const brine_au
 
 int cmd_audit(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_JSON);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_JSON | OPT_FILTER);
     if (rc >= 0)
         return rc;
     if (c->arg_count > 1)

@@ -24,7 +24,9 @@ enum {
     LONG_TAB,
     LONG_SELECT,
     LONG_PRETTY,
-    LONG_STRICT
+    LONG_STRICT,
+    LONG_IN_FILTER,
+    LONG_MAX_FILTER
 };
 
 static const struct option long_options[] = {
@@ -41,6 +43,9 @@ static const struct option long_options[] = {
     {"strict", no_argument, NULL, LONG_STRICT},
     {"max-depth", required_argument, NULL, LONG_DEPTH},
     {"max-expand", required_argument, NULL, LONG_EXPAND},
+    {"filter", required_argument, NULL, 'F'},
+    {"input-filter", required_argument, NULL, LONG_IN_FILTER},
+    {"max-filter", required_argument, NULL, LONG_MAX_FILTER},
     {"progress", no_argument, NULL, LONG_PROGRESS},
     {"json", no_argument, NULL, LONG_JSON},
     {"names", no_argument, NULL, LONG_NAMES},
@@ -111,6 +116,14 @@ static const char convert_help[] =
     "                           how much writing shared values out again may\n"
     "                           send: RATIO x the decoded input's memory + BYTES\n"
     "                           (default 8:64M; BYTES takes K, M, G)\n"
+    "  -F, --filter NAME[:KEY=VALUE,...]\n"
+    "                           compress the output (gzip, zlib, bz2, xz, lzma,\n"
+    "                           zstd; none): -F zstd:level=19. Default: by OUT's\n"
+    "                           extension (data.msgpack.zst)\n"
+    "      --input-filter NAME  decompress the input with NAME (default: by\n"
+    "                           IN's extension, else its first bytes)\n"
+    "      --max-filter RATIO[:BYTES]|unlimited\n"
+    "                           the decompression limit (default 100:64M)\n"
     "      --progress           show progress on stderr even for small inputs\n"
     "  -q, --quiet              never show progress\n"
     "      --plugin-path DIR    look for format plugins in DIR first\n"
@@ -139,6 +152,9 @@ static const char show_help[] =
     "\n"
     "  -f, --from FORMAT        the input format (default: by extension, else\n"
     "                           recognised from the first bytes)\n"
+    "  -F, --filter NAME[:...]  decompress the input with NAME (gzip, zlib, bz2,\n"
+    "                           xz, lzma, zstd; none); default: by extension, else\n"
+    "                           by magic (--max-filter RATIO[:BYTES]: the limit)\n"
     "  -I, --reader-option KEY[=VALUE]\n"
     "                           a decoding option of the format (-O is taken\n"
     "                           for -I, with a warning, until brine 0.3)\n"
@@ -161,6 +177,9 @@ static const char audit_help[] = "Usage: brine audit [-f FROM] [-I KEY[=VALUE]].
                                  "\n"
                                  "  -f, --from FORMAT        the input format (default: by extension, else\n"
                                  "                           recognised from the first bytes)\n"
+                                 "  -F, --filter NAME[:...]  decompress the input with NAME (gzip, zlib, bz2,\n"
+                                 "                           xz, lzma, zstd; none); default: by extension, else\n"
+                                 "                           by magic (--max-filter RATIO[:BYTES]: the limit)\n"
                                  "  -I, --reader-option KEY[=VALUE]\n"
                                  "                           a decoding option of the format (allow=...)\n"
                                  "      --json               one JSON object, for scripts\n"
@@ -177,6 +196,9 @@ static const char check_help[] = "Usage: brine check [-f FROM] [-I KEY[=VALUE]].
                                  "\n"
                                  "  -f, --from FORMAT        the input format (default: by extension, else\n"
                                  "                           recognised from the first bytes)\n"
+                                 "  -F, --filter NAME[:...]  decompress the input with NAME (gzip, zlib, bz2,\n"
+                                 "                           xz, lzma, zstd; none); default: by extension, else\n"
+                                 "                           by magic (--max-filter RATIO[:BYTES]: the limit)\n"
                                  "  -I, --reader-option KEY[=VALUE]\n"
                                  "                           a decoding option of the format (-O is taken\n"
                                  "                           for -I, with a warning, until brine 0.3)\n"
@@ -198,6 +220,8 @@ static const char diff_help[] = "Usage: brine diff [-f FROM] [-I KEY[=VALUE]]...
                                 "\n"
                                 "  -f, --from FORMAT        the format of both inputs (default: each by its\n"
                                 "                           extension, else by its first bytes)\n"
+                                "  -F, --filter NAME[:...]  decompress both inputs with NAME (default: each\n"
+                                "                           by its extension, else by magic)\n"
                                 "  -I, --reader-option KEY[=VALUE]\n"
                                 "                           a decoding option, for both inputs\n"
                                 "      --strict             types must match exactly (1 != 1.0, a tuple is\n"
@@ -297,6 +321,35 @@ static int parse_expand(cli *c, const char *text)
     return -1;
 }
 
+/* --max-filter RATIO[:BYTES] or "unlimited": the decompression limit. */
+static int parse_max_filter(cli *c, const char *text)
+{
+    if (strcmp(text, "unlimited") == 0) {
+        c->filter_ratio = UINT32_MAX;
+        c->filter_bytes = UINT64_MAX;
+        return -1;
+    }
+    const char *colon = strchr(text, ':');
+    char ratio[32];
+    size_t len = colon ? (size_t)(colon - text) : strlen(text);
+    uint64_t n = 0, bytes = 0;
+    if (len < sizeof ratio) {
+        memcpy(ratio, text, len);
+        ratio[len] = '\0';
+        n = parse_size(ratio, 0, UINT32_MAX - 1);
+    }
+    if (colon)
+        bytes = parse_size(colon + 1, 1, UINT64_MAX - 1);
+    if (!n || (colon && !bytes))
+        return cli_usage(c,
+                         "--max-filter wants RATIO[:BYTES] (positive integers, BYTES with K, M or G) or unlimited, "
+                         "not '%s'",
+                         text);
+    c->filter_ratio = (uint32_t)n;
+    c->filter_bytes = bytes;
+    return -1;
+}
+
 /* How the user wrote option opt: "-f", or "--json" for a long option. */
 static const char *option_text(int opt, int index)
 {
@@ -324,6 +377,9 @@ static unsigned option_mask(int opt)
     case LONG_STRICT: return OPT_STRICT;
     case LONG_DEPTH: return OPT_DEPTH;
     case LONG_EXPAND: return OPT_EXPAND;
+    case 'F':
+    case LONG_IN_FILTER:
+    case LONG_MAX_FILTER: return OPT_FILTER;
     case LONG_PROGRESS: return OPT_PROGRESS;
     case LONG_JSON: return OPT_JSON;
     case LONG_NAMES: return OPT_NAMES;
@@ -337,7 +393,7 @@ static unsigned option_mask(int opt)
  * the command word, parsing stops at the first operand. */
 int cli_parse(cli *c, int argc, char **argv, unsigned accept)
 {
-    const char *shortopts = c->command ? ":f:t:o:O:I:qhV" : "+:qhV";
+    const char *shortopts = c->command ? ":f:t:o:O:I:F:qhV" : "+:qhV";
     int opt, index;
     opterr = 0;
     optind = 0; /* GNU: start afresh on this argv */
@@ -388,6 +444,21 @@ int cli_parse(cli *c, int argc, char **argv, unsigned accept)
         }
         case LONG_EXPAND: {
             int rc = parse_expand(c, optarg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case 'F':
+            /* convert compresses its output; the commands that only read
+             * decompress their input. */
+            if (c->command && strcmp(c->command, "convert") == 0)
+                c->filter_spec = optarg;
+            else
+                c->in_filter_spec = optarg;
+            break;
+        case LONG_IN_FILTER: c->in_filter_spec = optarg; break;
+        case LONG_MAX_FILTER: {
+            int rc = parse_max_filter(c, optarg);
             if (rc >= 0)
                 return rc;
             break;

@@ -56,7 +56,8 @@ enum {
     OPT_INDENT = 1u << 12,  /* --indent N, --tab */
     OPT_SELECT = 1u << 13,  /* --select PATH */
     OPT_PRETTY = 1u << 14,  /* --pretty */
-    OPT_STRICT = 1u << 15   /* --strict */
+    OPT_STRICT = 1u << 15,  /* --strict */
+    OPT_FILTER = 1u << 16   /* -F NAME[:KEY=VALUE,...], --input-filter, --max-filter (#22) */
 };
 
 typedef struct cli {
@@ -77,6 +78,10 @@ typedef struct cli {
     size_t max_depth;                         /* 0: the library default */
     uint32_t expand_ratio;                    /* --max-expand; 0: the library default */
     uint64_t expand_bytes;                    /* likewise */
+    const char *filter_spec;                  /* -F: convert's output filter */
+    const char *in_filter_spec;               /* --input-filter, and -F of the commands that only read */
+    uint32_t filter_ratio;                    /* --max-filter; 0: the library default */
+    uint64_t filter_bytes;                    /* likewise */
     int quiet, progress, json, names, strict; /* strict: check and diff --strict */
     char **args;                              /* operands after the options */
     int arg_count;
@@ -108,6 +113,19 @@ int cli_route_options(cli *c, const brine_plugin *from, const brine_plugin *to, 
 int cli_reader_only(cli *c);
 int cli_option_error(cli *c, const brine_error *err);
 int cli_can(const brine_plugin *fmt, unsigned cap);
+
+/* filter.c: a byte filter chosen on the command line or by a file's
+ * name or magic, with its options and the decompression limit. */
+typedef struct cli_filter {
+    const brine_plugin *plugin; /* NULL: none */
+    int explicit_;              /* given by -F or --input-filter ("none" included) */
+    brine_options opts;         /* its items point into buf */
+    const char *items[16];
+    char buf[256];
+} cli_filter;
+int cli_filter_parse(cli *c, const char *spec, int compress, cli_filter *f);
+void cli_filter_limits(const cli *c, cli_filter *f);
+void cli_filter_list(cli *c, char *buf, size_t cap);
 
 /* progress.c */
 typedef struct cli_progress {
@@ -155,6 +173,11 @@ typedef struct cli_input {
     size_t replay_len, replay_pos; /* a second reading: kept's bytes first */
     FILE *fp;                      /* the counting reader the source reads through */
     char *buffer;                  /* fp's buffer, CLI_READ_BUFFER bytes */
+    cli_filter filter;             /* the input's byte filter (#22), if any */
+    brine_source raw;              /* with a filter: the file's bytes, which src decompresses */
+    unsigned char dhead[CLI_HEAD]; /* with a filter: the first decompressed bytes, for sniffing */
+    size_t dhead_len;
+    int early;                     /* started by cli_input_format, to peek through the filter */
     brine_source src;
     cli_progress *progress;
 } cli_input;
@@ -184,11 +207,17 @@ typedef struct cli_output {
     size_t held_len, held_cap;
     brine_output out;
     int out_ready;
+    cli_filter filter;        /* with a filter (#22): out -> fout (compresses) -> raw */
+    int filtered;             /* fout and raw are in use */
+    brine_output fout, raw;
+    brine_error fout_err;     /* what fout said when write_plain failed */
+    unsigned char plain_last; /* the last byte before compression */
     cli_progress *progress;
 } cli_output;
 
 void cli_output_setup(void);
 int cli_output_open(cli_output *o, const char *path, cli_progress *progress);
+int cli_output_filter(cli_output *o, cli *c, const char *path);
 int cli_output_commit(cli_output *o);
 int cli_output_can_restart(const cli_output *o);
 int cli_output_restart(cli_output *o);

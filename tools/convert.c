@@ -209,7 +209,8 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
         cli_progress_next(all, in.name, in.size);
     else
         cli_progress_init(&one, c, in.name, in.size);
-    if ((status = cli_output_open(&out, out_path, progress)) != CLI_OK)
+    if ((status = cli_output_open(&out, out_path, progress)) != CLI_OK ||
+        (status = cli_output_filter(&out, c, out_path)) != CLI_OK)
         goto done;
     cli_input_keep(&in);
     if ((status = cli_input_start(&in, progress)) != CLI_OK) {
@@ -246,7 +247,7 @@ int cmd_convert(cli *c, int argc, char **argv)
 {
     int rc = cli_parse(c, argc, argv,
                        OPT_FROM | OPT_TO | OPT_OUT | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_EXPAND | OPT_PROGRESS |
-                           OPT_SORT | OPT_INDENT | OPT_SELECT);
+                           OPT_SORT | OPT_INDENT | OPT_SELECT | OPT_FILTER);
     if (rc >= 0)
         return rc;
     static char *stdin_only[] = {"-"};

@@ -444,7 +444,7 @@ static int run(differ *d, const brine_value *a, const brine_value *b)
 
 int cmd_diff(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_STRICT);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_STRICT | OPT_FILTER);
     if (rc >= 0)
         return rc;
     if (c->arg_count != 2)

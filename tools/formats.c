@@ -154,11 +154,19 @@ const brine_plugin *cli_format_named(cli *c, const char *name, unsigned need_cap
     return fmt;
 }
 
-/* The format registered for path's extension, if it can do need_cap. */
+/* The format registered for path's extension, if it can do need_cap; past
+ * a filter's extension, the one before it (data.msgpack.zst: msgpack). */
 const brine_plugin *cli_format_for_name(cli *c, const char *path, unsigned need_cap)
 {
     if (!path || strcmp(path, "-") == 0)
         return NULL;
+    size_t stem;
+    char inner[4096];
+    if (brine_registry_find_filter_extension(c->reg, path, &stem) && stem < sizeof inner) {
+        memcpy(inner, path, stem);
+        inner[stem] = '\0';
+        path = inner;
+    }
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
@@ -340,6 +348,15 @@ static const char *refs_kind(const brine_plugin *fmt)
     return "none";
 }
 
+/* How a filter is recognised without its name: "strong", "weak" (only
+ * under a known format that rejects the raw bytes) or "none". */
+static const char *filter_magic(const brine_plugin *f)
+{
+    if (!f->filter->magic)
+        return "none";
+    return f->filter->flags & BRINE_FILTER_WEAK_MAGIC ? "weak" : "strong";
+}
+
 static void list_json(cli *c)
 {
     printf("{\"formats\": [");
@@ -382,7 +399,33 @@ static void list_json(cli *c)
             printf("null");
         putchar('}');
     }
-    printf("%s],\n \"failures\": [", brine_registry_count(c->reg) ? "\n" : "");
+    printf("%s],\n \"filters\": [", brine_registry_count(c->reg) ? "\n" : "");
+    for (size_t i = 0; i < brine_registry_filter_count(c->reg); i++) {
+        const brine_plugin *f = brine_registry_filter_get(c->reg, i);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_string(f->name);
+        printf(", \"version\": ");
+        json_string(f->version);
+        printf(", \"description\": ");
+        json_string(f->description);
+        printf(", \"extensions\": [");
+        for (size_t j = 0; f->extensions && f->extensions[j]; j++) {
+            printf("%s", j ? ", " : "");
+            json_string(f->extensions[j]);
+        }
+        printf("], \"magic\": \"%s\", \"options\": [", filter_magic(f));
+        for (const brine_option_spec *o = f->options; o && o->name; o++) {
+            printf("%s{\"name\": ", o == f->options ? "" : ", ");
+            json_string(o->name);
+            printf(", \"help\": ");
+            json_string(o->help);
+            putchar('}');
+        }
+        printf("], \"file\": ");
+        json_string(brine_registry_filter_origin(c->reg, i));
+        putchar('}');
+    }
+    printf("%s],\n \"failures\": [", brine_registry_filter_count(c->reg) ? "\n" : "");
     for (size_t i = 0; i < brine_registry_failure_count(c->reg); i++) {
         const char *file = NULL;
         const char *reason = brine_registry_failure(c->reg, i, &file);
@@ -433,6 +476,28 @@ static void list_text(cli *c)
         if (brine_registry_shadowed(c->reg, i))
             printf("  shadows:     %s (a later plugin of the same name, not used)\n",
                    brine_registry_shadowed(c->reg, i));
+    }
+    size_t filters = brine_registry_filter_count(c->reg);
+    if (filters)
+        printf("\nFilters (compression; -F NAME[:KEY=VALUE,...]):\n");
+    for (size_t i = 0; i < filters; i++) {
+        const brine_plugin *f = brine_registry_filter_get(c->reg, i);
+        printf("%s  %s %s: %s\n", i ? "\n" : "", f->name, f->version ? f->version : "?",
+               f->description ? f->description : "");
+        printf("    extensions:  ");
+        for (size_t j = 0; f->extensions && f->extensions[j]; j++)
+            printf("%s.%s", j ? " " : "", f->extensions[j]);
+        printf("%s\n", f->extensions && f->extensions[0] ? "" : "none");
+        const char *magic = filter_magic(f);
+        const char *how = strcmp(magic, "strong") == 0 ? "recognised by its first bytes"
+                          : strcmp(magic, "weak") == 0
+                              ? "by its first bytes only under a known format that rejects them"
+                              : "none (by name or extension only)";
+        printf("    magic:       %s\n", how);
+        for (const brine_option_spec *o = f->options; o && o->name; o++)
+            printf("%s%s=N %s\n", o == f->options ? "    options:     " : "                 ", o->name,
+                   o->help ? o->help : "");
+        printf("    file:        %s\n", brine_registry_filter_origin(c->reg, i));
     }
     size_t failed = brine_registry_failure_count(c->reg);
     if (failed)

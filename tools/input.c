@@ -5,7 +5,11 @@
  * So stdin streams like a file and offsets count from the first byte. A
  * regular file's stream can also seek back (the native reader verifies its
  * checksum in a first pass), a pipe's cannot; for convert, a pipe's first
- * CLI_KEEP_MAX bytes are kept, so that it can be read once more.
+ * CLI_KEEP_MAX bytes are kept, so that it can be read once more. A
+ * compressed input (#22) goes through a byte filter, chosen before the
+ * format: -F or --input-filter, else the file's outer extension (x.json.gz),
+ * else the magic of its first bytes; zlib and lzma, whose magic is weak,
+ * only when the format is known and its sniff rejects the raw bytes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,27 +68,78 @@ int cli_input_open(cli_input *in, const char *path)
     return CLI_OK;
 }
 
-/* The input format: -f, else the file's extension, else recognised from the
- * peeked bytes. NULL with *status CLI_USAGE after a message (an unknown or
- * unsuitable -f), or -1 when nothing tells (the caller words that). */
+/* Starts reading early, through the filter, and keeps the first
+ * decompressed bytes for sniffing the format (cli_input_start then finds
+ * the input started). A stream that fails here fails again, with its
+ * message, when the decoder reads it. */
+static int peek_filtered(cli_input *in)
+{
+    if (cli_input_start(in, NULL) != CLI_OK)
+        return CLI_FAIL;
+    in->early = 1;
+    brine_source_more(&in->src, CLI_HEAD, NULL);
+    in->dhead_len = (size_t)(in->src.end - in->src.cur);
+    if (in->dhead_len > CLI_HEAD)
+        in->dhead_len = CLI_HEAD;
+    memcpy(in->dhead, in->src.cur, in->dhead_len);
+    return CLI_OK;
+}
+
+/* The filter of the input: explicit, else by extension, else by strong
+ * magic; *stem_len is the length of the name that tells the format. */
+static int input_filter(cli *c, cli_input *in, size_t *stem_len)
+{
+    *stem_len = strlen(in->path);
+    if (c->in_filter_spec)
+        return cli_filter_parse(c, c->in_filter_spec, 0, &in->filter);
+    cli_filter_limits(c, &in->filter);
+    if (strcmp(in->path, "-") != 0)
+        in->filter.plugin = brine_registry_find_filter_extension(c->reg, in->path, stem_len);
+    if (!in->filter.plugin)
+        in->filter.plugin = brine_registry_sniff_filter(c->reg, in->head, in->head_len, NULL);
+    return CLI_OK;
+}
+
+/* The input format: -f, else the file's extension (the one before a
+ * filter's), else recognised from the (decompressed) first bytes. NULL
+ * with *status CLI_USAGE after a message (an unknown or unsuitable -f or
+ * filter), or -1 when nothing tells (the caller words that). */
 const brine_plugin *cli_input_format(cli *c, cli_input *in, int *status)
 {
     const brine_plugin *fmt;
+    size_t stem_len;
+    if (input_filter(c, in, &stem_len) != CLI_OK) {
+        *status = CLI_USAGE;
+        return NULL;
+    }
     if (c->from_name) {
         fmt = cli_format_named(c, c->from_name, BRINE_CAP_DECODE, "input");
-        *status = fmt ? CLI_OK : CLI_USAGE;
-        return fmt;
+        if (!fmt) {
+            *status = CLI_USAGE;
+            return NULL;
+        }
+    } else {
+        fmt = cli_format_for_name(c, in->path, BRINE_CAP_DECODE);
     }
-    fmt = cli_format_for_name(c, in->path, BRINE_CAP_DECODE);
+    /* A raw zlib or lzma stream under a known format that refuses the raw
+     * bytes: joblib's compress='zlib' files (x.joblib, x.pkl). */
+    if (fmt && !in->filter.plugin && !in->filter.explicit_)
+        in->filter.plugin = brine_registry_sniff_filter(c->reg, in->head, in->head_len, fmt);
     if (!fmt) {
         /* Only here, when neither -f nor the extension decides: a sniff
          * function is plugin code, and one that crashes must not take down
          * the commands that never needed it. */
-        fmt = brine_registry_sniff(c->reg, in->head, in->head_len);
+        if (in->filter.plugin && peek_filtered(in) != CLI_OK) {
+            *status = CLI_FAIL;
+            return NULL;
+        }
+        fmt = in->filter.plugin ? brine_registry_sniff(c->reg, in->dhead, in->dhead_len)
+                                : brine_registry_sniff(c->reg, in->head, in->head_len);
         if (fmt && !cli_can(fmt, BRINE_CAP_DECODE))
             fmt = NULL;
         cli_note_shadowing(c, fmt);
     }
+    (void)stem_len;
     *status = fmt ? CLI_OK : -1;
     return fmt;
 }
@@ -109,7 +164,8 @@ int cli_explain_failure(cli *c, const cli_input *in, const brine_plugin *fmt, co
      * the input's format. */
     int malformed = err->code == BRINE_E_SYNTAX || err->code == BRINE_E_TRUNCATED || err->code == BRINE_E_CORRUPT ||
                     err->code == BRINE_E_VERSION || err->code == BRINE_E_UTF8;
-    if (!malformed || c->from_name || !fmt || cli_format_for_name(c, in->path, BRINE_CAP_DECODE) != fmt)
+    if (!malformed || c->from_name || !fmt || cli_format_for_name(c, in->path, BRINE_CAP_DECODE) != fmt ||
+        in->filter.plugin)
         return 0;
     const brine_plugin *seen = brine_registry_sniff(c->reg, in->head, in->head_len);
     if (!seen || seen == fmt || !cli_can(seen, BRINE_CAP_DECODE))
@@ -208,6 +264,12 @@ int cli_input_start(cli_input *in, cli_progress *progress)
 {
     static const cookie_io_functions_t io = {.read = counting_read, .seek = counting_seek};
     in->progress = progress;
+    if (in->fp && in->early) {
+        in->early = 0; /* started by peek_filtered: count from here on */
+        if (progress)
+            progress->in_bytes = in->pos;
+        return CLI_OK;
+    }
     in->fp = fopencookie(in, "r", io);
     if (!in->fp) {
         cli_oom();
@@ -219,10 +281,31 @@ int cli_input_start(cli_input *in, cli_progress *progress)
     in->buffer = malloc(CLI_READ_BUFFER);
     if (in->buffer)
         setvbuf(in->fp, in->buffer, _IOFBF, CLI_READ_BUFFER);
-    brine_source_init_file(&in->src, in->fp);
+    if (!in->filter.plugin) {
+        brine_source_init_file(&in->src, in->fp);
+        if (progress)
+            progress->src = &in->src;
+        return CLI_OK;
+    }
+    brine_error err;
+    brine_source_init_file(&in->raw, in->fp);
+    if (brine_source_init_filter(&in->src, in->filter.plugin, &in->filter.opts, &in->raw, &err) != BRINE_OK) {
+        cli_msg("%s: %s", in->name, err.message);
+        return CLI_FAIL;
+    }
+    /* The progress of a compressed input is the compressed bytes the
+     * filter consumed: in->size is the file's size. */
     if (progress)
-        progress->src = &in->src;
+        progress->src = &in->raw;
     return CLI_OK;
+}
+
+/* Frees the sources (not the stream they read). */
+static void input_sources_destroy(cli_input *in)
+{
+    brine_source_destroy(&in->src);
+    if (in->filter.plugin)
+        brine_source_destroy(&in->raw);
 }
 
 /* Convert's input may have to be read again (a repeated dict key): a
@@ -230,6 +313,8 @@ int cli_input_start(cli_input *in, cli_progress *progress)
 void cli_input_keep(cli_input *in)
 {
     in->keeping = !in->seekable;
+    if (in->keeping && in->fp)
+        in->kept_over = 1; /* peek_filtered read some already: a pipe cannot start over */
 }
 
 /* 1 if the input can be read again from its first byte. */
@@ -243,7 +328,7 @@ int cli_input_can_reread(const cli_input *in)
 int cli_input_reread(cli_input *in, cli_progress *progress)
 {
     if (in->fp) {
-        brine_source_destroy(&in->src);
+        input_sources_destroy(in);
         fclose(in->fp);
         in->fp = NULL;
     }
@@ -276,7 +361,7 @@ void cli_input_close(cli_input *in)
     in->kept = NULL;
     in->kept_len = in->kept_cap = in->replay_len = in->replay_pos = 0;
     if (in->fp) {
-        brine_source_destroy(&in->src);
+        input_sources_destroy(in);
         fclose(in->fp);
         in->fp = NULL;
     }

@@ -163,7 +163,7 @@ static const brine_value *show_path(cli *c, decoded *d, const char *path, int *r
 
 int cmd_show(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_PRETTY);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_PRETTY | OPT_FILTER);
     if (rc >= 0)
         return rc;
     if (c->arg_count > 2)
@@ -209,7 +209,7 @@ int cmd_show(cli *c, int argc, char **argv)
 
 int cmd_check(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_STRICT);
+    int rc = cli_parse(c, argc, argv, OPT_FROM | OPT_FMT | OPT_READER | OPT_DEPTH | OPT_STRICT | OPT_FILTER);
     if (rc >= 0)
         return rc;
     if (c->arg_count == 0)

@@ -8,7 +8,10 @@
  * ignored): a reader that has seen enough (`| head`) ends brine quietly,
  * with status 141 (CLI_PIPE), as SIGPIPE would. Direct output is held back
  * in memory up to CLI_HOLD_MAX bytes (cli.h says why), so that a conversion
- * refused after its start can still be done again.
+ * refused after its start can still be done again. A compressed output
+ * (-F, or OUT's outer extension: x.msgpack.zst, #22) chains three outputs:
+ * out (what encoders write; it notes the last plain byte for the final
+ * newline) into fout (the filter) into raw (the writer above).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -287,6 +290,77 @@ static int open_temporary(cli_output *o)
     return CLI_OK;
 }
 
+/* Plain bytes on their way to the compressor. */
+static int write_plain(void *ctx, const void *data, size_t len)
+{
+    cli_output *o = ctx;
+    if (len)
+        o->plain_last = ((const unsigned char *)data)[len - 1];
+    return brine_output_write(&o->fout, data, len, &o->fout_err) == BRINE_OK ? 0 : -1;
+}
+
+/* Puts the filter of o->filter between out and the file: out becomes raw. */
+static int wrap_filter(cli_output *o)
+{
+    brine_error err;
+    o->raw = o->out;
+    if (brine_output_init_filter(&o->fout, o->filter.plugin, &o->filter.opts, &o->raw, &err) != BRINE_OK) {
+        cli_msg("%s: %s", o->name, err.message);
+        return CLI_FAIL;
+    }
+    if (brine_output_init_callback(&o->out, write_plain, o, &err) != BRINE_OK) {
+        brine_output_destroy(&o->fout);
+        cli_oom();
+        return CLI_FAIL;
+    }
+    brine_error_clear(&o->fout_err);
+    o->plain_last = '\n';
+    o->filtered = 1;
+    return CLI_OK;
+}
+
+/* Destroys out, and with a filter fout and raw. */
+static void outputs_destroy(cli_output *o)
+{
+    brine_output_destroy(&o->out);
+    if (o->filtered) {
+        brine_output_destroy(&o->fout);
+        brine_output_destroy(&o->raw);
+        o->filtered = 0;
+    }
+}
+
+/* Flushes out and, with a filter, ends the compressed stream. */
+static int outputs_finish(cli_output *o, brine_error *err)
+{
+    int rc = brine_output_flush(&o->out, err);
+    if (o->filtered && o->fout_err.code) {
+        *err = o->fout_err;
+        return err->code;
+    }
+    if (rc || !o->filtered)
+        return rc;
+    return brine_output_finish(&o->fout, err);
+}
+
+int cli_output_filter(cli_output *o, cli *c, const char *path)
+{
+    if (c->filter_spec) {
+        if (cli_filter_parse(c, c->filter_spec, 1, &o->filter) != CLI_OK) {
+            cli_output_abort(o);
+            return CLI_USAGE;
+        }
+    } else if (path && strcmp(path, "-") != 0) {
+        o->filter.plugin = brine_registry_find_filter_extension(c->reg, path, NULL);
+    }
+    if (!o->filter.plugin)
+        return CLI_OK;
+    int rc = wrap_filter(o);
+    if (rc != CLI_OK)
+        cli_output_abort(o);
+    return rc;
+}
+
 int cli_output_open(cli_output *o, const char *path, cli_progress *progress)
 {
     brine_error err;
@@ -355,11 +429,13 @@ static void sync_directory(const char *target)
 int cli_output_newline(cli_output *o)
 {
     brine_error err;
-    if (brine_output_total(&o->out) == 0 && o->last == '\n')
+    unsigned char last = o->filtered ? o->plain_last : o->last;
+    if (brine_output_total(&o->out) == 0 && last == '\n')
         return CLI_OK;
     if (brine_output_flush(&o->out, &err) != BRINE_OK)
         return CLI_FAIL; /* reported by cli_output_commit */
-    if (o->last != '\n' && brine_output_total(&o->out))
+    last = o->filtered ? o->plain_last : o->last;
+    if (last != '\n' && brine_output_total(&o->out))
         brine_output_put(&o->out, "\n", 1, &err);
     return CLI_OK;
 }
@@ -374,7 +450,7 @@ int cli_output_commit(cli_output *o)
 {
     brine_error err;
     brine_error_clear(&err);
-    if (brine_output_flush(&o->out, &err) != BRINE_OK || (o->holding && release_held(o) != 0)) {
+    if (outputs_finish(o, &err) != BRINE_OK || (o->holding && release_held(o) != 0)) {
         if (!err.code)
             brine_error_set(&err, BRINE_E_IO, "write error");
         if (o->is_pipe && cli_pipe_closed(o->write_errno)) {
@@ -385,7 +461,7 @@ int cli_output_commit(cli_output *o)
         cli_output_abort(o);
         return CLI_FAIL;
     }
-    brine_output_destroy(&o->out);
+    outputs_destroy(o);
     o->out_ready = 0;
     if (o->tmp && fsync(o->fd) != 0) {
         cli_msg("%s: cannot sync to disk: %s", o->name, strerror(errno));
@@ -428,13 +504,20 @@ int cli_output_can_restart(const cli_output *o)
 int cli_output_restart(cli_output *o)
 {
     brine_error err;
+    cli_filter filter = o->filter; /* its pointers lead into o->filter, where it goes back */
     if (o->tmp) {
         const char *name = o->name; /* the caller's string */
         cli_progress *progress = o->progress;
         cli_output_abort(o);
-        return cli_output_open(o, name, progress);
+        int rc = cli_output_open(o, name, progress);
+        if (rc != CLI_OK || !filter.plugin)
+            return rc;
+        o->filter = filter;
+        if ((rc = wrap_filter(o)) != CLI_OK)
+            cli_output_abort(o);
+        return rc;
     }
-    brine_output_destroy(&o->out);
+    outputs_destroy(o);
     o->out_ready = 0;
     o->held_len = 0;
     o->last = '\n';
@@ -447,6 +530,13 @@ int cli_output_restart(cli_output *o)
         return CLI_FAIL;
     }
     o->out_ready = 1;
+    if (filter.plugin) {
+        o->filter = filter;
+        if (wrap_filter(o) != CLI_OK) {
+            cli_output_abort(o);
+            return CLI_FAIL;
+        }
+    }
     return CLI_OK;
 }
 
@@ -457,7 +547,7 @@ void cli_output_abort(cli_output *o)
     o->held_len = o->held_cap = 0;
     o->holding = 0;
     if (o->out_ready)
-        brine_output_destroy(&o->out);
+        outputs_destroy(o);
     o->out_ready = 0;
     if (o->own_fd)
         close(o->fd);

@@ -48,6 +48,16 @@
  * an operation (brine_source_more, _read_all, _rewind, brine_output_write,
  * _reserve, _flush); they keep the first error.
  *
+ * FILTERS. Compressed bytes (gzip, zlib, bz2, xz, lzma, zstd; #22) are
+ * not a format but a layer beneath one: a byte filter plugin
+ * (<brine/plugin.h>, BRINE_CAP_FILTER) decompresses a source
+ * (brine_source_init_filter) or compresses an output
+ * (brine_output_init_filter, ended by brine_output_finish), and any format
+ * decodes or encodes through it unchanged. The registry keeps filters in a
+ * list of their own and finds them by name, by a file name's outer
+ * extension ("model.pkl.gz") and by magic (<brine/format.h>).
+ * Decompression is bounded (brine_options.filter_ratio, filter_bytes).
+ *
  * DEPTH. Every traversal (equality, copy, print, hashing of tuple keys,
  * encoding and decoding) is iterative, uses an explicit stack and stops with
  * BRINE_E_DEPTH when containers nest deeper than the document's max depth

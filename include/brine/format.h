@@ -91,6 +91,50 @@ BRINE_API const brine_plugin *brine_registry_find_extension(const brine_registry
 BRINE_API const brine_plugin *brine_registry_find_mime(const brine_registry *reg, const char *mime);
 BRINE_API const brine_plugin *brine_registry_sniff(const brine_registry *reg, const void *head, size_t len);
 
+/* Filters (#22) live beside the formats, in a list of their own: the calls
+ * above see formats only. A filter loads from the same search path and
+ * under the same rules; a failure is recorded the same way. */
+BRINE_API size_t brine_registry_filter_count(const brine_registry *reg);
+BRINE_API const brine_plugin *brine_registry_filter_get(const brine_registry *reg, size_t i);
+BRINE_API const char *brine_registry_filter_origin(const brine_registry *reg, size_t i);
+
+/* The filter named name ("gzip"), or NULL. */
+BRINE_API const brine_plugin *brine_registry_find_filter(const brine_registry *reg, const char *name);
+
+/* The filter whose extension ends the file name path ("model.pkl.gz":
+ * gzip; also "x.zst", ".zz"), or NULL. *stem_len (may be NULL) receives
+ * the length of path without that extension and its dot ("model.pkl"),
+ * whose own extension names the format. */
+BRINE_API const brine_plugin *brine_registry_find_filter_extension(const brine_registry *reg, const char *path,
+                                                                   size_t *stem_len);
+
+/* The filter whose magic is most confident about head (at least 16 bytes
+ * when the input has them), or NULL. Filters with BRINE_FILTER_WEAK_MAGIC
+ * (zlib, lzma) take part only when known_format is not NULL (the format
+ * was given or told by an extension) and its sniff gives head 0: a file
+ * that format reads as it is never goes through a filter. */
+BRINE_API const brine_plugin *brine_registry_sniff_filter(const brine_registry *reg, const void *head, size_t len,
+                                                          const brine_plugin *known_format);
+
+/* A source that decompresses, with filter (a BRINE_CAP_FILTER plugin), the
+ * bytes of inner as the decoder pulls them. opts gives the filter's
+ * options and the decompression limit (filter_ratio, filter_bytes; NULL:
+ * the defaults); it need not outlive the call. inner must outlive src and
+ * is not destroyed with it. Offsets of a decoder's errors count
+ * decompressed bytes; the filter's own errors (BRINE_E_CORRUPT,
+ * BRINE_E_TRUNCATED, BRINE_E_RANGE past the limit) name the filter and
+ * carry the offset in inner. BRINE_E_INVALID for a plugin that is no
+ * filter, BRINE_E_OPTION, BRINE_E_NOMEM. */
+BRINE_API int brine_source_init_filter(brine_source *src, const brine_plugin *filter, const brine_options *opts,
+                                       brine_source *inner, brine_error *err);
+
+/* An output that compresses with filter what is written to it, into inner
+ * (which must outlive it). End it with brine_output_finish, which finishes
+ * inner too; brine_output_destroy does not destroy inner. opts: the
+ * filter's options ("level=19"). Errors as for brine_source_init_filter. */
+BRINE_API int brine_output_init_filter(brine_output *out, const brine_plugin *filter, const brine_options *opts,
+                                       brine_output *inner, brine_error *err);
+
 /* Checks opts against the options fmt declares for decoding
  * (for_encode 0) or encoding (1): BRINE_E_OPTION naming the first unknown,
  * or the first flag (BRINE_OPT_FLAG) given a value no flag takes. */
@@ -121,7 +165,9 @@ BRINE_API int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v,
  * BRINE_E_NOTFOUND when no format has path's extension; BRINE_E_IO when
  * path is not a regular file or cannot be written; BRINE_E_INVALID for a
  * NULL v or path, or reg and fmt both NULL; the encoder's errors
- * (BRINE_E_OPTION, BRINE_E_CYCLE ...). */
+ * (BRINE_E_OPTION, BRINE_E_CYCLE ...). A path ending in a filter's
+ * extension ("model.pkl.gz") is compressed by that filter (with its
+ * default options), the format then coming from the extension before it. */
 BRINE_API int brine_save_file(const brine_registry *reg, const brine_plugin *fmt, const brine_value *v, const char *path,
                               const brine_options *opts, brine_error *err);
 
@@ -130,7 +176,11 @@ BRINE_API int brine_save_file(const brine_registry *reg, const brine_plugin *fmt
  * else the one that recognises its first bytes. opts as for brine_decode.
  * NULL on error: BRINE_E_NOTFOUND when the file does not exist or its
  * format cannot be told ("cannot tell the format of 'x.dat'"); BRINE_E_IO
- * when it cannot be read; the decoder's errors, with err->offset. */
+ * when it cannot be read; the decoder's errors, with err->offset. The
+ * file is decompressed when its name ends in a filter's extension, or its
+ * first bytes are a filter's magic (as brine_registry_sniff_filter rules,
+ * with the format known so far), under the default decompression limit;
+ * the format then comes from the extension before the filter's. */
 BRINE_API brine_doc *brine_load_file(const brine_registry *reg, const brine_plugin *fmt, const char *path,
                                      const brine_options *opts, brine_error *err);
 

@@ -163,10 +163,15 @@ struct brine_source {
     const unsigned char *end;   /* end of the bytes available now */
     const unsigned char *start; /* window start; its input offset is base */
     uint64_t base;
-    /* Private to libbrine. */
+    /* Private to libbrine. A pulling source (a callback or a filter, #22)
+     * has fd_ -2 and its state in pull_, in the room of fp_: the struct
+     * keeps the size and layout 0.1 compiled (docs/abi.md, rule 4). */
     unsigned char *buf_;
     size_t cap_;
-    FILE *fp_;
+    union {
+        FILE *fp_;
+        struct brinep_pull *pull_;
+    };
     int fd_;
     int eof_;
 };
@@ -178,7 +183,16 @@ BRINE_API void brine_source_init_buffer(brine_source *src, const void *data, siz
 BRINE_API void brine_source_init_file(brine_source *src, FILE *fp);
 BRINE_API void brine_source_init_fd(brine_source *src, int fd);
 
-/* Frees the window buffer of a file source (buffer sources own nothing). */
+/* Reads up to room bytes into buf: sets *got (0 only at the end of the
+ * input) and returns 0, or returns nonzero on a read error. */
+typedef int (*brine_read_fn)(void *ctx, void *buf, size_t room, size_t *got);
+
+/* A source that pulls its bytes from read(ctx, ...) as the decoder asks
+ * for them (added in 0.2). BRINE_E_NOMEM, or BRINE_OK. It cannot rewind. */
+BRINE_API int brine_source_init_callback(brine_source *src, brine_read_fn read, void *ctx, brine_error *err);
+
+/* Frees the window buffer of a file source (buffer sources own nothing),
+ * and the state of a callback or filter source (not its inner source). */
 BRINE_API void brine_source_destroy(brine_source *src);
 
 /* Makes at least `need` bytes available at cur (end - cur >= need), reading
@@ -308,7 +322,8 @@ BRINE_API uint64_t brine_output_total(const brine_output *out);
  * the output empty. NULL for other kinds. */
 BRINE_API void *brine_output_take(brine_output *out, size_t *len);
 
-/* Frees what the output holds. Does not close the FILE * or descriptor. */
+/* Frees what the output holds. Does not close the FILE * or descriptor,
+ * nor destroy a filter output's inner output. */
 BRINE_API void brine_output_destroy(brine_output *out);
 
 /* Patching: rewriting bytes already written, so that an encoder can write
@@ -338,6 +353,12 @@ BRINE_API int brine_output_can_patch(const brine_output *out);
  * BRINE_E_UNSUPPORTED when brine_output_can_patch says 0 and the bytes have
  * left the buffer; BRINE_E_IO (sticky) when the destination refuses. */
 BRINE_API int brine_output_patch(brine_output *out, uint64_t offset, const void *data, size_t len, brine_error *err);
+/* Ends the output: a filter output (brine_output_init_filter) writes the
+ * end of its stream (a compressor's last block and trailer) into its
+ * inner output and finishes that; any other output is flushed. Call it
+ * once, after the last write; brine_output_flush alone leaves a
+ * compressed stream open (and not yet decodable). Added in 0.2. */
+BRINE_API int brine_output_finish(brine_output *out, brine_error *err);
 
 /* Appends len bytes: the fast path of brine_output_write. */
 static inline int brine_output_put(brine_output *out, const void *data, size_t len, brine_error *err)
@@ -376,6 +397,14 @@ typedef struct brine_options {
      * str, bytes, tuple. A transcode that sorts goes through a graph: it
      * does not stream. Read by core only. */
     unsigned sort_keys;
+    /* The decompression limit of filter sources (#22, read by core only):
+     * a filter may produce at most filter_ratio x the compressed bytes it
+     * has consumed + filter_bytes, checked as it goes, so that a bomb
+     * (deflate reaches 1030:1, bzip2 and zstd far more) stops early, in
+     * little memory, with BRINE_E_RANGE. 0 means the default; UINT32_MAX
+     * and UINT64_MAX mean no limit. */
+    uint32_t filter_ratio; /* 0 means BRINE_DEFAULT_FILTER_RATIO */
+    uint64_t filter_bytes; /* 0 means BRINE_DEFAULT_FILTER_BYTES */
 } brine_options;
 
 /* Options at the call site, by field name (C99 designated initializers):
@@ -396,6 +425,8 @@ typedef struct brine_options {
 
 #define BRINE_DEFAULT_EXPAND_RATIO 8u
 #define BRINE_DEFAULT_EXPAND_BYTES ((uint64_t)64 << 20)
+#define BRINE_DEFAULT_FILTER_RATIO 100u
+#define BRINE_DEFAULT_FILTER_BYTES ((uint64_t)64 << 20)
 
 /* The value of option name: "" for a bare "name", NULL when absent (also
  * when opts is NULL). The last occurrence wins. */
@@ -514,6 +545,62 @@ BRINE_API int brine_error_merge_sink(brine_error *err, const brine_sink *sink, i
 #define BRINE_CAP_BINARY 0x08u /* the format is binary (errors quote offsets) */
 #define BRINE_CAP_REFS 0x10u   /* stores shared and cyclic nodes, always */
 #define BRINE_CAP_REFS_OPTION 0x20u /* stores them when the "refs" option is set */
+#define BRINE_CAP_FILTER 0x40u      /* a byte filter: `filter` is set, decode and encoder_new are not (#22) */
+
+/* ------------------------------------------------------------------------
+ * Byte filters (#22): a plugin with BRINE_CAP_FILTER transforms bytes, not
+ * values: it decompresses what a source reads and compresses what an
+ * output writes (gzip, zlib, bz2, xz, lzma, zstd are built in). Its
+ * descriptor names it, lists its extensions ("gz") and options ("level"),
+ * and points at a brine_filter_ops. libbrine runs the loop (refilling,
+ * draining, the decompression limit, offsets in errors); a filter only
+ * turns the bytes it is given into the bytes it can produce, like zlib's
+ * inflate() and deflate().
+ * ------------------------------------------------------------------------ */
+
+/* One step of a filter: in/in_len are the bytes offered (the filter
+ * advances in and lowers in_len by what it consumed), out/out_len the room
+ * (advanced and lowered by what it produced). */
+typedef struct brine_filter_io {
+    const unsigned char *in;
+    size_t in_len;
+    unsigned char *out;
+    size_t out_len;
+    /* Set by libbrine. Decompressing: no input follows in (the input has
+     * ended). Compressing: end the stream (write everything, and the
+     * trailer). */
+    int finish;
+    /* Set by the filter. Decompressing: the stream ended (its last byte is
+     * consumed; bytes after it are an error of the filter's choosing,
+     * except where the format allows more, as gzip's concatenated members
+     * do). Compressing with finish: every byte of the stream is out. */
+    int end;
+} brine_filter_io;
+
+/* The filter's magic is trusted only when the input's format is already
+ * known (from -f or an extension) and that format's sniff rejects the raw
+ * bytes: zlib's 0x78 is also a msgpack fixint, lzma's 0x5d a pickle opcode. */
+#define BRINE_FILTER_WEAK_MAGIC 1u
+
+typedef struct brine_filter_ops {
+    uint32_t size;  /* sizeof(brine_filter_ops) as the plugin was built */
+    uint32_t flags; /* BRINE_FILTER_* */
+    /* A decompressor (compress 0) or compressor (1) with opts' items (the
+     * descriptor's options: "level=9"), or NULL with err filled. */
+    void *(*create)(int compress, const brine_options *opts, brine_error *err);
+    /* Moves bytes through state (see brine_filter_io). Returns BRINE_OK
+     * having consumed or produced something, or finished; it may return
+     * BRINE_OK without progress only when in_len or out_len is 0. On bad
+     * data BRINE_E_CORRUPT (or BRINE_E_TRUNCATED when finish is set and
+     * the stream is incomplete) with a message naming what is wrong
+     * ("invalid block type"): libbrine adds the filter's name and the
+     * compressed offset. */
+    int (*run)(void *state, brine_filter_io *io, brine_error *err);
+    void (*destroy)(void *state);
+    /* Confidence 0..100 that head (len bytes, up to 16) starts a stream of
+     * this filter; may be NULL (then only names and extensions select it). */
+    int (*magic)(const unsigned char *head, size_t len);
+} brine_filter_ops;
 
 /* A decoder reads one value (or, with a format's sequence option, a list of
  * values) from src and pushes its events into sink. It returns BRINE_OK or
@@ -568,7 +655,8 @@ typedef struct brine_plugin {
     /* Fields added after 0.1, in the room of reserved (zero: not provided). */
     brine_audit_fn audit;               /* #19: may be NULL */
     brine_encode_value_fn encode_value; /* #17: may be NULL */
-    void *reserved[6];                  /* zero */
+    const brine_filter_ops *filter;     /* #22: set with BRINE_CAP_FILTER, else NULL */
+    void *reserved[5];                  /* zero */
 } brine_plugin;
 
 typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
