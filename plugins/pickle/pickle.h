@@ -97,6 +97,11 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
 struct brine_audit_report;
 int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
 
+/* The same for joblib files (joblib.c): a pickle whose arrays'
+ * bytes follow their NumpyArrayWrapper (docs/pickle.md, "joblib"). */
+int pk_decode_joblib(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+int pk_audit_joblib(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
+
 /* The writer (writer.c; the plugin's .encoder_new). */
 brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 
