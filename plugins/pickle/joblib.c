@@ -2,10 +2,13 @@
  * whose numpy arrays are NumpyArrayWrapper objects followed by the
  * array's bytes outside the pickle: the pickle reader and writer do the
  * work, told by pk_decode_joblib / the encoder's joblib flag (numpy.c,
- * writer_joblib.c). No sniff: a joblib file begins as any pickle does, and
- * its first wrapper may lie far beyond the sniffed head; the .joblib
- * extension or -f joblib selects it, and the pickle reader names joblib
- * when it meets a wrapper. docs/pickle.md, "joblib", is the manual.
+ * writer_joblib.c). A joblib file begins as any pickle does: the sniff
+ * is sure (100) only when the head names joblib.numpy_pickle (pickle's
+ * then says 90), says 5 for other pickle heads (so that a compressed
+ * .joblib, which it rejects, goes to the filters) and 0 otherwise; the
+ * .joblib extension or -f joblib selects it too, and the pickle reader
+ * names joblib when it meets a wrapper beyond the head. docs/pickle.md,
+ * "joblib", is the manual.
  */
 #include <string.h>
 
@@ -24,6 +27,13 @@ static const brine_option_spec jl_options[] = {
     {"allow", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
      "globals a pickle may name: module.name, patterns (* within one component), presets safe, sklearn"},
     {NULL, 0, NULL}};
+
+static int jl_sniff(const unsigned char *head, size_t len)
+{
+    if (pk_sniff(head, len) == 0)
+        return 0;
+    return len >= 2 && head[0] == PKOP_PROTO && pk_names_joblib(head, len) ? 100 : 5;
+}
 
 static brine_sink *jl_encoder_new(brine_output *out, const brine_options *opts, brine_error *err)
 {
@@ -54,7 +64,7 @@ static const brine_plugin jl_plugin = {
     .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS,
     .depth_ceiling = 0,
     .options = jl_options,
-    .sniff = NULL,
+    .sniff = jl_sniff,
     .decode = pk_decode_joblib,
     .encoder_new = jl_encoder_new,
     .audit = pk_audit_joblib,

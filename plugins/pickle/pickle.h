@@ -107,6 +107,8 @@ brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_e
 
 /* Confidence 0..100 that head starts a pickle (the plugin's .sniff). */
 int pk_sniff(const unsigned char *head, size_t len);
+/* 1 if head holds "joblib.numpy_pickle" (plugin.c; joblib's sniff). */
+int pk_names_joblib(const unsigned char *head, size_t len);
 
 /* Python 2 names as Python 3's Unpickler maps them for protocols 0 to 2
  * (Lib/_compat_pickle.py, NAME_MAPPING then IMPORT_MAPPING): returns 1 and
