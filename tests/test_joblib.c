@@ -132,6 +132,16 @@ START_TEST(test_golden_joblib_files_read_as_expected)
             ck_assert_int_eq(brine_dict_count(root), i);
             expect_audit_status(data, len, BRINE_OK);
             sweep(file, data, len);
+        } else if (strcmp(kind, "model") == 0) {
+            /* An object array, from the pickle nested after its wrapper. */
+            char *name = strtok_r(NULL, "\t\n", &save);
+            size_t nlen;
+            ck_assert_msg(doc != NULL, "%s: %s", file, err.message);
+            const char *got = brine_model_name(root, &nlen);
+            ck_assert_msg(got && nlen == strlen(name) && memcmp(got, name, nlen) == 0, "%s: not a %s model", file,
+                          name);
+            expect_audit_status(data, len, BRINE_OK);
+            sweep(file, data, len);
         } else {
             long code = strtol(strtok_r(NULL, "\t", &save), NULL, 10);
             unsigned long long off = strtoull(strtok_r(NULL, "\t\n", &save), NULL, 10);

@@ -8,7 +8,8 @@ frames) with the bytes after its BUILD chosen here.
 
 Each row of expected.tsv: file, then `ok` with the array brine must read
 (dtype.descr as brine_dtype_descr prints it, the shape, the data in C
-order as hex), `dict` with the keys of a dict of arrays, or `error` with
+order as hex), `dict` with the keys of a dict of arrays, `model` with the
+model an object array stays, or `error` with
 the code and byte offset. Needs numpy and joblib; deterministic.
 """
 import io
@@ -20,7 +21,7 @@ import numpy as np
 from joblib import numpy_pickle
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-E_TRUNCATED, E_CORRUPT, E_UNSUPPORTED = 9, 10, 12
+E_SYNTAX, E_TRUNCATED, E_CORRUPT, E_UNSUPPORTED = 8, 9, 10, 12
 rows = []
 
 
@@ -60,9 +61,10 @@ def dump_with(a, alignment, **kw):
         numpy_pickle.NumpyPickler._create_array_wrapper = orig
 
 
-def crafted(name, code, raw=b"", state=None, **attrs):
+def crafted(name, code, raw=b"", state=None, at=0, **attrs):
     """A wrapper pickled by CPython with its attributes overridden, then raw
-    after its BUILD, then STOP: the error is at the BUILD."""
+    after its BUILD, then STOP: the error is at the BUILD (or at bytes
+    into raw)."""
     w = numpy_pickle.NumpyArrayWrapper(np.ndarray, (4,), "C", np.dtype("<f8"), allow_mmap=True)
     w.__dict__.update(attrs)
     p = pickle.dumps(w, protocol=3)
@@ -70,7 +72,7 @@ def crafted(name, code, raw=b"", state=None, **attrs):
     if state is not None:
         p = p[:p.index(b")\x81") + 2] + state + b"b."
     open(os.path.join(HERE, name), "wb").write(p[:-1] + raw + b".")
-    rows.append("%s\terror\t%d\t%d" % (name, code, len(p) - 2))
+    rows.append("%s\terror\t%d\t%d" % (name, code, len(p) - 2 + at))
 
 
 def main():
@@ -98,6 +100,8 @@ def main():
     ok("align-none.joblib", f8, data=dump_with(f8, None))
     ok("align-absent.joblib", f8, data=dump_with(f8, "absent"))
     ok("align-absent-p2.joblib", f8, data=dump_with(f8, "absent", protocol=2))
+    joblib.dump(np.array(["a", 1, None], dtype=object), os.path.join(HERE, "object.joblib"))
+    rows.append("object.joblib\tmodel\tnumpy.core.multiarray._reconstruct")
     d = {"w": np.arange(4, dtype="<i8"), "b": np.ones((2, 2)), "n": 7, "w2": np.arange(3, dtype="u1")}
     joblib.dump(d, os.path.join(HERE, "dict.joblib"))
     rows.append("dict.joblib\tdict\tw,b,n,w2")
@@ -116,8 +120,12 @@ def main():
     crafted("dtype-not-dtype.joblib", E_CORRUPT, b"\x01\xff" + data, shape=(3,), dtype="f8")
     crafted("subclass-int.joblib", E_UNSUPPORTED, b"\x01\xff" + data, shape=(3,), subclass=int)
     crafted("subclass-matrix.joblib", E_UNSUPPORTED, b"\x01\xff" + data, shape=(1, 3), subclass=np.matrix)
-    crafted("object-dtype.joblib", E_UNSUPPORTED, pickle.dumps(np.array([1, None], dtype=object), 2),
-            shape=(2,), dtype=np.dtype(object))
+    # An object array: a whole pickle after the wrapper, read as a pickle
+    # (a wrapper in it is refused), so it nests once.
+    obj = dict(shape=(2,), dtype=np.dtype(object))
+    crafted("object-nested-bad-opcode.joblib", E_SYNTAX, b"\xff", at=1, **obj)
+    inner = pickle.dumps(numpy_pickle.NumpyArrayWrapper(np.ndarray, (1,), "C", np.dtype("<f8")), 3)
+    crafted("object-nested-wrapper.joblib", E_UNSUPPORTED, inner[:-1], at=1 + len(inner) - 2, **obj)
     crafted("state-list.joblib", E_CORRUPT, state=b"]")
     crafted("state-missing-dtype.joblib", E_CORRUPT, state=b"}X\x05\x00\x00\x00shape)s")
     # The data inside the wrapper's frame: joblib ends the frame first.

@@ -709,6 +709,11 @@ int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
     *done = 0;
     if (!jl_is_wrapper(d, target, &old))
         return BRINE_OK;
+    if (d->joblib == 2)
+        return np_fail(d, BRINE_E_UNSUPPORTED,
+                       "%s inside the pickle of an object array (joblib reads that with pickle.load, which would not "
+                       "read the array bytes either)",
+                       old ? "an old joblib array wrapper" : jl_wrapper);
     if (!d->joblib)
         return np_fail(d, BRINE_E_UNSUPPORTED,
                        "%s is joblib's: array bytes follow it outside the pickle; read the file as joblib "
@@ -728,11 +733,31 @@ int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
         return rc;
     if (!(ord = brine_str_get(ordv, &olen)) || olen != 1 || (ord[0] != 'C' && ord[0] != 'F'))
         return np_fail(d, BRINE_E_CORRUPT, "joblib array order is not 'C' or 'F'");
-    if ((rc = np_dtype(d, dtv, 1, &dt, &subdt)) == NP_OBJECT)
-        /* joblib pickles an object array's items as a second, nested
-         * pickle after the wrapper. */
-        return np_fail(d, BRINE_E_UNSUPPORTED,
-                       "joblib array of Python objects (dtype object: a nested pickle follows the wrapper)");
+    /* joblib reads the bytes from the file itself, past the frame that
+     * holds the BUILD: joblib ends every frame there. */
+    if (d->frame_end && d->p != d->frame_end)
+        return np_fail(d, BRINE_E_CORRUPT, "joblib array bytes inside a pickle frame (joblib ends the frame first)");
+    if ((rc = np_dtype(d, dtv, 1, &dt, &subdt)) == NP_OBJECT) {
+        /* An object array: joblib pickles it (numpy's own form, a model
+         * here) as a second pickle after the wrapper, read by
+         * pickle.load. */
+        if (d->aud) {
+            brine_error e;
+            brine_error_clear(&e);
+            if ((rc = pk_aud_build(d, &m)) != BRINE_OK)
+                return rc;
+            if (brine_model_set_state(m.v, st, &e))
+                return pk_api_fail(d, &e);
+        }
+        d->frame_end = NULL;
+        if ((rc = pk_run_nested(d, &a)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_aud_uses(d, a.v, m.v)) != BRINE_OK)
+            return rc;
+        d->stack[d->count - 2] = a;
+        *done = 1;
+        return BRINE_OK;
+    }
     if (rc != BRINE_OK)
         return rc;
     if (subdt.ndim)
@@ -742,10 +767,6 @@ int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
     if ((alv = brine_dict_get_str(st, "numpy_array_alignment_bytes")) != NULL && brine_type_of(alv) != BRINE_NULL &&
         (!np_uint(alv, &align) || align == 0 || align > 255))
         return np_fail(d, BRINE_E_CORRUPT, "joblib numpy_array_alignment_bytes is not an int from 1 to 255");
-    /* joblib reads the bytes from the file itself, past the frame that
-     * holds the BUILD: joblib ends every frame there. */
-    if (d->frame_end && d->p != d->frame_end)
-        return np_fail(d, BRINE_E_CORRUPT, "joblib array bytes inside a pickle frame (joblib ends the frame first)");
     d->frame_end = NULL;
     if (np_count(ndim, shape, brine_dtype_itemsize(dt), &count, &nbytes))
         return np_fail(d, BRINE_E_CORRUPT, "numpy array shape's byte size overflows");

@@ -1003,6 +1003,44 @@ static void pk_dec_free(pk_dec *d)
     brine_doc_free(d->doc);
 }
 
+int pk_run_nested(pk_dec *d, pk_slot *out)
+{
+    pk_dec sub;
+    int rc;
+    memset(&sub, 0, sizeof sub);
+    sub.doc = d->doc;
+    sub.err = d->err;
+    sub.max_depth = d->max_depth;
+    sub.start = sub.p = d->p;
+    sub.end = d->end;
+    sub.base = d->base + (uint64_t)(d->p - d->start);
+    sub.allow = d->allow; /* borrowed, as the audit and the nodes: */
+    sub.aud = d->aud;     /* the audit knows containers by node index */
+    sub.joblib = 2;       /* a pickle in a joblib file: a wrapper in it is refused */
+    sub.nodes = d->nodes;
+    sub.node_count = d->node_count;
+    sub.node_cap = d->node_cap;
+    while ((rc = pk_step(&sub)) == BRINE_OK)
+        ;
+    d->nodes = sub.nodes;
+    d->node_count = sub.node_count;
+    d->node_cap = sub.node_cap;
+    if (rc == -1) {
+        rc = BRINE_OK;
+        *out = sub.stack[0];
+        d->p = sub.p;
+        d->dirty |= sub.dirty;
+    }
+    pk_np_free(&sub);
+    brine_free(sub.stack);
+    brine_free(sub.marks);
+    brine_free(sub.memo);
+    brine_free(sub.sparse);
+    brine_free(sub.buf.p);
+    brine_free(sub.name);
+    return rc;
+}
+
 /* The sink the walk goes through: pickle always stores references, so the
  * decoder sends anchors and REFs whatever the sink's flags say (the core
  * gives a decoder with BRINE_CAP_REFS a sink that takes them: the builder,
