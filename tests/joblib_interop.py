@@ -1,7 +1,7 @@
 """joblib_interop.py: joblib files between brine and Debian's joblib 1.2.
 
 1. Files joblib.dump writes (several dtypes, Fortran order, 0-d and empty
-   arrays, a dict and a list of arrays, protocols 2-5) read in brine
+   arrays, object arrays, a dict and a list of arrays, protocols 2-5) read in brine
    exactly: converted to pickles by brine, pickle.load gives the originals
    back (type, dtype with its byte order, shape, bytes).
 2. Files brine writes (from pickles CPython wrote) load in joblib equal to
@@ -68,6 +68,8 @@ def same(a, b, memmap=False):
     if zerod(a) and zerod(b):
         a, b = np.asarray(a), np.asarray(b)
         return native(a).dtype == native(b).dtype and native(a).tobytes() == native(b).tobytes()
+    if isinstance(a, np.ndarray) and a.dtype.hasobject:
+        return type(b) is np.ndarray and b.dtype == a.dtype and a.shape == b.shape and a.tolist() == b.tolist()
     if isinstance(a, np.ndarray):
         want = np.memmap if memmap else np.ndarray
         a, b2 = native(a), native(b) if isinstance(b, np.ndarray) else b
@@ -104,6 +106,8 @@ def values():
     out.append(("0-d array", np.array(2.5)))
     out.append(("empty 0x3", np.zeros((0, 3), dtype="<f4")))
     out.append(("empty 0", np.array([], dtype="<i8")))
+    out.append(("object array", np.array(["a", 1, None, [2.5]], dtype=object)))
+    out.append(("object 2x2 in a dict", {"o": np.array([[1, "x"], [None, 2]], dtype=object), "f": np.ones(2)}))
     out.append(("5-d", np.arange(32, dtype="<u2").reshape(2, 2, 2, 2, 2)))
     out.append(("large", np.arange(300000, dtype="<f8")))
     out.append(("dict of arrays", {"w": np.arange(4.0), "b": np.ones((2, 2), dtype="<f4"), "n": 3, "s": "x",
@@ -159,7 +163,7 @@ def write_joblib(tmp):
 
 
 def mapped(a, b):
-    if isinstance(a, np.ndarray) and a.ndim:
+    if isinstance(a, np.ndarray) and a.ndim and not a.dtype.hasobject:
         return same(a, b, memmap=True)
     if isinstance(a, dict):
         return type(b) is dict and all(mapped(a[k], b[k]) for k in a)
