@@ -47,7 +47,7 @@ make -s -C "$outdir/lib/plugins" -j"$jobs" >/dev/null
 var() { sed -n "s/^$1 = //p" "$outdir/lib/Makefile"; }
 libs="$outdir/lib/plugins/native/.libs/native.a $outdir/lib/plugins/msgpack/.libs/msgpack.a"
 libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/plugins/json/.libs/jsonl.a"
-libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a"
+libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a $outdir/lib/plugins/pickle/.libs/joblib.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
 for f in gzip zlib bz2 xz lzma zstd; do libs="$libs $outdir/lib/plugins/filters/.libs/$f.a"; done
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
@@ -67,7 +67,7 @@ build() { # NAME SOURCE [CFLAGS...]
     $CC -fsanitize=fuzzer $san -o "$outdir/bin/$name" "$obj/$name.o" "$obj/bencode.o" $libs
 }
 say "linking the harnesses into $outdir/bin"
-for f in native msgpack json jsonl pickle bencode npy npz; do
+for f in native msgpack json jsonl pickle bencode npy npz joblib; do
     build "decode_$f" decode.c -DFZ_FORMAT="\"$f\""
     build "roundtrip_$f" roundtrip.c -DFZ_FORMAT="\"$f\""
 done

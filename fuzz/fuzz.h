@@ -21,6 +21,7 @@ const brine_plugin *bencode_LTX_brine_plugin_entry(void);
 const brine_plugin *pickle_LTX_brine_plugin_entry(void);
 const brine_plugin *npy_LTX_brine_plugin_entry(void);
 const brine_plugin *npz_LTX_brine_plugin_entry(void);
+const brine_plugin *joblib_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -97,6 +98,12 @@ static const fz_optset fz_npz_sets[] = {
     {0, {NULL}, {"compress=1"}},
 };
 
+/* #22: joblib, the pickle machine with arrays' bytes after their wrappers. */
+static const fz_optset fz_joblib_sets[] = {
+    {0, {NULL}, {NULL}},
+    {8, {NULL}, {"protocol=5", "mmap=no"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
@@ -104,6 +111,7 @@ static const fz_format fz_formats[] = {
     {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},       {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
     {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)}, {"jsonl", fz_jsonl_sets, FZ_COUNT(fz_jsonl_sets)},
     {"npy", fz_npy_sets, FZ_COUNT(fz_npy_sets)},          {"npz", fz_npz_sets, FZ_COUNT(fz_npz_sets)},
+    {"joblib", fz_joblib_sets, FZ_COUNT(fz_joblib_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -130,7 +138,8 @@ static inline brine_registry *fz_registry(void)
         brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, npy_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, joblib_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }

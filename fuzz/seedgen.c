@@ -536,6 +536,10 @@ int main(int argc, char **argv)
     from_dir(path, format_index("pickle"), ".pkl");
     snprintf(path, sizeof path, "%s/sklearn-tree", data);
     from_dir(path, format_index("pickle"), ".pkl");
+    snprintf(path, sizeof path, "%s/joblib", data); /* joblib.dump's layout, good and hostile */
+    from_dir(path, format_index("joblib"), ".joblib");
+    snprintf(path, sizeof path, "%s/sklearn-tree", data);
+    from_dir(path, format_index("joblib"), ".joblib");
     snprintf(path, sizeof path, "%s/npy", data);
     from_dir(path, format_index("npy"), ".npy");
     from_dir(path, format_index("npz"), ".npz");

@@ -67,8 +67,9 @@ case $live in
 *) fail "scikit-learn's predictions are not the checked-in ones: $(head -c 400 live.err)" ;;
 esac
 
-# Each pickle predicts every row, and every probability, as scikit-learn.
-for m in model.pkl model-p5.pkl model-unicode.pkl; do
+# Each pickle predicts every row, and every probability, as scikit-learn;
+# so does the joblib file (joblib.dump of model.pkl's tree).
+for m in model.pkl model-p5.pkl model-unicode.pkl model.joblib; do
     run 0 --header --expect "$d/$m" "$d/test.csv"
     [ "$(head -n 1 out)" = "$d/$m: DecisionTreeClassifier from scikit-learn 1.2.1: 15 nodes, depth 3, 4 features, classes B, L, R" ] ||
         fail "$m summary: $(head -n 1 out)"

@@ -4,11 +4,13 @@ Balance Scale data and writes what examples/sklearn-tree/predict reads:
 data/sklearn-tree/model.pkl (pickle.dump of the fitted classifier, default
 protocol), model-p5.pkl (the same with protocol 5, numpy's other array
 form), model-unicode.pkl (the same tree with its labels as a numpy str
-array), test.csv (the held-out rows as Python writes them: a header, the
-features, then the class) and model.sklearn.csv (scikit-learn's predict and
+array), model.joblib (joblib.dump of the first), test.csv (the held-out
+rows as Python writes them: a header, the features, then the class) and
+model.sklearn.csv (scikit-learn's predict and
 predict_proba for each test row, floats as repr() writes them).
 
-Run it with Debian's python3 (python3-sklearn, python3-numpy) from anywhere:
+Run it with Debian's python3 (python3-sklearn, python3-numpy, python3-joblib)
+from anywhere:
     /usr/bin/python3 examples/sklearn-tree/train.py
 Its outputs are checked in, so the tests never need Python.
 """
@@ -17,6 +19,7 @@ import os
 import pickle
 import sys
 
+import joblib
 import numpy as np
 import sklearn
 from sklearn.model_selection import train_test_split
@@ -55,6 +58,9 @@ def main():
     assert clf_u.classes_.dtype.kind == "U" and (clf_u.predict(X_test) == y_pred).all()
     with open(os.path.join(OUT, "model-unicode.pkl"), "wb") as f:
         pickle.dump(clf_u, f, protocol=4)
+    # The tutorials' other way to save it: joblib (arrays' bytes inline,
+    # classes_ an object array pickled after its wrapper).
+    joblib.dump(clf, os.path.join(OUT, "model.joblib"), protocol=4)
     with open(os.path.join(OUT, "test.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(FEATURES + ["class"])

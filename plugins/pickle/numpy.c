@@ -547,8 +547,8 @@ int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
     int adopt, rc;
     pk_slot m = *target, a;
     *done = 0;
-    if (target->node && (d->nodes[target->node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) ==
-                            (PKN_NDARRAY | PKN_LINKED))
+    if (target->node &&
+        (d->nodes[target->node].flags & (PKN_NDARRAY | PKN_LINKED | PKN_ITEMS)) == (PKN_NDARRAY | PKN_LINKED))
         /* CPython gives an ndarray here too, but the container already
          * holds the model: read as a model, it would be written back as
          * numpy's form and read again as an array (a changed graph), so it
@@ -662,4 +662,143 @@ brine_value *pk_np_call(pk_dec *d, const char *name, size_t len, const pk_slot *
         return NULL;
     }
     return a;
+}
+
+/* ---- joblib ----------------------------------------------------------------
+ * joblib.dump writes each array as a joblib.numpy_pickle.NumpyArrayWrapper
+ * (NEWOBJ with no args, then BUILD with the dict subclass, shape, order,
+ * dtype, allow_mmap and, from joblib 1.2, numpy_array_alignment_bytes)
+ * and the array's bytes right after the BUILD, outside the pickle: a
+ * padding length byte and that many bytes first when the alignment is
+ * set, then the items in the wrapper's order. joblib's BUILD pops the
+ * wrapper and pushes the array; the memo keeps the wrapper (a model with
+ * no state here: joblib never fetches it again). docs/pickle.md, "joblib". */
+
+static const char jl_wrapper[] = "joblib.numpy_pickle.NumpyArrayWrapper";
+
+/* 1 if target is a NumpyArrayWrapper (or joblib < 0.10's wrappers, *old
+ * set) made by NEWOBJ with no args and waiting for its state. */
+static int jl_is_wrapper(pk_dec *d, const pk_slot *target, int *old)
+{
+    size_t len;
+    const char *name = brine_type_of(target->v) == BRINE_MODEL ? brine_model_name(target->v, &len) : NULL;
+    *old = 0;
+    if (!name || len < 20 || memcmp(name, "joblib.numpy_pickle", 19) != 0 || !target->node ||
+        (d->nodes[target->node].flags & PKN_ITEMS) || brine_seq_count(brine_model_args(target->v)) != 0)
+        return 0;
+    if (len == sizeof jl_wrapper - 1 && memcmp(name, jl_wrapper, len) == 0)
+        return 1;
+    *old = np_model_is(target->v, "joblib.numpy_pickle.NDArrayWrapper") ||
+           np_model_is(target->v, "joblib.numpy_pickle.ZNDArrayWrapper") ||
+           np_model_is(target->v, "joblib.numpy_pickle_compat.NDArrayWrapper") ||
+           np_model_is(target->v, "joblib.numpy_pickle_compat.ZNDArrayWrapper");
+    return *old;
+}
+
+int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *done)
+{
+    const brine_value *st = state->v, *sub, *shv, *ordv, *dtv, *alv;
+    const brine_dtype *dt;
+    const char *ord;
+    size_t olen, nbytes, left;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS], count, align = 0;
+    unsigned ndim;
+    np_sub subdt;
+    int old, rc;
+    pk_slot m = *target, a;
+    *done = 0;
+    if (!jl_is_wrapper(d, target, &old))
+        return BRINE_OK;
+    if (d->joblib == 2)
+        return np_fail(d, BRINE_E_UNSUPPORTED,
+                       "%s inside the pickle of an object array (joblib reads that with pickle.load, which would not "
+                       "read the array bytes either)",
+                       old ? "an old joblib array wrapper" : jl_wrapper);
+    if (!d->joblib)
+        return np_fail(d, BRINE_E_UNSUPPORTED,
+                       "%s is joblib's: array bytes follow it outside the pickle; read the file as joblib "
+                       "(-f joblib, or a .joblib name)",
+                       old ? "an old joblib array wrapper" : jl_wrapper);
+    if (old)
+        return np_fail(d, BRINE_E_UNSUPPORTED,
+                       "joblib < 0.10 array wrapper (its array is in a companion file or a zlib block): "
+                       "load and dump it again with joblib >= 0.10");
+    if (brine_type_of(st) != BRINE_DICT || !(sub = brine_dict_get_str(st, "subclass")) ||
+        !(shv = brine_dict_get_str(st, "shape")) || !(ordv = brine_dict_get_str(st, "order")) ||
+        !(dtv = brine_dict_get_str(st, "dtype")))
+        return np_fail(d, BRINE_E_CORRUPT, "joblib array wrapper state is not a dict of subclass, shape, order, dtype");
+    if (!np_global_is(sub, "numpy", "ndarray") && !np_global_is(sub, "numpy", "memmap"))
+        return np_fail(d, BRINE_E_UNSUPPORTED, "joblib array of a subclass other than numpy.ndarray or numpy.memmap");
+    if ((rc = np_shape(d, shv, &ndim, shape)) != BRINE_OK)
+        return rc;
+    if (!(ord = brine_str_get(ordv, &olen)) || olen != 1 || (ord[0] != 'C' && ord[0] != 'F'))
+        return np_fail(d, BRINE_E_CORRUPT, "joblib array order is not 'C' or 'F'");
+    /* joblib reads the bytes from the file itself, past the frame that
+     * holds the BUILD: joblib ends every frame there. */
+    if (d->frame_end && d->p != d->frame_end)
+        return np_fail(d, BRINE_E_CORRUPT, "joblib array bytes inside a pickle frame (joblib ends the frame first)");
+    if ((rc = np_dtype(d, dtv, 1, &dt, &subdt)) == NP_OBJECT) {
+        /* An object array: joblib pickles it (numpy's own form, a model
+         * here) as a second pickle after the wrapper, read by
+         * pickle.load. */
+        if (d->aud) {
+            brine_error e;
+            brine_error_clear(&e);
+            if ((rc = pk_aud_build(d, &m)) != BRINE_OK)
+                return rc;
+            if (brine_model_set_state(m.v, st, &e))
+                return pk_api_fail(d, &e);
+        }
+        d->frame_end = NULL;
+        if ((rc = pk_run_nested(d, &a)) != BRINE_OK)
+            return rc;
+        if ((rc = pk_aud_uses(d, a.v, m.v)) != BRINE_OK)
+            return rc;
+        d->stack[d->count - 2] = a;
+        *done = 1;
+        return BRINE_OK;
+    }
+    if (rc != BRINE_OK)
+        return rc;
+    if (subdt.ndim)
+        return np_fail(d, BRINE_E_CORRUPT, "numpy array of a sub-array dtype");
+    /* joblib 1.2 writes the alignment (16, or None for an unseekable
+     * file); earlier versions have no such key and no padding. */
+    if ((alv = brine_dict_get_str(st, "numpy_array_alignment_bytes")) != NULL && brine_type_of(alv) != BRINE_NULL &&
+        (!np_uint(alv, &align) || align == 0 || align > 255))
+        return np_fail(d, BRINE_E_CORRUPT, "joblib numpy_array_alignment_bytes is not an int from 1 to 255");
+    d->frame_end = NULL;
+    if (np_count(ndim, shape, brine_dtype_itemsize(dt), &count, &nbytes))
+        return np_fail(d, BRINE_E_CORRUPT, "numpy array shape's byte size overflows");
+    left = (size_t)(d->end - d->p);
+    if (align) {
+        if (left < 1 || left - 1 < d->p[0])
+            return np_fail(d, BRINE_E_TRUNCATED, "joblib array padding at offset %llu runs past the end of the input",
+                           (unsigned long long)(d->base + (uint64_t)(d->p - d->start)));
+        left -= 1 + (size_t)d->p[0];
+        d->p += 1 + (size_t)d->p[0];
+    }
+    if (nbytes > left)
+        return np_fail(d, BRINE_E_TRUNCATED,
+                       "joblib array data of %zu bytes at offset %llu, but the input has %zu left", nbytes,
+                       (unsigned long long)(d->base + (uint64_t)(d->p - d->start)), left);
+    if ((rc = np_array(d, dt, ndim, shape, ord[0] == 'F', d->p, nbytes, 0, &a.v)) != BRINE_OK)
+        return rc;
+    d->p += nbytes;
+    a.node = 0;
+    if (d->aud) {
+        /* As for numpy's form: the audit sees the wrapper's BUILD, then
+         * knows the wrapper, with its state, as the array. */
+        brine_error e;
+        brine_error_clear(&e);
+        if ((rc = pk_aud_build(d, &m)) != BRINE_OK)
+            return rc;
+        if (brine_model_set_state(m.v, st, &e))
+            return pk_api_fail(d, &e);
+        if ((rc = pk_aud_array(d, &m, a.v)) != BRINE_OK)
+            return rc;
+    }
+    d->stack[d->count - 2] = a;
+    *done = 1;
+    return BRINE_OK;
 }

@@ -97,11 +97,18 @@ int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
 struct brine_audit_report;
 int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
 
+/* The same for joblib files (joblib.c): a pickle whose arrays'
+ * bytes follow their NumpyArrayWrapper (docs/pickle.md, "joblib"). */
+int pk_decode_joblib(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+int pk_audit_joblib(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
+
 /* The writer (writer.c; the plugin's .encoder_new). */
 brine_sink *pk_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 
 /* Confidence 0..100 that head starts a pickle (the plugin's .sniff). */
 int pk_sniff(const unsigned char *head, size_t len);
+/* 1 if head holds "joblib.numpy_pickle" (plugin.c; joblib's sniff). */
+int pk_names_joblib(const unsigned char *head, size_t len);
 
 /* Python 2 names as Python 3's Unpickler maps them for protocols 0 to 2
  * (Lib/_compat_pickle.py, NAME_MAPPING then IMPORT_MAPPING): returns 1 and

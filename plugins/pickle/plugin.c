@@ -1,6 +1,6 @@
-/* plugin.c: the pickle plugin's descriptor and its sniffer. The reader is
- * reader.c (with text.c and compat.c), the writer writer.c; docs/pickle.md
- * is the manual.
+/* plugin.c: the pickle plugin's descriptor (its sniffer is sniff.c,
+ * shared with joblib's). The reader is reader.c (with text.c and
+ * compat.c), the writer writer.c; docs/pickle.md is the manual.
  */
 #include <string.h>
 
@@ -15,38 +15,6 @@ static const brine_option_spec pk_options[] = {
     {"allow", BRINE_OPT_DECODE | BRINE_OPT_ENCODE,
      "globals a pickle may name: module.name, patterns (* within one component), presets safe, sklearn"},
     {NULL, 0, NULL}};
-
-/* Opcodes a protocol 0 or 1 pickle (which has no PROTO header) can start
- * with: a MARK, an empty container, a global, a scalar. */
-static int pk_first_opcode(unsigned char c)
-{
-    return strchr("(]})cNIJKLMFGSTUVX", c) != NULL && c != 0;
-}
-
-int pk_sniff(const unsigned char *head, size_t len)
-{
-    if (len >= 2 && head[0] == PKOP_PROTO)
-        return head[1] >= 2 && head[1] <= PK_HIGHEST_PROTOCOL ? 100 : head[1] <= 1 ? 30 : 0;
-    if (len < 2 || !pk_first_opcode(head[0]))
-        return 0;
-    /* Text pickles are mostly lines ("(dp0\nS'a'\n..."): a guess only. A
-     * pickle of one scalar ends in '.' soon after. */
-    if (head[0] == '(' && (pk_first_opcode(head[1]) || head[1] == 'd' || head[1] == 'l' || head[1] == 't' ||
-                           head[1] == 'i' || head[1] == '('))
-        return 10;
-    if ((head[0] == ']' || head[0] == '}' || head[0] == ')') &&
-        (head[1] == 'q' || head[1] == 'p' || head[1] == '(' || head[1] == '.' || head[1] == 0x94))
-        return 10;
-    if (head[0] == 'c' && memchr(head, '\n', len) != NULL) {
-        size_t i;
-        for (i = 1; i < len && head[i] != '\n'; i++)
-            if (!((head[i] >= 'a' && head[i] <= 'z') || (head[i] >= 'A' && head[i] <= 'Z') ||
-                  (head[i] >= '0' && head[i] <= '9') || head[i] == '_' || head[i] == '.'))
-                return 0;
-        return 10;
-    }
-    return 0;
-}
 
 static const brine_plugin pk_plugin = {
     .abi = BRINE_PLUGIN_ABI,

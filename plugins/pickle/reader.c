@@ -729,7 +729,8 @@ static BRINEP_NOINLINE int pk_op_call(pk_dec *d, unsigned op)
         if ((rc = pk_need(d, 2)) != BRINE_OK)
             return rc;
         int done;
-        if ((rc = pk_np_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK)
+        if ((rc = pk_np_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK ||
+            (!done && (rc = pk_jl_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1], &done)) != BRINE_OK))
             return rc;
         if (!done && ((rc = pk_build(d, &d->stack[d->count - 2], &d->stack[d->count - 1])) != BRINE_OK ||
                       (rc = pk_aud_build(d, &d->stack[d->count - 2])) != BRINE_OK))
@@ -1002,6 +1003,44 @@ static void pk_dec_free(pk_dec *d)
     brine_doc_free(d->doc);
 }
 
+int pk_run_nested(pk_dec *d, pk_slot *out)
+{
+    pk_dec sub;
+    int rc;
+    memset(&sub, 0, sizeof sub);
+    sub.doc = d->doc;
+    sub.err = d->err;
+    sub.max_depth = d->max_depth;
+    sub.start = sub.p = d->p;
+    sub.end = d->end;
+    sub.base = d->base + (uint64_t)(d->p - d->start);
+    sub.allow = d->allow; /* borrowed, as the audit and the nodes: */
+    sub.aud = d->aud;     /* the audit knows containers by node index */
+    sub.joblib = 2;       /* a pickle in a joblib file: a wrapper in it is refused */
+    sub.nodes = d->nodes;
+    sub.node_count = d->node_count;
+    sub.node_cap = d->node_cap;
+    while ((rc = pk_step(&sub)) == BRINE_OK)
+        ;
+    d->nodes = sub.nodes;
+    d->node_count = sub.node_count;
+    d->node_cap = sub.node_cap;
+    if (rc == -1) {
+        rc = BRINE_OK;
+        *out = sub.stack[0];
+        d->p = sub.p;
+        d->dirty |= sub.dirty;
+    }
+    pk_np_free(&sub);
+    brine_free(sub.stack);
+    brine_free(sub.marks);
+    brine_free(sub.memo);
+    brine_free(sub.sparse);
+    brine_free(sub.buf.p);
+    brine_free(sub.name);
+    return rc;
+}
+
 /* The sink the walk goes through: pickle always stores references, so the
  * decoder sends anchors and REFs whatever the sink's flags say (the core
  * gives a decoder with BRINE_CAP_REFS a sink that takes them: the builder,
@@ -1025,7 +1064,7 @@ static int pk_fwd_finish(brine_sink *self)
 }
 
 /* Runs the machine over src to STOP: BRINE_OK with the value d->stack[0]
- * and src past the STOP, or the first error. d is zeroed but for d->aud. */
+ * and src past the STOP, or the first error. d is zeroed but for d->aud and d->joblib. */
 static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine_error *err)
 {
     int rc;
@@ -1033,8 +1072,16 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
     d->max_depth = brine_options_max_depth(opts);
     if ((rc = pk_allow_options(&d->allow, opts, err)) != BRINE_OK)
         return rc;
+    /* joblib's wrapper is data to the joblib reader, as numpy's
+     * reconstructors are to both. */
+    if (d->joblib && d->allow.on && (rc = pk_allow_add(&d->allow, "joblib.numpy_pickle.NumpyArrayWrapper", err)))
+        return rc;
     if ((rc = brine_source_read_all(src, err)) != BRINE_OK)
         return rc;
+    if (d->joblib && src->end - src->cur >= 2 && src->cur[0] == 'Z' && src->cur[1] == 'F')
+        return brine_error_set_at(err, BRINE_E_UNSUPPORTED, brine_source_offset(src),
+                                  "a joblib < 0.10 compressed file (ZF header): load and dump it again with "
+                                  "joblib >= 0.10");
     d->start = src->cur;
     d->p = src->cur;
     d->end = src->end;
@@ -1099,12 +1146,14 @@ static int pk_discard_event(brine_sink *self, const brine_event *ev)
     return BRINE_OK;
 }
 
-int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+static int pk_audit_as(brine_source *src, const brine_options *opts, struct brine_audit_report **report,
+                       brine_error *err, int joblib)
 {
     pk_dec d;
     brine_error local;
     int rc;
     memset(&d, 0, sizeof d);
+    d.joblib = joblib;
     if (!err) {
         brine_error_clear(&local);
         err = &local;
@@ -1130,13 +1179,34 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
     return rc;
 }
 
-int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+static int pk_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err, int joblib)
 {
     pk_dec d;
     memset(&d, 0, sizeof d);
+    d.joblib = joblib;
     int rc = pk_run(&d, src, opts, err);
     if (rc == BRINE_OK)
         rc = pk_emit(&d, sink, opts, err);
     pk_dec_free(&d);
     return rc;
+}
+
+int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_as(src, sink, opts, err, 0);
+}
+
+int pk_decode_joblib(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_as(src, sink, opts, err, 1);
+}
+
+int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+{
+    return pk_audit_as(src, opts, report, err, 0);
+}
+
+int pk_audit_joblib(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err)
+{
+    return pk_audit_as(src, opts, report, err, 1);
 }

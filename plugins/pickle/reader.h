@@ -74,6 +74,7 @@ typedef struct pk_dec {
     int np_init;
     int np_tuple_ok; /* TUPLE may hold a PKN_RAWDATA array as is (numpy.c) */
     int np_rawstate; /* ... and did: the tuple gets PKN_RAWSTATE */
+    int joblib; /* 1: the joblib format, arrays' bytes follow their wrappers (numpy.c); 2: a pickle nested in one */
 } pk_dec;
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
@@ -106,6 +107,16 @@ brine_value *pk_np_call(pk_dec *d, const char *name, size_t len, const pk_slot *
 void pk_np_free(pk_dec *d);
 /* Puts slot a wherever the stack and the memo hold model m (reader.c). */
 void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a);
+
+/* BUILD on a joblib NumpyArrayWrapper: with d->joblib, reads the array
+ * bytes that follow it and puts the array in its place (*done 1); without,
+ * refuses the file as joblib's. */
+int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *done);
+/* The pickle at d->p (joblib's object arrays: a whole pickle nested after
+ * the wrapper) run by a machine of its own, memo and stack apart, as
+ * pickle.load would (reader.c): its value in *out and d->p past its STOP.
+ * It reads as a pickle, not as joblib, so this nests once. */
+int pk_run_nested(pk_dec *d, pk_slot *out);
 
 /* A large BINBYTES where a numpy state is being built: *done 1 when it
  * pushed the array itself (PKN_RAWDATA) instead of the bytes. */

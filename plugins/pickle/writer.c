@@ -174,6 +174,16 @@ int pkw_payload(pk_enc *e, const unsigned char *hdr, size_t hlen, const void *p,
     return pkw_put(e, p, len);
 }
 
+int pkw_raw(pk_enc *e, const void *p, size_t len)
+{
+    int rc;
+    if (e->dry)
+        return BRINE_OK;
+    if ((rc = pk_commit(e)) != BRINE_OK)
+        return rc;
+    return len ? pk_out(e, p, len) : BRINE_OK;
+}
+
 void pkw_le(unsigned char *p, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++)

@@ -142,6 +142,9 @@ typedef struct pk_enc {
     brine_doc *adoc;
     brine_value **arrays;
     size_t arrays_count, arrays_cap;
+    /* joblib (writer_joblib.c): arrays as NumpyArrayWrapper + their bytes */
+    int joblib;        /* 0: pickle; 1: joblib; 2: joblib, arrays not mapped (allow_mmap False) */
+    uint64_t out_base; /* brine_output_total when the encoder began: the file's offset 0 */
 } pk_enc;
 
 int pkw_fail(pk_enc *e, int code, const char *fmt, ...)
@@ -156,6 +159,8 @@ int pkw_op(pk_enc *e, unsigned op);
 int pkw_boundary(pk_enc *e);
 int pkw_boundary_close(pk_enc *e);
 int pkw_payload(pk_enc *e, const unsigned char *hdr, size_t hlen, const void *p, size_t len);
+/* Bytes after the current frame, outside any (joblib's array data). */
+int pkw_raw(pk_enc *e, const void *p, size_t len);
 void pkw_le(unsigned char *p, uint64_t v, int n);
 int pkw_global(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t qlen);
 int pkw_model_global(pk_enc *e, const char *name, size_t len);
@@ -180,6 +185,11 @@ static inline const char *pkw_rec_str(const pk_enc *e, const pk_rec *r)
 int pkw_array(pk_enc *e, const brine_array_header *h);
 int pkw_array_value(pk_enc *e, const brine_value *a);
 int pkw_array_keep(pk_enc *e, const brine_array_header *h, size_t *idx);
+/* A dtype and a shape tuple as numpy pickles them (for writer_joblib.c). */
+int pkw_dtype(pk_enc *e, const brine_dtype *dt);
+int pkw_shape(pk_enc *e, unsigned ndim, const uint64_t *shape);
+/* writer_joblib.c: an array as joblib.dump writes it. */
+int pkw_array_joblib(pk_enc *e, const brine_array_header *h);
 /* writer_save.c: writes the finished record and resets it. */
 int pkw_write_record(pk_enc *e);
 

@@ -170,6 +170,8 @@ static int np_dtype(pk_enc *e, const brine_dtype *dt, unsigned ndim, const uint6
 int pkw_array(pk_enc *e, const brine_array_header *h)
 {
     int rc;
+    if (e->joblib && (h->ndim || e->zerod_array))
+        return pkw_array_joblib(e, h);
     if (h->ndim == 0 && !e->zerod_array) {
         /* numpy.core.multiarray.scalar(dtype, bytes): the reader makes 0-d
          * arrays of numpy scalars, which pickles hold far more often than
@@ -226,4 +228,14 @@ int pkw_array_keep(pk_enc *e, const brine_array_header *h, size_t *idx)
     *idx = e->arrays_count;
     e->arrays[e->arrays_count++] = v;
     return BRINE_OK;
+}
+
+int pkw_dtype(pk_enc *e, const brine_dtype *dt)
+{
+    return np_dtype(e, dt, 0, NULL);
+}
+
+int pkw_shape(pk_enc *e, unsigned ndim, const uint64_t *shape)
+{
+    return np_shape(e, ndim, shape);
 }
