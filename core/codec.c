@@ -928,8 +928,8 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
      * version from the graph's arrays) does not stop a stream. */
     int refs = brine_decoder_refs(from, from_opts);
     int hook_needs_graph = encode_value_hook(to) && !(to->caps & BRINE_CAP_REFS);
-    int stream = (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) &&
-                 !(to_opts && to_opts->sort_keys);
+    int stream =
+        (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) && !(to_opts && to_opts->sort_keys);
     if (streamed)
         *streamed = stream;
     if (stream) {

@@ -388,7 +388,7 @@ static int mp_str(mp_dec *d, uint64_t len)
         ev.kind = BRINE_EV_BYTES;
     if (d->anchor)
         return mp_scalar(d, &ev); /* refused: only containers take anchors */
-    rc = !d->direct                   ? d->sink->event(d->sink, &ev)
+    rc = !d->direct                ? d->sink->event(d->sink, &ev)
          : ev.kind == BRINE_EV_STR ? brine_direct_str(d->direct, ev.v.s.ptr, ev.v.s.len)
                                    : brine_direct_bytes(d->direct, ev.v.s.ptr, ev.v.s.len);
     if (rc == BRINE_OK) {
