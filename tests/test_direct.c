@@ -343,6 +343,151 @@ START_TEST(test_direct_path_folds_repeated_keys_and_refuses_unhashable_ones)
 }
 END_TEST
 
+/* ---- dicts sealed without an index -------------------------------------- */
+
+/* A msgpack map of n entries whose i-th key is keys[i] (str) and value i. */
+static size_t map_bytes(unsigned char *out, const char *const *keys, size_t n)
+{
+    size_t len = 0;
+    out[len++] = 0xde;
+    out[len++] = (unsigned char)(n >> 8);
+    out[len++] = (unsigned char)n;
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = strlen(keys[i]);
+        out[len++] = 0xd9;
+        out[len++] = (unsigned char)kl;
+        memcpy(out + len, keys[i], kl);
+        len += kl;
+        out[len++] = 0xcd;
+        out[len++] = (unsigned char)(i >> 8);
+        out[len++] = (unsigned char)i;
+    }
+    return len;
+}
+
+/* Decodes keys[0..n) as a map (both paths), then checks Python's result:
+ * each distinct key once, at its first position, with its last value, and
+ * every key found by lookup (the index built then). */
+static void expect_python_dict(const char *const *keys, size_t n, const char *what)
+{
+    static unsigned char buf[1 << 16];
+    size_t len = map_bytes(buf, keys, n);
+    differ(msgpack, buf, len, "", what);
+    brine_error err;
+    brine_doc *d = brine_decode_buffer(msgpack, buf, len, NULL, &err);
+    ck_assert_msg(d != NULL, "%s: %s", what, err.message);
+    brine_value *root = brine_doc_root(d);
+    size_t it = 0, distinct = 0;
+    brine_value *k, *v;
+    for (size_t i = 0; i < n; i++) {
+        size_t first = i, last = i;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(keys[j], keys[i]) == 0) {
+                first = j < first ? j : first;
+                last = j;
+            }
+        if (first != i)
+            continue;
+        distinct++;
+        ck_assert_msg(brine_dict_next(root, &it, &k, &v), "%s: entry %zu missing", what, i);
+        ck_assert_str_eq(brine_str_get(k, NULL), keys[i]);
+        int64_t got;
+        ck_assert_int_eq(brine_int_get_i64(v, &got), BRINE_OK);
+        ck_assert_msg(got == (int64_t)last, "%s: key %s has value %lld, not %zu", what, keys[i], (long long)got, last);
+        v = brine_dict_get_str(root, keys[i]);
+        ck_assert_msg(v && brine_int_get_i64(v, &got) == BRINE_OK && got == (int64_t)last, "%s: lookup of %s", what,
+                      keys[i]);
+    }
+    ck_assert(!brine_dict_next(root, &it, &k, &v));
+    ck_assert_uint_eq(brine_dict_count(root), distinct);
+    ck_assert_ptr_null(brine_dict_get_str(root, "absent"));
+    brine_doc_free(d);
+}
+
+START_TEST(test_dicts_fold_repeated_keys_as_python_does_without_an_index)
+{
+    static const char *const ten[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+    expect_python_dict(ten, 10, "ten distinct keys");
+    static const char *const rep[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "c", "a", "k", "c"};
+    expect_python_dict(rep, 14, "repeats of a and c");
+    static const char *const last[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k9"};
+    expect_python_dict(last, 11, "the last key repeated");
+    /* Keys of one length with the same first and last 8 bytes: one
+     * fingerprint, so every probe collides, and the full seal takes over. */
+    static char made[200][24];
+    static const char *collide[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(made[i], sizeof made[i], "prefix__%03dsuffix__", i % 150);
+        collide[i] = made[i];
+    }
+    expect_python_dict(collide, 200, "colliding fingerprints");
+    /* Past the stack table: 3000 keys, 100 of them repeated. */
+    static char big[3000][16];
+    static const char *many[3000];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(big[i], sizeof big[i], "key%d", i < 2900 ? i : i * 7 % 2900);
+        many[i] = big[i];
+    }
+    expect_python_dict(many, 3000, "3000 keys");
+}
+END_TEST
+
+/* A dict sealed without its index, then changed: sets, deletes and
+ * lookups build and keep the index. */
+START_TEST(test_a_dict_sealed_without_an_index_takes_changes)
+{
+    static char names[40][8];
+    static const char *keys[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "n%d", i);
+        keys[i] = names[i];
+    }
+    static unsigned char buf[1024];
+    size_t len = map_bytes(buf, keys, 40);
+    brine_error err;
+    brine_doc *d = brine_decode_buffer(msgpack, buf, len, NULL, &err);
+    ck_assert_ptr_nonnull(d);
+    brine_value *root = brine_doc_root(d);
+    brine_value *nv = brine_int_new(d, 99, &err);
+    ck_assert_int_eq(brine_dict_set_str(root, "n7", nv, &err), BRINE_OK);
+    ck_assert_int_eq(brine_dict_set_str(root, "new", nv, &err), BRINE_OK);
+    ck_assert_uint_eq(brine_dict_count(root), 41);
+    brine_value *key = brine_str_new(d, "n3", 2, &err);
+    ck_assert_int_eq(brine_dict_del(root, key, &err), BRINE_OK);
+    ck_assert_ptr_null(brine_dict_get_str(root, "n3"));
+    int64_t got;
+    ck_assert_int_eq(brine_int_get_i64(brine_dict_get_str(root, "n7"), &got), BRINE_OK);
+    ck_assert_int_eq(got, 99);
+    ck_assert_int_eq(brine_int_get_i64(brine_dict_get_str(root, "n39"), &got), BRINE_OK);
+    ck_assert_int_eq(got, 39);
+    ck_assert_ptr_nonnull(brine_dict_get_str(root, "new"));
+    ck_assert_uint_eq(brine_dict_count(root), 40);
+    brine_doc_free(d);
+}
+END_TEST
+
+/* An unhashable key in a dict past the linear size is still refused at
+ * the dict's end, naming the key. */
+START_TEST(test_a_large_dict_still_refuses_an_unhashable_key)
+{
+    /* {0: 0, 1: 1, ..., 9: 9, []: 0}: the list key reads as a tuple, so
+     * a map key: {{}: 0}. */
+    unsigned char buf[64];
+    size_t len = 0;
+    buf[len++] = 0x8b;
+    for (int i = 0; i < 10; i++) {
+        buf[len++] = (unsigned char)i;
+        buf[len++] = (unsigned char)i;
+    }
+    buf[len++] = 0x80;
+    buf[len++] = 0x00;
+    brine_error err;
+    ck_assert_ptr_null(brine_decode_buffer(msgpack, buf, len, NULL, &err));
+    expect_error(&err, BRINE_E_KEY, len - 1, "$[{}]", "unhashable type: 'dict'");
+    differ(msgpack, buf, len, "", "unhashable key in a large dict");
+}
+END_TEST
+
 static Suite *direct_suite(void)
 {
     Suite *s = suite_create("direct");
@@ -354,6 +499,9 @@ static Suite *direct_suite(void)
     tcase_add_test(tc, test_direct_and_events_agree_on_the_native_goldens);
     tcase_add_test(tc, test_direct_and_events_agree_on_the_corpus);
     tcase_add_test(tc, test_direct_path_folds_repeated_keys_and_refuses_unhashable_ones);
+    tcase_add_test(tc, test_dicts_fold_repeated_keys_as_python_does_without_an_index);
+    tcase_add_test(tc, test_a_dict_sealed_without_an_index_takes_changes);
+    tcase_add_test(tc, test_a_large_dict_still_refuses_an_unhashable_key);
     suite_add_tcase(s, tc);
     return s;
 }
