@@ -399,7 +399,9 @@ static void print_memory(workload *w)
         brine_doc_free(doc);
     }
     size_t cj = raw_cj_parse_peak(w->in[F_JSON]->data);
-    printf("\n  (cJSON_Parse of the same JSON: %.2fx)\n", (double)cj / (double)w->in[F_JSON]->len);
+    size_t zone = raw_mp_unpack_memory(w->in[F_MSGPACK]->data, w->in[F_MSGPACK]->len);
+    printf("\n  (cJSON_Parse of the same JSON: %.2fx; msgpack_unpack's zone: %.2fx of the msgpack)\n",
+           (double)cj / (double)w->in[F_JSON]->len, (double)zone / (double)w->in[F_MSGPACK]->len);
 }
 
 static void print_count(size_t n, char *buf, size_t cap)
