@@ -89,6 +89,9 @@ typedef struct raw_mp_tree raw_mp_tree; /* an unpacked msgpack_object tree */
 typedef struct raw_cj_tree raw_cj_tree; /* a parsed cJSON tree */
 
 int raw_mp_unpack(const void *data, size_t len);
+/* Bytes that msgpack-c's zone holds for the unpacked value (glibc's count
+ * of memory in use, before and after), or 0 where the C library cannot say. */
+size_t raw_mp_unpack_memory(const void *data, size_t len);
 raw_mp_tree *raw_mp_tree_new(const void *data, size_t len);
 int raw_mp_pack(const raw_mp_tree *t, size_t *out_len);
 void raw_mp_tree_free(raw_mp_tree *t);

@@ -7,7 +7,7 @@
  *
  *     opcount FILE.json OP N
  *
- * OP is decode-FMT or encode-FMT (FMT: native, msgpack, json), a streamed
+ * OP is decode-FMT, events-FMT (the event path, #23) or encode-FMT (FMT: native, msgpack, json), a streamed
  * conversion transcode-FROM-TO (from a buffer to a buffer), or one of the
  * raw libraries' operations: raw-unpack, raw-pack (msgpack-c), raw-parse,
  * raw-print (cJSON). The data are prepared as brine-bench prepares them: the
@@ -42,11 +42,10 @@ static char *read_file(const char *path, size_t *len)
 
 static int usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: opcount FILE.json OP N\n"
-        "OP: decode-FMT, encode-FMT (FMT: native, msgpack, json), transcode-FROM-TO, raw-unpack, raw-pack, raw-parse, "
-        "raw-print\n");
+    fprintf(stderr, "usage: opcount FILE.json OP N\n"
+                    "OP: decode-FMT, events-FMT (its event path), encode-FMT (FMT: native, msgpack, json), "
+                    "transcode-FROM-TO, raw-unpack, raw-pack, raw-parse, "
+                    "raw-print\n");
     return 2;
 }
 
@@ -78,7 +77,7 @@ int main(int argc, char **argv)
     }
 
     int rc = 0;
-    if (!strncmp(op, "decode-", 7) || !strncmp(op, "encode-", 7)) {
+    if (!strncmp(op, "decode-", 7) || !strncmp(op, "encode-", 7) || !strncmp(op, "events-", 7)) {
         const brine_plugin *fmt = brine_registry_find(reg, op + 7);
         if (!fmt)
             return usage();
@@ -93,6 +92,15 @@ int main(int argc, char **argv)
             if (op[0] == 'd') {
                 brine_doc *d = brine_decode_buffer(fmt, bytes, len, NULL, &err);
                 rc = d == NULL;
+                brine_doc_free(d);
+            } else if (op[0] == 'e' && op[1] == 'v') { /* the event path of the decoder (#23) */
+                brine_source src;
+                brine_doc *d = brine_doc_new();
+                brine_sink *b = brine_builder_new(d, 0, &err);
+                brine_source_init_buffer(&src, bytes, len);
+                rc = !b || fmt->decode(&src, b, NULL, &err) != BRINE_OK || b->finish(b) != BRINE_OK;
+                if (b)
+                    b->destroy(b);
                 brine_doc_free(d);
             } else {
                 void *out;

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cJSON.h>
 #include <msgpack.h>
@@ -55,6 +58,24 @@ int raw_mp_unpack(const void *data, size_t len)
     msgpack_unpack_return rc = msgpack_unpack_next(&u, data, len, &off);
     msgpack_unpacked_destroy(&u);
     return rc == MSGPACK_UNPACK_SUCCESS ? 0 : 1;
+}
+
+size_t raw_mp_unpack_memory(const void *data, size_t len)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+    msgpack_unpacked u;
+    size_t off = 0;
+    msgpack_unpacked_init(&u);
+    struct mallinfo2 a = mallinfo2();
+    int ok = msgpack_unpack_next(&u, data, len, &off) == MSGPACK_UNPACK_SUCCESS;
+    struct mallinfo2 b = mallinfo2();
+    msgpack_unpacked_destroy(&u);
+    return ok ? (b.uordblks + b.hblkhd) - (a.uordblks + a.hblkhd) : 0;
+#else
+    (void)data;
+    (void)len;
+    return 0;
+#endif
 }
 
 raw_mp_tree *raw_mp_tree_new(const void *data, size_t len)

@@ -670,3 +670,94 @@ brine_value *brine_builder_value(brine_sink *sink)
     builder *b = (builder *)sink;
     return b && b->result && b->stack.count == 0 ? b->result : NULL;
 }
+
+/* ---- the direct builder (#23) --------------------------------------------
+ * A decoder's decode_direct calls the builder's own steps, each the event
+ * of the same kind without the event or the sink's indirect call: the
+ * checks and errors are the event path's, not a copy of them. */
+
+static inline builder *direct_builder(brine_direct *d)
+{
+    return (builder *)(void *)d;
+}
+
+int brine_direct_null(brine_direct *d)
+{
+    return attach(direct_builder(d), brinep_slot(BRINE_NULL, 0, 0));
+}
+
+int brine_direct_bool(brine_direct *d, int v)
+{
+    brine_value slot = brinep_slot(BRINE_BOOL, 0, 0);
+    slot.as.b = v != 0;
+    return attach(direct_builder(d), slot);
+}
+
+int brine_direct_int(brine_direct *d, int64_t v)
+{
+    return attach(direct_builder(d), brinep_slot(BRINE_INT, BRINEP_INT_I64, (uint64_t)v));
+}
+
+int brine_direct_uint(brine_direct *d, uint64_t v)
+{
+    return attach(direct_builder(d), brinep_slot(BRINE_INT, v > INT64_MAX ? BRINEP_INT_U64 : BRINEP_INT_I64, v));
+}
+
+int brine_direct_float(brine_direct *d, double v)
+{
+    builder *b = direct_builder(d);
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (brinep_float_kinds(bits))
+        b->doc->kinds |= BRINE_KIND_NONFINITE;
+    return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
+}
+
+int brine_direct_str(brine_direct *d, const char *s, size_t len)
+{
+    brine_event ev;
+    ev.kind = BRINE_EV_STR;
+    ev.anchor = 0;
+    ev.v.s.ptr = s;
+    ev.v.s.len = len;
+    return blob(direct_builder(d), &ev);
+}
+
+int brine_direct_bytes(brine_direct *d, const void *p, size_t len)
+{
+    builder *b = direct_builder(d);
+    brine_event ev;
+    ev.kind = BRINE_EV_BYTES;
+    ev.anchor = 0;
+    ev.v.s.ptr = p;
+    ev.v.s.len = len;
+    b->doc->kinds |= BRINE_KIND_BYTES;
+    return blob(b, &ev);
+}
+
+int brine_direct_open(brine_direct *d, brine_event_kind kind, size_t count, uint64_t anchor)
+{
+    builder *b = direct_builder(d);
+    brine_event ev;
+    if (kind != BRINE_EV_LIST && kind != BRINE_EV_TUPLE && kind != BRINE_EV_DICT)
+        return fault(b, "brine_direct_open of a kind that is not a list, tuple or dict");
+    ev.kind = kind;
+    ev.anchor = anchor;
+    ev.v.count = count;
+    return begin(b, &ev);
+}
+
+int brine_direct_close(brine_direct *d)
+{
+    return end(direct_builder(d));
+}
+
+int brine_direct_event(brine_direct *d, const brine_event *ev)
+{
+    return builder_event(&direct_builder(d)->sink, ev);
+}
+
+brine_sink *brine_direct_sink(brine_direct *d)
+{
+    return &direct_builder(d)->sink;
+}

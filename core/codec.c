@@ -48,6 +48,15 @@ static int check_plugin(const brine_plugin *fmt, int for_encode, brine_error *er
     return BRINE_OK;
 }
 
+/* The descriptor's decode_direct (#23), if fmt is large enough to hold it:
+ * the builder is then called directly (plugin.h, "The direct builder"). */
+static brine_decode_direct_fn decode_direct_hook(const brine_plugin *fmt)
+{
+    if (fmt->size < offsetof(brine_plugin, decode_direct) + sizeof fmt->decode_direct)
+        return NULL;
+    return fmt->decode_direct;
+}
+
 brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, brine_error *err)
 {
     brine_error_clear(err); /* an operation: err reports this call only */
@@ -66,7 +75,10 @@ brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_
     brine_sink *sink = brine_builder_new(doc, decode_depth(fmt, opts), err);
     if (sink)
         brinep_builder_producer(sink, fmt->name);
-    int rc = sink ? fmt->decode(src, sink, opts, err) : BRINE_E_NOMEM;
+    brine_decode_direct_fn direct = decode_direct_hook(fmt);
+    int rc = !sink    ? BRINE_E_NOMEM
+             : direct ? direct(src, (brine_direct *)(void *)sink, opts, err)
+                      : fmt->decode(src, sink, opts, err);
     if (rc == BRINE_OK)
         rc = sink->finish(sink);
     if (rc == BRINE_OK)

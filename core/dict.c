@@ -311,8 +311,8 @@ brinep_dict *brinep_dict_alloc(brine_doc *doc, size_t cap)
  * compared directly, which for a handful of keys is cheaper. (The public
  * calls store a hash with every entry; the builder's scalar keys in a small
  * dict have none: brinep_dict_seal hashes them only to build an index.) */
-static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key,
-                         const char *s, size_t len)
+static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h, const brine_value *key, const char *s,
+                         size_t len)
 {
     if ((d->index && e->hash != h) || e->key.type == BRINEP_DELETED)
         return 0;
@@ -323,8 +323,12 @@ static int entry_matches(const brinep_dict *d, const brinep_entry *e, uint64_t h
 
 /* Position of the entry for key (or, when key is NULL, for the str s[0..len)),
  * -1 when absent, -2 when out of memory. */
+static void index_lazy(const brinep_dict *d);
+
 static ptrdiff_t dict_find(const brinep_dict *d, uint64_t h, const brine_value *key, const char *s, size_t len)
 {
+    if (!d->index && d->used > DICT_LINEAR_MAX)
+        index_lazy(d);
     if (!d->index) {
         for (size_t i = 0; i < d->used; i++) {
             int m = entry_matches(d, &d->entries[i], h, key, s, len);
@@ -520,10 +524,123 @@ static int fold_nomem(brinep_dict *d, size_t kept, size_t pos, brine_error *err)
     return brinep_nomem(err);
 }
 
+/* ---- sealing without an index (#23) ------------------------------------
+ * A decoded dict is mostly read in order or not at all: its index is built
+ * on the first lookup (dict_find), not at its end. The end still refuses
+ * unhashable keys and must find repeated keys, which a throw-away table on
+ * the stack does: positions of the entries by a cheap fingerprint of the
+ * key (a str's length and first and last 8 bytes, mixed with the
+ * document's seed), probed linearly, each hit compared in full. A repeat,
+ * a dict too large for the table, or more probes than a fair table takes
+ * (keys made to collide: the fingerprint reads only 16 bytes) hands over
+ * to the full seal, which hashes with XXH3, folds and builds the index. */
+
+#define LAZY_SLOTS 4096 /* 16 KB of stack: a slot holds a 16-bit tag of the fingerprint and position + 1 */
+#define SEAL_FULL (-1)
+
+/* MurmurHash3's finaliser over the two words: every input bit moves the
+ * low bits the table uses and the high bits of the tag. (A multiply and a
+ * shift alone left keys that differ only in their last bytes in one
+ * cluster: citm_catalog's numeric keys overran the probe limit and paid
+ * for both seals.) */
+static inline uint64_t fp_mix(uint64_t seed, uint64_t a, uint64_t b)
+{
+    uint64_t h = a ^ seed ^ b * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 33;
+    h *= UINT64_C(0xFF51AFD7ED558CCD);
+    h ^= h >> 33;
+    h *= UINT64_C(0xC4CEB9FE1A85EC53);
+    return h ^ h >> 33;
+}
+
+static inline uint64_t fp_bytes(uint64_t seed, unsigned salt, const char *p, size_t len)
+{
+    uint64_t a = 0, b = 0;
+    if (len >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + len - 8, 8);
+    } else if (len) {
+        memcpy(&a, p, len);
+    }
+    return fp_mix(seed ^ len ^ (uint64_t)salt << 56, a, b);
+}
+
+/* Equal keys (keys_equal) have equal fingerprints: the fields compared are
+ * the fields read; a tuple's is the XXH3 hash the builder gave it. */
+static inline uint64_t key_fp(uint64_t seed, const brinep_entry *e)
+{
+    const brine_value *k = &e->key;
+    switch (k->type) {
+    case BRINE_STR: return fp_bytes(seed, SALT_STR, k->as.blob->data, k->as.blob->len);
+    case BRINE_BYTES: return fp_bytes(seed, SALT_BYTES, k->as.blob->data, k->as.blob->len);
+    case BRINE_INT:
+        if (k->sub == BRINEP_INT_BIG)
+            return fp_bytes(seed, SALT_BIG, k->as.blob->data, k->as.blob->len);
+        return fp_mix(seed, k->as.u, SALT_I64);
+    case BRINE_FLOAT: return fp_mix(seed, k->as.u, SALT_FLOAT);
+    case BRINE_BOOL: return fp_mix(seed, (uint64_t)(k->as.b != 0), SALT_BOOL);
+    case BRINE_COMPLEX: {
+        uint64_t re, im;
+        memcpy(&re, &k->as.cx->re, sizeof re);
+        memcpy(&im, &k->as.cx->im, sizeof im);
+        return fp_mix(seed ^ im, re, SALT_COMPLEX);
+    }
+    case BRINE_TUPLE: return e->hash;
+    default: return fp_mix(seed, 0, SALT_NULL);
+    }
+}
+
+/* BRINE_OK: no repeated key, the dict stays unindexed; SEAL_FULL: let the
+ * full seal decide; else an unhashable key's error (*bad the key). */
+static int seal_lazy(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
+{
+    size_t n = d->used;
+    if (n > LAZY_SLOTS / 2 || d->index)
+        return SEAL_FULL;
+    uint32_t table[LAZY_SLOTS];
+    size_t cap = 32;
+    while (cap < 2 * n)
+        cap *= 2;
+    memset(table, 0, cap * sizeof table[0]);
+    size_t mask = cap - 1, probes = 0, limit = 2 * n + 32;
+    uint64_t seed = d->doc->seed;
+    for (size_t pos = 0; pos < n; pos++) {
+        brinep_entry *e = &d->entries[pos];
+        if (e->key.type != BRINE_TUPLE && brinep_node(&e->key)) {
+            uint64_t h;
+            *bad = e->key; /* a list, dict, model or array: not hashable */
+            return brinep_key_hash(d->doc, &e->key, max_depth, &h, err);
+        }
+        uint64_t fp = key_fp(seed, e);
+        uint32_t tag = (uint32_t)(fp >> 48) << 16;
+        size_t i = (size_t)fp & mask;
+        /* Keys are compared only when their tags agree (a shared slot alone
+         * cost a memcmp per collision: 3% of twitter's decode). */
+        for (; table[i]; i = (i + 1) & mask)
+            if (++probes > limit ||
+                ((table[i] & 0xFFFF0000u) == tag && keys_same(&d->entries[(table[i] & 0xFFFF) - 1].key, &e->key)))
+                return SEAL_FULL; /* a repeat (or out of memory comparing): folded there */
+        table[i] = tag | (uint32_t)(pos + 1);
+    }
+    return BRINE_OK;
+}
+
+/* The index of an unindexed dict past DICT_LINEAR_MAX (a sealed one), built
+ * at its first lookup; out of memory, lookups scan as in a small dict. */
+static void index_lazy(const brinep_dict *d)
+{
+    size_t cap = 32;
+    while (cap < d->used * 2 || cap < d->cap)
+        cap *= 2;
+    index_rebuild((brinep_dict *)d, cap); /* lookups may build indexes: brine.h, THREADS */
+}
+
 int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_error *err)
 {
     size_t n = d->used, kept = 0;
     int rc;
+    if (n > DICT_LINEAR_MAX && (rc = seal_lazy(d, max_depth, bad, err)) != SEAL_FULL)
+        return rc;
     /* Every key of an indexed dict hashed: tuples were when appended, and a
      * nonzero hash is one an earlier seal computed (0 means none yet; a key
      * whose hash is 0 is merely hashed again). */

@@ -112,6 +112,51 @@ static void fz_audit(const brine_plugin *fmt, const uint8_t *data, size_t size, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A format with decode_direct (#23): brine_decode took the direct path,
+ * so the same bytes go through the event path too (the plugin's decode
+ * into a builder), which must end the same way: both fail with the same
+ * code and offset, or both build equal graphs. */
+static void fz_events_agree(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts,
+                            const brine_doc *direct, const brine_error *direct_err)
+{
+    if (!fmt->decode_direct)
+        return;
+    brine_error err;
+    brine_source src;
+    brine_error_clear(&err);
+    brine_doc *doc = brine_doc_new();
+    if (!doc)
+        return;
+    brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
+    brine_sink *b = brine_builder_new(doc, brine_options_max_depth(opts), &err);
+    if (!b) {
+        brine_doc_free(doc);
+        return;
+    }
+    brine_source_init_buffer(&src, data, size);
+    int rc = fmt->decode(&src, b, opts, &err);
+    if (rc == BRINE_OK)
+        rc = b->finish(b);
+    if (rc == BRINE_OK)
+        rc = brine_doc_set_root(doc, brine_builder_value(b), &err);
+    b->destroy(b);
+    if (rc != BRINE_OK && err.offset == BRINE_NO_OFFSET)
+        err.offset = brine_source_offset(&src);
+    if ((rc == BRINE_OK) != (direct != NULL))
+        FZ_FAIL("the direct path %s, the event path %s (%s)", direct ? "decoded" : "failed",
+                rc == BRINE_OK ? "decoded" : "failed", direct ? err.message : direct_err->message);
+    if (rc != BRINE_OK) {
+        if (rc != BRINE_E_NOMEM && direct_err->code != BRINE_E_NOMEM &&
+            (rc != direct_err->code || err.offset != direct_err->offset))
+            FZ_FAIL("direct: %d at %llu (%s); events: %d at %llu (%s)", direct_err->code,
+                    (unsigned long long)direct_err->offset, direct_err->message, rc, (unsigned long long)err.offset,
+                    err.message);
+    } else if (brine_value_equal(brine_doc_root((brine_doc *)direct), brine_doc_root(doc), 0, &err) != 1) {
+        FZ_FAIL("the direct and event paths built different graphs");
+    }
+    brine_doc_free(doc);
+}
+
 static void decode_all(const uint8_t *data, size_t size)
 {
     const brine_plugin *fmt = fz_plugin(FZ_FORMAT);
@@ -125,6 +170,7 @@ static void decode_all(const uint8_t *data, size_t size)
         fz_audit(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc != NULL);
         if (strncmp(FZ_FORMAT, "json", 4) == 0)
             fz_chunked(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
+        fz_events_agree(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
         if (!doc) {
             fz_check_error("decoding", &err, size);
             continue;

@@ -638,6 +638,16 @@ typedef int (*brine_audit_fn)(brine_source *src, const brine_options *opts, stru
 typedef int (*brine_encode_value_fn)(const brine_value *v, brine_output *out, const brine_options *opts,
                                      brine_error *err);
 
+/* Decoding straight into a graph (#23; the third field added into
+ * `reserved`, after #22's filter): brine_decode calls it instead of decode,
+ * with the builder of the document being made (see "The direct builder"
+ * below); a transcode, and any other caller of decode, still gets events.
+ * Both paths must build the same graph or fail with the same error (code,
+ * offset): a plugin that sets it keeps decode as well. */
+typedef struct brine_direct brine_direct;
+typedef int (*brine_decode_direct_fn)(brine_source *src, brine_direct *b, const brine_options *opts,
+                                      brine_error *err);
+
 typedef struct brine_plugin {
     uint32_t abi;                      /* BRINE_PLUGIN_ABI */
     uint32_t size;                     /* sizeof(brine_plugin) as the plugin was built */
@@ -656,7 +666,8 @@ typedef struct brine_plugin {
     brine_audit_fn audit;               /* #19: may be NULL */
     brine_encode_value_fn encode_value; /* #17: may be NULL */
     const brine_filter_ops *filter;     /* #22: set with BRINE_CAP_FILTER, else NULL */
-    void *reserved[5];                  /* zero */
+    brine_decode_direct_fn decode_direct; /* #23: may be NULL */
+    void *reserved[4];                  /* zero */
 } brine_plugin;
 
 typedef const brine_plugin *(*brine_plugin_entry_fn)(void);
@@ -710,6 +721,52 @@ BRINE_API brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_
 /* The value built, once the builder has seen a complete value; else NULL.
  * Valid as long as doc. */
 BRINE_API brine_value *brine_builder_value(brine_sink *builder);
+
+/* ------------------------------------------------------------------------
+ * The direct builder (#23). A decoder's decode_direct builds the graph by
+ * calling the builder itself, one call per value, instead of filling a
+ * brine_event for each and calling a sink through a pointer. Each call is
+ * the event of the same kind with the same meaning, checks and errors:
+ * core still owns the depth limit, anchors and references, Python's dict
+ * rules (unhashable keys refused, a repeated key folded into its first
+ * position with its last value), the UTF-8 check of every str, and the
+ * error's code, message and path; the decoder adds the offset, with
+ * brine_error_merge_sink on brine_direct_sink(b), as for a sink. A
+ * container opened with a known count gets its node at that size (up to a
+ * bound: a count is a promise), and its children are written straight into
+ * their slots. Every kind without a call of its own (a model, a big int, a
+ * complex number, an array, a REF, an anchored str) goes through
+ * brine_direct_event, or the sink itself: the same builder.
+ *
+ * Each call returns BRINE_OK or a status, with the error in the err that
+ * brine_decode was given; after a failure the decoder returns that status
+ * at once. The calls take no anchors except brine_direct_open's.
+ * ------------------------------------------------------------------------ */
+
+BRINE_API int brine_direct_null(brine_direct *b);
+BRINE_API int brine_direct_bool(brine_direct *b, int v);
+BRINE_API int brine_direct_int(brine_direct *b, int64_t v);
+BRINE_API int brine_direct_uint(brine_direct *b, uint64_t v);
+BRINE_API int brine_direct_float(brine_direct *b, double v);
+
+/* A str (len bytes of UTF-8, checked here) or bytes, copied. */
+BRINE_API int brine_direct_str(brine_direct *b, const char *s, size_t len);
+BRINE_API int brine_direct_bytes(brine_direct *b, const void *p, size_t len);
+
+/* Opens a BRINE_EV_LIST, BRINE_EV_TUPLE or BRINE_EV_DICT of count elements
+ * (a dict: count entries, each a key call then a value call), or
+ * BRINE_COUNT_UNKNOWN; anchor as a begin event's. brine_direct_close ends
+ * the innermost open container (BRINE_EV_END); a count not met is
+ * BRINE_E_PLUGIN, as for events. */
+BRINE_API int brine_direct_open(brine_direct *b, brine_event_kind kind, size_t count, uint64_t anchor);
+BRINE_API int brine_direct_close(brine_direct *b);
+
+/* Any event (the builder's sink event). */
+BRINE_API int brine_direct_event(brine_direct *b, const brine_event *ev);
+
+/* The builder as a sink (for brine_error_merge_sink, or for code shared
+ * with the event path); valid while the decode runs. */
+BRINE_API brine_sink *brine_direct_sink(brine_direct *b);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,11 @@
  * spec that turns bytes into brine events (one frame per open container on
  * a heap stack). Every declared length is checked against the input before
  * it is used or announced to the sink, so a hostile length costs nothing.
- * It does not use msgpack_unpack: docs/msgpack.md says why.
+ * It does not use msgpack_unpack: docs/msgpack.md says why. For
+ * brine_decode it runs on the direct builder (d->direct, #23): the common
+ * values, containers and their ends are builder calls, the rare ones
+ * (models, big ints, complex numbers, arrays, refs) the same events as
+ * ever, sent to the builder's sink.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@ typedef struct mp_frame {
 typedef struct mp_dec {
     brine_source *src;
     brine_sink *sink;
+    brine_direct *direct; /* the builder, called directly; NULL on the event path */
     brine_error *err;
     mp_opts o;
     size_t max_depth;
@@ -199,9 +204,63 @@ static inline int mp_scalar(mp_dec *d, const brine_event *ev)
     return mp_emit(d, ev);
 }
 
+/* The outcome of a direct builder call (the builder has filled err). */
+static inline int mp_direct_rc(mp_dec *d, int rc)
+{
+    return rc ? mp_sink_failed(d, rc) : BRINE_OK;
+}
+
+/* The common scalars: a builder call on the direct path (unless an anchor
+ * waits, which mp_scalar refuses), else an event. */
+static inline int mp_int(mp_dec *d, int64_t i)
+{
+    brine_event ev;
+    if (d->direct && !d->anchor)
+        return mp_direct_rc(d, brine_direct_int(d->direct, i));
+    ev.kind = BRINE_EV_INT;
+    ev.anchor = 0;
+    ev.v.i = i;
+    return mp_scalar(d, &ev);
+}
+
+static inline int mp_uint(mp_dec *d, uint64_t u)
+{
+    brine_event ev;
+    if (d->direct && !d->anchor)
+        return mp_direct_rc(d, brine_direct_uint(d->direct, u));
+    ev.kind = u > INT64_MAX ? BRINE_EV_UINT : BRINE_EV_INT;
+    ev.anchor = 0;
+    ev.v.u = u;
+    return mp_scalar(d, &ev);
+}
+
+static inline int mp_float(mp_dec *d, double x)
+{
+    brine_event ev;
+    if (d->direct && !d->anchor)
+        return mp_direct_rc(d, brine_direct_float(d->direct, x));
+    ev.kind = BRINE_EV_FLOAT;
+    ev.anchor = 0;
+    ev.v.f = x;
+    return mp_scalar(d, &ev);
+}
+
+static int mp_null_bool(mp_dec *d, unsigned b)
+{
+    brine_event ev;
+    if (d->direct && !d->anchor)
+        return mp_direct_rc(d, b == 0xc0 ? brine_direct_null(d->direct) : brine_direct_bool(d->direct, b == 0xc3));
+    ev.kind = b == 0xc0 ? BRINE_EV_NULL : BRINE_EV_BOOL;
+    ev.anchor = 0;
+    ev.v.boolean = b == 0xc3;
+    return mp_scalar(d, &ev);
+}
+
 static int mp_end(mp_dec *d)
 {
     brine_event ev;
+    if (d->direct)
+        return mp_direct_rc(d, brine_direct_close(d->direct));
     ev.kind = BRINE_EV_END;
     ev.anchor = 0;
     return mp_emit(d, &ev);
@@ -256,7 +315,11 @@ static int mp_open(mp_dec *d, int kind, uint64_t items, uint64_t ext_end, const 
     }
     if (d->depth >= d->max_depth + 2)
         return mp_fail(d, BRINE_E_DEPTH, d->value_off, "maximum recursion depth exceeded while decoding");
-    if ((rc = mp_emit(d, &ev)) != BRINE_OK)
+    if (d->direct && kind != MPF_MODEL)
+        rc = mp_direct_rc(d, brine_direct_open(d->direct, ev.kind, ev.v.count, ev.anchor));
+    else
+        rc = mp_emit(d, &ev);
+    if (rc != BRINE_OK)
         return rc;
     if (items == 0) {
         *open = 0;
@@ -325,7 +388,10 @@ static int mp_str(mp_dec *d, uint64_t len)
         ev.kind = BRINE_EV_BYTES;
     if (d->anchor)
         return mp_scalar(d, &ev); /* refused: only containers take anchors */
-    if ((rc = d->sink->event(d->sink, &ev)) == BRINE_OK) {
+    rc = !d->direct                ? d->sink->event(d->sink, &ev)
+         : ev.kind == BRINE_EV_STR ? brine_direct_str(d->direct, ev.v.s.ptr, ev.v.s.len)
+                                   : brine_direct_bytes(d->direct, ev.v.s.ptr, ev.v.s.len);
+    if (rc == BRINE_OK) {
         s->cur += len;
         return BRINE_OK;
     }
@@ -717,10 +783,8 @@ static int mp_run_rare(mp_dec *d, unsigned b, int *open);
 static int mp_run(mp_dec *d)
 {
     brine_source *s = d->src;
-    brine_event ev;
     int rc, open, top;
     uint64_t n;
-    ev.anchor = 0;
     if (d->o.sequence && (rc = mp_open_seq(d)) != BRINE_OK)
         return rc;
     for (;;) {
@@ -739,13 +803,9 @@ static int mp_run(mp_dec *d)
         open = 0;
         rc = BRINE_OK;
         if (b <= 0x7f) {
-            ev.kind = BRINE_EV_INT;
-            ev.v.i = b;
-            rc = mp_scalar(d, &ev);
+            rc = mp_int(d, b);
         } else if (b >= 0xe0) {
-            ev.kind = BRINE_EV_INT;
-            ev.v.i = (int8_t)b;
-            rc = mp_scalar(d, &ev);
+            rc = mp_int(d, (int8_t)b);
         } else if (b <= 0x8f) {
             int done = 0;
             if (d->o.numpy && (rc = mp_numpy_map(d, b & 0x0f, &done)) != BRINE_OK)
@@ -759,24 +819,16 @@ static int mp_run(mp_dec *d)
         } else {
             switch (b) {
             case 0xc0:
-                ev.kind = BRINE_EV_NULL;
-                rc = mp_scalar(d, &ev);
-                break;
             case 0xc2:
-            case 0xc3:
-                ev.kind = BRINE_EV_BOOL;
-                ev.v.boolean = b == 0xc3;
-                rc = mp_scalar(d, &ev);
-                break;
+            case 0xc3: rc = mp_null_bool(d, b); break;
             case 0xc1:
             case 0xc4 ... 0xca:
             case 0xd4 ... 0xd8: rc = mp_run_rare(d, b, &open); break;
             case 0xcb:
                 MP_NEED(8, "float 64");
-                ev.kind = BRINE_EV_FLOAT;
-                ev.v.f = mp_load_double(s->cur);
+                p = s->cur;
                 s->cur += 8;
-                rc = mp_scalar(d, &ev);
+                rc = mp_float(d, mp_load_double(p));
                 break;
             case 0xcc:
             case 0xcd:
@@ -786,9 +838,7 @@ static int mp_run(mp_dec *d)
                 MP_NEED(n, "uint");
                 p = s->cur;
                 s->cur += n;
-                ev.v.u = n == 1 ? p[0] : n == 2 ? mp_load16(p) : n == 4 ? mp_load32(p) : mp_load64(p);
-                ev.kind = ev.v.u > INT64_MAX ? BRINE_EV_UINT : BRINE_EV_INT;
-                rc = mp_scalar(d, &ev);
+                rc = mp_uint(d, n == 1 ? p[0] : n == 2 ? mp_load16(p) : n == 4 ? mp_load32(p) : mp_load64(p));
                 break;
             case 0xd0:
             case 0xd1:
@@ -798,12 +848,10 @@ static int mp_run(mp_dec *d)
                 MP_NEED(n, "int");
                 p = s->cur;
                 s->cur += n;
-                ev.kind = BRINE_EV_INT;
-                ev.v.i = n == 1   ? (int8_t)p[0]
-                         : n == 2 ? (int16_t)mp_load16(p)
-                         : n == 4 ? (int32_t)mp_load32(p)
-                                  : (int64_t)mp_load64(p);
-                rc = mp_scalar(d, &ev);
+                rc = mp_int(d, n == 1   ? (int8_t)p[0]
+                               : n == 2 ? (int16_t)mp_load16(p)
+                               : n == 4 ? (int32_t)mp_load32(p)
+                                        : (int64_t)mp_load64(p));
                 break;
             case 0xd9:
             case 0xda:
@@ -892,13 +940,15 @@ static int mp_run_rare(mp_dec *d, unsigned b, int *open)
     return mp_ext(d, b, (int8_t)p[0], (uint64_t)1 << (b - 0xd4), open);
 }
 
-int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+static int mp_decode_with(brine_source *src, brine_sink *sink, brine_direct *direct, const brine_options *opts,
+                          brine_error *err)
 {
     mp_dec d;
     int rc;
     memset(&d, 0, sizeof d);
     d.src = src;
     d.sink = sink;
+    d.direct = direct;
     d.err = err;
     d.max_depth = brine_options_max_depth(opts);
     if ((rc = mp_opts_parse(opts, &d.o, err)) != BRINE_OK)
@@ -911,4 +961,14 @@ int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     brine_free(d.scratch);
     brine_doc_free(d.dtypes);
     return rc;
+}
+
+int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    return mp_decode_with(src, sink, NULL, opts, err);
+}
+
+int mp_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return mp_decode_with(src, brine_direct_sink(b), b, opts, err);
 }

@@ -58,6 +58,8 @@ int mp_opts_parse(const brine_options *opts, mp_opts *out, brine_error *err);
 
 /* plugin.c puts these in the descriptor. */
 int mp_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+/* The same decoder on the direct builder (plugin.h, #23): brine_decode's path. */
+int mp_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err);
 brine_sink *mp_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 int mp_sniff(const unsigned char *head, size_t len);
 

@@ -34,6 +34,7 @@ static const brine_plugin mp_plugin = {
     .options = mp_options,
     .sniff = mp_sniff,
     .decode = mp_decode,
+    .decode_direct = mp_decode_direct,
     .encoder_new = mp_encoder_new,
 };
 

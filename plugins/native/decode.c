@@ -52,10 +52,10 @@ typedef struct nat_dec {
     unsigned char *akind;        /* NAT_K_* of anchor id i + 1 (brine_malloc) */
     size_t anchors;              /* anchors read so far */
     size_t acap;
-    unsigned minor; /* the file's minor version */
-    uint64_t start; /* input offset of the magic number: arrays align from it */
+    unsigned minor;    /* the file's minor version */
+    uint64_t start;    /* input offset of the magic number: arrays align from it */
     brine_doc *dtypes; /* the arrays' dtypes (made on the first array) */
-    int verified;   /* the checksum was verified before decoding: hash nothing */
+    int verified;      /* the checksum was verified before decoding: hash nothing */
     nat_frame inline_stack[NAT_INLINE_FRAMES];
 } nat_dec;
 
@@ -418,7 +418,7 @@ static BRINEP_NOINLINE int nat_array(nat_dec *d, brine_sink *sink, uint64_t anch
 
 #define EMIT()                                                                                                         \
     do {                                                                                                               \
-        if (BRINEP_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK))                                                \
+        if (BRINEP_UNLIKELY((rc = nat_put(direct, sink, &ev)) != BRINE_OK))                                            \
             goto sink_failed;                                                                                          \
     } while (0)
 
@@ -444,9 +444,31 @@ static BRINEP_NOINLINE int nat_array(nat_dec *d, brine_sink *sink, uint64_t anch
         top_kind = (kind_);                                                                                            \
     } while (0)
 
+/* One value's event to the builder: on the direct path (#23) the
+ * builder's call for its kind, else the sink. */
+static BRINEP_INLINE int nat_put(brine_direct *b, brine_sink *sink, const brine_event *ev)
+{
+    if (!b)
+        return sink->event(sink, ev);
+    switch (ev->kind) {
+    case BRINE_EV_INT: return brine_direct_int(b, ev->v.i);
+    case BRINE_EV_UINT: return brine_direct_uint(b, ev->v.u);
+    case BRINE_EV_FLOAT: return brine_direct_float(b, ev->v.f);
+    case BRINE_EV_NULL: return brine_direct_null(b);
+    case BRINE_EV_BOOL: return brine_direct_bool(b, ev->v.boolean);
+    case BRINE_EV_STR: return brine_direct_str(b, ev->v.s.ptr, ev->v.s.len);
+    case BRINE_EV_LIST:
+    case BRINE_EV_TUPLE:
+    case BRINE_EV_DICT: return brine_direct_open(b, ev->kind, ev->v.count, ev->anchor);
+    case BRINE_EV_END: return brine_direct_close(b);
+    default: return brine_direct_event(b, ev);
+    }
+}
+
 /* The decode proper. When verified (the checksum was checked over the
- * whole input) it hashes nothing. */
-static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_error *err)
+ * whole input) it hashes nothing. direct, when not NULL, is the builder
+ * behind sink, called directly. */
+static int nat_run(brine_source *src, brine_sink *sink, brine_direct *direct, int verified, brine_error *err)
 {
     XXH3_state_t xx;
     nat_dec d;
@@ -688,7 +710,8 @@ static int nat_run(brine_source *src, brine_sink *sink, int verified, brine_erro
         ev.kind = BRINE_EV_STR;
         ev.v.s.ptr = (const char *)p;
         ev.v.s.len = (size_t)count;
-        if (BRINEP_UNLIKELY((rc = sink->event(sink, &ev)) != BRINE_OK)) {
+        if (BRINEP_UNLIKELY((rc = direct ? brine_direct_str(direct, ev.v.s.ptr, ev.v.s.len) : sink->event(sink, &ev)) !=
+                            BRINE_OK)) {
             size_t bad = brine_utf8_check((const char *)p, (size_t)count);
             if (bad != count) {
                 brine_error_clear(err);
@@ -823,21 +846,22 @@ static int nat_null_event(brine_sink *self, const brine_event *ev)
     }
 }
 
-int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+static int nat_decode_with(brine_source *src, brine_sink *sink, brine_direct *direct, const brine_options *opts,
+                           brine_error *err)
 {
     uint64_t start = brine_source_offset(src), trailer_at = 0;
     int rc = nat_verify(src, &trailer_at, err);
     if (rc == BRINE_OK)
-        return nat_run(src, sink, 1, err);
+        return nat_run(src, sink, direct, 1, err);
     if (rc == NAT_UNVERIFIED)
-        return nat_run(src, sink, 0, err);
+        return nat_run(src, sink, direct, 0, err);
     if (rc != NAT_MISMATCH)
         return rc;
     /* Corrupt: find the first error without sending a single event. */
     nat_null_sink null = {{nat_null_event, NULL, NULL, 0, NULL}, 0, brine_options_max_depth(opts)};
     if ((rc = brine_source_rewind(src, start, err)) != BRINE_OK)
         return rc;
-    rc = nat_run(src, &null.sink, 0, err);
+    rc = nat_run(src, &null.sink, NULL, 0, err);
     if (rc == BRINE_OK || rc == BRINE_E_DEPTH) {
         /* Too deep to search further (or the file changed under us). */
         if (err)
@@ -848,4 +872,14 @@ int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, b
                                 (unsigned long long)(trailer_at - start), (unsigned long long)trailer_at);
     }
     return rc;
+}
+
+int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)
+{
+    return nat_decode_with(src, sink, NULL, opts, err);
+}
+
+int nat_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return nat_decode_with(src, brine_direct_sink(b), b, opts, err);
 }

@@ -33,6 +33,7 @@ static const brine_plugin nat_plugin = {
     .options = nat_options,
     .sniff = nat_sniff,
     .decode = nat_decode,
+    .decode_direct = nat_decode_direct,
     .encoder_new = nat_encoder_new,
     .encode_value = nat_encode_value, /* picks the file version from the graph: 1.1 only with arrays */
 };

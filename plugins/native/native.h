@@ -125,6 +125,8 @@ static inline size_t nat_put_varint(unsigned char *p, uint64_t v)
 
 /* The plugin's entry points (decode.c, encode.c). */
 int nat_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+/* The same decoder on the direct builder (plugin.h, #23): brine_decode's path. */
+int nat_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err);
 brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 int nat_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err);
 
