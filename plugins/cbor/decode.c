@@ -46,6 +46,7 @@ typedef struct cb_dec {
     uint64_t pending;   /* a tag 28 was read: index + 1 of the next item; 0 for none */
     cb_share *shares;
     size_t nshares, shares_cap;
+    int sink_refs;   /* the sink takes anchors and REF events (the builder does) */
     uint64_t resent; /* bytes of shared scalars sent again, against the expansion budget */
     brine_doc *dtypes;
 } cb_dec;
@@ -175,6 +176,13 @@ static inline int cb_need(cb_dec *d, uint64_t n, const char *what)
     return (uint64_t)(d->src->end - d->src->cur) >= n ? BRINE_OK : cb_need_more(d, n, what);
 }
 
+/* Makes head + len bytes available at cur: a length from the input may
+ * be anything up to 2^64 - 1, so the sum saturates instead of wrapping. */
+static inline int cb_need_len(cb_dec *d, uint64_t head, uint64_t len, const char *what)
+{
+    return cb_need(d, len > UINT64_MAX - head ? UINT64_MAX : head + len, what);
+}
+
 static inline int cb_emit(cb_dec *d, const brine_event *ev)
 {
     int rc = d->sink->event(d->sink, ev);
@@ -197,7 +205,7 @@ static uint64_t cb_take_share(cb_dec *d, int state)
         d->shares[id - 1].state = state;
         d->pending = 0;
     }
-    return id;
+    return d->sink_refs ? id : 0;
 }
 
 /* A scalar item: sent, and kept when it was marked shareable. */
@@ -397,7 +405,7 @@ static int cb_string(cb_dec *d, int text, const unsigned char *p, uint64_t len, 
         return rc;
     /* Refused: if for its UTF-8, the error names the input's bad byte. */
     bad = brine_utf8_check(ev.v.s.ptr, ev.v.s.len);
-    if (bad != ev.v.s.len && d->err && d->err->code == BRINE_E_UTF8) {
+    if (bad != ev.v.s.len && ev.kind == BRINE_EV_STR) {
         brine_error_clear(d->err);
         return cb_fail(
             d, BRINE_E_UTF8, at + bad,
@@ -416,7 +424,7 @@ static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t h
     size_t used = 0;
     int rc;
     if (ai != 31) {
-        if ((rc = cb_need(d, (uint64_t)hlen + len, what)) != BRINE_OK)
+        if ((rc = cb_need_len(d, hlen, len, what)) != BRINE_OK)
             return rc;
         s->cur += hlen;
         rc = cb_string(d, major == CB_TEXT, s->cur, len, cb_off(d));
@@ -437,7 +445,7 @@ static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t h
         if (m != major || a == 31)
             return cb_fail(d, BRINE_E_SYNTAX, cb_off(d),
                            "a chunk of an indefinite-length %s must be a definite-length %s", what, what);
-        if ((rc = cb_need(d, (uint64_t)h + n, what)) != BRINE_OK)
+        if ((rc = cb_need_len(d, h, n, what)) != BRINE_OK)
             return rc;
         if (n > d->scratch_cap - used &&
             cb_grow((void **)&d->scratch, &d->scratch_cap, used + (size_t)n, 1) != BRINE_OK)
@@ -498,6 +506,13 @@ static int cb_sharedref(cb_dec *d, uint64_t index)
                        (unsigned long long)index);
     sh = &d->shares[index];
     if (sh->state == 1) {
+        /* A stream into a sink that stores no references (a transcode to
+         * a format without them) cannot send the container again: it has
+         * gone by. Decoding with refs makes core build the graph first. */
+        if (!d->sink_refs)
+            return cb_fail(d, BRINE_E_UNSUPPORTED, d->value_off,
+                           "the input holds a shared reference (tag 29) the output cannot store: convert with the "
+                           "reader option refs to write shared values out again");
         memset(&ev, 0, sizeof ev);
         ev.kind = BRINE_EV_REF;
         ev.v.ref = index + 1;
@@ -543,7 +558,7 @@ static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const
     uint64_t one[1], count = 1;
     size_t item = brine_dtype_itemsize(dt);
     int rc;
-    if ((rc = cb_need(d, (uint64_t)at + len, "typed array")) != BRINE_OK)
+    if ((rc = cb_need_len(d, at, len, "typed array")) != BRINE_OK)
         return rc;
     if (!shape) {
         if (len % item)
@@ -661,7 +676,7 @@ static int cb_brine_array(cb_dec *d, size_t hlen)
         return rc;
     if (m != CB_TEXT || a == 31 || len > 64)
         goto bad;
-    if ((rc = cb_need(d, (uint64_t)at + h + len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
+    if ((rc = cb_need_len(d, (uint64_t)at + h, len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
         return rc;
     brine_error_clear(&tmp);
     dt = brine_dtype_parse(d->dtypes, (const char *)d->src->cur + at + h, (size_t)len, &tmp);
@@ -742,7 +757,7 @@ static int cb_model(cb_dec *d, size_t hlen, int *open)
         return rc;
     if (m != CB_TEXT || a == 31)
         goto corrupt;
-    if ((rc = cb_need(d, (uint64_t)at + h + len, "model name")) != BRINE_OK)
+    if ((rc = cb_need_len(d, (uint64_t)at + h, len, "model name")) != BRINE_OK)
         return rc;
     bad = brine_utf8_check((const char *)s->cur + at + h, (size_t)len);
     if (bad != len)
@@ -812,7 +827,7 @@ static int cb_tag(cb_dec *d, uint64_t t, size_t hlen, int *open)
         if (m != CB_BYTES || a == 31)
             return cb_fail(d, BRINE_E_CORRUPT, d->value_off, "a bignum (tag %u) must hold a definite byte string",
                            (unsigned)t);
-        if ((rc = cb_need(d, (uint64_t)hlen + h + n, "bignum")) != BRINE_OK)
+        if ((rc = cb_need_len(d, (uint64_t)hlen + h, n, "bignum")) != BRINE_OK)
             return rc;
         s->cur += hlen + h + n;
         return cb_bigint(d, s->cur - n, n, t == CB_TAG_NEGBIGNUM);
@@ -963,6 +978,8 @@ static int cb_run(cb_dec *d)
         case CB_BYTES:
         case CB_TEXT: rc = cb_str(d, major, ai, arg, hlen); break;
         case CB_ARRAY:
+            if (ai != 31 && arg == CB_INDEF) /* 2^64 - 1 items: more than any input holds */
+                return cb_need(d, UINT64_MAX, "array");
             s->cur += hlen;
             rc = cb_open(d, CF_LIST, ai == 31 ? CB_INDEF : arg, NULL, 0, &open);
             break;
@@ -995,6 +1012,7 @@ int cb_decode(brine_source *src, brine_sink *sink, const brine_options *opts, br
     d.src = src;
     d.sink = sink;
     d.err = err;
+    d.sink_refs = (sink->flags & BRINE_SINK_REFS) != 0;
     d.max_depth = brine_options_max_depth(opts);
     if ((rc = cb_opts_parse(opts, &d.o, err)) != BRINE_OK)
         return rc;

@@ -11,7 +11,8 @@ static const char *const cb_extensions[] = {"cbor", NULL};
 
 static const brine_option_spec cb_options[] = {
     {"refs", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
-     "write shared and cyclic containers with tags 28/29 (value sharing); always read"},
+     "write shared and cyclic containers with tags 28/29 (value sharing); read: always, this makes a conversion go "
+     "through a graph"},
     {"plain", BRINE_OPT_DECODE | BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
      "no brine tags: tuple as array, complex as [re, im], model as a map; decode them as cbor.tag"},
     {"canonical", BRINE_OPT_ENCODE | BRINE_OPT_FLAG,
