@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <brine/format.h>
+#include <cbor.h>
 
 #include "check_util.h"
 
@@ -450,6 +451,35 @@ START_TEST(test_cbor_models_that_are_not_their_item_are_written_as_models)
 }
 END_TEST
 
+/* Why the decoder is our own (docs/cbor.md): libcbor 0.8's cbor_load
+ * refuses nesting deeper than 2048 (CBOR_MAX_STACK_SIZE, compiled in) and
+ * its streaming decoder refuses simple values other than false, true,
+ * null and undefined, which RFC 8949 allows; brine reads both. */
+START_TEST(test_libcbor_limits_that_brine_does_not_have)
+{
+    static unsigned char deep[3000];
+    struct cbor_load_result r;
+    struct cbor_callbacks none = cbor_empty_callbacks;
+    struct cbor_decoder_result res;
+    cbor_item_t *item;
+    brine_error err;
+    brine_doc *doc;
+    memset(deep, 0x81, 2049);
+    deep[2049] = 0x00;
+    item = cbor_load(deep, 2050, &r);
+    ck_assert_ptr_null(item);
+    ck_assert_int_eq(r.error.code, CBOR_ERR_MEMERROR);
+    doc = dec(deep, 2050, NULL, 0, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_doc_free(doc);
+    res = cbor_stream_decode((const unsigned char *)"\xf0", 1, &none, NULL);
+    ck_assert_int_eq(res.status, CBOR_DECODER_ERROR);
+    doc = dec("\xf0", 1, NULL, 0, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_doc_free(doc);
+}
+END_TEST
+
 static Suite *cbor_suite(void)
 {
     Suite *s = suite_create("cbor");
@@ -470,6 +500,7 @@ static Suite *cbor_suite(void)
     tcase_add_test(tc, test_sniff_finds_cbor_and_leaves_msgpack_and_json_alone);
     tcase_add_test(tc, test_sequence_reads_and_writes_concatenated_items);
     tcase_add_test(tc, test_cbor_models_that_are_not_their_item_are_written_as_models);
+    tcase_add_test(tc, test_libcbor_limits_that_brine_does_not_have);
     suite_add_tcase(s, tc);
     return s;
 }
