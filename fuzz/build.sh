@@ -51,7 +51,7 @@ libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
 libs="$libs $outdir/lib/plugins/cbor/.libs/cbor.a"
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
-libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var LIBCBOR_LIBS) $(var LIBLTDL) -lm"
+libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var LIBLTDL) -lm"
 cflags="$CFLAGS -I$src/include -I$here"
 
 # The bencode example plugin is compiled into every harness as a fourth format.

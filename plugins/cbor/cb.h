@@ -2,8 +2,8 @@
  * the tags brine reads and writes (RFC 8949, RFC 8746, the IANA registry,
  * and brine's own tags from the first-come range), the parsed options,
  * big-endian helpers, the half-float conversions and the entry points
- * plugin.c puts in the descriptor. Only encode.c includes <cbor.h>;
- * docs/cbor.md is the user's description of the mapping defined here.
+ * plugin.c puts in the descriptor. docs/cbor.md is the user's
+ * description of the mapping defined here.
  */
 #ifndef BRINE_CB_H
 #define BRINE_CB_H

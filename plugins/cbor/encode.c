@@ -1,18 +1,17 @@
-/* encode.c: the CBOR encoder, a sink that writes events as CBOR heads and
- * floats made by libcbor's cbor_encode_* (preferred serialisation: the
- * shortest head, the shortest float that holds the value exactly) into a
- * brine_output. A container whose count is not announced, and every map
- * under `canonical`, is written to a side buffer and gets its definite
- * head at END (a canonical map's entries sorted by their encoded keys
- * there); everything else goes straight to the output. Models named
- * cbor.tag, cbor.simple and cbor.undefined are held back until they are
- * known to be the CBOR items they stand for.
+/* encode.c: the CBOR encoder, a sink that writes events in preferred
+ * serialisation (the shortest head, the shortest float that holds the
+ * value exactly) into a brine_output. Heads and floats are written here,
+ * not with libcbor's cbor_encode_* (docs/cbor.md says why). A container
+ * whose count is not announced, and every map under `canonical`, is
+ * written to a side buffer and gets its definite head at END (a canonical
+ * map's entries sorted by their encoded keys there); everything else goes
+ * straight to the output, scalars in lists and dicts of known count by a
+ * short path. Models named cbor.tag, cbor.simple and cbor.undefined are
+ * held back until they are known to be the CBOR items they stand for.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include <cbor.h>
 
 #include "cb.h"
 
@@ -122,24 +121,39 @@ static int cb_put(cb_enc *e, const void *p, size_t len)
     return BRINE_OK;
 }
 
-/* A head of major type `major` with argument arg (libcbor writes the
- * shortest form). */
+/* Writes the shortest head of major type `major` with argument arg at q
+ * (9 bytes of room) and returns where it ends. libcbor's cbor_encode_uint
+ * and its siblings write the same bytes, but as calls into a shared
+ * library that check the room each time they cost a fifth of an encode,
+ * so heads, the bulk of the output, are written here. */
+static inline unsigned char *cb_head_raw(unsigned char *q, unsigned major, uint64_t arg)
+{
+    unsigned m = major << 5;
+    if (arg < 24) {
+        *q++ = (unsigned char)(m | arg);
+    } else if (arg <= 0xff) {
+        *q++ = (unsigned char)(m | 24);
+        *q++ = (unsigned char)arg;
+    } else if (arg <= 0xffff) {
+        *q++ = (unsigned char)(m | 25);
+        *q++ = (unsigned char)(arg >> 8);
+        *q++ = (unsigned char)arg;
+    } else if (arg <= 0xffffffffu) {
+        *q++ = (unsigned char)(m | 26);
+        for (int i = 3; i >= 0; i--)
+            *q++ = (unsigned char)(arg >> (8 * i));
+    } else {
+        *q++ = (unsigned char)(m | 27);
+        for (int i = 7; i >= 0; i--)
+            *q++ = (unsigned char)(arg >> (8 * i));
+    }
+    return q;
+}
+
 static int cb_head(cb_enc *e, unsigned major, uint64_t arg)
 {
     unsigned char h[9];
-    size_t n;
-    switch (major) {
-    case CB_UINT: n = cbor_encode_uint(arg, h, sizeof h); break;
-    case CB_NEGINT: n = cbor_encode_negint(arg, h, sizeof h); break;
-    case CB_TAG: n = cbor_encode_tag(arg, h, sizeof h); break;
-    default:
-        /* cbor_encode_*_start take a size_t; the argument is the same
-         * shortest head with another major type. */
-        n = cbor_encode_uint(arg, h, sizeof h);
-        h[0] = (unsigned char)(h[0] | major << 5);
-        break;
-    }
-    return cb_put(e, h, n);
+    return cb_put(e, h, (size_t)(cb_head_raw(h, major, arg) - h));
 }
 
 /* The bits of an IEEE binary16 that holds d exactly, or -1. */
@@ -166,43 +180,44 @@ static long cb_double_to_half(double d)
     return (long)(sign | (unsigned)(exp - 1023 + 15) << 10 | (unsigned)((bits >> 42) & 0x3ff));
 }
 
-/* The shortest of float16/32/64 that holds d exactly (RFC 8949 4.2.2),
- * NaN payloads included. */
+/* Writes the shortest of float16/32/64 that holds d exactly (RFC 8949
+ * 4.2.2), NaN payloads included, at q (9 bytes of room). */
+static inline unsigned char *cb_float_raw(unsigned char *q, double d)
+{
+    long half = cb_double_to_half(d);
+    uint64_t bits;
+    if (half >= 0) {
+        *q++ = 0xf9;
+        *q++ = (unsigned char)(half >> 8);
+        *q++ = (unsigned char)half;
+        return q;
+    }
+    memcpy(&bits, &d, sizeof bits);
+    /* A float32 that holds d; a NaN narrows when its payload fits (from its
+     * bits: a conversion may quieten or canonicalise it). */
+    if (d != d ? !(bits & ((UINT64_C(1) << 29) - 1)) : (double)(float)d == d) {
+        uint32_t f;
+        if (d != d) {
+            f = (uint32_t)(bits >> 32 & 0x80000000u) | 0x7f800000u | (uint32_t)(bits >> 29 & 0x7fffff);
+        } else {
+            float x = (float)d;
+            memcpy(&f, &x, sizeof f);
+        }
+        *q++ = 0xfa;
+        for (int i = 3; i >= 0; i--)
+            *q++ = (unsigned char)(f >> (8 * i));
+        return q;
+    }
+    *q++ = 0xfb;
+    for (int i = 7; i >= 0; i--)
+        *q++ = (unsigned char)(bits >> (8 * i));
+    return q;
+}
+
 static int cb_float(cb_enc *e, double d)
 {
     unsigned char h[9];
-    long half = cb_double_to_half(d);
-    uint64_t bits;
-    size_t n;
-    if (half >= 0) {
-        h[0] = 0xf9;
-        h[1] = (unsigned char)(half >> 8);
-        h[2] = (unsigned char)half;
-        return cb_put(e, h, 3);
-    }
-    memcpy(&bits, &d, sizeof bits);
-    if (d != d) {
-        /* A NaN is written from its bits (a float conversion may quieten
-         * or canonicalise it), in 32 bits when its payload fits. */
-        if (!(bits & ((UINT64_C(1) << 29) - 1))) {
-            uint32_t f = (uint32_t)(bits >> 32 & 0x80000000u) | 0x7f800000u | (uint32_t)(bits >> 29 & 0x7fffff);
-            h[0] = 0xfa;
-            h[1] = (unsigned char)(f >> 24);
-            h[2] = (unsigned char)(f >> 16);
-            h[3] = (unsigned char)(f >> 8);
-            h[4] = (unsigned char)f;
-            return cb_put(e, h, 5);
-        }
-        h[0] = 0xfb;
-        for (int i = 0; i < 8; i++)
-            h[1 + i] = (unsigned char)(bits >> (56 - 8 * i));
-        return cb_put(e, h, 9);
-    }
-    if ((double)(float)d == d)
-        n = cbor_encode_single((float)d, h, sizeof h);
-    else
-        n = cbor_encode_double(d, h, sizeof h);
-    return cb_put(e, h, n);
+    return cb_put(e, h, (size_t)(cb_float_raw(h, d) - h));
 }
 
 static int cb_text(cb_enc *e, const char *s, size_t len)
@@ -375,8 +390,7 @@ static int cb_close_buffered(cb_enc *e, cb_eframe *f)
     }
     if (f->sorted)
         e->nmarks = f->mark0;
-    hlen = cbor_encode_uint(f->major == CB_MAP ? n / 2 : n, h, sizeof h);
-    h[0] = (unsigned char)(h[0] | f->major << 5);
+    hlen = (size_t)(cb_head_raw(h, f->major, f->major == CB_MAP ? n / 2 : n) - h);
     if (hlen > e->buf_cap - e->len && cb_grow((void **)&e->buf, &e->buf_cap, e->len + hlen, 1) != BRINE_OK)
         return cb_efail(e, BRINE_E_NOMEM, "out of memory");
     memmove(e->buf + f->start + hlen, e->buf + f->start, content);
@@ -730,9 +744,8 @@ static int cb_dispatch(cb_enc *e, const brine_event *ev)
     return cb_write_event(e, ev);
 }
 
-static int cb_event(brine_sink *sink, const brine_event *ev)
+static __attribute__((noinline)) int cb_event_general(cb_enc *e, const brine_event *ev)
 {
-    cb_enc *e = (cb_enc *)sink;
     int rc;
     if (e->status)
         return e->status;
@@ -740,6 +753,70 @@ static int cb_event(brine_sink *sink, const brine_event *ev)
     if (rc && !e->status)
         e->status = rc;
     return rc;
+}
+
+/* The sink's event(). Scalars in a list or dict of known count, by far the
+ * most events, lists and dicts of known count and their ENDs take a short
+ * path straight into the output when nothing is buffered or captured. */
+static int cb_event(brine_sink *sink, const brine_event *ev)
+{
+    cb_enc *e = (cb_enc *)sink;
+    brine_output *out = e->out;
+    cb_eframe *f;
+    unsigned char *q;
+    if (e->status || e->cap_kind || e->nbuffered || !e->depth)
+        return cb_event_general(e, ev);
+    f = &e->stack[e->depth - 1];
+    if (f->kind > EF_DICT)
+        return cb_event_general(e, ev);
+    if (ev->kind == BRINE_EV_END) {
+        if (f->children != f->count || e->depth == 1)
+            return cb_event_general(e, ev);
+        e->depth--;
+        return BRINE_OK;
+    }
+    if (f->children >= f->count || (size_t)(out->end - out->cur) < 9)
+        return cb_event_general(e, ev);
+    q = out->cur;
+    switch (ev->kind) {
+    case BRINE_EV_NULL: *q++ = 0xf6; break;
+    case BRINE_EV_BOOL: *q++ = ev->v.boolean ? 0xf5 : 0xf4; break;
+    case BRINE_EV_INT:
+        q = cb_head_raw(q, ev->v.i >= 0 ? CB_UINT : CB_NEGINT, ev->v.i >= 0 ? (uint64_t)ev->v.i : ~(uint64_t)ev->v.i);
+        break;
+    case BRINE_EV_UINT: q = cb_head_raw(q, CB_UINT, ev->v.u); break;
+    case BRINE_EV_FLOAT: q = cb_float_raw(q, ev->v.f); break;
+    case BRINE_EV_STR:
+    case BRINE_EV_BYTES:
+        if (ev->v.s.len > (size_t)(out->end - out->cur) - 9)
+            return cb_event_general(e, ev);
+        q = cb_head_raw(q, ev->kind == BRINE_EV_STR ? CB_TEXT : CB_BYTES, ev->v.s.len);
+        if (ev->v.s.len)
+            memcpy(q, ev->v.s.ptr, ev->v.s.len);
+        q += ev->v.s.len;
+        break;
+    case BRINE_EV_LIST:
+    case BRINE_EV_DICT: {
+        int dict = ev->kind == BRINE_EV_DICT;
+        cb_eframe *g;
+        if ((ev->anchor && e->o.refs) || ev->v.count == BRINE_COUNT_UNKNOWN || (dict && e->o.canonical) ||
+            e->depth == e->cap)
+            return cb_event_general(e, ev);
+        q = cb_head_raw(q, dict ? CB_MAP : CB_ARRAY, ev->v.count);
+        f->children++;
+        g = &e->stack[e->depth++];
+        memset(g, 0, sizeof *g);
+        g->kind = dict ? EF_DICT : EF_LIST;
+        g->count = dict ? (uint64_t)ev->v.count * 2 : ev->v.count;
+        g->start = CB_NO_BUF;
+        out->cur = q;
+        return BRINE_OK;
+    }
+    default: return cb_event_general(e, ev);
+    }
+    out->cur = q;
+    f->children++;
+    return BRINE_OK;
 }
 
 static int cb_finish(brine_sink *sink)

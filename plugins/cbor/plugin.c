@@ -1,7 +1,6 @@
 /* plugin.c: the cbor plugin's descriptor, its options and their parsing.
- * The decoder is decode.c (our own state machine), the encoder encode.c
- * (libcbor's cbor_encode_* for heads and floats), the sniffer sniff.c;
- * docs/cbor.md tells why.
+ * The decoder is decode.c, the encoder encode.c, the sniffer sniff.c;
+ * docs/cbor.md tells why neither uses libcbor.
  */
 #include <string.h>
 
