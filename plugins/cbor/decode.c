@@ -949,8 +949,22 @@ static int cb_run(cb_dec *d)
         }
         if (f && f->kind == CF_DICT && !(f->idx & 1))
             f->key_off = d->value_off;
-        if ((rc = cb_head_at(d, 0, &major, &ai, &arg, &hlen, "item")) != BRINE_OK)
+        if ((size_t)(s->end - s->cur) >= 9 && (s->cur[0] & 0x1f) < 28) {
+            /* The head is in the window: read it here (most items). */
+            const unsigned char *p = s->cur;
+            major = p[0] >> 5;
+            ai = p[0] & 0x1f;
+            if (ai < 24) {
+                arg = ai;
+                hlen = 1;
+            } else {
+                hlen = (size_t)1 << (ai - 24);
+                arg = hlen == 1 ? p[1] : hlen == 2 ? cb_load16(p + 1) : hlen == 4 ? cb_load32(p + 1) : cb_load64(p + 1);
+                hlen++;
+            }
+        } else if ((rc = cb_head_at(d, 0, &major, &ai, &arg, &hlen, "item")) != BRINE_OK) {
             return rc;
+        }
         if (ai == 31 && (major == CB_UINT || major == CB_NEGINT || major == CB_TAG || major == CB_SIMPLE))
             return cb_fail(d, BRINE_E_SYNTAX, d->value_off, "byte 0x%02x is not well-formed CBOR", s->cur[0]);
         open = 0;

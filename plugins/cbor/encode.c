@@ -123,9 +123,9 @@ static int cb_put(cb_enc *e, const void *p, size_t len)
 
 /* Writes the shortest head of major type `major` with argument arg at q
  * (9 bytes of room) and returns where it ends. libcbor's cbor_encode_uint
- * and its siblings write the same bytes, but as calls into a shared
- * library that check the room each time they cost a fifth of an encode,
- * so heads, the bulk of the output, are written here. */
+ * and its siblings write the same bytes, but each is a call into a shared
+ * library that checks the room again; written inline, heads let scalars
+ * take the short path of cb_event (docs/cbor.md has the figures). */
 static inline unsigned char *cb_head_raw(unsigned char *q, unsigned major, uint64_t arg)
 {
     unsigned m = major << 5;
