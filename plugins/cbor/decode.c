@@ -450,11 +450,12 @@ static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t h
         if (n > d->scratch_cap - used &&
             cb_grow((void **)&d->scratch, &d->scratch_cap, used + (size_t)n, 1) != BRINE_OK)
             return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
-        memcpy(d->scratch + used, s->cur + h, (size_t)n);
+        if (n) /* an empty chunk: scratch may still be NULL, which memcpy must not see */
+            memcpy(d->scratch + used, s->cur + h, (size_t)n);
         used += (size_t)n;
         s->cur += h + n;
     }
-    return cb_string(d, major == CB_TEXT, d->scratch, used, d->value_off);
+    return cb_string(d, major == CB_TEXT, used ? d->scratch : (const unsigned char *)"", used, d->value_off);
 }
 
 /* Floats and simple values (major type 7) whose head is at cur. */
