@@ -2,7 +2,9 @@
  * data/cbor/vectors.txt (RFC 8949 appendix A, brine's tags, refs, typed
  * arrays, errors), canonical output, shared and cyclic graphs, streams of
  * unknown counts, depth, hostile lengths, truncation at every byte and a
- * bit-flip sweep (clean errors only), and sniffing. */
+ * bit-flip sweep (clean errors only), sniffing, and libcbor as the oracle
+ * (random libcbor documents read as the same values; brine's output loads
+ * whole in cbor_load) and as the reason the decoder is our own. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
