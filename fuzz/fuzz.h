@@ -22,6 +22,7 @@ const brine_plugin *pickle_LTX_brine_plugin_entry(void);
 const brine_plugin *npy_LTX_brine_plugin_entry(void);
 const brine_plugin *npz_LTX_brine_plugin_entry(void);
 const brine_plugin *joblib_LTX_brine_plugin_entry(void);
+const brine_plugin *cbor_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -104,6 +105,13 @@ static const fz_optset fz_joblib_sets[] = {
     {8, {NULL}, {"protocol=5", "mmap=no"}},
 };
 
+/* #24: CBOR; tags 28/29 are always read. */
+static const fz_optset fz_cbor_sets[] = {
+    {0, {NULL}, {"refs"}},
+    {0, {"plain"}, {"plain"}},
+    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs", "canonical"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
@@ -112,6 +120,7 @@ static const fz_format fz_formats[] = {
     {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)}, {"jsonl", fz_jsonl_sets, FZ_COUNT(fz_jsonl_sets)},
     {"npy", fz_npy_sets, FZ_COUNT(fz_npy_sets)},          {"npz", fz_npz_sets, FZ_COUNT(fz_npz_sets)},
     {"joblib", fz_joblib_sets, FZ_COUNT(fz_joblib_sets)},
+    {"cbor", fz_cbor_sets, FZ_COUNT(fz_cbor_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -139,7 +148,8 @@ static inline brine_registry *fz_registry(void)
         brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, npy_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, joblib_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, joblib_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, cbor_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }

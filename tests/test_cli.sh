@@ -112,13 +112,13 @@ check "formats lists the seven built-in formats with their files" 0 "$BRINE" for
     'has_out ".json"' 'has_out "application/json"' 'has_out "decode, encode"' \
     '[ "$(grep -c -E "^  file: +(/.*/json\.(so|la)|preloaded \(json\))$" "$T/out")" = 1 ]'
 check "formats --names prints one name per line" 0 "$BRINE" formats --names -- \
-    '[ "$(sort "$T/out" | tr "\n" " ")" = "joblib json jsonl msgpack native npy npz pickle " ]'
+    '[ "$(sort "$T/out" | tr "\n" " ")" = "cbor joblib json jsonl msgpack native npy npz pickle " ]'
 check "formats --json is valid JSON naming each loaded file" 0 "$BRINE" formats --json -- \
     '"$PYTHON3" -c "
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 names = sorted(f[\"name\"] for f in d[\"formats\"])
-assert names == [\"joblib\", \"json\", \"jsonl\", \"msgpack\", \"native\", \"npy\", \"npz\", \"pickle\"], names
+assert names == [\"cbor\", \"joblib\", \"json\", \"jsonl\", \"msgpack\", \"native\", \"npy\", \"npz\", \"pickle\"], names
 for f in d[\"formats\"]:
     # A static build (--disable-shared) preloads the built-in formats.
     assert os.path.isfile(f[\"file\"]) or f[\"file\"] == \"preloaded (%s)\" % f[\"name\"], f[\"file\"]
