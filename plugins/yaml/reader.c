@@ -306,9 +306,10 @@ static int on_scalar(yr *R, yaml_event_t *e)
         sc->ev.kind = BRINE_EV_STR, sc->ev.v.s.ptr = s, sc->ev.v.s.len = len;
     } else if (tag_is(tag, "null") || tag_is(tag, "bool") || tag_is(tag, "int") || tag_is(tag, "float")) {
         const char *t = (const char *)tag + sizeof YM_TAG_PREFIX - 1;
-        brine_event_kind k = t[0] == 'n' ? BRINE_EV_NULL : t[0] == 'b' ? BRINE_EV_BOOL
-                                                       : t[0] == 'i' ? BRINE_EV_INT
-                                                                     : BRINE_EV_FLOAT;
+        brine_event_kind k = t[0] == 'n'   ? BRINE_EV_NULL
+                             : t[0] == 'b' ? BRINE_EV_BOOL
+                             : t[0] == 'i' ? BRINE_EV_INT
+                                           : BRINE_EV_FLOAT;
         rc = ym_resolve_as(s, len, k, sc);
         if (rc == BRINE_E_SYNTAX)
             return fail_at(R, rc, e->start_mark, "not a !!%s by the YAML 1.2 core schema", t);

@@ -366,9 +366,8 @@ int ym_needs_quotes(const char *s, size_t len)
         for (size_t i = 0; i < len; i++)
             low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
         low[len] = 0;
-        static const char *const words[] = {"y",   "n",   "yes",  "no",   "on",    "off",  "true", "false",
-                                            "null", "~",   "=",    "<<",   ".inf",  "-.inf", "+.inf", ".nan",
-                                            NULL};
+        static const char *const words[] = {"y", "n", "yes", "no",   "on",    "off",   "true", "false", "null",
+                                            "~", "=", "<<",  ".inf", "-.inf", "+.inf", ".nan", NULL};
         for (size_t i = 0; words[i]; i++)
             if (!strcmp(low, words[i]))
                 return 1;

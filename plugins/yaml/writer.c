@@ -21,10 +21,10 @@ typedef struct yw {
     ym_stack st;
     int status;
     int plain, flow, stream;
-    int roots;            /* complete top-level values (documents) */
-    uint64_t doc_first;   /* lowest anchor id of the current document */
-    uint64_t max_id;      /* highest anchor id met */
-    char *pending;        /* a tag model's tag, for its state (owned) */
+    int roots;          /* complete top-level values (documents) */
+    uint64_t doc_first; /* lowest anchor id of the current document */
+    uint64_t max_id;    /* highest anchor id met */
+    char *pending;      /* a tag model's tag, for its state (owned) */
     uint64_t pending_anchor;
     brine_doc *scratch; /* big ints' decimal conversion */
 } yw;
@@ -152,8 +152,9 @@ static int scalar(yw *w, const brine_event *ev, const char *tag, uint64_t anchor
     if (anchor)
         anchor_name(anchor, aname);
     yaml_event_t e;
-    int made = yaml_scalar_event_initialize(&e, anchor ? (yaml_char_t *)aname : NULL, (yaml_char_t *)tag,
-                                            (yaml_char_t *)text, (int)len, !tag && plain_ok, !tag, YAML_ANY_SCALAR_STYLE);
+    int made =
+        yaml_scalar_event_initialize(&e, anchor ? (yaml_char_t *)aname : NULL, (yaml_char_t *)tag, (yaml_char_t *)text,
+                                     (int)len, !tag && plain_ok, !tag, YAML_ANY_SCALAR_STYLE);
     brine_free(owned);
     int rc = put(w, &e, made);
     return rc ? rc : node_done(w, ev);
@@ -314,8 +315,9 @@ static int yw_event(brine_sink *self, const brine_event *ev)
     }
     case BRINE_EV_REF: {
         if (ev->v.ref < w->doc_first || ev->v.ref > w->max_id)
-            return fail(w, BRINE_E_UNSUPPORTED, "a reference to a value of another document (YAML anchors are "
-                                                "local to their document)");
+            return fail(w, BRINE_E_UNSUPPORTED,
+                        "a reference to a value of another document (YAML anchors are "
+                        "local to their document)");
         char aname[32];
         anchor_name(ev->v.ref, aname);
         yaml_event_t e;
@@ -360,8 +362,7 @@ brine_sink *ym_encoder_new(brine_output *out, const brine_options *opts, brine_e
     const char *iv = brine_options_get(opts, "indent");
     if (iv) {
         if (!(iv[0] >= '2' && iv[0] <= '9' && iv[1] == 0)) {
-            brine_error_set(err, BRINE_E_OPTION, "the yaml option indent takes 2 to 9 (libyaml's range), not '%s'",
-                            iv);
+            brine_error_set(err, BRINE_E_OPTION, "the yaml option indent takes 2 to 9 (libyaml's range), not '%s'", iv);
             return NULL;
         }
         indent = iv[0] - '0';
