@@ -49,8 +49,9 @@ libs="$outdir/lib/plugins/native/.libs/native.a $outdir/lib/plugins/msgpack/.lib
 libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/plugins/json/.libs/jsonl.a"
 libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
+libs="$libs $outdir/lib/plugins/yaml/.libs/yaml.a"
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
-libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var LIBLTDL) -lm"
+libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var YAML_LIBS) $(var LIBLTDL) -lm"
 cflags="$CFLAGS -I$src/include -I$here"
 
 # The bencode example plugin is compiled into every harness as a fourth format.
@@ -65,7 +66,7 @@ build() { # NAME SOURCE [CFLAGS...]
     $CC -fsanitize=fuzzer $san -o "$outdir/bin/$name" "$obj/$name.o" "$obj/bencode.o" $libs
 }
 say "linking the harnesses into $outdir/bin"
-for f in native msgpack json jsonl pickle bencode npy npz; do
+for f in native msgpack json jsonl pickle bencode npy npz yaml; do
     build "decode_$f" decode.c -DFZ_FORMAT="\"$f\""
     build "roundtrip_$f" roundtrip.c -DFZ_FORMAT="\"$f\""
 done

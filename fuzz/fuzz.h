@@ -21,6 +21,7 @@ const brine_plugin *bencode_LTX_brine_plugin_entry(void);
 const brine_plugin *pickle_LTX_brine_plugin_entry(void);
 const brine_plugin *npy_LTX_brine_plugin_entry(void);
 const brine_plugin *npz_LTX_brine_plugin_entry(void);
+const brine_plugin *yaml_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -97,6 +98,13 @@ static const fz_optset fz_npz_sets[] = {
     {0, {NULL}, {"compress=1"}},
 };
 
+/* #24: YAML, one document and a stream; flow style writes back the same. */
+static const fz_optset fz_yaml_sets[] = {
+    {0, {NULL}, {NULL}},
+    {0, {"stream"}, {"stream"}},
+    {8, {NULL}, {"flow", "indent=4"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
@@ -104,6 +112,7 @@ static const fz_format fz_formats[] = {
     {"json", fz_json_sets, FZ_COUNT(fz_json_sets)},       {"bencode", fz_bencode_sets, FZ_COUNT(fz_bencode_sets)},
     {"pickle", fz_pickle_sets, FZ_COUNT(fz_pickle_sets)}, {"jsonl", fz_jsonl_sets, FZ_COUNT(fz_jsonl_sets)},
     {"npy", fz_npy_sets, FZ_COUNT(fz_npy_sets)},          {"npz", fz_npz_sets, FZ_COUNT(fz_npz_sets)},
+    {"yaml", fz_yaml_sets, FZ_COUNT(fz_yaml_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -130,7 +139,8 @@ static inline brine_registry *fz_registry(void)
         brine_registry_add(reg, bencode_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, pickle_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, npy_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, yaml_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }

@@ -400,6 +400,10 @@ static int on_collection_start(yr *R, yaml_event_t *e, int seq)
     uint8_t ends = 1, kind = seq ? YF_SEQ : YF_MAP;
     if (seq && tag && !strncmp((const char *)tag, YM_TAG_MODEL, sizeof YM_TAG_MODEL - 1)) {
         const char *name = (const char *)tag + sizeof YM_TAG_MODEL - 1;
+        /* The writer writes a model named by a tag as that tag: such a name
+         * here could not be written back. */
+        if (name[0] == '!' || !strncmp(name, "tag:", 4) || !name[0])
+            return fail_at(R, BRINE_E_SYNTAX, e->start_mark, "a !brine/model's name is a type name, not a tag");
         brine_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = BRINE_EV_MODEL;
