@@ -17,9 +17,9 @@
 #include "check_util.h"
 
 static brine_registry *reg;
-static const brine_plugin *ym, *js;
+static const brine_plugin *ym, *js, *nat;
 
-static const test_format formats[] = {{"yaml", &ym, NULL}, {"json", &js, NULL}, {0}};
+static const test_format formats[] = {{"yaml", &ym, NULL}, {"json", &js, NULL}, {"native", &nat, NULL}, {0}};
 
 static brine_doc *dec(const char *text, const char *opts, brine_error *err)
 {
@@ -216,6 +216,29 @@ START_TEST(test_yaml_aliases_share_and_cycle)
 
     /* An anchor may be redefined; an alias names the latest. */
     expect_repr("[&a 1, *a, &a 2, *a]", "", "[1, 1, 2, 2]");
+}
+END_TEST
+
+/* A graph with a cycle, a shared node and a model goes yaml -> native ->
+ * yaml and comes back as the same text: identity survives both formats. */
+START_TEST(test_yaml_cycles_survive_native_and_back)
+{
+    const char *text = "a: &id001\n- 1\n- *id001\n- &id002\n  k: v\nb: *id002\nm: !brine/model:pkg.T\n- - *id002\n- 2\n";
+    brine_error err;
+    brine_doc *d = dec(text, "", &err);
+    ck_assert_msg(d != NULL, "%s", err.message);
+    size_t len;
+    void *bin = encode_with(nat, brine_doc_root(d), "", 0, &len, &err);
+    ck_assert_msg(bin != NULL, "%s", err.message);
+    brine_doc *d2 = decode_with(nat, bin, len, "", 0, &err);
+    ck_assert_msg(d2 != NULL, "%s", err.message);
+    char *y = enc(brine_doc_root(d2), "", &err);
+    ck_assert_msg(y != NULL, "%s", err.message);
+    ck_assert_str_eq(y, text);
+    brine_free(y);
+    brine_free(bin);
+    brine_doc_free(d2);
+    brine_doc_free(d);
 }
 END_TEST
 
@@ -558,6 +581,7 @@ static Suite *yaml_suite(void)
     tcase_add_test(tc, test_yaml_collections_and_keys);
     tcase_add_test(tc, test_yaml_mapping_key_is_refused_with_its_path);
     tcase_add_test(tc, test_yaml_aliases_share_and_cycle);
+    tcase_add_test(tc, test_yaml_cycles_survive_native_and_back);
     tcase_add_test(tc, test_yaml_unknown_alias_is_an_error);
     tcase_add_test(tc, test_yaml_billion_laughs_is_shared_not_expanded);
     tcase_add_test(tc, test_yaml_depth_bomb_is_refused);
