@@ -223,7 +223,8 @@ END_TEST
  * yaml and comes back as the same text: identity survives both formats. */
 START_TEST(test_yaml_cycles_survive_native_and_back)
 {
-    const char *text = "a: &id001\n- 1\n- *id001\n- &id002\n  k: v\nb: *id002\nm: !brine/model:pkg.T\n- - *id002\n- 2\n";
+    const char *text =
+        "a: &id001\n- 1\n- *id001\n- &id002\n  k: v\nb: *id002\nm: !brine/model:pkg.T\n- - *id002\n- 2\n";
     brine_error err;
     brine_doc *d = dec(text, "", &err);
     ck_assert_msg(d != NULL, "%s", err.message);
