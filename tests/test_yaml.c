@@ -533,6 +533,59 @@ START_TEST(test_yaml_stream_writer_refuses_shared_nodes_across_documents)
 }
 END_TEST
 
+/* ---- allocation failures ------------------------------------------------ */
+
+/* Decodes the sample (sweeps below) and writes it back into out. */
+static int alloc_workload(const char *text, char *out, size_t cap)
+{
+    brine_error err;
+    brine_doc *d = dec(text, "", &err);
+    if (!d)
+        return err.code;
+    size_t len;
+    char *y = encode_with(ym, brine_doc_root(d), "", 0, &len, &err);
+    brine_doc_free(d);
+    if (!y)
+        return err.code;
+    snprintf(out, cap, "%s", y);
+    brine_free(y);
+    return BRINE_OK;
+}
+
+static const char alloc_sample[] = "a: &x [1, 123456789012345678901234567890, !!binary AAEC]\nb: *x\n"
+                                   "c: &s text\nd: *s\n? [k, 2]\n: !brine/model:m.T [[1], {z: !brine/complex 1+2j}]\n"
+                                   "e: !unknown {f: 1.5}\n";
+
+/* Each allocation brine's allocator makes for the plugin (its frames,
+ * anchors, scratch documents, the builder's and the output's memory) is
+ * failed in turn: the error is BRINE_E_NOMEM and nothing leaks. libyaml's
+ * own allocations use malloc and are not reached. */
+START_TEST(test_yaml_every_allocation_failure_is_reported_and_leaks_nothing)
+{
+    static char expect[2048], text[2048];
+    ck_assert_int_eq(alloc_workload(alloc_sample, expect, sizeof expect), BRINE_OK);
+    brine_release_memory();
+    brine_set_allocator(failing_malloc, failing_realloc, counting_free);
+    long k;
+    for (k = 1;; k++) {
+        alloc_calls = 0;
+        alloc_fail_at = k;
+        alloc_live = 0;
+        int rc = alloc_workload(alloc_sample, text, sizeof text);
+        brine_release_memory();
+        if (alloc_live != 0 || (alloc_calls >= k && rc != BRINE_E_NOMEM)) {
+            brine_set_allocator(NULL, NULL, NULL);
+            ck_abort_msg("allocation %ld failing: status %d, %ld blocks leaked", k, rc, alloc_live);
+        }
+        if (alloc_calls < k)
+            break; /* no failure was injected: the whole workload ran */
+    }
+    brine_set_allocator(NULL, NULL, NULL);
+    ck_assert_str_eq(text, expect);
+    ck_assert_int_gt(k, 20);
+}
+END_TEST
+
 /* ---- sweeps --------------------------------------------------------------- */
 
 static const char sample[] = "%YAML 1.2\n---\nname: brine\nitems: &it\n- 1\n- 2.5\n- \"q\\u00e9\"\n- !!binary AAEC\n"
@@ -594,6 +647,7 @@ static Suite *yaml_suite(void)
     tcase_add_test(tc, test_yaml_writer_block_flow_and_indent);
     tcase_add_test(tc, test_yaml_floats_read_back_exactly);
     tcase_add_test(tc, test_yaml_stream_writer_refuses_shared_nodes_across_documents);
+    tcase_add_test(tc, test_yaml_every_allocation_failure_is_reported_and_leaks_nothing);
     tcase_add_test(tc, test_yaml_truncation_and_bit_flip_sweeps_end_cleanly);
     suite_add_tcase(s, tc);
     return s;

@@ -118,8 +118,12 @@ static int scalar(yw *w, const brine_event *ev, const char *tag, uint64_t anchor
     case BRINE_EV_INT: len = (size_t)snprintf(num, sizeof num, "%lld", (long long)ev->v.i); break;
     case BRINE_EV_UINT: len = (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)ev->v.u); break;
     case BRINE_EV_BIGINT:
-        if (!(text = owned = ym_bigint_decimal(&w->scratch, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, &len)))
-            return fail(w, BRINE_E_RANGE, "an int of more than 4300 digits (or out of memory)");
+        if (!(text = owned = ym_bigint_decimal(&w->scratch, (const unsigned char *)ev->v.s.ptr, ev->v.s.len, &len))) {
+            /* 1785 bytes hold at most 4300 decimal digits: shorter failed for memory. */
+            if (ev->v.s.len <= 1785)
+                return fail(w, BRINE_E_NOMEM, "out of memory");
+            return fail(w, BRINE_E_RANGE, "an int of more than 4300 digits (core's decimal conversion refuses it)");
+        }
         break;
     case BRINE_EV_FLOAT: len = ym_float_text(ev->v.f, num); break;
     case BRINE_EV_COMPLEX: {
