@@ -402,14 +402,15 @@ static int on_collection_start(yr *R, yaml_event_t *e, int seq)
         const char *name = (const char *)tag + sizeof YM_TAG_MODEL - 1;
         /* The writer writes a model named by a tag as that tag: such a name
          * here could not be written back. */
-        if (name[0] == '!' || !strncmp(name, "tag:", 4) || !name[0])
+        size_t n = strlen(name);
+        if ((n > 1 && name[0] == '!') || (n > 4 && !strncmp(name, "tag:", 4)))
             return fail_at(R, BRINE_E_SYNTAX, e->start_mark, "a !brine/model's name is a type name, not a tag");
         brine_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = BRINE_EV_MODEL;
         ev.anchor = id;
         ev.v.s.ptr = name;
-        ev.v.s.len = strlen(name);
+        ev.v.s.len = n;
         if ((rc = emit(R, &ev, e->start_mark)))
             return rc;
         kind = YF_MODEL;

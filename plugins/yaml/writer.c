@@ -55,8 +55,8 @@ static int write_handler(void *data, unsigned char *buffer, size_t size)
 /* Emits e (which the emitter then owns), or fails with its reason. */
 static int put(yw *w, yaml_event_t *e, int made)
 {
-    if (!made)
-        return fail(w, BRINE_E_NOMEM, "out of memory or text that is not UTF-8 in a YAML event");
+    if (!made) /* libyaml checks UTF-8 (brine has checked strs already), or malloc failed */
+        return fail(w, BRINE_E_UTF8, "a model name, tag or text that is not UTF-8 (or libyaml is out of memory)");
     if (yaml_emitter_emit(&w->em, e))
         return BRINE_OK;
     if (w->em.error == YAML_WRITER_ERROR)
