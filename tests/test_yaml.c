@@ -397,6 +397,10 @@ static const struct {
     {"a: \"\\q\"\n", BRINE_E_SYNTAX, 4, 1, 5, "$"},
     {"a: 1\n--- 2\n", BRINE_E_SYNTAX, 5, 2, 1, "$"},
     {"a: \xff\n", BRINE_E_UTF8, 3, 1, 4, "$"},
+    {"\xef\xbb\xbf"
+     "a: 1\nb: [1, }\n",
+     BRINE_E_SYNTAX, 15, 2, 8, "$.b[0]"}, /* the BOM counts in offsets only */
+    {"a: 1\r\nb: [1,\r\n  }\r\n", BRINE_E_SYNTAX, 16, 3, 3, "$.b[0]"},
     {"- \t- x\n  - y\n", BRINE_E_SYNTAX, ANY_OFFSET, 0, 0, NULL},
 };
 
