@@ -218,8 +218,6 @@ static int end(yw *w)
     w->st.depth--;
     if (kind == YF_SKIP || kind == YF_STREAM)
         return BRINE_OK; /* a tag model's args are no node; documents ended one by one */
-    if (kind == YF_MODEL && f->flags)
-        return node_done(w, NULL); /* a tag model: its state was the node */
     return node_done(w, NULL);
 }
 
