@@ -50,10 +50,10 @@ libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/plugins/json/.libs
 libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a $outdir/lib/plugins/pickle/.libs/joblib.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
 for f in gzip zlib bz2 xz lzma zstd; do libs="$libs $outdir/lib/plugins/filters/.libs/$f.a"; done
-libs="$libs $outdir/lib/plugins/cbor/.libs/cbor.a"
+libs="$libs $outdir/lib/plugins/cbor/.libs/cbor.a $outdir/lib/plugins/yaml/.libs/yaml.a"
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
 libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var BZ2_LIBS) $(var LZMA_LIBS) $(var ZSTD_LIBS)"
-libs="$libs $(var LIBLTDL) -lm"
+libs="$libs $(var YAML_LIBS) $(var LIBLTDL) -lm"
 cflags="$CFLAGS -I$src/include -I$here"
 
 # The bencode example plugin is compiled into every harness as a fourth format.
@@ -68,7 +68,7 @@ build() { # NAME SOURCE [CFLAGS...]
     $CC -fsanitize=fuzzer $san -o "$outdir/bin/$name" "$obj/$name.o" "$obj/bencode.o" $libs
 }
 say "linking the harnesses into $outdir/bin"
-for f in native msgpack json jsonl pickle bencode npy npz joblib cbor; do
+for f in native msgpack json jsonl pickle bencode npy npz joblib cbor yaml; do
     build "decode_$f" decode.c -DFZ_FORMAT="\"$f\""
     build "roundtrip_$f" roundtrip.c -DFZ_FORMAT="\"$f\""
 done

@@ -23,6 +23,7 @@ const brine_plugin *npy_LTX_brine_plugin_entry(void);
 const brine_plugin *npz_LTX_brine_plugin_entry(void);
 const brine_plugin *joblib_LTX_brine_plugin_entry(void);
 const brine_plugin *cbor_LTX_brine_plugin_entry(void);
+const brine_plugin *yaml_LTX_brine_plugin_entry(void);
 
 /* The most option names one set passes. */
 #define FZ_MAX_ITEMS 4
@@ -112,6 +113,13 @@ static const fz_optset fz_cbor_sets[] = {
     {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs", "canonical"}},
 };
 
+/* #24: YAML, one document and a stream; flow style writes back the same. */
+static const fz_optset fz_yaml_sets[] = {
+    {0, {NULL}, {NULL}},
+    {0, {"stream"}, {"stream"}},
+    {8, {NULL}, {"flow", "indent=4"}},
+};
+
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const fz_format fz_formats[] = {
@@ -121,6 +129,7 @@ static const fz_format fz_formats[] = {
     {"npy", fz_npy_sets, FZ_COUNT(fz_npy_sets)},          {"npz", fz_npz_sets, FZ_COUNT(fz_npz_sets)},
     {"joblib", fz_joblib_sets, FZ_COUNT(fz_joblib_sets)},
     {"cbor", fz_cbor_sets, FZ_COUNT(fz_cbor_sets)},
+    {"yaml", fz_yaml_sets, FZ_COUNT(fz_yaml_sets)},
 };
 
 /* Prints why and aborts: libFuzzer saves the input as a crash. */
@@ -149,7 +158,8 @@ static inline brine_registry *fz_registry(void)
         brine_registry_add(reg, npy_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, npz_LTX_brine_plugin_entry(), "linked", &err) ||
         brine_registry_add(reg, joblib_LTX_brine_plugin_entry(), "linked", &err) ||
-        brine_registry_add(reg, cbor_LTX_brine_plugin_entry(), "linked", &err))
+        brine_registry_add(reg, cbor_LTX_brine_plugin_entry(), "linked", &err) ||
+        brine_registry_add(reg, yaml_LTX_brine_plugin_entry(), "linked", &err))
         FZ_FAIL("cannot set up the registry: %s", err.message);
     return reg;
 }

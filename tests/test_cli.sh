@@ -108,17 +108,17 @@ check "check wants an input" 2 "$BRINE" check -- 'has_err "name the files"'
 
 check "formats lists the seven built-in formats with their files" 0 "$BRINE" formats -- \
     'grep -q "^json " "$T/out"' 'grep -q "^msgpack " "$T/out"' 'grep -q "^native " "$T/out"' \
-    'grep -q "^pickle " "$T/out"' 'grep -q "^jsonl " "$T/out"' 'grep -q "^npy " "$T/out"' 'grep -q "^npz " "$T/out"' \
+    'grep -q "^pickle " "$T/out"' 'grep -q "^jsonl " "$T/out"' 'grep -q "^npy " "$T/out"' 'grep -q "^npz " "$T/out"' 'grep -q "^yaml " "$T/out"' \
     'has_out ".json"' 'has_out "application/json"' 'has_out "decode, encode"' \
     '[ "$(grep -c -E "^  file: +(/.*/json\.(so|la)|preloaded \(json\))$" "$T/out")" = 1 ]'
 check "formats --names prints one name per line" 0 "$BRINE" formats --names -- \
-    '[ "$(sort "$T/out" | tr "\n" " ")" = "cbor joblib json jsonl msgpack native npy npz pickle " ]'
+    '[ "$(sort "$T/out" | tr "\n" " ")" = "cbor joblib json jsonl msgpack native npy npz pickle yaml " ]'
 check "formats --json is valid JSON naming each loaded file" 0 "$BRINE" formats --json -- \
     '"$PYTHON3" -c "
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 names = sorted(f[\"name\"] for f in d[\"formats\"])
-assert names == [\"cbor\", \"joblib\", \"json\", \"jsonl\", \"msgpack\", \"native\", \"npy\", \"npz\", \"pickle\"], names
+assert names == [\"cbor\", \"joblib\", \"json\", \"jsonl\", \"msgpack\", \"native\", \"npy\", \"npz\", \"pickle\", \"yaml\"], names
 for f in d[\"formats\"]:
     # A static build (--disable-shared) preloads the built-in formats.
     assert os.path.isfile(f[\"file\"]) or f[\"file\"] == \"preloaded (%s)\" % f[\"name\"], f[\"file\"]
@@ -565,7 +565,7 @@ done <<ROWS
 -I invalid_utf8=maybe is a usage error naming the values|invalid_utf8 takes error or bytes, not 'maybe'|show -I invalid_utf8=maybe $T/u.msgpack
 a misspelt output format gets a suggestion|unknown output format 'msgpak'; did you mean 'msgpack'?|convert -t msgpak $T/u.json
 a misspelt input format gets a suggestion|unknown input format 'jsn'; did you mean 'json'?|show -f jsn $T/u.json
-a name far from every format gets none|unknown output format 'yaml' (formats:|convert -t yaml $T/u.json
+a name far from every format gets none|unknown output format 'toml' (formats:|convert -t toml $T/u.json
 -O for the reader says to use -I|('lines' is an option of json's reader: use -I lines)|convert -t msgpack -O lines $T/u.json
 -I for the writer says to use -O|('pretty' is an option of json's writer: use -O pretty)|convert -t json -I pretty $T/u.msgpack
 --indent beyond 16 is a usage error|--indent wants a number of spaces from 0 to 16, not '17'|convert -t json --indent 17 $T/u.json
