@@ -4,13 +4,14 @@
 # msgpack, no shared values) is converted under `ulimit -v` with a ceiling
 # of 12 MiB of address space, well below the input: msgpack -> native,
 # native -> msgpack into a file and a pipe, native written by a streamed
-# transcode (open forms) -> msgpack into a file (its count patched),
-# native -> json, msgpack sequence <-> msgpack, sequence -> jsonl, and
-# `brine check` of native and msgpack. A conversion that built a graph or
-# held its output needs 100-200 MiB here. Each result is compared with the
-# same conversion run without the ceiling. Then the progress line: it counts
-# the bytes the decoder consumed, overall for several inputs. Skipped (77) where the ceiling
-# cannot work: a sanitizer build reserves terabytes of address space.
+# transcode (open forms) -> msgpack into a file (its count patched) and ->
+# pickle, native -> json, msgpack sequence <-> msgpack, sequence -> jsonl,
+# and `brine check` of native and msgpack. A conversion that built a graph
+# or held its output needs 100-200 MiB here. Each result is compared with
+# the same conversion run without the ceiling. Then the progress line: it
+# counts the bytes the decoder consumed, overall for several inputs.
+# Skipped (77) where the ceiling cannot work: a sanitizer build reserves
+# terabytes of address space.
 set -u
 . "${BRINE_TEST_SRCDIR:?BRINE_TEST_SRCDIR must name tests/ in the source tree}/shtest.sh" bounded
 
@@ -84,6 +85,11 @@ head -c 5 "$T/y.msgpack" | od -An -tx1 | grep -q 'dd 00 03 5b 60' && pass "... w
     fail "... with an array 32 header of 220000" "$(head -c 5 "$T/y.msgpack" | od -An -tx1)"
 "$BRINE" convert -t json "$T/y.msgpack" | cmp -s - "$T/ref.json" && pass "... which reads back" ||
     fail "... which reads back"
+
+# pickle: MARK ... APPENDS batches in frames of at most 128 KiB
+"$BRINE" convert "$T/open.brn" -o "$T/open.pkl" || exit 99
+bounded_file "native of open forms -> pickle into a file" "$T/open.pkl" "$T/y.pkl" \
+    "$BRINE" convert "$T/open.brn" -o "$T/y.pkl"
 
 bounded_file "msgpack sequence -> msgpack into a file (count patched)" "$T/open.msgpack" "$T/z.msgpack" \
     "$BRINE" convert -f msgpack -I sequence -t msgpack "$T/seq.msgpack" -o "$T/z.msgpack"
