@@ -192,52 +192,94 @@ END_TEST
 
 /* ---- msgpack: the top list of unknown count ----------------------------- */
 
+/* A short top list of records, as JSON text. */
 static const char records[] =
     "[{\"id\":1,\"tags\":[\"a\",\"b\"]},{\"id\":2,\"tags\":[]},3,4,5,6,7,8,9,10,11,12,13,14,15,16,"
     "17]";
 
-START_TEST(test_msgpack_patches_the_top_count_into_a_file_and_stays_canonical_in_memory)
+/* n records [{"id":0,"tags":["a","b"]},{"id":1,...}...] as JSON text
+ * (malloc'ed): a top list whose count the JSON reader learns at its end. */
+static char *records_json(unsigned n, size_t *len)
+{
+    size_t cap = 16 + (size_t)n * 40, used = 0;
+    char *t = malloc(cap);
+    ck_assert_ptr_nonnull(t);
+    t[used++] = '[';
+    for (unsigned i = 0; i < n; i++)
+        used += (size_t)snprintf(t + used, cap - used, "%s{\"id\":%u,\"tags\":[\"a\",\"b\"]}", i ? "," : "", i);
+    t[used++] = ']';
+    *len = used;
+    return t;
+}
+
+/* msgpack of json into a file (patchable) and into memory. */
+static void transcode_both(const char *json, size_t jlen, unsigned char **file, size_t *flen, unsigned char **mem,
+                           size_t *mlen)
 {
     brine_error err;
     brine_source src;
     brine_output out;
-    size_t len, mlen;
     int streamed = 0;
     FILE *tmp = tmpfile();
     ck_assert_ptr_nonnull(tmp);
-    brine_source_init_buffer(&src, records, sizeof records - 1);
+    brine_source_init_buffer(&src, json, jlen);
     ck_assert_int_eq(brine_output_init_fd(&out, fileno(tmp), &err), BRINE_OK);
     ck_assert_int_eq(brine_transcode(js, &src, NULL, mp, &out, NULL, &streamed, &err), BRINE_OK);
     ck_assert_int_eq(streamed, 1);
     brine_output_destroy(&out);
-    unsigned char *b = slurp(fileno(tmp), &len);
-    /* array 32 with 17 in it, then the first record: a fixmap (its count
-     * came through the side buffer, smallest form) */
-    static const unsigned char head[] = {0xdd, 0, 0, 0, 17, 0x82, 0xa2, 'i', 'd', 1};
-    ck_assert(memcmp(b, head, sizeof head) == 0);
-
-    /* into memory: the canonical array 16 */
-    brine_source_init_buffer(&src, records, sizeof records - 1);
+    *file = slurp(fileno(tmp), flen);
+    fclose(tmp);
+    brine_source_init_buffer(&src, json, jlen);
     ck_assert_int_eq(brine_output_init_buffer(&out, &err), BRINE_OK);
     ck_assert_int_eq(brine_transcode(js, &src, NULL, mp, &out, NULL, &streamed, &err), BRINE_OK);
-    unsigned char *m = brine_output_take(&out, &mlen);
+    *mem = brine_output_take(&out, mlen);
     brine_output_destroy(&out);
-    ck_assert_int_eq(m[0], 0xdc);
-    ck_assert_int_eq(m[2], 17);
-    ck_assert_uint_eq(len, mlen + 2);
-    ck_assert(memcmp(b + 5, m + 3, mlen - 3) == 0);
+}
 
-    /* both read back to the same value */
-    brine_doc *d1 = brine_decode_buffer(mp, b, len, NULL, &err);
+/* A small top list stays canonical in a file too: it waits in the side
+ * buffer (under 256 KiB) and gets its smallest header at its end. */
+START_TEST(test_msgpack_small_top_list_is_canonical_in_a_file)
+{
+    size_t jlen, flen, mlen;
+    unsigned char *b, *m;
+    char *json = records_json(17, &jlen);
+    transcode_both(json, jlen, &b, &flen, &m, &mlen);
+    static const unsigned char head[] = {0xdc, 0, 17, 0x82, 0xa2, 'i', 'd', 0};
+    ck_assert(memcmp(b, head, sizeof head) == 0);
+    ck_assert_uint_eq(flen, mlen);
+    ck_assert(memcmp(b, m, mlen) == 0);
+    free(json);
+    free(b);
+    brine_free(m);
+}
+END_TEST
+
+/* A large one goes out as it comes: the widest header, its count patched
+ * in at the end; into memory the canonical array 16. Same value. */
+START_TEST(test_msgpack_large_top_list_is_patched_into_a_file)
+{
+    brine_error err;
+    size_t jlen, flen, mlen;
+    unsigned char *b, *m;
+    const unsigned n = 30000; /* about 600 KiB of msgpack, fewer than 65,536 values */
+    char *json = records_json(n, &jlen);
+    transcode_both(json, jlen, &b, &flen, &m, &mlen);
+    static const unsigned char head[] = {0xdd, 0, 0, n >> 8, n & 0xff, 0x82, 0xa2, 'i', 'd', 0};
+    ck_assert(memcmp(b, head, sizeof head) == 0);
+    ck_assert_int_eq(m[0], 0xdc);
+    ck_assert_int_eq((m[1] << 8) | m[2], n);
+    ck_assert_uint_eq(flen, mlen + 2);
+    ck_assert(memcmp(b + 5, m + 3, mlen - 3) == 0);
+    brine_doc *d1 = brine_decode_buffer(mp, b, flen, NULL, &err);
     brine_doc *d2 = brine_decode_buffer(mp, m, mlen, NULL, &err);
     ck_assert_ptr_nonnull(d1);
     ck_assert_ptr_nonnull(d2);
     ck_assert_int_eq(brine_value_equal(brine_doc_root(d1), brine_doc_root(d2), 0, &err), 1);
     brine_doc_free(d1);
     brine_doc_free(d2);
-    brine_free(m);
+    free(json);
     free(b);
-    fclose(tmp);
+    brine_free(m);
 }
 END_TEST
 
@@ -400,7 +442,8 @@ static Suite *stream_out_suite(void)
     tcase_add_test(tc, test_a_patchable_callback_gets_the_flushed_part_only);
     tcase_add_test(tc, test_a_pipe_cannot_patch_what_it_has_sent);
     tcase_add_test(tc, test_a_memory_output_patches_but_says_it_need_not);
-    tcase_add_test(tc, test_msgpack_patches_the_top_count_into_a_file_and_stays_canonical_in_memory);
+    tcase_add_test(tc, test_msgpack_small_top_list_is_canonical_in_a_file);
+    tcase_add_test(tc, test_msgpack_large_top_list_is_patched_into_a_file);
     tcase_add_test(tc, test_native_without_shared_values_streams_and_with_them_does_not);
     tcase_add_test(tc, test_validate_counts_what_the_graph_holds);
     tcase_add_test(tc, test_validate_refuses_what_decoding_refuses);

@@ -7,10 +7,12 @@
  * Models named msgpack.timestamp and msgpack.ext are held back until they
  * are complete and written as the ext values they stand for.
  * The one exception is the top list or dict of unknown count into an output
- * that can be rewritten (a file, memory): its header gets the widest form
- * (array 32 / map 32) at once and its count is patched in at END, so that a
- * stream of records never waits whole in the side buffer; each record still
- * passes through it when its own count is unknown (docs/formats.md).
+ * that can be rewritten (a file): once MP_SPILL bytes of it wait in the
+ * side buffer, its header takes the widest form (array 32 / map 32), the
+ * buffer goes out, and its count is patched in at END, so that a stream of
+ * records never waits whole in the side buffer, while a small document
+ * keeps its smallest header; each record still passes through the buffer
+ * when its own count is unknown (docs/formats.md).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +27,10 @@ enum { SLOT_EXT, SLOT_ARRAY, SLOT_MAP };
 enum { CAP_NONE, CAP_TS, CAP_EXT };
 
 #define MP_NO_SLOT SIZE_MAX
+
+/* Side-buffer bytes of the top container past which it is written with
+ * the widest header and patched (an output that can be rewritten only). */
+#define MP_SPILL ((size_t)256 << 10)
 
 typedef struct mp_slot {
     size_t off;    /* first reserved byte in buf */
@@ -44,6 +50,7 @@ typedef struct mp_eframe {
     size_t slot_anchor;
     uint64_t patch_at; /* a widest header written to the output at this offset, or UINT64_MAX */
     uint8_t kind;      /* EF_* */
+    uint8_t spill;     /* the top container, into a patchable output: may go out before its END */
     /* For mp_event's short path, set once the frame is open: */
     uint8_t fast;  /* its children's scalars and plain containers may take it */
     uint8_t plain; /* a list or dict with its header written: its END may take it */
@@ -271,12 +278,34 @@ static int mp_slot_fill(mp_enc *e, size_t idx, uint64_t count)
 
 /* ---- values ---------------------------------------------------------------- */
 
+/* The top container has MP_SPILL bytes waiting: its header becomes the
+ * widest form (the slot's 5 bytes, no room skipped), everything buffered
+ * goes out, and END patches the count in (mp_close). */
+static int mp_spill(mp_enc *e, mp_eframe *f)
+{
+    mp_slot *s = &e->slots[f->slot_hdr];
+    unsigned char *hdr = e->buf + s->off;
+    hdr[0] = s->what == SLOT_ARRAY ? 0xdd : 0xdf;
+    mp_store32(hdr + 1, 0);
+    s->skip = 0;
+    f->patch_at = brine_output_total(e->out) + s->off;
+    f->slot_hdr = MP_NO_SLOT;
+    f->spill = 0;
+    e->open_slots--;
+    return mp_flush_buf(e);
+}
+
 static int mp_value_done(mp_enc *e)
 {
-    if (e->depth == 0)
+    mp_eframe *top;
+    if (e->depth == 0) {
         e->done = 1;
-    else
-        e->stack[e->depth - 1].children++;
+        return BRINE_OK;
+    }
+    top = &e->stack[e->depth - 1];
+    top->children++;
+    if (e->depth == 1 && top->spill && e->open_slots == 1 && e->len >= MP_SPILL)
+        return mp_spill(e, top);
     return BRINE_OK;
 }
 
@@ -397,12 +426,8 @@ static int mp_put_key(mp_enc *e, const char *key)
 
 static int mp_header(mp_enc *e, mp_eframe *f, int what, uint64_t count)
 {
-    if (count == UINT64_MAX && e->depth == 1 && !e->open_slots && e->patchable) {
-        /* The top container: the widest header now, its count at END. */
-        unsigned char hdr[5] = {what == SLOT_ARRAY ? 0xdd : 0xdf, 0, 0, 0, 0};
-        f->patch_at = brine_output_total(e->out);
-        return mp_write(e, (const char *)hdr, sizeof hdr);
-    }
+    if (count == UINT64_MAX && e->depth == 1 && !e->open_slots && e->patchable)
+        f->spill = 1; /* its slot is the first byte of the side buffer */
     if (count == UINT64_MAX)
         return mp_slot_open(e, what, 0, &f->slot_hdr);
     if (count > UINT32_MAX)
@@ -838,7 +863,8 @@ static int mp_event(brine_sink *sink, const brine_event *ev)
     if (ev->kind == BRINE_EV_END) {
         /* A list or dict that got its announced count and no deferred header. */
         uint64_t n = f->kind == EF_DICT ? f->children / 2 : f->children;
-        if (f->plain && !(f->kind == EF_DICT && (f->children & 1)) && f->count == n && e->depth > 1) {
+        if (f->plain && !(f->kind == EF_DICT && (f->children & 1)) && f->count == n && e->depth > 1 &&
+            !f[-1].spill) {
             e->depth--;
             f[-1].children++;
             return BRINE_OK;
