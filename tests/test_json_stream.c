@@ -189,6 +189,15 @@ static const stream_case cases[] = {
      "\"AQAAAAIAAAADAAAABAAAAA==\"}}, {\"$anchor\": 3, \"$array\": {\"dtype\": \"<f8\", \"shape\": [1], \"data\": "
      "\"AAAAAAAA+D8=\"}}]}",
      "refs"},
+    {"{\"$brine\": 1, \"value\": [{\"$array\": {\"dtype\": [[\"x\", \"<f8\"], [\"v\", \"<i4\", [2]]], \"shape\": [1], "
+     "\"data\": \"AAAAAAAA8D8BAAAAAgAAAA==\"}}]}",
+     NULL},
+    {"{\"$brine\": 1, \"value\": [{\"$array\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, "
+     "21, "
+     "22, 23, 24, 25, 26, 27, 28, 29, 30]}, {\"$bytes\": 5, \"k\": [1, 2, 3]}, {\"$\\u0062ytes\": \"AA==\"}, "
+     "{\"$complex\": [1, 2]}]}",
+     NULL},
+    {"{\"$brine\": 1, \"value\": [{\"$complex\": [1, 2], \"extra\": 1}]}", NULL},
     {"{\"$brine\": 1, \"value\": [{\"$bytes\": \"not base64!\"}]}", NULL},
     {"{\"$brine\": 1, \"value\": [{\"$complex\": [1.5, ]}]}", NULL},
     {"{\"$brine\": 1, \"value\": {\"$bytes\": \"AA==\"", NULL},
