@@ -191,9 +191,14 @@ static int save_keys(js_reader *R, const unsigned char *p)
 
 /* ---- filling ------------------------------------------------------------------- */
 
+/* What lies ahead in the window before a refill may wait for it to double
+ * (below, a refill takes what one read gives, so that a pipe fed line by
+ * line is read as lines arrive). */
+#define JS_GROW_FROM 65536
+
 /* Drops the window before *pp (and, with skip, the whitespace after it),
- * reads at least one more byte (with grow, until what lies ahead has
- * doubled) or finds the end of input, and moves *pp into the new window.
+ * reads at least one more byte (with grow, and a long token ahead, until
+ * what lies ahead has doubled) or finds the end of input, and moves *pp into the new window.
  * Growing when a fill was not enough keeps a token larger than a chunk
  * from being scanned again at each read: its scans add up to twice its
  * length. */
@@ -213,7 +218,7 @@ static int fill(js_reader *R, const unsigned char **pp, int skip, int grow)
     size_t have = (size_t)(R->end - p);
     brine_error e;
     brine_error_clear(&e);
-    int rc = brine_source_more(R->src, grow && have > 1 && have < SIZE_MAX / 2 ? 2 * have : have + 1, &e);
+    int rc = brine_source_more(R->src, grow && have >= JS_GROW_FROM && have < SIZE_MAX / 2 ? 2 * have : have + 1, &e);
     R->start = *pp = R->src->cur;
     R->end = R->src->end;
     R->base = brine_source_offset(R->src);
@@ -244,7 +249,7 @@ int js_refill(js_reader *R, const unsigned char **pp)
 
 int js_fill_more(js_reader *R, const unsigned char **pp)
 {
-    return R->safe == R->end ? BRINE_OK : fill(R, pp, 0, 0);
+    return R->safe == R->end && R->safe ? BRINE_OK : fill(R, pp, 0, 0);
 }
 
 /* ---- bounded tags ---------------------------------------------------------------- */
@@ -332,6 +337,46 @@ int js_hold_object(js_reader *R, const unsigned char **pp)
 {
     for (int grow = 0; R->safe != R->end && !object_ready(*pp, R->end); grow = 1) {
         int rc = fill(R, pp, 0, grow);
+        if (rc)
+            return rc;
+    }
+    return BRINE_OK;
+}
+
+/* ---- JSON Lines --------------------------------------------------------------- */
+
+/* The start of the last token of the whole value at p if the window holds
+ * it (or of the token where the reader fails in it), else NULL. */
+static const unsigned char *record_last(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *t, *e = p;
+    size_t depth = 0;
+    for (;;) {
+        if (!(t = next_token(e, end, &e)))
+            return NULL;
+        if (refused_token(t, e))
+            return t;
+        if (*t == '{' || *t == '[')
+            depth++;
+        else if (*t == '}' || *t == ']' || depth == 0) {
+            if (depth <= 1)
+                return t;
+            depth--;
+        }
+    }
+}
+
+int js_ensure_record(js_reader *R, const unsigned char **pp)
+{
+    for (int grow = 0; *pp > R->safe; grow = 1) {
+        const unsigned char *t = record_last(js_skip_ws(*pp, R->end), R->end);
+        if (t) {
+            /* The reader reads this value to its end without a refill; past
+             * its last token, the next check refills as usual. */
+            R->safe = t;
+            return BRINE_OK;
+        }
+        int rc = fill(R, pp, 1, grow);
         if (rc)
             return rc;
     }
