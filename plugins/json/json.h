@@ -178,7 +178,7 @@ int js_fill_more(js_reader *R, const unsigned char **pp);
  * the reader holds no other pointer into the window. */
 static inline int js_ensure(js_reader *R, const unsigned char **pp)
 {
-    return *pp > R->safe ? js_refill(R, pp) : BRINE_OK;
+    return __builtin_expect(*pp > R->safe, 0) ? js_refill(R, pp) : BRINE_OK;
 }
 
 /* js_ensure at the start of a JSON Lines value: also enough when the
