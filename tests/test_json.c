@@ -1002,7 +1002,10 @@ START_TEST(test_hostile_mutations_fail_cleanly)
             n = len + 1;
         }
         brine_error err;
-        brine_doc *d = dec_n(buf, n, round % 2 ? "refs" : NULL, 0, &err);
+        /* Every 37th round (each kind of change, with and without refs) is
+         * also read in chunks (dec_n): all 20000 would take a minute. */
+        const char *opts = round % 2 ? "refs" : NULL;
+        brine_doc *d = round % 37 == 0 ? dec_n(buf, n, opts, 0, &err) : decode_with(js, buf, n, opts, 0, &err);
         if (d)
             brine_doc_free(d);
         else

@@ -4,7 +4,8 @@
  * JSON Lines, errors with their line, column and path) read the same in
  * chunks of 1 to 64 bytes as whole; large inputs through a pipe give the
  * same errors; 20 MB through a pipe take less than 8 MB of brine's memory;
- * garbage is refused at its first bad byte without reading on.
+ * garbage is refused at its first bad byte without reading on; JSON Lines
+ * are read as each line arrives.
  */
 #include <check.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_util.h"
 
@@ -189,6 +191,15 @@ static const stream_case cases[] = {
      "\"AQAAAAIAAAADAAAABAAAAA==\"}}, {\"$anchor\": 3, \"$array\": {\"dtype\": \"<f8\", \"shape\": [1], \"data\": "
      "\"AAAAAAAA+D8=\"}}]}",
      "refs"},
+    {"{\"$brine\": 1, \"value\": [{\"$array\": {\"dtype\": [[\"x\", \"<f8\"], [\"v\", \"<i4\", [2]]], \"shape\": [1], "
+     "\"data\": \"AAAAAAAA8D8BAAAAAgAAAA==\"}}]}",
+     NULL},
+    {"{\"$brine\": 1, \"value\": [{\"$array\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, "
+     "21, "
+     "22, 23, 24, 25, 26, 27, 28, 29, 30]}, {\"$bytes\": 5, \"k\": [1, 2, 3]}, {\"$\\u0062ytes\": \"AA==\"}, "
+     "{\"$complex\": [1, 2]}]}",
+     NULL},
+    {"{\"$brine\": 1, \"value\": [{\"$complex\": [1, 2], \"extra\": 1}]}", NULL},
     {"{\"$brine\": 1, \"value\": [{\"$bytes\": \"not base64!\"}]}", NULL},
     {"{\"$brine\": 1, \"value\": [{\"$complex\": [1.5, ]}]}", NULL},
     {"{\"$brine\": 1, \"value\": {\"$bytes\": \"AA==\"", NULL},
@@ -327,6 +338,79 @@ START_TEST(test_garbage_is_refused_at_its_first_byte_without_reading_on)
 }
 END_TEST
 
+/* ---- JSON Lines as they arrive ---------------------------------------------- */
+
+/* A sink that tells a waiting writer how many events it has seen. */
+typedef struct watched_sink {
+    brine_sink base;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t events;
+} watched_sink;
+
+static int watched_event(brine_sink *self, const brine_event *ev)
+{
+    watched_sink *w = (watched_sink *)self;
+    (void)ev;
+    pthread_mutex_lock(&w->lock);
+    w->events++;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    return BRINE_OK;
+}
+
+typedef struct line_feed {
+    int fd;
+    watched_sink *sink;
+    int seen_in_time; /* the first line's value reached the sink before the second line was sent */
+} line_feed;
+
+static void *line_writer(void *arg)
+{
+    line_feed *f = arg;
+    static const char first[] = "{\"a\": [1, 2]}\n", second[] = "[3]\n";
+    ck_assert_int_eq(write(f->fd, first, sizeof first - 1), (ssize_t)(sizeof first - 1));
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&f->sink->lock);
+    /* LIST, then DICT, "a", LIST, 1, 2, END, END: 8 events. */
+    while (f->sink->events < 8 && pthread_cond_timedwait(&f->sink->changed, &f->sink->lock, &until) == 0)
+        ;
+    f->seen_in_time = f->sink->events >= 8;
+    pthread_mutex_unlock(&f->sink->lock);
+    ck_assert_int_eq(write(f->fd, second, sizeof second - 1), (ssize_t)(sizeof second - 1));
+    close(f->fd);
+    return NULL;
+}
+
+START_TEST(test_json_lines_are_read_as_each_line_arrives)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    watched_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.base.event = watched_event;
+    pthread_mutex_init(&sink.lock, NULL);
+    pthread_cond_init(&sink.changed, NULL);
+    line_feed feed = {fds[1], &sink, 0};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, line_writer, &feed), 0);
+    brine_source src;
+    brine_source_init_fd(&src, fds[0]);
+    test_opts o;
+    brine_error err;
+    brine_error_clear(&err);
+    int rc = js->decode(&src, &sink.base, opts_of(&o, "lines", 0), &err);
+    brine_source_destroy(&src);
+    close(fds[0]);
+    pthread_join(t, NULL);
+    ck_assert_msg(rc == BRINE_OK, "%s", err.message);
+    ck_assert_msg(feed.seen_in_time, "the first line was read only after the second arrived");
+    ck_assert_uint_eq(sink.events, 8 + 4); /* [3] and the list's END */
+}
+END_TEST
+
 static Suite *json_stream_suite(void)
 {
     brine_set_allocator(count_malloc, count_realloc, count_free);
@@ -340,6 +424,7 @@ static Suite *json_stream_suite(void)
     tcase_add_test(tc, test_a_large_input_through_a_pipe_gives_the_same_error_as_whole);
     tcase_add_test(tc, test_20_mb_through_a_pipe_take_less_than_8_mb);
     tcase_add_test(tc, test_garbage_is_refused_at_its_first_byte_without_reading_on);
+    tcase_add_test(tc, test_json_lines_are_read_as_each_line_arrives);
     suite_add_tcase(s, tc);
     return s;
 }

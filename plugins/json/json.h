@@ -178,8 +178,13 @@ int js_fill_more(js_reader *R, const unsigned char **pp);
  * the reader holds no other pointer into the window. */
 static inline int js_ensure(js_reader *R, const unsigned char **pp)
 {
-    return *pp > R->safe ? js_refill(R, pp) : BRINE_OK;
+    return __builtin_expect(*pp > R->safe, 0) ? js_refill(R, pp) : BRINE_OK;
 }
+
+/* js_ensure at the start of a JSON Lines value: also enough when the
+ * window holds that whole value, so that each line is read once it has
+ * arrived rather than when JS_MARGIN more tokens have. */
+int js_ensure_record(js_reader *R, const unsigned char **pp);
 
 /* *pp at '{' in the tagged mode: makes the whole object available when it
  * is a tag of bounded size that the reader reads in one go. */

@@ -710,7 +710,7 @@ static int read_lines(js_reader *R, const unsigned char **pp, int envelope)
     if (rc || (rc = push(R, JD_ARRAY, 0, 0, p))) /* the path of errors names the line's value */
         return rc;
     for (;; R->stack[0].index++) {
-        if ((rc = js_ensure(R, &p)))
+        if ((rc = js_ensure_record(R, &p)))
             return rc;
         end = R->end;
         p = js_skip_ws(p, end);
@@ -763,9 +763,13 @@ int js_decode_as(brine_source *src, brine_sink *sink, const brine_options *opts,
     R.flags = flags;
     R.max_depth = brine_options_max_depth(opts);
     const unsigned char *p = R.start;
-    /* The first fill: a buffer (or a short stream) is all in the window
-     * now and reads as before; otherwise the window moves. */
-    int rc = js_refill(&R, &p);
+    /* The first fills: enough to see a BOM. A buffer is all in the window
+     * at once, and no later check refills it; a stream refills as the
+     * reader goes (JSON Lines a line at a time). */
+    int rc;
+    do
+        rc = js_fill_more(&R, &p);
+    while (rc == BRINE_OK && R.end - p < 3 && R.safe != R.end);
     if (rc)
         ;
     else if (R.end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)

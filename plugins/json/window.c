@@ -13,10 +13,9 @@
 
 #include "json.h"
 
-/* The most tokens of a tag held whole: more than any $complex or $bytes
- * needs and than numpy's record dtypes use in practice, so that a hostile
- * unclosed tag does not hold the whole input. */
-#define JS_HOLD_TOKENS 4096
+/* The most tokens of a bounded tag's layout the reader reads before it
+ * fails: a $complex of two $float tags takes 17. */
+#define JS_HOLD_TOKENS 64
 
 /* ---- tokens ------------------------------------------------------------------ */
 
@@ -192,9 +191,14 @@ static int save_keys(js_reader *R, const unsigned char *p)
 
 /* ---- filling ------------------------------------------------------------------- */
 
+/* What lies ahead in the window before a refill may wait for it to double
+ * (below, a refill takes what one read gives, so that a pipe fed line by
+ * line is read as lines arrive). */
+#define JS_GROW_FROM 65536
+
 /* Drops the window before *pp (and, with skip, the whitespace after it),
- * reads at least one more byte (with grow, until what lies ahead has
- * doubled) or finds the end of input, and moves *pp into the new window.
+ * reads at least one more byte (with grow, and a long token ahead, until
+ * what lies ahead has doubled) or finds the end of input, and moves *pp into the new window.
  * Growing when a fill was not enough keeps a token larger than a chunk
  * from being scanned again at each read: its scans add up to twice its
  * length. */
@@ -214,7 +218,7 @@ static int fill(js_reader *R, const unsigned char **pp, int skip, int grow)
     size_t have = (size_t)(R->end - p);
     brine_error e;
     brine_error_clear(&e);
-    int rc = brine_source_more(R->src, grow && have > 1 && have < SIZE_MAX / 2 ? 2 * have : have + 1, &e);
+    int rc = brine_source_more(R->src, grow && have >= JS_GROW_FROM && have < SIZE_MAX / 2 ? 2 * have : have + 1, &e);
     R->start = *pp = R->src->cur;
     R->end = R->src->end;
     R->base = brine_source_offset(R->src);
@@ -245,7 +249,7 @@ int js_refill(js_reader *R, const unsigned char **pp)
 
 int js_fill_more(js_reader *R, const unsigned char **pp)
 {
-    return R->safe == R->end ? BRINE_OK : fill(R, pp, 0, 0);
+    return R->safe == R->end && R->safe ? BRINE_OK : fill(R, pp, 0, 0);
 }
 
 /* ---- bounded tags ---------------------------------------------------------------- */
@@ -266,8 +270,20 @@ static int is_key(const unsigned char *t, const unsigned char *e, const char *qu
     return (size_t)(e - t) == n && memcmp(t, quoted, n) == 0;
 }
 
+/* 1 if the reader, reading the tokens at t, fails there: a byte that
+ * starts no JSON token, or a string cut by a control character. */
+static int refused_token(const unsigned char *t, const unsigned char *e)
+{
+    unsigned c = *t;
+    if (c == '"')
+        return e[-1] != '"' || e - t < 2;
+    return !(c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':' || c == '-' ||
+             (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n');
+}
+
 /* 1 when the object at p can be read with the window as it is: not a tag
- * read in one go, or one held whole; 0 when more input is needed. */
+ * that the reader reads in one go (without refill checks), or one the
+ * window holds whole; 0 when more input is needed. */
 static int object_ready(const unsigned char *p, const unsigned char *end)
 {
     const unsigned char *t, *e = p + 1;
@@ -275,35 +291,92 @@ static int object_ready(const unsigned char *p, const unsigned char *end)
         return 0;
     if (e - t < 2 || t[0] != '"' || t[1] != '$')
         return 1;
-    if (is_key(t, e, "\"$list\"") || is_key(t, e, "\"$tuple\"") || is_key(t, e, "\"$dict\"") ||
-        is_key(t, e, "\"$model\""))
-        return 1; /* a container follows: its items are read one by one */
-    if (is_key(t, e, "\"$anchor\"")) {
-        for (int i = 0; i < 4; i++) /* ':' id ',' key */
-            if (!(t = next_token(e, end, &e)))
-                return 0;
-        if (!is_key(t, e, "\"$array\""))
-            return 1;
+    size_t cap = JS_HOLD_TOKENS;             /* bounded by the tag's fixed layout */
+    if (!memchr(t, '\\', (size_t)(e - t))) { /* a name spelt with escapes is held whole */
+        js_tag tag = js_tag_find(t + 1, (size_t)(e - t - 2));
+        if (tag == JS_TAG_NONE || tag == JS_TAG_LIST || tag == JS_TAG_TUPLE || tag == JS_TAG_DICT ||
+            tag == JS_TAG_MODEL)
+            return 1; /* a dict, or a container whose items are read one by one */
+        if (tag == JS_TAG_ANCHOR) {
+            for (int i = 0; i < 4; i++) /* ':' id ',' key */
+                if (!(t = next_token(e, end, &e)))
+                    return 0;
+            if (!is_key(t, e, "\"$array\""))
+                return 1;
+        }
+        if (tag == JS_TAG_ARRAY) {
+            const unsigned char *v = e;
+            for (int i = 0; i < 2; i++) /* ':' value */
+                if (!(t = next_token(v, end, &v)))
+                    return 0;
+            if (*t != '{')
+                return 1; /* not the tag's kind: a dict read item by item */
+        }
+        if (tag == JS_TAG_ANCHOR || tag == JS_TAG_ARRAY)
+            cap = SIZE_MAX; /* a record dtype has as many fields as it likes */
     }
-    /* $bytes, $float, $int, $complex, $alias, $array and the escaped or
-     * unknown "$" keys: the whole object. */
+    /* $bytes, $float, $int, $complex, $alias, $array: the whole object. The
+     * reader fails at the first token out of a tag's layout, so past cap
+     * tokens, or at garbage, it needs no more of the window. */
     size_t depth = 0;
     e = p;
-    for (size_t n = 0; n < JS_HOLD_TOKENS; n++) {
+    for (size_t n = 0; n < cap; n++) {
         if (!(t = next_token(e, end, &e)))
             return 0;
+        if (refused_token(t, e))
+            return 1;
         if (*t == '{' || *t == '[')
             depth++;
         else if ((*t == '}' || *t == ']') && --depth == 0)
             return 1;
     }
-    return 1; /* malformed or huge: the reader reads it as far as the window goes */
+    return 1;
 }
 
 int js_hold_object(js_reader *R, const unsigned char **pp)
 {
     for (int grow = 0; R->safe != R->end && !object_ready(*pp, R->end); grow = 1) {
         int rc = fill(R, pp, 0, grow);
+        if (rc)
+            return rc;
+    }
+    return BRINE_OK;
+}
+
+/* ---- JSON Lines --------------------------------------------------------------- */
+
+/* The start of the last token of the whole value at p if the window holds
+ * it (or of the token where the reader fails in it), else NULL. */
+static const unsigned char *record_last(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *t, *e = p;
+    size_t depth = 0;
+    for (;;) {
+        if (!(t = next_token(e, end, &e)))
+            return NULL;
+        if (refused_token(t, e))
+            return t;
+        if (*t == '{' || *t == '[')
+            depth++;
+        else if (*t == '}' || *t == ']' || depth == 0) {
+            if (depth <= 1)
+                return t;
+            depth--;
+        }
+    }
+}
+
+int js_ensure_record(js_reader *R, const unsigned char **pp)
+{
+    for (int grow = 0; *pp > R->safe; grow = 1) {
+        const unsigned char *t = record_last(js_skip_ws(*pp, R->end), R->end);
+        if (t) {
+            /* The reader reads this value to its end without a refill; past
+             * its last token, the next check refills as usual. */
+            R->safe = t;
+            return BRINE_OK;
+        }
+        int rc = fill(R, pp, 1, grow);
         if (rc)
             return rc;
     }
