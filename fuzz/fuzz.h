@@ -98,10 +98,10 @@ static const fz_optset fz_npz_sets[] = {
     {0, {NULL}, {"compress=1"}},
 };
 
-/* #24: CBOR; tags 28/29 are always read. */
+/* #24: CBOR; tags 28/29 are always read. plain is left out: its output is
+ * lossy by design (tuples as arrays, arrays as nested lists). */
 static const fz_optset fz_cbor_sets[] = {
     {0, {NULL}, {"refs"}},
-    {0, {"plain"}, {"plain"}},
     {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs", "canonical"}},
 };
 
