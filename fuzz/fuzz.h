@@ -99,10 +99,11 @@ static const fz_optset fz_npz_sets[] = {
 };
 
 /* #24: CBOR; tags 28/29 are always read. plain is left out: its output is
- * lossy by design (tuples as arrays, arrays as nested lists). */
+ * lossy by design (tuples as arrays, arrays as nested lists); so is
+ * canonical, which reorders dicts (like sort_keys). */
 static const fz_optset fz_cbor_sets[] = {
     {0, {NULL}, {"refs"}},
-    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs", "canonical"}},
+    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs"}},
 };
 
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
