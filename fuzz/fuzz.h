@@ -106,11 +106,12 @@ static const fz_optset fz_joblib_sets[] = {
     {8, {NULL}, {"protocol=5", "mmap=no"}},
 };
 
-/* #24: CBOR; tags 28/29 are always read. */
+/* #24: CBOR; tags 28/29 are always read. plain is left out: its output is
+ * lossy by design (tuples as arrays, arrays as nested lists); so is
+ * canonical, which reorders dicts (like sort_keys). */
 static const fz_optset fz_cbor_sets[] = {
     {0, {NULL}, {"refs"}},
-    {0, {"plain"}, {"plain"}},
-    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs", "canonical"}},
+    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs"}},
 };
 
 /* #24: YAML, one document and a stream; flow style writes back the same. */

@@ -863,10 +863,6 @@ brine_sink *cb_encoder_new(brine_output *out, const brine_options *opts, brine_e
     cb_enc *e;
     if (cb_opts_parse(opts, &o, err) != BRINE_OK)
         return NULL;
-    if (o.refs && o.plain) {
-        brine_error_set(err, BRINE_E_OPTION, "plain and refs cannot be combined: plain CBOR writes no tags 28/29");
-        return NULL;
-    }
     e = brine_malloc(sizeof *e);
     if (!e) {
         brine_error_set(err, BRINE_E_NOMEM, "out of memory");
