@@ -7,7 +7,7 @@
 #     fuzz/build.sh [SRCDIR [OUTDIR]]     (defaults: this tree, ./_build-fuzz)
 # Then fuzz/run.sh OUTDIR runs the harnesses. Needs clang and its sanitizer
 # and libFuzzer runtimes: apt-get install clang libclang-rt-14-dev. Corpus
-# snippets come from FUZZ_CORPUS (default: ../shared/corpus of the tree).
+# snippets come from FUZZ_CORPUS (default: bench/corpus of the tree).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +84,7 @@ $CC -fsanitize=fuzzer $san -o "$outdir/bin/text" "$obj/text.o" $libs
 $CC $cflags -c "$here/seedgen.c" -o "$obj/seedgen.o"
 $CC -fsanitize=fuzzer-no-link $san -o "$obj/seedgen" "$obj/seedgen.o" "$obj/bencode.o" $libs
 rm -rf "$outdir/seeds"
-corpus=${FUZZ_CORPUS:-$srcdir/../shared/corpus}
+corpus=${FUZZ_CORPUS:-$srcdir/bench/corpus}
 [ -d "$corpus" ] || corpus=
 ASAN_OPTIONS=detect_leaks=1 "$obj/seedgen" "$srcdir/data" "$outdir" $corpus
 mkdir -p "$outdir/seeds/text"

@@ -18,6 +18,9 @@
 
 static locale_t c_loc;
 static uint64_t rng_state;
+static brine_registry *reg;
+static const brine_plugin *js;
+static const test_format formats[] = {{"json", &js, NULL}, {0}};
 
 static uint64_t rnd(void)
 {
@@ -338,6 +341,50 @@ START_TEST(test_fastfloat_declines_what_is_not_a_decimal)
 }
 END_TEST
 
+START_TEST(test_fastfloat_json_reader_reads_floats_as_strtod_l_does)
+{
+    /* Through the json plugin (number.c's token scan, fastfloat, and the
+     * strtod_l fallback): a list of floats of every shape above, compared
+     * element by element. The tokens sit in a buffer that goes on after
+     * them, so the eight-byte steps meet commas, brackets and the end. */
+    enum { N = 20000 };
+    char *text = malloc((size_t)N * 48 + 16), *tokens[N];
+    ck_assert_ptr_nonnull(text);
+    size_t len = 0;
+    text[len++] = '[';
+    for (int i = 0; i < N; i++) {
+        double d = random_finite();
+        char tok[48];
+        switch (i % 5) {
+        case 0: snprintf(tok, sizeof tok, "%.17g", d); break;
+        case 1: snprintf(tok, sizeof tok, "%.15e", d); break;
+        case 2: /* 20-25 digits: some go to strtod_l */
+            snprintf(tok, sizeof tok, "%.*e", 19 + (int)(rnd() % 6), d);
+            break;
+        case 3: snprintf(tok, sizeof tok, "%.*g", 1 + (int)(rnd() % 17), d); break;
+        default: snprintf(tok, sizeof tok, "%.6f", (double)(rnd() % 100000000) / 997.0); break;
+        }
+        if (!strpbrk(tok, ".eE"))
+            strcat(tok, ".0"); /* an integer token would not be a float */
+        tokens[i] = text + len;
+        len += (size_t)sprintf(text + len, "%s%s", tok, i + 1 < N ? (rnd() & 1 ? "," : " ,\n") : "]");
+    }
+    brine_error err;
+    brine_doc *doc = decode_with(js, text, len, NULL, 0, &err);
+    ck_assert_msg(doc != NULL, "%s", err.message);
+    brine_value *list = brine_doc_root(doc);
+    REQUIRE(brine_seq_count(list) == N);
+    for (int i = 0; i < N; i++) {
+        char *end;
+        double want = strtod_l(tokens[i], &end, c_loc), got = brine_float_get(brine_seq_get(list, (size_t)i));
+        if (bits_of(got) != bits_of(want))
+            ck_abort_msg("%.*s: json %a, strtod_l %a", (int)(end - tokens[i]), tokens[i], got, want);
+    }
+    brine_doc_free(doc);
+    free(text);
+}
+END_TEST
+
 static Suite *fastfloat_suite(void)
 {
     Suite *s = suite_create("fastfloat");
@@ -353,6 +400,12 @@ static Suite *fastfloat_suite(void)
     tcase_add_test(tc, test_fastfloat_reads_long_inputs_with_many_zeros);
     tcase_add_test(tc, test_fastfloat_declines_what_is_not_a_decimal);
     suite_add_tcase(s, tc);
+    TCase *tj = tcase_create("json");
+    registry_fixture(tj, &reg, formats);
+    tcase_add_checked_fixture(tj, setup, teardown);
+    tcase_set_timeout(tj, 120);
+    tcase_add_test(tj, test_fastfloat_json_reader_reads_floats_as_strtod_l_does);
+    suite_add_tcase(s, tj);
     return s;
 }
 
