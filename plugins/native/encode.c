@@ -6,8 +6,7 @@
  */
 #include <stdint.h>
 
-#define XXH_STATIC_LINKING_ONLY /* sizeof(XXH3_state_t), to place it aligned */
-#include <xxhash.h>
+#include "xxh3.h" /* XXH3 through its dispatching entry where it links */
 
 #include "../seed.h"
 #include "native.h"
