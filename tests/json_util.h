@@ -15,7 +15,7 @@
 #include "check_util.h"
 #include "json_chunks.h"
 
-#define CORPUS BRINE_TEST_DATA "/../../shared/corpus"
+#define CORPUS BRINE_TEST_DATA "/../bench/corpus" /* in the tree: bench/corpus/README.md */
 
 static brine_registry *reg;
 static const brine_plugin *js;

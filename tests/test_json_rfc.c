@@ -391,10 +391,6 @@ START_TEST(test_json_through_every_format_comes_back_byte_identical)
                                         BRINE_TEST_DATA "/json/schema.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         FILE *fp = fopen(files[i], "rb");
-        if (!fp && strstr(files[i], "/shared/corpus/")) { /* a clone outside /work has no corpus */
-            fprintf(stderr, "skipped: %s not found\n", files[i]);
-            continue;
-        }
         if (fp)
             fclose(fp);
         assert_same_through(files[i]);

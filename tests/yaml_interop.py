@@ -123,7 +123,7 @@ check(list(yaml.load_all(text, Loader=Loader)) == [1, {"a": [2]}, "x"], "stream:
 
 # The JSON corpus: json -> yaml -> json exactly, and PyYAML reads the YAML.
 files = sorted(glob.glob(os.path.join(DATA, "json", "*.json")))
-corpus = os.path.join(DATA, "..", "..", "shared", "corpus")
+corpus = os.path.join(DATA, "..", "bench", "corpus")
 files += sorted(glob.glob(os.path.join(corpus, "*.json")))
 with tempfile.TemporaryDirectory() as tmp:
     for f in files:
