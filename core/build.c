@@ -290,7 +290,7 @@ static int attach_slow(builder *b, build_frame *f, brine_value slot)
                 /* Data can say this (a reference to a list in args position). */
                 return fail(b, BRINE_E_CORRUPT, "a model's args must be a tuple, not %s",
                             brine_type_name((brine_type)v->type));
-            brinep_link(&f->slot.as.model->args, -1);
+            brinep_unlink(&f->slot.as.model->args);
             f->slot.as.model->args = *v;
             brinep_link(v, 1);
         } else if (f->children == 1) {

@@ -243,7 +243,7 @@ static int step(copier *c)
         f->cursor++;
         if ((rc = copy_slot(c, child, &v, &pushed)))
             return rc;
-        brinep_link(target, -1);
+        brinep_unlink(target);
         *target = v;
         brinep_link(&v, 1);
         return BRINE_OK;

@@ -466,7 +466,7 @@ int brinep_dict_put(brinep_dict *d, const brine_value *key, const brine_value *v
         return brinep_nomem(err);
     if (pos >= 0) {
         brinep_link(&v, 1);
-        brinep_link(&d->entries[pos].val, -1);
+        brinep_unlink(&d->entries[pos].val);
         d->entries[pos].val = v;
         return BRINE_OK;
     }
@@ -507,9 +507,9 @@ static inline int keys_same(const brine_value *a, const brine_value *b)
  * was appended; e's key is dropped. */
 static void fold_repeat(brinep_entry *k, const brinep_entry *e)
 {
-    brinep_link(&k->val, -1);
+    brinep_unlink(&k->val);
     k->val = e->val;
-    brinep_link(&e->key, -1);
+    brinep_unlink(&e->key);
 }
 
 /* Out of memory comparing tuple keys at entry pos, with kept entries
@@ -797,7 +797,7 @@ int brine_dict_set_str(brine_value *dict, const char *key, const brine_value *va
     ptrdiff_t pos = dict_find(d, h, NULL, key, len);
     if (pos >= 0) {
         brinep_link(&v, 1);
-        brinep_link(&d->entries[pos].val, -1);
+        brinep_unlink(&d->entries[pos].val);
         d->entries[pos].val = v;
         return BRINE_OK;
     }
@@ -858,8 +858,8 @@ int brine_dict_del(brine_value *dict, const brine_value *key, brine_error *err)
     if (pos < 0)
         return brine_error_set(err, BRINE_E_NOTFOUND, "key not found");
     /* The index keeps pointing at the dead entry, which probes skip. */
-    brinep_link(&d->entries[pos].key, -1);
-    brinep_link(&d->entries[pos].val, -1);
+    brinep_unlink(&d->entries[pos].key);
+    brinep_unlink(&d->entries[pos].val);
     d->entries[pos].key.type = BRINEP_DELETED;
     d->count--;
     return BRINE_OK;

@@ -295,6 +295,13 @@ static BRINEP_INLINE void brinep_link(const brine_value *v, int delta)
     }
 }
 
+/* brinep_link(v, -1) for a slot that stops pointing at v for good (a
+ * value replaced, removed, or folded away as a repeated key): a container
+ * left with no link drops the links of its own items in turn (core/value.c),
+ * so that a container pointed at only from dropped values is not taken for
+ * shared, and gets no anchor that no REF uses. */
+void brinep_unlink(const brine_value *v);
+
 /* brinep_link(v, 1) for a container that no slot points at yet (the
  * builder's containers at their END): its first link shares nothing, so
  * the test for BRINE_KIND_SHARED is left out (a test per container cost

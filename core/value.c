@@ -6,6 +6,73 @@
 
 #include "internal.h"
 
+/* Items of a container no slot points at any more lose their link from it;
+ * those left with none in turn, with a heap stack (a dropped value may be
+ * a million levels deep). Counts never go below zero: a link not counted
+ * (the builder links a container at its END) is not taken back. A cycle of
+ * dropped values keeps its counts, as in any reference counting: nothing
+ * walks it, and a live container it points at gets at worst an anchor no
+ * REF uses. Out of memory for the stack, the rest keep their counts, with
+ * the same worst case. */
+typedef struct unlink_stack {
+    brine_value *items;
+    size_t depth, cap;
+} unlink_stack;
+
+/* One link less for the container kid points at; pushed if none is left. */
+static void unlink_item(unlink_stack *st, const brine_value *kid)
+{
+    brinep_node_head *k = brinep_node(kid);
+    if (!k || !k->links || --k->links)
+        return;
+    if (st->depth == st->cap) {
+        size_t ncap = st->cap ? 2 * st->cap : 64;
+        brine_value *grown =
+            ncap <= SIZE_MAX / sizeof *st->items ? brine_realloc(st->items, ncap * sizeof *st->items) : NULL;
+        if (!grown)
+            return;
+        st->items = grown;
+        st->cap = ncap;
+    }
+    st->items[st->depth++] = *kid;
+}
+
+void brinep_unlink(const brine_value *v)
+{
+    brinep_node_head *n = brinep_node(v);
+    if (!n || !n->links || --n->links)
+        return;
+    unlink_stack st = {NULL, 0, 0};
+    brine_value top = *v;
+    for (;;) {
+        switch (top.type) {
+        case BRINE_LIST:
+        case BRINE_TUPLE:
+            for (size_t i = 0; i < top.as.seq->count; i++)
+                unlink_item(&st, &top.as.seq->items[i]);
+            break;
+        case BRINE_DICT:
+            for (size_t i = 0; i < top.as.dict->used; i++) {
+                const brinep_entry *e = &top.as.dict->entries[i];
+                if (e->key.type != BRINEP_DELETED) {
+                    unlink_item(&st, &e->key);
+                    unlink_item(&st, &e->val);
+                }
+            }
+            break;
+        case BRINE_MODEL:
+            unlink_item(&st, &top.as.model->args);
+            unlink_item(&st, &top.as.model->state);
+            break;
+        default: break; /* arrays hold no slots */
+        }
+        if (!st.depth)
+            break;
+        top = st.items[--st.depth];
+    }
+    brine_free(st.items);
+}
+
 /* Every constructor returns a fresh 16-byte slot in the document's arena;
  * str/bytes data and container nodes are allocated with it in one block. */
 
@@ -339,7 +406,7 @@ int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_err
         return brine_error_set(err, BRINE_E_RANGE, "index %zu out of range for a %s of %zu elements", i,
                                brine_type_name((brine_type)seq->type), seq->as.seq->count);
     brinep_link(item, 1);
-    brinep_link(&seq->as.seq->items[i], -1);
+    brinep_unlink(&seq->as.seq->items[i]);
     seq->as.seq->items[i] = *item;
     return BRINE_OK;
 }
@@ -446,7 +513,7 @@ int brine_model_set_args(brine_value *model, const brine_value *args, brine_erro
     if (rc)
         return rc;
     brinep_link(args, 1);
-    brinep_link(&model->as.model->args, -1);
+    brinep_unlink(&model->as.model->args);
     model->as.model->args = *args;
     return BRINE_OK;
 }
@@ -460,7 +527,7 @@ int brine_model_set_state(brine_value *model, const brine_value *state, brine_er
     if (rc)
         return rc;
     brinep_link(state, 1);
-    brinep_link(&model->as.model->state, -1);
+    brinep_unlink(&model->as.model->state);
     model->as.model->state = *state;
     return BRINE_OK;
 }
