@@ -14,6 +14,10 @@
 
 enum { PULL_CALLBACK = 1, PULL_FILTER };
 
+/* What a source that failed to start reads: no bytes (not NULL, which
+ * pointer arithmetic may not even offset by 0). */
+static const unsigned char no_bytes[1];
+
 /* The room a compressor is given in its inner output per step. */
 enum { PUSH_ROOM = 16 * 1024 };
 
@@ -64,12 +68,12 @@ int brine_source_init_callback(brine_source *src, brine_read_fn read, void *ctx,
     brinep_enter(err);
     if (!src || !read) {
         if (src)
-            brine_source_init_buffer(src, NULL, 0);
+            brine_source_init_buffer(src, no_bytes, 0);
         return brine_error_set(err, BRINE_E_INVALID, "brine_source_init_callback needs a source and a read function");
     }
     struct brinep_pull *p = pull_new(PULL_CALLBACK, err);
     if (!p) {
-        brine_source_init_buffer(src, NULL, 0);
+        brine_source_init_buffer(src, no_bytes, 0);
         return BRINE_E_NOMEM;
     }
     p->read = read;
@@ -106,7 +110,7 @@ int brine_source_init_filter(brine_source *src, const brine_plugin *filter, cons
 {
     brinep_enter(err);
     if (src)
-        brine_source_init_buffer(src, NULL, 0); /* a safe source to destroy if this fails */
+        brine_source_init_buffer(src, no_bytes, 0); /* a safe source to destroy if this fails */
     if (!src || !inner)
         return brine_error_set(err, BRINE_E_INVALID, "brine_source_init_filter needs a source and an inner source");
     int rc = check_filter(filter, opts, 0, err);
@@ -188,7 +192,8 @@ static long pull_filter(struct brinep_pull *p, unsigned char *buf, size_t room, 
                 return pull_error(p, rc, e.offset, msg, err);
             }
         }
-        brine_filter_io io = {.in = in->cur,
+        const unsigned char *from = in->cur ? in->cur : no_bytes; /* an empty buffer source may hold NULL */
+        brine_filter_io io = {.in = from,
                               .in_len = (size_t)(in->end - in->cur),
                               .out = buf + produced,
                               .out_len = room - produced,
@@ -196,9 +201,10 @@ static long pull_filter(struct brinep_pull *p, unsigned char *buf, size_t room, 
         brine_error fe;
         brine_error_clear(&fe);
         int rc = p->filter->filter->run(p->state, &io, &fe);
-        size_t used = (size_t)(io.in - in->cur);
+        size_t used = (size_t)(io.in - from);
         size_t made = room - produced - io.out_len;
-        in->cur = io.in;
+        if (used)
+            in->cur += used;
         produced += made;
         p->produced += made;
         uint64_t at = brine_source_offset(in);
@@ -300,7 +306,7 @@ int brine_output_init_filter(brine_output *out, const brine_plugin *filter, cons
 static int push_run(filter_push *f, const unsigned char *data, size_t len, int finish, brine_error *err)
 {
     brine_output *o = f->inner;
-    brine_filter_io io = {.in = data, .in_len = len, .finish = finish};
+    brine_filter_io io = {.in = data ? data : no_bytes, .in_len = len, .finish = finish};
     while (io.in_len || (finish && !io.end)) {
         int rc = brine_output_reserve(o, PUSH_ROOM, err);
         if (rc)
