@@ -154,6 +154,12 @@ static long pull_fail(struct brinep_pull *p, brine_error *err)
 
 static long pull_error(struct brinep_pull *p, int code, uint64_t at, const char *msg, brine_error *err)
 {
+    /* A compressed stream cut short is damage, not the end of the input:
+     * decoders read BRINE_E_TRUNCATED from brine_source_more as "the input
+     * ended here" (a streaming JSON reader then parses what it has, and
+     * a JSON Lines or msgpack sequence reader may end cleanly). */
+    if (code == BRINE_E_TRUNCATED)
+        code = BRINE_E_CORRUPT;
     p->status = code;
     brine_error_set_at(&p->why, code, at, "%s", msg);
     return pull_fail(p, err);

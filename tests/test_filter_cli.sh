@@ -129,6 +129,18 @@ head -c $((size / 2)) "$T/py.json.gz" >"$T/cut.json.gz"
 "$BRINE" check "$T/cut.json.gz" >"$T/out" 2>&1
 grep -q "gzip: the compressed data ends early, at compressed byte $((size / 2))" "$T/out" &&
     pass "a truncated gzip file names the filter and the compressed offset" || fail "truncated gzip" "$(cat "$T/out")"
+# JSON Lines and msgpack sequences end cleanly at the end of their input:
+# a cut compressed stream must not pass for a shorter one.
+"$PY" -c "
+import gzip, sys
+rows = b''.join(b'{\"i\": %d, \"pad\": \"%s\"}\n' % (i, bytes(range(97, 123)) * 4) for i in range(3000))
+open(sys.argv[1], 'wb').write(gzip.compress(rows)[:-200])" "$T/cut.jsonl.gz"
+if "$BRINE" check "$T/cut.jsonl.gz" >"$T/out" 2>&1; then
+    fail "a cut .jsonl.gz is refused" "$(cat "$T/out")"
+else
+    grep -q "gzip: the compressed data ends early" "$T/out" && pass "a cut .jsonl.gz is refused, not read short" ||
+        fail "a cut .jsonl.gz is refused" "$(cat "$T/out")"
+fi
 
 # ---- a bomb: 1024 members of 4 MiB of zeros, 4 MiB on disk, 4 GiB inside ---
 "$PY" - "$T" <<'EOF'
