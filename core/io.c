@@ -601,6 +601,11 @@ int brinep_output_init_filter(brine_output *out, void *impl, brine_error *err)
     return rc;
 }
 
+int brine_output_filtered(const brine_output *out)
+{
+    return out->kind_ == OUT_FILTER;
+}
+
 int brine_output_finish(brine_output *out, brine_error *err)
 {
     int rc = brine_output_flush(out, err);

@@ -208,7 +208,8 @@ typedef struct cli_output {
     brine_output out;
     int out_ready;
     cli_filter filter;        /* with a filter (#22): out -> fout (compresses) -> raw */
-    int filtered;             /* fout and raw are in use */
+    int filtered;             /* 1: fout and raw are in use; 2: out is the filter itself, into raw */
+    int binary;               /* the output format is binary: no final newline, so no fout */
     brine_output fout, raw;
     brine_error fout_err;     /* what fout said when write_plain failed */
     unsigned char plain_last; /* the last byte before compression */
@@ -217,7 +218,7 @@ typedef struct cli_output {
 
 void cli_output_setup(void);
 int cli_output_open(cli_output *o, const char *path, cli_progress *progress);
-int cli_output_filter(cli_output *o, cli *c, const char *path);
+int cli_output_filter(cli_output *o, cli *c, const char *path, int binary);
 int cli_output_commit(cli_output *o);
 int cli_output_can_restart(const cli_output *o);
 int cli_output_restart(cli_output *o);

@@ -210,7 +210,7 @@ static int convert_one(cli *c, const char *in_path, const char *out_path, const 
     else
         cli_progress_init(&one, c, in.name, in.size);
     if ((status = cli_output_open(&out, out_path, progress)) != CLI_OK ||
-        (status = cli_output_filter(&out, c, out_path)) != CLI_OK)
+        (status = cli_output_filter(&out, c, out_path, (to->caps & BRINE_CAP_BINARY) != 0)) != CLI_OK)
         goto done;
     cli_input_keep(&in);
     if ((status = cli_input_start(&in, progress)) != CLI_OK) {

@@ -304,6 +304,19 @@ static int wrap_filter(cli_output *o)
 {
     brine_error err;
     o->raw = o->out;
+    if (o->binary) {
+        /* No newline to add at the end: the encoder writes into the filter
+         * itself, and can tell that it compresses (brine_output_filtered:
+         * joblib then writes its arrays as not mappable). */
+        if (brine_output_init_filter(&o->out, o->filter.plugin, &o->filter.opts, &o->raw, &err) != BRINE_OK) {
+            o->out = o->raw;
+            cli_msg("%s: %s", o->name, err.message);
+            return CLI_FAIL;
+        }
+        o->plain_last = '\n';
+        o->filtered = 2;
+        return CLI_OK;
+    }
     if (brine_output_init_filter(&o->fout, o->filter.plugin, &o->filter.opts, &o->raw, &err) != BRINE_OK) {
         cli_msg("%s: %s", o->name, err.message);
         return CLI_FAIL;
@@ -324,7 +337,8 @@ static void outputs_destroy(cli_output *o)
 {
     brine_output_destroy(&o->out);
     if (o->filtered) {
-        brine_output_destroy(&o->fout);
+        if (o->filtered == 1)
+            brine_output_destroy(&o->fout);
         brine_output_destroy(&o->raw);
         o->filtered = 0;
     }
@@ -333,6 +347,8 @@ static void outputs_destroy(cli_output *o)
 /* Flushes out and, with a filter, ends the compressed stream. */
 static int outputs_finish(cli_output *o, brine_error *err)
 {
+    if (o->filtered == 2)
+        return brine_output_finish(&o->out, err);
     int rc = brine_output_flush(&o->out, err);
     if (o->filtered && o->fout_err.code) {
         *err = o->fout_err;
@@ -343,8 +359,9 @@ static int outputs_finish(cli_output *o, brine_error *err)
     return brine_output_finish(&o->fout, err);
 }
 
-int cli_output_filter(cli_output *o, cli *c, const char *path)
+int cli_output_filter(cli_output *o, cli *c, const char *path, int binary)
 {
+    o->binary = binary;
     if (c->filter_spec) {
         if (cli_filter_parse(c, c->filter_spec, 1, &o->filter) != CLI_OK) {
             cli_output_abort(o);

@@ -353,6 +353,13 @@ BRINE_API int brine_output_can_patch(const brine_output *out);
  * BRINE_E_UNSUPPORTED when brine_output_can_patch says 0 and the bytes have
  * left the buffer; BRINE_E_IO (sticky) when the destination refuses. */
 BRINE_API int brine_output_patch(brine_output *out, uint64_t offset, const void *data, size_t len, brine_error *err);
+
+/* 1 when out writes through a filter (brine_output_init_filter): the bytes
+ * an encoder writes are not the bytes of the file, so offsets into them
+ * mean nothing to a reader that maps the file (joblib's arrays). Added in
+ * 0.2. */
+BRINE_API int brine_output_filtered(const brine_output *out);
+
 /* Ends the output: a filter output (brine_output_init_filter) writes the
  * end of its stream (a compressor's last block and trailer) into its
  * inner output and finishes that; any other output is flushed. Call it

@@ -19,8 +19,8 @@ static const char *const jl_extensions[] = {"joblib", NULL};
 static const brine_option_spec jl_options[] = {
     {"protocol", BRINE_OPT_ENCODE, "the pickle protocol to write, 2 to 5 (default 4, as joblib 1.2 on Python 3)"},
     {"mmap", BRINE_OPT_ENCODE,
-     "yes (the default) or no: whether joblib.load(mmap_mode=...) may map the arrays (say no for a compressed file, "
-     "as joblib does)"},
+     "yes or no: whether joblib.load(mmap_mode=...) may map the arrays (default: yes, and no into a compressing "
+     "filter, as joblib does for a compressed file)"},
     {"zerod", BRINE_OPT_ENCODE,
      "how a 0-d array is written: scalar (a numpy scalar, as joblib writes np.float64(2.5); the default) or array "
      "(a 0-d ndarray, wrapped)"},
@@ -47,7 +47,9 @@ static brine_sink *jl_encoder_new(brine_output *out, const brine_options *opts, 
     if (!(s = pk_encoder_new(out, opts, err)))
         return NULL;
     e = (pk_enc *)s; /* the sink is the encoder's first member */
-    e->joblib = m && !strcmp(m, "no") ? 2 : 1;
+    /* 2: no mmap. A compressed file cannot be mapped: joblib writes
+     * allow_mmap=False into it, and so do we. */
+    e->joblib = (m ? !strcmp(m, "no") : brine_output_filtered(out)) ? 2 : 1;
     e->out_base = brine_output_total(out);
     return s;
 }
