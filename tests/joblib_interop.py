@@ -15,9 +15,9 @@
    reads the joblib file and predicts as sklearn.
 4. Compressed joblib files (compress=3 and each (method, level) of
    zlib, gzip, bz2, xz, lzma, lz4; lz4 needs python3-lz4, which
-   ./bootstrap installs): read through brine's filters, written with -F (no mmap then, as joblib's own); each
-   case skips with a message when `brine formats --json` lists no filter
-   for it.
+   ./bootstrap installs): read through brine's filters, written with -F
+   (no mmap then, as joblib's own); each case skips with a message
+   when `brine formats --json` lists no filter for it.
 Run by test_joblib_interop.sh with $BRINE set.
 """
 import io
