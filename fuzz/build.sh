@@ -49,10 +49,10 @@ libs="$outdir/lib/plugins/native/.libs/native.a $outdir/lib/plugins/msgpack/.lib
 libs="$libs $outdir/lib/plugins/json/.libs/json.a $outdir/lib/plugins/json/.libs/jsonl.a"
 libs="$libs $outdir/lib/plugins/pickle/.libs/pickle.a $outdir/lib/plugins/pickle/.libs/joblib.a"
 libs="$libs $outdir/lib/plugins/npy/.libs/npy.a $outdir/lib/plugins/npy/.libs/npz.a"
-for f in gzip zlib bz2 xz lzma zstd; do libs="$libs $outdir/lib/plugins/filters/.libs/$f.a"; done
+for f in gzip zlib bz2 xz lzma zstd lz4; do libs="$libs $outdir/lib/plugins/filters/.libs/$f.a"; done
 libs="$libs $outdir/lib/plugins/cbor/.libs/cbor.a $outdir/lib/plugins/yaml/.libs/yaml.a"
 libs="$libs $outdir/lib/core/.libs/libbrine.a"
-libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var BZ2_LIBS) $(var LZMA_LIBS) $(var ZSTD_LIBS)"
+libs="$libs $(var MSGPACK_LIBS) $(var XXHASH_LIBS) $(var ZLIB_LIBS) $(var BZ2_LIBS) $(var LZMA_LIBS) $(var ZSTD_LIBS) $(var LZ4_LIBS)"
 libs="$libs $(var YAML_LIBS) $(var LIBLTDL) -lm"
 cflags="$CFLAGS -I$src/include -I$here"
 
@@ -92,9 +92,9 @@ for seed in 1.5 -0.0 2.2250738585072011e-308 9007199254740993 1e23 1234567890123
     printf '%s' "$seed" >"$outdir/seeds/text/$(printf '%s' "$seed" | cksum | cut -d' ' -f1)"
 done
 # The filter harness's seeds: its first byte picks the filter (fuzz/filter.c:
-# 0 gzip, 2 bz2, 3 xz, 5 zstd), the rest is a stream the tools wrote.
+# 0 gzip, 2 bz2, 3 xz, 5 zstd, 6 lz4), the rest is a stream the tools wrote.
 mkdir -p "$outdir/seeds/filter"
-for pick in "0 gzip" "2 bzip2" "3 xz" "5 zstd"; do
+for pick in "0 gzip" "2 bzip2" "3 xz" "5 zstd" "6 lz4"; do
     set -- $pick
     command -v "$2" >/dev/null 2>&1 || continue
     { printf "\\$(printf %03o "$1")"; "$2" -c <"$srcdir/data/cli/sample.json"; } >"$outdir/seeds/filter/$2" 2>/dev/null || true

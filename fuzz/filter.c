@@ -18,6 +18,7 @@ const brine_plugin *bz2_LTX_brine_plugin_entry(void);
 const brine_plugin *xz_LTX_brine_plugin_entry(void);
 const brine_plugin *lzma_LTX_brine_plugin_entry(void);
 const brine_plugin *zstd_LTX_brine_plugin_entry(void);
+const brine_plugin *lz4_LTX_brine_plugin_entry(void);
 
 #define FF_FAIL(...)                                                                                                   \
     do {                                                                                                               \
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const brine_plugin *ff_filter(unsigned pick)
 {
-    static const brine_plugin *all[6];
+    static const brine_plugin *all[7];
     if (!all[0]) {
         all[0] = gzip_LTX_brine_plugin_entry();
         all[1] = zlib_LTX_brine_plugin_entry();
@@ -42,8 +43,9 @@ static const brine_plugin *ff_filter(unsigned pick)
         all[3] = xz_LTX_brine_plugin_entry();
         all[4] = lzma_LTX_brine_plugin_entry();
         all[5] = zstd_LTX_brine_plugin_entry();
+        all[6] = lz4_LTX_brine_plugin_entry();
     }
-    return all[pick % 6];
+    return all[pick % 7];
 }
 
 /* Decompresses [data, data + size) to the end; the status, the bytes in out. */

@@ -14,10 +14,10 @@
    predicts the same; the seed's C tree predictor (examples/sklearn-tree)
    reads the joblib file and predicts as sklearn.
 4. Compressed joblib files (compress=3 and each (method, level) of
-   zlib, gzip, bz2, xz, lzma; lz4 when python3-lz4 is there): read through
-   brine's filters, written with -F (no mmap then, as joblib's own); each
-   case skips with a message when `brine formats --json` lists no filter
-   for it.
+   zlib, gzip, bz2, xz, lzma, lz4; lz4 needs python3-lz4, which
+   ./bootstrap installs): read through brine's filters, written with -F
+   (no mmap then, as joblib's own); each case skips with a message
+   when `brine formats --json` lists no filter for it.
 Run by test_joblib_interop.sh with $BRINE set.
 """
 import io
@@ -251,7 +251,7 @@ def compressed(tmp):
     try:
         import lz4  # noqa: F401
         METHODS["lz4"] = ("lz4",)
-        cases += [(("lz4", lvl), "lz4") for lvl in (1, 3)]
+        cases += [("lz4", "lz4")] + [(("lz4", lvl), "lz4") for lvl in (1, 3, 9)]
     except ImportError:
         print("SKIP compress lz4: no python3-lz4 in /usr/bin/python3")
         skipped += 1

@@ -3,8 +3,9 @@
  * brine_source_init_filter; gzip reads concatenated members; the registry
  * finds filters by name, extension chain and magic (zlib's weak magic only
  * when the known format rejects the raw bytes); truncated and bit-flipped
- * streams fail cleanly, naming the filter and the compressed offset; a
- * bomb stops at the decompression limit; callback sources pull. */
+ * streams fail cleanly, naming the filter and the compressed offset; lz4
+ * reads concatenated frames and every level; a bomb stops at the
+ * decompression limit; callback sources pull. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static const brine_plugin *json, *msgpack;
 static const test_format formats[] = {{"json", &json, NULL}, {"msgpack", &msgpack, NULL}, {0}};
 
 /* The filters built in this tree; each test loops over those present. */
-static const char *const filter_names[] = {"gzip", "zlib", "bz2", "xz", "lzma", "zstd", NULL};
+static const char *const filter_names[] = {"gzip", "zlib", "bz2", "xz", "lzma", "zstd", "lz4", NULL};
 
 static const brine_plugin *filter(const char *name)
 {
@@ -145,6 +146,54 @@ START_TEST(test_filter_gzip_reads_concatenated_members_like_zcat)
 }
 END_TEST
 
+/* lz4: frames concatenated read as one, as lz4 -d does; a skippable frame
+ * between them is skipped; the HC levels (3-12) write frames the same
+ * decoder reads; the frame magic is 04 22 4d 18. */
+START_TEST(test_filter_lz4_reads_concatenated_frames_and_every_level)
+{
+    const brine_plugin *f = filter("lz4");
+    size_t alen, blen;
+    unsigned char *a = compress(f, "[1, ", 4, "level=12", &alen);
+    unsigned char *b = compress(f, "2]", 2, "level=3", &blen);
+    ck_assert(a[0] == 0x04 && a[1] == 0x22 && a[2] == 0x4d && a[3] == 0x18);
+    static const unsigned char skip[] = {0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'};
+    unsigned char *both = malloc(alen + sizeof skip + blen);
+    memcpy(both, a, alen);
+    memcpy(both + alen, skip, sizeof skip);
+    memcpy(both + alen + sizeof skip, b, blen);
+    unsigned char *out;
+    size_t out_len;
+    brine_error err;
+    ck_assert_msg(drain(f, both, alen + sizeof skip + blen, NULL, &out, &out_len, &err) == BRINE_OK, "%s", err.message);
+    ck_assert_uint_eq(out_len, 6);
+    ck_assert(memcmp(out, "[1, 2]", 6) == 0);
+    brine_free(out);
+    /* Garbage after a frame is an error at its compressed offset (once
+     * there are the 7 bytes of the smallest frame header to look at). */
+    memcpy(both + alen, "junk...", 7);
+    ck_assert_int_eq(drain(f, both, alen + 7, NULL, NULL, NULL, &err), BRINE_E_CORRUPT);
+    ck_assert_msg(strncmp(err.message, "lz4: corrupt data", 17) == 0, "%s", err.message);
+    ck_assert_uint_ge(err.offset, alen);
+    ck_assert_uint_le(err.offset, alen + 7);
+    /* A second frame cut short is an error, not the end. */
+    ck_assert_int_eq(drain(f, both, alen + 2, NULL, NULL, NULL, &err), BRINE_E_CORRUPT);
+    char want[96];
+    snprintf(want, sizeof want, "lz4: the compressed data ends early, at compressed byte %zu", alen + 2);
+    ck_assert_str_eq(err.message, want);
+    free(both);
+    brine_free(a);
+    brine_free(b);
+
+    brine_output mem, z;
+    test_opts t;
+    ck_assert_int_eq(brine_output_init_buffer(&mem, &err), BRINE_OK);
+    ck_assert_int_eq(brine_output_init_filter(&z, f, opts_of(&t, "level=13", 0), &mem, &err), BRINE_E_OPTION);
+    expect_error(&err, BRINE_E_OPTION, BRINE_NO_OFFSET, "", "lz4: level wants an integer from 1 to 12, not '13'");
+    ck_assert_int_eq(brine_output_init_filter(&z, f, opts_of(&t, "level=0", 0), &mem, &err), BRINE_E_OPTION);
+    brine_output_destroy(&mem);
+}
+END_TEST
+
 START_TEST(test_filter_zlib_refuses_data_after_its_stream)
 {
     size_t zlen;
@@ -208,12 +257,12 @@ END_TEST
 
 /* Bombs: one member (stream, frame) of 4 MiB of zeros repeated 1024
  * times, 4 GiB in all, for each filter that reads concatenated streams
- * (deflate tops out near 1030:1, bzip2 and zstd far beyond). The default
+ * (deflate tops out near 1030:1, lz4 near 255:1, bzip2 and zstd far beyond). The default
  * limit stops each after about BRINE_DEFAULT_FILTER_BYTES; a small limit
  * stops it at once. */
 START_TEST(test_filter_bombs_stop_at_the_limit)
 {
-    static const char *const bombers[] = {"gzip", "bz2", "xz", "zstd", NULL};
+    static const char *const bombers[] = {"gzip", "bz2", "xz", "zstd", "lz4", NULL};
     size_t zeros = (size_t)4 << 20;
     unsigned char *zero = calloc(1, zeros);
     for (const char *const *n = bombers; *n; n++) {
@@ -398,6 +447,7 @@ static Suite *filter_suite(void)
     tcase_add_test(tc, test_filter_round_trips_bytes_for_every_filter);
     tcase_add_test(tc, test_filter_decodes_json_through_gzip);
     tcase_add_test(tc, test_filter_gzip_reads_concatenated_members_like_zcat);
+    tcase_add_test(tc, test_filter_lz4_reads_concatenated_frames_and_every_level);
     tcase_add_test(tc, test_filter_zlib_refuses_data_after_its_stream);
     tcase_add_test(tc, test_filter_truncation_and_bit_flips_fail_cleanly);
     tcase_add_test(tc, test_filter_bombs_stop_at_the_limit);

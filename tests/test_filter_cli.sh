@@ -5,7 +5,8 @@
 # format that rejects the raw bytes (a pickle compressed as joblib does,
 # never a msgpack file that starts with fixint 0x78); output compressed by
 # OUT's extension or -F, to a file (atomically) or stdout; interop both
-# ways with Python's gzip, bz2, lzma and zlib modules and the zstd command;
+# ways with Python's gzip, bz2, lzma, zlib and lz4.frame modules and the
+# zstd and lz4 commands;
 # a 4 MB gzip bomb (4 GiB inside) stops at the limit, quickly, in little
 # memory; truncated input gives the filter's error with its offset.
 . "$BRINE_TEST_SRCDIR/shtest.sh" filter-cli
@@ -92,7 +93,7 @@ fi
 "$BRINE" convert --input-filter gzip -f json "$T/noname" -o "$T/i.msgpack" && "$BRINE" show "$T/i.msgpack" |
     grep -q tree && pass "convert --input-filter" || fail "convert --input-filter"
 
-# ---- interop with Python's modules and the zstd command, both ways ---------
+# ---- interop with Python's modules and the zstd, lz4 commands, both ways ---
 "$PY" - "$T" <<'EOF'
 import bz2, gzip, lzma, sys, zlib
 d = sys.argv[1]
@@ -122,6 +123,40 @@ for ext, f in [("gz", gzip.decompress), ("bz2", bz2.decompress), ("xz", lzma.dec
 EOF
 zstd -q -dc "$T/back.json.zst" | "$BRINE" convert -f json -t msgpack | cmp -s - "$T/ref.msgpack" &&
     pass "the zstd command reads what brine wrote" || fail "zstd -d of brine's output"
+
+# lz4: Python's lz4.frame (python3-lz4, as joblib uses it) and the lz4
+# command, both ways; two frames (the second with 4 MiB blocks and HC
+# level 9) read as one.
+"$PY" - "$T" <<'EOF' || fail "python3-lz4 writes .lz4 (is python3-lz4 installed? ./bootstrap)"
+import sys
+import lz4.frame as f
+d = sys.argv[1]
+data = open(d + "/big.json", "rb").read()
+half = len(data) // 2
+open(d + "/py.json.lz4", "wb").write(f.compress(data[:half], content_checksum=True) +
+                                     f.compress(data[half:], compression_level=9, block_size=f.BLOCKSIZE_MAX4MB))
+EOF
+"$BRINE" convert "$T/py.json.lz4" -o "$T/from-lz4.msgpack" 2>"$T/err" && cmp -s "$T/from-lz4.msgpack" "$T/ref.msgpack" &&
+    pass "reads .lz4 written by Python's lz4.frame (two frames)" || fail "reads .lz4" "$(cat "$T/err")"
+lz4 -q -12 -c "$T/big.json" | "$BRINE" convert -f json -t msgpack 2>"$T/err" | cmp -s - "$T/ref.msgpack" &&
+    pass "reads lz4 -12 output on a pipe (by magic)" || fail "reads lz4 command output" "$(cat "$T/err")"
+"$BRINE" convert "$T/ref.msgpack" -t json -o "$T/back.json.lz4" 2>"$T/err" || fail "writes .lz4" "$(cat "$T/err")"
+"$BRINE" convert "$T/ref.msgpack" -t json -F lz4:level=12 >"$T/back12.lz4" 2>"$T/err" || fail "-F lz4:level=12" "$(cat "$T/err")"
+"$PY" - "$T" <<'EOF' && pass "Python's lz4.frame reads what brine wrote (content checksum on)" || fail "lz4.frame reads brine's output"
+import json, sys
+import lz4.frame as f
+d = sys.argv[1]
+want = json.load(open(d + "/big.json"))
+for name in ("back.json.lz4", "back12.lz4"):
+    raw = open(d + "/" + name, "rb").read()
+    assert raw[:4] == bytes([0x04, 0x22, 0x4D, 0x18]), name
+    assert f.get_frame_info(raw)["content_checksum"], name
+    assert json.loads(f.decompress(raw)) == want, name
+EOF
+[ "$(wc -c <"$T/back12.lz4")" -lt "$(wc -c <"$T/back.json.lz4")" ] &&
+    pass "lz4 level 12 (HC) compresses smaller than the default 1" || fail "lz4 levels"
+lz4 -q -dc "$T/back.json.lz4" | "$BRINE" convert -f json -t msgpack | cmp -s - "$T/ref.msgpack" &&
+    pass "the lz4 command reads what brine wrote" || fail "lz4 -d of brine's output"
 
 # ---- damage -------------------------------------------------------------------
 size=$(wc -c <"$T/py.json.gz")
