@@ -473,7 +473,7 @@ END_TEST
  * lookups build and keep the index. */
 START_TEST(test_a_dict_sealed_without_an_index_takes_changes)
 {
-    static char names[40][8];
+    static char names[40][16];
     static const char *keys[40];
     for (int i = 0; i < 40; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
