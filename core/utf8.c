@@ -251,16 +251,25 @@ static inline int u8_open(const unsigned char *u, size_t i)
 
 #define U8_AVX2 __attribute__((target("avx2")))
 
+/* The lookup tables, each twice (one per 128-bit lane), as unsigned bytes:
+ * _mm256_setr_epi8 takes chars, and clang's -Wconstant-conversion refuses
+ * 0xCB and the like there. */
+#define KL_TABLE(name, bytes) static const unsigned char name[32] __attribute__((aligned(32))) = {bytes, bytes}
+KL_TABLE(kl_byte_1_high, KL_BYTE_1_HIGH);
+KL_TABLE(kl_byte_1_low, KL_BYTE_1_LOW);
+KL_TABLE(kl_byte_2_high, KL_BYTE_2_HIGH);
+#define KL_LOAD(table) _mm256_load_si256((const __m256i *)(const void *)(table))
+
 U8_AVX2 static inline __m256i kl_check_32(__m256i in, __m256i prev)
 {
     const __m256i nib = _mm256_set1_epi8(0x0F);
     /* The 32 bytes before each of in's: prev's high lane, then in's low lane. */
     __m256i before = _mm256_permute2x128_si256(prev, in, 0x21);
     __m256i prev1 = _mm256_alignr_epi8(in, before, 15);
-    __m256i b1h = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_1_HIGH, KL_BYTE_1_HIGH),
+    __m256i b1h = _mm256_shuffle_epi8(KL_LOAD(kl_byte_1_high),
                                       _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nib));
-    __m256i b1l = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_1_LOW, KL_BYTE_1_LOW), _mm256_and_si256(prev1, nib));
-    __m256i b2h = _mm256_shuffle_epi8(_mm256_setr_epi8(KL_BYTE_2_HIGH, KL_BYTE_2_HIGH),
+    __m256i b1l = _mm256_shuffle_epi8(KL_LOAD(kl_byte_1_low), _mm256_and_si256(prev1, nib));
+    __m256i b2h = _mm256_shuffle_epi8(KL_LOAD(kl_byte_2_high),
                                       _mm256_and_si256(_mm256_srli_epi16(in, 4), nib));
     __m256i sc = _mm256_and_si256(_mm256_and_si256(b1h, b1l), b2h);
     __m256i prev2 = _mm256_alignr_epi8(in, before, 14), prev3 = _mm256_alignr_epi8(in, before, 13);
