@@ -159,7 +159,7 @@ int brine_encode_buffer(const brine_plugin *fmt, const brine_value *v, const bri
 
 int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts)
 {
-    if (fmt->caps & BRINE_CAP_REFS)
+    if (fmt->caps & (BRINE_CAP_REFS | BRINE_CAP_REFS_READ))
         return 1;
     return (fmt->caps & BRINE_CAP_REFS_OPTION) && brine_options_flag(opts, "refs");
 }

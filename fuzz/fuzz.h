@@ -108,10 +108,13 @@ static const fz_optset fz_joblib_sets[] = {
 
 /* #24: CBOR; tags 28/29 are always read. plain is left out: its output is
  * lossy by design (tuples as arrays, arrays as nested lists); so is
- * canonical, which reorders dicts (like sort_keys). */
+ * canonical, which reorders dicts (like sort_keys), and so is
+ * invalid_utf8=bytes, which writes a text string back as a byte string:
+ * under tags 2/3, 40 and 64..87 that makes a bignum or a typed array of
+ * what was a tag around text (docs/cbor.md; test_cbor covers the option). */
 static const fz_optset fz_cbor_sets[] = {
     {0, {NULL}, {"refs"}},
-    {8, {"sequence", "invalid_utf8=bytes"}, {"sequence", "refs"}},
+    {8, {"sequence"}, {"sequence", "refs"}},
 };
 
 /* #24: YAML, one document and a stream; flow style writes back the same. */

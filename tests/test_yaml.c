@@ -629,6 +629,32 @@ START_TEST(test_yaml_truncation_and_bit_flip_sweeps_end_cleanly)
 }
 END_TEST
 
+/* Type names a YAML tag cannot hold (libyaml writes ',', '[' and ']'
+ * unescaped, where its scanner stops): refused when writing and, from
+ * their percent escapes, when reading; a verbatim tag keeps its ','. */
+START_TEST(test_model_names_a_tag_cannot_hold_are_refused_both_ways)
+{
+    static const char *const bad[] = {"a,b", "a[b", "a]b"};
+    brine_error err;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[128];
+        snprintf(json, sizeof json, "{\"$brine\":1,\"value\":{\"$model\":\"%s\",\"args\":[],\"state\":null}}", bad[i]);
+        brine_doc *d = decode_with(js, json, strlen(json), "", 0, &err);
+        ck_assert_msg(d != NULL, "%s", err.message);
+        ck_assert_ptr_null(enc(brine_doc_root(d), "", &err));
+        ck_assert_int_eq(err.code, BRINE_E_UNSUPPORTED);
+        brine_doc_free(d);
+    }
+    static const char *const unread[] = {"!brine/model:a%5Db [[], null]", "!brine/model:a%2Cb [[], null]",
+                                         "!foo%5Bbar 1"};
+    for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++) {
+        ck_assert_ptr_null(dec(unread[i], "", &err));
+        ck_assert_msg(err.code == BRINE_E_UNSUPPORTED, "%s: %s", unread[i], err.message);
+    }
+    expect_rewrite("!<tag:example.com,2000:x> 1", "", "!<tag:example.com,2000:x> 1\n");
+}
+END_TEST
+
 static Suite *yaml_suite(void)
 {
     Suite *s = suite_create("yaml");
@@ -653,6 +679,7 @@ static Suite *yaml_suite(void)
     tcase_add_test(tc, test_yaml_stream_writer_refuses_shared_nodes_across_documents);
     tcase_add_test(tc, test_yaml_every_allocation_failure_is_reported_and_leaks_nothing);
     tcase_add_test(tc, test_yaml_truncation_and_bit_flip_sweeps_end_cleanly);
+    tcase_add_test(tc, test_model_names_a_tag_cannot_hold_are_refused_both_ways);
     suite_add_tcase(s, tc);
     return s;
 }

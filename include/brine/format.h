@@ -199,8 +199,8 @@ BRINE_API int brine_transcode(const brine_plugin *from, brine_source *src, const
                               brine_error *err);
 
 /* 1 if fmt's decoder may produce references with these options: always
- * with BRINE_CAP_REFS, with BRINE_CAP_REFS_OPTION only when the "refs"
- * option is set. */
+ * with BRINE_CAP_REFS or BRINE_CAP_REFS_READ, with BRINE_CAP_REFS_OPTION
+ * only when the "refs" option is set. */
 BRINE_API int brine_decoder_refs(const brine_plugin *fmt, const brine_options *opts);
 
 /* Counts the values in v (a shared container once) and its nesting depth. */

@@ -549,6 +549,21 @@ static const char *cb_typed_dtype(uint64_t t)
     return t >= CB_TAG_TYPED_LO && t <= CB_TAG_TYPED_HI ? names[t - CB_TAG_TYPED_LO] : NULL;
 }
 
+/* 1 if shape (ndim sizes) holds exactly len bytes of item-byte elements.
+ * A typed array whose bytes do not fit is kept as the tag it came as, so
+ * that it writes back the same (a text string under tag 77 read with
+ * invalid_utf8=bytes is written back as a byte string). */
+static int cb_array_fits(size_t item, unsigned ndim, const uint64_t *shape, uint64_t len)
+{
+    uint64_t count = 1;
+    for (unsigned i = 0; i < ndim; i++) {
+        if (shape[i] && count > UINT64_MAX / shape[i])
+            return 0;
+        count *= shape[i];
+    }
+    return count <= len / item && count * item == len;
+}
+
 /* Sends an array whose data (len bytes) is at cur + at; the item ends
  * there. shape NULL: 1-d. */
 static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const uint64_t *shape, size_t at,
@@ -655,6 +670,8 @@ static int cb_ndarray(cb_dec *d, size_t hlen, int *done)
         return rc;
     if (!(dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
         return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+    if (!cb_array_fits(brine_dtype_itemsize(dt), ndim, shape, n))
+        return BRINE_OK; /* not an array: kept as a tag, as it came */
     *done = 1;
     return cb_array_event(d, dt, ndim, shape, at + h, n);
 }
@@ -848,6 +865,8 @@ static int cb_tag(cb_dec *d, uint64_t t, size_t hlen, int *open)
                 return rc;
             if (!(dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
                 return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+            if (n % brine_dtype_itemsize(dt))
+                break; /* not whole elements: kept as a tag, as it came (and written back so) */
             return cb_array_event(d, dt, 0, NULL, hlen + h, n);
         }
         if (d->o.plain || t < CB_TAG_TUPLE || t > CB_TAG_ARRAY)

@@ -270,6 +270,8 @@ static int tag_is(const unsigned char *tag, const char *name)
  * no args, whose state is the node read as if untagged (docs/yaml.md). */
 static int begin_tag_model(yr *R, const unsigned char *tag, uint64_t anchor, yaml_mark_t at)
 {
+    if (!ym_tag_name_ok((const char *)tag, strlen((const char *)tag)))
+        return fail_at(R, BRINE_E_UNSUPPORTED, at, "a tag with ',', '[' or ']' could not be written back");
     brine_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = BRINE_EV_MODEL;
@@ -405,6 +407,9 @@ static int on_collection_start(yr *R, yaml_event_t *e, int seq)
         size_t n = strlen(name);
         if ((n > 1 && name[0] == '!') || (n > 4 && !strncmp(name, "tag:", 4)))
             return fail_at(R, BRINE_E_SYNTAX, e->start_mark, "a !brine/model's name is a type name, not a tag");
+        if (!ym_tag_name_ok(name, n))
+            return fail_at(R, BRINE_E_UNSUPPORTED, e->start_mark,
+                           "a !brine/model's name with ',', '[' or ']' could not be written back");
         brine_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = BRINE_EV_MODEL;

@@ -286,6 +286,9 @@ static int yw_event(brine_sink *self, const brine_event *ev)
     case BRINE_EV_MODEL: {
         if (w->plain)
             return fail(w, BRINE_E_UNSUPPORTED, "models are not YAML (written as !brine/model without plain)");
+        if (!ym_tag_name_ok(ev->v.s.ptr, ev->v.s.len))
+            return fail(w, BRINE_E_UNSUPPORTED,
+                        "a model's type name with a NUL byte, ',', '[' or ']' cannot be a YAML tag that reads back");
         if (is_yaml_tag(ev->v.s.ptr, ev->v.s.len)) {
             char *t = brine_malloc(ev->v.s.len + 1);
             if (!t)

@@ -21,6 +21,22 @@
 #define YM_TAG_COMPLEX "!brine/complex"
 #define YM_TAG_MODEL "!brine/model:" /* + the model's type name */
 
+/* 1 if a tag holding name (a model's type name, or a tag kept as a model)
+ * reads back as the same name. libyaml's emitter percent-encodes most
+ * bytes, but passes ',', '[' and ']' through, where its scanner stops a
+ * shorthand tag (a verbatim one, "tag:...", may hold ','), and takes a C
+ * string, which ends at a NUL byte. Both sides refuse such a name: the
+ * writer rather than write what it cannot read back, the reader rather
+ * than read what it could not write back. */
+static inline int ym_tag_name_ok(const char *name, size_t len)
+{
+    int verbatim = len > 4 && !memcmp(name, "tag:", 4);
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '\0' || name[i] == '[' || name[i] == ']' || (name[i] == ',' && !verbatim))
+            return 0;
+    return 1;
+}
+
 extern const brine_option_spec ym_options[];
 int ym_sniff(const unsigned char *head, size_t len);
 int ym_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
