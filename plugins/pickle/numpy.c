@@ -534,6 +534,22 @@ int pk_np_link_slow(pk_dec *d, pk_slot *s)
 }
 
 /* BUILD on a waiting _reconstruct model: the array replaces it. */
+/* For the audit, a BUILD that made an array: the audit sees the BUILD on
+ * the model (numpy's _reconstruct or joblib's wrapper), which it then
+ * knows as the array, and what the array stands for: the model with its
+ * state (the dtype's calls reach the value through the array). */
+static int np_audit_array(pk_dec *d, const pk_slot *m, const brine_value *st, const brine_value *array)
+{
+    brine_error e;
+    int rc;
+    brine_error_clear(&e);
+    if ((rc = pk_aud_build(d, m)) != BRINE_OK)
+        return rc;
+    if (brine_model_set_state(m->v, st, &e))
+        return pk_api_fail(d, &e);
+    return pk_aud_array(d, m, array);
+}
+
 int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *done)
 {
     const brine_value *st = state->v, *dtv, *shv, *fv, *data;
@@ -594,19 +610,8 @@ int pk_np_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
             return rc;
     }
     a.node = 0;
-    if (d->aud) {
-        /* The audit sees the BUILD on the model, which it then knows as
-         * the array, and what the array stands for: the model with its
-         * state (the dtype's calls reach the value through the array). */
-        brine_error e;
-        brine_error_clear(&e);
-        if ((rc = pk_aud_build(d, &m)) != BRINE_OK)
-            return rc;
-        if (brine_model_set_state(m.v, st, &e))
-            return pk_api_fail(d, &e);
-        if ((rc = pk_aud_array(d, &m, a.v)) != BRINE_OK)
-            return rc;
-    }
+    if (d->aud && (rc = np_audit_array(d, &m, st, a.v)) != BRINE_OK)
+        return rc;
     pk_np_replace(d, &m, a);
     *done = 1;
     return BRINE_OK;
@@ -786,18 +791,8 @@ int pk_jl_build(pk_dec *d, const pk_slot *target, const pk_slot *state, int *don
         return rc;
     d->p += nbytes;
     a.node = 0;
-    if (d->aud) {
-        /* As for numpy's form: the audit sees the wrapper's BUILD, then
-         * knows the wrapper, with its state, as the array. */
-        brine_error e;
-        brine_error_clear(&e);
-        if ((rc = pk_aud_build(d, &m)) != BRINE_OK)
-            return rc;
-        if (brine_model_set_state(m.v, st, &e))
-            return pk_api_fail(d, &e);
-        if ((rc = pk_aud_array(d, &m, a.v)) != BRINE_OK)
-            return rc;
-    }
+    if (d->aud && (rc = np_audit_array(d, &m, st, a.v)) != BRINE_OK) /* as for numpy's form, on the wrapper */
+        return rc;
     d->stack[d->count - 2] = a;
     *done = 1;
     return BRINE_OK;
