@@ -352,6 +352,10 @@ while read -r hex digits; do
         check "an int of $n digits (${digits:0:1}...) is written with the \$int tag" 0 \
             "$BRINE" convert -t json "$T/int.brn" -- \
             '[ "$(cat "$T/out")" = "{\"\$brine\":1,\"value\":[{\"\$int\":\"$hex\"}]}" ]'
+        # Streamed, plain from its first byte: a $int tag there would read back as a dict.
+        check "an int of $n digits (${digits:0:1}...) streamed into plain JSON is refused" 1 \
+            "$BRINE" convert -t json "$T/int.json" -- \
+            'has_err "an int of more than 4300 digits cannot be written as plain JSON"' '[ ! -s "$T/out" ]'
         check "an int of $n digits (${digits:0:1}...) is refused by -O plain" 1 \
             "$BRINE" convert -t json -O plain "$T/int.brn" -- \
             'has_err "Exceeds the limit (4300 digits) for integer string conversion"' '[ ! -s "$T/out" ]'

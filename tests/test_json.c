@@ -618,6 +618,47 @@ START_TEST(test_duplicate_keys_keep_the_last_value_in_the_first_position)
 }
 END_TEST
 
+/* The graph path chooses the envelope from the graph, not from its history:
+ * a value folded away (a repeated key), or a container no longer shared,
+ * leaves its kind in the document's superset, and the output must still be
+ * what an equal graph built fresh gives (the round-trip fuzzer found the
+ * first case: equal graphs, 391 and 313 bytes). */
+START_TEST(test_the_envelope_comes_only_for_a_graph_that_needs_it)
+{
+    static const struct {
+        const char *text, *dopts, *eopts, *want;
+    } cases[] = {
+        {ENV("{\"a\": {\"$tuple\": [1]}, \"a\": 1}"), NULL, NULL, "{\"a\":1}"},
+        {ENV("{\"a\": {\"$bytes\": \"AA==\"}, \"a\": [1.5]}"), NULL, "pretty", "{\n  \"a\": [\n    1.5\n  ]\n}\n"},
+        {ENV("[{\"k\": {\"$float\": \"nan\"}, \"k\": 0}, 2]"), NULL, "ascii", "[{\"k\":0},2]"},
+        /* a shared list whose second place was folded away: no references left */
+        {ENV("{\"x\": {\"$anchor\": 1, \"$list\": [1]}, \"y\": {\"$alias\": 1}, \"y\": 2}"), "refs", "refs",
+         "{\"x\":[1],\"y\":2}"},
+        /* lines: each line alone, and no line in the envelope once nothing is shared */
+        {ENV("[{\"x\": {\"$anchor\": 1, \"$list\": [1]}, \"y\": {\"$alias\": 1}, \"y\": 2}, {\"$tuple\": []}]"), "refs",
+         "refs,lines", "{\"x\":[1],\"y\":2}\n{\"$brine\":1,\"value\":{\"$tuple\":[]}}\n"},
+        /* and the envelope still comes where it is needed, late in the value */
+        {ENV("{\"a\": 1, \"b\": [2, {\"$tuple\": [3]}]}"), NULL, NULL,
+         "{\"$brine\":1,\"value\":{\"a\":1,\"b\":[2,{\"$tuple\":[3]}]}}"},
+        {ENV("{\"x\": {\"$anchor\": 1, \"$list\": [1]}, \"y\": {\"$alias\": 1}}"), "refs", "refs",
+         "{\"$brine\":1,\"value\":{\"x\":{\"$anchor\":1,\"$list\":[1]},\"y\":{\"$alias\":1}}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        brine_error err;
+        brine_doc *d = dec(cases[i].text, cases[i].dopts, &err);
+        ck_assert_msg(d != NULL, "case %zu: %s", i, err.message);
+        /* the premise: the kinds name more than the graph holds, or what it holds */
+        ck_assert_msg(brine_value_kinds(brine_doc_root(d)) & ~(unsigned)BRINE_KIND_KEY, "case %zu: kinds %#x", i,
+                      brine_value_kinds(brine_doc_root(d)));
+        char *text = enc(brine_doc_root(d), cases[i].eopts, &err);
+        ck_assert_msg(text != NULL, "case %zu: %s", i, err.message);
+        ck_assert_str_eq(text, cases[i].want);
+        brine_free(text);
+        brine_doc_free(d);
+    }
+}
+END_TEST
+
 /* ---- depth ----------------------------------------------------------------------- */
 
 static char *nested(size_t depth, const char *open, const char *close)
@@ -1077,6 +1118,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_broken_documents_give_python_messages_with_line_column_offset_and_path);
     tcase_add_test(tc, test_trailing_garbage_after_the_value_is_extra_data);
     tcase_add_test(tc, test_duplicate_keys_keep_the_last_value_in_the_first_position);
+    tcase_add_test(tc, test_the_envelope_comes_only_for_a_graph_that_needs_it);
     tcase_add_test(tc, test_depth_1000_is_read_and_1001_refused_naming_the_limit);
     tcase_add_test(tc, test_100000_deep_input_is_refused_cleanly_and_read_with_the_limit_raised);
     tcase_add_test(tc, test_refs_write_anchors_and_aliases_and_restore_identity);

@@ -78,6 +78,7 @@ typedef struct js_writer {
     js_buf raw;               /* sorted entries' key texts */
     js_buf tmp;               /* scratch: big int digits, sorted assembly */
     int env;                  /* the current document is inside the envelope (tags on) */
+    size_t envelopes;         /* envelopes opened: a probe (needs_envelope) reads it */
     size_t unit_depth;        /* depth of a document's first event: 0, or 1 with lines */
     const brine_value *lines; /* a graph's list written with lines in auto mode, each line chosen by line_probe */
     size_t line_next;         /* the element of `lines` that the next line writes */
@@ -442,6 +443,8 @@ static int write_float(js_writer *w, double d, size_t level)
     return tag_close(w, level);
 }
 
+static int refuse_plain(js_writer *w, const char *what);
+
 static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_t level)
 {
     int rc;
@@ -453,6 +456,9 @@ static int write_bigint(js_writer *w, const unsigned char *le, size_t len, size_
         return rc;
     if (w->opts & W_PLAIN)
         return fail(w, BRINE_E_RANGE, "Exceeds the limit (4300 digits) for integer string conversion");
+    /* Auto mode, plain so far: the $int tag would read back as a dict. */
+    if (!(w->opts & W_TAGGED) && !w->env)
+        return refuse_plain(w, "an int of more than 4300 digits");
     if ((rc = js_le_to_hex(le, len, &w->tmp, w->sink.err)) || (rc = tag_open(w, level, JS_TAG_INT)) ||
         (rc = write_str(w, "", 0, w->tmp.data, w->tmp.len)))
         return rc;
@@ -964,6 +970,7 @@ static const char env_open[] = "{\"$brine\":1,\"value\":";
 static int put_env_open(js_writer *w)
 {
     int rc;
+    w->envelopes++;
     if (!(w->opts & W_PRETTY))
         return PUTS(w, env_open);
     if ((rc = PUTS(w, "{")) || (rc = nl(w, 1)) || (rc = PUTS(w, "\"$brine\": 1,")) || (rc = nl(w, 1)))
@@ -1498,22 +1505,89 @@ brine_sink *js_encoder_new(brine_output *out, const brine_options *opts, brine_e
     (BRINE_KIND_TUPLE | BRINE_KIND_BYTES | BRINE_KIND_COMPLEX | BRINE_KIND_MODEL | BRINE_KIND_KEY |                    \
      BRINE_KIND_NONFINITE | BRINE_KIND_HUGE_INT | BRINE_KIND_ARRAY)
 
-/* Does the line holding v need the envelope? Written alone in auto mode
- * (without refs) into a scratch buffer, it fails on a value JSON lacks. A
- * second pass over the line: only for lines of a graph whose kinds say
- * that some value may need it, and it holds one line's text at most. */
-static int line_probe(const js_writer *real, const brine_value *v)
+static int discard(void *ctx, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+/* Does v, written in auto mode with opts (NULL: the defaults) as one
+ * document, need the envelope? It is written into nothing: an auto-mode
+ * writer opens the envelope when the document starts with a value JSON
+ * lacks and refuses one met later (refuse_plain), so either says yes. A
+ * second pass, exact where the document's kinds are a superset: a value
+ * folded away or removed leaves its kind behind, and output must be a
+ * function of the graph alone, not of its history (equal graphs, equal
+ * bytes: the round-trip fuzzers check it). BRINE_OK with *need set, or
+ * the error that stopped the probe (out of memory, a cycle, the depth
+ * limit: the real walk would meet it too), in err. */
+static int probe_envelope(const js_writer *real, const brine_value *v, const brine_options *opts, int *need,
+                          brine_error *err)
 {
     brine_output o;
     brine_error e;
-    if (!v || envelope_like(real, v) || brine_output_init_buffer(&o, &e))
-        return 1;
-    js_writer *w = writer_new(&o, NULL, &e, 0);
-    int rc = w ? brine_walk_options(v, &w->sink, NULL, &e) : BRINE_E_NOMEM;
-    if (w)
+    brine_error_clear(&e);
+    *need = 1;
+    if (!v || envelope_like(real, v))
+        return BRINE_OK;
+    int rc = brine_output_init_callback(&o, discard, NULL, &e);
+    if (rc)
+        return rc;
+    js_writer *w = writer_new(&o, opts, &e, 0);
+    if (!w) {
+        rc = e.code ? e.code : BRINE_E_NOMEM;
+    } else {
+        w->opts &= ~(W_LINES | W_PRETTY); /* one document; layout changes no choice */
+        rc = brine_walk_options(v, &w->sink, opts, &e);
+        *need = rc == BRINE_E_UNSUPPORTED || (rc == BRINE_OK && w->envelopes);
+        if (rc == BRINE_E_UNSUPPORTED)
+            rc = BRINE_OK;
         enc_destroy(&w->sink);
+    }
     brine_output_destroy(&o);
-    return rc != BRINE_OK;
+    if (rc && err && !err->code)
+        *err = e;
+    return rc;
+}
+
+/* Does the line holding v need the envelope? Probed alone, without refs
+ * (probe_envelope): only for lines of a graph whose kinds say that some
+ * value may need it. An error (out of memory) says yes: the line's own
+ * walk then meets it. */
+static int line_probe(const js_writer *real, const brine_value *v)
+{
+    int need;
+    return probe_envelope(real, v, NULL, &need, NULL) != BRINE_OK || need;
+}
+
+/* A walk that stops at the first reference or anchored node: does writing
+ * v with references send any (a container really shared, or in a cycle)?
+ * The document's SHARED kind is a superset. */
+static int anchor_event(brine_sink *sink, const brine_event *ev)
+{
+    (void)sink;
+    return ev->anchor || ev->kind == BRINE_EV_REF ? BRINE_E_UNSUPPORTED : BRINE_OK;
+}
+
+static int anchor_finish(brine_sink *sink)
+{
+    (void)sink;
+    return BRINE_OK;
+}
+
+static int sends_refs(const brine_value *v, const brine_options *opts)
+{
+    brine_error e;
+    brine_sink s;
+    memset(&s, 0, sizeof s);
+    brine_error_clear(&e);
+    s.event = anchor_event;
+    s.finish = anchor_finish;
+    s.flags = BRINE_SINK_REFS;
+    s.err = &e;
+    return brine_walk_options(v, &s, opts, &e) != BRINE_OK;
 }
 
 /* Is a document of v (v, or with lines each of its elements) a dict that a
@@ -1530,13 +1604,14 @@ static int envelope_in(const js_writer *w, const brine_value *v)
     return 0;
 }
 
-/* Encoding a graph: auto mode decides from v's kinds, at O(1), before the
- * first byte: the envelope if v may hold a value JSON lacks, else plain
- * JSON. The kinds are a superset (brine.h), so the envelope may come for a
- * value that turns out not to need it, never the other way round. With
- * `lines` each line is a document of its own and the kinds are the whole
- * list's: each line is then probed (line_probe), unless references are
- * written and may join lines (then every line takes the envelope). */
+/* Encoding a graph: auto mode decides before the first byte. The kinds of
+ * v (O(1), a superset: brine.h) settle the common case, a document with
+ * nothing JSON lacks, which is written plain at once. Otherwise a probe
+ * decides exactly, so that the envelope comes only for a graph that needs
+ * it: needs_envelope for one document; with `lines` each line is a
+ * document of its own, probed as it starts (line_probe), unless references
+ * are written and really join lines (sends_refs): then every line takes
+ * the envelope. */
 int js_encode_value_as(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err, int lines)
 {
     js_writer *w = writer_new(out, opts, err, lines);
@@ -1544,10 +1619,19 @@ int js_encode_value_as(const brine_value *v, brine_output *out, const brine_opti
         return err && err->code ? err->code : BRINE_E_NOMEM;
     unsigned kinds = brine_value_kinds(v), shared = (w->opts & W_REFS) ? kinds & BRINE_KIND_SHARED : 0;
     if (!(w->opts & (W_PLAIN | W_TAGGED)) && ((kinds & JS_LACKED_KINDS) || shared || envelope_in(w, v))) {
-        if ((w->opts & W_LINES) && !shared)
-            w->lines = v;
-        else
+        if (!(w->opts & W_LINES)) {
+            int need, rc = probe_envelope(w, v, opts, &need, err);
+            if (rc != BRINE_OK) {
+                enc_destroy(&w->sink);
+                return rc;
+            }
+            if (need)
+                w->opts |= W_TAGGED;
+        } else if (shared && sends_refs(v, opts)) {
             w->opts |= W_TAGGED;
+        } else {
+            w->lines = v;
+        }
     }
     int rc = brine_walk_options(v, &w->sink, opts, err);
     enc_destroy(&w->sink);
