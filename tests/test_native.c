@@ -1288,6 +1288,37 @@ START_TEST(test_the_encoder_refuses_malformed_event_streams)
 }
 END_TEST
 
+/* The version a graph is written as follows the graph, not its history:
+ * a list whose array was replaced is written as 1.0, byte for byte as an
+ * equal list built without one (the document's kinds still name arrays). */
+START_TEST(test_a_graph_that_lost_its_array_is_written_as_1_0)
+{
+    brine_error err;
+    brine_doc *had = brine_doc_new(), *never = brine_doc_new();
+    ck_assert_ptr_nonnull(had);
+    ck_assert_ptr_nonnull(never);
+    brine_value *list = brine_list_new(had, &err), *fresh = brine_list_new(never, &err);
+    const brine_dtype *dt = brine_dtype_parse(had, "<f8", 3, &err);
+    uint64_t shape[1] = {2};
+    brine_value *arr = brine_array_new(had, dt, 1, shape, NULL, &err);
+    ck_assert_ptr_nonnull(arr);
+    ck_assert_int_eq(brine_seq_append(list, arr, &err), BRINE_OK);
+    ck_assert_int_eq(brine_seq_set(list, 0, brine_int_new(had, 7, &err), &err), BRINE_OK);
+    ck_assert_int_eq(brine_seq_append(fresh, brine_int_new(never, 7, &err), &err), BRINE_OK);
+    ck_assert(brine_value_kinds(list) & BRINE_KIND_ARRAY); /* the premise */
+    size_t n1, n2;
+    unsigned char *a = encode_with(nat, list, NULL, 0, &n1, &err), *b = encode_with(nat, fresh, NULL, 0, &n2, &err);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_mem_eq(a, b, n1);
+    brine_free(a);
+    brine_free(b);
+    brine_doc_free(had);
+    brine_doc_free(never);
+}
+END_TEST
+
 START_TEST(test_transcoding_native_to_native_streams_and_keeps_the_bytes)
 {
     size_t len, outlen;
@@ -1346,6 +1377,7 @@ static Suite *native_suite(void)
     tcase_add_test(tc, test_the_encoder_renumbers_anchors_from_any_producer);
     tcase_add_test(tc, test_the_encoder_refuses_malformed_event_streams);
     tcase_add_test(tc, test_transcoding_native_to_native_streams_and_keeps_the_bytes);
+    tcase_add_test(tc, test_a_graph_that_lost_its_array_is_written_as_1_0);
     suite_add_tcase(s, tc);
     /* Installs its own allocator before any registry exists. */
     tcase_add_test(raw, test_a_length_bomb_fails_at_once_without_allocating_for_it);
