@@ -91,8 +91,8 @@ const brine_plugin *brinep_sniff_source(const brine_registry *reg, brine_source 
     return fmt;
 }
 
-int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const char *path, brinep_read_fn read,
-                     void *ctx, brine_error *err)
+int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const char *path, const brine_options *opts,
+                     brinep_read_fn read, void *ctx, brine_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -116,7 +116,7 @@ int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const c
     }
     int rc = BRINE_OK;
     if (filter)
-        rc = brine_source_init_filter(&src, filter, NULL, &raw, err);
+        rc = brine_source_init_filter(&src, filter, opts, &raw, err);
     brine_source *in = filter ? &src : &raw;
     if (!rc && !fmt) {
         char what[BRINE_ERROR_TEXT / 2];
@@ -199,7 +199,7 @@ brine_doc *brine_load_file(const brine_registry *reg, const brine_plugin *fmt, c
         return NULL;
     }
     load_ctx c = {opts, NULL};
-    if (brinep_load_path(reg, fmt, path, load_value, &c, err) != BRINE_OK) {
+    if (brinep_load_path(reg, fmt, path, opts, load_value, &c, err) != BRINE_OK) {
         brine_doc_free(c.doc);
         return NULL;
     }

@@ -16,11 +16,13 @@ int brinep_save_atomic(const char *path, brinep_write_fn write, void *ctx, brine
 
 /* Opens path and calls read with its format: fmt when not NULL, else the
  * one reg has for its extension, else the one that recognises its first
- * bytes. BRINE_E_NOTFOUND for a missing file or a format that cannot be
- * told, BRINE_E_IO when it cannot be read. */
+ * bytes; through a filter found by extension or magic, under opts'
+ * decompression limit (filter_ratio, filter_bytes; NULL: the defaults).
+ * BRINE_E_NOTFOUND for a missing file or a format that cannot be told,
+ * BRINE_E_IO when it cannot be read. */
 typedef int (*brinep_read_fn)(const brine_plugin *fmt, brine_source *src, void *ctx, brine_error *err);
-int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const char *path, brinep_read_fn read,
-                     void *ctx, brine_error *err);
+int brinep_load_path(const brine_registry *reg, const brine_plugin *fmt, const char *path, const brine_options *opts,
+                     brinep_read_fn read, void *ctx, brine_error *err);
 
 /* The format of reg that recognises the bytes available in src (reading a
  * window's worth first), or NULL with err set; what names src in messages. */

@@ -702,7 +702,7 @@ int brine_model_load_file(const brine_models *models, const brine_registry *form
     if (!formats || !path)
         return brine_error_set(err, BRINE_E_INVALID, "brine_model_load_file needs formats and a path");
     model_load_ctx c = {models, expected_type, opts, out};
-    return brinep_load_path(formats, NULL, path, model_read, &c, err);
+    return brinep_load_path(formats, NULL, path, opts, model_read, &c, err);
 }
 
 void brine_loaded_destroy(brine_loaded *out)

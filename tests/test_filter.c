@@ -438,6 +438,35 @@ START_TEST(test_filter_save_and_load_file_follow_the_extension_chain)
 }
 END_TEST
 
+/* brine_load_file applies the caller's decompression limit, as a source
+ * made with brine_source_init_filter does. */
+START_TEST(test_filter_load_file_takes_the_decompression_limit_of_its_options)
+{
+    brine_error err;
+    brine_doc *doc = brine_doc_new();
+    size_t n = (size_t)1 << 20;
+    char *text = malloc(n);
+    ck_assert_ptr_nonnull(text);
+    memset(text, 'a', n);
+    brine_value *s = brine_str_new(doc, text, n, &err);
+    char path[256];
+    snprintf(path, sizeof path, "%s/filter-limit-%d.json.gz", BRINE_TEST_BUILDDIR, (int)getpid());
+    ck_assert_msg(brine_save_file(reg, NULL, s, path, NULL, &err) == BRINE_OK, "%s", err.message);
+    brine_options small = BRINE_OPTIONS(.filter_ratio = 10, .filter_bytes = 64 << 10);
+    ck_assert_ptr_null(brine_load_file(reg, NULL, path, &small, &err));
+    ck_assert_int_eq(err.code, BRINE_E_RANGE);
+    ck_assert_msg(strstr(err.message, "gzip: the data expands past the decompression limit") == err.message, "%s",
+                  err.message);
+    brine_doc *back = brine_load_file(reg, NULL, path, NULL, &err); /* the default limit allows it */
+    ck_assert_msg(back != NULL, "%s", err.message);
+    ck_assert_int_eq(brine_value_equal(brine_doc_root(back), s, 0, &err), 1);
+    brine_doc_free(back);
+    unlink(path);
+    free(text);
+    brine_doc_free(doc);
+}
+END_TEST
+
 static Suite *filter_suite(void)
 {
     Suite *s = suite_create("filter");
@@ -455,6 +484,7 @@ static Suite *filter_suite(void)
     tcase_add_test(tc, test_filter_options_are_checked);
     tcase_add_test(tc, test_filter_callback_source_pulls_as_the_decoder_reads);
     tcase_add_test(tc, test_filter_save_and_load_file_follow_the_extension_chain);
+    tcase_add_test(tc, test_filter_load_file_takes_the_decompression_limit_of_its_options);
     suite_add_tcase(s, tc);
     return s;
 }
