@@ -761,3 +761,33 @@ brine_sink *brine_direct_sink(brine_direct *d)
 {
     return &direct_builder(d)->sink;
 }
+
+/* ---- a root made with the value API (#23) ----------------------------------
+ * For a decoder whose format changes containers after they are referenced
+ * (pickle): it makes its values in the builder's document with the value
+ * API, and names the root; recount.c then does what the walk of a private
+ * document into the builder did (depth, link counts, kinds). Included here,
+ * at the end, so that this section stays apart from the builder's own. */
+
+#include "recount.h"
+
+brine_doc *brine_direct_doc(brine_direct *d)
+{
+    return direct_builder(d)->doc;
+}
+
+int brine_direct_root(brine_direct *d, const brine_value *v)
+{
+    builder *b = direct_builder(d);
+    if (!v || (brine_value_doc(v) && brine_value_doc(v) != b->doc))
+        return fault(b, "brine_direct_root of a value that is not in the document being built");
+    if (b->result || b->stack.count)
+        return fault(b, "brine_direct_root after other values were built");
+    int rc = brinep_recount(b->doc, v, b->max_depth, b->sink.err);
+    if (rc)
+        return rc;
+    if (!(b->result = brinep_alloc(b->doc, sizeof *b->result)))
+        return brinep_nomem(b->sink.err);
+    *b->result = *v;
+    return BRINE_OK;
+}

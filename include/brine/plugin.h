@@ -777,6 +777,24 @@ BRINE_API int brine_direct_event(brine_direct *b, const brine_event *ev);
  * with the event path); valid while the decode runs. */
 BRINE_API brine_sink *brine_direct_sink(brine_direct *b);
 
+/* For a decoder whose format changes containers after they are referenced
+ * (pickle's memo and its APPENDS, SETITEMS and BUILD on values already
+ * stored): brine_direct_doc is the document being built, where it makes
+ * its values with the value API (<brine/brine.h>) instead of the calls
+ * above, and brine_direct_root makes v, a value of that document, the
+ * decoded value. Core then does what the walk of a finished graph into
+ * the builder does: it refuses nesting deeper than the limit (BRINE_E_DEPTH,
+ * "... while decoding", the path of the container met too deep, in the
+ * walk's order: references can join containers into a chain deeper than
+ * any one step made), gives every container v reaches its exact link count
+ * (values the decoder made and dropped keep no link to what they held)
+ * and sets the document's kinds bits to those of what v reaches. What the
+ * decoder dropped stays in the document's memory until it is freed. No
+ * other call may build a value before or after it; after a failure the
+ * decoder returns at once, and the document is freed. */
+BRINE_API brine_doc *brine_direct_doc(brine_direct *b);
+BRINE_API int brine_direct_root(brine_direct *b, const brine_value *v);
+
 #ifdef __cplusplus
 }
 #endif

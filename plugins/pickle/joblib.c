@@ -68,6 +68,7 @@ static const brine_plugin jl_plugin = {
     .options = jl_options,
     .sniff = jl_sniff,
     .decode = pk_decode_joblib,
+    .decode_direct = pk_decode_joblib_direct,
     .encoder_new = jl_encoder_new,
     .audit = pk_audit_joblib,
 };

@@ -31,6 +31,7 @@ static const brine_plugin pk_plugin = {
     .decode = pk_decode,
     .encoder_new = pk_encoder_new,
     .audit = pk_audit,
+    .decode_direct = pk_decode_direct,
 };
 
 BRINE_PLUGIN_DEFINE(pickle, pk_plugin)

@@ -1,9 +1,11 @@
 /* reader.c: the pickle decoder, a port of CPython's _Unpickler stack machine
  * that never imports or calls anything: globals become names, calls become
  * models (docs/pickle.md has the table). Pickle mutates containers after
- * they are referenced, so the value is built in a private document with the
- * value API and then walked into the sink. The values opcodes make are
- * objects.c's, text arguments text.c's.
+ * they are referenced, so the value is built with the value API: for a
+ * decode into a graph (decode_direct) in the document being built, which
+ * core then takes as it is (brine_direct_root: depth, link counts, kinds);
+ * for a sink, in a private document walked into the sink. The values
+ * opcodes make are objects.c's, text arguments text.c's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1000,7 +1002,8 @@ static void pk_dec_free(pk_dec *d)
     brine_free(d->nodes);
     brine_free(d->buf.p);
     brine_free(d->name);
-    brine_doc_free(d->doc);
+    if (!d->direct)
+        brine_doc_free(d->doc);
 }
 
 int pk_run_nested(pk_dec *d, pk_slot *out)
@@ -1064,7 +1067,8 @@ static int pk_fwd_finish(brine_sink *self)
 }
 
 /* Runs the machine over src to STOP: BRINE_OK with the value d->stack[0]
- * and src past the STOP, or the first error. d is zeroed but for d->aud and d->joblib. */
+ * and src past the STOP, or the first error. d is zeroed but for d->aud,
+ * d->joblib and d->direct (then the values go into its document). */
 static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine_error *err)
 {
     int rc;
@@ -1086,10 +1090,14 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
     d->p = src->cur;
     d->end = src->end;
     d->base = brine_source_offset(src);
-    d->doc = brine_doc_new();
-    if (!d->doc)
-        return brine_error_set_at(err, BRINE_E_NOMEM, d->base, "out of memory");
-    brine_doc_set_max_depth(d->doc, d->max_depth);
+    if (d->direct) {
+        d->doc = brine_direct_doc(d->direct); /* its limit is max_depth already */
+    } else {
+        d->doc = brine_doc_new();
+        if (!d->doc)
+            return brine_error_set_at(err, BRINE_E_NOMEM, d->base, "out of memory");
+        brine_doc_set_max_depth(d->doc, d->max_depth);
+    }
     while ((rc = pk_step(d)) == BRINE_OK)
         ;
     if (rc != -1)
@@ -1189,6 +1197,33 @@ static int pk_decode_as(brine_source *src, brine_sink *sink, const brine_options
         rc = pk_emit(&d, sink, opts, err);
     pk_dec_free(&d);
     return rc;
+}
+
+/* Into the document being built: the value the machine left is the root
+ * as it stands (core checks its depth and recounts its links, as pk_emit's
+ * walk and copy did); an error there has the offset of the STOP. */
+static int pk_decode_direct_as(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err,
+                               int joblib)
+{
+    pk_dec d;
+    memset(&d, 0, sizeof d);
+    d.joblib = joblib;
+    d.direct = b;
+    int rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK && (rc = brine_direct_root(b, d.stack[0].v)) != BRINE_OK)
+        brine_error_merge_sink(err, brine_direct_sink(b), rc, d.op_off, NULL);
+    pk_dec_free(&d);
+    return rc;
+}
+
+int pk_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_direct_as(src, b, opts, err, 0);
+}
+
+int pk_decode_joblib_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_direct_as(src, b, opts, err, 1);
 }
 
 int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)

@@ -75,6 +75,7 @@ typedef struct pk_dec {
     int np_tuple_ok; /* TUPLE may hold a PKN_RAWDATA array as is (numpy.c) */
     int np_rawstate; /* ... and did: the tuple gets PKN_RAWSTATE */
     int joblib; /* 1: the joblib format, arrays' bytes follow their wrappers (numpy.c); 2: a pickle nested in one */
+    brine_direct *direct; /* decode_direct: doc is the builder's, not freed here */
 } pk_dec;
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
