@@ -555,6 +555,8 @@ BRINE_API int brine_error_merge_sink(brine_error *err, const brine_sink *sink, i
 #define BRINE_CAP_FILTER 0x40u      /* a byte filter: `filter` is set, decode and encoder_new are not (#22) */
 #define BRINE_CAP_REFS_READ 0x80u   /* its decoder reads shared and cyclic nodes always (CBOR's tags 28/29), */
                                     /* whatever its refs option says; with REFS_OPTION it writes them when set */
+#define BRINE_CAP_GRAPH_READER 0x100u /* its decoder holds the whole value before its first event (pickle): */
+                                      /* a transcode that may need the graph decodes once into it, unprobed */
 
 /* ------------------------------------------------------------------------
  * Byte filters (#22): a plugin with BRINE_CAP_FILTER transforms bytes, not
