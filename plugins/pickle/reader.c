@@ -424,8 +424,7 @@ void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a)
 
 static int pk_int64(pk_dec *d, int64_t i)
 {
-    brine_error e = {0};
-    return pk_push(d, brine_int_new(d->doc, i, &e), &e);
+    return pk_push_int(d, i);
 }
 
 /* One model around an args tuple of the values above the last MARK (INST, OBJ). */
@@ -885,9 +884,9 @@ static int pk_step(pk_dec *d)
         return pk_get(d, u);
 
     /* Scalars. */
-    case PKOP_NONE: return pk_push(d, brine_null_new(d->doc, &e), &e);
+    case PKOP_NONE:
     case PKOP_NEWTRUE:
-    case PKOP_NEWFALSE: return pk_push(d, brine_bool_new(d->doc, op == PKOP_NEWTRUE, &e), &e);
+    case PKOP_NEWFALSE: return pk_push_const(d, op);
     case PKOP_BININT:
         if ((rc = pk_uint(d, 4, &u)) != BRINE_OK)
             return rc;
@@ -994,6 +993,7 @@ static void pk_dec_free(pk_dec *d)
 {
     pk_aud_free(d);
     pk_np_free(d);
+    pk_cache_free(d);
     pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
@@ -1035,6 +1035,7 @@ int pk_run_nested(pk_dec *d, pk_slot *out)
         d->dirty |= sub.dirty;
     }
     pk_np_free(&sub);
+    pk_cache_free(&sub);
     brine_free(sub.stack);
     brine_free(sub.marks);
     brine_free(sub.memo);
