@@ -791,3 +791,29 @@ int brine_direct_root(brine_direct *d, const brine_value *v)
     *b->result = *v;
     return BRINE_OK;
 }
+
+int brine_direct_reserve(brine_direct *d, brine_value *v, size_t count)
+{
+    builder *b = direct_builder(d);
+    brinep_node_head *n = v ? brinep_node(v) : NULL;
+    if (!n || n->doc != b->doc || v->type == BRINE_MODEL || v->type == BRINE_ARRAY)
+        return fault(b, "brine_direct_reserve of a value that is not a container of the document being built");
+    /* Exact room for the first items only: later ones grow by doubling,
+     * so that a container filled in many batches is not copied at each. */
+    if (v->type == BRINE_DICT) {
+        brinep_dict *x = v->as.dict;
+        if (x->used || x->cap >= count || count > (size_t)UINT32_MAX - 1)
+            return BRINE_OK;
+        if (!(x->entries = brinep_alloc(b->doc, count * sizeof *x->entries)))
+            return brinep_nomem(b->sink.err);
+        x->cap = count;
+        return BRINE_OK;
+    }
+    brinep_seq *s = v->as.seq;
+    if (s->count || s->cap >= count || count > SIZE_MAX / sizeof *s->items)
+        return BRINE_OK;
+    if (!(s->items = brinep_alloc(b->doc, count * sizeof *s->items)))
+        return brinep_nomem(b->sink.err);
+    s->cap = count;
+    return BRINE_OK;
+}

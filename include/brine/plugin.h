@@ -797,6 +797,14 @@ BRINE_API brine_sink *brine_direct_sink(brine_direct *b);
 BRINE_API brine_doc *brine_direct_doc(brine_direct *b);
 BRINE_API int brine_direct_root(brine_direct *b, const brine_value *v);
 
+/* For such a decoder: room for count items (a dict: entries) in v, an
+ * empty list, tuple or dict of the document being built, before items of
+ * a known number go in (pickle's APPENDS and SETITEMS): the value API
+ * grows by doubling, from 4, and a decoded document keeps the slack. No-op
+ * for a container that has items already (later batches grow by doubling)
+ * or room enough; BRINE_E_PLUGIN for a value that is not such a container. */
+BRINE_API int brine_direct_reserve(brine_direct *b, brine_value *v, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

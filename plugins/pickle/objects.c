@@ -536,6 +536,7 @@ static brine_value *pk_items_list(pk_dec *d, brine_value *t, size_t i, brine_err
 int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 {
     brine_error e = {0};
+    int rc;
     brine_type t = brine_type_of(target->v);
     brine_value *list = target->v;
     size_t i, h = 0, levels = 1;
@@ -551,6 +552,8 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: cannot append to a %s",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, brine_type_name(t));
     }
+    if (d->direct && (rc = brine_direct_reserve(d->direct, list, n)) != BRINE_OK)
+        return brine_error_merge_sink(d->err, brine_direct_sink(d->direct), rc, d->op_off, NULL);
     for (i = 0; i < n; i++) {
         const pk_slot *s = &d->stack[first + i];
         if (pk_np_link(d, s))
@@ -568,6 +571,7 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 {
     brine_error e = {0};
+    int rc;
     brine_type t = brine_type_of(target->v);
     brine_value *list = NULL;
     size_t i, h = 0;
@@ -585,6 +589,9 @@ int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: cannot set an item of a %s",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, brine_type_name(t));
     }
+    /* Model targets keep their items as a list of (key, value) pairs. */
+    if (d->direct && (rc = brine_direct_reserve(d->direct, list ? list : target->v, n / 2)) != BRINE_OK)
+        return brine_error_merge_sink(d->err, brine_direct_sink(d->direct), rc, d->op_off, NULL);
     for (i = 0; i < n; i += 2) {
         const pk_slot *k = &d->stack[first + i], *v = &d->stack[first + i + 1];
         if (pk_np_link(d, k) || pk_np_link(d, v))
