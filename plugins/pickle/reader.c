@@ -1113,15 +1113,17 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
  * a NEWOBJ args tuple or a popped list, still links what it held: the copy
  * has exact counts), under the depth limit, which the walk enforces again
  * because memo references can join containers into a chain deeper than any
- * one opcode made. */
-static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err)
+ * one opcode made. A sink that keeps nothing (the audit's) needs no copy:
+ * inflated counts only add anchors, and a walk visits each node once
+ * either way, in the same order, failing at the same depth and path. */
+static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err, int keeps)
 {
     pk_fwd fwd;
     brine_doc *copy = NULL;
     brine_value *root = d->stack[0].v;
     uint64_t stop_off = d->op_off;
     int rc;
-    if (d->dirty) {
+    if (d->dirty && keeps) {
         copy = brine_doc_new();
         if (!copy)
             return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
@@ -1179,7 +1181,7 @@ static int pk_audit_as(brine_source *src, const brine_options *opts, struct brin
         discard.event = pk_discard_event;
         discard.finish = pk_fwd_finish;
         discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* as the builder */
-        rc = pk_emit(&d, &discard, opts, err);
+        rc = pk_emit(&d, &discard, opts, err, 0);
     }
     *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
     if (!*report && rc == BRINE_OK)
@@ -1195,7 +1197,7 @@ static int pk_decode_as(brine_source *src, brine_sink *sink, const brine_options
     d.joblib = joblib;
     int rc = pk_run(&d, src, opts, err);
     if (rc == BRINE_OK)
-        rc = pk_emit(&d, sink, opts, err);
+        rc = pk_emit(&d, sink, opts, err, 1);
     pk_dec_free(&d);
     return rc;
 }
