@@ -228,6 +228,8 @@ static const char chain[] = P2 "]q\x00"
 static const char mixed[] = P2 "}q\x00(X\x10\x00\x00\x00sixteen bytes!!!q\x01h\x01h\x01\x86q\x02h\x02"
                                "ccollections\nOrderedDict\nq\x03)\x81q\x04u.";
 
+static void *records_pickle(size_t n, size_t *len);
+
 START_TEST(test_direct_and_events_agree_on_pickles_that_drop_share_and_nest)
 {
     const struct {
@@ -241,6 +243,15 @@ START_TEST(test_direct_and_events_agree_on_pickles_that_drop_share_and_nest)
         differ_all(pickle, (const unsigned char *)cases[i].data, cases[i].len, cases[i].name, cases[i].len);
         differ_all(joblib, (const unsigned char *)cases[i].data, cases[i].len, cases[i].name, 8);
     }
+    /* Past the 16 KiB after which the reader shares its short strs, ints
+     * and constants (objects.c): the same graph, kinds and encodings. */
+    size_t len;
+    void *records = records_pickle(2000, &len);
+    ck_assert_uint_gt(len, 65536);
+    differ(pickle, records, len, "", 0, "2000 records");
+    differ(pickle, records, len, "", 2, "2000 records");
+    differ(joblib, records, len, "", 0, "2000 records");
+    free(records);
 }
 END_TEST
 
