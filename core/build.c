@@ -761,3 +761,59 @@ brine_sink *brine_direct_sink(brine_direct *d)
 {
     return &direct_builder(d)->sink;
 }
+
+/* ---- a root made with the value API (#23) ----------------------------------
+ * For a decoder whose format changes containers after they are referenced
+ * (pickle): it makes its values in the builder's document with the value
+ * API, and names the root; recount.c then does what the walk of a private
+ * document into the builder did (depth, link counts, kinds). Included here,
+ * at the end, so that this section stays apart from the builder's own. */
+
+#include "recount.h"
+
+brine_doc *brine_direct_doc(brine_direct *d)
+{
+    return direct_builder(d)->doc;
+}
+
+int brine_direct_root(brine_direct *d, const brine_value *v)
+{
+    builder *b = direct_builder(d);
+    if (!v || (brine_value_doc(v) && brine_value_doc(v) != b->doc))
+        return fault(b, "brine_direct_root of a value that is not in the document being built");
+    if (b->result || b->stack.count)
+        return fault(b, "brine_direct_root after other values were built");
+    int rc = brinep_recount(b->doc, v, b->max_depth, b->sink.err);
+    if (rc)
+        return rc;
+    if (!(b->result = brinep_alloc(b->doc, sizeof *b->result)))
+        return brinep_nomem(b->sink.err);
+    *b->result = *v;
+    return BRINE_OK;
+}
+
+int brine_direct_reserve(brine_direct *d, brine_value *v, size_t count)
+{
+    builder *b = direct_builder(d);
+    brinep_node_head *n = v ? brinep_node(v) : NULL;
+    if (!n || n->doc != b->doc || v->type == BRINE_MODEL || v->type == BRINE_ARRAY)
+        return fault(b, "brine_direct_reserve of a value that is not a container of the document being built");
+    /* Exact room for the first items only: later ones grow by doubling,
+     * so that a container filled in many batches is not copied at each. */
+    if (v->type == BRINE_DICT) {
+        brinep_dict *x = v->as.dict;
+        if (x->used || x->cap >= count || count > (size_t)UINT32_MAX - 1)
+            return BRINE_OK;
+        if (!(x->entries = brinep_alloc(b->doc, count * sizeof *x->entries)))
+            return brinep_nomem(b->sink.err);
+        x->cap = count;
+        return BRINE_OK;
+    }
+    brinep_seq *s = v->as.seq;
+    if (s->count || s->cap >= count || count > SIZE_MAX / sizeof *s->items)
+        return BRINE_OK;
+    if (!(s->items = brinep_alloc(b->doc, count * sizeof *s->items)))
+        return brinep_nomem(b->sink.err);
+    s->cap = count;
+    return BRINE_OK;
+}

@@ -1039,8 +1039,10 @@ int brine_transcode(const brine_plugin *from, brine_source *src, const brine_opt
         (!refs || ((encoder->flags & BRINE_SINK_REFS) && !hook_needs_graph)) && !(to_opts && to_opts->sort_keys);
     /* Without references in the input, the graph would be needed for
      * nothing: a file that can be read twice is probed first (a second
-     * decoding pass, no memory). From a pipe the graph stays. */
-    if (!stream && refs && !(to_opts && to_opts->sort_keys) &&
+     * decoding pass, no memory). From a pipe the graph stays, and so it
+     * does for a decoder that holds the graph anyway (the probe would
+     * cost a whole decode and save no memory). */
+    if (!stream && refs && !(to_opts && to_opts->sort_keys) && !(from->caps & BRINE_CAP_GRAPH_READER) &&
         probe_unshared(from, src, from_opts, encoder->flags | BRINE_SINK_ARRAYS, hook_needs_graph))
         stream = 1;
     if (streamed)

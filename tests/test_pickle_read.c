@@ -97,7 +97,8 @@ START_TEST(test_descriptor_names_extensions_mime_and_caps)
     ck_assert_str_eq(pk->extensions[0], "pkl");
     ck_assert_str_eq(pk->extensions[1], "pickle");
     ck_assert_ptr_null(pk->extensions[2]);
-    ck_assert_uint_eq(pk->caps, BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS);
+    ck_assert_uint_eq(pk->caps,
+                      BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS | BRINE_CAP_GRAPH_READER);
     ck_assert_ptr_eq(brine_registry_find_extension(reg, "model.pkl"), pk);
     ck_assert_ptr_eq(brine_registry_find_mime(reg, "application/x-python-pickle"), pk);
 }

@@ -555,6 +555,8 @@ BRINE_API int brine_error_merge_sink(brine_error *err, const brine_sink *sink, i
 #define BRINE_CAP_FILTER 0x40u      /* a byte filter: `filter` is set, decode and encoder_new are not (#22) */
 #define BRINE_CAP_REFS_READ 0x80u   /* its decoder reads shared and cyclic nodes always (CBOR's tags 28/29), */
                                     /* whatever its refs option says; with REFS_OPTION it writes them when set */
+#define BRINE_CAP_GRAPH_READER 0x100u /* its decoder holds the whole value before its first event (pickle): */
+                                      /* a transcode that may need the graph decodes once into it, unprobed */
 
 /* ------------------------------------------------------------------------
  * Byte filters (#22): a plugin with BRINE_CAP_FILTER transforms bytes, not
@@ -776,6 +778,32 @@ BRINE_API int brine_direct_event(brine_direct *b, const brine_event *ev);
 /* The builder as a sink (for brine_error_merge_sink, or for code shared
  * with the event path); valid while the decode runs. */
 BRINE_API brine_sink *brine_direct_sink(brine_direct *b);
+
+/* For a decoder whose format changes containers after they are referenced
+ * (pickle's memo and its APPENDS, SETITEMS and BUILD on values already
+ * stored): brine_direct_doc is the document being built, where it makes
+ * its values with the value API (<brine/brine.h>) instead of the calls
+ * above, and brine_direct_root makes v, a value of that document, the
+ * decoded value. Core then does what the walk of a finished graph into
+ * the builder does: it refuses nesting deeper than the limit (BRINE_E_DEPTH,
+ * "... while decoding", the path of the container met too deep, in the
+ * walk's order: references can join containers into a chain deeper than
+ * any one step made), gives every container v reaches its exact link count
+ * (values the decoder made and dropped keep no link to what they held)
+ * and sets the document's kinds bits to those of what v reaches. What the
+ * decoder dropped stays in the document's memory until it is freed. No
+ * other call may build a value before or after it; after a failure the
+ * decoder returns at once, and the document is freed. */
+BRINE_API brine_doc *brine_direct_doc(brine_direct *b);
+BRINE_API int brine_direct_root(brine_direct *b, const brine_value *v);
+
+/* For such a decoder: room for count items (a dict: entries) in v, an
+ * empty list, tuple or dict of the document being built, before items of
+ * a known number go in (pickle's APPENDS and SETITEMS): the value API
+ * grows by doubling, from 4, and a decoded document keeps the slack. No-op
+ * for a container that has items already (later batches grow by doubling)
+ * or room enough; BRINE_E_PLUGIN for a value that is not such a container. */
+BRINE_API int brine_direct_reserve(brine_direct *b, brine_value *v, size_t count);
 
 #ifdef __cplusplus
 }

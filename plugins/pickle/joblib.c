@@ -63,11 +63,12 @@ static const brine_plugin jl_plugin = {
     .version = "1.0.0",
     .extensions = jl_extensions,
     .mime_type = "application/x-joblib",
-    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS,
+    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS | BRINE_CAP_GRAPH_READER,
     .depth_ceiling = 0,
     .options = jl_options,
     .sniff = jl_sniff,
     .decode = pk_decode_joblib,
+    .decode_direct = pk_decode_joblib_direct,
     .encoder_new = jl_encoder_new,
     .audit = pk_audit_joblib,
 };

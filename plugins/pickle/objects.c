@@ -21,10 +21,108 @@ int pk_is_ascii(const unsigned char *s, size_t len)
     return 1;
 }
 
+/* Scalars made once per decode: a short str, an int, None, True and False
+ * are immutable, so the value made for the first can stand for the next
+ * equal one, pushed again as the memo pushes one (a value costs a 16-byte
+ * handle besides its slot in a container, and a str its blob: brine's own
+ * writer, like json.load's data, repeats every dict key in every record,
+ * 13 keys of 17 strs a record in bench-scale's pickle). Strs only under
+ * 16 bytes (BRINEP_SHARE_MIN): a walk never anchors shorter ones, so the
+ * sharing changes no encoding. Direct-mapped tables: a miss makes a new
+ * value, as before. */
+#define PK_CACHE_STR_MAX 15
+#define PK_CACHE_BITS 10 /* 256 buckets: 8% more document on bench-scale's records, unique strs evicting keys */
+/* The tables (24 KiB, zeroed) are made once this much input is read: a
+ * small pickle, decoded in a few microseconds, does not pay for them. */
+#define PK_CACHE_AFTER 16384
+
+struct pk_cache {
+    brine_value *str[1u << PK_CACHE_BITS];
+    brine_value *ints[1u << PK_CACHE_BITS];
+    int64_t int_keys[1u << PK_CACHE_BITS];
+    brine_value *consts[3]; /* None, True, False */
+};
+
+static pk_cache *pk_cache_of(pk_dec *d)
+{
+    if (!d->cache && d->p - d->start >= PK_CACHE_AFTER && (d->cache = brine_malloc(sizeof *d->cache)) != NULL)
+        memset(d->cache, 0, sizeof *d->cache);
+    return d->cache;
+}
+
+void pk_cache_free(pk_dec *d)
+{
+    brine_free(d->cache);
+    d->cache = NULL;
+}
+
+static size_t pk_cache_slot(uint64_t x)
+{
+    return (size_t)((x * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - PK_CACHE_BITS));
+}
+
+/* The bucket of a short str: its bytes, read as two overlapping words. */
+static size_t pk_str_slot(const unsigned char *s, size_t len)
+{
+    uint64_t a = 0, b = 0;
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+    } else {
+        memcpy(&a, s, len);
+    }
+    return pk_cache_slot(a ^ (b * UINT64_C(0xFF51AFD7ED558CCD)) ^ len);
+}
+
+static int pk_push_cached(pk_dec *d, brine_value *v)
+{
+    pk_slot s = {v, 0};
+    return pk_push_slot(d, s);
+}
+
+int pk_push_int(pk_dec *d, int64_t i)
+{
+    brine_error e = {0};
+    pk_cache *c = pk_cache_of(d);
+    size_t k = pk_cache_slot((uint64_t)i);
+    if (c && c->ints[k] && c->int_keys[k] == i)
+        return pk_push_cached(d, c->ints[k]);
+    brine_value *v = brine_int_new(d->doc, i, &e);
+    if (v && c) {
+        c->ints[k] = v;
+        c->int_keys[k] = i;
+    }
+    return pk_push(d, v, &e);
+}
+
+int pk_push_const(pk_dec *d, unsigned op)
+{
+    brine_error e = {0};
+    pk_cache *c = pk_cache_of(d);
+    int k = op == PKOP_NONE ? 0 : op == PKOP_NEWTRUE ? 1 : 2;
+    if (c && c->consts[k])
+        return pk_push_cached(d, c->consts[k]);
+    brine_value *v = k ? brine_bool_new(d->doc, k == 1, &e) : brine_null_new(d->doc, &e);
+    if (v && c)
+        c->consts[k] = v;
+    return pk_push(d, v, &e);
+}
+
 /* A str from UTF-8 at s (an offset into the input when from_input). */
 int pk_push_str(pk_dec *d, const unsigned char *s, size_t len, int from_input)
 {
     brine_error e = {0};
+    pk_cache *c = NULL;
+    size_t k = 0;
+    if (len <= PK_CACHE_STR_MAX && (c = pk_cache_of(d)) != NULL) {
+        k = pk_str_slot(s, len);
+        if (c->str[k]) {
+            size_t n;
+            const char *p = brine_str_get(c->str[k], &n);
+            if (n == len && memcmp(p, s, len) == 0) /* checked when it was made */
+                return pk_push_cached(d, c->str[k]);
+        }
+    }
     size_t bad = brine_utf8_check((const char *)s, len);
     if (bad != len) {
         uint64_t off = from_input ? d->base + (uint64_t)(s + bad - d->start) : d->op_off;
@@ -32,7 +130,10 @@ int pk_push_str(pk_dec *d, const unsigned char *s, size_t len, int from_input)
             d->err, BRINE_E_UTF8, off, "%s at offset %llu: invalid UTF-8 (or a surrogate) at offset %llu",
             pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, (unsigned long long)off);
     }
-    return pk_push(d, brine_str_new(d->doc, (const char *)s, len, &e), &e);
+    brine_value *v = brine_str_new(d->doc, (const char *)s, len, &e);
+    if (v && c)
+        c->str[k] = v;
+    return pk_push(d, v, &e);
 }
 
 /* Python 2 str: str if ASCII (pickle.loads' default encoding), else bytes. */
@@ -438,6 +539,7 @@ static brine_value *pk_items_list(pk_dec *d, brine_value *t, size_t i, brine_err
 int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 {
     brine_error e = {0};
+    int rc;
     brine_type t = brine_type_of(target->v);
     brine_value *list = target->v;
     size_t i, h = 0, levels = 1;
@@ -453,6 +555,8 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: cannot append to a %s",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, brine_type_name(t));
     }
+    if (d->direct && (rc = brine_direct_reserve(d->direct, list, n)) != BRINE_OK)
+        return brine_error_merge_sink(d->err, brine_direct_sink(d->direct), rc, d->op_off, NULL);
     for (i = 0; i < n; i++) {
         const pk_slot *s = &d->stack[first + i];
         if (pk_np_link(d, s))
@@ -470,6 +574,7 @@ int pk_append(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
 {
     brine_error e = {0};
+    int rc;
     brine_type t = brine_type_of(target->v);
     brine_value *list = NULL;
     size_t i, h = 0;
@@ -487,6 +592,9 @@ int pk_setitems(pk_dec *d, const pk_slot *target, size_t first, size_t n)
         return pk_fail(d, BRINE_E_CORRUPT, "%s at offset %llu: cannot set an item of a %s",
                        pk_opname(d->start[d->op_off - d->base]), (unsigned long long)d->op_off, brine_type_name(t));
     }
+    /* Model targets keep their items as a list of (key, value) pairs. */
+    if (d->direct && (rc = brine_direct_reserve(d->direct, list ? list : target->v, n / 2)) != BRINE_OK)
+        return brine_error_merge_sink(d->err, brine_direct_sink(d->direct), rc, d->op_off, NULL);
     for (i = 0; i < n; i += 2) {
         const pk_slot *k = &d->stack[first + i], *v = &d->stack[first + i + 1];
         if (pk_np_link(d, k) || pk_np_link(d, v))

@@ -100,6 +100,11 @@ int pk_audit(brine_source *src, const brine_options *opts, struct brine_audit_re
 /* The same for joblib files (joblib.c): a pickle whose arrays'
  * bytes follow their NumpyArrayWrapper (docs/pickle.md, "joblib"). */
 int pk_decode_joblib(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
+
+/* The same into the document being built (the plugins' .decode_direct,
+ * #23): the value made there, with no private document and no walk. */
+int pk_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err);
+int pk_decode_joblib_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err);
 int pk_audit_joblib(brine_source *src, const brine_options *opts, struct brine_audit_report **report, brine_error *err);
 
 /* The writer (writer.c; the plugin's .encoder_new). */

@@ -24,13 +24,14 @@ static const brine_plugin pk_plugin = {
     .version = "1.0.0",
     .extensions = pk_extensions,
     .mime_type = "application/x-python-pickle",
-    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS,
+    .caps = BRINE_CAP_DECODE | BRINE_CAP_ENCODE | BRINE_CAP_BINARY | BRINE_CAP_REFS | BRINE_CAP_GRAPH_READER,
     .depth_ceiling = 0,
     .options = pk_options,
     .sniff = pk_sniff,
     .decode = pk_decode,
     .encoder_new = pk_encoder_new,
     .audit = pk_audit,
+    .decode_direct = pk_decode_direct,
 };
 
 BRINE_PLUGIN_DEFINE(pickle, pk_plugin)

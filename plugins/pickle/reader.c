@@ -1,9 +1,11 @@
 /* reader.c: the pickle decoder, a port of CPython's _Unpickler stack machine
  * that never imports or calls anything: globals become names, calls become
  * models (docs/pickle.md has the table). Pickle mutates containers after
- * they are referenced, so the value is built in a private document with the
- * value API and then walked into the sink. The values opcodes make are
- * objects.c's, text arguments text.c's.
+ * they are referenced, so the value is built with the value API: for a
+ * decode into a graph (decode_direct) in the document being built, which
+ * core then takes as it is (brine_direct_root: depth, link counts, kinds);
+ * for a sink, in a private document walked into the sink. The values
+ * opcodes make are objects.c's, text arguments text.c's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -422,8 +424,7 @@ void pk_np_replace(pk_dec *d, const pk_slot *m, pk_slot a)
 
 static int pk_int64(pk_dec *d, int64_t i)
 {
-    brine_error e = {0};
-    return pk_push(d, brine_int_new(d->doc, i, &e), &e);
+    return pk_push_int(d, i);
 }
 
 /* One model around an args tuple of the values above the last MARK (INST, OBJ). */
@@ -883,9 +884,9 @@ static int pk_step(pk_dec *d)
         return pk_get(d, u);
 
     /* Scalars. */
-    case PKOP_NONE: return pk_push(d, brine_null_new(d->doc, &e), &e);
+    case PKOP_NONE:
     case PKOP_NEWTRUE:
-    case PKOP_NEWFALSE: return pk_push(d, brine_bool_new(d->doc, op == PKOP_NEWTRUE, &e), &e);
+    case PKOP_NEWFALSE: return pk_push_const(d, op);
     case PKOP_BININT:
         if ((rc = pk_uint(d, 4, &u)) != BRINE_OK)
             return rc;
@@ -992,6 +993,7 @@ static void pk_dec_free(pk_dec *d)
 {
     pk_aud_free(d);
     pk_np_free(d);
+    pk_cache_free(d);
     pk_allow_free(&d->allow);
     brine_free(d->stack);
     brine_free(d->marks);
@@ -1000,7 +1002,8 @@ static void pk_dec_free(pk_dec *d)
     brine_free(d->nodes);
     brine_free(d->buf.p);
     brine_free(d->name);
-    brine_doc_free(d->doc);
+    if (!d->direct)
+        brine_doc_free(d->doc);
 }
 
 int pk_run_nested(pk_dec *d, pk_slot *out)
@@ -1032,6 +1035,7 @@ int pk_run_nested(pk_dec *d, pk_slot *out)
         d->dirty |= sub.dirty;
     }
     pk_np_free(&sub);
+    pk_cache_free(&sub);
     brine_free(sub.stack);
     brine_free(sub.marks);
     brine_free(sub.memo);
@@ -1064,7 +1068,8 @@ static int pk_fwd_finish(brine_sink *self)
 }
 
 /* Runs the machine over src to STOP: BRINE_OK with the value d->stack[0]
- * and src past the STOP, or the first error. d is zeroed but for d->aud and d->joblib. */
+ * and src past the STOP, or the first error. d is zeroed but for d->aud,
+ * d->joblib and d->direct (then the values go into its document). */
 static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine_error *err)
 {
     int rc;
@@ -1086,10 +1091,14 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
     d->p = src->cur;
     d->end = src->end;
     d->base = brine_source_offset(src);
-    d->doc = brine_doc_new();
-    if (!d->doc)
-        return brine_error_set_at(err, BRINE_E_NOMEM, d->base, "out of memory");
-    brine_doc_set_max_depth(d->doc, d->max_depth);
+    if (d->direct) {
+        d->doc = brine_direct_doc(d->direct); /* its limit is max_depth already */
+    } else {
+        d->doc = brine_doc_new();
+        if (!d->doc)
+            return brine_error_set_at(err, BRINE_E_NOMEM, d->base, "out of memory");
+        brine_doc_set_max_depth(d->doc, d->max_depth);
+    }
     while ((rc = pk_step(d)) == BRINE_OK)
         ;
     if (rc != -1)
@@ -1104,15 +1113,17 @@ static int pk_run(pk_dec *d, brine_source *src, const brine_options *opts, brine
  * a NEWOBJ args tuple or a popped list, still links what it held: the copy
  * has exact counts), under the depth limit, which the walk enforces again
  * because memo references can join containers into a chain deeper than any
- * one opcode made. */
-static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err)
+ * one opcode made. A sink that keeps nothing (the audit's) needs no copy:
+ * inflated counts only add anchors, and a walk visits each node once
+ * either way, in the same order, failing at the same depth and path. */
+static int pk_emit(pk_dec *d, brine_sink *sink, const brine_options *opts, brine_error *err, int keeps)
 {
     pk_fwd fwd;
     brine_doc *copy = NULL;
     brine_value *root = d->stack[0].v;
     uint64_t stop_off = d->op_off;
     int rc;
-    if (d->dirty) {
+    if (d->dirty && keeps) {
         copy = brine_doc_new();
         if (!copy)
             return brine_error_set_at(err, BRINE_E_NOMEM, stop_off, "out of memory");
@@ -1170,7 +1181,7 @@ static int pk_audit_as(brine_source *src, const brine_options *opts, struct brin
         discard.event = pk_discard_event;
         discard.finish = pk_fwd_finish;
         discard.flags = BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* as the builder */
-        rc = pk_emit(&d, &discard, opts, err);
+        rc = pk_emit(&d, &discard, opts, err, 0);
     }
     *report = pk_aud_report(&d, rc == BRINE_OK ? d.stack[0].v : NULL, rc, err);
     if (!*report && rc == BRINE_OK)
@@ -1186,9 +1197,36 @@ static int pk_decode_as(brine_source *src, brine_sink *sink, const brine_options
     d.joblib = joblib;
     int rc = pk_run(&d, src, opts, err);
     if (rc == BRINE_OK)
-        rc = pk_emit(&d, sink, opts, err);
+        rc = pk_emit(&d, sink, opts, err, 1);
     pk_dec_free(&d);
     return rc;
+}
+
+/* Into the document being built: the value the machine left is the root
+ * as it stands (core checks its depth and recounts its links, as pk_emit's
+ * walk and copy did); an error there has the offset of the STOP. */
+static int pk_decode_direct_as(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err,
+                               int joblib)
+{
+    pk_dec d;
+    memset(&d, 0, sizeof d);
+    d.joblib = joblib;
+    d.direct = b;
+    int rc = pk_run(&d, src, opts, err);
+    if (rc == BRINE_OK && (rc = brine_direct_root(b, d.stack[0].v)) != BRINE_OK)
+        brine_error_merge_sink(err, brine_direct_sink(b), rc, d.op_off, NULL);
+    pk_dec_free(&d);
+    return rc;
+}
+
+int pk_decode_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_direct_as(src, b, opts, err, 0);
+}
+
+int pk_decode_joblib_direct(brine_source *src, brine_direct *b, const brine_options *opts, brine_error *err)
+{
+    return pk_decode_direct_as(src, b, opts, err, 1);
 }
 
 int pk_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err)

@@ -35,8 +35,9 @@ typedef struct pk_memo_entry {
     pk_slot slot;
 } pk_memo_entry;
 
-typedef struct pk_aud pk_aud; /* audit.c */
-typedef struct pk_np pk_np;   /* numpy.c */
+typedef struct pk_aud pk_aud;     /* audit.c */
+typedef struct pk_cache pk_cache; /* objects.c */
+typedef struct pk_np pk_np;       /* numpy.c */
 
 typedef struct pk_dec {
     brine_doc *doc;
@@ -75,6 +76,8 @@ typedef struct pk_dec {
     int np_tuple_ok; /* TUPLE may hold a PKN_RAWDATA array as is (numpy.c) */
     int np_rawstate; /* ... and did: the tuple gets PKN_RAWSTATE */
     int joblib; /* 1: the joblib format, arrays' bytes follow their wrappers (numpy.c); 2: a pickle nested in one */
+    brine_direct *direct; /* decode_direct: doc is the builder's, not freed here */
+    pk_cache *cache;      /* objects.c: short strs and ints made already, or NULL */
 } pk_dec;
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
@@ -174,6 +177,12 @@ int pk_is_ascii(const unsigned char *s, size_t len);
 
 /* A str from UTF-8 at s (an offset into the input when from_input). */
 int pk_push_str(pk_dec *d, const unsigned char *s, size_t len, int from_input);
+
+/* An int, None, True or False: the value made for an equal one before
+ * when the cache has it. */
+int pk_push_int(pk_dec *d, int64_t i);
+int pk_push_const(pk_dec *d, unsigned op); /* PKOP_NONE, PKOP_NEWTRUE, PKOP_NEWFALSE */
+void pk_cache_free(pk_dec *d);
 
 /* Python 2 str: str if ASCII (pickle.loads' default encoding), else bytes. */
 int pk_push_str2(pk_dec *d, const unsigned char *s, size_t len);
