@@ -533,6 +533,16 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
     build_frame *f = b->top;
+    /* A document that borrows from its input keeps a str or bytes there
+     * when it lies inside (#23): a slot, no copy, no interning (the key
+     * is shared with the input already). One test when it borrows nothing:
+     * its range is empty. */
+    if (brinep_doc_borrows(b->doc, ev->v.s.ptr, len)) {
+        if (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len))
+            return event_fault(b, ev);
+        brine_value slot = brinep_borrowed_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, ev->v.s.ptr, len);
+        return ev->anchor ? anchored(b, ev->anchor, slot) : attach(b, slot);
+    }
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
         f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
         bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
