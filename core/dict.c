@@ -762,8 +762,7 @@ static int not_dict(const brine_value *v, brine_error *err)
 
 /* As value.c's: *slot is v, or a copy of a str or bytes borrowed from
  * another input. */
-static int check_link(const brinep_dict *d, const brine_value *v, brine_value *slot, const char *what,
-                      brine_error *err)
+static int check_link(const brinep_dict *d, const brine_value *v, brine_value *slot, const char *what, brine_error *err)
 {
     if (!v)
         return brine_error_set(err, BRINE_E_INVALID, "the %s is NULL", what);

@@ -367,8 +367,7 @@ static uint64_t data_key(const char *data)
     return (uint64_t)((uintptr_t)data - offsetof(brinep_blob, data));
 }
 
-static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *blobs, brinep_map *lens,
-                       brine_error *err)
+static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *blobs, brinep_map *lens, brine_error *err)
 {
     brinep_map seen; /* shared containers already counted */
     brinep_stack stack;

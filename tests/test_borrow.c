@@ -346,7 +346,8 @@ START_TEST(test_a_borrowed_str_stored_into_another_document_is_copied)
     ck_assert(slen == 26 && memcmp(s, "a str long enough to share", 26) == 0);
     char text[256];
     brine_value_repr(copy, text, sizeof text, 0, &err);
-    ck_assert_str_eq(text, "{'name': 'a str long enough to share', 'tags': ['x', 'h\xc3\xa9'], 'blob': b'\\x00\\x01\\x02'}");
+    ck_assert_str_eq(text,
+                     "{'name': 'a str long enough to share', 'tags': ['x', 'h\xc3\xa9'], 'blob': b'\\x00\\x01\\x02'}");
     brine_doc_free(third);
     brine_doc_free(other);
 }
@@ -440,8 +441,8 @@ START_TEST(test_errors_are_those_of_a_copying_decode)
     ck_assert_int_eq(e2.code, BRINE_E_TRUNCATED);
     /* "invalid_utf8=bytes": the bad str is bytes, borrowed as well. */
     test_opts t;
-    brine_doc *d = brine_decode_buffer_borrowed(msgpack, bad_utf8, sizeof bad_utf8,
-                                                opts_of(&t, "invalid_utf8=bytes", 0), &e1);
+    brine_doc *d =
+        brine_decode_buffer_borrowed(msgpack, bad_utf8, sizeof bad_utf8, opts_of(&t, "invalid_utf8=bytes", 0), &e1);
     ck_assert_msg(d != NULL, "%s", e1.message);
     const void *y = brine_bytes_get(brine_seq_get(brine_doc_root(d), 0), NULL);
     ck_assert(inside(y, bad_utf8, sizeof bad_utf8));
