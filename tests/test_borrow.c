@@ -454,6 +454,25 @@ START_TEST(test_errors_are_those_of_a_copying_decode)
 }
 END_TEST
 
+START_TEST(test_unpack_gives_a_borrowed_str_with_its_length_only)
+{
+    size_t len, slen = 0;
+    unsigned char *buf = sample_msgpack(&len);
+    brine_error err;
+    brine_doc *d = brine_decode_buffer_borrowed(msgpack, buf, len, NULL, &err);
+    const char *s = NULL;
+    ck_assert_int_eq(brine_unpack(brine_doc_root(d), &err, "{s: s#}", "name", &s, &slen), BRINE_OK);
+    ck_assert(slen == 26 && inside(s, buf, len));
+    ck_assert_int_eq(brine_unpack(brine_doc_root(d), &err, "{s: s}", "name", &s), BRINE_E_INVALID);
+    expect_error(&err, BRINE_E_INVALID, BRINE_NO_OFFSET, "$.name",
+                 "a str borrowed from the input is not NUL-ended: unpack it with 's#'");
+    ck_assert_int_eq(brine_get_str(brine_doc_root(d), "$.name", &s, &slen, &err), BRINE_OK);
+    ck_assert(slen == 26 && inside(s, buf, len));
+    brine_doc_free(d);
+    free(buf);
+}
+END_TEST
+
 static Suite *borrow_suite(void)
 {
     Suite *s = suite_create("borrow");
@@ -468,6 +487,7 @@ static Suite *borrow_suite(void)
     tcase_add_test(tc, test_a_borrowing_document_looks_up_prints_sorts_and_shares_as_a_copying_one);
     tcase_add_test(tc, test_a_document_takes_its_buffer);
     tcase_add_test(tc, test_errors_are_those_of_a_copying_decode);
+    tcase_add_test(tc, test_unpack_gives_a_borrowed_str_with_its_length_only);
     suite_add_tcase(s, tc);
     return s;
 }

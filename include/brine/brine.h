@@ -564,8 +564,9 @@ BRINE_API int brine_get_uint64(const brine_value *v, const char *path, uint64_t 
 BRINE_API int brine_get_double(const brine_value *v, const char *path, double *out, brine_error *err);
 BRINE_API int brine_get_complex(const brine_value *v, const char *path, double *re, double *im, brine_error *err);
 
-/* The bytes of a str (followed by a NUL; it may hold NULs: use *len) or of
- * a bytes value, and their length. */
+/* The bytes of a str (followed by a NUL unless borrowed from the input,
+ * see BORROWED STRINGS; it may hold NULs: use *len) or of a bytes value,
+ * and their length. */
 BRINE_API int brine_get_str(const brine_value *v, const char *path, const char **s, size_t *len, brine_error *err);
 BRINE_API int brine_get_bytes(const brine_value *v, const char *path, const void **p, size_t *len, brine_error *err);
 
@@ -601,7 +602,9 @@ BRINE_API int brine_get_model(const brine_value *v, const char *path, const char
  *                   decimal's rules)             NULL again when unpack fails)
  * f        float    double                       double * (an int too, as brine_get_double)
  * c        complex  double re, double im         double *re, double *im (as brine_get_complex)
- * s        str      const char * (NUL-ended)     const char ** (NUL-ended; may hold NULs)
+ * s        str      const char * (NUL-ended)     const char ** (NUL-ended; may hold NULs;
+ *                                                BRINE_E_INVALID for a str borrowed from
+ *                                                the input, which has no NUL: use s#)
  * s#       str      const char *, size_t len     const char **, size_t *len
  * y        bytes    const char * (NUL-ended)     (refused: use y#)
  * y#       bytes    const void *, size_t len     const void **, size_t *len
