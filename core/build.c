@@ -48,7 +48,11 @@ typedef struct builder {
      * (a walk of such a graph touched 50% more memory than of the same data
      * decoded with counts). */
     brinep_stack scratch;
-    brine_value interned[1u << INTERN_BITS]; /* str slots (a blob or borrowed), or null: none yet */
+    union {
+        brinep_blob *blobs[1u << INTERN_BITS]; /* a copying document's */
+        brine_value slots[1u << INTERN_BITS];  /* a borrowing one's (#23): borrowed or blob, null for none */
+    } interned;
+    int borrows; /* the document borrows from the input: blob_borrowed */
     const char *producer; /* the decoder's format, for errors; NULL if unknown */
 } builder;
 
@@ -526,35 +530,65 @@ static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
     return anchored(b, ev->anchor, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
 }
 
-/* Out of builder_event, whose scalar path then calls nothing and saves no
- * registers (the copy needs them). */
-static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
+/* blob() for a document that borrows from its input (#23): a str or bytes
+ * inside it stays there, a slot and no copy; one outside (an escaped JSON
+ * str) is copied. Keys are interned as in blob(): a hit skips the UTF-8
+ * check (without the table, citm_catalog's decode was 2% slower borrowed
+ * than copied). A function of its own, so that blob() costs a copying
+ * document one predictable test: sharing the code cost it 4.5% of
+ * twitter's msgpack decode instructions (the range test and a slot-sized
+ * table per string, the slot's representation per key). */
+static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
 {
     size_t len = ev->v.s.len;
     brine_value *bucket = NULL;
-    brinep_blob *blob;
     build_frame *f = b->top;
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
         f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
-        bucket = &b->interned[intern_bucket(ev->v.s.ptr, len)];
-        /* Equal to a key already checked: valid UTF-8, nothing to check. */
+        bucket = &b->interned.slots[intern_bucket(ev->v.s.ptr, len)];
         size_t klen;
         const char *k = bucket->type == BRINE_STR ? brinep_bytes_of(bucket, &klen) : NULL;
         if (k && klen == len && (len == 0 || memcmp(k, ev->v.s.ptr, len) == 0))
             return attach(b, *bucket);
     }
-    /* A document that borrows from its input keeps a str or bytes there
-     * when it lies inside (#23): a slot, no copy. One test when it borrows
-     * nothing: its range is empty. Keys are still interned: a hit skips
-     * the UTF-8 check (citm_catalog's 26,000 keys: borrowed without the
-     * table, its decode was 2% slower than a copying one). */
-    if (brinep_doc_borrows(b->doc, ev->v.s.ptr, len)) {
-        if (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len))
+    if (!brinep_doc_borrows(b->doc, ev->v.s.ptr, len)) {
+        if (BRINEP_UNLIKELY(!ev->v.s.ptr && len) ||
+            (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len)))
             return event_fault(b, ev);
-        brine_value slot = brinep_borrowed_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, ev->v.s.ptr, len);
+        if (ev->anchor)
+            return anchored_blob(b, ev);
+        brinep_blob *blob = brinep_blob_new(b->doc, ev->v.s.ptr, len);
+        if (!blob)
+            return brinep_nomem(b->sink.err);
+        brine_value slot = pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob);
         if (bucket)
             *bucket = slot;
-        return ev->anchor ? anchored(b, ev->anchor, slot) : attach(b, slot);
+        return attach(b, slot);
+    }
+    if (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len))
+        return event_fault(b, ev);
+    brine_value slot = brinep_borrowed_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, ev->v.s.ptr, len);
+    if (bucket)
+        *bucket = slot;
+    return ev->anchor ? anchored(b, ev->anchor, slot) : attach(b, slot);
+}
+
+/* Out of builder_event, whose scalar path then calls nothing and saves no
+ * registers (the copy needs them). */
+static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
+{
+    if (BRINEP_UNLIKELY(b->borrows))
+        return blob_borrowed(b, ev);
+    size_t len = ev->v.s.len;
+    brinep_blob **bucket = NULL, *blob;
+    build_frame *f = b->top;
+    if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
+        f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
+        bucket = &b->interned.blobs[intern_bucket(ev->v.s.ptr, len)];
+        blob = *bucket;
+        /* Equal to a key already checked: valid UTF-8, nothing to check. */
+        if (blob && blob->len == len && (len == 0 || memcmp(blob->data, ev->v.s.ptr, len) == 0))
+            return attach(b, pointer_slot(BRINE_STR, blob));
     }
     /* The bytes are hot here, just before the copy; decoders validate
      * too, but core cannot tell a decoder that does from one that does
@@ -566,10 +600,9 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
         return anchored_blob(b, ev);
     if (!(blob = brinep_blob_new(b->doc, ev->v.s.ptr, len)))
         return brinep_nomem(b->sink.err);
-    brine_value slot = pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob);
     if (bucket)
-        *bucket = slot;
-    return attach(b, slot);
+        *bucket = blob;
+    return attach(b, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
 }
 
 /* Big ints and complex numbers: rare, so out of the event loop's way. */
@@ -668,6 +701,7 @@ brine_sink *brine_builder_new(brine_doc *doc, size_t max_depth, brine_error *err
         BRINE_SINK_REFS | BRINE_SINK_SCALAR_REFS | BRINE_SINK_ARRAYS; /* it restores anchors and references */
     b->sink.err = err;
     b->doc = doc;
+    b->borrows = doc->borrow_lo != doc->borrow_hi;
     b->max_depth = max_depth ? max_depth : doc->max_depth;
     brinep_stack_init(&b->stack, sizeof(build_frame));
     brinep_stack_init(&b->scratch, sizeof(brine_value));

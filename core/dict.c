@@ -67,10 +67,15 @@ static uint64_t scalar_hash(uint64_t seed, const brine_value *k)
         double parts[2] = {k->as.cx->re, k->as.cx->im};
         return hash_bytes(seed, SALT_COMPLEX, parts, sizeof parts);
     }
-    default: { /* str, bytes */
+    case BRINE_STR: {
         size_t len;
         const char *p = brinep_bytes_of(k, &len);
-        return hash_bytes(seed, k->type == BRINE_STR ? SALT_STR : SALT_BYTES, p, len);
+        return hash_bytes(seed, SALT_STR, p, len);
+    }
+    default: { /* bytes */
+        size_t len;
+        const char *p = brinep_bytes_of(k, &len);
+        return hash_bytes(seed, SALT_BYTES, p, len);
     }
     }
 }
@@ -505,6 +510,8 @@ int brinep_dict_append_raw(brinep_dict *d, const brine_value *key, const brine_v
 static inline int keys_same(const brine_value *a, const brine_value *b)
 {
     if (a->type == BRINE_STR && b->type == BRINE_STR) {
+        if (BRINEP_LIKELY((a->sub | b->sub) == BRINEP_STR_BLOB)) /* a copying document's: as before #23 */
+            return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
         size_t alen, blen;
         const char *ap = brinep_bytes_of(a, &alen), *bp = brinep_bytes_of(b, &blen);
         return alen == blen && !memcmp(ap, bp, alen);
@@ -581,11 +588,15 @@ static inline uint64_t key_fp(uint64_t seed, const brinep_entry *e)
 {
     const brine_value *k = &e->key;
     switch (k->type) {
-    case BRINE_STR:
+    case BRINE_STR: {
+        size_t len;
+        const char *p = brinep_bytes_of(k, &len);
+        return fp_bytes(seed, SALT_STR, p, len);
+    }
     case BRINE_BYTES: {
         size_t len;
         const char *p = brinep_bytes_of(k, &len);
-        return fp_bytes(seed, k->type == BRINE_STR ? SALT_STR : SALT_BYTES, p, len);
+        return fp_bytes(seed, SALT_BYTES, p, len);
     }
     case BRINE_INT:
         if (k->sub == BRINEP_INT_BIG)
