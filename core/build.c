@@ -534,10 +534,11 @@ static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
  * inside it stays there, a slot and no copy; one outside (an escaped JSON
  * str) is copied. Keys are interned as in blob(): a hit skips the UTF-8
  * check (without the table, citm_catalog's decode was 2% slower borrowed
- * than copied). A function of its own, so that blob() costs a copying
- * document one predictable test: sharing the code cost it 4.5% of
- * twitter's msgpack decode instructions (the range test and a slot-sized
- * table per string, the slot's representation per key). */
+ * than copied). A function of its own, chosen by its callers, so that a
+ * copying document pays one predictable test per string: sharing blob()'s
+ * code cost it 4.5% of twitter's msgpack decode instructions (the range
+ * test and a slot-sized table per string), and the test inside blob() 2%
+ * more of a borrowing one's (blob()'s register saves, then its own). */
 static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
 {
     size_t len = ev->v.s.len;
@@ -577,8 +578,6 @@ static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
  * registers (the copy needs them). */
 static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
 {
-    if (BRINEP_UNLIKELY(b->borrows))
-        return blob_borrowed(b, ev);
     size_t len = ev->v.s.len;
     brinep_blob **bucket = NULL, *blob;
     build_frame *f = b->top;
@@ -649,7 +648,7 @@ static int builder_event(brine_sink *sink, const brine_event *ev)
         return attach(b, brinep_slot(BRINE_FLOAT, 0, bits));
     }
     case BRINE_EV_BYTES: b->doc->kinds |= BRINE_KIND_BYTES; /* fall through */
-    case BRINE_EV_STR: return blob(b, ev);
+    case BRINE_EV_STR: return BRINEP_UNLIKELY(b->borrows) ? blob_borrowed(b, ev) : blob(b, ev);
     case BRINE_EV_LIST:
     case BRINE_EV_TUPLE:
     case BRINE_EV_DICT:
@@ -770,7 +769,8 @@ int brine_direct_str(brine_direct *d, const char *s, size_t len)
     ev.anchor = 0;
     ev.v.s.ptr = s;
     ev.v.s.len = len;
-    return blob(direct_builder(d), &ev);
+    builder *b = direct_builder(d);
+    return BRINEP_UNLIKELY(b->borrows) ? blob_borrowed(b, &ev) : blob(b, &ev);
 }
 
 int brine_direct_bytes(brine_direct *d, const void *p, size_t len)
@@ -782,7 +782,7 @@ int brine_direct_bytes(brine_direct *d, const void *p, size_t len)
     ev.v.s.ptr = p;
     ev.v.s.len = len;
     b->doc->kinds |= BRINE_KIND_BYTES;
-    return blob(b, &ev);
+    return BRINEP_UNLIKELY(b->borrows) ? blob_borrowed(b, &ev) : blob(b, &ev);
 }
 
 int brine_direct_open(brine_direct *d, brine_event_kind kind, size_t count, uint64_t anchor)
