@@ -547,9 +547,13 @@ static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
         f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
         bucket = &b->interned.slots[intern_bucket(ev->v.s.ptr, len)];
-        size_t klen;
-        const char *k = bucket->type == BRINE_STR ? brinep_bytes_of(bucket, &klen) : NULL;
-        if (k && klen == len && (len == 0 || memcmp(k, ev->v.s.ptr, len) == 0))
+        /* A borrowed key's head is its type, representation and length:
+         * one compare; a blob's (a key that was copied) has no length. */
+        uint64_t head = bucket->head;
+        if (head == (BRINEP_HEAD(BRINE_STR, BRINEP_STR_BORROWED) | BRINEP_PAD_HEAD(len))
+                ? len == 0 || memcmp(bucket->as.ptr, ev->v.s.ptr, len) == 0
+                : head == BRINEP_HEAD(BRINE_STR, BRINEP_STR_BLOB) && bucket->as.blob->len == len &&
+                      (len == 0 || memcmp(bucket->as.blob->data, ev->v.s.ptr, len) == 0))
             return attach(b, *bucket);
     }
     if (!brinep_doc_borrows(b->doc, ev->v.s.ptr, len)) {

@@ -512,9 +512,21 @@ static inline int keys_same(const brine_value *a, const brine_value *b)
     if (a->type == BRINE_STR && b->type == BRINE_STR) {
         if (BRINEP_LIKELY((a->sub | b->sub) == BRINEP_STR_BLOB)) /* a copying document's: as before #23 */
             return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
-        size_t alen, blen;
-        const char *ap = brinep_bytes_of(a, &alen), *bp = brinep_bytes_of(b, &blen);
-        return alen == blen && !memcmp(ap, bp, alen);
+        /* Borrowed (#23): two borrowed heads hold type, representation
+         * and length, compared in one go; then the data only when they
+         * agree (the model's 100,000 dicts of 5 keys: reading both keys'
+         * data and lengths up front cost 2% of its decode's instructions). */
+        if ((a->sub & b->sub) == BRINEP_STR_BORROWED)
+            return a->head == b->head &&
+                   (a->as.ptr == b->as.ptr || !memcmp(a->as.ptr, b->as.ptr, (size_t)BRINEP_HEAD_PAD(a->head)));
+        size_t alen = a->sub == BRINEP_STR_BORROWED ? (size_t)BRINEP_HEAD_PAD(a->head) : a->as.blob->len;
+        size_t blen = b->sub == BRINEP_STR_BORROWED ? (size_t)BRINEP_HEAD_PAD(b->head) : b->as.blob->len;
+        if (alen != blen)
+            return 0;
+        if (a->as.ptr == b->as.ptr) /* one interned key: the same slot */
+            return 1;
+        size_t n;
+        return !memcmp(brinep_bytes_of(a, &n), brinep_bytes_of(b, &n), alen);
     }
     return keys_equal(a, b);
 }
