@@ -89,23 +89,27 @@ typedef struct target {
     const char *what;
     const char *brine_row, *raw_row;
     double limit;
-    int corpus_only; /* the issue states it for the corpus files */
+    int corpus_only;     /* the issue states it for the corpus files */
+    const char *alt_row; /* another brine path for the same job, or NULL: the better one counts */
 } target;
 
 static const target targets[] = {
-    {"#4 native decode <= 0.5 x msgpack_unpack", "native decode", "raw msgpack_unpack", 0.5, 0},
-    {"#4 native encode <= 0.5 x msgpack_pack", "native encode", "raw msgpack_pack_object", 0.5, 0},
-    {"#5 msgpack decode <= 1.0 x msgpack_unpack", "msgpack decode", "raw msgpack_unpack", 1.0, 0},
-    {"#5 msgpack encode <= 1.2 x msgpack_pack", "msgpack encode", "raw msgpack_pack_object", 1.2, 0},
-    {"#6 json decode <= 1.3 x cJSON_Parse", "json decode", "raw cJSON_Parse", 1.3, 1},
-    {"#6 json encode <= 1/3 x cJSON_Print", "json encode", "raw cJSON_PrintUnformatted", 1.0 / 3, 1},
-    {"#9 json->msgpack <= 1.0 x raw route", "json->msgpack brine", "json->msgpack raw route", 1.0, 1},
-    {"#9 msgpack->json <= 1/3 x raw route", "msgpack->json brine", "msgpack->json raw route", 1.0 / 3, 1},
+    {"#4 native decode <= 0.5 x msgpack_unpack", "native decode", "raw msgpack_unpack", 0.5, 0,
+     "native decode (borrowed)"},
+    {"#4 native encode <= 0.5 x msgpack_pack", "native encode", "raw msgpack_pack_object", 0.5, 0, NULL},
+    {"#5 msgpack decode <= 1.0 x msgpack_unpack", "msgpack decode", "raw msgpack_unpack", 1.0, 0,
+     "msgpack decode (borrowed)"},
+    {"#5 msgpack encode <= 1.2 x msgpack_pack", "msgpack encode", "raw msgpack_pack_object", 1.2, 0, NULL},
+    {"#6 json decode <= 1.3 x cJSON_Parse", "json decode", "raw cJSON_Parse", 1.3, 1, NULL},
+    {"#6 json encode <= 1/3 x cJSON_Print", "json encode", "raw cJSON_PrintUnformatted", 1.0 / 3, 1, NULL},
+    {"#9 json->msgpack <= 1.0 x raw route", "json->msgpack brine", "json->msgpack raw route", 1.0, 1, NULL},
+    {"#9 msgpack->json <= 1/3 x raw route", "msgpack->json brine", "msgpack->json raw route", 1.0 / 3, 1, NULL},
 };
 #define NTARGETS (sizeof targets / sizeof targets[0])
 
 #define MAX_WORKLOADS 16
 static double ratios[MAX_WORKLOADS][NTARGETS]; /* 0 when not measured */
+static int by_alt[MAX_WORKLOADS][NTARGETS];    /* the ratio is the alt_row's */
 static char wl_names[MAX_WORKLOADS][64];
 static int wl_corpus[MAX_WORKLOADS];
 static int wl_count;
@@ -117,6 +121,17 @@ static int op_decode(void *ctx)
 {
     op *o = ctx;
     brine_doc *doc = brine_decode_buffer(o->fmt, o->in->data, o->in->len, NULL, &o->err);
+    if (!doc)
+        return 1;
+    brine_doc_free(doc);
+    return 0;
+}
+
+/* The borrowing decode (#23): str and bytes stay in the input. */
+static int op_decode_borrowed(void *ctx)
+{
+    op *o = ctx;
+    brine_doc *doc = brine_decode_buffer_borrowed(o->fmt, o->in->data, o->in->len, NULL, &o->err);
     if (!doc)
         return 1;
     brine_doc_free(doc);
@@ -407,6 +422,21 @@ static void print_memory(workload *w)
                (double)brine_doc_memory(doc) / (double)w->in[f]->len, f + 1 < NFMT ? "," : "");
         brine_doc_free(doc);
     }
+    printf("\n  borrowed (strings left in the input, which is not counted):");
+    for (int f = 0; f < F_JSON; f++) {
+        brine_error err;
+        brine_error_clear(&err);
+        bench_mem_mark();
+        brine_doc *doc = brine_decode_buffer_borrowed(fmts[f], w->in[f]->data, w->in[f]->len, NULL, &err);
+        size_t peak = bench_mem_peak();
+        if (!doc) {
+            printf(" %s failed", fmt_names[f]);
+            continue;
+        }
+        printf(" %s %.2fx (graph %.2fx)%s", fmt_names[f], (double)peak / (double)w->in[f]->len,
+               (double)brine_doc_memory(doc) / (double)w->in[f]->len, f + 1 < F_JSON ? "," : "");
+        brine_doc_free(doc);
+    }
     size_t cj = raw_cj_parse_peak(w->in[F_JSON]->data);
     size_t zone = raw_mp_unpack_memory(w->in[F_MSGPACK]->data, w->in[F_MSGPACK]->len);
     printf("\n  (cJSON_Parse of the same JSON: %.2fx; msgpack_unpack's zone: %.2fx of the msgpack)\n",
@@ -507,6 +537,8 @@ static void run_workload(workload *w)
         if (!json) {
             snprintf(label, sizeof label, "%s decode (events)", fmt_names[f]);
             add_cell(&t, G_MP_DECODE, label, op_decode_events, &o, (long long)o.in->len, "raw msgpack_unpack");
+            snprintf(label, sizeof label, "%s decode (borrowed)", fmt_names[f]);
+            add_cell(&t, G_MP_DECODE, label, op_decode_borrowed, &o, (long long)o.in->len, "raw msgpack_unpack");
         }
         snprintf(label, sizeof label, "%s encode", fmt_names[f]);
         add_cell(&t, json ? G_JSON_ENCODE : G_MP_ENCODE, label, op_encode, &o, -1,
@@ -568,6 +600,15 @@ static void run_workload(workload *w)
             if (a >= 0 && b >= 0 && !t.rows[a].st.failed && !t.rows[b].st.failed && !t.rows[a].skipped &&
                 !t.rows[b].skipped)
                 ratios[wl_count][k] = t.rows[a].st.median_s / t.rows[b].st.median_s;
+            int c = targets[k].alt_row ? find_row(&t, targets[k].alt_row) : -1;
+            if (c >= 0 && b >= 0 && !t.rows[c].st.failed && !t.rows[b].st.failed && !t.rows[c].skipped &&
+                !t.rows[b].skipped) {
+                double q = t.rows[c].st.median_s / t.rows[b].st.median_s;
+                if (ratios[wl_count][k] == 0 || q < ratios[wl_count][k]) {
+                    ratios[wl_count][k] = q;
+                    by_alt[wl_count][k] = 1;
+                }
+            }
         }
         wl_count++;
     }
@@ -589,11 +630,13 @@ static void print_targets(void)
             else
                 printf(" %8.2f %-5s", q,
                        targets[k].corpus_only && !wl_corpus[i] ? "-"
-                       : q <= targets[k].limit                 ? "met"
+                       : q <= targets[k].limit                 ? (by_alt[i][k] ? "met*" : "met")
+                       : by_alt[i][k]                          ? "MISS*"
                                                                : "MISS");
         }
         printf("\n");
     }
+    printf("  (* the better path was the borrowed decode, brine_decode_buffer_borrowed: strings stay in the input)\n");
 }
 
 /* ---- the header ------------------------------------------------------------- */

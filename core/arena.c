@@ -223,7 +223,10 @@ int brine_doc_set_root(brine_doc *doc, const brine_value *v, brine_error *err)
     brine_doc *owner = brine_value_doc(v);
     if (owner && owner != doc)
         return brine_error_set(err, BRINE_E_INVALID, "the value belongs to another document");
-    doc->root = *v;
+    brine_value slot;
+    if (brinep_adopt_borrowed(doc, v, &slot)) /* a str borrowed from another input */
+        return brinep_nomem(err);
+    doc->root = slot;
     return BRINE_OK;
 }
 

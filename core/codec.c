@@ -57,7 +57,18 @@ static brine_decode_direct_fn decode_direct_hook(const brine_plugin *fmt)
     return fmt->decode_direct;
 }
 
+/* brine_decode into a document that may borrow [lo, hi) (#23): the
+ * builder then keeps str and bytes that lie there in place. */
+static brine_doc *decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, const char *lo,
+                         const char *hi, brine_error *err);
+
 brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, brine_error *err)
+{
+    return decode(fmt, src, opts, NULL, NULL, err);
+}
+
+static brine_doc *decode(const brine_plugin *fmt, brine_source *src, const brine_options *opts, const char *lo,
+                         const char *hi, brine_error *err)
 {
     brine_error_clear(err); /* an operation: err reports this call only */
     if (!src) {
@@ -72,6 +83,8 @@ brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, const brine_
         return NULL;
     }
     brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
+    doc->borrow_lo = lo;
+    doc->borrow_hi = hi;
     brine_sink *sink = brine_builder_new(doc, decode_depth(fmt, opts), err);
     if (sink)
         brinep_builder_producer(sink, fmt->name);
@@ -103,6 +116,37 @@ brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t
     brine_source src;
     brine_source_init_buffer(&src, data, len);
     return brine_decode(fmt, &src, opts, err);
+}
+
+brine_doc *brine_decode_buffer_borrowed(const brine_plugin *fmt, const void *data, size_t size,
+                                        const brine_options *opts, brine_error *err)
+{
+    brinep_enter(err);
+    brine_source src;
+    brine_source_init_buffer(&src, data, size);
+    const char *lo = data;
+    return decode(fmt, &src, opts, lo, lo ? lo + size : NULL, err);
+}
+
+brine_doc *brine_decode_buffer_take(const brine_plugin *fmt, void *data, size_t size, const brine_options *opts,
+                                    brine_error *err)
+{
+    brine_doc *doc = brine_decode_buffer_borrowed(fmt, data, size, opts, err);
+    /* The buffer goes with the document: a finalizer, as adopted array
+     * memory (core/array.c), run at brine_doc_free. */
+    brinep_finalizer *f = doc ? brinep_alloc(doc, sizeof *f) : NULL;
+    if (!f) {
+        if (doc)
+            brinep_nomem(err);
+        brine_doc_free(doc);
+        brine_free(data);
+        return NULL;
+    }
+    f->fn = brine_free;
+    f->arg = data;
+    f->next = doc->finalizers;
+    doc->finalizers = f;
+    return doc;
 }
 
 /* The descriptor's encode_value, if fmt is large enough to hold the field

@@ -91,6 +91,44 @@ static int copy_blob(copier *c, brinep_blob *src, brinep_blob **dst)
     return BRINE_OK;
 }
 
+/* A borrowed str or bytes (#23): kept borrowed if it lies in c's
+ * document's borrowed range, else a blob, one per data and length (the
+ * source's slots may share it: a walk sends such data once with refs). */
+static int copy_borrowed(copier *c, const brine_value *src, brine_value *dst)
+{
+    size_t len;
+    const char *p = brinep_bytes_of(src, &len);
+    if (brinep_doc_borrows(c->doc, p, len)) {
+        c->doc->shared_blobs = 1; /* the same data in a second slot */
+        return BRINE_OK;
+    }
+    uint64_t *known = NULL;
+    int added = 1;
+    uint64_t key = (uint64_t)((uintptr_t)p - offsetof(brinep_blob, data)); /* as walk.c's: no blob's address */
+    if (len >= BRINEP_SHARE_MIN) {
+        if (!(known = brinep_map_upsert(&c->nodes, key, &added)))
+            return brinep_nomem(c->err);
+        brinep_blob *had = (brinep_blob *)(uintptr_t)*known;
+        if (!added && had->len == len) {
+            dst->head = BRINEP_HEAD(src->type, BRINEP_STR_BLOB);
+            dst->as.blob = had;
+            c->doc->shared_blobs = 1;
+            return BRINE_OK;
+        }
+    }
+    brinep_blob *b = brinep_blob_new(c->doc, p, len);
+    if (!b) {
+        if (known && added)
+            brinep_map_remove(&c->nodes, key);
+        return brinep_nomem(c->err);
+    }
+    if (known && added)
+        *known = (uint64_t)(uintptr_t)b;
+    dst->head = BRINEP_HEAD(src->type, BRINEP_STR_BLOB);
+    dst->as.blob = b;
+    return BRINE_OK;
+}
+
 /* Copies the slot src into *dst: scalars by value, containers by finding
  * or creating their copy (a new one gets a frame to be filled). *pushed is
  * set when a frame was pushed. */
@@ -105,6 +143,8 @@ static int copy_slot(copier *c, const brine_value *src, brine_value *dst, int *p
         /* fall through */
     case BRINE_STR:
     case BRINE_BYTES:
+        if (src->sub == BRINEP_STR_BORROWED)
+            return copy_borrowed(c, src, dst);
         if (src->as.blob->doc == c->doc) {
             c->doc->shared_blobs = 1; /* the same blob in a second slot */
             return BRINE_OK;

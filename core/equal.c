@@ -66,8 +66,11 @@ int brinep_scalar_equal(const brine_value *a, const brine_value *b)
         return !memcmp(&a->as.cx->re, &b->as.cx->re, sizeof(double)) &&
                !memcmp(&a->as.cx->im, &b->as.cx->im, sizeof(double));
     case BRINE_STR:
-    case BRINE_BYTES:
-        return a->as.blob->len == b->as.blob->len && !memcmp(a->as.blob->data, b->as.blob->data, a->as.blob->len);
+    case BRINE_BYTES: {
+        size_t alen, blen;
+        const char *ap = brinep_bytes_of(a, &alen), *bp = brinep_bytes_of(b, &blen);
+        return alen == blen && !memcmp(ap, bp, alen);
+    }
     default: return 0;
     }
 }

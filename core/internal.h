@@ -23,6 +23,12 @@
 /* Int representations inside BRINE_INT: the payload field in use. */
 enum { BRINEP_INT_I64 = 0, BRINEP_INT_U64 = 1, BRINEP_INT_BIG = 2 };
 
+/* Str and bytes representations (#23): a blob (0), or data borrowed from
+ * the decoded input: as.ptr points into the document's borrowed range
+ * (brine_doc.borrow_lo/hi), the length sits in the slot's 6 spare bytes,
+ * and no NUL follows. Read either through brinep_bytes_of. */
+enum { BRINEP_STR_BLOB = 0, BRINEP_STR_BORROWED = 1 };
+
 typedef struct brinep_blob {
     brine_doc *doc;
     size_t len;  /* bytes in data, not counting the NUL that follows */
@@ -95,6 +101,7 @@ struct brine_value {
         uint64_t u;
         double f;
         brinep_blob *blob;  /* str, bytes, big int */
+        const char *ptr;    /* str, bytes with sub BRINEP_STR_BORROWED */
         brinep_complex *cx; /* complex */
         brinep_seq *seq;    /* list, tuple */
         brinep_dict *dict;
@@ -108,9 +115,17 @@ struct brine_value {
  * on store forwarding (a quarter of the builder's time once). */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define BRINEP_HEAD(type, sub) ((uint64_t)(type) << 56 | (uint64_t)(sub) << 48)
+#define BRINEP_HEAD_PAD(head) ((head) & BRINEP_BORROW_MAX)
+#define BRINEP_PAD_HEAD(len) ((uint64_t)(len))
 #else
 #define BRINEP_HEAD(type, sub) ((uint64_t)(type) | (uint64_t)(sub) << 8)
+#define BRINEP_HEAD_PAD(head) ((head) >> 16)
+#define BRINEP_PAD_HEAD(len) ((uint64_t)(len) << 16)
 #endif
+
+/* The longest str or bytes a slot can borrow: its length fills the 48 bits
+ * of pad_. Longer ones are copied, as in a document that borrows nothing. */
+#define BRINEP_BORROW_MAX ((UINT64_C(1) << 48) - 1)
 
 static inline brine_value brinep_slot(unsigned type, unsigned sub, uint64_t bits)
 {
@@ -163,6 +178,10 @@ struct brine_doc {
     unsigned kinds;
     /* Called at brine_doc_free, newest first: adopted array memory. */
     struct brinep_finalizer *finalizers;
+    /* The caller's input that str and bytes slots may point into
+     * (brine_decode_buffer_borrowed, #23): [borrow_lo, borrow_hi), both
+     * NULL when the document borrows nothing. */
+    const char *borrow_lo, *borrow_hi;
 };
 
 typedef struct brinep_finalizer {
@@ -216,10 +235,54 @@ static inline brinep_blob *brinep_blob_new(brine_doc *doc, const void *p, size_t
 
 /* ---- values (core/value.c, core/dict.c) ------------------------------- */
 
-/* The blob a str, bytes or big-int slot points at, or NULL. */
+/* A str or bytes slot borrowed from the input (BRINEP_STR_BORROWED). */
+static BRINEP_INLINE int brinep_borrowed(const brine_value *v)
+{
+    return (v->type == BRINE_STR || v->type == BRINE_BYTES) && v->sub == BRINEP_STR_BORROWED;
+}
+
+/* A borrowed str or bytes slot for len bytes at p (len <= BRINEP_BORROW_MAX). */
+static BRINEP_INLINE brine_value brinep_borrowed_slot(unsigned type, const char *p, size_t len)
+{
+    brine_value v;
+    v.head = BRINEP_HEAD(type, BRINEP_STR_BORROWED) | BRINEP_PAD_HEAD(len);
+    v.as.ptr = p;
+    return v;
+}
+
+/* The data and length of a str or bytes slot, blob or borrowed: the one
+ * way core reads them. A borrowed one's data is not followed by a NUL. */
+static BRINEP_INLINE const char *brinep_bytes_of(const brine_value *v, size_t *len)
+{
+    if (v->sub == BRINEP_STR_BORROWED) {
+        *len = (size_t)BRINEP_HEAD_PAD(v->head);
+        return v->as.ptr;
+    }
+    *len = v->as.blob->len;
+    return v->as.blob->data;
+}
+
+/* Does doc borrow the len bytes at p: may a slot of doc point at them? */
+static BRINEP_INLINE int brinep_doc_borrows(const brine_doc *doc, const void *p, size_t len)
+{
+    /* One unsigned compare for "inside": an empty range (NULL, NULL)
+     * holds nothing, not even NULL. */
+    uintptr_t at = (uintptr_t)p - (uintptr_t)doc->borrow_lo;
+    uintptr_t span = (uintptr_t)doc->borrow_hi - (uintptr_t)doc->borrow_lo;
+    return at < span && len <= span - at && (uint64_t)len <= BRINEP_BORROW_MAX;
+}
+
+/* A slot that may be stored in doc as v is: a borrowed one whose data lies
+ * outside doc's borrowed range (another document's input) becomes a blob
+ * of doc. BRINE_E_NOMEM, else BRINE_OK. */
+int brinep_adopt_borrowed(brine_doc *doc, const brine_value *v, brine_value *out);
+
+/* The blob a str, bytes or big-int slot points at, or NULL (borrowed
+ * slots have none). */
 static inline brinep_blob *brinep_slot_blob(const brine_value *v)
 {
-    return v->type == BRINE_STR || v->type == BRINE_BYTES || (v->type == BRINE_INT && v->sub == BRINEP_INT_BIG)
+    return ((v->type == BRINE_STR || v->type == BRINE_BYTES) && v->sub != BRINEP_STR_BORROWED) ||
+                   (v->type == BRINE_INT && v->sub == BRINEP_INT_BIG)
                ? v->as.blob
                : NULL;
 }
@@ -258,7 +321,7 @@ static BRINEP_INLINE unsigned brinep_slot_kinds(const brine_value *v)
  * own to say so). */
 static inline void brinep_note_store(brine_doc *doc, const brine_value *v)
 {
-    if (brinep_slot_blob(v))
+    if (brinep_slot_blob(v) || brinep_borrowed(v))
         doc->shared_blobs = 1;
     doc->kinds |= brinep_slot_kinds(v);
 }

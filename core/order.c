@@ -31,13 +31,15 @@ static int rank(const brine_value *v)
     }
 }
 
-static int cmp_bytes(const brinep_blob *a, const brinep_blob *b)
+static int cmp_bytes(const brine_value *a, const brine_value *b)
 {
-    size_t n = a->len < b->len ? a->len : b->len;
-    int c = n ? memcmp(a->data, b->data, n) : 0;
+    size_t alen, blen;
+    const char *ap = brinep_bytes_of(a, &alen), *bp = brinep_bytes_of(b, &blen);
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(ap, bp, n) : 0;
     if (c)
         return c < 0 ? -1 : 1;
-    return a->len < b->len ? -1 : a->len > b->len;
+    return alen < blen ? -1 : alen > blen;
 }
 
 /* A big int (one that fits neither int64 nor uint64) against another int:
@@ -156,7 +158,7 @@ static int cmp_scalars(const brine_value *a, const brine_value *b)
         return c ? c : cmp_floats(a->as.cx->im, b->as.cx->im);
     }
     case RANK_STR:
-    case RANK_BYTES: return cmp_bytes(a->as.blob, b->as.blob);
+    case RANK_BYTES: return cmp_bytes(a, b);
     default: return 0;
     }
 }

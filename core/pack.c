@@ -497,6 +497,12 @@ static int unpack_text(packer *st, const brine_value *v, char code, const char *
         return BRINE_OK;
     if (brinep_want_type(v, code == 's' ? BRINE_STR : BRINE_BYTES, st->path, st->err) != BRINE_OK)
         return st->err->code;
+    if (code == 's' && !len_form && brinep_borrowed(v)) { /* no NUL after it: a C string would overrun */
+        brine_error_set(st->err, BRINE_E_INVALID, "a str borrowed from the input is not NUL-ended: unpack it with 's#'");
+        if (st->err)
+            snprintf(st->err->path, sizeof st->err->path, "%s", st->path);
+        return BRINE_E_INVALID;
+    }
     size_t len;
     if (s_out)
         *s_out = brine_str_get(v, &len);

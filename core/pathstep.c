@@ -167,9 +167,11 @@ static void repr_key(char *path, size_t cap, const brine_value *key)
 
 void brinep_path_key(char *path, size_t cap, const brine_value *key)
 {
-    if (key->type == BRINE_STR)
-        brinep_path_str_key(path, cap, key->as.blob->data, key->as.blob->len);
-    else
+    if (key->type == BRINE_STR) {
+        size_t len;
+        const char *s = brinep_bytes_of(key, &len);
+        brinep_path_str_key(path, cap, s, len);
+    } else
         repr_key(path, cap, key);
 }
 

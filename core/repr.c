@@ -475,8 +475,16 @@ static int put_scalar(out *o, const brine_value *v)
     case BRINE_INT: return put_int(o, v);
     case BRINE_FLOAT: put(o, buf, float_text(v->as.f, buf, 0)); break;
     case BRINE_COMPLEX: put_complex(o, v->as.cx->re, v->as.cx->im); break;
-    case BRINE_STR: put_str(o, v->as.blob->data, v->as.blob->len); break;
-    case BRINE_BYTES: put_bytes(o, v->as.blob->data, v->as.blob->len); break;
+    case BRINE_STR:
+    case BRINE_BYTES: {
+        size_t len;
+        const char *s = brinep_bytes_of(v, &len);
+        if (v->type == BRINE_STR)
+            put_str(o, s, len);
+        else
+            put_bytes(o, s, len);
+        break;
+    }
     default: puts_(o, "<?>"); break;
     }
     return BRINE_OK;

@@ -116,7 +116,7 @@ brine_doc *brine_value_doc(const brine_value *v)
     case BRINE_INT: return v->sub == BRINEP_INT_BIG ? v->as.blob->doc : NULL;
     case BRINE_COMPLEX: return v->as.cx->doc;
     case BRINE_STR:
-    case BRINE_BYTES: return v->as.blob->doc;
+    case BRINE_BYTES: return v->sub == BRINEP_STR_BORROWED ? NULL : v->as.blob->doc; /* borrowed: no header */
     case BRINE_LIST:
     case BRINE_TUPLE: return v->as.seq->doc;
     case BRINE_DICT: return v->as.dict->doc;
@@ -270,23 +270,45 @@ void brine_complex_get(const brine_value *v, double *re, double *im)
 
 const char *brine_str_get(const brine_value *v, size_t *len)
 {
-    int ok = v && v->type == BRINE_STR;
+    size_t n = 0;
+    const char *p = v && v->type == BRINE_STR ? brinep_bytes_of(v, &n) : NULL;
     if (len)
-        *len = ok ? v->as.blob->len : 0;
-    return ok ? v->as.blob->data : NULL;
+        *len = n;
+    return p;
 }
 
 const void *brine_bytes_get(const brine_value *v, size_t *len)
 {
-    int ok = v && v->type == BRINE_BYTES;
+    size_t n = 0;
+    const char *p = v && v->type == BRINE_BYTES ? brinep_bytes_of(v, &n) : NULL;
     if (len)
-        *len = ok ? v->as.blob->len : 0;
-    return ok ? v->as.blob->data : NULL;
+        *len = n;
+    return p;
 }
 
-/* BRINE_OK if item may be stored in a container of doc; the store may put
- * item's blob in a second slot (brinep_note_store). */
-static int check_link(brine_doc *doc, const brine_value *item, brine_error *err)
+int brinep_adopt_borrowed(brine_doc *doc, const brine_value *v, brine_value *out)
+{
+    *out = *v;
+    if (!brinep_borrowed(v))
+        return BRINE_OK;
+    size_t len;
+    const char *p = brinep_bytes_of(v, &len);
+    if (brinep_doc_borrows(doc, p, len))
+        return BRINE_OK;
+    /* Another input's bytes, which may go away before doc does. */
+    brinep_blob *b = brinep_blob_new(doc, p, len);
+    if (!b)
+        return BRINE_E_NOMEM;
+    out->head = BRINEP_HEAD(v->type, BRINEP_STR_BLOB);
+    out->as.blob = b;
+    return BRINE_OK;
+}
+
+/* BRINE_OK if item may be stored in a container of doc, with *slot the
+ * slot to store: item, or a copy of a str or bytes borrowed from another
+ * input. The store may put item's blob in a second slot
+ * (brinep_note_store). */
+static int check_link(brine_doc *doc, const brine_value *item, brine_value *slot, brine_error *err)
 {
     if (!item)
         return brine_error_set(err, BRINE_E_INVALID, "the value to store is NULL");
@@ -295,7 +317,9 @@ static int check_link(brine_doc *doc, const brine_value *item, brine_error *err)
         return brine_error_set(err, BRINE_E_INVALID,
                                "a %s from another document cannot be stored here; copy it with brine_value_copy",
                                brine_type_name((brine_type)item->type));
-    brinep_note_store(doc, item);
+    if (brinep_adopt_borrowed(doc, item, slot))
+        return brinep_nomem(err);
+    brinep_note_store(doc, slot);
     return BRINE_OK;
 }
 
@@ -385,10 +409,11 @@ int brine_seq_append(brine_value *seq, const brine_value *item, brine_error *err
     if (!is_seq(seq))
         return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "append needs a list or a tuple, not %s",
                                seq ? brine_type_name((brine_type)seq->type) : "NULL");
-    int rc = check_link(seq->as.seq->doc, item, err);
+    brine_value slot;
+    int rc = check_link(seq->as.seq->doc, item, &slot, err);
     if (rc)
         return rc;
-    if (brinep_seq_push(seq->as.seq, item))
+    if (brinep_seq_push(seq->as.seq, &slot))
         return brinep_nomem(err);
     return BRINE_OK;
 }
@@ -399,15 +424,16 @@ int brine_seq_set(brine_value *seq, size_t i, const brine_value *item, brine_err
     if (!is_seq(seq))
         return brine_error_set(err, seq ? BRINE_E_TYPE : BRINE_E_INVALID, "set needs a list or a tuple, not %s",
                                seq ? brine_type_name((brine_type)seq->type) : "NULL");
-    int rc = check_link(seq->as.seq->doc, item, err);
+    brine_value slot;
+    int rc = check_link(seq->as.seq->doc, item, &slot, err);
     if (rc)
         return rc;
     if (i >= seq->as.seq->count)
         return brine_error_set(err, BRINE_E_RANGE, "index %zu out of range for a %s of %zu elements", i,
                                brine_type_name((brine_type)seq->type), seq->as.seq->count);
-    brinep_link(item, 1);
+    brinep_link(&slot, 1);
     brinep_unlink(&seq->as.seq->items[i]);
-    seq->as.seq->items[i] = *item;
+    seq->as.seq->items[i] = slot;
     return BRINE_OK;
 }
 
@@ -509,7 +535,8 @@ int brine_model_set_args(brine_value *model, const brine_value *args, brine_erro
     if (!args || args->type != BRINE_TUPLE)
         return brine_error_set(err, args ? BRINE_E_TYPE : BRINE_E_INVALID, "a model's args must be a tuple, not %s",
                                args ? brine_type_name((brine_type)args->type) : "NULL");
-    int rc = check_link(model->as.model->doc, args, err);
+    brine_value slot;
+    int rc = check_link(model->as.model->doc, args, &slot, err);
     if (rc)
         return rc;
     brinep_link(args, 1);
@@ -523,11 +550,12 @@ int brine_model_set_state(brine_value *model, const brine_value *state, brine_er
     brinep_enter(err);
     if (!model || model->type != BRINE_MODEL)
         return brine_error_set(err, model ? BRINE_E_TYPE : BRINE_E_INVALID, "set_state needs a model");
-    int rc = check_link(model->as.model->doc, state, err);
+    brine_value slot;
+    int rc = check_link(model->as.model->doc, state, &slot, err);
     if (rc)
         return rc;
-    brinep_link(state, 1);
+    brinep_link(&slot, 1);
     brinep_unlink(&model->as.model->state);
-    model->as.model->state = *state;
+    model->as.model->state = slot;
     return BRINE_OK;
 }

@@ -235,8 +235,8 @@ static inline size_t scalar_event(const brine_value *v, brine_event *ev)
     case BRINE_STR:
     case BRINE_BYTES:
         ev->kind = v->type == BRINE_STR ? BRINE_EV_STR : BRINE_EV_BYTES;
-        ev->v.s.ptr = v->as.blob->data;
-        return ev->v.s.len = v->as.blob->len;
+        ev->v.s.ptr = brinep_bytes_of(v, &ev->v.s.len);
+        return ev->v.s.len;
     }
     return 0;
 }
@@ -328,7 +328,9 @@ static void expand_budget_init(expand_budget *b, const brine_doc *doc, const bri
 {
     b->ratio = opts && opts->expand_ratio ? opts->expand_ratio : BRINE_DEFAULT_EXPAND_RATIO;
     b->extra = opts && opts->expand_bytes ? opts->expand_bytes : BRINE_DEFAULT_EXPAND_BYTES;
-    b->memory = brine_doc_memory(doc);
+    /* A borrowing document's data is partly its input's (#23): counted
+     * as its own, or the budget would shrink by what borrowing saved. */
+    b->memory = brine_doc_memory(doc) + (doc ? (size_t)(doc->borrow_hi - doc->borrow_lo) : 0);
     uint64_t scaled = (uint64_t)b->memory > UINT64_MAX / b->ratio ? UINT64_MAX : (uint64_t)b->memory * b->ratio;
     b->limit = scaled > UINT64_MAX - b->extra ? UINT64_MAX : scaled + b->extra;
 }
@@ -355,7 +357,17 @@ static int expand_error(brinep_stack *stack, const expand_budget *b, int refs, b
  * descending at the depth limit, where the walk itself fails. */
 #define BLOB_ANCHORED (UINT64_C(1) << 63)
 
-static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *blobs, brine_error *err)
+/* A borrowed str or bytes (#23) has no blob: its key in the map is where
+ * a blob's header would be before its data, which no blob can have (its
+ * data is in the input, not the arena). Two borrowed slots share only with
+ * the same data and length: lens maps each key to the first length seen,
+ * and a slot of another length is not counted. */
+static uint64_t data_key(const char *data)
+{
+    return (uint64_t)((uintptr_t)data - offsetof(brinep_blob, data));
+}
+
+static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *blobs, brinep_map *lens, brine_error *err)
 {
     brinep_map seen; /* shared containers already counted */
     brinep_stack stack;
@@ -368,8 +380,21 @@ static int count_blobs(const brine_value *root, size_t max_depth, brinep_map *bl
         brinep_blob *blob = brinep_slot_blob(v);
         brinep_node_head *node = brinep_node(v);
         int added = 1;
-        if (blob && blob->len >= BRINEP_SHARE_MIN) {
-            uint64_t *n = brinep_map_upsert(blobs, (uint64_t)(uintptr_t)blob, &added);
+        uint64_t key = (uint64_t)(uintptr_t)blob;
+        size_t len = blob ? blob->len : 0;
+        if (brinep_borrowed(v) && (key = data_key(brinep_bytes_of(v, &len)), len >= BRINEP_SHARE_MIN)) {
+            uint64_t *l = brinep_map_upsert(lens, key, &added);
+            if (!l) {
+                rc = brinep_nomem(err);
+                break;
+            }
+            if (added)
+                *l = len;
+            else if (*l != len)
+                key = 0; /* the same start, other data: not shared */
+        }
+        if (key && len >= BRINEP_SHARE_MIN) {
+            uint64_t *n = brinep_map_upsert(blobs, key, &added);
             if (!n) {
                 rc = brinep_nomem(err);
                 break;
@@ -409,6 +434,7 @@ typedef struct blob_sink {
     brine_sink sink; /* a copy of the sink's, with event replaced */
     brine_sink *next;
     brinep_map *blobs;
+    brinep_map *lens;  /* count_blobs' lengths of borrowed data */
     uint64_t *next_id; /* the walk's: one id space with containers */
     uint64_t *limit;   /* the walk's expansion limit, in bytes */
 } blob_sink;
@@ -416,7 +442,8 @@ typedef struct blob_sink {
 static int blob_sink_event(brine_sink *self, const brine_event *ev);
 
 /* The filter in front of next; the sink the walk then sends to. */
-static brine_sink *blob_sink_init(blob_sink *f, brine_sink *next, brinep_map *blobs, uint64_t *next_id, uint64_t *limit)
+static brine_sink *blob_sink_init(blob_sink *f, brine_sink *next, brinep_map *blobs, brinep_map *lens,
+                                  uint64_t *next_id, uint64_t *limit)
 {
     f->sink = *next;
     f->sink.event = blob_sink_event;
@@ -424,6 +451,7 @@ static brine_sink *blob_sink_init(blob_sink *f, brine_sink *next, brinep_map *bl
     f->sink.destroy = NULL;
     f->next = next;
     f->blobs = blobs;
+    f->lens = lens;
     f->next_id = next_id;
     f->limit = limit;
     return &f->sink;
@@ -434,9 +462,9 @@ static int blob_sink_event(brine_sink *self, const brine_event *ev)
     blob_sink *f = (blob_sink *)self;
     if ((ev->kind == BRINE_EV_STR || ev->kind == BRINE_EV_BYTES || ev->kind == BRINE_EV_BIGINT) &&
         ev->v.s.len >= BRINEP_SHARE_MIN) {
-        const char *blob = ev->v.s.ptr - offsetof(brinep_blob, data);
-        uint64_t *n = brinep_map_find(f->blobs, (uint64_t)(uintptr_t)blob);
-        if (n && *n >= 2) {
+        uint64_t key = data_key(ev->v.s.ptr), *first;
+        uint64_t *n = brinep_map_find(f->blobs, key);
+        if (n && *n >= 2 && (!f->lens->count || !(first = brinep_map_find(f->lens, key)) || *first == ev->v.s.len)) {
             brine_event out = *ev;
             if (*n & BLOB_ANCHORED) {
                 out.kind = BRINE_EV_REF;
@@ -503,12 +531,14 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     max_depth = value_depth_limit(root, max_depth);
     const int refs = (sink->flags & BRINE_SINK_REFS) != 0;
     brinep_map seen; /* refs: shared container -> its anchor id */
+    brinep_map lens; /* see count_blobs */
     brinep_stack stack;
     uint64_t next_id = 1;
     int rc = BRINE_OK;
     const int sort = opts && opts->sort_keys;
     order_buf order = {NULL, 0, 0};
     brinep_map_init(&seen);
+    brinep_map_init(&lens);
     brinep_stack_init(&stack, sizeof(walk_frame));
     brine_doc *doc = brine_value_doc(root);
     expand_budget budget; /* see expand_budget */
@@ -521,12 +551,13 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     brine_sink *const target = sink; /* which finish() is called */
     blob_sink filter;
     if (blobs) {
-        if ((rc = count_blobs(root, max_depth, &seen, err)) != BRINE_OK) {
+        if ((rc = count_blobs(root, max_depth, &seen, &lens, err)) != BRINE_OK) {
             brinep_stack_destroy(&stack);
             brinep_map_destroy(&seen);
+            brinep_map_destroy(&lens);
             return rc;
         }
-        sink = blob_sink_init(&filter, sink, &seen, &next_id, &budget.limit);
+        sink = blob_sink_init(&filter, sink, &seen, &lens, &next_id, &budget.limit);
     }
     uint64_t sent = 0; /* bytes counted against budget.limit */
 
@@ -657,6 +688,7 @@ static int walk(const brine_value *root, brine_sink *sink, size_t max_depth, con
     brine_free(order.data);
     brinep_stack_destroy(&stack);
     brinep_map_destroy(&seen);
+    brinep_map_destroy(&lens);
     return rc;
 }
 

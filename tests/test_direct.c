@@ -6,7 +6,8 @@
  * truncations and byte changes of each. Both must give equal graphs with
  * the same sharing (brine_value_equal, and byte-equal native encodings,
  * which anchor every shared node), or the same error (code, offset, path,
- * and message unless a plugin fault, whose message names the producer). */
+ * and message unless a plugin fault, whose message names the producer).
+ * The borrowing decode (brine_decode_buffer_borrowed) must agree too. */
 #include <check.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -72,6 +73,35 @@ static void *native_bytes(const brine_value *v, size_t *len)
 static long compared, failed_both, native_compared;
 static void differ_native(const unsigned char *data, size_t len, const char *what);
 
+/* The borrowing decode (#23) of the same input agrees with the direct one
+ * (d1, or its error e1): the same graph and sharing, or the same error. */
+static void differ_borrowed(const brine_plugin *fmt, const void *data, size_t len, const brine_options *o,
+                            brine_doc *d1, const brine_error *e1, const char *what)
+{
+    brine_error e3;
+    brine_doc *d3 = brine_decode_buffer_borrowed(fmt, data, len, o, &e3);
+    if (!d1 || !d3) {
+        if (d1 || d3)
+            ck_abort_msg("%s: only the %s decode failed", what, d1 ? "borrowed" : "copied");
+        if (e1->code != e3.code || e1->offset != e3.offset || strcmp(e1->path, e3.path) != 0 ||
+            strcmp(e1->message, e3.message) != 0)
+            ck_abort_msg("%s: copied: %s %llu '%s'; borrowed: %s %llu '%s'", what, brine_strerror(e1->code),
+                         (unsigned long long)e1->offset, e1->message, brine_strerror(e3.code),
+                         (unsigned long long)e3.offset, e3.message);
+        return;
+    }
+    brine_error err;
+    if (brine_value_equal(brine_doc_root(d1), brine_doc_root(d3), 0, &err) != 1)
+        ck_abort_msg("%s: the borrowed graph differs", what);
+    size_t n1 = 0, n3 = 0;
+    void *b1 = native_bytes(brine_doc_root(d1), &n1), *b3 = native_bytes(brine_doc_root(d3), &n3);
+    if ((b1 == NULL) != (b3 == NULL) || n1 != n3 || (b1 && memcmp(b1, b3, n1) != 0))
+        ck_abort_msg("%s: the borrowed graph's sharing differs", what);
+    brine_free(b1);
+    brine_free(b3);
+    brine_doc_free(d3);
+}
+
 /* Decodes data both ways with the options list and asserts they agree;
  * what names the input in failure messages. */
 static void differ(const brine_plugin *fmt, const void *data, size_t len, const char *list, const char *what)
@@ -82,6 +112,7 @@ static void differ(const brine_plugin *fmt, const void *data, size_t len, const 
     brine_error_clear(&e1);
     brine_doc *d1 = brine_decode_buffer(fmt, data, len, o, &e1);
     brine_doc *d2 = decode_events(fmt, data, len, o, &e2);
+    differ_borrowed(fmt, data, len, o, d1, &e1, what);
     compared++;
     if (!d1 || !d2) {
         if (d1 || d2)

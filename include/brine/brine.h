@@ -23,8 +23,10 @@
  * twice, a copy within the document, a string the input stores once and
  * references many times. This is invisible to users, as equality,
  * printing and encoding are unchanged, but keeps memory proportional to
- * the input.) Handles returned by constructors stay valid as long as the
- * document lives. Handles returned by getters on a container
+ * the input. A document decoded with brine_decode_buffer_borrowed
+ * (<brine/format.h>) goes further: its str and bytes may point into the
+ * caller's input instead of the arena; see BORROWED STRINGS.) Handles
+ * returned by constructors stay valid as long as the document lives. Handles returned by getters on a container
  * (brine_seq_get, brine_dict_get, brine_dict_next, brine_model_args ...)
  * point into that container and stay valid until the container is next
  * modified. Containers themselves never move: any handle to a container
@@ -32,7 +34,21 @@
  *
  * STRINGS. `len` is always a length in bytes, `count` always a number of
  * elements. Strings and bytes passed in are copied into the document. str
- * values are UTF-8 (checked at construction; they may contain NUL).
+ * values are UTF-8 (checked at construction; they may contain NUL). The
+ * data of a str is followed by a NUL byte, except in a document that
+ * borrows (below): use the length, never strlen.
+ *
+ * BORROWED STRINGS (#23). brine_decode_buffer_borrowed and
+ * brine_decode_buffer_take decode into a document that may point into the
+ * input buffer: a str or bytes found there stays there, uncopied. The
+ * caller keeps that buffer alive and unchanged until brine_doc_free (or
+ * hands it over with _take). Such str data is not followed by a NUL, and
+ * brine_value_doc of a borrowed str or bytes is NULL (like an int's: the
+ * slot holds no pointer to its document). Everything else is unchanged:
+ * equality, printing, encoding, errors. Storing a borrowed value into a
+ * container, a root or a brine_value_copy of a document that does not
+ * borrow the same buffer copies its data there, so a document never points
+ * into an input it was not given.
  *
  * ERRORS. Calls that can fail return a brine_status (BRINE_OK is 0) or NULL,
  * and fill an optional brine_error * (NULL is allowed). Nothing in libbrine
@@ -239,7 +255,8 @@ BRINE_API void brine_doc_set_max_depth(brine_doc *doc, size_t max_depth);
 BRINE_API size_t brine_doc_memory(const brine_doc *doc);
 
 /* The document a value belongs to, or NULL for values that carry no
- * pointer (null, bool, int within 64 bits, float). */
+ * pointer (null, bool, int within 64 bits, float) and for a str or bytes
+ * borrowed from the input (BORROWED STRINGS). */
 BRINE_API brine_doc *brine_value_doc(const brine_value *v);
 
 /* KINDS. A document keeps, at no cost to read, which kinds of value beyond
@@ -362,7 +379,10 @@ BRINE_API double brine_float_get(const brine_value *v);
 BRINE_API void brine_complex_get(const brine_value *v, double *re, double *im);
 
 /* The bytes of a str or bytes value and their length. The pointer stays
- * valid as long as the document; str data is followed by a NUL byte. */
+ * valid as long as the document (and, for a document that borrows, its
+ * input buffer). str data is followed by a NUL byte, except a str
+ * borrowed from the input (BORROWED STRINGS): there the byte after it is
+ * the input's next byte, or past its end. */
 BRINE_API const char *brine_str_get(const brine_value *v, size_t *len);
 BRINE_API const void *brine_bytes_get(const brine_value *v, size_t *len);
 
@@ -544,8 +564,9 @@ BRINE_API int brine_get_uint64(const brine_value *v, const char *path, uint64_t 
 BRINE_API int brine_get_double(const brine_value *v, const char *path, double *out, brine_error *err);
 BRINE_API int brine_get_complex(const brine_value *v, const char *path, double *re, double *im, brine_error *err);
 
-/* The bytes of a str (followed by a NUL; it may hold NULs: use *len) or of
- * a bytes value, and their length. */
+/* The bytes of a str (followed by a NUL unless borrowed from the input,
+ * see BORROWED STRINGS; it may hold NULs: use *len) or of a bytes value,
+ * and their length. */
 BRINE_API int brine_get_str(const brine_value *v, const char *path, const char **s, size_t *len, brine_error *err);
 BRINE_API int brine_get_bytes(const brine_value *v, const char *path, const void **p, size_t *len, brine_error *err);
 
@@ -581,7 +602,9 @@ BRINE_API int brine_get_model(const brine_value *v, const char *path, const char
  *                   decimal's rules)             NULL again when unpack fails)
  * f        float    double                       double * (an int too, as brine_get_double)
  * c        complex  double re, double im         double *re, double *im (as brine_get_complex)
- * s        str      const char * (NUL-ended)     const char ** (NUL-ended; may hold NULs)
+ * s        str      const char * (NUL-ended)     const char ** (NUL-ended; may hold NULs;
+ *                                                BRINE_E_INVALID for a str borrowed from
+ *                                                the input, which has no NUL: use s#)
  * s#       str      const char *, size_t len     const char **, size_t *len
  * y        bytes    const char * (NUL-ended)     (refused: use y#)
  * y#       bytes    const void *, size_t len     const void **, size_t *len

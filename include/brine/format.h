@@ -146,6 +146,23 @@ BRINE_API brine_doc *brine_decode(const brine_plugin *fmt, brine_source *src, co
 BRINE_API brine_doc *brine_decode_buffer(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
                                          brine_error *err);
 
+/* brine_decode_buffer into a document that may borrow from data (#23):
+ * a str or bytes that the decoder finds inside data stays there instead
+ * of being copied (one that is not, an escaped JSON str for instance, is
+ * copied as usual). data must stay alive and unchanged until
+ * brine_doc_free. The str data of such a document is not followed by a
+ * NUL (brine.h, STRINGS); everything else, including errors and their
+ * offsets, is brine_decode_buffer's. Storing a borrowed str or bytes into
+ * a document that does not borrow from the same data copies it there. */
+BRINE_API brine_doc *brine_decode_buffer_borrowed(const brine_plugin *fmt, const void *data, size_t size,
+                                                  const brine_options *opts, brine_error *err);
+
+/* brine_decode_buffer_borrowed of a buffer the document takes over: data,
+ * from brine_malloc, is freed with brine_free by brine_doc_free, or
+ * before this call returns NULL. */
+BRINE_API brine_doc *brine_decode_buffer_take(const brine_plugin *fmt, void *data, size_t size,
+                                              const brine_options *opts, brine_error *err);
+
 /* Encodes v to out (flushing it at the end), within opts' depth and
  * expansion limits (see brine_walk_options). */
 BRINE_API int brine_encode(const brine_plugin *fmt, const brine_value *v, brine_output *out, const brine_options *opts,
