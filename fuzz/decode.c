@@ -157,6 +157,37 @@ static void fz_events_agree(const brine_plugin *fmt, const uint8_t *data, size_t
     brine_doc_free(doc);
 }
 
+/* #23: a borrowing decode (of a copy the document takes over, so that a
+ * string read after the free, or past the input, is a sanitizer report)
+ * ends as the copying one did, and its graph, with strings pointing into
+ * the input, goes through everything a decoded graph does. */
+static void fz_borrowed_agrees(const brine_plugin *fmt, const uint8_t *data, size_t size, const brine_options *opts,
+                               const brine_doc *copied, const brine_error *copied_err)
+{
+    void *copy = brine_malloc(size ? size : 1);
+    if (!copy)
+        return;
+    if (size)
+        memcpy(copy, data, size);
+    brine_error err;
+    brine_error_clear(&err);
+    brine_doc *doc = brine_decode_buffer_take(fmt, copy, size, opts, &err);
+    if ((doc != NULL) != (copied != NULL))
+        FZ_FAIL("the borrowing decode %s, the copying one %s (%s)", doc ? "succeeded" : "failed",
+                copied ? "succeeded" : "failed", doc ? copied_err->message : err.message);
+    if (!doc) {
+        if (err.code != BRINE_E_NOMEM && copied_err->code != BRINE_E_NOMEM &&
+            (err.code != copied_err->code || err.offset != copied_err->offset))
+            FZ_FAIL("borrowed: %d at %llu (%s); copied: %d at %llu (%s)", err.code, (unsigned long long)err.offset,
+                    err.message, copied_err->code, (unsigned long long)copied_err->offset, copied_err->message);
+        return;
+    }
+    if (brine_value_equal(brine_doc_root(doc), brine_doc_root((brine_doc *)copied), 0, &err) != 1)
+        FZ_FAIL("the borrowing and copying decodes built different graphs");
+    fz_exercise_graph(brine_doc_root(doc));
+    brine_doc_free(doc);
+}
+
 static void decode_all(const uint8_t *data, size_t size)
 {
     const brine_plugin *fmt = fz_plugin(FZ_FORMAT);
@@ -171,6 +202,7 @@ static void decode_all(const uint8_t *data, size_t size)
         if (strncmp(FZ_FORMAT, "json", 4) == 0)
             fz_chunked(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
         fz_events_agree(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
+        fz_borrowed_agrees(fmt, data, size, fz_options(&opts, f->sets[i].max_depth, f->sets[i].decode), doc, &err);
         if (!doc) {
             fz_check_error("decoding", &err, size);
             continue;
