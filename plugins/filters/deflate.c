@@ -98,22 +98,26 @@ static int dfl_run(void *state, brine_filter_io *io, brine_error *err)
     }
 }
 
+/* The two magic tests have names of their own: one source built twice with
+ * one function name at two lines stops gcovr (make coverage) merging them. */
 #ifdef FLT_GZIP
-static int dfl_magic(const unsigned char *head, size_t len)
+static int gzip_magic(const unsigned char *head, size_t len)
 {
     return len >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 ? 100 : 0;
 }
 static const char *const dfl_extensions[] = {"gz", "gzip", NULL};
+#define FLT_MAGIC gzip_magic
 #define FLT_FLAGS 0u
 #define FLT_DESCRIPTION "gzip (RFC 1952; concatenated members read as one, like zcat)"
 #define FLT_MIME "application/gzip"
 #else
 /* CMF 0x78 (deflate, 32 KiB window) and FLG making CMF*256+FLG a multiple of 31. */
-static int dfl_magic(const unsigned char *head, size_t len)
+static int zlib_magic(const unsigned char *head, size_t len)
 {
     return len >= 2 && head[0] == 0x78 && ((head[0] << 8) | head[1]) % 31 == 0 && !(head[1] & 0x20) ? 90 : 0;
 }
 static const char *const dfl_extensions[] = {"zz", "zlib", NULL};
+#define FLT_MAGIC zlib_magic
 #define FLT_FLAGS BRINE_FILTER_WEAK_MAGIC
 #define FLT_DESCRIPTION "zlib (RFC 1950; joblib's compress='zlib')"
 #define FLT_MIME "application/zlib"
@@ -130,7 +134,7 @@ static const brine_filter_ops dfl_ops = {
     .create = dfl_create,
     .run = dfl_run,
     .destroy = dfl_destroy,
-    .magic = dfl_magic,
+    .magic = FLT_MAGIC,
 };
 
 static const brine_plugin dfl_plugin =

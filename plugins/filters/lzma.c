@@ -90,13 +90,15 @@ static int lz_run(void *state, brine_filter_io *io, brine_error *err)
     }
 }
 
+/* Magic tests of their own names, as in deflate.c (gcovr). */
 #ifdef FLT_XZ
-static int lz_magic(const unsigned char *head, size_t len)
+static int xz_magic(const unsigned char *head, size_t len)
 {
     static const unsigned char m[6] = {0xfd, '7', 'z', 'X', 'Z', 0};
     return len >= 6 && memcmp(head, m, 6) == 0 ? 100 : 0;
 }
 static const char *const lz_extensions[] = {"xz", "txz", NULL};
+#define FLT_MAGIC xz_magic
 #define FLT_FLAGS 0u
 #define FLT_DESCRIPTION "xz (concatenated streams read as one, like xz -dc)"
 #define FLT_MIME "application/x-xz"
@@ -104,7 +106,7 @@ static const char *const lz_extensions[] = {"xz", "txz", NULL};
 /* Properties 0x5d (lc 3, lp 0, pb 2: what every encoder writes by
  * default), then a dictionary size of 2^n or 2^n + 2^(n-1), as xz and
  * Python write. */
-static int lz_magic(const unsigned char *head, size_t len)
+static int lzma_alone_magic(const unsigned char *head, size_t len)
 {
     if (len < 13 || head[0] != 0x5d)
         return 0;
@@ -115,6 +117,7 @@ static int lz_magic(const unsigned char *head, size_t len)
     return 0;
 }
 static const char *const lz_extensions[] = {"lzma", NULL};
+#define FLT_MAGIC lzma_alone_magic
 #define FLT_FLAGS BRINE_FILTER_WEAK_MAGIC
 #define FLT_DESCRIPTION "lzma (the legacy .lzma alone format; joblib's compress='lzma')"
 #define FLT_MIME "application/x-lzma"
@@ -131,7 +134,7 @@ static const brine_filter_ops lz_ops = {
     .create = lz_create,
     .run = lz_run,
     .destroy = lz_destroy,
-    .magic = lz_magic,
+    .magic = FLT_MAGIC,
 };
 
 static const brine_plugin lz_plugin =
