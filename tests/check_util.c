@@ -198,3 +198,29 @@ unsigned char *read_test_file(const char *path, size_t *len)
     *len = n;
     return buf;
 }
+
+brine_doc *decode_events(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
+                         brine_error *err)
+{
+    brine_source src;
+    brine_error_clear(err);
+    brine_doc *doc = brine_doc_new();
+    REQUIRE(doc != NULL);
+    brine_doc_set_max_depth(doc, brine_options_max_depth(opts));
+    brine_sink *b = brine_builder_new(doc, brine_options_max_depth(opts), err);
+    REQUIRE(b != NULL);
+    brine_source_init_buffer(&src, data, len);
+    int rc = fmt->decode(&src, b, opts, err);
+    if (rc == BRINE_OK)
+        rc = b->finish(b);
+    if (rc == BRINE_OK)
+        rc = brine_doc_set_root(doc, brine_builder_value(b), err);
+    b->destroy(b);
+    if (rc != BRINE_OK) {
+        if (err->offset == BRINE_NO_OFFSET)
+            err->offset = brine_source_offset(&src);
+        brine_doc_free(doc);
+        return NULL;
+    }
+    return doc;
+}

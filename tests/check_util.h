@@ -65,6 +65,13 @@ const brine_options *opts_of(test_opts *t, const char *list, size_t max_depth);
 brine_doc *decode_with(const brine_plugin *fmt, const void *data, size_t len, const char *list, size_t max_depth,
                        brine_error *err);
 
+/* Decodes len bytes as brine_decode does, but through fmt's event decoder
+ * (fmt->decode into a builder sink) even when fmt has a direct one, with
+ * opts; NULL with err filled (its offset the source's when the error has
+ * none). For the differential tests of the two paths (#23). */
+brine_doc *decode_events(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,
+                         brine_error *err);
+
 /* Encodes v with fmt into a buffer (free with brine_free; its length in
  * *len unless len is NULL), or NULL with err filled. */
 void *encode_with(const brine_plugin *fmt, const brine_value *v, const char *list, size_t max_depth, size_t *len,

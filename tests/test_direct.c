@@ -33,43 +33,6 @@ static const test_format formats[] = {
 static const char *const option_sets[] = {"", "refs", "invalid_utf8=bytes", "numpy", "plain", "sequence", "refs,numpy"};
 #define OPTION_SETS (sizeof option_sets / sizeof option_sets[0])
 
-/* brine_decode's steps with the plugin's event decoder (codec.c). */
-static brine_doc *decode_events(const brine_plugin *fmt, const void *data, size_t len, const brine_options *o,
-                                brine_error *err)
-{
-    brine_source src;
-    brine_error_clear(err);
-    brine_doc *doc = brine_doc_new();
-    REQUIRE(doc != NULL);
-    brine_doc_set_max_depth(doc, brine_options_max_depth(o));
-    brine_sink *b = brine_builder_new(doc, brine_options_max_depth(o), err);
-    REQUIRE(b != NULL);
-    brine_source_init_buffer(&src, data, len);
-    int rc = fmt->decode(&src, b, o, err);
-    if (rc == BRINE_OK)
-        rc = b->finish(b);
-    if (rc == BRINE_OK)
-        rc = brine_doc_set_root(doc, brine_builder_value(b), err);
-    b->destroy(b);
-    if (rc != BRINE_OK) {
-        if (err->offset == BRINE_NO_OFFSET)
-            err->offset = brine_source_offset(&src);
-        brine_doc_free(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-/* The native encoding of v (anchors for every shared node), or NULL. */
-static void *native_bytes(const brine_value *v, size_t *len)
-{
-    brine_error err;
-    void *p = NULL;
-    if (brine_encode_buffer(native, v, NULL, &p, len, &err) != BRINE_OK)
-        return NULL;
-    return p;
-}
-
 static long compared, failed_both, native_compared;
 static void differ_native(const unsigned char *data, size_t len, const char *what);
 
@@ -94,7 +57,8 @@ static void differ_borrowed(const brine_plugin *fmt, const void *data, size_t le
     if (brine_value_equal(brine_doc_root(d1), brine_doc_root(d3), 0, &err) != 1)
         ck_abort_msg("%s: the borrowed graph differs", what);
     size_t n1 = 0, n3 = 0;
-    void *b1 = native_bytes(brine_doc_root(d1), &n1), *b3 = native_bytes(brine_doc_root(d3), &n3);
+    void *b1 = encode_with(native, brine_doc_root(d1), NULL, 0, &n1, NULL),
+         *b3 = encode_with(native, brine_doc_root(d3), NULL, 0, &n3, NULL);
     if ((b1 == NULL) != (b3 == NULL) || n1 != n3 || (b1 && memcmp(b1, b3, n1) != 0))
         ck_abort_msg("%s: the borrowed graph's sharing differs", what);
     brine_free(b1);
@@ -135,7 +99,7 @@ static void differ(const brine_plugin *fmt, const void *data, size_t len, const 
         ck_abort_msg("%s [%s]: kinds %#x (direct) and %#x (events)", what, list, brine_value_kinds(r1),
                      brine_value_kinds(r2));
     size_t n1 = 0, n2 = 0;
-    void *b1 = native_bytes(r1, &n1), *b2 = native_bytes(r2, &n2);
+    void *b1 = encode_with(native, r1, NULL, 0, &n1, NULL), *b2 = encode_with(native, r2, NULL, 0, &n2, NULL);
     if ((b1 == NULL) != (b2 == NULL) || n1 != n2 || (b1 && memcmp(b1, b2, n1) != 0))
         ck_abort_msg("%s [%s]: the sharing differs (native encodings of %zu and %zu bytes)", what, list, n1, n2);
     if (b1 && fmt == msgpack && native_compared < 150)

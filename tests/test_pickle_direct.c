@@ -32,43 +32,6 @@ static const test_format formats[] = {
 
 static long compared, failed_both;
 
-/* brine_decode's steps with the plugin's event decoder (codec.c). */
-static brine_doc *decode_events(const brine_plugin *fmt, const void *data, size_t len, const brine_options *o,
-                                brine_error *err)
-{
-    brine_source src;
-    brine_error_clear(err);
-    brine_doc *doc = brine_doc_new();
-    REQUIRE(doc != NULL);
-    brine_doc_set_max_depth(doc, brine_options_max_depth(o));
-    brine_sink *b = brine_builder_new(doc, brine_options_max_depth(o), err);
-    REQUIRE(b != NULL);
-    brine_source_init_buffer(&src, data, len);
-    int rc = fmt->decode(&src, b, o, err);
-    if (rc == BRINE_OK)
-        rc = b->finish(b);
-    if (rc == BRINE_OK)
-        rc = brine_doc_set_root(doc, brine_builder_value(b), err);
-    b->destroy(b);
-    if (rc != BRINE_OK) {
-        if (err->offset == BRINE_NO_OFFSET)
-            err->offset = brine_source_offset(&src);
-        brine_doc_free(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-/* The native encoding of v (anchors for every shared node), or NULL. */
-static void *native_bytes(const brine_value *v, size_t *len)
-{
-    brine_error err;
-    void *p = NULL;
-    if (brine_encode_buffer(native, v, NULL, &p, len, &err) != BRINE_OK)
-        return NULL;
-    return p;
-}
-
 /* Decodes data both ways with the options list and depth limit and
  * asserts they agree; what names the input in failure messages. */
 static void differ(const brine_plugin *fmt, const void *data, size_t len, const char *list, size_t max_depth,
@@ -102,7 +65,7 @@ static void differ(const brine_plugin *fmt, const void *data, size_t len, const 
         ck_abort_msg("%s [%s, %zu]: kinds %#x (direct) and %#x (events)", what, list, max_depth, brine_value_kinds(r1),
                      brine_value_kinds(r2));
     size_t n1 = 0, n2 = 0;
-    void *b1 = native_bytes(r1, &n1), *b2 = native_bytes(r2, &n2);
+    void *b1 = encode_with(native, r1, NULL, 0, &n1, NULL), *b2 = encode_with(native, r2, NULL, 0, &n2, NULL);
     if ((b1 == NULL) != (b2 == NULL) || n1 != n2 || (b1 && memcmp(b1, b2, n1) != 0))
         ck_abort_msg("%s [%s, %zu]: the sharing differs (native encodings of %zu and %zu bytes)", what, list, max_depth,
                      n1, n2);

@@ -34,6 +34,7 @@
 #include "json.h"
 #include "private/attrs.h"
 #include "shortcopy.h"
+#include "walkfind.h"
 
 #define W_PLAIN 1u
 #define W_PRETTY 2u
@@ -1562,32 +1563,12 @@ static int line_probe(const js_writer *real, const brine_value *v)
     return probe_envelope(real, v, NULL, &need, NULL) != BRINE_OK || need;
 }
 
-/* A walk that stops at the first reference or anchored node: does writing
- * v with references send any (a container really shared, or in a cycle)?
- * The document's SHARED kind is a superset. */
-static int anchor_event(brine_sink *sink, const brine_event *ev)
+/* A reference or an anchored node: writing with references sends one for
+ * a container really shared, or in a cycle (brine_walk_finds; the
+ * document's SHARED kind is a superset). */
+static int is_ref(const brine_event *ev)
 {
-    (void)sink;
-    return ev->anchor || ev->kind == BRINE_EV_REF ? BRINE_E_UNSUPPORTED : BRINE_OK;
-}
-
-static int anchor_finish(brine_sink *sink)
-{
-    (void)sink;
-    return BRINE_OK;
-}
-
-static int sends_refs(const brine_value *v, const brine_options *opts)
-{
-    brine_error e;
-    brine_sink s;
-    memset(&s, 0, sizeof s);
-    brine_error_clear(&e);
-    s.event = anchor_event;
-    s.finish = anchor_finish;
-    s.flags = BRINE_SINK_REFS;
-    s.err = &e;
-    return brine_walk_options(v, &s, opts, &e) != BRINE_OK;
+    return ev->anchor || ev->kind == BRINE_EV_REF;
 }
 
 /* Is a document of v (v, or with lines each of its elements) a dict that a
@@ -1627,7 +1608,7 @@ int js_encode_value_as(const brine_value *v, brine_output *out, const brine_opti
             }
             if (need)
                 w->opts |= W_TAGGED;
-        } else if (shared && sends_refs(v, opts)) {
+        } else if (shared && brine_walk_finds(v, opts, BRINE_SINK_REFS, is_ref)) {
             w->opts |= W_TAGGED;
         } else {
             w->lines = v;

@@ -9,6 +9,7 @@
 #include "xxh3.h" /* XXH3 through its dispatching entry where it links */
 
 #include "../seed.h"
+#include "../walkfind.h"
 #include "native.h"
 
 /* Frame kinds, as in decode.c: open forms count down from NAT_OPEN_REM. */
@@ -707,35 +708,13 @@ brine_sink *nat_encoder_new(brine_output *out, const brine_options *opts, brine_
     return &en->sink;
 }
 
-/* A walk that stops at the first array: does v hold one? The document's
- * kinds are a superset (an array folded away by a repeated key leaves its
- * kind behind), and the version written must be a function of the graph:
- * equal graphs, equal bytes. */
-static int array_event(brine_sink *sink, const brine_event *ev)
+/* An array: the version written follows the graph, not its kinds (a
+ * superset: an array folded away by a repeated key leaves its kind
+ * behind), so that equal graphs give equal bytes (brine_walk_finds, each
+ * node once, arrays as arrays). */
+static int is_array(const brine_event *ev)
 {
-    (void)sink;
-    return ev->kind == BRINE_EV_ARRAY ? BRINE_E_UNSUPPORTED : BRINE_OK;
-}
-
-static int array_finish(brine_sink *sink)
-{
-    (void)sink;
-    return BRINE_OK;
-}
-
-static int holds_array(const brine_value *v, const brine_options *opts)
-{
-    brine_error e;
-    brine_sink s;
-    memset(&s, 0, sizeof s);
-    brine_error_clear(&e);
-    s.event = array_event;
-    s.finish = array_finish;
-    s.flags = BRINE_SINK_REFS | BRINE_SINK_ARRAYS; /* each node once; arrays as arrays */
-    s.err = &e;
-    /* Another error (the depth limit, out of memory) says yes: 1.1 reads
-     * all that 1.0 does, and the real walk meets that error too. */
-    return brine_walk_options(v, &s, opts, &e) != BRINE_OK;
+    return ev->kind == BRINE_EV_ARRAY;
 }
 
 int nat_encode_value(const brine_value *v, brine_output *out, const brine_options *opts, brine_error *err)
@@ -744,7 +723,8 @@ int nat_encode_value(const brine_value *v, brine_output *out, const brine_option
     if (!sink)
         return err && err->code ? err->code : BRINE_E_NOMEM;
     nat_enc *en = (nat_enc *)sink;
-    if ((brine_value_kinds(v) & BRINE_KIND_ARRAY) && holds_array(v, opts)) {
+    if ((brine_value_kinds(v) & BRINE_KIND_ARRAY) &&
+        brine_walk_finds(v, opts, BRINE_SINK_REFS | BRINE_SINK_ARRAYS, is_array)) {
         en->minor = NAT_MINOR_ARRAYS;
         /* Array data is most of such a document, and the file holds it
          * once: a memory output takes its size in one allocation, not a
