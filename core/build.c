@@ -52,7 +52,7 @@ typedef struct builder {
         brinep_blob *blobs[1u << INTERN_BITS]; /* a copying document's */
         brine_value slots[1u << INTERN_BITS];  /* a borrowing one's (#23): borrowed or blob, null for none */
     } interned;
-    int borrows; /* the document borrows from the input: blob_borrowed */
+    int borrows;          /* the document borrows from the input: blob_borrowed */
     const char *producer; /* the decoder's format, for errors; NULL if unknown */
 } builder;
 
@@ -842,7 +842,10 @@ int brine_direct_root(brine_direct *d, const brine_value *v)
         return rc;
     if (!(b->result = brinep_alloc(b->doc, sizeof *b->result)))
         return brinep_nomem(b->sink.err);
-    *b->result = *v;
+    /* A str borrowed from another document's input (brine_value_doc is
+     * NULL for it) is copied in, as any store into a document does. */
+    if (brinep_adopt_borrowed(b->doc, v, b->result) != BRINE_OK)
+        return brinep_nomem(b->sink.err);
     return BRINE_OK;
 }
 
@@ -856,7 +859,7 @@ int brine_direct_reserve(brine_direct *d, brine_value *v, size_t count)
      * so that a container filled in many batches is not copied at each. */
     if (v->type == BRINE_DICT) {
         brinep_dict *x = v->as.dict;
-        if (x->used || x->cap >= count || count > (size_t)UINT32_MAX - 1)
+        if (x->used || x->cap >= count || count > (size_t)UINT32_MAX - 1 || count > SIZE_MAX / sizeof *x->entries)
             return BRINE_OK;
         if (!(x->entries = brinep_alloc(b->doc, count * sizeof *x->entries)))
             return brinep_nomem(b->sink.err);
