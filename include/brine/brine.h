@@ -26,7 +26,8 @@
  * the input. A document decoded with brine_decode_buffer_borrowed
  * (<brine/format.h>) goes further: its str and bytes may point into the
  * caller's input instead of the arena; see BORROWED STRINGS.) Handles
- * returned by constructors stay valid as long as the document lives. Handles returned by getters on a container
+ * returned by constructors stay valid as long as the document lives.
+ * Handles returned by getters on a container
  * (brine_seq_get, brine_dict_get, brine_dict_next, brine_model_args ...)
  * point into that container and stay valid until the container is next
  * modified. Containers themselves never move: any handle to a container
