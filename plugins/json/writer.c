@@ -1534,8 +1534,11 @@ static int probe_envelope(const js_writer *real, const brine_value *v, const bri
     if (!v || envelope_like(real, v))
         return BRINE_OK;
     int rc = brine_output_init_callback(&o, discard, NULL, &e);
-    if (rc)
+    if (rc) {
+        if (err && !err->code)
+            *err = e;
         return rc;
+    }
     js_writer *w = writer_new(&o, opts, &e, 0);
     if (!w) {
         rc = e.code ? e.code : BRINE_E_NOMEM;
