@@ -26,8 +26,12 @@ typedef struct cb_frame {
 /* A value marked shareable (tag 28), by index in the order met. A
  * container is referenced by its anchor (index + 1); a scalar is sent
  * again, its bytes kept here. */
+/* A part of an RFC 8746 array (its dims, its typed array), which is no
+ * value of its own. */
+#define CB_SHARE_PART 3
+
 typedef struct cb_share {
-    int state; /* 0 being read, 1 container, 2 scalar */
+    int state; /* 0 being read, 1 container, 2 scalar, CB_SHARE_PART */
     brine_event ev;
     unsigned char *bytes; /* brine_malloc'd copy of a scalar's bytes */
 } cb_share;
@@ -506,6 +510,10 @@ static int cb_sharedref(cb_dec *d, uint64_t index)
         return cb_fail(d, BRINE_E_REF, d->value_off, "shared reference %llu names no shareable value before it",
                        (unsigned long long)index);
     sh = &d->shares[index];
+    if (sh->state == CB_SHARE_PART)
+        return cb_fail(d, BRINE_E_REF, d->value_off,
+                       "shared reference %llu names a part of an RFC 8746 array, which is no value of its own",
+                       (unsigned long long)index);
     if (sh->state == 1) {
         /* A stream into a sink that stores no references (a transcode to
          * a format without them) cannot send the container again: it has
@@ -549,13 +557,16 @@ static const char *cb_typed_dtype(uint64_t t)
     return t >= CB_TAG_TYPED_LO && t <= CB_TAG_TYPED_HI ? names[t - CB_TAG_TYPED_LO] : NULL;
 }
 
-/* 1 if shape (ndim sizes) holds exactly len bytes of item-byte elements.
- * A typed array whose bytes do not fit is kept as the tag it came as, so
- * that it writes back the same (a text string under tag 77 read with
- * invalid_utf8=bytes is written back as a byte string). */
+/* 1 if shape (ndim sizes) holds exactly len bytes of item-byte elements
+ * (shape NULL: 1-d, any whole number of elements). A typed array whose
+ * bytes do not fit is kept as the tag it came as, so that it writes back
+ * the same (a text string under tag 77 read with invalid_utf8=bytes is
+ * written back as a byte string). */
 static int cb_array_fits(size_t item, unsigned ndim, const uint64_t *shape, uint64_t len)
 {
     uint64_t count = 1;
+    if (!shape)
+        return len % item == 0;
     for (unsigned i = 0; i < ndim; i++) {
         if (shape[i] && count > UINT64_MAX / shape[i])
             return 0;
@@ -564,116 +575,293 @@ static int cb_array_fits(size_t item, unsigned ndim, const uint64_t *shape, uint
     return count <= len / item && count * item == len;
 }
 
-/* Sends an array whose data (len bytes) is at cur + at; the item ends
- * there. shape NULL: 1-d. */
-static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const uint64_t *shape, size_t at,
-                          uint64_t len)
+/* The parts of an array read ahead of cur, before anything is consumed:
+ * offsets from cur (the window may move while reading ahead, so pointers
+ * are taken only at the end), and the tag 28s met inside. */
+typedef struct cb_look {
+    size_t at;          /* the next item */
+    size_t data_at;     /* a definite byte string's bytes */
+    uint64_t data_len;  /* its length */
+    int joined;         /* the bytes were an indefinite string, joined into scratch */
+    unsigned shares;    /* tag 28s around parts */
+} cb_look;
+
+/* Skips what does not change the item at look->at: tags 55799, and one
+ * tag 28, counted (the regular reader refuses a second). */
+static int cb_look_skip(cb_dec *d, cb_look *look, int *ok)
+{
+    int marked = 0, rc;
+    for (;;) {
+        unsigned m, a;
+        uint64_t t;
+        size_t h;
+        if ((rc = cb_head_at(d, look->at, &m, &a, &t, &h, "tag")) != BRINE_OK)
+            return rc;
+        if (m != CB_TAG || a == 31 || (t != CB_TAG_SELF && t != CB_TAG_SHAREABLE))
+            break;
+        if (t == CB_TAG_SHAREABLE && marked++) {
+            *ok = 0;
+            return BRINE_OK;
+        }
+        look->at += h;
+    }
+    look->shares += (unsigned)marked;
+    *ok = 1;
+    return BRINE_OK;
+}
+
+/* A byte string at look->at, definite or indefinite (its chunks joined
+ * into scratch). *ok 0 when it is none. */
+static int cb_look_bytes(cb_dec *d, cb_look *look, int *ok)
+{
+    unsigned m, a;
+    uint64_t n;
+    size_t h, used = 0;
+    int rc;
+    *ok = 0;
+    if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
+        return rc;
+    *ok = 0;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "typed array")) != BRINE_OK)
+        return rc;
+    if (m != CB_BYTES)
+        return BRINE_OK;
+    look->at += h;
+    if (a != 31) {
+        if ((rc = cb_need_len(d, look->at, n, "typed array")) != BRINE_OK)
+            return rc;
+        look->data_at = look->at;
+        look->data_len = n;
+        look->at += (size_t)n;
+        *ok = 1;
+        return BRINE_OK;
+    }
+    for (;;) {
+        if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "typed array")) != BRINE_OK)
+            return rc;
+        if (d->src->cur[look->at] == CB_BREAK)
+            break;
+        if (m != CB_BYTES || a == 31)
+            return BRINE_OK; /* malformed: the regular reader says so */
+        if ((rc = cb_need_len(d, (uint64_t)look->at + h, n, "typed array")) != BRINE_OK)
+            return rc;
+        if (n > d->scratch_cap - used &&
+            cb_grow((void **)&d->scratch, &d->scratch_cap, used + (size_t)n, 1) != BRINE_OK)
+            return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+        if (n)
+            memcpy(d->scratch + used, d->src->cur + look->at + h, (size_t)n);
+        used += (size_t)n;
+        look->at += h + (size_t)n;
+    }
+    look->at += 1;
+    look->data_len = used;
+    look->joined = 1;
+    *ok = 1;
+    return BRINE_OK;
+}
+
+/* An array head at look->at: *items its count, or CB_INDEF. */
+static int cb_look_array(cb_dec *d, cb_look *look, uint64_t *items, int *ok)
+{
+    unsigned m, a;
+    size_t h;
+    int rc;
+    if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
+        return rc;
+    if ((rc = cb_head_at(d, look->at, &m, &a, items, &h, "array")) != BRINE_OK)
+        return rc;
+    *ok = m == CB_ARRAY;
+    if (a == 31)
+        *items = CB_INDEF;
+    look->at += h;
+    return BRINE_OK;
+}
+
+/* 1 in *end when the indefinite array being read ends at look->at. */
+static int cb_look_break(cb_dec *d, cb_look *look, uint64_t items, uint64_t i, int *end)
+{
+    int rc;
+    if (items != CB_INDEF) {
+        *end = i == items;
+        return BRINE_OK;
+    }
+    if ((rc = cb_need(d, (uint64_t)look->at + 1, "array")) != BRINE_OK)
+        return rc;
+    *end = d->src->cur[look->at] == CB_BREAK;
+    look->at += (size_t)*end;
+    return BRINE_OK;
+}
+
+/* A dimension at look->at: a uint, or a bignum that fits 64 bits (an int
+ * keeps no trace of its encoding, so either reads as the same shape). */
+static int cb_look_dim(cb_dec *d, cb_look *look, uint64_t *dim, int *ok)
+{
+    unsigned m, a;
+    uint64_t n;
+    size_t h;
+    int rc;
+    if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
+        return rc;
+    *ok = 0;
+    if ((rc = cb_head_at(d, look->at, &m, &a, dim, &h, "array shape")) != BRINE_OK)
+        return rc;
+    if (m == CB_UINT) {
+        look->at += h;
+        *ok = 1;
+        return BRINE_OK;
+    }
+    if (m != CB_TAG || *dim != CB_TAG_BIGNUM)
+        return BRINE_OK;
+    look->at += h;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "bignum")) != BRINE_OK)
+        return rc;
+    if (m != CB_BYTES || a == 31 || (rc = cb_need_len(d, (uint64_t)look->at + h, n, "bignum")) != BRINE_OK)
+        return rc;
+    look->at += h;
+    *dim = 0;
+    for (uint64_t i = 0; i < n; i++, look->at++) {
+        if (*dim >> 56)
+            return BRINE_OK; /* past 64 bits */
+        *dim = *dim << 8 | d->src->cur[look->at];
+    }
+    *ok = 1;
+    return BRINE_OK;
+}
+
+/* An array of at most BRINE_ARRAY_MAX_DIMS dimensions at look->at into
+ * shape. *ok 0 when it is no such array. */
+static int cb_look_shape(cb_dec *d, cb_look *look, uint64_t *shape, unsigned *ndim, int *ok)
+{
+    uint64_t items, i;
+    int rc, end;
+    if ((rc = cb_look_array(d, look, &items, ok)) != BRINE_OK || !*ok)
+        return rc;
+    for (i = 0;; i++) {
+        if ((rc = cb_look_break(d, look, items, i, &end)) != BRINE_OK)
+            return rc;
+        if (end)
+            break;
+        if (i == BRINE_ARRAY_MAX_DIMS) {
+            *ok = 0;
+            return BRINE_OK;
+        }
+        if ((rc = cb_look_dim(d, look, &shape[i], ok)) != BRINE_OK || !*ok)
+            return rc;
+    }
+    *ndim = (unsigned)i;
+    return BRINE_OK;
+}
+
+/* A typed array tag (64..87) and its bytes at look->at: *dt its type, or
+ * NULL when the item is no typed array. */
+static int cb_look_typed(cb_dec *d, cb_look *look, const brine_dtype **dt)
+{
+    unsigned m, a;
+    uint64_t t;
+    size_t h;
+    const char *name;
+    int rc, ok;
+    *dt = NULL;
+    if ((rc = cb_look_skip(d, look, &ok)) != BRINE_OK || !ok)
+        return rc;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &t, &h, "typed array")) != BRINE_OK)
+        return rc;
+    if (m != CB_TAG || !(name = cb_typed_dtype(t)))
+        return BRINE_OK;
+    look->at += h;
+    if ((rc = cb_look_bytes(d, look, &ok)) != BRINE_OK || !ok || (rc = cb_dtypes(d)) != BRINE_OK)
+        return rc;
+    if (!(*dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
+        return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+    return BRINE_OK;
+}
+
+/* Sends the array read ahead (shape NULL: 1-d), and consumes it. Its
+ * tag 28s marked parts that are no values of their own: a reference to
+ * one is an error (cb_sharedref). */
+static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const uint64_t *shape,
+                          const cb_look *look)
 {
     brine_array_header h;
     brine_event ev;
     uint64_t one[1], count = 1;
     size_t item = brine_dtype_itemsize(dt);
     int rc;
-    if ((rc = cb_need_len(d, at, len, "typed array")) != BRINE_OK)
-        return rc;
     if (!shape) {
-        if (len % item)
-            return cb_fail(d, BRINE_E_CORRUPT, d->value_off,
-                           "a typed array of %llu bytes is not a whole number of %zu-byte elements",
-                           (unsigned long long)len, item);
-        one[0] = len / item;
+        one[0] = look->data_len / item;
         shape = one;
         ndim = 1;
     }
-    for (unsigned i = 0; i < ndim; i++) {
-        if (shape[i] && count > UINT64_MAX / shape[i])
-            return cb_fail(d, BRINE_E_CORRUPT, d->value_off, "an array's shape overflows");
-        count *= shape[i];
-    }
-    if (count > len / item || count * item != len)
-        return cb_fail(d, BRINE_E_CORRUPT, d->value_off,
-                       "an array's shape holds %llu elements but its data %llu bytes of %zu-byte elements",
-                       (unsigned long long)count, (unsigned long long)len, item);
+    for (unsigned i = 0; i < ndim; i++)
+        count *= shape[i]; /* cb_array_fits: no overflow */
     memset(&h, 0, sizeof h);
     h.dtype = dt;
     h.ndim = ndim;
     h.shape = shape;
     h.count = count;
-    h.data = d->src->cur + at;
-    h.data_len = (size_t)len;
+    h.data = look->joined ? d->scratch : d->src->cur + look->data_at;
+    h.data_len = (size_t)look->data_len;
     memset(&ev, 0, sizeof ev);
     ev.kind = BRINE_EV_ARRAY;
     ev.v.array = &h;
     ev.anchor = cb_take_share(d, 1);
+    for (unsigned i = 0; i < look->shares; i++) {
+        if (d->nshares == d->shares_cap &&
+            cb_grow((void **)&d->shares, &d->shares_cap, d->nshares + 1, sizeof *d->shares) != BRINE_OK)
+            return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+        memset(&d->shares[d->nshares], 0, sizeof *d->shares);
+        d->shares[d->nshares++].state = CB_SHARE_PART;
+    }
     rc = cb_emit(d, &ev);
-    d->src->cur += at + len;
+    d->src->cur += look->at;
     return rc;
 }
 
-/* Reads an array of at most BRINE_ARRAY_MAX_DIMS uints at cur + *at into
- * shape. 0 when it is no such array (nothing consumed). */
-static int cb_shape_at(cb_dec *d, size_t *at, uint64_t *shape, unsigned *ndim, int *ok)
+/* A typed array tag (64..87) at cur, in any serialisation of a byte
+ * string (definite or not, tag 28 or 55799 before it). *done 0 when it
+ * is no array: then it reads as an ordinary tag. */
+static int cb_typed(cb_dec *d, int *done)
 {
-    unsigned m, a;
-    uint64_t n, v;
-    size_t h, pos = *at;
+    cb_look look = {0};
+    const brine_dtype *dt;
     int rc;
-    *ok = 0;
-    if ((rc = cb_head_at(d, pos, &m, &a, &n, &h, "array shape")) != BRINE_OK)
+    *done = 0;
+    if ((rc = cb_look_typed(d, &look, &dt)) != BRINE_OK || !dt)
         return rc;
-    if (m != CB_ARRAY || a == 31 || n > BRINE_ARRAY_MAX_DIMS)
-        return BRINE_OK;
-    pos += h;
-    for (uint64_t i = 0; i < n; i++) {
-        if ((rc = cb_head_at(d, pos, &m, &a, &v, &h, "array shape")) != BRINE_OK)
-            return rc;
-        if (m != CB_UINT)
-            return BRINE_OK;
-        shape[i] = v;
-        pos += h;
-    }
-    *ndim = (unsigned)n;
-    *at = pos;
-    *ok = 1;
-    return BRINE_OK;
+    if (!cb_array_fits(brine_dtype_itemsize(dt), 0, NULL, look.data_len))
+        return BRINE_OK; /* not whole elements: kept as a tag, as it came (and written back so) */
+    *done = 1;
+    return cb_array_event(d, dt, 0, NULL, &look);
 }
 
-/* Tag 40 at cur (head hlen bytes): [dims, typed array]. *done 0 when the
- * item is another form (elements as a plain array): then it reads as an
- * ordinary tag. */
+/* Tag 40 at cur (head hlen bytes): [dims, typed array], in any
+ * serialisation that means it (definite or indefinite lengths, bignum
+ * dimensions, tags 28 and 55799 around parts), since the writer gives it
+ * in one: reading the same meaning two ways would not round-trip. *done 0
+ * when the item is another form (elements as a plain array): then it
+ * reads as an ordinary tag. */
 static int cb_ndarray(cb_dec *d, size_t hlen, int *done)
 {
-    uint64_t shape[BRINE_ARRAY_MAX_DIMS], n, t;
-    unsigned m, a, ndim;
-    size_t at = hlen, h;
-    const char *name;
-    brine_dtype *dt;
-    int rc, ok;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS], items;
+    unsigned ndim;
+    cb_look look = {.at = hlen};
+    const brine_dtype *dt;
+    int rc, ok, end;
     *done = 0;
-    if ((rc = cb_head_at(d, at, &m, &a, &n, &h, "tag 40")) != BRINE_OK)
+    if ((rc = cb_look_array(d, &look, &items, &ok)) != BRINE_OK || !ok || (items != 2 && items != CB_INDEF))
         return rc;
-    if (m != CB_ARRAY || a == 31 || n != 2)
-        return BRINE_OK;
-    at += h;
-    if ((rc = cb_shape_at(d, &at, shape, &ndim, &ok)) != BRINE_OK || !ok)
+    if ((rc = cb_look_break(d, &look, items, 0, &end)) != BRINE_OK || end ||
+        (rc = cb_look_shape(d, &look, shape, &ndim, &ok)) != BRINE_OK || !ok)
         return rc;
-    if ((rc = cb_head_at(d, at, &m, &a, &t, &h, "tag 40")) != BRINE_OK)
+    if ((rc = cb_look_break(d, &look, items, 1, &end)) != BRINE_OK || end ||
+        (rc = cb_look_typed(d, &look, &dt)) != BRINE_OK || !dt)
         return rc;
-    if (m != CB_TAG || !(name = cb_typed_dtype(t)))
-        return BRINE_OK;
-    at += h;
-    if ((rc = cb_head_at(d, at, &m, &a, &n, &h, "typed array")) != BRINE_OK)
+    if ((rc = cb_look_break(d, &look, items, 2, &end)) != BRINE_OK || !end)
         return rc;
-    if (m != CB_BYTES || a == 31)
-        return BRINE_OK;
-    if ((rc = cb_dtypes(d)) != BRINE_OK)
-        return rc;
-    if (!(dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
-        return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
-    if (!cb_array_fits(brine_dtype_itemsize(dt), ndim, shape, n))
+    if (!cb_array_fits(brine_dtype_itemsize(dt), ndim, shape, look.data_len))
         return BRINE_OK; /* not an array: kept as a tag, as it came */
     *done = 1;
-    return cb_array_event(d, dt, ndim, shape, at + h, n);
+    return cb_array_event(d, dt, ndim, shape, &look);
 }
 
 /* brine's array tag at cur (head hlen bytes): [dtype, shape, data]. */
@@ -681,36 +869,41 @@ static int cb_brine_array(cb_dec *d, size_t hlen)
 {
     uint64_t shape[BRINE_ARRAY_MAX_DIMS], n, len;
     unsigned m, a, ndim;
-    size_t at = hlen, h;
+    size_t h;
+    cb_look look = {.at = hlen};
     brine_dtype *dt;
     brine_error tmp;
     int rc, ok;
-    if ((rc = cb_head_at(d, at, &m, &a, &n, &h, "array")) != BRINE_OK)
+    if ((rc = cb_head_at(d, look.at, &m, &a, &n, &h, "array")) != BRINE_OK)
         return rc;
     if (m != CB_ARRAY || a == 31 || n != 3)
         goto bad;
-    at += h;
-    if ((rc = cb_head_at(d, at, &m, &a, &len, &h, "array")) != BRINE_OK)
+    look.at += h;
+    if ((rc = cb_head_at(d, look.at, &m, &a, &len, &h, "array")) != BRINE_OK)
         return rc;
     if (m != CB_TEXT || a == 31 || len > 64)
         goto bad;
-    if ((rc = cb_need_len(d, (uint64_t)at + h, len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
+    if ((rc = cb_need_len(d, (uint64_t)look.at + h, len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
         return rc;
     brine_error_clear(&tmp);
-    dt = brine_dtype_parse(d->dtypes, (const char *)d->src->cur + at + h, (size_t)len, &tmp);
+    dt = brine_dtype_parse(d->dtypes, (const char *)d->src->cur + look.at + h, (size_t)len, &tmp);
     if (!dt)
-        return cb_fail(d, tmp.code == BRINE_E_UNSUPPORTED ? BRINE_E_UNSUPPORTED : BRINE_E_CORRUPT, cb_off(d) + at,
-                       "an array's dtype: %s", tmp.message);
-    at += h + (size_t)len;
-    if ((rc = cb_shape_at(d, &at, shape, &ndim, &ok)) != BRINE_OK)
+        return cb_fail(d, tmp.code == BRINE_E_UNSUPPORTED ? BRINE_E_UNSUPPORTED : BRINE_E_CORRUPT,
+                       cb_off(d) + look.at, "an array's dtype: %s", tmp.message);
+    look.at += h + (size_t)len;
+    if ((rc = cb_look_shape(d, &look, shape, &ndim, &ok)) != BRINE_OK)
         return rc;
     if (!ok)
         goto bad;
-    if ((rc = cb_head_at(d, at, &m, &a, &n, &h, "array")) != BRINE_OK)
+    if ((rc = cb_look_bytes(d, &look, &ok)) != BRINE_OK)
         return rc;
-    if (m != CB_BYTES || a == 31)
+    if (!ok)
         goto bad;
-    return cb_array_event(d, dt, ndim, shape, at + h, n);
+    if (!cb_array_fits(brine_dtype_itemsize(dt), ndim, shape, look.data_len))
+        return cb_fail(d, BRINE_E_CORRUPT, d->value_off,
+                       "an array's shape does not hold its data of %llu bytes of %zu-byte elements",
+                       (unsigned long long)look.data_len, brine_dtype_itemsize(dt));
+    return cb_array_event(d, dt, ndim, shape, &look);
 bad:
     return cb_fail(d, BRINE_E_CORRUPT, d->value_off, "an array (tag %d) must hold [dtype, shape, data]", CB_TAG_ARRAY);
 }
@@ -854,20 +1047,10 @@ static int cb_tag(cb_dec *d, uint64_t t, size_t hlen, int *open)
             return rc;
         break;
     default:
-        if (t >= CB_TAG_TYPED_LO && t <= CB_TAG_TYPED_HI && cb_typed_dtype(t)) {
-            const char *name = cb_typed_dtype(t);
-            brine_dtype *dt;
-            if ((rc = cb_head_at(d, hlen, &m, &a, &n, &h, "typed array")) != BRINE_OK)
+        if (cb_typed_dtype(t)) {
+            if ((rc = cb_typed(d, &done)) != BRINE_OK || done)
                 return rc;
-            if (m != CB_BYTES || a == 31)
-                break; /* not a typed array: kept as a tag */
-            if ((rc = cb_dtypes(d)) != BRINE_OK)
-                return rc;
-            if (!(dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
-                return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
-            if (n % brine_dtype_itemsize(dt))
-                break; /* not whole elements: kept as a tag, as it came (and written back so) */
-            return cb_array_event(d, dt, 0, NULL, hlen + h, n);
+            break; /* not a typed array: kept as a tag */
         }
         if (d->o.plain || t < CB_TAG_TUPLE || t > CB_TAG_ARRAY)
             break;
