@@ -418,47 +418,56 @@ static int cb_string(cb_dec *d, int text, const unsigned char *p, uint64_t len, 
     return rc;
 }
 
-/* A string whose head (hlen bytes, argument len) is at cur. Indefinite
- * ones are joined from their chunks, which must be definite strings of
- * the same major type. */
+/* Joins the chunks of an indefinite-length string of major type major
+ * whose first chunk is at cur + *at into scratch (*used bytes); *at ends
+ * past its break. Each chunk must be a definite string of that type. */
+static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used)
+{
+    const char *what = major == CB_TEXT ? "text string" : "byte string";
+    int rc;
+    *used = 0;
+    for (;;) {
+        unsigned m, a;
+        uint64_t n;
+        size_t h;
+        if ((rc = cb_head_at(d, *at, &m, &a, &n, &h, what)) != BRINE_OK)
+            return rc;
+        if (d->src->cur[*at] == CB_BREAK) {
+            *at += 1;
+            return BRINE_OK;
+        }
+        if (m != major || a == 31)
+            return cb_fail(d, BRINE_E_SYNTAX, cb_off(d) + *at,
+                           "a chunk of an indefinite-length %s must be a definite-length %s", what, what);
+        if ((rc = cb_need_len(d, (uint64_t)*at + h, n, what)) != BRINE_OK)
+            return rc;
+        if (n > d->scratch_cap - *used &&
+            cb_grow((void **)&d->scratch, &d->scratch_cap, *used + (size_t)n, 1) != BRINE_OK)
+            return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+        if (n) /* an empty chunk: scratch may still be NULL, which memcpy must not see */
+            memcpy(d->scratch + *used, d->src->cur + *at + h, (size_t)n);
+        *used += (size_t)n;
+        *at += h + (size_t)n;
+    }
+}
+
+/* A string whose head (hlen bytes, argument len) is at cur. */
 static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t hlen)
 {
     brine_source *s = d->src;
-    const char *what = major == CB_TEXT ? "text string" : "byte string";
-    size_t used = 0;
+    size_t used, at = hlen;
     int rc;
     if (ai != 31) {
-        if ((rc = cb_need_len(d, hlen, len, what)) != BRINE_OK)
+        if ((rc = cb_need_len(d, hlen, len, major == CB_TEXT ? "text string" : "byte string")) != BRINE_OK)
             return rc;
         s->cur += hlen;
         rc = cb_string(d, major == CB_TEXT, s->cur, len, cb_off(d));
         s->cur += len;
         return rc;
     }
-    s->cur += hlen;
-    for (;;) {
-        unsigned m, a;
-        uint64_t n;
-        size_t h;
-        if ((rc = cb_head_at(d, 0, &m, &a, &n, &h, what)) != BRINE_OK)
-            return rc;
-        if (s->cur[0] == CB_BREAK) {
-            s->cur += 1;
-            break;
-        }
-        if (m != major || a == 31)
-            return cb_fail(d, BRINE_E_SYNTAX, cb_off(d),
-                           "a chunk of an indefinite-length %s must be a definite-length %s", what, what);
-        if ((rc = cb_need_len(d, h, n, what)) != BRINE_OK)
-            return rc;
-        if (n > d->scratch_cap - used &&
-            cb_grow((void **)&d->scratch, &d->scratch_cap, used + (size_t)n, 1) != BRINE_OK)
-            return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
-        if (n) /* an empty chunk: scratch may still be NULL, which memcpy must not see */
-            memcpy(d->scratch + used, s->cur + h, (size_t)n);
-        used += (size_t)n;
-        s->cur += h + n;
-    }
+    if ((rc = cb_join_at(d, major, &at, &used)) != BRINE_OK)
+        return rc;
+    s->cur += at;
     return cb_string(d, major == CB_TEXT, used ? d->scratch : (const unsigned char *)"", used, d->value_off);
 }
 
@@ -611,12 +620,12 @@ static int cb_look_skip(cb_dec *d, cb_look *look, int *ok)
 }
 
 /* A byte string at look->at, definite or indefinite (its chunks joined
- * into scratch). *ok 0 when it is none. */
+ * into scratch). *ok 0 when it is none; malformed chunks are an error. */
 static int cb_look_bytes(cb_dec *d, cb_look *look, int *ok)
 {
     unsigned m, a;
     uint64_t n;
-    size_t h, used = 0;
+    size_t h, used;
     int rc;
     *ok = 0;
     if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
@@ -636,24 +645,8 @@ static int cb_look_bytes(cb_dec *d, cb_look *look, int *ok)
         *ok = 1;
         return BRINE_OK;
     }
-    for (;;) {
-        if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "typed array")) != BRINE_OK)
-            return rc;
-        if (d->src->cur[look->at] == CB_BREAK)
-            break;
-        if (m != CB_BYTES || a == 31)
-            return BRINE_OK; /* malformed: the regular reader says so */
-        if ((rc = cb_need_len(d, (uint64_t)look->at + h, n, "typed array")) != BRINE_OK)
-            return rc;
-        if (n > d->scratch_cap - used &&
-            cb_grow((void **)&d->scratch, &d->scratch_cap, used + (size_t)n, 1) != BRINE_OK)
-            return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
-        if (n)
-            memcpy(d->scratch + used, d->src->cur + look->at + h, (size_t)n);
-        used += (size_t)n;
-        look->at += h + (size_t)n;
-    }
-    look->at += 1;
+    if ((rc = cb_join_at(d, CB_BYTES, &look->at, &used)) != BRINE_OK)
+        return rc;
     look->data_len = used;
     look->joined = 1;
     *ok = 1;
