@@ -13,6 +13,8 @@
 
 #include <brine/plugin.h>
 
+#include "../grow.h"
+
 /* Major types: the top 3 bits of the initial byte (RFC 8949 3.1). The low
  * 5 bits ("additional information") hold an argument below 24, or say that
  * 1, 2, 4 or 8 big-endian bytes follow (24..27); 31 is an indefinite length

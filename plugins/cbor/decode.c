@@ -230,23 +230,6 @@ static int cb_scalar(cb_dec *d, const brine_event *ev)
     return cb_emit(d, ev);
 }
 
-static int cb_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 16;
-    void *q;
-    while (n < need) {
-        if (n > SIZE_MAX / 2 / elem)
-            return BRINE_E_NOMEM;
-        n *= 2;
-    }
-    q = brine_realloc(*p, n * elem);
-    if (!q)
-        return BRINE_E_NOMEM;
-    *p = q;
-    *cap = n;
-    return BRINE_OK;
-}
-
 /* Opens a container of `items` child items (CB_INDEF: until a break). For
  * CF_MODEL, name is its type; *open is 0 when it was empty and is closed
  * already. */
@@ -283,7 +266,7 @@ static int cb_open(cb_dec *d, int kind, uint64_t items, const char *name, size_t
         *open = 0;
         return cb_emit_kind(d, BRINE_EV_END);
     }
-    if (d->depth == d->cap && cb_grow((void **)&d->stack, &d->cap, d->depth + 1, sizeof *d->stack) != BRINE_OK)
+    if (d->depth == d->cap && brine_plugin_grow((void **)&d->stack, &d->cap, d->depth + 1, sizeof *d->stack) != BRINE_OK)
         return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
     f = &d->stack[d->depth++];
     f->count = items;
@@ -381,7 +364,7 @@ static int cb_bigint(cb_dec *d, const unsigned char *p, uint64_t len, int neg)
     }
     /* One more byte when the top bit is set, for the sign. */
     n = (size_t)len + (p[0] & 0x80 ? 1 : 0);
-    if (n > d->scratch_cap && cb_grow((void **)&d->scratch, &d->scratch_cap, n, 1) != BRINE_OK)
+    if (n > d->scratch_cap && brine_plugin_grow((void **)&d->scratch, &d->scratch_cap, n, 1) != BRINE_OK)
         return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
     for (size_t i = 0; i < len; i++)
         d->scratch[i] = neg ? (unsigned char)~p[len - 1 - i] : p[len - 1 - i];
@@ -442,7 +425,7 @@ static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used)
         if ((rc = cb_need_len(d, (uint64_t)*at + h, n, what)) != BRINE_OK)
             return rc;
         if (n > d->scratch_cap - *used &&
-            cb_grow((void **)&d->scratch, &d->scratch_cap, *used + (size_t)n, 1) != BRINE_OK)
+            brine_plugin_grow((void **)&d->scratch, &d->scratch_cap, *used + (size_t)n, 1) != BRINE_OK)
             return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
         if (n) /* an empty chunk: scratch may still be NULL, which memcpy must not see */
             memcpy(d->scratch + *used, d->src->cur + *at + h, (size_t)n);
@@ -800,7 +783,7 @@ static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const
     ev.anchor = cb_take_share(d, 1);
     for (unsigned i = 0; i < look->shares; i++) {
         if (d->nshares == d->shares_cap &&
-            cb_grow((void **)&d->shares, &d->shares_cap, d->nshares + 1, sizeof *d->shares) != BRINE_OK)
+            brine_plugin_grow((void **)&d->shares, &d->shares_cap, d->nshares + 1, sizeof *d->shares) != BRINE_OK)
             return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
         memset(&d->shares[d->nshares], 0, sizeof *d->shares);
         d->shares[d->nshares++].state = CB_SHARE_PART;
@@ -1010,7 +993,7 @@ static int cb_tag(cb_dec *d, uint64_t t, size_t hlen, int *open)
         if (d->pending)
             return cb_fail(d, BRINE_E_CORRUPT, d->value_off, "a shareable (tag 28) must not wrap another");
         if (d->nshares == d->shares_cap &&
-            cb_grow((void **)&d->shares, &d->shares_cap, d->nshares + 1, sizeof *d->shares) != BRINE_OK)
+            brine_plugin_grow((void **)&d->shares, &d->shares_cap, d->nshares + 1, sizeof *d->shares) != BRINE_OK)
             return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
         memset(&d->shares[d->nshares], 0, sizeof *d->shares);
         d->pending = ++d->nshares;
@@ -1104,7 +1087,7 @@ static int cb_open_seq(cb_dec *d)
     d->value_off = cb_off(d);
     if ((rc = cb_emit(d, &ev)) != BRINE_OK)
         return rc;
-    if (cb_grow((void **)&d->stack, &d->cap, 1, sizeof *d->stack) != BRINE_OK)
+    if (brine_plugin_grow((void **)&d->stack, &d->cap, 1, sizeof *d->stack) != BRINE_OK)
         return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
     memset(d->stack, 0, sizeof *d->stack);
     d->stack[0].kind = CF_SEQ;

@@ -83,30 +83,13 @@ static int cb_efail(cb_enc *e, int code, const char *fmt, ...)
     return code;
 }
 
-static int cb_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 64;
-    void *q;
-    while (n < need) {
-        if (n > SIZE_MAX / 2 / elem)
-            return BRINE_E_NOMEM;
-        n *= 2;
-    }
-    q = brine_realloc(*p, n * elem);
-    if (!q)
-        return BRINE_E_NOMEM;
-    *p = q;
-    *cap = n;
-    return BRINE_OK;
-}
-
 /* Bytes out: to the side buffer while a buffered frame is open. */
 static int cb_put(cb_enc *e, const void *p, size_t len)
 {
     int rc;
     if (e->nbuffered) {
         if (len > e->buf_cap - e->len &&
-            (len > SIZE_MAX - e->len || cb_grow((void **)&e->buf, &e->buf_cap, e->len + len, 1) != BRINE_OK))
+            (len > SIZE_MAX - e->len || brine_plugin_grow((void **)&e->buf, &e->buf_cap, e->len + len, 1) != BRINE_OK))
             return cb_efail(e, BRINE_E_NOMEM, "out of memory");
         if (len)
             memcpy(e->buf + e->len, p, len);
@@ -307,7 +290,7 @@ static int cb_child(cb_enc *e)
                         CB_MODEL_TAG);
     if (f->sorted) {
         if (e->nmarks == e->marks_cap &&
-            cb_grow((void **)&e->marks, &e->marks_cap, e->nmarks + 1, sizeof *e->marks) != BRINE_OK)
+            brine_plugin_grow((void **)&e->marks, &e->marks_cap, e->nmarks + 1, sizeof *e->marks) != BRINE_OK)
             return cb_efail(e, BRINE_E_NOMEM, "out of memory");
         e->marks[e->nmarks++] = e->len;
     }
@@ -333,7 +316,7 @@ static int cb_child(cb_enc *e)
 static cb_eframe *cb_push(cb_enc *e, int kind, uint64_t count, int buffered, unsigned major)
 {
     cb_eframe *f;
-    if (e->depth == e->cap && cb_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK) {
+    if (e->depth == e->cap && brine_plugin_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK) {
         cb_efail(e, BRINE_E_NOMEM, "out of memory");
         return NULL;
     }
@@ -400,7 +383,7 @@ static int cb_close_buffered(cb_enc *e, cb_eframe *f)
     if (f->sorted)
         e->nmarks = f->mark0;
     hlen = (size_t)(cb_head_raw(h, f->major, f->major == CB_MAP ? n / 2 : n) - h);
-    if (hlen > e->buf_cap - e->len && cb_grow((void **)&e->buf, &e->buf_cap, e->len + hlen, 1) != BRINE_OK)
+    if (hlen > e->buf_cap - e->len && brine_plugin_grow((void **)&e->buf, &e->buf_cap, e->len + hlen, 1) != BRINE_OK)
         return cb_efail(e, BRINE_E_NOMEM, "out of memory");
     memmove(e->buf + f->start + hlen, e->buf + f->start, content);
     memcpy(e->buf + f->start, h, hlen);

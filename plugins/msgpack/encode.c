@@ -20,6 +20,7 @@
 #include <msgpack.h>
 
 #include "mp.h"
+#include "../grow.h"
 #include "shortcopy.h"
 
 enum { EF_LIST, EF_DICT, EF_TUPLE, EF_MODEL, EF_PMODEL, EF_SEQ };
@@ -123,27 +124,10 @@ static int mp_write_failed(mp_enc *e, int rc)
 
 /* ---- bytes out ------------------------------------------------------------ */
 
-static int mp_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 64;
-    void *q;
-    while (n < need) {
-        if (n > SIZE_MAX / 2 / elem)
-            return BRINE_E_NOMEM;
-        n *= 2;
-    }
-    q = brine_realloc(*p, n * elem);
-    if (!q)
-        return BRINE_E_NOMEM;
-    *p = q;
-    *cap = n;
-    return BRINE_OK;
-}
-
 static int mp_buf_put(mp_enc *e, const void *p, size_t len)
 {
     if (len > e->buf_cap - e->len) {
-        if (len > SIZE_MAX - e->len || mp_grow((void **)&e->buf, &e->buf_cap, e->len + len, 1) != BRINE_OK) {
+        if (len > SIZE_MAX - e->len || brine_plugin_grow((void **)&e->buf, &e->buf_cap, e->len + len, 1) != BRINE_OK) {
             brine_error_set(e->sink.err, BRINE_E_NOMEM, "out of memory");
             return BRINE_E_NOMEM;
         }
@@ -199,7 +183,7 @@ static int mp_slot_open(mp_enc *e, int what, int ext_type, size_t *idx)
     mp_slot *s;
     int rc;
     if (e->nslots == e->slots_cap &&
-        mp_grow((void **)&e->slots, &e->slots_cap, e->nslots + 1, sizeof *e->slots) != BRINE_OK)
+        brine_plugin_grow((void **)&e->slots, &e->slots_cap, e->nslots + 1, sizeof *e->slots) != BRINE_OK)
         return mp_efail(e, BRINE_E_NOMEM, "out of memory");
     if ((rc = mp_buf_put(e, zero, reserve)) != BRINE_OK)
         return mp_write_failed(e, rc);
@@ -311,7 +295,7 @@ static int mp_value_done(mp_enc *e)
 
 static unsigned char *mp_scratch(mp_enc *e, size_t len)
 {
-    if (len > e->scratch_cap && mp_grow((void **)&e->scratch, &e->scratch_cap, len, 1) != BRINE_OK)
+    if (len > e->scratch_cap && brine_plugin_grow((void **)&e->scratch, &e->scratch_cap, len, 1) != BRINE_OK)
         return NULL;
     return e->scratch;
 }
@@ -452,7 +436,7 @@ static int mp_open(mp_enc *e, const brine_event *ev)
 {
     mp_eframe *f;
     int rc = BRINE_OK;
-    if (e->depth == e->cap && mp_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK)
+    if (e->depth == e->cap && brine_plugin_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK)
         return mp_efail(e, BRINE_E_NOMEM, "out of memory");
     f = mp_frame_open(e, ev->kind == BRINE_EV_MODEL           ? 2
                          : ev->v.count == BRINE_COUNT_UNKNOWN ? UINT64_MAX
@@ -682,7 +666,7 @@ static int mp_capture(mp_enc *e, const brine_event *ev)
     if (ev->kind == BRINE_EV_BYTES) {
         /* The event's bytes live only during the call. */
         if (ev->v.s.len > e->cap_bytes_cap &&
-            mp_grow((void **)&e->cap_bytes, &e->cap_bytes_cap, ev->v.s.len, 1) != BRINE_OK)
+            brine_plugin_grow((void **)&e->cap_bytes, &e->cap_bytes_cap, ev->v.s.len, 1) != BRINE_OK)
             return mp_efail(e, BRINE_E_NOMEM, "out of memory");
         if (ev->v.s.len)
             memcpy(e->cap_bytes, ev->v.s.ptr, ev->v.s.len);

@@ -70,7 +70,7 @@ static const char *const *pk_preset(const char *s, size_t len)
 
 static int pk_allow_push(pk_allow *a, const char *s, size_t len)
 {
-    if (pk_grow((void **)&a->items, &a->cap, a->count + 1, sizeof *a->items))
+    if (brine_plugin_grow((void **)&a->items, &a->cap, a->count + 1, sizeof *a->items))
         return BRINE_E_NOMEM;
     a->items[a->count].s = s;
     a->items[a->count].len = len;
@@ -104,7 +104,7 @@ int pk_allow_add(pk_allow *a, const char *list, brine_error *err)
     char *copy;
     a->on = 1;
     /* The entries point into a copy: an encoder may outlive its options. */
-    if (pk_grow((void **)&a->owned, &a->owned_cap, a->owned_count + 1, sizeof *a->owned) ||
+    if (brine_plugin_grow((void **)&a->owned, &a->owned_cap, a->owned_count + 1, sizeof *a->owned) ||
         !(copy = brine_malloc(total + 1)))
         return brine_error_set(err, BRINE_E_NOMEM, "out of memory");
     memcpy(copy, list, total + 1);

@@ -168,7 +168,7 @@ static size_t pk_intern(pk_aud *a, const char *s, size_t len, int add)
             a->itab[i] = id + 1;
         }
     }
-    if (pk_grow((void **)&a->name_off, &a->name_cap, a->name_count + 1, sizeof *a->name_off) ||
+    if (brine_plugin_grow((void **)&a->name_off, &a->name_cap, a->name_count + 1, sizeof *a->name_off) ||
         pk_buf_reserve(&a->names, len + 1))
         return (size_t)-2;
     if (!(a->name_seen = brine_realloc(a->name_seen, a->name_cap)))
@@ -242,7 +242,7 @@ static int pk_add(pk_dec *d, int action, const char *name, size_t len, const voi
     pk_aud *a = d->aud;
     pk_aent *e;
     size_t id = pk_intern(a, name, len, 1);
-    if (id >= (size_t)-2 || pk_grow((void **)&a->ents, &a->cap, a->count + 1, sizeof *a->ents))
+    if (id >= (size_t)-2 || brine_plugin_grow((void **)&a->ents, &a->cap, a->count + 1, sizeof *a->ents))
         return pk_fail(d, BRINE_E_NOMEM, "out of memory");
     e = &a->ents[a->count];
     memset(e, 0, sizeof *e);
@@ -327,7 +327,7 @@ int pk_aud_build(pk_dec *d, const pk_slot *target)
     /* A later BUILD replaces the state this one gave (the reader keeps the
      * last), though Python ran both. */
     size_t old_cap = a->builds_cap;
-    if (pk_grow((void **)&a->builds, &a->builds_cap, target->node + 1, sizeof *a->builds))
+    if (brine_plugin_grow((void **)&a->builds, &a->builds_cap, target->node + 1, sizeof *a->builds))
         return pk_fail(d, BRINE_E_NOMEM, "out of memory");
     /* pk_grow leaves the new room as realloc does: a stale slot would name
      * a random entry as overwritten, a BUILD that reaches the value as one
@@ -384,7 +384,7 @@ int pk_aud_uses(pk_dec *d, const brine_value *user, const brine_value *used)
     pk_aud *a = d->aud;
     if (!a)
         return BRINE_OK;
-    if (pk_grow((void **)&a->uses, &a->uses_cap, a->uses_count + 1, sizeof *a->uses))
+    if (brine_plugin_grow((void **)&a->uses, &a->uses_cap, a->uses_count + 1, sizeof *a->uses))
         return pk_fail(d, BRINE_E_NOMEM, "out of memory");
     a->uses[a->uses_count].user = pk_key(user);
     a->uses[a->uses_count++].used = used;
@@ -435,7 +435,7 @@ static int pk_reach(pk_dec *d, const brine_value *root, pk_pmap *seen)
     int rc = BRINE_OK;
 #define PK_PUSH(x)                                                                                                     \
     do {                                                                                                               \
-        if (pk_grow((void **)&stack, &cap, count + 1, sizeof *stack)) {                                                \
+        if (brine_plugin_grow((void **)&stack, &cap, count + 1, sizeof *stack)) {                                                \
             rc = BRINE_E_NOMEM;                                                                                        \
             goto out;                                                                                                  \
         }                                                                                                              \

@@ -490,7 +490,7 @@ int pk_np_rawdata(pk_dec *d, const unsigned char *s, size_t len, int *done)
     pk_slot slot = {a, 0};
     if (d->node_count == 0)
         d->node_count = 1;
-    if (pk_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
+    if (brine_plugin_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
         return pk_fail(d, BRINE_E_NOMEM, "out of memory");
     slot.node = d->node_count++;
     d->nodes[slot.node].height = 0;

@@ -182,7 +182,7 @@ size_t pk_global_name(pk_dec *d, const brine_value *v)
         return (size_t)-1;
     ms = brine_str_get(m, &ml);
     qs = brine_str_get(q, &ql);
-    if (pk_grow((void **)&d->name, &d->name_cap, ml + ql + 2, 1))
+    if (brine_plugin_grow((void **)&d->name, &d->name_cap, ml + ql + 2, 1))
         return (size_t)-2;
     memcpy(d->name, ms, ml);
     d->name[ml] = memchr(qs, '.', ql) ? ':' : '.';

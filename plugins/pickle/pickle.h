@@ -10,6 +10,8 @@
 
 #include <brine/plugin.h>
 
+#include "../grow.h"
+
 /* Every opcode of protocols 0 to 5, by protocol of introduction. */
 enum {
     /* Protocol 0 (text) and 1 (binary). */
@@ -150,9 +152,6 @@ int pk_escape_decode(const unsigned char *s, size_t len, pk_buf *out, size_t *ba
  * *bad the index in s. */
 int pk_raw_unicode_decode(const unsigned char *s, size_t len, pk_buf *out, size_t *bad, const char **why);
 
-/* Grows *p (of *cap elements of elem bytes) to hold need; BRINE_E_NOMEM.
- * Shared by the reader and the writer (defined in reader.c). */
-int pk_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* An allow-list (allow.c): entries point into the preset tables or into
  * owned copies of the option strings. on: an allow= option was given. */

@@ -56,25 +56,6 @@ static int pk_forward(pk_dec *d, const brine_error *e)
     return code;
 }
 
-int pk_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap)
-        return BRINE_OK;
-    while (n < need) {
-        if (n > SIZE_MAX / 2 / elem)
-            return BRINE_E_NOMEM;
-        n *= 2;
-    }
-    q = brine_realloc(*p, n * elem);
-    if (!q)
-        return BRINE_E_NOMEM;
-    *p = q;
-    *cap = n;
-    return BRINE_OK;
-}
-
 int pk_depth_fail(pk_dec *d)
 {
     return pk_fail(d, BRINE_E_DEPTH, "maximum recursion depth exceeded while decoding (limit %zu)", d->max_depth);
@@ -93,7 +74,7 @@ int pk_slot_make(pk_dec *d, brine_value *v, pk_slot *out)
     if (t == BRINE_LIST || t == BRINE_TUPLE || t == BRINE_DICT || t == BRINE_MODEL) {
         if (d->node_count == 0)
             d->node_count = 1;
-        if (pk_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
+        if (brine_plugin_grow((void **)&d->nodes, &d->node_cap, d->node_count + 1, sizeof *d->nodes))
             return pk_nomem(d);
         out->node = d->node_count++;
         d->nodes[out->node].height = 1;
@@ -125,7 +106,7 @@ int pk_nest(pk_dec *d, const pk_slot *c, size_t h, size_t levels)
 
 int pk_push_slot(pk_dec *d, pk_slot s)
 {
-    if (d->count == d->cap && pk_grow((void **)&d->stack, &d->cap, d->count + 1, sizeof *d->stack))
+    if (d->count == d->cap && brine_plugin_grow((void **)&d->stack, &d->cap, d->count + 1, sizeof *d->stack))
         return pk_nomem(d);
     d->stack[d->count++] = s;
     return BRINE_OK;
@@ -255,7 +236,7 @@ static int pk_memo_put(pk_dec *d, uint64_t key, pk_slot s)
     }
     if (key < 2 * (uint64_t)d->memo_count + 64) {
         size_t len = (size_t)key + 1;
-        if (pk_grow((void **)&d->memo, &d->memo_cap, len, sizeof *d->memo))
+        if (brine_plugin_grow((void **)&d->memo, &d->memo_cap, len, sizeof *d->memo))
             return pk_nomem(d);
         memset(d->memo + d->memo_len, 0, (len - d->memo_len) * sizeof *d->memo);
         d->memo_len = len;
@@ -862,7 +843,7 @@ static int pk_step(pk_dec *d)
     case PKOP_MARK:
         if (d->mark_count >= d->max_depth)
             return pk_depth_fail(d); /* each open MARK is a container being built */
-        if (pk_grow((void **)&d->marks, &d->mark_cap, d->mark_count + 1, sizeof *d->marks))
+        if (brine_plugin_grow((void **)&d->marks, &d->mark_cap, d->mark_count + 1, sizeof *d->marks))
             return pk_nomem(d);
         d->marks[d->mark_count++] = d->count;
         return BRINE_OK;

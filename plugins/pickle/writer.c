@@ -126,7 +126,7 @@ int pkw_put(pk_enc *e, const void *p, size_t len)
     if (e->proto < 4)
         return pk_out(e, p, len);
     if (len > e->frame_cap - e->frame_len &&
-        pk_grow((void **)&e->frame, &e->frame_cap, e->frame_len + len, 1) != BRINE_OK)
+        brine_plugin_grow((void **)&e->frame, &e->frame_cap, e->frame_len + len, 1) != BRINE_OK)
         return pkw_nomem(e);
     if (len)
         memcpy(e->frame + e->frame_len, p, len);
@@ -338,7 +338,7 @@ int pkw_allowed(pk_enc *e, const char *name, size_t len)
 int pkw_global_allowed(pk_enc *e, const char *mod, size_t mlen, const char *qual, size_t qlen)
 {
     size_t len = mlen + 1 + qlen;
-    if (len < mlen || pk_grow((void **)&e->scratch, &e->scratch_cap, len + 1, 1) != BRINE_OK)
+    if (len < mlen || brine_plugin_grow((void **)&e->scratch, &e->scratch_cap, len + 1, 1) != BRINE_OK)
         return pkw_nomem(e);
     memcpy(e->scratch, mod, mlen);
     e->scratch[mlen] = memchr(qual, '.', qlen) ? ':' : '.';
@@ -388,7 +388,7 @@ static int pk_bytes(pk_enc *e, const unsigned char *p, size_t len)
     }
     /* Protocol 2 has no bytes: _codecs.encode(latin-1 text, 'latin1'), as
      * CPython writes it (also for b'', which CPython writes as bytes()). */
-    if (len > SIZE_MAX / 2 || pk_grow((void **)&e->scratch, &e->scratch_cap, 2 * len + 1, 1) != BRINE_OK)
+    if (len > SIZE_MAX / 2 || brine_plugin_grow((void **)&e->scratch, &e->scratch_cap, 2 * len + 1, 1) != BRINE_OK)
         return pkw_nomem(e);
     u = e->scratch;
     for (size_t i = 0; i < len; i++) {
@@ -542,10 +542,10 @@ static int pk_share(pk_enc *e, const brine_event *ev, size_t *idx)
     size_t len = ev->v.s.len;
     pk_shared *sh;
     if (e->shared_count == e->shared_cap &&
-        pk_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
+        brine_plugin_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
         return pkw_nomem(e);
     if (len > SIZE_MAX - e->sbytes_len - 1 ||
-        pk_grow((void **)&e->sbytes, &e->sbytes_cap, e->sbytes_len + len + 1, 1) != BRINE_OK)
+        brine_plugin_grow((void **)&e->sbytes, &e->sbytes_cap, e->sbytes_len + len + 1, 1) != BRINE_OK)
         return pkw_nomem(e);
     *idx = e->shared_count;
     sh = &e->shared[e->shared_count++];
@@ -566,7 +566,7 @@ static int pk_share_array(pk_enc *e, size_t ai, uint64_t anchor, size_t *idx)
 {
     pk_shared *sh;
     if (e->shared_count == e->shared_cap &&
-        pk_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
+        brine_plugin_grow((void **)&e->shared, &e->shared_cap, e->shared_count + 1, sizeof *e->shared) != BRINE_OK)
         return pkw_nomem(e);
     *idx = e->shared_count;
     sh = &e->shared[e->shared_count++];
@@ -638,7 +638,7 @@ static int pk_record(pk_enc *e, const brine_event *ev)
             o->count /= 2; /* pairs from now on */
     }
     if (e->rec_count == e->rec_cap &&
-        pk_grow((void **)&e->rec, &e->rec_cap, e->rec_count + 1, sizeof *e->rec) != BRINE_OK)
+        brine_plugin_grow((void **)&e->rec, &e->rec_cap, e->rec_count + 1, sizeof *e->rec) != BRINE_OK)
         return pkw_nomem(e);
     r = &e->rec[idx];
     memset(r, 0, sizeof *r);
@@ -692,7 +692,7 @@ static int pk_record(pk_enc *e, const brine_event *ev)
         size_t len = ev->v.s.len;
         if (len >= e->bytes_cap - e->bytes_len &&
             (len >= SIZE_MAX - e->bytes_len ||
-             pk_grow((void **)&e->bytes, &e->bytes_cap, e->bytes_len + len + 1, 1) != BRINE_OK))
+             brine_plugin_grow((void **)&e->bytes, &e->bytes_cap, e->bytes_len + len + 1, 1) != BRINE_OK))
             return pkw_nomem(e);
         if (len)
             memcpy(e->bytes + e->bytes_len, ev->v.s.ptr, len);
@@ -714,7 +714,7 @@ static int pk_record(pk_enc *e, const brine_event *ev)
     if (ev->anchor && (rc = pkw_anchor_set(e, ev->anchor, AN_NODE, idx, PK_NONE)) != BRINE_OK)
         return rc;
     if (e->rec_depth == e->rec_open_cap &&
-        pk_grow((void **)&e->rec_open, &e->rec_open_cap, e->rec_depth + 1, sizeof *e->rec_open) != BRINE_OK)
+        brine_plugin_grow((void **)&e->rec_open, &e->rec_open_cap, e->rec_depth + 1, sizeof *e->rec_open) != BRINE_OK)
         return pkw_nomem(e);
     e->rec_open[e->rec_depth++] = idx;
     return BRINE_OK;
@@ -818,7 +818,7 @@ static int pk_before_value(pk_enc *e, const brine_event *ev)
              * more tells the renderer to cut it. */
             size_t n = ev->v.s.len > BRINE_PATH_KEY_MAX ? BRINE_PATH_KEY_MAX + 1 : ev->v.s.len;
             if (n > e->keys_cap - e->keys_len &&
-                pk_grow((void **)&e->keys, &e->keys_cap, e->keys_len + n, 1) != BRINE_OK)
+                brine_plugin_grow((void **)&e->keys, &e->keys_cap, e->keys_len + n, 1) != BRINE_OK)
                 return pkw_nomem(e);
             if (n)
                 memcpy(e->keys + e->keys_len, ev->v.s.ptr, n);
@@ -889,7 +889,7 @@ static int pk_open(pk_enc *e, const brine_event *ev)
         return rc;
     if ((ev->kind == BRINE_EV_TUPLE && ev->anchor) || (ev->kind == BRINE_EV_MODEL && (ev->anchor || pk_is_special(ev))))
         return pk_record(e, ev);
-    if (e->depth == e->cap && pk_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK)
+    if (e->depth == e->cap && brine_plugin_grow((void **)&e->stack, &e->cap, e->depth + 1, sizeof *e->stack) != BRINE_OK)
         return pkw_nomem(e);
     f = &e->stack[e->depth];
     memset(f, 0, sizeof *f);

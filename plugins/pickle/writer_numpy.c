@@ -223,7 +223,7 @@ int pkw_array_keep(pk_enc *e, const brine_array_header *h, size_t *idx)
         return pkw_nomem(e);
     const brine_dtype *dt = brine_dtype_copy(e->adoc, h->dtype, &err);
     brine_value *v = dt ? brine_array_new(e->adoc, dt, h->ndim, h->shape, h->data, &err) : NULL;
-    if (!v || pk_grow((void **)&e->arrays, &e->arrays_cap, e->arrays_count + 1, sizeof *e->arrays))
+    if (!v || brine_plugin_grow((void **)&e->arrays, &e->arrays_cap, e->arrays_count + 1, sizeof *e->arrays))
         return err.code && err.code != BRINE_E_NOMEM ? pkw_fail(e, err.code, "%s", err.message) : pkw_nomem(e);
     *idx = e->arrays_count;
     e->arrays[e->arrays_count++] = v;

@@ -124,7 +124,7 @@ static int pk_form(const pk_enc *e, size_t node) /* recurses once, for NEWOBJ's 
 static int pk_gpush(pk_enc *e, size_t node)
 {
     pk_gframe *g;
-    if (e->gdepth == e->gcap && pk_grow((void **)&e->gs, &e->gcap, e->gdepth + 1, sizeof *e->gs) != BRINE_OK)
+    if (e->gdepth == e->gcap && brine_plugin_grow((void **)&e->gs, &e->gcap, e->gdepth + 1, sizeof *e->gs) != BRINE_OK)
         return pkw_nomem(e);
     g = &e->gs[e->gdepth++];
     memset(g, 0, sizeof *g);
