@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 static struct {
     brine_registry **reg;
     const test_format *formats;
@@ -197,6 +200,43 @@ unsigned char *read_test_file(const char *path, size_t *len)
     buf[n] = 0; /* n < cap: the loop grows the buffer whenever it fills */
     *len = n;
     return buf;
+}
+
+static int has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), m = suffix ? strlen(suffix) : 0;
+    return n >= m && strcmp(name + n - m, suffix ? suffix : "") == 0;
+}
+
+int for_each_test_file(const char *dir, const char *suffix, int recurse, test_file_fn *fn, void *ctx)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int used = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        char path[1024];
+        struct stat st;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (recurse)
+                used += for_each_test_file(path, suffix, recurse, fn, ctx);
+            continue;
+        }
+        if (!has_suffix(de->d_name, suffix))
+            continue;
+        size_t len;
+        unsigned char *data = read_test_file(path, &len);
+        used += fn(path, data, len, ctx);
+        free(data);
+    }
+    closedir(dp);
+    return used;
 }
 
 brine_doc *decode_events(const brine_plugin *fmt, const void *data, size_t len, const brine_options *opts,

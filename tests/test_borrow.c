@@ -6,7 +6,6 @@
  * into the input, escaped JSON ones do not; a borrowed string stored into
  * or copied to another document survives the input (run under ASan). */
 #include <check.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,42 +99,39 @@ static void differ_cuts(const brine_plugin *fmt, const unsigned char *data, size
     }
 }
 
-/* Every file of dir decoded with fmt both ways, and its msgpack and
- * native encodings (when it decodes) too. */
+/* A file decoded with fmt both ways, and its msgpack, native and cbor
+ * encodings (when it decodes) too. */
+typedef struct {
+    const brine_plugin *fmt;
+    size_t cuts;
+} differ_ctx;
+
+static int differ_file(const char *path, const unsigned char *data, size_t len, void *ctx)
+{
+    const differ_ctx *c = ctx;
+    char what[1100];
+    differ_cuts(c->fmt, data, len, path, c->cuts);
+    brine_error err;
+    brine_doc *d = brine_decode_buffer(c->fmt, data, len, NULL, &err);
+    const brine_plugin *to[] = {msgpack, native, cbor};
+    for (size_t k = 0; d && k < sizeof to / sizeof to[0]; k++) {
+        size_t mlen;
+        unsigned char *m = encoded(to[k], brine_doc_root(d), "refs", &mlen);
+        if (!m)
+            continue;
+        snprintf(what, sizeof what, "%s as %s", path, to[k]->name);
+        differ_cuts(to[k], m, mlen, what, c->cuts);
+        brine_free(m);
+    }
+    brine_doc_free(d);
+    return 1;
+}
+
+/* Every file of dir ending in suffix (NULL: any). */
 static int differ_dir(const char *dir, const brine_plugin *fmt, const char *suffix, size_t cuts)
 {
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return 0;
-    int files = 0;
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        size_t n = strlen(de->d_name);
-        if (de->d_name[0] == '.' || (suffix && (n < strlen(suffix) || strcmp(de->d_name + n - strlen(suffix), suffix))))
-            continue;
-        char path[1024], what[1100];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        size_t len;
-        unsigned char *data = read_test_file(path, &len);
-        differ_cuts(fmt, data, len, path, cuts);
-        brine_error err;
-        brine_doc *d = brine_decode_buffer(fmt, data, len, NULL, &err);
-        const brine_plugin *to[] = {msgpack, native, cbor};
-        for (size_t k = 0; d && k < sizeof to / sizeof to[0]; k++) {
-            size_t mlen;
-            unsigned char *m = encoded(to[k], brine_doc_root(d), "refs", &mlen);
-            if (!m)
-                continue;
-            snprintf(what, sizeof what, "%s as %s", path, to[k]->name);
-            differ_cuts(to[k], m, mlen, what, cuts);
-            brine_free(m);
-        }
-        brine_doc_free(d);
-        free(data);
-        files++;
-    }
-    closedir(dp);
-    return files;
+    differ_ctx c = {fmt, cuts};
+    return for_each_test_file(dir, suffix, 0, differ_file, &c);
 }
 
 START_TEST(test_borrowed_and_copied_decodes_agree_on_the_samples)

@@ -9,7 +9,6 @@
  * and message unless a plugin fault, whose message names the producer).
  * The borrowing decode (brine_decode_buffer_borrowed) must agree too. */
 #include <check.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,46 +224,42 @@ START_TEST(test_direct_and_events_agree_on_the_msgpack_vectors)
 }
 END_TEST
 
-/* Each file of dir decoded with from (if it decodes), written as msgpack
- * with and without refs, then both msgpack decoders compared on it; a
- * file of msgpack itself is compared as it is. */
+/* Each file of a directory decoded with from (if it decodes), written as
+ * msgpack with and without refs, then both msgpack decoders compared on it;
+ * a file of msgpack itself is compared as it is. */
+typedef struct {
+    const brine_plugin *from;
+    size_t budget;
+} differ_ctx;
+
+static int differ_file(const char *path, const unsigned char *data, size_t len, void *ctx)
+{
+    const differ_ctx *c = ctx;
+    if (c->from == msgpack) {
+        differ_all(msgpack, data, len, path, c->budget);
+        return 1;
+    }
+    brine_error err;
+    brine_doc *d = brine_decode_buffer(c->from, data, len, NULL, &err);
+    for (int refs = 0; d && refs < 2; refs++) {
+        size_t mlen;
+        brine_error e2;
+        unsigned char *m = encode_with(msgpack, brine_doc_root(d), refs ? "refs" : "", 0, &mlen, &e2);
+        if (m) {
+            char what[1100];
+            snprintf(what, sizeof what, "%s as msgpack%s", path, refs ? " with refs" : "");
+            differ_all(msgpack, m, mlen, what, c->budget);
+            brine_free(m);
+        }
+    }
+    brine_doc_free(d);
+    return 1;
+}
+
 static int differ_dir(const char *dir, const brine_plugin *from, size_t budget)
 {
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return 0;
-    int files = 0;
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        size_t len;
-        unsigned char *data = read_test_file(path, &len);
-        if (from == msgpack) {
-            differ_all(msgpack, data, len, path, budget);
-        } else {
-            brine_error err;
-            brine_doc *d = brine_decode_buffer(from, data, len, NULL, &err);
-            for (int refs = 0; d && refs < 2; refs++) {
-                size_t mlen;
-                brine_error e2;
-                unsigned char *m = encode_with(msgpack, brine_doc_root(d), refs ? "refs" : "", 0, &mlen, &e2);
-                if (m) {
-                    char what[1100];
-                    snprintf(what, sizeof what, "%s as msgpack%s", path, refs ? " with refs" : "");
-                    differ_all(msgpack, m, mlen, what, budget);
-                    brine_free(m);
-                }
-            }
-            brine_doc_free(d);
-        }
-        free(data);
-        files++;
-    }
-    closedir(dp);
-    return files;
+    differ_ctx c = {from, budget};
+    return for_each_test_file(dir, NULL, 0, differ_file, &c);
 }
 
 START_TEST(test_direct_and_events_agree_on_the_fuzz_files)
@@ -276,41 +271,32 @@ START_TEST(test_direct_and_events_agree_on_the_fuzz_files)
 }
 END_TEST
 
+/* A native golden: both native decoders compared on it, and both msgpack
+ * decoders on its msgpack forms. */
+static int differ_golden(const char *path, const unsigned char *data, size_t len, void *ctx)
+{
+    (void)ctx;
+    brine_error err;
+    brine_doc *d = brine_decode_buffer(native, data, len, NULL, &err);
+    ck_assert_msg(d != NULL, "%s: %s", path, err.message);
+    differ_native(data, len, path);
+    for (int refs = 0; refs < 2; refs++) {
+        size_t mlen;
+        unsigned char *m = encode_with(msgpack, brine_doc_root(d), refs ? "refs" : "", 0, &mlen, &err);
+        if (!m)
+            continue; /* cycles without refs */
+        char what[1100];
+        snprintf(what, sizeof what, "%s as msgpack%s", path, refs ? " with refs" : "");
+        differ_all(msgpack, m, mlen, what, 512);
+        brine_free(m);
+    }
+    brine_doc_free(d);
+    return 1;
+}
+
 START_TEST(test_direct_and_events_agree_on_the_native_goldens)
 {
-    char dir[] = BRINE_TEST_DATA "/native";
-    DIR *dp = opendir(dir);
-    ck_assert_ptr_nonnull(dp);
-    struct dirent *de;
-    int files = 0;
-    while ((de = readdir(dp))) {
-        size_t n = strlen(de->d_name);
-        if (n < 4 || strcmp(de->d_name + n - 4, ".brn") != 0)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        size_t len;
-        unsigned char *data = read_test_file(path, &len);
-        brine_error err;
-        brine_doc *d = brine_decode_buffer(native, data, len, NULL, &err);
-        ck_assert_msg(d != NULL, "%s: %s", path, err.message);
-        differ_native(data, len, path);
-        for (int refs = 0; refs < 2; refs++) {
-            size_t mlen;
-            unsigned char *m = encode_with(msgpack, brine_doc_root(d), refs ? "refs" : "", 0, &mlen, &err);
-            if (!m)
-                continue; /* cycles without refs */
-            char what[1100];
-            snprintf(what, sizeof what, "%s as msgpack%s", path, refs ? " with refs" : "");
-            differ_all(msgpack, m, mlen, what, 512);
-            brine_free(m);
-        }
-        brine_doc_free(d);
-        free(data);
-        files++;
-    }
-    closedir(dp);
-    ck_assert_int_gt(files, 3);
+    ck_assert_int_gt(for_each_test_file(BRINE_TEST_DATA "/native", ".brn", 0, differ_golden, NULL), 3);
     fprintf(stderr, "native goldens: %ld decodes compared (%ld native files), %ld failed both ways\n", compared,
             native_compared, failed_both);
     ck_assert_msg(native->decode_direct != NULL, "native decodes on the direct path");

@@ -10,11 +10,9 @@
  * byte-equal native encodings, which anchor every shared node) or the same
  * error (code, offset, path, message). */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <brine/format.h>
 #include <brine/plugin.h>
@@ -116,40 +114,24 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Every .pkl, .pickle and .joblib file under dir, recursively, through
- * both plugins (joblib reads plain pickles too). */
+/* A .pkl, .pickle or .joblib file (or any under fuzz/pickle) through both
+ * plugins (joblib reads plain pickles too). */
+static int differ_file(const char *path, const unsigned char *data, size_t len, void *ctx)
+{
+    size_t budget = *(const size_t *)ctx;
+    int pkl = has_suffix(path, ".pkl") || has_suffix(path, ".pickle") || strstr(path, "fuzz/pickle/");
+    if (!pkl && !has_suffix(path, ".joblib"))
+        return 0;
+    if (pkl)
+        differ_all(pickle, data, len, path, budget);
+    differ_all(joblib, data, len, path, pkl ? 8 : budget);
+    return 1;
+}
+
+/* Every such file under dir, recursively. */
 static int differ_tree(const char *dir, size_t budget)
 {
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return 0;
-    int files = 0;
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[1024];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            files += differ_tree(path, budget);
-            continue;
-        }
-        int pkl = has_suffix(path, ".pkl") || has_suffix(path, ".pickle") || strstr(dir, "fuzz/pickle");
-        if (!pkl && !has_suffix(path, ".joblib"))
-            continue;
-        size_t len;
-        unsigned char *data = read_test_file(path, &len);
-        if (pkl)
-            differ_all(pickle, data, len, path, budget);
-        differ_all(joblib, data, len, path, pkl ? 8 : budget);
-        free(data);
-        files++;
-    }
-    closedir(dp);
-    return files;
+    return for_each_test_file(dir, NULL, 1, differ_file, &budget);
 }
 
 START_TEST(test_pickle_and_joblib_decode_on_the_direct_path)
