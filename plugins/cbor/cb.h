@@ -69,6 +69,11 @@ typedef struct cb_opts {
 int cb_opts_parse(const brine_options *opts, cb_opts *out, brine_error *err);
 
 /* plugin.c puts these in the descriptor. */
+/* The RFC 8746 typed array tag the writer gives an array of dtype dt, or
+ * 0 when it has none (the reader must read every other form of such an
+ * array as an array too, or it would not round-trip). */
+unsigned cb_typed_tag(const brine_dtype *dt);
+
 int cb_decode(brine_source *src, brine_sink *sink, const brine_options *opts, brine_error *err);
 brine_sink *cb_encoder_new(brine_output *out, const brine_options *opts, brine_error *err);
 int cb_sniff(const unsigned char *head, size_t len);

@@ -26,8 +26,8 @@ typedef struct cb_frame {
 /* A value marked shareable (tag 28), by index in the order met. A
  * container is referenced by its anchor (index + 1); a scalar is sent
  * again, its bytes kept here. */
-/* A part of an RFC 8746 array (its dims, its typed array), which is no
- * value of its own. */
+/* A part of an array (its dims, its typed array), which is no value of
+ * its own. */
 #define CB_SHARE_PART 3
 
 typedef struct cb_share {
@@ -403,8 +403,10 @@ static int cb_string(cb_dec *d, int text, const unsigned char *p, uint64_t len, 
 
 /* Joins the chunks of an indefinite-length string of major type major
  * whose first chunk is at cur + *at into scratch (*used bytes); *at ends
- * past its break. Each chunk must be a definite string of that type. */
-static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used)
+ * past its break. Each chunk must be a definite string of that type.
+ * consume: each chunk is consumed once copied (*at stays 0), so that a
+ * streamed window never holds the whole string beside its copy. */
+static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used, int consume)
 {
     const char *what = major == CB_TEXT ? "text string" : "byte string";
     int rc;
@@ -430,7 +432,10 @@ static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used)
         if (n) /* an empty chunk: scratch may still be NULL, which memcpy must not see */
             memcpy(d->scratch + *used, d->src->cur + *at + h, (size_t)n);
         *used += (size_t)n;
-        *at += h + (size_t)n;
+        if (consume)
+            d->src->cur += h + (size_t)n;
+        else
+            *at += h + (size_t)n;
     }
 }
 
@@ -438,7 +443,7 @@ static int cb_join_at(cb_dec *d, unsigned major, size_t *at, size_t *used)
 static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t hlen)
 {
     brine_source *s = d->src;
-    size_t used, at = hlen;
+    size_t used, at = 0;
     int rc;
     if (ai != 31) {
         if ((rc = cb_need_len(d, hlen, len, major == CB_TEXT ? "text string" : "byte string")) != BRINE_OK)
@@ -448,9 +453,10 @@ static int cb_str(cb_dec *d, unsigned major, unsigned ai, uint64_t len, size_t h
         s->cur += len;
         return rc;
     }
-    if ((rc = cb_join_at(d, major, &at, &used)) != BRINE_OK)
+    s->cur += hlen;
+    if ((rc = cb_join_at(d, major, &at, &used, 1)) != BRINE_OK)
         return rc;
-    s->cur += at;
+    s->cur += at; /* the break */
     return cb_string(d, major == CB_TEXT, used ? d->scratch : (const unsigned char *)"", used, d->value_off);
 }
 
@@ -493,6 +499,27 @@ static int cb_simple(cb_dec *d, unsigned ai, uint64_t arg, size_t hlen)
     }
 }
 
+/* The bytes a shared scalar sends again. */
+static uint64_t cb_resent_size(const cb_share *sh)
+{
+    return 16 + (sh->ev.kind == BRINE_EV_STR || sh->ev.kind == BRINE_EV_BYTES || sh->ev.kind == BRINE_EV_BIGINT
+                     ? sh->ev.v.s.len
+                     : 0);
+}
+
+/* A shared scalar is sent again (n bytes); the bytes sent so count
+ * against the expansion budget (docs/formats.md), so that 3-byte
+ * references to one large string cannot grow the output without bound. */
+static int cb_resend(cb_dec *d, uint64_t n)
+{
+    d->resent += n;
+    if (d->resent > BRINE_DEFAULT_EXPAND_BYTES + (uint64_t)BRINE_DEFAULT_EXPAND_RATIO * cb_off(d))
+        return cb_fail(d, BRINE_E_RANGE, d->value_off,
+                       "shared references repeat %llu bytes of strings: past the expansion limit",
+                       (unsigned long long)d->resent);
+    return BRINE_OK;
+}
+
 /* Tag 29: a reference to the index-th shareable. */
 static int cb_sharedref(cb_dec *d, uint64_t index)
 {
@@ -504,7 +531,8 @@ static int cb_sharedref(cb_dec *d, uint64_t index)
     sh = &d->shares[index];
     if (sh->state == CB_SHARE_PART)
         return cb_fail(d, BRINE_E_REF, d->value_off,
-                       "shared reference %llu names a part of an RFC 8746 array, which is no value of its own",
+                       "shared reference %llu names a part of an array (its shape, its data), which is no value of its "
+                       "own",
                        (unsigned long long)index);
     if (sh->state == 1) {
         /* A stream into a sink that stores no references (a transcode to
@@ -519,17 +547,8 @@ static int cb_sharedref(cb_dec *d, uint64_t index)
         ev.v.ref = index + 1;
         return cb_scalar(d, &ev);
     }
-    /* A shared scalar is sent again; the bytes sent so count against the
-     * expansion budget (docs/formats.md), so that 3-byte references to one
-     * large string cannot grow the output without bound. */
-    d->resent += 16 + (sh->ev.kind == BRINE_EV_STR || sh->ev.kind == BRINE_EV_BYTES || sh->ev.kind == BRINE_EV_BIGINT
-                           ? sh->ev.v.s.len
-                           : 0);
-    if (d->resent > BRINE_DEFAULT_EXPAND_BYTES + (uint64_t)BRINE_DEFAULT_EXPAND_RATIO * cb_off(d))
-        return cb_fail(d, BRINE_E_RANGE, d->value_off,
-                       "shared references repeat %llu bytes of strings: past the expansion limit",
-                       (unsigned long long)d->resent);
-    return cb_scalar(d, &sh->ev);
+    int rc = cb_resend(d, cb_resent_size(sh));
+    return rc ? rc : cb_scalar(d, &sh->ev);
 }
 
 static int cb_dtypes(cb_dec *d)
@@ -571,12 +590,36 @@ static int cb_array_fits(size_t item, unsigned ndim, const uint64_t *shape, uint
  * offsets from cur (the window may move while reading ahead, so pointers
  * are taken only at the end), and the tag 28s met inside. */
 typedef struct cb_look {
-    size_t at;          /* the next item */
-    size_t data_at;     /* a definite byte string's bytes */
-    uint64_t data_len;  /* its length */
-    int joined;         /* the bytes were an indefinite string, joined into scratch */
-    unsigned shares;    /* tag 28s around parts */
+    size_t at;                 /* the next item */
+    size_t data_at;            /* a definite byte string's bytes */
+    uint64_t data_len;         /* its length */
+    const unsigned char *held; /* or the bytes outside the window: joined into scratch, or a shared scalar's */
+    unsigned shares;           /* tag 28s around parts */
+    uint64_t resent;           /* bytes of shared scalars named by tag 29s in it (cb_resend) */
 } cb_look;
+
+/* A tag 29 at look->at naming a shared scalar of event kind kind: *sh that
+ * share (its bytes counted to resend), else NULL. */
+static int cb_look_ref(cb_dec *d, cb_look *look, brine_event_kind kind, const cb_share **sh)
+{
+    unsigned m, a;
+    uint64_t t, index;
+    size_t h, h2;
+    int rc;
+    *sh = NULL;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &t, &h, "tag")) != BRINE_OK)
+        return rc;
+    if (m != CB_TAG || a == 31 || t != CB_TAG_SHAREDREF)
+        return BRINE_OK;
+    if ((rc = cb_head_at(d, look->at + h, &m, &a, &index, &h2, "shared reference")) != BRINE_OK)
+        return rc;
+    if (m != CB_UINT || index >= d->nshares || d->shares[index].state != 2 || d->shares[index].ev.kind != kind)
+        return BRINE_OK;
+    look->at += h + h2;
+    *sh = &d->shares[index];
+    look->resent += cb_resent_size(*sh);
+    return BRINE_OK;
+}
 
 /* Skips what does not change the item at look->at: tags 55799, and one
  * tag 28, counted (the regular reader refuses a second). */
@@ -611,9 +654,18 @@ static int cb_look_bytes(cb_dec *d, cb_look *look, int *ok)
     size_t h, used;
     int rc;
     *ok = 0;
+    const cb_share *sh;
     if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
         return rc;
     *ok = 0;
+    if ((rc = cb_look_ref(d, look, BRINE_EV_BYTES, &sh)) != BRINE_OK)
+        return rc;
+    if (sh) {
+        look->held = sh->bytes;
+        look->data_len = sh->ev.v.s.len;
+        *ok = 1;
+        return BRINE_OK;
+    }
     if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "typed array")) != BRINE_OK)
         return rc;
     if (m != CB_BYTES)
@@ -628,10 +680,10 @@ static int cb_look_bytes(cb_dec *d, cb_look *look, int *ok)
         *ok = 1;
         return BRINE_OK;
     }
-    if ((rc = cb_join_at(d, CB_BYTES, &look->at, &used)) != BRINE_OK)
+    if ((rc = cb_join_at(d, CB_BYTES, &look->at, &used, 0)) != BRINE_OK)
         return rc;
     look->data_len = used;
-    look->joined = 1;
+    look->held = used ? d->scratch : (const unsigned char *)"";
     *ok = 1;
     return BRINE_OK;
 }
@@ -668,16 +720,22 @@ static int cb_look_break(cb_dec *d, cb_look *look, uint64_t items, uint64_t i, i
     return BRINE_OK;
 }
 
-/* A dimension at look->at: a uint, or a bignum that fits 64 bits (an int
- * keeps no trace of its encoding, so either reads as the same shape). */
+/* A dimension at look->at: a uint, a bignum that fits 64 bits, or a
+ * reference to a shared uint (an int keeps no trace of its encoding, so
+ * each reads as the same shape). */
 static int cb_look_dim(cb_dec *d, cb_look *look, uint64_t *dim, int *ok)
 {
     unsigned m, a;
     uint64_t n;
     size_t h;
+    const cb_share *sh;
     int rc;
     if ((rc = cb_look_skip(d, look, ok)) != BRINE_OK || !*ok)
         return rc;
+    if ((rc = cb_look_ref(d, look, BRINE_EV_UINT, &sh)) != BRINE_OK || sh) {
+        *dim = sh ? sh->ev.v.u : 0;
+        return rc;
+    }
     *ok = 0;
     if ((rc = cb_head_at(d, look->at, &m, &a, dim, &h, "array shape")) != BRINE_OK)
         return rc;
@@ -728,27 +786,135 @@ static int cb_look_shape(cb_dec *d, cb_look *look, uint64_t *shape, unsigned *nd
     return BRINE_OK;
 }
 
-/* A typed array tag (64..87) and its bytes at look->at: *dt its type, or
- * NULL when the item is no typed array. */
-static int cb_look_typed(cb_dec *d, cb_look *look, const brine_dtype **dt)
+/* The bytes of typed array tag t (64..87), whose content is at look->at:
+ * *dt its type, or NULL when it is no typed array. */
+static int cb_look_typed(cb_dec *d, cb_look *look, uint64_t t, const brine_dtype **dt)
 {
-    unsigned m, a;
-    uint64_t t;
-    size_t h;
-    const char *name;
+    const char *name = cb_typed_dtype(t);
     int rc, ok;
     *dt = NULL;
-    if ((rc = cb_look_skip(d, look, &ok)) != BRINE_OK || !ok)
-        return rc;
-    if ((rc = cb_head_at(d, look->at, &m, &a, &t, &h, "typed array")) != BRINE_OK)
-        return rc;
-    if (m != CB_TAG || !(name = cb_typed_dtype(t)))
-        return BRINE_OK;
-    look->at += h;
-    if ((rc = cb_look_bytes(d, look, &ok)) != BRINE_OK || !ok || (rc = cb_dtypes(d)) != BRINE_OK)
-        return rc;
+    if (!name || (rc = cb_look_bytes(d, look, &ok)) != BRINE_OK || !ok || (rc = cb_dtypes(d)) != BRINE_OK)
+        return name ? rc : BRINE_OK;
     if (!(*dt = brine_dtype_parse(d->dtypes, name, strlen(name), d->err)))
         return cb_fail(d, BRINE_E_NOMEM, d->value_off, "out of memory");
+    return BRINE_OK;
+}
+
+/* The content of brine's array tag at look->at: [dtype, shape, data]. *dt
+ * NULL when it is malformed: an error when report, else nothing. */
+static int cb_look_brine(cb_dec *d, cb_look *look, int report, const brine_dtype **dt, uint64_t *shape,
+                         unsigned *ndim)
+{
+    uint64_t n, len;
+    unsigned m, a;
+    size_t h;
+    brine_error tmp;
+    const brine_dtype *parsed;
+    int rc, ok;
+    *dt = NULL;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &n, &h, "array")) != BRINE_OK)
+        return rc;
+    if (m != CB_ARRAY || a == 31 || n != 3)
+        goto bad;
+    look->at += h;
+    if ((rc = cb_head_at(d, look->at, &m, &a, &len, &h, "array")) != BRINE_OK)
+        return rc;
+    if (m != CB_TEXT || a == 31 || len > 64)
+        goto bad;
+    if ((rc = cb_need_len(d, (uint64_t)look->at + h, len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
+        return rc;
+    brine_error_clear(&tmp);
+    parsed = brine_dtype_parse(d->dtypes, (const char *)d->src->cur + look->at + h, (size_t)len, &tmp);
+    if (!parsed)
+        return !report ? BRINE_OK
+                       : cb_fail(d, tmp.code == BRINE_E_UNSUPPORTED ? BRINE_E_UNSUPPORTED : BRINE_E_CORRUPT,
+                                 cb_off(d) + look->at, "an array's dtype: %s", tmp.message);
+    look->at += h + (size_t)len;
+    if ((rc = cb_look_shape(d, look, shape, ndim, &ok)) != BRINE_OK)
+        return rc;
+    if (!ok)
+        goto bad;
+    if ((rc = cb_look_bytes(d, look, &ok)) != BRINE_OK)
+        return rc;
+    if (!ok)
+        goto bad;
+    if (!cb_array_fits(brine_dtype_itemsize(parsed), *ndim, shape, look->data_len))
+        return !report ? BRINE_OK
+                       : cb_fail(d, BRINE_E_CORRUPT, d->value_off,
+                                 "an array's shape does not hold its data of %llu bytes of %zu-byte elements",
+                                 (unsigned long long)look->data_len, brine_dtype_itemsize(parsed));
+    *dt = parsed;
+    return BRINE_OK;
+bad:
+    return !report ? BRINE_OK
+                   : cb_fail(d, BRINE_E_CORRUPT, d->value_off, "an array (tag %d) must hold [dtype, shape, data]",
+                             CB_TAG_ARRAY);
+}
+
+/* How deep tag 40s may nest in a tag 40's data (more is refused, so that
+ * the look-ahead of each level stays bounded). */
+#define CB_NDARRAY_NEST 16
+
+/* The data of a tag 40 at look->at, as the writer could give a 1-d array
+ * of it: a typed array; brine's array tag around a 1-d array of a type
+ * with a typed array tag; or a tag 40 around a 1-d array of these. *dt
+ * NULL when it is none of these. */
+static int cb_look_data(cb_dec *d, cb_look *look, const brine_dtype **dt)
+{
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS], want = CB_INDEF, items, t;
+    unsigned m, a, ndim, breaks = 0;
+    size_t h;
+    int rc, ok, end;
+    *dt = NULL;
+    for (unsigned level = 0;; level++) {
+        if ((rc = cb_look_skip(d, look, &ok)) != BRINE_OK || !ok)
+            return rc;
+        if ((rc = cb_head_at(d, look->at, &m, &a, &t, &h, "tag 40")) != BRINE_OK)
+            return rc;
+        if (m != CB_TAG || a == 31)
+            return BRINE_OK;
+        look->at += h;
+        if (cb_typed_dtype(t)) {
+            if ((rc = cb_look_typed(d, look, t, dt)) != BRINE_OK || !*dt)
+                return rc;
+            break;
+        }
+        if (t == CB_TAG_ARRAY && !d->o.plain) {
+            if ((rc = cb_look_brine(d, look, 0, dt, shape, &ndim)) != BRINE_OK || !*dt)
+                return rc;
+            if (ndim != 1 || !cb_typed_tag(*dt))
+                *dt = NULL;
+            if (!*dt)
+                return BRINE_OK;
+            break;
+        }
+        if (t != CB_TAG_NDARRAY)
+            return BRINE_OK;
+        if (level == CB_NDARRAY_NEST)
+            return cb_fail(d, BRINE_E_UNSUPPORTED, d->value_off, "tag 40 nested more than %d deep in its data",
+                           CB_NDARRAY_NEST);
+        if ((rc = cb_look_array(d, look, &items, &ok)) != BRINE_OK || !ok || (items != 2 && items != CB_INDEF))
+            return rc;
+        if ((rc = cb_look_break(d, look, items, 0, &end)) != BRINE_OK || end ||
+            (rc = cb_look_shape(d, look, shape, &ndim, &ok)) != BRINE_OK || !ok || ndim != 1 ||
+            (want != CB_INDEF && shape[0] != want))
+            return rc;
+        want = shape[0];
+        if ((rc = cb_look_break(d, look, items, 1, &end)) != BRINE_OK || end)
+            return rc;
+        breaks += items == CB_INDEF;
+    }
+    if (want != CB_INDEF && !cb_array_fits(brine_dtype_itemsize(*dt), 1, &want, look->data_len)) {
+        *dt = NULL;
+        return BRINE_OK;
+    }
+    /* The data is the last item of each tag 40 around it: their breaks follow. */
+    for (; breaks; breaks--) {
+        if ((rc = cb_look_break(d, look, CB_INDEF, 0, &end)) != BRINE_OK || !end) {
+            *dt = NULL;
+            return rc;
+        }
+    }
     return BRINE_OK;
 }
 
@@ -770,12 +936,14 @@ static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const
     }
     for (unsigned i = 0; i < ndim; i++)
         count *= shape[i]; /* cb_array_fits: no overflow */
+    if (look->resent && (rc = cb_resend(d, look->resent)) != BRINE_OK)
+        return rc;
     memset(&h, 0, sizeof h);
     h.dtype = dt;
     h.ndim = ndim;
     h.shape = shape;
     h.count = count;
-    h.data = look->joined ? d->scratch : d->src->cur + look->data_at;
+    h.data = look->held ? look->held : d->src->cur + look->data_at;
     h.data_len = (size_t)look->data_len;
     memset(&ev, 0, sizeof ev);
     ev.kind = BRINE_EV_ARRAY;
@@ -793,16 +961,17 @@ static int cb_array_event(cb_dec *d, const brine_dtype *dt, unsigned ndim, const
     return rc;
 }
 
-/* A typed array tag (64..87) at cur, in any serialisation of a byte
- * string (definite or not, tag 28 or 55799 before it). *done 0 when it
- * is no array: then it reads as an ordinary tag. */
-static int cb_typed(cb_dec *d, int *done)
+/* A typed array tag t (64..87) at cur (head hlen bytes), its bytes in
+ * any serialisation (definite or not, tag 28 or 55799 before them, a
+ * reference to shared bytes). *done 0 when it is no array: then it reads
+ * as an ordinary tag. */
+static int cb_typed(cb_dec *d, uint64_t t, size_t hlen, int *done)
 {
-    cb_look look = {0};
+    cb_look look = {.at = hlen};
     const brine_dtype *dt;
     int rc;
     *done = 0;
-    if ((rc = cb_look_typed(d, &look, &dt)) != BRINE_OK || !dt)
+    if ((rc = cb_look_typed(d, &look, t, &dt)) != BRINE_OK || !dt)
         return rc;
     if (!cb_array_fits(brine_dtype_itemsize(dt), 0, NULL, look.data_len))
         return BRINE_OK; /* not whole elements: kept as a tag, as it came (and written back so) */
@@ -810,12 +979,13 @@ static int cb_typed(cb_dec *d, int *done)
     return cb_array_event(d, dt, 0, NULL, &look);
 }
 
-/* Tag 40 at cur (head hlen bytes): [dims, typed array], in any
- * serialisation that means it (definite or indefinite lengths, bignum
- * dimensions, tags 28 and 55799 around parts), since the writer gives it
- * in one: reading the same meaning two ways would not round-trip. *done 0
- * when the item is another form (elements as a plain array): then it
- * reads as an ordinary tag. */
+/* Tag 40 at cur (head hlen bytes): [dims, data], in any serialisation
+ * that means an array (definite or indefinite lengths, dims as bignums or
+ * shared uints, tags 28 and 55799 around parts, the data in any form
+ * cb_look_data takes), since the writer gives each in one form: reading
+ * the same meaning two ways would not round-trip. *done 0 when the item
+ * is another form (elements as a plain array): then it reads as an
+ * ordinary tag. */
 static int cb_ndarray(cb_dec *d, size_t hlen, int *done)
 {
     uint64_t shape[BRINE_ARRAY_MAX_DIMS], items;
@@ -830,7 +1000,7 @@ static int cb_ndarray(cb_dec *d, size_t hlen, int *done)
         (rc = cb_look_shape(d, &look, shape, &ndim, &ok)) != BRINE_OK || !ok)
         return rc;
     if ((rc = cb_look_break(d, &look, items, 1, &end)) != BRINE_OK || end ||
-        (rc = cb_look_typed(d, &look, &dt)) != BRINE_OK || !dt)
+        (rc = cb_look_data(d, &look, &dt)) != BRINE_OK || !dt)
         return rc;
     if ((rc = cb_look_break(d, &look, items, 2, &end)) != BRINE_OK || !end)
         return rc;
@@ -843,45 +1013,14 @@ static int cb_ndarray(cb_dec *d, size_t hlen, int *done)
 /* brine's array tag at cur (head hlen bytes): [dtype, shape, data]. */
 static int cb_brine_array(cb_dec *d, size_t hlen)
 {
-    uint64_t shape[BRINE_ARRAY_MAX_DIMS], n, len;
-    unsigned m, a, ndim;
-    size_t h;
+    uint64_t shape[BRINE_ARRAY_MAX_DIMS];
+    unsigned ndim;
     cb_look look = {.at = hlen};
-    brine_dtype *dt;
-    brine_error tmp;
-    int rc, ok;
-    if ((rc = cb_head_at(d, look.at, &m, &a, &n, &h, "array")) != BRINE_OK)
+    const brine_dtype *dt;
+    int rc;
+    if ((rc = cb_look_brine(d, &look, 1, &dt, shape, &ndim)) != BRINE_OK)
         return rc;
-    if (m != CB_ARRAY || a == 31 || n != 3)
-        goto bad;
-    look.at += h;
-    if ((rc = cb_head_at(d, look.at, &m, &a, &len, &h, "array")) != BRINE_OK)
-        return rc;
-    if (m != CB_TEXT || a == 31 || len > 64)
-        goto bad;
-    if ((rc = cb_need_len(d, (uint64_t)look.at + h, len, "array")) != BRINE_OK || (rc = cb_dtypes(d)) != BRINE_OK)
-        return rc;
-    brine_error_clear(&tmp);
-    dt = brine_dtype_parse(d->dtypes, (const char *)d->src->cur + look.at + h, (size_t)len, &tmp);
-    if (!dt)
-        return cb_fail(d, tmp.code == BRINE_E_UNSUPPORTED ? BRINE_E_UNSUPPORTED : BRINE_E_CORRUPT,
-                       cb_off(d) + look.at, "an array's dtype: %s", tmp.message);
-    look.at += h + (size_t)len;
-    if ((rc = cb_look_shape(d, &look, shape, &ndim, &ok)) != BRINE_OK)
-        return rc;
-    if (!ok)
-        goto bad;
-    if ((rc = cb_look_bytes(d, &look, &ok)) != BRINE_OK)
-        return rc;
-    if (!ok)
-        goto bad;
-    if (!cb_array_fits(brine_dtype_itemsize(dt), ndim, shape, look.data_len))
-        return cb_fail(d, BRINE_E_CORRUPT, d->value_off,
-                       "an array's shape does not hold its data of %llu bytes of %zu-byte elements",
-                       (unsigned long long)look.data_len, brine_dtype_itemsize(dt));
     return cb_array_event(d, dt, ndim, shape, &look);
-bad:
-    return cb_fail(d, BRINE_E_CORRUPT, d->value_off, "an array (tag %d) must hold [dtype, shape, data]", CB_TAG_ARRAY);
 }
 
 /* brine's complex tag at cur: [re, im], each a float16/32/64. */
@@ -1024,7 +1163,7 @@ static int cb_tag(cb_dec *d, uint64_t t, size_t hlen, int *open)
         break;
     default:
         if (cb_typed_dtype(t)) {
-            if ((rc = cb_typed(d, &done)) != BRINE_OK || done)
+            if ((rc = cb_typed(d, t, hlen, &done)) != BRINE_OK || done)
                 return rc;
             break; /* not a typed array: kept as a tag */
         }

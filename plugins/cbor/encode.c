@@ -498,8 +498,7 @@ static int cb_bigint(cb_enc *e, const unsigned char *p, size_t len)
     return BRINE_OK;
 }
 
-/* The RFC 8746 tag of a dtype, or 0 when it has none. */
-static unsigned cb_typed_tag(const brine_dtype *dt)
+unsigned cb_typed_tag(const brine_dtype *dt)
 {
     brine_dtype_kind k = brine_dtype_kind_of(dt);
     size_t size = brine_dtype_itemsize(dt);
