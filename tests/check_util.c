@@ -221,8 +221,7 @@ int for_each_test_file(const char *dir, const char *suffix, int recurse, test_fi
         if (de->d_name[0] == '.')
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) != 0)
-            continue;
+        ck_assert_msg(stat(path, &st) == 0, "cannot stat %s", path);
         if (S_ISDIR(st.st_mode)) {
             if (recurse)
                 used += for_each_test_file(path, suffix, recurse, fn, ctx);

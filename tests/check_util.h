@@ -97,8 +97,9 @@ unsigned char *read_test_file(const char *path, size_t *len);
 /* Calls fn(path, data, len, ctx) for every file of dir whose name does not
  * start with a dot and ends with suffix (NULL: any), in readdir's order,
  * with the file read whole (read_test_file); subdirectories too when
- * recurse. fn returns 1 for a file it used, 0 for one it skipped; the
- * count of used files is returned (0 when dir cannot be opened). */
+ * recurse (a file that cannot be read fails the test). fn returns 1 for a
+ * file it used, 0 for one it skipped; the count of used files is returned
+ * (0 when dir cannot be opened). */
 typedef int test_file_fn(const char *path, const unsigned char *data, size_t len, void *ctx);
 int for_each_test_file(const char *dir, const char *suffix, int recurse, test_file_fn *fn, void *ctx);
 

@@ -329,9 +329,10 @@ int pk_aud_build(pk_dec *d, const pk_slot *target)
     size_t old_cap = a->builds_cap;
     if (brine_plugin_grow((void **)&a->builds, &a->builds_cap, target->node + 1, sizeof *a->builds))
         return pk_fail(d, BRINE_E_NOMEM, "out of memory");
-    /* pk_grow leaves the new room as realloc does: a stale slot would name
-     * a random entry as overwritten, a BUILD that reaches the value as one
-     * that does not (heap layout differs from run to run: file or stdin). */
+    /* brine_plugin_grow leaves the new room as realloc does: a stale slot
+     * would name a random entry as overwritten, a BUILD that reaches the
+     * value as one that does not (heap layout differs from run to run:
+     * file or stdin). */
     memset(a->builds + old_cap, 0, (a->builds_cap - old_cap) * sizeof *a->builds);
     if (a->builds[target->node] && a->builds[target->node] <= a->count && target->node)
         a->ents[a->builds[target->node] - 1].overwritten = 1;
