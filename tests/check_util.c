@@ -202,6 +202,39 @@ unsigned char *read_test_file(const char *path, size_t *len)
     return buf;
 }
 
+int expect_same_decodes(const char *what, const brine_plugin *native, const test_decode *a, const test_decode *b,
+                        int plugin_message_may_differ)
+{
+    const brine_error *e1 = &a->err, *e2 = &b->err;
+    if (!a->doc || !b->doc) {
+        if (a->doc || b->doc) {
+            const test_decode *failed = a->doc ? b : a;
+            ck_abort_msg("%s: only the %s decode failed: %s (offset %llu, %s)", what, failed->label,
+                         failed->err.message, (unsigned long long)failed->err.offset, failed->err.path);
+        }
+        if (e1->code != e2->code || e1->offset != e2->offset || strcmp(e1->path, e2->path) != 0 ||
+            ((e1->code != BRINE_E_PLUGIN || !plugin_message_may_differ) && strcmp(e1->message, e2->message) != 0))
+            ck_abort_msg("%s: %s: %s %llu %s '%s'; %s: %s %llu %s '%s'", what, a->label, brine_strerror(e1->code),
+                         (unsigned long long)e1->offset, e1->path, e1->message, b->label, brine_strerror(e2->code),
+                         (unsigned long long)e2->offset, e2->path, e2->message);
+        return 0;
+    }
+    brine_value *r1 = brine_doc_root(a->doc), *r2 = brine_doc_root(b->doc);
+    brine_error err;
+    if (brine_value_equal(r1, r2, 0, &err) != 1)
+        ck_abort_msg("%s: the %s and %s graphs differ", what, a->label, b->label);
+    if (brine_value_kinds(r1) != brine_value_kinds(r2))
+        ck_abort_msg("%s: kinds %#x (%s) and %#x (%s)", what, brine_value_kinds(r1), a->label,
+                     brine_value_kinds(r2), b->label);
+    size_t n1 = 0, n2 = 0;
+    void *b1 = encode_with(native, r1, NULL, 0, &n1, NULL), *b2 = encode_with(native, r2, NULL, 0, &n2, NULL);
+    if ((b1 == NULL) != (b2 == NULL) || n1 != n2 || (b1 && memcmp(b1, b2, n1) != 0))
+        ck_abort_msg("%s: the sharing differs (native encodings of %zu and %zu bytes)", what, n1, n2);
+    brine_free(b1);
+    brine_free(b2);
+    return 1;
+}
+
 static int has_suffix(const char *name, const char *suffix)
 {
     size_t n = strlen(name), m = suffix ? strlen(suffix) : 0;

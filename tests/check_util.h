@@ -94,6 +94,23 @@ void expect_error_at(const char *file, int line, const brine_error *err, int cod
  * NUL after its *len bytes; free() it. */
 unsigned char *read_test_file(const char *path, size_t *len);
 
+/* One decode of an input for expect_same_decodes: its document, or NULL
+ * and its error; label names the way it was made ("direct", "events"). */
+typedef struct {
+    const char *label;
+    brine_doc *doc;
+    brine_error err;
+} test_decode;
+
+/* Asserts two decodes of one input (what names it) agree: both failed with
+ * the same code, offset, path and message (any message for BRINE_E_PLUGIN
+ * when plugin_message_may_differ: a plugin's broken promise is worded by
+ * whoever caught it), or both made graphs equal in values, kinds and
+ * sharing (their encodings with native, which writes anchors, are the
+ * same). Returns 1 when both decoded, 0 when both failed. */
+int expect_same_decodes(const char *what, const brine_plugin *native, const test_decode *a, const test_decode *b,
+                        int plugin_message_may_differ);
+
 /* Calls fn(path, data, len, ctx) for every file of dir whose name does not
  * start with a dot and ends with suffix (NULL: any), in readdir's order,
  * with the file read whole (read_test_file); subdirectories too when

@@ -35,78 +35,34 @@ static const char *const option_sets[] = {"", "refs", "invalid_utf8=bytes", "num
 static long compared, failed_both, native_compared;
 static void differ_native(const unsigned char *data, size_t len, const char *what);
 
-/* The borrowing decode (#23) of the same input agrees with the direct one
- * (d1, or its error e1): the same graph and sharing, or the same error. */
-static void differ_borrowed(const brine_plugin *fmt, const void *data, size_t len, const brine_options *o,
-                            brine_doc *d1, const brine_error *e1, const char *what)
-{
-    brine_error e3;
-    brine_doc *d3 = brine_decode_buffer_borrowed(fmt, data, len, o, &e3);
-    if (!d1 || !d3) {
-        if (d1 || d3)
-            ck_abort_msg("%s: only the %s decode failed", what, d1 ? "borrowed" : "copied");
-        if (e1->code != e3.code || e1->offset != e3.offset || strcmp(e1->path, e3.path) != 0 ||
-            strcmp(e1->message, e3.message) != 0)
-            ck_abort_msg("%s: copied: %s %llu '%s'; borrowed: %s %llu '%s'", what, brine_strerror(e1->code),
-                         (unsigned long long)e1->offset, e1->message, brine_strerror(e3.code),
-                         (unsigned long long)e3.offset, e3.message);
-        return;
-    }
-    brine_error err;
-    if (brine_value_equal(brine_doc_root(d1), brine_doc_root(d3), 0, &err) != 1)
-        ck_abort_msg("%s: the borrowed graph differs", what);
-    size_t n1 = 0, n3 = 0;
-    void *b1 = encode_with(native, brine_doc_root(d1), NULL, 0, &n1, NULL),
-         *b3 = encode_with(native, brine_doc_root(d3), NULL, 0, &n3, NULL);
-    if ((b1 == NULL) != (b3 == NULL) || n1 != n3 || (b1 && memcmp(b1, b3, n1) != 0))
-        ck_abort_msg("%s: the borrowed graph's sharing differs", what);
-    brine_free(b1);
-    brine_free(b3);
-    brine_doc_free(d3);
-}
-
-/* Decodes data both ways with the options list and asserts they agree;
- * what names the input in failure messages. */
+/* Decodes data three ways with the options list and asserts they agree:
+ * direct, through events, and borrowing the input (#23); what names the
+ * input in failure messages. */
 static void differ(const brine_plugin *fmt, const void *data, size_t len, const char *list, const char *what)
 {
     test_opts t;
     const brine_options *o = opts_of(&t, list, 0);
-    brine_error e1, e2;
-    brine_error_clear(&e1);
-    brine_doc *d1 = brine_decode_buffer(fmt, data, len, o, &e1);
-    brine_doc *d2 = decode_events(fmt, data, len, o, &e2);
-    differ_borrowed(fmt, data, len, o, d1, &e1, what);
+    test_decode direct = {.label = "direct"}, events = {.label = "events"}, borrowed = {.label = "borrowed"};
+    char label[1200];
+    snprintf(label, sizeof label, "%s [%s]", what, list);
+    brine_error_clear(&direct.err);
+    direct.doc = brine_decode_buffer(fmt, data, len, o, &direct.err);
+    events.doc = decode_events(fmt, data, len, o, &events.err);
+    borrowed.doc = brine_decode_buffer_borrowed(fmt, data, len, o, &borrowed.err);
     compared++;
-    if (!d1 || !d2) {
-        if (d1 || d2)
-            ck_abort_msg("%s [%s]: only the %s path failed: %s (offset %llu, %s)", what, list, d1 ? "event" : "direct",
-                         d1 ? e2.message : e1.message, (unsigned long long)(d1 ? e2.offset : e1.offset),
-                         d1 ? e2.path : e1.path);
+    expect_same_decodes(label, native, &direct, &borrowed, 0);
+    if (!expect_same_decodes(label, native, &direct, &events, 1)) {
         failed_both++;
-        if (e1.code != e2.code || e1.offset != e2.offset || strcmp(e1.path, e2.path) != 0 ||
-            (e1.code != BRINE_E_PLUGIN && strcmp(e1.message, e2.message) != 0))
-            ck_abort_msg("%s [%s]: direct: %s %llu %s '%s'; events: %s %llu %s '%s'", what, list,
-                         brine_strerror(e1.code), (unsigned long long)e1.offset, e1.path, e1.message,
-                         brine_strerror(e2.code), (unsigned long long)e2.offset, e2.path, e2.message);
-        return;
+    } else if (fmt == msgpack && native_compared < 150) {
+        size_t n = 0;
+        void *b = encode_with(native, brine_doc_root(direct.doc), NULL, 0, &n, NULL);
+        if (b)
+            differ_native(b, n, what); /* the same graph through native's two paths */
+        brine_free(b);
     }
-    brine_value *r1 = brine_doc_root(d1), *r2 = brine_doc_root(d2);
-    brine_error err;
-    if (brine_value_equal(r1, r2, 0, &err) != 1)
-        ck_abort_msg("%s [%s]: the graphs differ", what, list);
-    if (brine_value_kinds(r1) != brine_value_kinds(r2))
-        ck_abort_msg("%s [%s]: kinds %#x (direct) and %#x (events)", what, list, brine_value_kinds(r1),
-                     brine_value_kinds(r2));
-    size_t n1 = 0, n2 = 0;
-    void *b1 = encode_with(native, r1, NULL, 0, &n1, NULL), *b2 = encode_with(native, r2, NULL, 0, &n2, NULL);
-    if ((b1 == NULL) != (b2 == NULL) || n1 != n2 || (b1 && memcmp(b1, b2, n1) != 0))
-        ck_abort_msg("%s [%s]: the sharing differs (native encodings of %zu and %zu bytes)", what, list, n1, n2);
-    if (b1 && fmt == msgpack && native_compared < 150)
-        differ_native(b1, n1, what); /* the same graph through native's two paths */
-    brine_free(b1);
-    brine_free(b2);
-    brine_doc_free(d1);
-    brine_doc_free(d2);
+    brine_doc_free(direct.doc);
+    brine_doc_free(events.doc);
+    brine_doc_free(borrowed.doc);
 }
 
 /* Every option set on data, then its truncations and single-byte changes
