@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "events.h"
 #include "dtype.h"
+#include "recount.h"
 
 typedef struct build_frame {
     brine_value slot; /* the open container; a deferred one's node is NULL */
@@ -669,6 +670,13 @@ static int builder_finish(brine_sink *sink)
     builder *b = (builder *)sink;
     if (!b->result || b->stack.count)
         return fail(b, BRINE_E_TRUNCATED, "%s", "the input ended before the value was complete");
+    /* A repeated key moved a value that references a shared container
+     * ahead of that container's first place: the walk may now meet the
+     * container deeper than the limit the decode kept (fuzz: CBOR
+     * {0: [x], 1: tag 28 [...], 0: tag 1 [[tag 29 ...]]}). The depth is
+     * checked on the graph, as for a root made with the value API. */
+    if (b->doc->folded && (b->doc->kinds & BRINE_KIND_SHARED))
+        return brinep_recount(b->doc, b->result, b->max_depth, b->sink.err);
     return BRINE_OK;
 }
 
@@ -822,8 +830,6 @@ brine_sink *brine_direct_sink(brine_direct *d)
  * API, and names the root; recount.c then does what the walk of a private
  * document into the builder did (depth, link counts, kinds). Included here,
  * at the end, so that this section stays apart from the builder's own. */
-
-#include "recount.h"
 
 brine_doc *brine_direct_doc(brine_direct *d)
 {

@@ -534,8 +534,9 @@ static inline int keys_same(const brine_value *a, const brine_value *b)
 /* Entry e repeats the key of the kept entry k: Python's rule, the first
  * position with the last value. e's value keeps the link counted when it
  * was appended; e's key is dropped. */
-static void fold_repeat(brinep_entry *k, const brinep_entry *e)
+static void fold_repeat(brinep_dict *d, brinep_entry *k, const brinep_entry *e)
 {
+    d->doc->folded = 1;
     brinep_unlink(&k->val);
     k->val = e->val;
     brinep_unlink(&e->key);
@@ -709,7 +710,7 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
             if (m < 0)
                 return fold_nomem(d, kept, pos, err);
             if (m)
-                fold_repeat(&d->entries[j - 1], e);
+                fold_repeat(d, &d->entries[j - 1], e);
             else if (kept++ != pos) /* entries move only after a fold */
                 d->entries[kept - 1] = *e;
         }
@@ -738,7 +739,7 @@ int brinep_dict_seal(brinep_dict *d, size_t max_depth, brine_value *bad, brine_e
         if (m < 0)
             return fold_nomem(d, kept, pos, err);
         if (m) {
-            fold_repeat(&d->entries[d->index[i] - 1], e);
+            fold_repeat(d, &d->entries[d->index[i] - 1], e);
         } else {
             if (kept != pos)
                 d->entries[kept] = *e;

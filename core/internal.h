@@ -182,6 +182,11 @@ struct brine_doc {
      * (brine_decode_buffer_borrowed, #23): [borrow_lo, borrow_hi), both
      * NULL when the document borrows nothing. */
     const char *borrow_lo, *borrow_hi;
+    /* A repeated dict key replaced a kept entry's value (dict.c): a walk
+     * now meets that value before what was decoded between, so a reference
+     * in it may take a shared container deeper than it was decoded
+     * (builder_finish checks the depth again). */
+    int folded;
 };
 
 typedef struct brinep_finalizer {
