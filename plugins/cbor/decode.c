@@ -613,6 +613,14 @@ static int cb_look_ref(cb_dec *d, cb_look *look, brine_event_kind kind, const cb
         return BRINE_OK;
     if ((rc = cb_head_at(d, look->at + h, &m, &a, &index, &h2, "shared reference")) != BRINE_OK)
         return rc;
+    /* A tag 28 met earlier in this look marks a part of the array: no
+     * value to name (read as values instead, the same items would be an
+     * array after a round trip). */
+    if (m == CB_UINT && index >= d->nshares && index - d->nshares < look->shares)
+        return cb_fail(d, BRINE_E_REF, cb_off(d) + look->at,
+                       "shared reference %llu names a part of an array (its shape, its data), which is no value of "
+                       "its own",
+                       (unsigned long long)index);
     if (m != CB_UINT || index >= d->nshares || d->shares[index].state != 2 || d->shares[index].ev.kind != kind)
         return BRINE_OK;
     look->at += h + h2;
@@ -882,10 +890,10 @@ static int cb_look_data(cb_dec *d, cb_look *look, const brine_dtype **dt)
         if (t == CB_TAG_ARRAY && !d->o.plain) {
             if ((rc = cb_look_brine(d, look, 0, dt, shape, &ndim)) != BRINE_OK || !*dt)
                 return rc;
-            if (ndim != 1 || !cb_typed_tag(*dt))
-                *dt = NULL;
-            if (!*dt)
+            if (ndim != 1 || !cb_typed_tag(*dt)) {
+                *dt = NULL; /* written back as it came, not as a typed array */
                 return BRINE_OK;
+            }
             break;
         }
         if (t != CB_TAG_NDARRAY)
