@@ -7,7 +7,8 @@
  *
  *     opcount FILE.json OP N
  *
- * OP is decode-FMT, events-FMT (the event path, #23) or encode-FMT (FMT: native, msgpack, json), a streamed
+ * OP is decode-FMT, borrow-FMT (brine_decode_buffer_borrowed, #23), events-FMT (the event path, #23) or
+ * encode-FMT (FMT: native, msgpack, json), a streamed
  * conversion transcode-FROM-TO (from a buffer to a buffer), or one of the
  * raw libraries' operations: raw-unpack, raw-pack (msgpack-c), raw-parse,
  * raw-print (cJSON). The data are prepared as brine-bench prepares them: the
@@ -43,7 +44,7 @@ static char *read_file(const char *path, size_t *len)
 static int usage(void)
 {
     fprintf(stderr, "usage: opcount FILE.json OP N\n"
-                    "OP: decode-FMT, events-FMT (its event path), encode-FMT (FMT: native, msgpack, json), "
+                    "OP: decode-FMT, borrow-FMT (borrowed strings), events-FMT (its event path), encode-FMT (FMT: native, msgpack, json), "
                     "transcode-FROM-TO, raw-unpack, raw-pack, raw-parse, "
                     "raw-print\n");
     return 2;
@@ -77,7 +78,8 @@ int main(int argc, char **argv)
     }
 
     int rc = 0;
-    if (!strncmp(op, "decode-", 7) || !strncmp(op, "encode-", 7) || !strncmp(op, "events-", 7)) {
+    if (!strncmp(op, "decode-", 7) || !strncmp(op, "encode-", 7) || !strncmp(op, "events-", 7) ||
+        !strncmp(op, "borrow-", 7)) {
         const brine_plugin *fmt = brine_registry_find(reg, op + 7);
         if (!fmt)
             return usage();
@@ -89,8 +91,9 @@ int main(int argc, char **argv)
             return 1;
         }
         for (long i = 0; i < n && rc == 0; i++) {
-            if (op[0] == 'd') {
-                brine_doc *d = brine_decode_buffer(fmt, bytes, len, NULL, &err);
+            if (op[0] == 'd' || op[0] == 'b') {
+                brine_doc *d = op[0] == 'd' ? brine_decode_buffer(fmt, bytes, len, NULL, &err)
+                                            : brine_decode_buffer_borrowed(fmt, bytes, len, NULL, &err);
                 rc = d == NULL;
                 brine_doc_free(d);
             } else if (op[0] == 'e' && op[1] == 'v') { /* the event path of the decoder (#23) */

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "dtype.h"
 #include "recount.h"
+#include "short.h"
 
 typedef struct build_frame {
     brine_value slot; /* the open container; a deferred one's node is NULL */
@@ -29,6 +30,7 @@ typedef struct build_frame {
  * more lookups than they saved memory on the corpus.) */
 #define INTERN_MAX 32
 #define INTERN_BITS 8
+_Static_assert(INTERN_MAX <= BRINEP_SHORT_MAX, "an interned key is compared by brinep_short_equal");
 
 typedef struct builder {
     brine_sink sink;
@@ -545,6 +547,12 @@ static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
     size_t len = ev->v.s.len;
     brine_value *bucket = NULL;
     build_frame *f = b->top;
+    /* Most strs: short, ASCII, inside the input. A slot and nothing else:
+     * interning them saved only the UTF-8 check, which the ASCII test
+     * replaces at a quarter of the probe's instructions. */
+    if (len <= BRINEP_SHORT_MAX && ev->kind == BRINE_EV_STR && !ev->anchor &&
+        brinep_doc_borrows(b->doc, ev->v.s.ptr, len) && brinep_short_ascii(ev->v.s.ptr, len))
+        return attach(b, brinep_borrowed_slot(BRINE_STR, ev->v.s.ptr, len));
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
         f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
         bucket = &b->interned.slots[intern_bucket(ev->v.s.ptr, len)];
@@ -552,9 +560,9 @@ static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
          * one compare; a blob's (a key that was copied) has no length. */
         uint64_t head = bucket->head;
         if (head == (BRINEP_HEAD(BRINE_STR, BRINEP_STR_BORROWED) | BRINEP_PAD_HEAD(len))
-                ? len == 0 || memcmp(bucket->as.ptr, ev->v.s.ptr, len) == 0
+                ? brinep_short_equal(bucket->as.ptr, ev->v.s.ptr, len)
                 : head == BRINEP_HEAD(BRINE_STR, BRINEP_STR_BLOB) && bucket->as.blob->len == len &&
-                      (len == 0 || memcmp(bucket->as.blob->data, ev->v.s.ptr, len) == 0))
+                      brinep_short_equal(bucket->as.blob->data, ev->v.s.ptr, len))
             return attach(b, *bucket);
     }
     if (!brinep_doc_borrows(b->doc, ev->v.s.ptr, len)) {
@@ -591,14 +599,15 @@ static BRINEP_NOINLINE int blob(builder *b, const brine_event *ev)
         bucket = &b->interned.blobs[intern_bucket(ev->v.s.ptr, len)];
         blob = *bucket;
         /* Equal to a key already checked: valid UTF-8, nothing to check. */
-        if (blob && blob->len == len && (len == 0 || memcmp(blob->data, ev->v.s.ptr, len) == 0))
+        if (blob && blob->len == len && brinep_short_equal(blob->data, ev->v.s.ptr, len))
             return attach(b, pointer_slot(BRINE_STR, blob));
     }
     /* The bytes are hot here, just before the copy; decoders validate
      * too, but core cannot tell a decoder that does from one that does
      * not (a plugin of the same name may replace a built-in one). */
     if (BRINEP_UNLIKELY(!ev->v.s.ptr && len) ||
-        (ev->kind == BRINE_EV_STR && BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len)))
+        (ev->kind == BRINE_EV_STR && !(len <= BRINEP_SHORT_MAX && brinep_short_ascii(ev->v.s.ptr, len)) &&
+         BRINEP_UNLIKELY(brine_utf8_check(ev->v.s.ptr, len) != len)))
         return event_fault(b, ev);
     if (ev->anchor) /* a shared str or bytes: its own blob, kept for the REFs */
         return anchored_blob(b, ev);
@@ -777,11 +786,14 @@ int brine_direct_float(brine_direct *d, double v)
 int brine_direct_str(brine_direct *d, const char *s, size_t len)
 {
     brine_event ev;
+    builder *b = direct_builder(d);
+    /* blob_borrowed's first case, here with no call and no event. */
+    if (b->borrows && len <= BRINEP_SHORT_MAX && brinep_doc_borrows(b->doc, s, len) && brinep_short_ascii(s, len))
+        return attach(b, brinep_borrowed_slot(BRINE_STR, s, len));
     ev.kind = BRINE_EV_STR;
     ev.anchor = 0;
     ev.v.s.ptr = s;
     ev.v.s.len = len;
-    builder *b = direct_builder(d);
     return BRINEP_UNLIKELY(b->borrows) ? blob_borrowed(b, &ev) : blob(b, &ev);
 }
 

@@ -4,7 +4,8 @@
  * the same offset for every input. core/utf8.c is compiled into this
  * program, so each implementation the CPU has is tested, not only the one
  * brine_utf8_check would pick. Inputs end at a heap block's end, so a read
- * past the end trips ASan.
+ * past the end trips ASan. Also core/short.h's tests on short strings,
+ * which the builder uses in the validator's place.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "check_util.h"
 #include "utf8.h"
+#include "short.h"
 
 typedef size_t (*u8_fn)(const char *s, size_t len);
 
@@ -279,6 +281,33 @@ START_TEST(test_utf8_simd_finds_an_error_after_a_long_valid_run)
 }
 END_TEST
 
+/* brinep_short_ascii and brinep_short_equal read every byte of a string of
+ * each length they take, and none outside it: a high bit, or a difference,
+ * at each position is seen, and the strings end at heap blocks' ends. */
+START_TEST(test_short_tests_see_every_byte_of_every_length)
+{
+    for (size_t len = 0; len <= BRINEP_SHORT_MAX; len++) {
+        char *a = malloc(len ? len : 1), *b = malloc(len ? len : 1);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        for (size_t i = 0; i < len; i++)
+            a[i] = b[i] = (char)('a' + i % 26);
+        ck_assert_msg(brinep_short_ascii(a, len), "len %zu: ASCII not seen as ASCII", len);
+        ck_assert_msg(brinep_short_equal(a, b, len), "len %zu: equal strings unequal", len);
+        for (size_t i = 0; i < len; i++) {
+            a[i] = (char)0xC3;
+            ck_assert_msg(!brinep_short_ascii(a, len), "len %zu: the high bit at %zu not seen", len, i);
+            ck_assert_msg(!brinep_short_equal(a, b, len), "len %zu: the difference at %zu not seen", len, i);
+            a[i] = (char)(b[i] ^ 1);
+            ck_assert_msg(!brinep_short_equal(a, b, len), "len %zu: a one-bit difference at %zu not seen", len, i);
+            a[i] = b[i];
+        }
+        free(a);
+        free(b);
+    }
+}
+END_TEST
+
 static Suite *utf8_simd_suite(void)
 {
     Suite *s = suite_create("utf8_simd");
@@ -290,6 +319,7 @@ static Suite *utf8_simd_suite(void)
     tcase_add_test(tc, test_utf8_simd_agrees_on_valid_text_truncated_at_every_position);
     tcase_add_test(tc, test_utf8_simd_agrees_on_random_buffers_of_every_length_at_every_alignment);
     tcase_add_test(tc, test_utf8_simd_finds_an_error_after_a_long_valid_run);
+    tcase_add_test(tc, test_short_tests_see_every_byte_of_every_length);
     suite_add_tcase(s, tc);
     return s;
 }
