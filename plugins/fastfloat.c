@@ -211,6 +211,21 @@ int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *o
                 w = w * pow10[n] + ff_parse_eight(v);
                 p += n;
             }
+        } else if (p < end && p - frac >= 8) {
+            /* Fewer than 8 bytes left, but 8 digits read before them: the
+             * word that ends at end, its bytes already read made '0's.
+             * (canada.json's numbers end so: 15 fraction digits, 7 of them
+             * a digit at a time cost 5% of its decode.) Only when every
+             * byte left is a digit; an exponent takes the loop below. */
+            static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+            unsigned n = (unsigned)(end - p), pad = 8 * (8 - n);
+            uint64_t v;
+            memcpy(&v, end - 8, sizeof v);
+            v = v >> pad << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
+            if (ff_eight_digits(v)) {
+                w = w * pow10[n] + ff_parse_eight(v);
+                p = end;
+            }
         }
 #endif
         for (; p < end && (unsigned)(*p - '0') < 10; p++)
