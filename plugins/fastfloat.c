@@ -105,26 +105,6 @@ static double ff_from_bits(uint64_t bits, int neg)
 #define FF_EXPONENT_CAP INT64_C(1000000000000)
 
 #if defined(FF_HAVE_U128)
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* Eight ASCII digits in a little-endian word, as fast_float tests and
- * reads them (SWAR): canada's 15-digit fractions take two steps, not 15. */
-static inline int ff_eight_digits(uint64_t v)
-{
-    return (((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) & UINT64_C(0x8080808080808080)) ==
-           0;
-}
-
-static inline uint64_t ff_parse_eight(uint64_t v)
-{
-    const uint64_t mask = UINT64_C(0x000000FF000000FF);
-    const uint64_t mul1 = UINT64_C(0x000F424000000064); /* 100 + (1000000 << 32) */
-    const uint64_t mul2 = UINT64_C(0x0000271000000001); /* 1 + (10000 << 32) */
-    v -= UINT64_C(0x3030303030303030);
-    v = v * 10 + (v >> 8);
-    return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
-}
-#define FF_SWAR 1
-#endif
 
 /* The digits of p..end in full, for inputs of more than 19 digits (the
  * fast pass in ff_parse_decimal counts them first): w gets the first 19
@@ -167,6 +147,36 @@ static const unsigned char *ff_digits_slow(const unsigned char *p, const unsigne
     return p;
 }
 #endif
+
+int ff_exact_to_double(uint64_t w, int64_t q, int neg, double *out)
+{
+#if defined(FF_HAVE_U128)
+    if (w == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    /* Clinger: w and 10^|q| both exact doubles, so one IEEE operation
+     * rounds correctly. */
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (q >= -22 && q <= 22 && w <= (UINT64_C(1) << 53)) {
+        double d = (double)w;
+        d = q < 0 ? d / pow10[-q] : d * pow10[q];
+        *out = neg ? -d : d;
+        return 1;
+    }
+#endif
+    *out = ff_from_bits(ff_compute_bits(w, q), neg);
+    return 1;
+#else
+    (void)w;
+    (void)q;
+    (void)neg;
+    (void)out;
+    return 0;
+#endif
+}
 
 int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *out)
 {
@@ -257,26 +267,8 @@ int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *o
     if (p != end)
         return 0;
 
-    if (w == 0) { /* only zeros (a dropped digit implies 19 kept, nonzero) */
-        *out = neg ? -0.0 : 0.0;
-        return 1;
-    }
-    if (!truncated) {
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-        /* Clinger: w and 10^|q| both exact doubles, so one IEEE operation
-         * rounds correctly. */
-        static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-        if (q >= -22 && q <= 22 && w <= (UINT64_C(1) << 53)) {
-            double d = (double)w;
-            d = q < 0 ? d / pow10[-q] : d * pow10[q];
-            *out = neg ? -d : d;
-            return 1;
-        }
-#endif
-        *out = ff_from_bits(ff_compute_bits(w, q), neg);
-        return 1;
-    }
+    if (!truncated) /* only zeros among them too (a dropped digit implies 19 kept, nonzero) */
+        return ff_exact_to_double(w, q, neg, out);
     /* The true value lies strictly between w and w + 1 (times 10^q): when
      * both round to the same double, so does it. */
     uint64_t bits = ff_compute_bits(w, q);

@@ -385,6 +385,86 @@ START_TEST(test_fastfloat_json_reader_reads_floats_as_strtod_l_does)
 }
 END_TEST
 
+/* The json reader scans a common number and converts it in one pass, and
+ * anything else as before: both must stop where JSON's grammar does and
+ * give the same value. Each token is a whole document and, in a list, one
+ * followed by more bytes, so both ends of the eight-byte steps are met. */
+START_TEST(test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_two)
+{
+    static const struct {
+        const char *token;
+        int type;            /* BRINE_INT or BRINE_FLOAT, or 0: an error */
+        long long i;         /* an int's value */
+        uint64_t error_at;   /* an error's offset in the document */
+    } cases[] = {
+        {"123", BRINE_INT, 123, 0},
+        {"-123", BRINE_INT, -123, 0},
+        {"999999999999999999", BRINE_INT, 999999999999999999LL, 0},   /* 18 digits: one pass */
+        {"-999999999999999999", BRINE_INT, -999999999999999999LL, 0},
+        {"9223372036854775807", BRINE_INT, 9223372036854775807LL, 0}, /* 19: the general path */
+        {"-0", BRINE_INT, 0, 0},
+        {"0", BRINE_INT, 0, 0},
+        {"1e5", BRINE_FLOAT, 0, 0},
+        {"1E+05", BRINE_FLOAT, 0, 0},
+        {"-7e-5", BRINE_FLOAT, 0, 0},
+        {"1.5e300", BRINE_FLOAT, 0, 0},
+        {"1.5e99999", BRINE_FLOAT, 0, 0},  /* inf */
+        {"1.5e-99999", BRINE_FLOAT, 0, 0}, /* 0 */
+        {"1e123456", BRINE_FLOAT, 0, 0},   /* a 6-digit exponent: the general path */
+        {"0.5", BRINE_FLOAT, 0, 0},
+        {"-65.613616999999977", BRINE_FLOAT, 0, 0},
+        {"12345678901234567.5", BRINE_FLOAT, 0, 0},   /* 18 digits */
+        {"1234567890.123456789", BRINE_FLOAT, 0, 0},  /* 19 */
+        {"1234567890.1234567891", BRINE_FLOAT, 0, 0}, /* 20: the general path */
+        {"3.14159265358979", BRINE_FLOAT, 0, 0},
+        {"2.00000000000000000000001", BRINE_FLOAT, 0, 0},
+        {"01", 0, 0, 1},
+        {"1.", 0, 0, 1},
+        {"1.e5", 0, 0, 1},
+        {"1e", 0, 0, 1},
+        {"1e+", 0, 0, 1},
+        {"-", 0, 0, 0},
+        {"-a", 0, 0, 0},
+        {"1.5.3", 0, 0, 3},
+        {"1e5e5", 0, 0, 3},
+        {"12345678.123456789x", 0, 0, 18},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int in_list = 0; in_list < 2; in_list++) {
+            char text[96];
+            int n = snprintf(text, sizeof text, in_list ? "[%s, 1.25]" : "%s", cases[k].token);
+            brine_error err;
+            brine_doc *doc = decode_with(js, text, (size_t)n, NULL, 0, &err);
+            if (!cases[k].type) {
+                ck_assert_msg(!doc, "%s: decoded, where JSON's grammar ends the number early", text);
+                ck_assert_msg(err.offset == cases[k].error_at + (uint64_t)in_list, "%s: error at %llu, not %llu (%s)",
+                              text, (unsigned long long)err.offset,
+                              (unsigned long long)(cases[k].error_at + (uint64_t)in_list), err.message);
+                continue;
+            }
+            ck_assert_msg(doc != NULL, "%s: %s", text, err.message);
+            brine_value *v = brine_doc_root(doc);
+            if (in_list) {
+                REQUIRE(brine_seq_count(v) == 2);
+                REQUIRE(brine_float_get(brine_seq_get(v, 1)) == 1.25);
+                v = brine_seq_get(v, 0);
+            }
+            ck_assert_msg(brine_type_of(v) == cases[k].type, "%s: type %d, not %d", text, brine_type_of(v),
+                          cases[k].type);
+            if (cases[k].type == BRINE_INT) {
+                int64_t i;
+                REQUIRE(brine_int_get_i64(v, &i) == BRINE_OK);
+                ck_assert_msg(i == cases[k].i, "%s: %lld", text, (long long)i);
+            } else {
+                double want = strtod_l(cases[k].token, NULL, c_loc), got = brine_float_get(v);
+                ck_assert_msg(bits_of(got) == bits_of(want), "%s: %a, strtod_l %a", text, got, want);
+            }
+            brine_doc_free(doc);
+        }
+    }
+}
+END_TEST
+
 static Suite *fastfloat_suite(void)
 {
     Suite *s = suite_create("fastfloat");
@@ -405,6 +485,7 @@ static Suite *fastfloat_suite(void)
     tcase_add_checked_fixture(tj, setup, teardown);
     tcase_set_timeout(tj, 120);
     tcase_add_test(tj, test_fastfloat_json_reader_reads_floats_as_strtod_l_does);
+    tcase_add_test(tj, test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_two);
     suite_add_tcase(s, tj);
     return s;
 }
