@@ -476,6 +476,54 @@ START_TEST(test_nul_survives_in_strings_and_keys)
 }
 END_TEST
 
+/* The string scans step 16 and 8 bytes at a time: a control character, a
+ * byte that is not UTF-8 or an escape at each position of keys and values
+ * of 1 to 40 bytes is found exactly where it is. */
+START_TEST(test_each_special_byte_in_strings_is_found_at_its_position)
+{
+    enum { MAX = 40 };
+    for (int in_value = 0; in_value < 2; in_value++)
+        for (size_t len = 1; len <= MAX; len++)
+            for (size_t pos = 0; pos < len; pos++)
+                for (int kind = 0; kind < 3; kind++) {
+                    char str[MAX + 2], want[MAX + 1], text[2 * MAX + 16];
+                    size_t n = 0;
+                    for (size_t i = 0; i < len; i++) {
+                        want[i] = (char)('a' + i % 26);
+                        if (i != pos) {
+                            str[n++] = want[i];
+                        } else if (kind == 2) { /* an escape: one byte of the string, two of the text */
+                            str[n++] = '\\';
+                            str[n++] = 'n';
+                            want[i] = '\n';
+                        } else {
+                            str[n++] = kind == 0 ? '\x01' : '\xff';
+                        }
+                    }
+                    str[n] = '\0';
+                    int at = snprintf(text, sizeof text, in_value ? "{\"k\":\"" : "{\"");
+                    snprintf(text + at, sizeof text - (size_t)at, in_value ? "%s\"}" : "%s\":1}", str);
+                    brine_error err;
+                    brine_doc *d = dec(text, NULL, &err);
+                    if (kind < 2) {
+                        ck_assert_msg(!d, "%s: decoded", text);
+                        ck_assert_int_eq(err.code, kind == 0 ? BRINE_E_SYNTAX : BRINE_E_UTF8);
+                        ck_assert_msg(err.offset == (uint64_t)at + pos, "%s: error at %llu, not %zu (%s)", text,
+                                      (unsigned long long)err.offset, (size_t)at + pos, err.message);
+                        continue;
+                    }
+                    ck_assert_msg(d != NULL, "%s: %s", text, err.message);
+                    size_t it = 0;
+                    brine_value *k, *v;
+                    REQUIRE(brine_dict_next(brine_doc_root(d), &it, &k, &v));
+                    size_t got_len;
+                    const char *got = brine_str_get(in_value ? v : k, &got_len);
+                    ck_assert_msg(got && got_len == len && memcmp(got, want, len) == 0, "%s: read back wrong", text);
+                    brine_doc_free(d);
+                }
+}
+END_TEST
+
 START_TEST(test_surrogate_pairs_decode_to_their_code_point)
 {
     brine_error err;
@@ -1116,6 +1164,7 @@ static Suite *json_suite(void)
                         (int)(2 * sizeof boundary_ints / sizeof boundary_ints[0]));
     tcase_add_test(tc, test_floats_print_shortest_and_read_back_bit_exact);
     tcase_add_test(tc, test_nul_survives_in_strings_and_keys);
+    tcase_add_test(tc, test_each_special_byte_in_strings_is_found_at_its_position);
     tcase_add_test(tc, test_surrogate_pairs_decode_to_their_code_point);
     tcase_add_test(tc, test_replace_invalid_substitutes_u_fffd_for_bad_utf8_and_lone_surrogates);
     tcase_add_test(tc, test_broken_documents_give_python_messages_with_line_column_offset_and_path);

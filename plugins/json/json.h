@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <brine/plugin.h>
 
@@ -201,6 +204,20 @@ const unsigned char *js_token_end(const unsigned char *p, const unsigned char *e
  * (non-ASCII text passes). */
 static inline const unsigned char *js_find_special_lazy(const unsigned char *p, const unsigned char *end)
 {
+#if defined(__SSE2__)
+    /* 16 bytes a step (SSE2 is x86-64's baseline): '"', '\\', and the
+     * bytes whose top three bits are clear, below 0x20. */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), top3 = _mm_set1_epi8((char)0xE0);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmpeq_epi8(_mm_and_si128(v, top3), _mm_setzero_si128()));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - p >= 8) {

@@ -126,6 +126,20 @@ int js_nomem(js_reader *R)
 const unsigned char *js_skip_ws_run(const unsigned char *p, const unsigned char *end)
 {
     for (;;) {
+#if defined(__SSE2__)
+        /* Indentation: a newline, then spaces or tabs, 16 bytes a step. */
+        const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                      tab = _mm_set1_epi8('\t');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
+            unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFF;
+            if (m)
+                return p + __builtin_ctz(m);
+            p += 16;
+        }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         while (end - p >= 8) {
             uint64_t w;
@@ -254,6 +268,20 @@ static inline size_t utf8_put(unsigned char *o, unsigned cp)
  * non-ASCII: 8 bytes at a time where the byte order allows. */
 static inline const unsigned char *find_special(const unsigned char *p, const unsigned char *end)
 {
+#if defined(__SSE2__)
+    /* 16 bytes a step: '"', '\\', and as signed bytes those below 0x20
+     * (the negative ones are the non-ASCII). */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - p >= 8) {
