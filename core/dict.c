@@ -589,8 +589,15 @@ static inline uint64_t fp_bytes(uint64_t seed, unsigned salt, const char *p, siz
     if (len >= 8) {
         memcpy(&a, p, 8);
         memcpy(&b, p + len - 8, 8);
+    } else if (len >= 4) { /* two loads that overlap, not a call to memcpy of len bytes */
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + len - 4, 4);
+        a = x;
+        b = y;
     } else if (len) {
-        memcpy(&a, p, len);
+        a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[len / 2] << 8 |
+            (uint64_t)(unsigned char)p[len - 1] << 16;
     }
     return fp_mix(seed ^ len ^ (uint64_t)salt << 56, a, b);
 }

@@ -187,6 +187,11 @@ struct brine_doc {
      * in it may take a shared container deeper than it was decoded
      * (builder_finish checks the depth again). */
     int folded;
+    /* The name of the last model made (value.c): the next model of the
+     * same name points at it instead of a copy of its own (a name is
+     * immutable; a pickle of 300,000 instances of one class made 300,000
+     * copies of its name, 32 bytes each). */
+    struct brinep_blob *model_name;
 };
 
 typedef struct brinep_finalizer {

@@ -460,11 +460,15 @@ int brine_seq_reserve(brine_value *seq, size_t count, brine_error *err)
 
 brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
 {
-    /* The node, its empty args tuple and its name in one block. */
+    /* The node, its empty args tuple and its name in one block; the name
+     * only when it is not the last model's (doc->model_name). */
     size_t head = NODE_SIZE(brinep_model) + NODE_SIZE(brinep_seq);
     if (len > SIZE_MAX - head - sizeof(brinep_blob) - 64 || (!name && len))
         return NULL;
-    brinep_model *m = brinep_alloc(doc, head + sizeof(brinep_blob) + len + 1);
+    brinep_blob *same = doc->model_name;
+    if (same && !(same->len == len && (len == 0 || memcmp(same->data, name, len) == 0)))
+        same = NULL;
+    brinep_model *m = brinep_alloc(doc, head + (same ? 0 : sizeof(brinep_blob) + len + 1));
     if (!m)
         return NULL;
     memset(m, 0, head);
@@ -475,6 +479,10 @@ brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
     m->args.as.seq = args;
     args->links = 1;
     m->state.type = BRINE_NULL;
+    if (same) {
+        m->name = same;
+        return m;
+    }
     brinep_blob *b = (brinep_blob *)((char *)m + head);
     b->doc = doc;
     b->len = len;
@@ -482,6 +490,7 @@ brinep_model *brinep_model_alloc(brine_doc *doc, const char *name, size_t len)
         memcpy(b->data, name, len);
     b->data[len] = '\0';
     m->name = b;
+    doc->model_name = b;
     return m;
 }
 

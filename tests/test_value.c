@@ -608,6 +608,33 @@ START_TEST(test_model_has_name_empty_args_and_null_state)
 }
 END_TEST
 
+START_TEST(test_models_made_in_turn_keep_their_own_names)
+{
+    /* A model of the last model's name shares its copy (value.c): names
+     * that differ in length, in a last byte, or are empty stay apart. */
+    static const struct {
+        const char *name;
+        size_t len;
+    } names[] = {{"mod.Point", 9}, {"mod.Point", 9}, {"mod.Poinu", 9}, {"mod.Poin", 8}, {"", 0},
+                 {"", 0},          {"mod.Point", 9}, {"mod.Point\0x", 11}, {"mod.Point", 9}};
+    enum { N = sizeof names / sizeof names[0] };
+    brine_value *m[N];
+    for (size_t i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(m[i] = brine_model_new(doc, names[i].name, names[i].len, &err));
+    for (size_t i = 0; i < N; i++) {
+        size_t len;
+        const char *got = brine_model_name(m[i], &len);
+        ck_assert_msg(len == names[i].len && memcmp(got, names[i].name, len) == 0 && got[len] == '\0',
+                      "model %zu: its name changed", i);
+    }
+    brine_value *copy = brine_value_copy(doc, m[7], 0, &err);
+    size_t len;
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_int_eq(memcmp(brine_model_name(copy, &len), "mod.Point\0x", 11), 0);
+    ck_assert_uint_eq(len, 11);
+}
+END_TEST
+
 START_TEST(test_model_args_must_be_a_tuple_of_the_same_document)
 {
     brine_value *m = brine_model_new(doc, "P", 1, &err);
@@ -679,6 +706,7 @@ static Suite *value_suite(void)
     tc = tcase_create("models");
     doc_fixture(tc, &doc, &err);
     tcase_add_test(tc, test_model_has_name_empty_args_and_null_state);
+    tcase_add_test(tc, test_models_made_in_turn_keep_their_own_names);
     tcase_add_test(tc, test_model_args_must_be_a_tuple_of_the_same_document);
     suite_add_tcase(s, tc);
     return s;
