@@ -526,6 +526,41 @@ START_TEST(test_instances_read_as_models_with_their_state)
 }
 END_TEST
 
+/* EMPTY_TUPLE right before NEWOBJ is not made (the reader's empty_args):
+ * each model keeps its own empty args, so two instances share nothing; a
+ * memoized empty tuple is made and shared as before; and a NEWOBJ in the
+ * next frame takes the tuple made in this one. */
+START_TEST(test_empty_args_of_newobj_are_each_models_own)
+{
+    static const struct {
+        const char *data;
+        size_t len;
+        const char *repr;
+        int shared;
+    } rows[] = {
+#define ROW(s, repr, shared) {(s), sizeof(s) - 1, (repr), (shared)}
+        ROW("\x80\x02(cm\nA\n)\x81" "cm\nA\n)\x81l.", "[m.A(), m.A()]", 0),
+        ROW("\x80\x02(cm\nA\n)q\x00\x81" "cm\nA\nh\x00\x81l.", "[m.A(), m.A()]", 1),
+        ROW("\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x8c\x01" "A\x93)"
+            "\x95\x02\x00\x00\x00\x00\x00\x00\x00\x81.",
+            "m.A()", 0),
+        ROW("\x80\x02(cm\nA\n)\x81)l.", "[m.A(), ()]", 0),
+#undef ROW
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        brine_error err;
+        char buf[256];
+        brine_doc *doc = dec(rows[i].data, rows[i].len, &err);
+        ck_assert_msg(doc != NULL, "row %zu: %s", i, err.message);
+        ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
+        ck_assert_msg(strcmp(buf, rows[i].repr) == 0, "row %zu: got %s, want %s", i, buf, rows[i].repr);
+        ck_assert_msg(!!(brine_value_kinds(brine_doc_root(doc)) & BRINE_KIND_SHARED) == rows[i].shared,
+                      "row %zu: shared %d", i, !rows[i].shared);
+        brine_doc_free(doc);
+    }
+}
+END_TEST
+
 START_TEST(test_items_given_to_a_model_go_to_pickle_reduce_state)
 {
     static const pk_row rows[] = {
@@ -1082,6 +1117,7 @@ static Suite *pickle_suite(void)
     tcase_add_test(tc, test_os_system_reads_as_a_harmless_model);
     tcase_add_test(tc, test_globals_as_values_and_the_python2_renames);
     tcase_add_test(tc, test_instances_read_as_models_with_their_state);
+    tcase_add_test(tc, test_empty_args_of_newobj_are_each_models_own);
     tcase_add_test(tc, test_items_given_to_a_model_go_to_pickle_reduce_state);
     tcase_add_test(tc, test_calls_of_non_globals_persistent_ids_and_extensions);
     tcase_add_test(tc, test_truncated_streams_fail_at_the_opcode);

@@ -308,7 +308,7 @@ int pk_replace(pk_dec *d, size_t first, brine_value *v, size_t height, const bri
     if ((rc = pk_slot_make(d, v, &s)) != BRINE_OK)
         return rc;
     d->count = first;
-    d->nodes[s.node].height = height;
+    d->nodes[s.node].height = pk_height_store(height);
     if (height > d->max_depth)
         return pk_depth_fail(d);
     return pk_push_slot(d, s);
@@ -469,7 +469,7 @@ brine_value *pk_newobj(pk_dec *d, const pk_slot *cls, const pk_slot *args, const
     }
     if (len != (size_t)-1 && n == 0 && (!kwargs || brine_dict_count(kwargs->v) == 0)) {
         *height = pk_height(d, args) + 1;
-        return pk_model(d, d->name, len, args->v, e);
+        return pk_model(d, d->name, len, pk_is_empty_args(d, args->v) ? NULL : args->v, e);
     }
     h = pk_height(d, cls) > pk_height(d, args) ? pk_height(d, cls) : pk_height(d, args);
     if (pk_np_link(d, cls))

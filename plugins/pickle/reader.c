@@ -97,8 +97,8 @@ int pk_nest(pk_dec *d, const pk_slot *c, size_t h, size_t levels)
         return BRINE_OK;
     n = &d->nodes[c->node];
     if (h + levels > n->height) {
-        n->height = h + levels;
-        if (n->height > d->max_depth)
+        n->height = pk_height_store(h + levels);
+        if (h + levels > d->max_depth)
             return pk_depth_fail(d);
     }
     return BRINE_OK;
@@ -122,6 +122,28 @@ int pk_push(pk_dec *d, brine_value *v, const brine_error *e)
     if ((rc = pk_slot_make(d, v, &s)) != BRINE_OK)
         return rc;
     return pk_push_slot(d, s);
+}
+
+/* EMPTY_TUPLE. Followed by NEWOBJ (in the same frame), which takes it as
+ * the args of the model it makes and drops it, it is the decode's one
+ * empty_args: the model keeps its own empty args tuple, and 300,000
+ * instances of a class no longer make 300,000 tuples (64 bytes each) that
+ * nothing holds. */
+static int pk_empty_tuple(pk_dec *d)
+{
+    brine_error e = {0};
+    const unsigned char *lim = d->frame_end ? d->frame_end : d->end;
+    if (d->p == lim || *d->p != PKOP_NEWOBJ)
+        return pk_push(d, brine_tuple_new(d->doc, &e), &e);
+    if (!d->empty_args.v) {
+        brine_value *t = brine_tuple_new(d->doc, &e);
+        int rc;
+        if (!t)
+            return pk_api_fail(d, &e);
+        if ((rc = pk_slot_make(d, t, &d->empty_args)) != BRINE_OK)
+            return rc;
+    }
+    return pk_push_slot(d, d->empty_args);
 }
 
 /* The bottom of the values above the innermost MARK, which opcodes other
@@ -421,7 +443,7 @@ static int pk_instantiate(pk_dec *d, const pk_slot *cls, size_t first, size_t n,
     args.node = 0;
     if (pk_slot_make(d, t, &args))
         return BRINE_E_NOMEM;
-    d->nodes[args.node].height = th;
+    d->nodes[args.node].height = pk_height_store(th);
     v = pk_call(d, cls, &args, &h, &e);
     {
         brine_value *callable = cls->v;
@@ -926,7 +948,7 @@ static int pk_step(pk_dec *d)
     /* Containers. */
     case PKOP_EMPTY_LIST: return pk_push(d, brine_list_new(d->doc, &e), &e);
     case PKOP_EMPTY_DICT: return pk_push(d, brine_dict_new(d->doc, &e), &e);
-    case PKOP_EMPTY_TUPLE: return pk_push(d, brine_tuple_new(d->doc, &e), &e);
+    case PKOP_EMPTY_TUPLE: return pk_empty_tuple(d);
     case PKOP_EMPTY_SET:
         v = pk_set_model(d, "builtins.set", d->count, 0, &h, &e);
         return pk_replace(d, d->count, v, h, &e);

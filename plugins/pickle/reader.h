@@ -23,11 +23,20 @@ typedef struct pk_slot {
     size_t node;
 } pk_slot;
 
+/* One per container pushed, kept to the end of the decode: 16 bytes, not
+ * 24 (a pickle of 300,000 objects pushes 900,000 containers). */
 typedef struct pk_node {
-    size_t height; /* nesting depth of the container's contents, a lower bound */
-    unsigned flags;
+    uint32_t height; /* nesting depth of the container's contents, a lower bound (pk_height_store) */
+    uint32_t flags;
     uint64_t memo_key; /* PKN_NDARRAY: the memo key it was stored under + 1, or 0 */
 } pk_node;
+
+/* A height as stored: past UINT32_MAX it stays a lower bound (no input
+ * nests that deep in memory, and core checks the graph's depth again). */
+static inline uint32_t pk_height_store(size_t h)
+{
+    return h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
+}
 
 /* A memo entry kept in the sparse table (slot.v NULL: empty). */
 typedef struct pk_memo_entry {
@@ -78,7 +87,17 @@ typedef struct pk_dec {
     int joblib; /* 1: the joblib format, arrays' bytes follow their wrappers (numpy.c); 2: a pickle nested in one */
     brine_direct *direct; /* decode_direct: doc is the builder's, not freed here */
     pk_cache *cache;      /* objects.c: short strs and ints made already, or NULL */
+    /* The EMPTY_TUPLE that a NEWOBJ right after it takes (every instance of
+     * a plain class): one per decode, never stored, so the model keeps the
+     * empty args it is made with (pk_empty_args). */
+    pk_slot empty_args;
 } pk_dec;
+
+/* Is v the EMPTY_TUPLE made for NEWOBJ (see pk_dec.empty_args)? */
+static inline int pk_is_empty_args(const pk_dec *d, const brine_value *v)
+{
+    return v && v == d->empty_args.v;
+}
 
 /* The audit (audit.c): each hook records what the opcode at d->op_off
  * makes Python do, once the opcode has succeeded. NULL d->aud: no-ops. */
