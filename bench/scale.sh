@@ -121,3 +121,19 @@ if [ "$PICKLE_MB" -gt 0 ]; then
     [ -n "$PY" ] && measure "python pickle.load" "$pm" "$PY" -c 'import pickle, sys; pickle.load(open(sys.argv[1], "rb"))' \
         "$D/in.pkl"
 fi
+
+if [ "$PICKLE_MB" -gt 0 ] && [ -n "$PY" ]; then
+    # Objects (#23): 300,000 instances of one class with 4 attributes, the
+    # pickle Python writes for them (protocol 4, about 13 MB); Python loads
+    # them with the class defined, brine as models.
+    rm -f "$D/in.pkl"
+    "$PY" -c 'import pickle, sys
+class Point:
+    def __init__(s, i): s.x = i; s.y = 2 * i; s.label = "p%d" % (i % 100); s.w = i / 3.0
+pickle.dump([Point(i) for i in range(300000)], open(sys.argv[1], "wb"), protocol=4)' "$D/obj.pkl"
+    om=$(mb_of "$D/obj.pkl")
+    measure "pickle of objects -> json" "$om" "$BRINE" convert -q "$D/obj.pkl" -o "$D/out.json"
+    measure "python pickle.load (objects)" "$om" "$PY" -c 'import pickle, sys
+class Point: pass
+pickle.load(open(sys.argv[1], "rb"))' "$D/obj.pkl"
+fi
