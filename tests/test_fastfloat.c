@@ -412,6 +412,10 @@ START_TEST(test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_t
         {"1.5e-99999", BRINE_FLOAT, 0, 0}, /* 0 */
         {"1e123456", BRINE_FLOAT, 0, 0},   /* a 6-digit exponent: the general path */
         {"0.5", BRINE_FLOAT, 0, 0},
+        {"-0.0", BRINE_FLOAT, 0, 0},
+        {"0e5", BRINE_FLOAT, 0, 0},
+        {"-0.510670590413711", BRINE_FLOAT, 0, 0},
+        {"0.000000000000000001234", BRINE_FLOAT, 0, 0}, /* 22 digits: the general path */
         {"-65.613616999999977", BRINE_FLOAT, 0, 0},
         {"12345678901234567.5", BRINE_FLOAT, 0, 0},   /* 18 digits */
         {"1234567890.123456789", BRINE_FLOAT, 0, 0},  /* 19 */
@@ -419,6 +423,9 @@ START_TEST(test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_t
         {"3.14159265358979", BRINE_FLOAT, 0, 0},
         {"2.00000000000000000000001", BRINE_FLOAT, 0, 0},
         {"01", 0, 0, 1},
+        {"00", 0, 0, 1},
+        {"-01", 0, 0, 2},
+        {"0.", 0, 0, 1},
         {"1.", 0, 0, 1},
         {"1.e5", 0, 0, 1},
         {"1e", 0, 0, 1},

@@ -477,7 +477,7 @@ int js_str_refused(js_reader *R, int st, const unsigned char *quote, const unsig
 
 /* The common number in one pass, scanned and converted at once: an int of
  * at most 18 digits, or a float of at most 19 significant digits written
- * plainly (no leading zeros) with an exponent of at most 5 digits. NULL
+ * plainly (no leading zeros but a lone 0) with an exponent of at most 5 digits. NULL
  * for anything else, which js_scan_number reads as before (js_number_end,
  * then js_number_to_double); both stop where JSON's grammar does, and give
  * the same value: w and q are the ones ff_parse_decimal would find.
@@ -491,10 +491,15 @@ static const unsigned char *js_number_fast(const unsigned char *p, const unsigne
     int64_t exp10 = 0;
     q += neg;
     d = q;
-    if (q == end || *q == '0')
-        return NULL; /* 0, 0.5 and the like: the general path */
-    while (q < end && (unsigned)(*q - '0') < 10)
-        w = w * 10 + (unsigned)(*q++ - '0');
+    if (q == end)
+        return NULL;
+    if (*q == '0') { /* 0, 0.5: one digit; 01 ends at the 0, for the general path to say so */
+        if (++q < end && (unsigned)(*q - '0') < 10)
+            return NULL;
+    } else {
+        while (q < end && (unsigned)(*q - '0') < 10)
+            w = w * 10 + (unsigned)(*q++ - '0');
+    }
     size_t digits = (size_t)(q - d);
     if (digits == 0 || digits > 18)
         return NULL;
