@@ -197,49 +197,7 @@ int ff_parse_decimal(const unsigned char *p, const unsigned char *end, double *o
     size_t ndigits = (size_t)(p - digits);
     if (p < end && *p == '.') {
         const unsigned char *frac = ++p;
-#if defined(FF_SWAR)
-        while (end - p >= 8) {
-            uint64_t v;
-            memcpy(&v, p, sizeof v);
-            if (!ff_eight_digits(v))
-                break;
-            w = w * 100000000 + ff_parse_eight(v);
-            p += 8;
-        }
-        if (end - p >= 8) {
-            /* The last 1-7 digits in one step too: the bytes after them
-             * are shifted out and '0's shifted in as leading zeros. */
-            static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-            uint64_t v;
-            memcpy(&v, p, sizeof v);
-            uint64_t bad = ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
-                           UINT64_C(0x8080808080808080);
-            unsigned n = (unsigned)__builtin_ctzll(bad) / 8; /* bad != 0: the loop stopped */
-            if (n) {
-                unsigned pad = 8 * (8 - n);
-                v = v << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
-                w = w * pow10[n] + ff_parse_eight(v);
-                p += n;
-            }
-        } else if (p < end && p - frac >= 8) {
-            /* Fewer than 8 bytes left, but 8 digits read before them: the
-             * word that ends at end, its bytes already read made '0's.
-             * (canada.json's numbers end so: 15 fraction digits, 7 of them
-             * a digit at a time cost 5% of its decode.) Only when every
-             * byte left is a digit; an exponent takes the loop below. */
-            static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-            unsigned n = (unsigned)(end - p), pad = 8 * (8 - n);
-            uint64_t v;
-            memcpy(&v, end - 8, sizeof v);
-            v = v >> pad << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
-            if (ff_eight_digits(v)) {
-                w = w * pow10[n] + ff_parse_eight(v);
-                p = end;
-            }
-        }
-#endif
-        for (; p < end && (unsigned)(*p - '0') < 10; p++)
-            w = w * 10 + (unsigned)(*p - '0');
+        p = ff_read_digits(p, end, &w);
         q = -(int64_t)(p - frac);
         ndigits += (size_t)(p - frac);
     }

@@ -50,4 +50,54 @@ static inline uint64_t ff_parse_eight(uint64_t v)
 #define FF_SWAR 1
 #endif
 
+/* Reads the run of decimal digits at p (up to end) into *w, w * 10 + d a
+ * digit; past 19 digits *w wraps, which callers that count the digits
+ * ignore. Returns the end of the run. Where the byte order allows: eight
+ * digits a step (canada's 15-digit fractions take two steps, not 15);
+ * then the last 1-7 in one step as well, from the word at p when 8 bytes
+ * remain (its bytes after the digits shifted out, '0's shifted in as
+ * leading zeros), else, when 8 digits were read before them and every
+ * byte left is a digit, from the word that ends at end (its bytes already
+ * read made '0's). It reads no byte outside [p, end). */
+static inline const unsigned char *ff_read_digits(const unsigned char *p, const unsigned char *end, uint64_t *wp)
+{
+    uint64_t w = *wp;
+#if defined(FF_SWAR)
+    static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    const unsigned char *start = p;
+    uint64_t v;
+    while (end - p >= 8) {
+        memcpy(&v, p, sizeof v);
+        if (!ff_eight_digits(v))
+            break;
+        w = w * 100000000 + ff_parse_eight(v);
+        p += 8;
+    }
+    if (end - p >= 8) {
+        memcpy(&v, p, sizeof v);
+        uint64_t bad = ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
+                       UINT64_C(0x8080808080808080);
+        unsigned n = (unsigned)__builtin_ctzll(bad) / 8; /* bad != 0: the loop stopped */
+        if (n) {
+            unsigned pad = 8 * (8 - n);
+            v = v << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
+            w = w * pow10[n] + ff_parse_eight(v);
+            p += n;
+        }
+    } else if (p < end && p - start >= 8) {
+        unsigned n = (unsigned)(end - p), pad = 8 * (8 - n);
+        memcpy(&v, end - 8, sizeof v);
+        v = v >> pad << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
+        if (ff_eight_digits(v)) {
+            w = w * pow10[n] + ff_parse_eight(v);
+            p = end;
+        }
+    }
+#endif
+    for (; p < end && (unsigned)(*p - '0') < 10; p++)
+        w = w * 10 + (unsigned)(*p - '0');
+    *wp = w;
+    return p;
+}
+
 #endif

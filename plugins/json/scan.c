@@ -510,31 +510,7 @@ static const unsigned char *js_number_fast(const unsigned char *p, const unsigne
     }
     if (*q == '.') {
         const unsigned char *f = ++q;
-#if defined(FF_SWAR)
-        while (end - q >= 8) { /* past 19 digits w is garbage, and unused */
-            uint64_t v;
-            memcpy(&v, q, sizeof v);
-            if (!ff_eight_digits(v))
-                break;
-            w = w * 100000000 + ff_parse_eight(v);
-            q += 8;
-        }
-        if (end - q >= 8) {
-            static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-            uint64_t v;
-            memcpy(&v, q, sizeof v);
-            uint64_t bad = ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
-                           UINT64_C(0x8080808080808080);
-            unsigned n = (unsigned)__builtin_ctzll(bad) / 8, pad = 8 * (8 - n); /* bad != 0: the loop stopped */
-            if (n) {
-                v = v << pad | UINT64_C(0x3030303030303030) >> (64 - pad);
-                w = w * pow10[n] + ff_parse_eight(v);
-                q += n;
-            }
-        }
-#endif
-        while (q < end && (unsigned)(*q - '0') < 10)
-            w = w * 10 + (unsigned)(*q++ - '0');
+        q = ff_read_digits(q, end, &w); /* past 19 digits w is garbage, and unused */
         if (q == f || digits + (size_t)(q - f) > 19)
             return NULL;
         exp10 = -(int64_t)(q - f);
