@@ -456,7 +456,7 @@ START_TEST(test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_t
                 REQUIRE(brine_float_get(brine_seq_get(v, 1)) == 1.25);
                 v = brine_seq_get(v, 0);
             }
-            ck_assert_msg(brine_type_of(v) == cases[k].type, "%s: type %d, not %d", text, brine_type_of(v),
+            ck_assert_msg((int)brine_type_of(v) == cases[k].type, "%s: type %d, not %d", text, (int)brine_type_of(v),
                           cases[k].type);
             if (cases[k].type == BRINE_INT) {
                 int64_t i;
