@@ -44,7 +44,8 @@ static char *read_file(const char *path, size_t *len)
 static int usage(void)
 {
     fprintf(stderr, "usage: opcount FILE.json OP N\n"
-                    "OP: decode-FMT, borrow-FMT (borrowed strings), events-FMT (its event path), encode-FMT (FMT: native, msgpack, json), "
+                    "OP: decode-FMT, borrow-FMT (borrowed strings), events-FMT (its event path), encode-FMT (FMT: "
+                    "native, msgpack, json), "
                     "transcode-FROM-TO, raw-unpack, raw-pack, raw-parse, "
                     "raw-print\n");
     return 2;

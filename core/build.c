@@ -535,10 +535,12 @@ static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
 
 /* blob() for a document that borrows from its input (#23): a str or bytes
  * inside it stays there, a slot and no copy; one outside (an escaped JSON
- * str) is copied. Keys are interned as in blob(): a hit skips the UTF-8
- * check (without the table, citm_catalog's decode was 2% slower borrowed
- * than copied). A function of its own, chosen by its callers, so that a
- * copying document pays one predictable test per string: sharing blob()'s
+ * str) is copied. A short ASCII str inside it is a slot at once (the
+ * ASCII test is its UTF-8 check); other keys are interned as in blob(): a
+ * hit skips the UTF-8 check (without the table, citm_catalog's decode was
+ * 2% slower borrowed than copied, before the ASCII test). A function of
+ * its own, chosen by its callers, so that a copying document pays one
+ * predictable test per string: sharing blob()'s
  * code cost it 4.5% of twitter's msgpack decode instructions (the range
  * test and a slot-sized table per string), and the test inside blob() 2%
  * more of a borrowing one's (blob()'s register saves, then its own). */

@@ -75,8 +75,8 @@ static inline const unsigned char *ff_read_digits(const unsigned char *p, const 
     }
     if (end - p >= 8) {
         memcpy(&v, p, sizeof v);
-        uint64_t bad = ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
-                       UINT64_C(0x8080808080808080);
+        uint64_t bad =
+            ((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) & UINT64_C(0x8080808080808080);
         unsigned n = (unsigned)__builtin_ctzll(bad) / 8; /* bad != 0: the loop stopped */
         if (n) {
             unsigned pad = 8 * (8 - n);

@@ -393,13 +393,13 @@ START_TEST(test_fastfloat_json_numbers_of_each_form_read_alike_in_one_pass_and_t
 {
     static const struct {
         const char *token;
-        int type;            /* BRINE_INT or BRINE_FLOAT, or 0: an error */
-        long long i;         /* an int's value */
-        uint64_t error_at;   /* an error's offset in the document */
+        int type;          /* BRINE_INT or BRINE_FLOAT, or 0: an error */
+        long long i;       /* an int's value */
+        uint64_t error_at; /* an error's offset in the document */
     } cases[] = {
         {"123", BRINE_INT, 123, 0},
         {"-123", BRINE_INT, -123, 0},
-        {"999999999999999999", BRINE_INT, 999999999999999999LL, 0},   /* 18 digits: one pass */
+        {"999999999999999999", BRINE_INT, 999999999999999999LL, 0}, /* 18 digits: one pass */
         {"-999999999999999999", BRINE_INT, -999999999999999999LL, 0},
         {"9223372036854775807", BRINE_INT, 9223372036854775807LL, 0}, /* 19: the general path */
         {"-0", BRINE_INT, 0, 0},

@@ -539,9 +539,14 @@ START_TEST(test_empty_args_of_newobj_are_each_models_own)
         int shared;
     } rows[] = {
 #define ROW(s, repr, shared) {(s), sizeof(s) - 1, (repr), (shared)}
-        ROW("\x80\x02(cm\nA\n)\x81" "cm\nA\n)\x81l.", "[m.A(), m.A()]", 0),
-        ROW("\x80\x02(cm\nA\n)q\x00\x81" "cm\nA\nh\x00\x81l.", "[m.A(), m.A()]", 1),
-        ROW("\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x8c\x01" "A\x93)"
+        ROW("\x80\x02(cm\nA\n)\x81"
+            "cm\nA\n)\x81l.",
+            "[m.A(), m.A()]", 0),
+        ROW("\x80\x02(cm\nA\n)q\x00\x81"
+            "cm\nA\nh\x00\x81l.",
+            "[m.A(), m.A()]", 1),
+        ROW("\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x8c\x01"
+            "A\x93)"
             "\x95\x02\x00\x00\x00\x00\x00\x00\x00\x81.",
             "m.A()", 0),
         ROW("\x80\x02(cm\nA\n)\x81)l.", "[m.A(), ()]", 0),
@@ -555,7 +560,7 @@ START_TEST(test_empty_args_of_newobj_are_each_models_own)
         ck_assert_uint_lt(brine_value_repr(brine_doc_root(doc), buf, sizeof buf, 0, &err), sizeof buf);
         ck_assert_msg(strcmp(buf, rows[i].repr) == 0, "row %zu: got %s, want %s", i, buf, rows[i].repr);
         ck_assert_msg(!!(brine_value_kinds(brine_doc_root(doc)) & BRINE_KIND_SHARED) == rows[i].shared,
-                      "row %zu: shared %d", i, !rows[i].shared);
+                      "row %zu: shared is %d, not %d", i, !rows[i].shared, rows[i].shared);
         brine_doc_free(doc);
     }
 }

@@ -615,7 +615,7 @@ START_TEST(test_models_made_in_turn_keep_their_own_names)
     static const struct {
         const char *name;
         size_t len;
-    } names[] = {{"mod.Point", 9}, {"mod.Point", 9}, {"mod.Poinu", 9}, {"mod.Poin", 8}, {"", 0},
+    } names[] = {{"mod.Point", 9}, {"mod.Point", 9}, {"mod.Poinu", 9},     {"mod.Poin", 8}, {"", 0},
                  {"", 0},          {"mod.Point", 9}, {"mod.Point\0x", 11}, {"mod.Point", 9}};
     enum { N = sizeof names / sizeof names[0] };
     brine_value *m[N];

@@ -274,8 +274,8 @@ static inline const unsigned char *find_special(const unsigned char *p, const un
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, space));
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
         unsigned m = (unsigned)_mm_movemask_epi8(hit);
         if (m)
             return p + __builtin_ctz(m);
@@ -476,11 +476,12 @@ int js_str_refused(js_reader *R, int st, const unsigned char *quote, const unsig
 /* ---- numbers ------------------------------------------------------------------ */
 
 /* The common number in one pass, scanned and converted at once: an int of
- * at most 18 digits, or a float of at most 19 significant digits written
- * plainly (no leading zeros but a lone 0) with an exponent of at most 5 digits. NULL
- * for anything else, which js_scan_number reads as before (js_number_end,
- * then js_number_to_double); both stop where JSON's grammar does, and give
- * the same value: w and q are the ones ff_parse_decimal would find.
+ * at most 18 digits, or a float of at most 19 digits in all (a lone
+ * leading 0 and a fraction's leading zeros count) with an exponent of at
+ * most 5 digits. NULL for anything else, which js_scan_number reads as
+ * before (js_number_end, then js_number_to_double); both stop where JSON's
+ * grammar does, and give the same value: w and q are the ones
+ * ff_parse_decimal would find.
  * (canada.json: scanning each float twice, once for its end and once for
  * its digits, cost 12% of its decode.) */
 static const unsigned char *js_number_fast(const unsigned char *p, const unsigned char *end, brine_event *ev)

@@ -89,7 +89,7 @@ typedef struct pk_dec {
     pk_cache *cache;      /* objects.c: short strs and ints made already, or NULL */
     /* The EMPTY_TUPLE that a NEWOBJ right after it takes (every instance of
      * a plain class): one per decode, never stored, so the model keeps the
-     * empty args it is made with (pk_empty_args). */
+     * empty args it is made with (pk_is_empty_args). */
     pk_slot empty_args;
 } pk_dec;
 
