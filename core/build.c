@@ -533,6 +533,13 @@ static BRINEP_NOINLINE int anchored_blob(builder *b, const brine_event *ev)
     return anchored(b, ev->anchor, pointer_slot(ev->kind == BRINE_EV_STR ? BRINE_STR : BRINE_BYTES, blob));
 }
 
+/* A str a borrowing document takes as a slot at once: short, ASCII (so
+ * valid UTF-8) and inside its input (blob_borrowed, brine_direct_str). */
+static BRINEP_INLINE int short_borrowable(const builder *b, const char *s, size_t len)
+{
+    return len <= BRINEP_SHORT_MAX && brinep_doc_borrows(b->doc, s, len) && brinep_short_ascii(s, len);
+}
+
 /* blob() for a document that borrows from its input (#23): a str or bytes
  * inside it stays there, a slot and no copy; one outside (an escaped JSON
  * str) is copied. A short ASCII str inside it is a slot at once (the
@@ -552,8 +559,7 @@ static BRINEP_NOINLINE int blob_borrowed(builder *b, const brine_event *ev)
     /* Most strs: short, ASCII, inside the input. A slot and nothing else:
      * interning them saved only the UTF-8 check, which the ASCII test
      * replaces at a quarter of the probe's instructions. */
-    if (len <= BRINEP_SHORT_MAX && ev->kind == BRINE_EV_STR && !ev->anchor &&
-        brinep_doc_borrows(b->doc, ev->v.s.ptr, len) && brinep_short_ascii(ev->v.s.ptr, len))
+    if (ev->kind == BRINE_EV_STR && !ev->anchor && short_borrowable(b, ev->v.s.ptr, len))
         return attach(b, brinep_borrowed_slot(BRINE_STR, ev->v.s.ptr, len));
     if (ev->kind == BRINE_EV_STR && len <= INTERN_MAX && !ev->anchor && f && f->slot.type == BRINE_DICT &&
         f->children % 2 == 0 && (ev->v.s.ptr || !len)) {
@@ -790,7 +796,7 @@ int brine_direct_str(brine_direct *d, const char *s, size_t len)
     brine_event ev;
     builder *b = direct_builder(d);
     /* blob_borrowed's first case, here with no call and no event. */
-    if (b->borrows && len <= BRINEP_SHORT_MAX && brinep_doc_borrows(b->doc, s, len) && brinep_short_ascii(s, len))
+    if (b->borrows && short_borrowable(b, s, len))
         return attach(b, brinep_borrowed_slot(BRINE_STR, s, len));
     ev.kind = BRINE_EV_STR;
     ev.anchor = 0;

@@ -58,7 +58,9 @@ static inline uint64_t ff_parse_eight(uint64_t v)
  * remain (its bytes after the digits shifted out, '0's shifted in as
  * leading zeros), else, when 8 digits were read before them and every
  * byte left is a digit, from the word that ends at end (its bytes already
- * read made '0's). It reads no byte outside [p, end). */
+ * read made '0's). It reads no byte outside [p, end). For fractions:
+ * read so, canada's 2-3 digit integer parts cost its json decode 14% more
+ * instructions than a digit at a time, so callers loop over those. */
 static inline const unsigned char *ff_read_digits(const unsigned char *p, const unsigned char *end, uint64_t *wp)
 {
     uint64_t w = *wp;
